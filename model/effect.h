@@ -1,0 +1,41 @@
+#pragma once
+// Effect: one observable consequence of an operation on the model. Every operation
+// returns the list of its effects in the order they happened; histories, the
+// properties and the comparison with the broker are all written over effects.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/message.h"
+
+namespace mq {
+
+enum class EffectKind : uint8_t {
+  kAccepted,           // the queue took the message (send, publish, dead-letter arrival)
+  kRefused,            // the queue was full: the producer is told, nothing is stored
+  kReleased,           // a delayed message became deliverable
+  kDelivered,          // given to `consumer`; message.attempts counts this delivery
+  kAcked,              // finished: acknowledged (manually, or at delivery under auto-ack)
+  kRequeued,           // a failed delivery put back to ready
+  kDeadLettered,       // finished here; see the kAccepted or kDeadLetterRefused that follows
+  kDeadLetterRefused,  // the dead-letter queue was full or had the id: nowhere to go
+  kExpired,            // finished: TTL passed
+  kLost,               // finished: held by a non-durable queue at a crash
+};
+const char* effect_kind_name(EffectKind kind);
+
+struct Effect {
+  EffectKind kind = EffectKind::kAccepted;
+  QueueId queue = 0;
+  ConsumerId consumer = kNoConsumer;  // for kDelivered, kAcked, kRequeued after a delivery
+  Message message;                    // the message as it is after the effect
+
+  friend bool operator==(const Effect&, const Effect&) = default;
+};
+
+using Effects = std::vector<Effect>;
+
+std::string to_string(const Effect& e);
+
+}  // namespace mq
