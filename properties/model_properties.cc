@@ -1,0 +1,252 @@
+#include "properties/model_properties.h"
+
+#include <algorithm>
+#include <set>
+
+#include "model/invariants.h"
+
+namespace mq {
+
+const char* property_name(ModelProperty p) {
+  switch (p) {
+    case ModelProperty::kCapacity: return "capacity";
+    case ModelProperty::kFifo: return "fifo";
+    case ModelProperty::kPriority: return "priority";
+    case ModelProperty::kRoundRobin: return "round_robin";
+    case ModelProperty::kNoLoss: return "no_loss";
+    case ModelProperty::kTtlDelay: return "ttl_delay";
+    case ModelProperty::kConservation: return "conservation";
+    case ModelProperty::kLiveness: return "liveness";
+  }
+  return "?";
+}
+
+namespace {
+
+std::string qname(const Model& m, QueueId q) { return "queue '" + m.topology().queues[q].name + "'"; }
+std::string mid(MessageId id) { return "message #" + std::to_string(id); }
+
+// Credit as the property states it, computed from the state alone (not by asking
+// the model, whose own notion of credit is what is under test).
+bool had_credit(const Model& m, ConsumerId c) {
+  const ModelState& s = m.state();
+  if (!s.attached[c]) return false;
+  const uint32_t prefetch = m.topology().consumers[c].prefetch;
+  if (prefetch == 0) return true;
+  uint32_t held = 0;
+  for (const auto& f : s.queues[m.wiring()->queue_of_consumer[c]].in_flight) held += f.consumer == c;
+  return held < prefetch;
+}
+
+std::optional<Priority> highest_ready(const QueueState& qs) {
+  std::optional<Priority> best;
+  for (const auto& level : qs.ready) {
+    for (const auto& msg : level) {
+      if (!best || msg.priority > *best) best = msg.priority;
+    }
+  }
+  return best;
+}
+
+bool is_finish(EffectKind k) {
+  return k == EffectKind::kAcked || k == EffectKind::kExpired || k == EffectKind::kDeadLettered ||
+         k == EffectKind::kLost;
+}
+
+void erase_id(std::vector<MessageId>& v, MessageId id) { std::erase(v, id); }
+
+}  // namespace
+
+ModelProperties::ModelProperties(const Model& initial, uint32_t enabled) : enabled_(enabled) {
+  const Topology& t = initial.topology();
+  queues_.resize(t.queues.size());
+  for (QueueId q = 0; q < t.queues.size(); ++q) {
+    queues_[q].never_delivered.resize(t.queues[q].priority_levels);
+  }
+  reset_round_robin();
+}
+
+void ModelProperties::reset_round_robin() {
+  for (auto& qt : queues_) {
+    qt.rr_count.clear();
+    qt.rr_eligible.clear();
+  }
+}
+
+void ModelProperties::check_capacity(const Model& before, const Op& op, const Effects& fx,
+                                     const Model& after, std::vector<Violation>& out) const {
+  const bool is_send = std::holds_alternative<op::Send>(op) || std::holds_alternative<op::Publish>(op);
+  for (const auto& e : fx) {
+    if (!is_send || (e.kind != EffectKind::kAccepted && e.kind != EffectKind::kRefused)) continue;
+    const size_t size = before.state().queues[e.queue].size();
+    const uint32_t cap = before.topology().queues[e.queue].capacity;
+    if (e.kind == EffectKind::kAccepted && size >= cap) {
+      out.push_back({ModelProperty::kCapacity, qname(before, e.queue) + " accepted " + mid(e.message.id) +
+                                                   " while full (" + std::to_string(size) + "/" +
+                                                   std::to_string(cap) + ")"});
+    }
+    if (e.kind == EffectKind::kRefused && size < cap) {
+      out.push_back({ModelProperty::kCapacity, qname(before, e.queue) + " refused " + mid(e.message.id) +
+                                                   " with room (" + std::to_string(size) + "/" +
+                                                   std::to_string(cap) + ")"});
+    }
+  }
+  for (QueueId q = 0; q < after.state().queues.size(); ++q) {
+    if (after.state().queues[q].size() > after.topology().queues[q].capacity) {
+      out.push_back({ModelProperty::kCapacity, qname(after, q) + " holds more than its capacity"});
+    }
+  }
+}
+
+void ModelProperties::check_fifo(const Effect& e, std::vector<Violation>& out) {
+  auto& levels = queues_[e.queue].never_delivered;
+  const MessageId id = e.message.id;
+  switch (e.kind) {
+    case EffectKind::kAccepted:
+      if (e.message.not_before_ns <= e.message.timestamp_ns) levels[e.message.priority].push_back(id);
+      break;
+    case EffectKind::kReleased:
+      levels[e.message.priority].push_back(id);
+      break;
+    case EffectKind::kDelivered:
+      if (e.message.attempts == 1) {
+        auto& level = levels[e.message.priority];
+        if (!level.empty() && level.front() != id) {
+          out.push_back({ModelProperty::kFifo, "queue #" + std::to_string(e.queue) + " level " +
+                                                   std::to_string(e.message.priority) + ": delivered " +
+                                                   mid(id) + " before " + mid(level.front()) +
+                                                   ", which became ready first"});
+        }
+      }
+      erase_id(levels[e.message.priority], id);
+      break;
+    case EffectKind::kExpired:
+    case EffectKind::kLost:
+      erase_id(levels[e.message.priority], id);
+      break;
+    default:
+      break;
+  }
+}
+
+void ModelProperties::check_priority(const Model& before, const Effect& e, std::vector<Violation>& out) const {
+  if (e.kind != EffectKind::kDelivered) return;
+  const auto best = highest_ready(before.state().queues[e.queue]);
+  if (best && e.message.priority < *best) {
+    out.push_back({ModelProperty::kPriority, qname(before, e.queue) + " delivered " + mid(e.message.id) +
+                                                 " of priority " + std::to_string(e.message.priority) +
+                                                 " while priority " + std::to_string(*best) + " was ready"});
+  }
+}
+
+void ModelProperties::check_round_robin(const Model& before, const Op& op, const Effects& fx,
+                                        std::vector<Violation>& out) {
+  if (std::holds_alternative<op::Crash>(op)) return reset_round_robin();
+  const auto* d = std::get_if<op::Dispatch>(&op);
+  if (!d || d->queue >= queues_.size()) return;
+  QueueTrack& qt = queues_[d->queue];
+  bool anyone = false;
+  for (ConsumerId c : before.wiring()->consumers_of_queue[d->queue]) {
+    const bool credit = had_credit(before, c);
+    anyone = anyone || credit;
+    if (!qt.rr_eligible.count(c)) qt.rr_eligible[c] = true;
+    if (!credit) qt.rr_eligible[c] = false;
+  }
+  bool delivered = false;
+  for (const auto& e : fx) {
+    if (e.kind == EffectKind::kDelivered) {
+      qt.rr_count[e.consumer]++;
+      delivered = true;
+    }
+  }
+  if (anyone && highest_ready(before.state().queues[d->queue]) && !delivered) {
+    out.push_back({ModelProperty::kRoundRobin, qname(before, d->queue) +
+                                                   ": dispatch delivered nothing while a message was "
+                                                   "ready and a consumer had credit"});
+  }
+  uint64_t lo = UINT64_MAX, hi = 0;
+  for (const auto& [c, eligible] : qt.rr_eligible) {
+    if (!eligible) continue;
+    lo = std::min(lo, qt.rr_count[c]);
+    hi = std::max(hi, qt.rr_count[c]);
+  }
+  if (hi > lo + 1) {
+    out.push_back({ModelProperty::kRoundRobin,
+                   qname(before, d->queue) + ": dispatch counts of consumers that always had credit range from " +
+                       std::to_string(lo) + " to " + std::to_string(hi) + " (bound: differ by at most 1)"});
+  }
+}
+
+void ModelProperties::check_no_loss(const Op& op, const Effects& fx, const Model& after,
+                                    std::vector<Violation>& out) {
+  for (const auto& e : fx) {
+    auto& live = queues_[e.queue].live;
+    if (e.kind == EffectKind::kAccepted) live[e.message.id] = true;
+    if (is_finish(e.kind)) live.erase(e.message.id);
+    if (e.kind == EffectKind::kLost &&
+        (!std::holds_alternative<op::Crash>(op) || after.topology().queues[e.queue].durable)) {
+      out.push_back({ModelProperty::kNoLoss, qname(after, e.queue) + " lost " + mid(e.message.id) +
+                                                 (std::holds_alternative<op::Crash>(op) ? " though durable"
+                                                                                        : " without a crash")});
+    }
+  }
+  for (QueueId q = 0; q < queues_.size(); ++q) {
+    const QueueState& qs = after.state().queues[q];
+    std::set<MessageId> held;
+    for (const auto& level : qs.ready) for (const auto& m : level) held.insert(m.id);
+    for (const auto& m : qs.delayed) held.insert(m.id);
+    for (const auto& f : qs.in_flight) held.insert(f.message.id);
+    for (const auto& [id, unused] : queues_[q].live) {
+      if (!held.count(id)) {
+        out.push_back({ModelProperty::kNoLoss, qname(after, q) + ": accepted " + mid(id) +
+                                                   " is gone without a delivery, expiry or dead-letter"});
+      }
+    }
+  }
+}
+
+void ModelProperties::check_ttl_delay(const Model& after, const Effect& e, std::vector<Violation>& out) const {
+  const TimeNs now = after.now();
+  const Message& m = e.message;
+  const bool expired = m.ttl_ns > 0 && now >= m.timestamp_ns + m.ttl_ns;
+  const std::string at = qname(after, e.queue) + " at time " + std::to_string(now) + ": ";
+  if (e.kind == EffectKind::kDelivered && expired) {
+    out.push_back({ModelProperty::kTtlDelay, at + "delivered " + mid(m.id) + " which expired at " +
+                                                 std::to_string(m.timestamp_ns + m.ttl_ns)});
+  }
+  if ((e.kind == EffectKind::kDelivered || e.kind == EffectKind::kReleased) && now < m.not_before_ns) {
+    out.push_back({ModelProperty::kTtlDelay, at + "made " + mid(m.id) + " deliverable before its time " +
+                                                 std::to_string(m.not_before_ns)});
+  }
+  if (e.kind == EffectKind::kExpired && !expired) {
+    out.push_back({ModelProperty::kTtlDelay, at + "expired " + mid(m.id) + " early"});
+  }
+}
+
+std::vector<Violation> ModelProperties::observe(const Model& before, const Op& op,
+                                                const Result<Effects>& result, const Model& after) {
+  std::vector<Violation> out;
+  const Status inv = check_invariants(after);
+  if (!inv.ok()) out.push_back({ModelProperty::kConservation, inv.message()});
+  if (!result.ok()) {
+    if (!(before.state() == after.state())) {
+      out.push_back({ModelProperty::kConservation, "failed operation changed the state: " +
+                                                       result.status().to_string()});
+    }
+    std::erase_if(out, [this](const Violation& v) { return !enabled(v.property); });
+    return out;
+  }
+  const Effects& fx = *result;
+  check_capacity(before, op, fx, after, out);
+  for (const auto& e : fx) {
+    check_fifo(e, out);
+    check_priority(before, e, out);
+    check_ttl_delay(after, e, out);
+  }
+  check_round_robin(before, op, fx, out);
+  check_no_loss(op, fx, after, out);
+  std::erase_if(out, [this](const Violation& v) { return !enabled(v.property); });
+  return out;
+}
+
+}  // namespace mq
