@@ -106,7 +106,7 @@ void Model::place_ready(QueueId q, Message m, Effects& out) {
   if (m.expired_at(state_.now_ns)) return finish(q, m, Fate::kExpired, out);
   auto& level = state_.queues[q].ready[m.priority];
   if (m.attempts > 0 && topology().queues[q].redelivery == Redelivery::kFront) {
-    level.push_front(std::move(m));
+    level.insert(level.begin(), std::move(m));
   } else {
     level.push_back(std::move(m));
   }
@@ -161,7 +161,7 @@ void Model::deliver(QueueId q, ConsumerId c, Effects& out) {
   QueueState& qs = state_.queues[q];
   auto& level = qs.ready[*top_ready_level(q)];
   Message m = std::move(level.front());
-  level.pop_front();
+  level.erase(level.begin());
   m.attempts++;
   qs.counters.deliveries++;
   if (m.attempts > 1) qs.counters.redeliveries++;
@@ -348,7 +348,7 @@ Result<Effects> Model::advance(TimeNs now_ns) {
   for (QueueId q = 0; q < queue_count; ++q) {
     QueueState& qs = state_.queues[q];
     for (auto& level : qs.ready) {
-      std::deque<Message> keep;
+      std::vector<Message> keep;
       for (auto& m : level) {
         if (m.expired_at(now_ns)) finish(q, m, Fate::kExpired, out); else keep.push_back(std::move(m));
       }

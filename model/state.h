@@ -5,7 +5,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <string>
 #include <utility>
 #include <vector>
@@ -51,7 +50,9 @@ struct QueueCounters {
 };
 
 struct QueueState {
-  std::vector<std::deque<Message>> ready;  // [priority level], head delivered first
+  // [priority level], head (index 0) delivered first. Vectors, not deques: a state is
+  // copied on every step of a search, and an empty libstdc++ deque allocates.
+  std::vector<std::vector<Message>> ready;
   std::vector<Message> delayed;            // not yet deliverable, in acceptance order
   std::vector<InFlight> in_flight;         // in delivery order
   std::vector<Finished> finished;          // in the order they finished

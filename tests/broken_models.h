@@ -49,7 +49,7 @@ inline Result<Effects> deliver_lowest_first(Model& m, const Op& op, QueueId q) {
   auto& ready = s.queues[q].ready;
   auto lowest = std::find_if(ready.begin(), ready.end(), [](const auto& l) { return !l.empty(); });
   if (lowest == ready.end()) return m.apply(op);
-  std::vector<std::deque<Message>> hidden(ready.size());
+  std::vector<std::vector<Message>> hidden(ready.size());
   for (auto it = lowest + 1; it != ready.end(); ++it) std::swap(hidden[it - ready.begin()], *it);
   rebuild(m, s);
   auto r = m.apply(op);
@@ -137,7 +137,7 @@ inline Result<Effects> apply_with_flaw(Flaw flaw, Model& m, const Op& op) {
         const QueueId q = fx.front().queue;
         for (auto& level : s.queues[q].ready) {
           if (level.empty()) continue;
-          level.pop_front();
+          level.erase(level.begin());
           s.queues[q].counters.accepted--;
           changed = true;
           break;
