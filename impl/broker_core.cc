@@ -1,0 +1,743 @@
+#include "impl/broker_core.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstdlib>
+#include <tuple>
+
+namespace mq::impl {
+namespace {
+
+Effect effect(EffectKind kind, QueueId q, const Message& m, ConsumerId c = kNoConsumer,
+              Reason reason = Reason::kNone) {
+  return Effect{kind, q, c, reason, kNoDeadline, m};
+}
+
+}  // namespace
+
+// ---- construction ----
+
+Result<BrokerCore> BrokerCore::create(BrokerConfig config) {
+  MQ_RETURN_IF_ERROR(config.validate());
+  return BrokerCore(std::move(config));
+}
+
+BrokerCore::BrokerCore(BrokerConfig config) : config_(std::move(config)) {
+  queues_.resize(config_.queues.size());
+  for (QueueId q = 0; q < queues_.size(); ++q) {
+    const QueueOptions& o = config_.queues[q];
+    QueueRt& qr = queues_[q];
+    qr.levels.resize(o.priority_levels);
+    qr.window = DedupWindow(o.dedup_window_ids, o.dedup_window_ns);
+    if (o.dead_letter_queue) qr.dead_letter = config_.find_queue(*o.dead_letter_queue);
+    qr.counters.name = o.name;
+    qr.counters.capacity = o.capacity;
+  }
+  consumers_.resize(config_.consumers.size());
+  for (ConsumerId c = 0; c < consumers_.size(); ++c) {
+    const QueueId q = *config_.find_queue(config_.consumers[c].queue);
+    consumers_[c].queue = q;
+    consumers_[c].ring_pos = static_cast<uint32_t>(queues_[q].ring.size());
+    queues_[q].ring.push_back(c);
+  }
+  for (QueueRt& qr : queues_) {
+    qr.credit = CreditRing(static_cast<uint32_t>(qr.ring.size()));
+    qr.counters.consumer_count = qr.ring.size();  // every consumer starts attached
+  }
+  for (ConsumerId c = 0; c < consumers_.size(); ++c) update_credit(c);
+  for (const TopicOptions& t : config_.topics) {
+    std::vector<QueueId> bound;
+    for (const auto& name : t.queues) bound.push_back(*config_.find_queue(name));
+    topic_queues_.push_back(std::move(bound));
+  }
+}
+
+// ---- input checks ----
+
+Status BrokerCore::check_up() const {
+  if (!up_) return unavailable("the broker is down (crashed, not recovered)");
+  return Status();
+}
+Status BrokerCore::check_producer(ProducerId p) const {
+  if (p >= config_.producers.size()) return not_found("unknown producer #" + std::to_string(p));
+  return Status();
+}
+Status BrokerCore::check_queue(QueueId q) const {
+  if (q >= queues_.size()) return not_found("unknown queue #" + std::to_string(q));
+  return Status();
+}
+Status BrokerCore::check_consumer(ConsumerId c) const {
+  if (c >= consumers_.size()) return not_found("unknown consumer #" + std::to_string(c));
+  return Status();
+}
+
+bool BrokerCore::holds_id(QueueId q, MessageId id) {
+  return queues_[q].live.contains(id) || queues_[q].window.contains(id, now_ns_);
+}
+
+Status BrokerCore::check_spec(QueueId q, const MessageSpec& spec) {
+  const QueueOptions& o = config_.queues[q];
+  const std::string where = "queue '" + o.name + "', message #" + std::to_string(spec.id) + ": ";
+  if (spec.priority >= o.priority_levels) {
+    return invalid_argument(where + "priority " + std::to_string(spec.priority) + " out of range 0.." +
+                            std::to_string(o.priority_levels - 1));
+  }
+  if (spec.ttl_ns < 0) return invalid_argument(where + "ttl_ns < 0");
+  if (spec.delay_ns < 0) return invalid_argument(where + "delay_ns < 0");
+  if (holds_id(q, spec.id)) return already_exists(where + "duplicate message id");
+  return Status();
+}
+
+// Time moves first, whatever the command turns out to be: the clock is not wrong
+// because the command is.
+Status BrokerCore::advance(TimeNs now_ns, Effects& out) {
+  if (now_ns < now_ns_) {
+    return invalid_argument("time " + std::to_string(now_ns) + " is before now " + std::to_string(now_ns_));
+  }
+  now_ns_ = now_ns;
+  collect_due(now_ns);
+  for (const DueTimer& d : due_) {
+    if (live(d.timer)) fire(d.timer, out);
+  }
+  due_.clear();
+  return Status();
+}
+
+Status BrokerCore::finish_command(Status status, Effects& out) {
+  report_deadline(out);
+  return status;
+}
+
+}  // namespace mq::impl
+
+// ---- commands ----
+
+namespace mq::impl {
+
+Status BrokerCore::send(TimeNs now_ns, ProducerId p, QueueId q, MessageSpec spec, Effects& out) {
+  MQ_RETURN_IF_ERROR(advance(now_ns, out));
+  Status s = check_up();
+  if (s.ok()) s = check_producer(p);
+  if (s.ok()) s = check_queue(q);
+  if (s.ok()) s = check_spec(q, spec);
+  if (s.code() == Code::kAlreadyExists) {
+    queues_[q].counters.duplicates++;
+    Message held = stamp(q, spec, nullptr);
+    out.push_back(effect(EffectKind::kDuplicate, q, held));
+    return finish_command(Status(), out);
+  }
+  if (!s.ok()) return finish_command(s, out);
+  const Payload payload = std::make_shared<const std::string>(std::move(spec.payload));
+  send_one(q, stamp(q, spec, payload), out);
+  return finish_command(Status(), out);
+}
+
+Status BrokerCore::publish(TimeNs now_ns, ProducerId p, TopicId t, MessageSpec spec, Effects& out) {
+  MQ_RETURN_IF_ERROR(advance(now_ns, out));
+  Status s = check_up();
+  if (s.ok()) s = check_producer(p);
+  if (s.ok() && t >= topic_queues_.size()) s = not_found("unknown topic #" + std::to_string(t));
+  // A bad message is refused as a whole, before any queue takes it (as in the model).
+  for (size_t k = 0; s.ok() && k < topic_queues_[t].size(); ++k) s = check_spec(topic_queues_[t][k], spec);
+  if (s.code() == Code::kAlreadyExists) {
+    for (QueueId q : topic_queues_[t]) {
+      if (!holds_id(q, spec.id)) continue;
+      queues_[q].counters.duplicates++;
+      out.push_back(effect(EffectKind::kDuplicate, q, stamp(q, spec, nullptr)));
+    }
+    return finish_command(Status(), out);
+  }
+  if (!s.ok()) return finish_command(s, out);
+  // One payload buffer shared by every bound queue.
+  const Payload payload = std::make_shared<const std::string>(std::move(spec.payload));
+  for (QueueId q : topic_queues_[t]) send_one(q, stamp(q, spec, payload), out);
+  return finish_command(Status(), out);
+}
+
+Status BrokerCore::dispatch(TimeNs now_ns, QueueId q, Effects& out) {
+  MQ_RETURN_IF_ERROR(advance(now_ns, out));
+  Status s = check_up();
+  if (s.ok()) s = check_queue(q);
+  if (!s.ok()) return finish_command(s, out);
+  QueueRt& qr = queues_[q];
+  if (!top_level(qr)) return finish_command(Status(), out);
+  const auto pos = qr.credit.next_from(qr.cursor);
+  if (!pos) return finish_command(Status(), out);  // nobody has credit
+  qr.cursor = static_cast<uint32_t>((*pos + 1) % qr.ring.size());
+  deliver(q, qr.ring[*pos], out);
+  return finish_command(Status(), out);
+}
+
+Status BrokerCore::fetch(TimeNs now_ns, ConsumerId c, Effects& out) {
+  MQ_RETURN_IF_ERROR(advance(now_ns, out));
+  Status s = check_up();
+  if (s.ok()) s = check_consumer(c);
+  if (s.ok() && !consumers_[c].attached) {
+    s = failed_precondition("consumer '" + config_.consumers[c].name + "' is not attached");
+  }
+  if (!s.ok()) return finish_command(s, out);
+  const ConsumerRt& cr = consumers_[c];
+  if (top_level(queues_[cr.queue]) && queues_[cr.queue].credit.test(cr.ring_pos)) deliver(cr.queue, c, out);
+  return finish_command(Status(), out);
+}
+
+Status BrokerCore::ack(TimeNs now_ns, ConsumerId c, MessageId id, Effects& out) {
+  MQ_RETURN_IF_ERROR(advance(now_ns, out));
+  Status s = check_up();
+  if (s.ok()) s = check_consumer(c);
+  uint32_t slot = IdMap::kEmpty;
+  if (s.ok()) {
+    slot = queues_[consumers_[c].queue].live.find(id);
+    if (slot == IdMap::kEmpty || slots_[slot].place != Place::kInFlight || slots_[slot].consumer != c) {
+      s = failed_precondition("ack: message #" + std::to_string(id) + " is not in flight at consumer '" +
+                              config_.consumers[c].name + "'");
+    }
+  }
+  if (!s.ok()) return finish_command(s, out);
+  take(slot);
+  finish(slot, Fate::kAcked, c, out);
+  return finish_command(Status(), out);
+}
+
+Status BrokerCore::nack(TimeNs now_ns, ConsumerId c, MessageId id, bool requeue, Effects& out) {
+  MQ_RETURN_IF_ERROR(advance(now_ns, out));
+  Status s = check_up();
+  if (s.ok()) s = check_consumer(c);
+  uint32_t slot = IdMap::kEmpty;
+  if (s.ok()) {
+    slot = queues_[consumers_[c].queue].live.find(id);
+    if (slot == IdMap::kEmpty || slots_[slot].place != Place::kInFlight || slots_[slot].consumer != c) {
+      s = failed_precondition("nack: message #" + std::to_string(id) + " is not in flight at consumer '" +
+                              config_.consumers[c].name + "'");
+    }
+  }
+  if (!s.ok()) return finish_command(s, out);
+  take(slot);
+  if (requeue) {
+    fail_delivery(slot, c, out);
+  } else {
+    dead_letter(slot, c, out);
+  }
+  return finish_command(Status(), out);
+}
+
+Status BrokerCore::tick(TimeNs now_ns, Effects& out) {
+  return finish_command(advance(now_ns, out), out);
+}
+
+Status BrokerCore::crash(TimeNs now_ns, Effects& out) {
+  MQ_RETURN_IF_ERROR(advance(now_ns, out));
+  if (!up_) return finish_command(failed_precondition("crash: the broker is already down"), out);
+  for (QueueId q = 0; q < queues_.size(); ++q) {
+    if (!config_.queues[q].durable) continue;
+    std::vector<uint32_t> held = in_flight_of_queue(q);
+    return_in_flight(held, config_.queues[q].redelivery == Redelivery::kFront, out);
+  }
+  for (QueueId q = 0; q < queues_.size(); ++q) {
+    if (config_.queues[q].durable) continue;
+    for (uint32_t s : in_flight_of_queue(q)) {
+      take(s);
+      finish(s, Fate::kLost, kNoConsumer, out);
+    }
+    QueueRt& qr = queues_[q];
+    for (List& level : qr.levels) {
+      for (uint32_t k = 0, n = level.size; k < n; ++k) {
+        const uint32_t s = level.head;
+        take(s);
+        finish(s, Fate::kLost, kNoConsumer, out);
+      }
+    }
+    for (uint32_t k = 0, n = qr.delayed.size; k < n; ++k) {
+      const uint32_t s = qr.delayed.head;
+      take(s);
+      finish(s, Fate::kLost, kNoConsumer, out);
+    }
+  }
+  for (QueueRt& qr : queues_) {
+    qr.cursor = 0;
+    qr.counters.consumer_count = 0;
+  }
+  for (ConsumerId c = 0; c < consumers_.size(); ++c) {
+    MQ_CHECK(consumers_[c].unacked == 0 && consumers_[c].in_flight.size == 0);
+    consumers_[c].attached = false;
+    update_credit(c);
+  }
+  up_ = false;
+  return finish_command(Status(), out);
+}
+
+Status BrokerCore::recover(TimeNs now_ns, Effects& out) {
+  MQ_RETURN_IF_ERROR(advance(now_ns, out));
+  if (up_) return finish_command(failed_precondition("recover: the broker is up"), out);
+  up_ = true;
+  return finish_command(Status(), out);
+}
+
+Status BrokerCore::attach(TimeNs now_ns, ConsumerId c, Effects& out) {
+  MQ_RETURN_IF_ERROR(advance(now_ns, out));
+  Status s = check_up();
+  if (s.ok()) s = check_consumer(c);
+  if (s.ok() && consumers_[c].attached) {
+    s = failed_precondition("attach: consumer '" + config_.consumers[c].name + "' is attached");
+  }
+  if (!s.ok()) return finish_command(s, out);
+  consumers_[c].attached = true;
+  queues_[consumers_[c].queue].counters.consumer_count++;
+  update_credit(c);
+  return finish_command(Status(), out);
+}
+
+Status BrokerCore::detach(TimeNs now_ns, ConsumerId c, Effects& out) {
+  MQ_RETURN_IF_ERROR(advance(now_ns, out));
+  Status s = check_up();
+  if (s.ok()) s = check_consumer(c);
+  if (s.ok() && !consumers_[c].attached) {
+    s = failed_precondition("detach: consumer '" + config_.consumers[c].name + "' is not attached");
+  }
+  if (!s.ok()) return finish_command(s, out);
+  ConsumerRt& cr = consumers_[c];
+  cr.attached = false;
+  queues_[cr.queue].counters.consumer_count--;
+  std::vector<uint32_t> held;
+  held.reserve(cr.in_flight.size);
+  for (uint32_t s2 = cr.in_flight.head; s2 != kNil; s2 = slots_[s2].next) held.push_back(s2);
+  return_in_flight(held, config_.queues[cr.queue].redelivery == Redelivery::kFront, out);
+  update_credit(c);
+  return finish_command(Status(), out);
+}
+
+// ---- queries ----
+
+QueueStats BrokerCore::stats(QueueId q) const {
+  MQ_CHECK(q < queues_.size());
+  const QueueRt& qr = queues_[q];
+  QueueStats s = qr.counters;
+  s.ready = 0;
+  for (const List& level : qr.levels) s.ready += level.size;
+  s.delayed = qr.delayed.size;
+  s.in_flight = qr.in_flight;
+  s.size = s.ready + s.delayed + s.in_flight;
+  MQ_CHECK(s.size == qr.live.size());
+  return s;
+}
+
+uint32_t BrokerCore::unacked(ConsumerId c) const {
+  MQ_CHECK(c < consumers_.size());
+  return consumers_[c].unacked;
+}
+
+bool BrokerCore::attached(ConsumerId c) const {
+  MQ_CHECK(c < consumers_.size());
+  return consumers_[c].attached;
+}
+
+std::optional<TimeNs> BrokerCore::next_deadline() const {
+  // finish_command() leaves a live timer on top, so the top is exact.
+  if (heap_.empty()) return std::nullopt;
+  return heap_.front().at_ns;
+}
+
+}  // namespace mq::impl
+
+// ---- message mechanics (the storage seam) ----
+
+namespace mq::impl {
+
+Message BrokerCore::stamp(QueueId q, const MessageSpec& spec, Payload payload) const {
+  const QueueOptions& o = config_.queues[q];
+  return Message{spec.id, std::move(payload), now_ns_, spec.priority, spec.ttl_ns,
+                 now_ns_ + spec.delay_ns, 0, spec.max_retries.value_or(o.max_retries)};
+}
+
+// A producer's message for queue q: accepted, or refused when full (Def. 2.3), or
+// accepted after dropping the oldest under kDropOldest.
+void BrokerCore::send_one(QueueId q, Message m, Effects& out) {
+  QueueRt& qr = queues_[q];
+  if (qr.live.size() >= config_.queues[q].capacity && !make_room(q, out)) {
+    qr.counters.refused++;
+    out.push_back(effect(EffectKind::kRefused, q, m, kNoConsumer, Reason::kQueueFull));
+    return;
+  }
+  accept(q, std::move(m), out);
+}
+
+// Under kDropOldest: drops the head of the lowest non-empty ready level, else the
+// oldest delayed message. False when the policy is reject or everything is in flight.
+bool BrokerCore::make_room(QueueId q, Effects& out) {
+  QueueRt& qr = queues_[q];
+  if (config_.queues[q].overflow != OverflowPolicy::kDropOldest) return false;
+  uint32_t victim = kNil;
+  if (const auto low = bottom_level(qr)) {
+    victim = qr.levels[*low].head;
+  } else if (qr.delayed.size > 0) {
+    victim = qr.delayed.head;
+  }
+  if (victim == kNil) return false;
+  take(victim);
+  finish(victim, Fate::kDropped, kNoConsumer, out);
+  return true;
+}
+
+void BrokerCore::accept(QueueId q, Message m, Effects& out) {
+  QueueRt& qr = queues_[q];
+  MQ_CHECK(qr.live.size() < config_.queues[q].capacity);
+  MQ_CHECK(!qr.live.contains(m.id));
+  qr.counters.accepted++;
+  out.push_back(effect(EffectKind::kAccepted, q, m));
+  const uint32_t s = alloc_slot();
+  Slot& slot = slots_[s];
+  slot.message = std::move(m);
+  slot.queue = q;
+  slot.accept_seq = ++accept_seq_;
+  qr.live.insert(slot.message.id, s);
+  qr.window.remember(slot.message.id, now_ns_);
+  if (!slot.message.deliverable_at(now_ns_)) {
+    slot.place = Place::kDelayed;
+    push_back(qr.delayed, s);
+    arm(s, TimerKind::kRelease, slot.message.not_before_ns);
+    if (slot.message.ttl_ns > 0) arm(s, TimerKind::kExpiry, slot.message.expires_at_ns());
+    return;
+  }
+  place_ready(s, out);
+}
+
+// REQUIRES: slot s is taken (in no list). Puts it into ready, or expires it if its
+// TTL passed meanwhile, so that ready never holds an expired message.
+void BrokerCore::place_ready(uint32_t s, Effects& out) {
+  Slot& slot = slots_[s];
+  if (slot.message.expired_at(now_ns_)) return finish(s, Fate::kExpired, kNoConsumer, out);
+  QueueRt& qr = queues_[slot.queue];
+  List& level = qr.levels[slot.message.priority];
+  slot.place = Place::kReady;
+  if (slot.message.attempts > 0 && config_.queues[slot.queue].redelivery == Redelivery::kFront) {
+    slot.ready_pos = --qr.front_pos;
+    push_front(level, s);
+  } else {
+    slot.ready_pos = ++qr.back_pos;
+    push_back(level, s);
+  }
+  set_level_bit(qr, slot.message.priority);
+  if (slot.message.ttl_ns > 0) arm(s, TimerKind::kExpiry, slot.message.expires_at_ns());
+}
+
+// REQUIRES: a message is ready in q; c is attached with credit.
+void BrokerCore::deliver(QueueId q, ConsumerId c, Effects& out) {
+  QueueRt& qr = queues_[q];
+  const uint32_t s = qr.levels[*top_level(qr)].head;
+  take(s);
+  Slot& slot = slots_[s];
+  slot.message.attempts++;
+  qr.counters.deliveries++;
+  if (slot.message.attempts > 1) qr.counters.redeliveries++;
+  out.push_back(effect(EffectKind::kDelivered, q, slot.message, c));
+  if (config_.consumers[c].ack_mode == AckMode::kAuto) return finish(s, Fate::kAcked, c, out);
+  ConsumerRt& cr = consumers_[c];
+  slot.place = Place::kInFlight;
+  slot.consumer = c;
+  slot.delivery_seq = ++delivery_seq_;
+  push_back(cr.in_flight, s);
+  cr.unacked++;
+  qr.in_flight++;
+  update_credit(c);
+  const TimeNs vt = config_.queues[q].visibility_timeout_ns;
+  if (vt > 0) arm(s, TimerKind::kVisibility, now_ns_ + vt);
+}
+
+// Removes slot s from the list it is in; it stays held (in `live`) until finished
+// or placed again. Every timer armed for its old place goes stale.
+void BrokerCore::take(uint32_t s) {
+  Slot& slot = slots_[s];
+  MQ_CHECK(slot.place != Place::kFree && slot.place != Place::kTaken);
+  unlink(list_of(slot), s);
+  QueueRt& qr = queues_[slot.queue];
+  if (slot.place == Place::kReady && qr.levels[slot.message.priority].size == 0) {
+    qr.nonempty[slot.message.priority / 64] &= ~(uint64_t{1} << (slot.message.priority % 64));
+  }
+  if (slot.place == Place::kInFlight) {
+    ConsumerRt& cr = consumers_[slot.consumer];
+    MQ_CHECK(cr.unacked > 0 && qr.in_flight > 0);
+    cr.unacked--;
+    qr.in_flight--;
+    update_credit(slot.consumer);
+  }
+  slot.place = Place::kTaken;
+  slot.consumer = kNoConsumer;
+  slot.gen++;
+}
+
+// REQUIRES: slot s is taken.
+void BrokerCore::finish(uint32_t s, Fate fate, ConsumerId c, Effects& out) {
+  Slot& slot = slots_[s];
+  QueueRt& qr = queues_[slot.queue];
+  static constexpr EffectKind kKind[] = {EffectKind::kAcked, EffectKind::kExpired, EffectKind::kDeadLettered,
+                                         EffectKind::kLost, EffectKind::kDropped};
+  uint64_t* const counter[] = {&qr.counters.acked, &qr.counters.expired, &qr.counters.dead_lettered,
+                               &qr.counters.lost, &qr.counters.dropped};
+  ++*counter[static_cast<int>(fate)];
+  out.push_back(effect(kKind[static_cast<int>(fate)], slot.queue, slot.message, c));
+  MQ_CHECK(qr.live.erase(slot.message.id));
+  free_slot(s);
+}
+
+// REQUIRES: slot s is taken. A delivery ended without an ack: requeue while
+// retries are left, else dead-letter. `c` is named on the first effect.
+void BrokerCore::fail_delivery(uint32_t s, ConsumerId c, Effects& out) {
+  Slot& slot = slots_[s];
+  if (!slot.message.retries_left()) return dead_letter(s, c, out);
+  out.push_back(effect(EffectKind::kRequeued, slot.queue, slot.message, c));
+  place_ready(s, out);
+}
+
+// REQUIRES: slot s is taken. The dead-letter queue receives a fresh message with
+// the same id and payload (the model's copy rule), unless it is full or has the id.
+void BrokerCore::dead_letter(uint32_t s, ConsumerId c, Effects& out) {
+  const QueueId q = slots_[s].queue;
+  const Message m = slots_[s].message;
+  finish(s, Fate::kDeadLettered, c, out);
+  const auto dlq = queues_[q].dead_letter;
+  if (!dlq) return;
+  const QueueOptions& o = config_.queues[*dlq];
+  Message copy{m.id, m.payload, now_ns_,
+               static_cast<Priority>(std::min<uint32_t>(m.priority, o.priority_levels - 1)),
+               0, now_ns_, 0, o.max_retries};
+  Reason refused = Reason::kNone;
+  if (holds_id(*dlq, m.id)) {
+    refused = Reason::kDuplicateId;
+  } else if (queues_[*dlq].live.size() >= o.capacity && !make_room(*dlq, out)) {
+    refused = Reason::kQueueFull;
+  }
+  if (refused != Reason::kNone) {
+    queues_[q].counters.dead_letter_refused++;
+    out.push_back(effect(EffectKind::kDeadLetterRefused, q, m, kNoConsumer, refused));
+    return;
+  }
+  accept(*dlq, std::move(copy), out);
+}
+
+// Ends the given deliveries (in delivery order) as failed attempts. Under front
+// redelivery they go back in reverse, so that they keep their order at the head.
+void BrokerCore::return_in_flight(std::vector<uint32_t>& slots, bool front, Effects& out) {
+  if (front) std::reverse(slots.begin(), slots.end());
+  for (uint32_t s : slots) {
+    const ConsumerId c = slots_[s].consumer;
+    take(s);
+    fail_delivery(s, c, out);
+  }
+}
+
+std::vector<uint32_t> BrokerCore::in_flight_of_queue(QueueId q) {
+  std::vector<uint32_t> held;
+  for (ConsumerId c : queues_[q].ring) {
+    for (uint32_t s = consumers_[c].in_flight.head; s != kNil; s = slots_[s].next) held.push_back(s);
+  }
+  std::sort(held.begin(), held.end(),
+            [&](uint32_t a, uint32_t b) { return slots_[a].delivery_seq < slots_[b].delivery_seq; });
+  return held;
+}
+
+}  // namespace mq::impl
+
+// ---- timers ----
+
+namespace mq::impl {
+namespace {
+
+// Min-heap order for std::push_heap and friends (which build max-heaps).
+struct Later {
+  template <typename T>
+  bool operator()(const T& a, const T& b) const {
+    return std::tie(a.at_ns, a.order) > std::tie(b.at_ns, b.order);
+  }
+};
+
+}  // namespace
+
+void BrokerCore::arm(uint32_t s, TimerKind kind, TimeNs at_ns) {
+  MQ_CHECK(at_ns > now_ns_);  // a due timer would have been handled in place
+  heap_.push_back(Timer{at_ns, ++timer_order_, s, slots_[s].gen, kind});
+  std::push_heap(heap_.begin(), heap_.end(), Later{});
+  // Lazy deletion leaves stale timers behind; a held message has at most two live
+  // ones, so rebuilding when stale ones dominate keeps the heap O(held) and the
+  // rebuild cost amortized over the arms that made it necessary.
+  if (heap_.size() > 4 * size_t{slots_in_use_} + 64) {
+    std::erase_if(heap_, [&](const Timer& t) { return !live(t); });
+    std::make_heap(heap_.begin(), heap_.end(), Later{});
+  }
+}
+
+// Pops every live timer due at now_ns into due_, sorted into the model's order:
+// visibility timeouts, then releases, then expiries; each queue by queue, and
+// within a queue in delivery order (reversed under front redelivery), by
+// (not-before, acceptance), and by (ready level from the lowest, position; then
+// delayed by acceptance) respectively.
+void BrokerCore::collect_due(TimeNs now_ns) {
+  due_.clear();
+  while (!heap_.empty() && heap_.front().at_ns <= now_ns) {
+    std::pop_heap(heap_.begin(), heap_.end(), Later{});
+    const Timer t = heap_.back();
+    heap_.pop_back();
+    if (!live(t)) continue;
+    const Slot& slot = slots_[t.slot];
+    DueTimer d{static_cast<uint8_t>(t.kind), slot.queue, 0, 0, 0, t};
+    switch (t.kind) {
+      case TimerKind::kVisibility: {
+        const bool front = config_.queues[slot.queue].redelivery == Redelivery::kFront;
+        const auto seq = static_cast<int64_t>(slot.delivery_seq);
+        d.k1 = front ? -seq : seq;
+        break;
+      }
+      case TimerKind::kRelease:
+        d.k1 = slot.message.not_before_ns;
+        d.k2 = static_cast<int64_t>(slot.accept_seq);
+        break;
+      case TimerKind::kExpiry:
+        d.k1 = slot.place == Place::kReady ? 0 : 1;
+        d.k2 = slot.place == Place::kReady ? slot.message.priority : 0;
+        d.k3 = slot.place == Place::kReady ? slot.ready_pos : static_cast<int64_t>(slot.accept_seq);
+        break;
+    }
+    due_.push_back(d);
+  }
+  std::sort(due_.begin(), due_.end(), [](const DueTimer& a, const DueTimer& b) {
+    return std::tie(a.phase, a.queue, a.k1, a.k2, a.k3, a.timer.order) <
+           std::tie(b.phase, b.queue, b.k1, b.k2, b.k3, b.timer.order);
+  });
+}
+
+// REQUIRES: live(t). Firing one timer never makes another one due now: whatever it
+// places anew is either finished in place or armed for later.
+void BrokerCore::fire(const Timer& t, Effects& out) {
+  Slot& slot = slots_[t.slot];
+  switch (t.kind) {
+    case TimerKind::kVisibility: {
+      MQ_CHECK(slot.place == Place::kInFlight);
+      const ConsumerId c = slot.consumer;
+      take(t.slot);
+      return fail_delivery(t.slot, c, out);
+    }
+    case TimerKind::kRelease:
+      MQ_CHECK(slot.place == Place::kDelayed);
+      take(t.slot);
+      out.push_back(effect(EffectKind::kReleased, slot.queue, slot.message));
+      return place_ready(t.slot, out);
+    case TimerKind::kExpiry:
+      MQ_CHECK(slot.place == Place::kReady || slot.place == Place::kDelayed);
+      MQ_CHECK(slot.message.expired_at(now_ns_));
+      take(t.slot);
+      return finish(t.slot, Fate::kExpired, kNoConsumer, out);
+  }
+}
+
+void BrokerCore::purge_stale_top() {
+  // Bounded by the heap size: each round removes one entry.
+  while (!heap_.empty() && !live(heap_.front())) {
+    std::pop_heap(heap_.begin(), heap_.end(), Later{});
+    heap_.pop_back();
+  }
+}
+
+void BrokerCore::report_deadline(Effects& out) {
+  purge_stale_top();
+  const TimeNs next = heap_.empty() ? kNoDeadline : heap_.front().at_ns;
+  if (next == reported_deadline_ns_) return;
+  reported_deadline_ns_ = next;
+  Effect e;
+  e.kind = EffectKind::kTimer;
+  e.deadline_ns = next;
+  out.push_back(std::move(e));
+}
+
+// ---- slot pool, intrusive lists, levels, credit ----
+
+uint32_t BrokerCore::alloc_slot() {
+  uint32_t s = free_head_;
+  if (s != kNil) {
+    free_head_ = slots_[s].next;
+  } else {
+    MQ_CHECK(slots_.size() < kNil);
+    s = static_cast<uint32_t>(slots_.size());
+    slots_.emplace_back();
+  }
+  Slot& slot = slots_[s];
+  MQ_CHECK(slot.place == Place::kFree);
+  slot.prev = slot.next = kNil;
+  slot.consumer = kNoConsumer;
+  slot.place = Place::kTaken;
+  ++slots_in_use_;
+  return s;
+}
+
+void BrokerCore::free_slot(uint32_t s) {
+  Slot& slot = slots_[s];
+  MQ_CHECK(slot.place == Place::kTaken);
+  slot.message = Message{};  // drops this slot's share of the payload
+  slot.place = Place::kFree;
+  slot.gen++;
+  slot.prev = kNil;
+  slot.next = free_head_;
+  free_head_ = s;
+  --slots_in_use_;
+}
+
+BrokerCore::List& BrokerCore::list_of(const Slot& slot) {
+  switch (slot.place) {
+    case Place::kReady: return queues_[slot.queue].levels[slot.message.priority];
+    case Place::kDelayed: return queues_[slot.queue].delayed;
+    case Place::kInFlight: return consumers_[slot.consumer].in_flight;
+    case Place::kFree:
+    case Place::kTaken: break;
+  }
+  MQ_CHECK_MSG(false, "list_of: slot is in no list");
+  std::abort();
+}
+
+void BrokerCore::push_back(List& l, uint32_t s) {
+  slots_[s].prev = l.tail;
+  slots_[s].next = kNil;
+  if (l.tail != kNil) slots_[l.tail].next = s; else l.head = s;
+  l.tail = s;
+  l.size++;
+}
+
+void BrokerCore::push_front(List& l, uint32_t s) {
+  slots_[s].prev = kNil;
+  slots_[s].next = l.head;
+  if (l.head != kNil) slots_[l.head].prev = s; else l.tail = s;
+  l.head = s;
+  l.size++;
+}
+
+void BrokerCore::unlink(List& l, uint32_t s) {
+  MQ_CHECK(l.size > 0);
+  Slot& slot = slots_[s];
+  if (slot.prev != kNil) slots_[slot.prev].next = slot.next; else l.head = slot.next;
+  if (slot.next != kNil) slots_[slot.next].prev = slot.prev; else l.tail = slot.prev;
+  slot.prev = slot.next = kNil;
+  l.size--;
+}
+
+std::optional<Priority> BrokerCore::top_level(const QueueRt& qr) const {
+  for (size_t w = qr.nonempty.size(); w-- > 0;) {
+    if (qr.nonempty[w] != 0) return static_cast<Priority>(w * 64 + 63 - std::countl_zero(qr.nonempty[w]));
+  }
+  return std::nullopt;
+}
+
+std::optional<Priority> BrokerCore::bottom_level(const QueueRt& qr) const {
+  for (size_t w = 0; w < qr.nonempty.size(); ++w) {
+    if (qr.nonempty[w] != 0) return static_cast<Priority>(w * 64 + std::countr_zero(qr.nonempty[w]));
+  }
+  return std::nullopt;
+}
+
+void BrokerCore::set_level_bit(QueueRt& qr, Priority p) {
+  qr.nonempty[p / 64] |= uint64_t{1} << (p % 64);
+}
+
+void BrokerCore::update_credit(ConsumerId c) {
+  const ConsumerRt& cr = consumers_[c];
+  const uint32_t prefetch = config_.consumers[c].prefetch;
+  queues_[cr.queue].credit.set(cr.ring_pos, cr.attached && (prefetch == 0 || cr.unacked < prefetch));
+}
+
+}  // namespace mq::impl

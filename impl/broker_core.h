@@ -1,0 +1,225 @@
+#pragma once
+// BrokerCore: the production broker's logic as a single-threaded, sans-IO,
+// deterministic state machine. It takes commands together with the current time
+// and returns effects; it reads no clock, opens no file, starts no thread, draws no
+// randomness. The production shell and the simulator both drive this one class.
+//
+// Semantics: exactly the model's (model/model.h), which is the specification:
+// bounded queues with priority levels, delay, TTL (expired iff now >= timestamp +
+// ttl; only messages not in flight expire), auto and manual ack, nack with requeue
+// or dead-letter, visibility-timeout redelivery, max retries then the dead-letter
+// queue, round-robin dispatch with prefetch credit, topic fan-out, crash and
+// recovery. Within one time step the effects come in the model's order: visibility
+// timeouts (queue by queue, in delivery order; reversed under front redelivery),
+// then releases (by not-before, then acceptance), then expiries (ready levels
+// from the lowest, head first, then delayed messages in acceptance order).
+//
+// Where it differs from the model, on purpose:
+// - Idempotent publish. The model answers a duplicate id with kAlreadyExists and
+//   remembers every id forever. The core remembers the ids a queue accepted in a
+//   bounded window (QueueOptions::dedup_window_*) plus every id it still holds, and
+//   answers a duplicate with ok and one kDuplicate effect per queue that has the id,
+//   storing nothing. Within the window the two agree exactly: model kAlreadyExists
+//   <=> core ok with only kDuplicate effects. (Like the model, a topic publish is
+//   checked queue by queue in binding order, and the first problem found decides.)
+// - Overflow: OverflowPolicy::kDropOldest (the model only rejects).
+// - Time: every command carries now_ns. A command first advances time exactly as
+//   tick(now_ns) would (its effects come first in `out`), then does its own work.
+// - Timers: a kTimer effect reports the earliest pending deadline whenever it
+//   changes, so the shell needs to call tick() only then.
+//
+// Errors (Status; the command changes nothing, but any time advance it carried has
+// happened and its effects are in `out`):
+//   kInvalidArgument     now_ns before the current time; priority out of range;
+//                        negative ttl or delay
+//   kNotFound            unknown producer, queue, consumer or topic
+//   kFailedPrecondition  ack/nack of a message not in flight at that consumer; fetch
+//                        by a detached consumer; attach of an attached one, detach of
+//                        a detached one; crash while down; recover while up
+//   kUnavailable         any command but tick, crash and recover while down
+//
+// Cost: send, publish per queue, fetch, dispatch, ack and nack are O(1) amortized
+// plus O(log n) per timer armed (TTL, delay, visibility timeout: a binary heap
+// with lazy deletion). No per-message allocation beyond the shared payload: slots
+// live in a pool, queues are intrusive lists, lookups are open-addressing tables.
+//
+// Storage seam: every change of a message's place goes through accept(),
+// place_ready(), deliver(), take() and finish() in broker_core.cc; the write-ahead
+// log's records are to be emitted there, as effects, in a later step.
+//
+// Thread-safety: none; the shell serializes calls. BrokerCore is movable.
+
+#include <array>
+#include <optional>
+#include <vector>
+
+#include "base/status.h"
+#include "impl/broker_config.h"
+#include "impl/credit_ring.h"
+#include "impl/dedup_window.h"
+#include "impl/effect.h"
+#include "impl/id_map.h"
+#include "impl/message.h"
+#include "impl/queue_stats.h"
+
+namespace mq::impl {
+
+class BrokerCore {
+ public:
+  // Validates the config. Initially: time 0, up, every consumer attached.
+  static Result<BrokerCore> create(BrokerConfig config);
+
+  const BrokerConfig& config() const { return config_; }
+  TimeNs now() const { return now_ns_; }
+  bool up() const { return up_; }
+
+  // Every command appends its effects to `out` (which it never clears).
+  Status send(TimeNs now_ns, ProducerId p, QueueId q, MessageSpec spec, Effects& out);
+  Status publish(TimeNs now_ns, ProducerId p, TopicId t, MessageSpec spec, Effects& out);
+  // The head of the highest non-empty level to the next attached consumer with
+  // credit, round-robin. Nothing (and ok) when nothing is ready or nobody has credit.
+  Status dispatch(TimeNs now_ns, QueueId q, Effects& out);
+  // Consumer c pulls one message; nothing (and ok) if none is ready or c has no credit.
+  Status fetch(TimeNs now_ns, ConsumerId c, Effects& out);
+  Status ack(TimeNs now_ns, ConsumerId c, MessageId id, Effects& out);
+  Status nack(TimeNs now_ns, ConsumerId c, MessageId id, bool requeue, Effects& out);
+  // Time passes: visibility timeouts fire, delays release, TTLs expire. Allowed while down.
+  Status tick(TimeNs now_ns, Effects& out);
+  // Non-durable queues lose all they hold (kLost); durable ones keep ready and delayed
+  // messages and take in-flight ones back as failed deliveries; all consumers detach.
+  Status crash(TimeNs now_ns, Effects& out);
+  Status recover(TimeNs now_ns, Effects& out);
+  Status attach(TimeNs now_ns, ConsumerId c, Effects& out);
+  // Its unacked deliveries end as failed attempts (requeued or dead-lettered).
+  Status detach(TimeNs now_ns, ConsumerId c, Effects& out);
+
+  // REQUIRES: q < config().queues.size().
+  QueueStats stats(QueueId q) const;
+  // REQUIRES: c < config().consumers.size().
+  uint32_t unacked(ConsumerId c) const;
+  bool attached(ConsumerId c) const;
+  // The earliest time at which tick() has something to do, if any.
+  std::optional<TimeNs> next_deadline() const;
+
+ private:
+  static constexpr uint32_t kNil = UINT32_MAX;
+  // kTaken: out of every list but still held (between take() and finish() or a new place).
+  enum class Place : uint8_t { kFree, kTaken, kReady, kDelayed, kInFlight };
+  enum class Fate : uint8_t { kAcked, kExpired, kDeadLettered, kLost, kDropped };
+  // Declared in the order tick() handles them.
+  enum class TimerKind : uint8_t { kVisibility, kRelease, kExpiry };
+
+  struct List {
+    uint32_t head = kNil, tail = kNil, size = 0;
+  };
+  struct Slot {
+    Message message;
+    uint64_t accept_seq = 0;    // acceptance order, for delayed messages
+    uint64_t delivery_seq = 0;  // delivery order, for in-flight messages
+    int64_t ready_pos = 0;      // order within its ready level (front pushes go negative)
+    uint32_t prev = kNil, next = kNil;
+    uint32_t gen = 0;  // bumped at every change of place: a timer armed earlier is stale
+    QueueId queue = 0;
+    ConsumerId consumer = kNoConsumer;
+    Place place = Place::kFree;
+  };
+  struct Timer {
+    TimeNs at_ns = 0;
+    uint64_t order = 0;  // arming order: no ties in the heap
+    uint32_t slot = 0, gen = 0;
+    TimerKind kind = TimerKind::kExpiry;
+  };
+  struct DueTimer {  // a timer that fired, with the key that puts it in the model's order
+    uint8_t phase = 0;
+    QueueId queue = 0;
+    int64_t k1 = 0, k2 = 0, k3 = 0;
+    Timer timer;
+  };
+  struct QueueRt {
+    std::vector<List> levels;           // [priority]
+    std::array<uint64_t, 4> nonempty{};  // bit p: levels[p] is non-empty
+    List delayed;                       // acceptance order
+    IdMap live;                         // id -> slot, for every message held
+    DedupWindow window;
+    CreditRing credit;                  // over `ring` positions
+    std::vector<ConsumerId> ring;       // consumers in round-robin order
+    std::optional<QueueId> dead_letter;
+    uint32_t cursor = 0;
+    uint64_t in_flight = 0;
+    int64_t back_pos = 0, front_pos = 0;
+    QueueStats counters;                // the counting fields only
+  };
+  struct ConsumerRt {
+    QueueId queue = 0;
+    uint32_t ring_pos = 0;
+    bool attached = true;
+    uint32_t unacked = 0;
+    List in_flight;  // delivery order
+  };
+
+  explicit BrokerCore(BrokerConfig config);
+
+  // Input checks, in the model's order.
+  Status advance(TimeNs now_ns, Effects& out);
+  Status check_up() const;
+  Status check_producer(ProducerId p) const;
+  Status check_queue(QueueId q) const;
+  Status check_consumer(ConsumerId c) const;
+  // ok, kAlreadyExists (the id is held or remembered), or an invalid-argument error.
+  Status check_spec(QueueId q, const MessageSpec& spec);
+  bool holds_id(QueueId q, MessageId id);
+
+  // Message mechanics: the storage seam (see the header comment).
+  Message stamp(QueueId q, const MessageSpec& spec, Payload payload) const;
+  void send_one(QueueId q, Message m, Effects& out);
+  bool make_room(QueueId q, Effects& out);
+  void accept(QueueId q, Message m, Effects& out);
+  void place_ready(uint32_t s, Effects& out);
+  void deliver(QueueId q, ConsumerId c, Effects& out);
+  void take(uint32_t s);
+  void finish(uint32_t s, Fate fate, ConsumerId c, Effects& out);
+  void fail_delivery(uint32_t s, ConsumerId c, Effects& out);
+  void dead_letter(uint32_t s, ConsumerId c, Effects& out);
+  void return_in_flight(std::vector<uint32_t>& slots, bool front, Effects& out);
+
+  // Timers.
+  void arm(uint32_t s, TimerKind kind, TimeNs at_ns);
+  bool live(const Timer& t) const { return slots_[t.slot].gen == t.gen; }
+  void collect_due(TimeNs now_ns);
+  void fire(const Timer& t, Effects& out);
+  void purge_stale_top();
+  void report_deadline(Effects& out);
+
+  // Slot pool and intrusive lists.
+  uint32_t alloc_slot();
+  void free_slot(uint32_t s);
+  List& list_of(const Slot& slot);
+  void push_back(List& l, uint32_t s);
+  void push_front(List& l, uint32_t s);
+  void unlink(List& l, uint32_t s);
+  std::optional<Priority> top_level(const QueueRt& qr) const;
+  std::optional<Priority> bottom_level(const QueueRt& qr) const;
+  void set_level_bit(QueueRt& qr, Priority p);
+  void update_credit(ConsumerId c);
+  std::vector<uint32_t> in_flight_of_queue(QueueId q);
+
+  Status finish_command(Status status, Effects& out);
+
+  BrokerConfig config_;
+  std::vector<std::vector<QueueId>> topic_queues_;  // [TopicId]
+  std::vector<QueueRt> queues_;
+  std::vector<ConsumerRt> consumers_;
+  std::vector<Slot> slots_;
+  uint32_t free_head_ = kNil;
+  uint32_t slots_in_use_ = 0;
+  std::vector<Timer> heap_;  // min-heap on (at_ns, order); stale entries skipped lazily
+  std::vector<DueTimer> due_;  // scratch for tick(), kept to avoid reallocating
+  uint64_t timer_order_ = 0;
+  uint64_t accept_seq_ = 0;
+  uint64_t delivery_seq_ = 0;
+  TimeNs now_ns_ = 0;
+  TimeNs reported_deadline_ns_ = kNoDeadline;
+  bool up_ = true;
+};
+
+}  // namespace mq::impl

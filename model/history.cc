@@ -1,0 +1,187 @@
+#include "model/history.h"
+
+#include <array>
+
+namespace mq {
+namespace {
+
+constexpr std::array<const char*, 4> kTypeNames = {"invoke", "ok", "fail", "info"};
+constexpr std::array<const char*, kEventFCount> kFNames = {
+    "publish", "deliver", "ack",  "nack",  "requeue", "release", "expire", "dead-letter",
+    "dead-letter-refused", "lost", "crash", "recover", "attach", "detach"};
+
+bool is_broker_f(EventF f) {
+  switch (f) {
+    case EventF::kPublish: case EventF::kDeliver: case EventF::kAck: case EventF::kRequeue:
+    case EventF::kRelease: case EventF::kExpire: case EventF::kDeadLetter:
+    case EventF::kDeadLetterRefused: case EventF::kLost:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_client_f(EventF f) {
+  switch (f) {
+    case EventF::kPublish: case EventF::kDeliver: case EventF::kAck: case EventF::kNack:
+    case EventF::kAttach: case EventF::kDetach:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool needs_consumer(EventF f) {
+  return f == EventF::kDeliver || f == EventF::kAck || f == EventF::kNack ||
+         f == EventF::kAttach || f == EventF::kDetach;
+}
+
+bool needs_id(const HistoryEvent& e) {
+  switch (e.f) {
+    case EventF::kCrash: case EventF::kRecover: case EventF::kAttach: case EventF::kDetach:
+      return false;
+    case EventF::kDeliver:
+      return e.type == EventType::kOk;
+    default:
+      return true;
+  }
+}
+
+Status field_error(std::string_view field, const std::string& what) {
+  return invalid_argument("field '" + std::string(field) + "': " + what);
+}
+
+Status check_process_may_do(const HistoryEvent& e) {
+  const std::string f = event_f_name(e.f);
+  if (e.process.empty()) return field_error("process", "must not be empty");
+  if (e.process == kNemesisProcess) {
+    if (e.f != EventF::kCrash && e.f != EventF::kRecover) {
+      return field_error("f", "the nemesis only does crash and recover, not " + f);
+    }
+  } else if (e.process == kBrokerProcess) {
+    if (!is_broker_f(e.f)) return field_error("f", "the broker does not do " + f);
+  } else if (!is_client_f(e.f)) {
+    return field_error("f", "a client does not do " + f + " (only the broker or nemesis)");
+  }
+  if (!e.is_client() && e.type != EventType::kOk) {
+    return field_error("type", std::string("a ") + e.process + " event is always ok, not " +
+                                   event_type_name(e.type));
+  }
+  return Status();
+}
+
+Status check_non_negative(std::string_view field, const std::optional<TimeNs>& v) {
+  if (v && *v < 0) return field_error(field, "must be >= 0, got " + std::to_string(*v));
+  return Status();
+}
+
+}  // namespace
+
+const char* event_type_name(EventType type) { return kTypeNames[static_cast<size_t>(type)]; }
+const char* event_f_name(EventF f) { return kFNames[static_cast<size_t>(f)]; }
+
+std::optional<EventType> parse_event_type(std::string_view name) {
+  for (size_t i = 0; i < kTypeNames.size(); ++i) {
+    if (name == kTypeNames[i]) return static_cast<EventType>(i);
+  }
+  return std::nullopt;
+}
+
+std::optional<EventF> parse_event_f(std::string_view name) {
+  for (size_t i = 0; i < kFNames.size(); ++i) {
+    if (name == kFNames[i]) return static_cast<EventF>(i);
+  }
+  return std::nullopt;
+}
+
+std::string where(const HistoryEvent& e) {
+  return e.line > 0 ? "line " + std::to_string(e.line) : "event #" + std::to_string(e.index);
+}
+
+std::string to_string(const HistoryEvent& e) {
+  std::string s = where(e) + " t=" + std::to_string(e.time_ns) + " " + e.process + " " +
+                  event_type_name(e.type) + " " + event_f_name(e.f);
+  if (!e.queue.empty()) s += " queue=" + e.queue;
+  if (!e.consumer.empty()) s += " consumer=" + e.consumer;
+  if (e.id) s += " id=" + std::to_string(*e.id);
+  if (e.payload) s += " payload='" + *e.payload + "'";
+  if (e.priority) s += " priority=" + std::to_string(*e.priority);
+  if (e.attempts) s += " attempts=" + std::to_string(*e.attempts);
+  if (e.ttl_ns) s += " ttl_ns=" + std::to_string(*e.ttl_ns);
+  if (e.delay_ns) s += " delay_ns=" + std::to_string(*e.delay_ns);
+  if (e.timestamp_ns) s += " timestamp_ns=" + std::to_string(*e.timestamp_ns);
+  if (e.not_before_ns) s += " not_before_ns=" + std::to_string(*e.not_before_ns);
+  if (e.requeue) s += *e.requeue ? " requeue=true" : " requeue=false";
+  if (!e.error.empty()) s += " error='" + e.error + "'";
+  return s;
+}
+
+Status check_event_shape(const HistoryEvent& e) {
+  MQ_RETURN_IF_ERROR(check_process_may_do(e));
+  const std::string f = event_f_name(e.f);
+  const bool fault = e.f == EventF::kCrash || e.f == EventF::kRecover;
+  if (!fault && e.queue.empty()) return field_error("queue", "required for " + f);
+  if (needs_consumer(e.f) && e.consumer.empty()) return field_error("consumer", "required for " + f);
+  if (needs_id(e) && !e.id) return field_error("id", "required for " + f);
+  const bool delivered = e.f == EventF::kDeliver && e.type == EventType::kOk;
+  if ((e.f == EventF::kPublish || delivered) && !e.payload) {
+    return field_error("payload", "required for " + f);
+  }
+  if (delivered && (!e.attempts || *e.attempts == 0)) {
+    return field_error("attempts", "required and >= 1 for a delivery");
+  }
+  if (e.f == EventF::kNack && !e.requeue) return field_error("requeue", "required for nack");
+  if (e.time_ns < 0) return field_error("time", "must be >= 0, got " + std::to_string(e.time_ns));
+  MQ_RETURN_IF_ERROR(check_non_negative("ttl_ns", e.ttl_ns));
+  MQ_RETURN_IF_ERROR(check_non_negative("delay_ns", e.delay_ns));
+  MQ_RETURN_IF_ERROR(check_non_negative("timestamp_ns", e.timestamp_ns));
+  MQ_RETURN_IF_ERROR(check_non_negative("not_before_ns", e.not_before_ns));
+  return Status();
+}
+
+Status HistoryValidator::add(const HistoryEvent& e) {
+  MQ_RETURN_IF_ERROR(check_event_shape(e));
+  if (e.index != next_index_) {
+    return field_error("index", "expected " + std::to_string(next_index_) + ", got " +
+                                    std::to_string(e.index));
+  }
+  if (last_time_ns_ && e.time_ns < *last_time_ns_) {
+    return field_error("time", std::to_string(e.time_ns) + " is before the previous event's time " +
+                                   std::to_string(*last_time_ns_));
+  }
+  if (e.is_client()) {
+    const auto open = open_.find(e.process);
+    if (e.type == EventType::kInvoke) {
+      if (open != open_.end()) {
+        return field_error("type", "process '" + e.process +
+                                       "' invokes again while its invoke at " +
+                                       open->second.at + " is open");
+      }
+      open_.emplace(e.process, Open{e.f, where(e)});
+    } else {
+      if (open == open_.end()) {
+        return field_error("type", std::string(event_type_name(e.type)) + " by process '" +
+                                       e.process + "' completes no invoke");
+      }
+      if (open->second.f != e.f) {
+        return field_error("f", "process '" + e.process + "' completes " + event_f_name(e.f) +
+                                    " but invoked " + event_f_name(open->second.f));
+      }
+      open_.erase(open);
+    }
+  }
+  last_time_ns_ = e.time_ns;
+  ++next_index_;
+  return Status();
+}
+
+Status validate_history(const History& history) {
+  HistoryValidator validator;
+  for (const auto& e : history.events) {
+    Status s = validator.add(e);
+    if (!s.ok()) return Status(s.code(), history.source + ": " + where(e) + ": " + s.message());
+  }
+  return Status();
+}
+
+}  // namespace mq

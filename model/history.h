@@ -1,0 +1,140 @@
+#pragma once
+// HistoryEvent and History: what can be observed of a message queue, one step per
+// event, as in Jepsen. A client operation is an `invoke` followed by its completion
+// by the same process (`ok`: it happened; `fail`: it certainly did not; `info`: the
+// outcome is unknown); a step the broker takes on its own (expire, requeue, push
+// delivery, ...) or a fault the nemesis injects (crash, recover) is one event of type
+// `ok` with no invoke. The event types are part of the specification: sim/ writes
+// them, properties/ judges them, docs/history-format.md documents them (version 1).
+//
+// Thread-safety: none; events and histories are values.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "model/message.h"
+
+namespace mq {
+
+// The version written in every line ("v"); a reader refuses any other.
+inline constexpr int kHistoryFormatVersion = 1;
+
+// The processes that never invoke: steps of the broker and injected faults.
+inline constexpr std::string_view kBrokerProcess = "broker";
+inline constexpr std::string_view kNemesisProcess = "nemesis";
+
+enum class EventType : uint8_t { kInvoke, kOk, kFail, kInfo };
+
+enum class EventF : uint8_t {
+  kPublish,            // a message enters `queue` (client send, or broker: dead-letter arrival)
+  kDeliver,            // a message given to `consumer` (client fetch, or broker push)
+  kAck,                // finished: acknowledged (client, or broker under auto-ack)
+  kNack,               // client: the consumer gives it back (`requeue` or dead-letter)
+  kRequeue,            // broker: a failed delivery is ready again
+  kRelease,            // broker: a delayed message became deliverable
+  kExpire,             // broker: finished, TTL passed
+  kDeadLetter,         // broker: finished in `queue` (out of retries, or nack without requeue)
+  kDeadLetterRefused,  // broker: the dead-letter queue would not take it; it is gone
+  kLost,               // broker: finished, held by a non-durable queue at a crash
+  kCrash,              // nemesis: the broker stops
+  kRecover,            // nemesis: the broker restarts
+  kAttach,             // client: a consumer connects
+  kDetach,             // client: a consumer disconnects
+};
+inline constexpr int kEventFCount = 14;
+
+const char* event_type_name(EventType type);
+const char* event_f_name(EventF f);
+std::optional<EventType> parse_event_type(std::string_view name);
+std::optional<EventF> parse_event_f(std::string_view name);
+
+// The error a refused publish carries when the queue was full (Def. 2.3). Other
+// failures carry other text (the Status of the model, a broker's error string).
+inline constexpr std::string_view kErrorFull = "full";
+// The error of a fetch that found nothing to take.
+inline constexpr std::string_view kErrorEmpty = "empty";
+
+// One observable step. Absent optional fields are absent in the JSON line too, so
+// that write(read(x)) == x. Which fields an event must carry depends on f and type;
+// check_event_shape() states it and the reader enforces it.
+struct HistoryEvent {
+  uint64_t index = 0;  // 0-based position in its history
+  uint64_t line = 0;   // 1-based line in its file; 0 if built in memory
+  std::string process;  // "p0", "c1", a Jepsen integer as text, "broker", "nemesis"
+  EventType type = EventType::kOk;
+  EventF f = EventF::kPublish;
+  TimeNs time_ns = 0;  // virtual ns; never decreases along a history
+
+  std::string queue;     // empty for crash and recover
+  std::string consumer;  // deliver, ack, nack, requeue (who held it), attach, detach
+  std::string error;     // why a fail or info happened: kErrorFull, kErrorEmpty, ...
+
+  // The message, as the event knows it.
+  std::optional<MessageId> id;
+  std::optional<std::string> payload;
+  std::optional<Priority> priority;
+  std::optional<TimeNs> ttl_ns;         // 0: never expires
+  std::optional<TimeNs> delay_ns;       // what the producer asked for
+  std::optional<TimeNs> timestamp_ns;   // acceptance time, stamped by the broker
+  std::optional<TimeNs> not_before_ns;  // stamped by the broker
+  std::optional<uint32_t> attempts;     // deliveries so far, this one included
+  std::optional<bool> requeue;          // nack: requeue (true) or dead-letter (false)
+
+  bool is_client() const { return process != kBrokerProcess && process != kNemesisProcess; }
+
+  friend bool operator==(const HistoryEvent&, const HistoryEvent&) = default;
+};
+
+struct History {
+  std::string source;  // file name, or a label for an in-memory history
+  std::vector<HistoryEvent> events;
+
+  friend bool operator==(const History&, const History&) = default;
+};
+
+// "line 12" for an event read from a file, else "event #11".
+std::string where(const HistoryEvent& e);
+// One line for a person: "line 12 c0 ok deliver queue=orders id=7 attempts=1 ...".
+std::string to_string(const HistoryEvent& e);
+
+// The fields an event of its f and type must carry, and the values they may take.
+// Errors name the field: "field 'id': required for publish". Rules:
+//  - client events (any process but broker and nemesis) carry every type; broker
+//    events are publish, deliver, ack, requeue, release, expire, dead-letter,
+//    dead-letter-refused, lost; nemesis events are crash and recover; both only ok;
+//  - every f but crash and recover needs `queue`; deliver, ack, nack, attach and
+//    detach need `consumer`;
+//  - publish needs id and payload; a completed deliver (ok) needs id, payload and
+//    attempts >= 1; ack, nack and the broker's message events need id; nack needs
+//    requeue; times and durations are >= 0.
+Status check_event_shape(const HistoryEvent& e);
+
+// Checks a history event by event, as a reader does: each event's shape, indices
+// 0, 1, 2, ..., time never decreasing, and invocations paired: a process completes
+// only what it invoked (same f), invokes again only after its completion, and
+// never completes without an invoke. An invoke left open at the end is allowed (its
+// outcome is unknown, as with `info`).
+class HistoryValidator {
+ public:
+  // Takes the next event of the history. Errors name the event (where()) and the
+  // field; after an error the validator must not be fed further.
+  Status add(const HistoryEvent& e);
+
+ private:
+  struct Open {
+    EventF f;
+    std::string at;  // where() of the invoke
+  };
+  uint64_t next_index_ = 0;
+  std::optional<TimeNs> last_time_ns_;
+  std::map<std::string, Open> open_;  // process -> its invoke in progress
+};
+
+Status validate_history(const History& history);
+
+}  // namespace mq

@@ -1,0 +1,190 @@
+#include "model/history_recorder.h"
+
+#include <variant>
+
+namespace mq {
+namespace {
+
+void put_spec(HistoryEvent& e, const MessageSpec& spec) {
+  e.id = spec.id;
+  e.payload = spec.payload;
+  e.priority = spec.priority;
+  e.ttl_ns = spec.ttl_ns;
+  e.delay_ns = spec.delay_ns;
+}
+
+void put_message(HistoryEvent& e, const Message& m) {
+  e.id = m.id;
+  e.payload = m.payload;
+  e.priority = m.priority;
+  e.ttl_ns = m.ttl_ns;
+  e.timestamp_ns = m.timestamp_ns;
+  e.not_before_ns = m.not_before_ns;
+  if (m.attempts > 0) e.attempts = m.attempts;
+}
+
+EventF broker_f(EffectKind kind) {
+  switch (kind) {
+    case EffectKind::kAccepted: return EventF::kPublish;  // a dead-letter arrival
+    case EffectKind::kReleased: return EventF::kRelease;
+    case EffectKind::kDelivered: return EventF::kDeliver;  // a push (dispatch)
+    case EffectKind::kAcked: return EventF::kAck;          // auto-ack
+    case EffectKind::kRequeued: return EventF::kRequeue;
+    case EffectKind::kDeadLettered: return EventF::kDeadLetter;
+    case EffectKind::kDeadLetterRefused: return EventF::kDeadLetterRefused;
+    case EffectKind::kExpired: return EventF::kExpire;
+    case EffectKind::kLost: return EventF::kLost;
+    case EffectKind::kRefused: break;
+  }
+  // Only a send is refused, and record_send consumes that effect itself.
+  MQ_CHECK_MSG(false, "a refusal outside a send");
+}
+
+std::string error_of(const Result<Effects>& result) { return result.status().to_string(); }
+
+}  // namespace
+
+HistoryRecorder::HistoryRecorder(Topology topology, std::string source)
+    : topology_(std::move(topology)) {
+  MQ_CHECK(topology_.validate().ok());
+  for (const auto& p : topology_.producers) MQ_CHECK(p.name != kBrokerProcess && p.name != kNemesisProcess);
+  for (const auto& c : topology_.consumers) MQ_CHECK(c.name != kBrokerProcess && c.name != kNemesisProcess);
+  history_.source = std::move(source);
+}
+
+HistoryEvent& HistoryRecorder::push(EventType type, EventF f, std::string process, std::string queue) {
+  HistoryEvent e;
+  e.index = history_.events.size();
+  e.process = std::move(process);
+  e.type = type;
+  e.f = f;
+  e.time_ns = now_ns_;
+  e.queue = std::move(queue);
+  history_.events.push_back(std::move(e));
+  return history_.events.back();
+}
+
+void HistoryRecorder::broker_events(const Effects& effects, size_t first) {
+  for (size_t i = first; i < effects.size(); ++i) {
+    const Effect& x = effects[i];
+    HistoryEvent& e = push(EventType::kOk, broker_f(x.kind), std::string(kBrokerProcess),
+                           topology_.queues[x.queue].name);
+    put_message(e, x.message);
+    if (x.kind == EffectKind::kAccepted) e.delay_ns = x.message.not_before_ns - x.message.timestamp_ns;
+    if (x.consumer != kNoConsumer) e.consumer = topology_.consumers[x.consumer].name;
+  }
+}
+
+// One invoke and one completion per queue the message was sent to, in queue order.
+void HistoryRecorder::record_send(ProducerId p, const std::vector<QueueId>& queues,
+                                  const MessageSpec& spec, const Result<Effects>& result) {
+  const std::string& process = topology_.producers[p].name;
+  if (!result.ok()) {
+    for (QueueId q : queues) {
+      put_spec(push(EventType::kInvoke, EventF::kPublish, process, topology_.queues[q].name), spec);
+      HistoryEvent& fail = push(EventType::kFail, EventF::kPublish, process, topology_.queues[q].name);
+      put_spec(fail, spec);
+      fail.error = error_of(result);
+    }
+    return;
+  }
+  Effects rest;
+  for (const Effect& x : *result) {
+    if (x.kind != EffectKind::kAccepted && x.kind != EffectKind::kRefused) {
+      rest.push_back(x);
+      continue;
+    }
+    const std::string& queue = topology_.queues[x.queue].name;
+    put_spec(push(EventType::kInvoke, EventF::kPublish, process, queue), spec);
+    const bool accepted = x.kind == EffectKind::kAccepted;
+    HistoryEvent& done = push(accepted ? EventType::kOk : EventType::kFail, EventF::kPublish, process, queue);
+    put_spec(done, spec);
+    if (accepted) {
+      done.timestamp_ns = x.message.timestamp_ns;
+      done.not_before_ns = x.message.not_before_ns;
+    } else {
+      done.error = std::string(kErrorFull);
+    }
+  }
+  broker_events(rest, 0);
+}
+
+// Fetch, Ack, Nack, Attach, Detach: the consumer's invoke, its completion (which
+// consumes the op's own effect: the delivery or the ack), then the broker's effects.
+void HistoryRecorder::record_client(EventF f, ConsumerId c, const Op& op, const Result<Effects>& result) {
+  const std::string& process = topology_.consumers[c].name;
+  const std::string& queue = topology_.consumers[c].queue;
+  auto fill = [&](HistoryEvent& e) -> HistoryEvent& {
+    e.consumer = process;
+    if (const auto* a = std::get_if<op::Ack>(&op)) e.id = a->id;
+    if (const auto* n = std::get_if<op::Nack>(&op)) {
+      e.id = n->id;
+      e.requeue = n->requeue;
+    }
+    return e;
+  };
+  fill(push(EventType::kInvoke, f, process, queue));
+  if (!result.ok()) {
+    fill(push(EventType::kFail, f, process, queue)).error = error_of(result);
+    return;
+  }
+  const Effects& effects = *result;
+  size_t first = 0;
+  if (f == EventF::kDeliver) {
+    if (effects.empty() || effects[0].kind != EffectKind::kDelivered) {
+      fill(push(EventType::kFail, f, process, queue)).error = std::string(kErrorEmpty);
+      return;
+    }
+    put_message(fill(push(EventType::kOk, f, process, queue)), effects[0].message);
+    first = 1;
+  } else if (f == EventF::kAck) {
+    MQ_CHECK(!effects.empty() && effects[0].kind == EffectKind::kAcked);
+    put_message(fill(push(EventType::kOk, f, process, queue)), effects[0].message);
+    first = 1;
+  } else {
+    fill(push(EventType::kOk, f, process, queue));
+  }
+  broker_events(effects, first);
+}
+
+void HistoryRecorder::record(const Op& op, const Result<Effects>& result, TimeNs now_ns) {
+  MQ_CHECK(now_ns >= now_ns_);
+  now_ns_ = now_ns;
+  const auto producers = topology_.producers.size();
+  const auto consumers = topology_.consumers.size();
+  if (const auto* s = std::get_if<op::Send>(&op)) {
+    if (s->producer < producers && s->queue < topology_.queues.size()) {
+      record_send(s->producer, {s->queue}, s->spec, result);
+    }
+  } else if (const auto* p = std::get_if<op::Publish>(&op)) {
+    if (p->producer < producers && p->topic < topology_.topics.size()) {
+      record_send(p->producer, topology_.queues_of(p->topic), p->spec, result);
+    }
+  } else if (std::holds_alternative<op::Dispatch>(op) || std::holds_alternative<op::Advance>(op)) {
+    if (result.ok()) broker_events(*result, 0);
+  } else if (std::holds_alternative<op::Crash>(op) || std::holds_alternative<op::Recover>(op)) {
+    if (!result.ok()) return;
+    const EventF f = std::holds_alternative<op::Crash>(op) ? EventF::kCrash : EventF::kRecover;
+    push(EventType::kOk, f, std::string(kNemesisProcess), "");
+    broker_events(*result, 0);
+  } else {
+    struct Target {
+      EventF f;
+      ConsumerId c;
+    };
+    const Target t = std::visit(
+        [](const auto& o) -> Target {
+          using T = std::decay_t<decltype(o)>;
+          if constexpr (std::is_same_v<T, op::Fetch>) return {EventF::kDeliver, o.consumer};
+          if constexpr (std::is_same_v<T, op::Ack>) return {EventF::kAck, o.consumer};
+          if constexpr (std::is_same_v<T, op::Nack>) return {EventF::kNack, o.consumer};
+          if constexpr (std::is_same_v<T, op::Attach>) return {EventF::kAttach, o.consumer};
+          if constexpr (std::is_same_v<T, op::Detach>) return {EventF::kDetach, o.consumer};
+          MQ_CHECK_MSG(false, "every other op is handled above");
+        },
+        op);
+    if (t.c < consumers) record_client(t.f, t.c, op, result);
+  }
+}
+
+}  // namespace mq

@@ -1,0 +1,59 @@
+#pragma once
+// HistoryRecorder: turns a run of the model (each Op with what Model::apply returned)
+// into the history a broker run would produce, so that the checkers judge the model
+// exactly as they judge the broker, and a checker that rejects a model history is a
+// bug in the checker or in the model.
+//
+// Mapping (every event at the model's time after the op):
+//   Send, Publish      invoke publish, then ok (accepted) or fail "full" (refused) per
+//                      bound queue; a model error is a fail with the Status as error
+//   Fetch              invoke deliver, then ok with the message or fail "empty"
+//   Ack, Nack, Attach, Detach   invoke, then ok or fail with the Status as error
+//   Dispatch, Advance  no client events: their effects only
+//   Crash, Recover     one nemesis event (ok)
+//   every other effect one broker event of type ok: a dead-letter arrival is a
+//                      broker publish, a push delivery a broker deliver, an auto-ack a
+//                      broker ack, then requeue, release, expire, dead-letter,
+//                      dead-letter-refused, lost.
+// Ops that name a producer, consumer, queue or topic the topology lacks have no
+// client to observe them and record nothing; neither do failed Dispatch, Advance,
+// Crash and Recover (nothing happened, and no client asked).
+//
+// Thread-safety: none. The recorder owns its history.
+
+#include <string>
+
+#include "base/status.h"
+#include "model/effect.h"
+#include "model/history.h"
+#include "model/op.h"
+#include "model/topology.h"
+
+namespace mq {
+
+class HistoryRecorder {
+ public:
+  // REQUIRES: topology.validate().ok(), and no producer or consumer is named
+  // "broker" or "nemesis" (those names are reserved for the broker's own steps).
+  explicit HistoryRecorder(Topology topology, std::string source = "model");
+
+  // Records one op. REQUIRES: `result` is what Model::apply(op) returned on a model
+  // of this topology, and `now_ns` is Model::now() afterwards (non-decreasing).
+  void record(const Op& op, const Result<Effects>& result, TimeNs now_ns);
+
+  const History& history() const { return history_; }
+  History take() { return std::move(history_); }
+
+ private:
+  void record_send(ProducerId p, const std::vector<QueueId>& queues, const MessageSpec& spec,
+                   const Result<Effects>& result);
+  void record_client(EventF f, ConsumerId c, const Op& op, const Result<Effects>& result);
+  void broker_events(const Effects& effects, size_t first);
+  HistoryEvent& push(EventType type, EventF f, std::string process, std::string queue);
+
+  Topology topology_;
+  History history_;
+  TimeNs now_ns_ = 0;
+};
+
+}  // namespace mq

@@ -1,0 +1,28 @@
+#pragma once
+// Capacity (the seed's Def. 2.3, enqueue fails iff full): a queue never holds more than
+// its capacity, and refuses a publish only when full.
+//
+// Precisely, replaying the history (QueueReplay): size(q) = messages accepted and not
+// yet finished (ack ok, expire, dead-letter, lost). (1) After every event,
+// size(q) <= capacity(q). (2) A publish fail with error "full" happens only when
+// size(q) + pending(q) >= capacity(q), pending counting the other publishes to q that
+// may have been accepted unseen (open or info). Acceptance is placed at the publish's
+// completion, the latest it can be, so (1) never blames a broker for a publish it
+// may not have taken yet, and (2) gives it every publish it may have taken.
+// Witness: (1) the acceptance events of the capacity + 1 messages held at once;
+// (2) the refused publish's invoke and fail.
+//
+// REQUIRES: validate_history(history).ok() and every queue of the history in the
+// topology (check_well_formed).
+
+#include "model/history.h"
+#include "model/topology.h"
+#include "properties/checkers/verdict.h"
+
+namespace mq {
+
+inline constexpr const char* kCapacity = "capacity";
+
+Verdict check_capacity(const History& history, const Topology& topology);
+
+}  // namespace mq

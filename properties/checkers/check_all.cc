@@ -1,0 +1,59 @@
+#include "properties/checkers/check_all.h"
+
+#include "properties/checkers/capacity.h"
+#include "properties/checkers/duplicates.h"
+#include "properties/checkers/integrity.h"
+#include "properties/checkers/load_balance.h"
+#include "properties/checkers/no_loss.h"
+#include "properties/checkers/order.h"
+#include "properties/checkers/priority.h"
+#include "properties/checkers/ttl_delay.h"
+
+namespace mq {
+namespace {
+
+std::optional<std::string> misnamed(const HistoryEvent& e, const Topology& topology) {
+  if (!e.queue.empty() && !topology.find_queue(e.queue)) return "unknown queue '" + e.queue + "'";
+  if (e.consumer.empty()) return std::nullopt;
+  const auto c = topology.find_consumer(e.consumer);
+  if (!c) return "unknown consumer '" + e.consumer + "'";
+  if (topology.consumers[*c].queue != e.queue) {
+    return "consumer '" + e.consumer + "' reads '" + topology.consumers[*c].queue + "', not '" + e.queue + "'";
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Verdict check_well_formed(const History& history, const Topology& topology) {
+  HistoryValidator validator;
+  for (const auto& e : history.events) {
+    Status s = validator.add(e);
+    if (!s.ok()) return fail(kWellFormed, where(e) + ": " + s.message(), {e});
+    if (auto why = misnamed(e, topology)) return fail(kWellFormed, where(e) + ": " + *why, {e});
+  }
+  return pass(kWellFormed, std::to_string(history.events.size()) + " events, well formed");
+}
+
+std::vector<Verdict> check_all(const History& history, const Topology& topology, const CheckOptions& options) {
+  std::vector<Verdict> out{check_well_formed(history, topology)};
+  if (!out.front().valid) return out;
+  out.push_back(check_integrity(history));
+  out.push_back(check_no_loss(history, topology, NoLossOptions{options.complete}));
+  out.push_back(check_duplicates(history));
+  out.push_back(check_capacity(history, topology));
+  out.push_back(check_ttl_delay(history));
+  out.push_back(check_priority(history, topology));
+  out.push_back(check_order(history));
+  out.push_back(check_load_balance(history, topology));
+  return out;
+}
+
+bool all_valid(const std::vector<Verdict>& verdicts) {
+  for (const auto& v : verdicts) {
+    if (!v.valid) return false;
+  }
+  return true;
+}
+
+}  // namespace mq

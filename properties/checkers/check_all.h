@@ -1,0 +1,36 @@
+#pragma once
+// check_all: every history checker over one history, and the well-formedness check
+// the others rely on.
+//
+// Thread-safety: pure functions of their arguments.
+
+#include <vector>
+
+#include "model/history.h"
+#include "model/topology.h"
+#include "properties/checkers/verdict.h"
+
+namespace mq {
+
+inline constexpr const char* kWellFormed = "well-formed";
+
+struct CheckOptions {
+  // The history ends after faults healed and consumers drained every queue, so
+  // every accepted message must have ended (no-loss (4)).
+  bool complete = false;
+};
+
+// validate_history, and every queue and consumer the history names is in the
+// topology, each consumer named with its own queue. Witness: the offending event.
+Verdict check_well_formed(const History& history, const Topology& topology);
+
+// The well-formed verdict, then integrity, no-loss, duplicates, capacity, ttl-delay,
+// priority, order, load-balance, in that order. A malformed history gets only its
+// well-formed verdict: the others would judge nonsense.
+// REQUIRES: topology.validate().ok().
+std::vector<Verdict> check_all(const History& history, const Topology& topology,
+                               const CheckOptions& options = {});
+
+bool all_valid(const std::vector<Verdict>& verdicts);
+
+}  // namespace mq

@@ -1,0 +1,24 @@
+#pragma once
+// Priority: a message of priority p is never delivered while a message of a higher
+// priority is ready in the same queue.
+//
+// Precisely, replaying the history (QueueReplay): at each deliver ok from queue q of
+// a message of priority p (its publish's priority), no other live message of q with
+// priority > p is surely ready: placed ready (accepted, released or requeued, not in
+// flight, not given back without word of where), past its latest possible not-before
+// time and before its earliest possible expiry. Witness: the event that made the
+// higher message ready (its publish ok, release or requeue), and the delivery.
+//
+// REQUIRES: validate_history(history).ok().
+
+#include "model/history.h"
+#include "model/topology.h"
+#include "properties/checkers/verdict.h"
+
+namespace mq {
+
+inline constexpr const char* kPriority = "priority";
+
+Verdict check_priority(const History& history, const Topology& topology);
+
+}  // namespace mq

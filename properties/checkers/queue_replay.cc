@@ -1,0 +1,151 @@
+#include "properties/checkers/queue_replay.h"
+
+namespace mq {
+
+QueueReplay::QueueReplay(const HistoryIndex& index, const Topology& topology)
+    : index_(index), topology_(topology) {}
+
+const std::map<MessageId, LiveMessage>& QueueReplay::live(const std::string& queue) const {
+  static const std::map<MessageId, LiveMessage> kEmpty;
+  const auto it = live_.find(queue);
+  return it == live_.end() ? kEmpty : it->second;
+}
+
+uint64_t QueueReplay::pending(const std::string& queue) const {
+  const auto it = pending_.find(queue);
+  return it == pending_.end() ? 0 : it->second;
+}
+
+bool QueueReplay::surely_ready(const LiveMessage& m, TimeNs now_ns) const {
+  const bool placed = m.place == Place::kReady ||
+                      (m.place == Place::kDelayed && now_ns >= m.publish->deliverable_hi_ns());
+  return placed && now_ns < m.publish->expires_lo_ns();
+}
+
+uint32_t QueueReplay::unacked(const std::string& consumer) const {
+  const auto it = unacked_.find(consumer);
+  return it == unacked_.end() ? 0 : it->second;
+}
+
+bool QueueReplay::has_credit(const std::string& consumer) const {
+  const auto c = topology_.find_consumer(consumer);
+  if (!c || !up_ || !attached(consumer)) return false;
+  const uint32_t prefetch = topology_.consumers[*c].prefetch;
+  return prefetch == 0 || unacked(consumer) < prefetch;
+}
+
+LiveMessage* QueueReplay::find(const MessageKey& k) {
+  const auto q = live_.find(k.queue);
+  if (q == live_.end()) return nullptr;
+  const auto m = q->second.find(k.id);
+  return m == q->second.end() ? nullptr : &m->second;
+}
+
+void QueueReplay::set_place(LiveMessage& m, Place place, const std::string& consumer) {
+  if (m.place == Place::kInFlight) {
+    auto& n = unacked_[m.consumer];
+    if (n > 0) --n;
+  }
+  m.place = place;
+  m.consumer = place == Place::kInFlight ? consumer : std::string();
+  if (place == Place::kInFlight) ++unacked_[consumer];
+}
+
+void QueueReplay::accept(const MessageKey& k, const PublishRecord* r, size_t pos) {
+  if (r == nullptr) return;
+  LiveMessage m;
+  m.publish = r;
+  m.accepted_at = pos;
+  m.ready_since = pos;
+  m.place = r->delayed() ? Place::kDelayed : Place::kReady;
+  live_[k.queue][k.id] = std::move(m);
+}
+
+void QueueReplay::finish(const MessageKey& k) {
+  LiveMessage* m = find(k);
+  if (m == nullptr) return;
+  set_place(*m, Place::kUnknown, "");
+  live_[k.queue].erase(k.id);
+}
+
+void QueueReplay::unknown_in_flight(const std::string& only_consumer) {
+  for (auto& [queue, messages] : live_) {
+    for (auto& [id, m] : messages) {
+      if (m.place == Place::kInFlight && (only_consumer.empty() || m.consumer == only_consumer)) {
+        set_place(m, Place::kUnknown, "");
+      }
+    }
+  }
+}
+
+void QueueReplay::apply(size_t pos) {
+  const HistoryEvent& e = index_.at(pos);
+  if (e.f == EventF::kCrash) {
+    up_ = false;
+    for (const auto& c : topology_.consumers) detached_.insert(c.name);
+    unknown_in_flight("");
+    return;
+  }
+  if (e.f == EventF::kRecover) {
+    up_ = true;
+    return;
+  }
+  if (e.type != EventType::kOk && !(e.f == EventF::kPublish && e.type == EventType::kInvoke)) {
+    // A fail changes nothing; an info leaves its publish pending, as if open.
+    if (e.f == EventF::kPublish && e.type == EventType::kFail) {
+      if (pending_[e.queue] > 0) --pending_[e.queue];
+      maybe_.erase(key_of(e));
+    }
+    return;
+  }
+  if (e.f == EventF::kAttach) {
+    detached_.erase(e.consumer);
+    return;
+  }
+  if (e.f == EventF::kDetach) {
+    detached_.insert(e.consumer);
+    unknown_in_flight(e.consumer);
+    return;
+  }
+  const MessageKey k = key_of(e);
+  if (e.f == EventF::kPublish) {
+    if (e.type == EventType::kInvoke) {
+      ++pending_[e.queue];
+      maybe_.insert(k);
+      return;
+    }
+    if (e.is_client()) {
+      if (pending_[e.queue] > 0) --pending_[e.queue];
+      maybe_.erase(k);
+    }
+    for (const auto& r : index_.publishes(k)) {
+      if (r.end == pos) accept(k, &r, pos);
+    }
+    return;
+  }
+  // A message seen before its publish completed was accepted by then.
+  if (find(k) == nullptr && maybe_.contains(k)) {
+    maybe_.erase(k);
+    if (pending_[e.queue] > 0) --pending_[e.queue];
+    accept(k, index_.publish_before(k, pos), pos);
+  }
+  LiveMessage* m = find(k);
+  if (m == nullptr) return;  // not ours to judge here: integrity and no-loss report it
+  switch (e.f) {
+    case EventF::kDeliver: set_place(*m, Place::kInFlight, e.consumer); break;
+    case EventF::kNack:
+      if (m->place == Place::kInFlight) set_place(*m, Place::kUnknown, "");
+      break;
+    case EventF::kRequeue:
+    case EventF::kRelease:
+      set_place(*m, Place::kReady, "");
+      m->ready_since = pos;
+      break;
+    case EventF::kAck: case EventF::kExpire: case EventF::kDeadLetter: case EventF::kLost:
+      finish(k);
+      break;
+    default: break;  // dead-letter-refused: the dead-letter already ended it
+  }
+}
+
+}  // namespace mq
