@@ -70,8 +70,10 @@ class Prng {
   // Uniform in [lo, hi]. REQUIRES: lo <= hi.
   int64_t range(int64_t lo, int64_t hi) {
     MQ_CHECK(lo <= hi);
-    const auto span = static_cast<uint64_t>(hi - lo) + 1;
-    return span == 0 ? static_cast<int64_t>(next()) : lo + static_cast<int64_t>(uniform(span));
+    // Unsigned arithmetic: hi - lo may not fit in int64_t (the full range does not).
+    const uint64_t span = static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo) + 1;
+    const uint64_t draw = span == 0 ? next() : uniform(span);
+    return static_cast<int64_t>(static_cast<uint64_t>(lo) + draw);
   }
 
   // True with probability per_million / 1e6: integer arithmetic, no floating point.

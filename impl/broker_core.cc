@@ -89,17 +89,29 @@ Status BrokerCore::check_spec(QueueId q, const MessageSpec& spec) {
 }
 
 // Time moves first, whatever the command turns out to be: the clock is not wrong
-// because the command is.
+// because the command is. Like the model, it visits every intermediate time at
+// which a timer is due, in order, so that one advance to t equals any sequence of
+// smaller advances that ends at t: firing at one time may arm or cancel timers
+// due later (a requeued message's TTL, a dead-letter copy), and those must be seen
+// at their own time, not at the final one.
 Status BrokerCore::advance(TimeNs now_ns, Effects& out) {
   if (now_ns < now_ns_) {
     return invalid_argument("time " + std::to_string(now_ns) + " is before now " + std::to_string(now_ns_));
   }
-  now_ns_ = now_ns;
-  collect_due(now_ns);
-  for (const DueTimer& d : due_) {
-    if (live(d.timer)) fire(d.timer, out);
+  // Bounded: each round moves time strictly forward (to a due time <= now_ns) and
+  // fires at least one live timer.
+  for (size_t round = 0;; ++round) {
+    MQ_CHECK(round <= kMaxTimerRounds);
+    purge_stale_top();
+    if (heap_.empty() || heap_.front().at_ns > now_ns) break;
+    now_ns_ = heap_.front().at_ns;
+    collect_due(now_ns_);
+    for (const DueTimer& d : due_) {
+      if (live(d.timer)) fire(d.timer, out);
+    }
+    due_.clear();
   }
-  due_.clear();
+  now_ns_ = now_ns;
   return Status();
 }
 
@@ -479,10 +491,13 @@ void BrokerCore::finish(uint32_t s, Fate fate, ConsumerId c, Effects& out) {
   free_slot(s);
 }
 
-// REQUIRES: slot s is taken. A delivery ended without an ack: requeue while
-// retries are left, else dead-letter. `c` is named on the first effect.
+// REQUIRES: slot s is taken. A delivery to `c` ended without an ack. As in the
+// model: a message past its TTL expires (whatever its retries; kExpired names no
+// consumer), else it is requeued while retries are left, else dead-lettered; the
+// kRequeued or kDeadLettered effect names `c`.
 void BrokerCore::fail_delivery(uint32_t s, ConsumerId c, Effects& out) {
   Slot& slot = slots_[s];
+  if (slot.message.expired_at(now_ns_)) return finish(s, Fate::kExpired, kNoConsumer, out);
   if (!slot.message.retries_left()) return dead_letter(s, c, out);
   out.push_back(effect(EffectKind::kRequeued, slot.queue, slot.message, c));
   place_ready(s, out);
@@ -565,11 +580,13 @@ void BrokerCore::arm(uint32_t s, TimerKind kind, TimeNs at_ns) {
   }
 }
 
-// Pops every live timer due at now_ns into due_, sorted into the model's order:
-// visibility timeouts, then releases, then expiries; each queue by queue, and
-// within a queue in delivery order (reversed under front redelivery), by
-// (not-before, acceptance), and by (ready level from the lowest, position; then
-// delayed by acceptance) respectively.
+// Pops every live timer due at now_ns into due_, sorted into the model's order.
+// REQUIRES: no live timer is due before now_ns (advance() visits times in order),
+// so every timer popped is due exactly now. The order: visibility timeouts, then
+// releases, then expiries; each queue by queue, and within a queue in delivery
+// order (reversed under front redelivery), in acceptance order (the delayed list's
+// order), and by (ready level from the lowest, position; then delayed messages by
+// acceptance) respectively.
 void BrokerCore::collect_due(TimeNs now_ns) {
   due_.clear();
   while (!heap_.empty() && heap_.front().at_ns <= now_ns) {
@@ -577,6 +594,7 @@ void BrokerCore::collect_due(TimeNs now_ns) {
     const Timer t = heap_.back();
     heap_.pop_back();
     if (!live(t)) continue;
+    MQ_CHECK(t.at_ns == now_ns);
     const Slot& slot = slots_[t.slot];
     DueTimer d{static_cast<uint8_t>(t.kind), slot.queue, 0, 0, 0, t};
     switch (t.kind) {
@@ -587,8 +605,7 @@ void BrokerCore::collect_due(TimeNs now_ns) {
         break;
       }
       case TimerKind::kRelease:
-        d.k1 = slot.message.not_before_ns;
-        d.k2 = static_cast<int64_t>(slot.accept_seq);
+        d.k1 = static_cast<int64_t>(slot.accept_seq);
         break;
       case TimerKind::kExpiry:
         d.k1 = slot.place == Place::kReady ? 0 : 1;

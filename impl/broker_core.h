@@ -9,10 +9,15 @@
 // ttl; only messages not in flight expire), auto and manual ack, nack with requeue
 // or dead-letter, visibility-timeout redelivery, max retries then the dead-letter
 // queue, round-robin dispatch with prefetch credit, topic fan-out, crash and
-// recovery. Within one time step the effects come in the model's order: visibility
-// timeouts (queue by queue, in delivery order; reversed under front redelivery),
-// then releases (by not-before, then acceptance), then expiries (ready levels
-// from the lowest, head first, then delayed messages in acceptance order).
+// recovery. Time advances like the model's advance(): every intermediate time at
+// which something is due is visited in increasing order, so one advance to t equals
+// any sequence of smaller advances ending at t. At each such time the effects come
+// in the model's order: visibility timeouts (queue by queue, in delivery order;
+// reversed under front redelivery), then releases (in acceptance order), then
+// expiries (ready levels from the lowest, head first, then delayed messages in
+// acceptance order). A failed delivery (nack with requeue, visibility timeout,
+// detach, durable crash) of a message past its TTL ends as kExpired alone, whatever
+// its retries; kRequeued and kDeadLettered of a failed delivery name the holder.
 //
 // Where it differs from the model, on purpose:
 // - Idempotent publish. The model answers a duplicate id with kAlreadyExists and
@@ -66,6 +71,10 @@ namespace mq::impl {
 
 class BrokerCore {
  public:
+  // One time advance visits at most this many distinct due times (as in the model;
+  // each visit fires a timer, so the bound is never reached in practice).
+  static constexpr size_t kMaxTimerRounds = size_t{1} << 32;
+
   // Validates the config. Initially: time 0, up, every consumer attached.
   static Result<BrokerCore> create(BrokerConfig config);
 
@@ -83,7 +92,8 @@ class BrokerCore {
   Status fetch(TimeNs now_ns, ConsumerId c, Effects& out);
   Status ack(TimeNs now_ns, ConsumerId c, MessageId id, Effects& out);
   Status nack(TimeNs now_ns, ConsumerId c, MessageId id, bool requeue, Effects& out);
-  // Time passes: visibility timeouts fire, delays release, TTLs expire. Allowed while down.
+  // Time passes: visibility timeouts fire, delays release, TTLs expire, at each due
+  // time up to now_ns in turn. Allowed while down.
   Status tick(TimeNs now_ns, Effects& out);
   // Non-durable queues lose all they hold (kLost); durable ones keep ready and delayed
   // messages and take in-flight ones back as failed deliveries; all consumers detach.

@@ -141,10 +141,18 @@ void Model::dead_letter(QueueId q, const Message& m, Effects& out) {
   enqueue(*dlq, std::move(copy), out);
 }
 
-// A delivery ended without an ack: requeue while retries are left, else dead-letter.
-void Model::fail_delivery(QueueId q, Message m, Effects& out) {
-  if (!m.retries_left()) return dead_letter(q, m, out);
-  out.push_back(effect(EffectKind::kRequeued, q, m));
+// A delivery to `holder` ended without an ack: a message past its TTL expires
+// (whatever its retries); otherwise it is requeued while retries are left, else
+// dead-lettered. The requeue or dead-letter effect names the holder.
+void Model::fail_delivery(QueueId q, Message m, ConsumerId holder, Effects& out) {
+  if (m.expired_at(state_.now_ns)) return finish(q, m, Fate::kExpired, out);
+  if (!m.retries_left()) {
+    const size_t at = out.size();
+    dead_letter(q, m, out);
+    out[at].consumer = holder;
+    return;
+  }
+  out.push_back(effect(EffectKind::kRequeued, q, m, holder));
   place_ready(q, std::move(m), out);
 }
 
@@ -216,9 +224,7 @@ void Model::return_in_flight(QueueId q, bool only_expired_deadlines, ConsumerId 
   in_flight = std::move(keep);
   if (topology().queues[q].redelivery == Redelivery::kFront) std::reverse(back.begin(), back.end());
   for (auto& f : back) {
-    const size_t first = out.size();
-    fail_delivery(q, std::move(f.message), out);
-    out[first].consumer = f.consumer;
+    fail_delivery(q, std::move(f.message), f.consumer, out);
   }
 }
 
@@ -315,31 +321,44 @@ Result<Effects> Model::nack(ConsumerId c, MessageId id, bool requeue) {
   Effects out;
   const QueueId q = wiring_->queue_of_consumer[c];
   if (requeue) {
-    fail_delivery(q, std::move(f->message), out);
+    fail_delivery(q, std::move(f->message), c, out);
   } else {
     dead_letter(q, f->message, out);
+    out.front().consumer = c;
   }
-  out.front().consumer = c;
   return out;
 }
 
-Result<Effects> Model::advance(TimeNs now_ns) {
-  if (now_ns < state_.now_ns) {
-    return invalid_argument("advance: time " + std::to_string(now_ns) + " is before now " +
-                            std::to_string(state_.now_ns));
+std::optional<TimeNs> Model::next_event_time() const {
+  std::optional<TimeNs> next;
+  auto consider = [&](TimeNs t) {
+    if (t > state_.now_ns && (!next || t < *next)) next = t;
+  };
+  for (const auto& qs : state_.queues) {
+    for (const auto& level : qs.ready) {
+      for (const auto& m : level) if (m.ttl_ns > 0) consider(m.timestamp_ns + m.ttl_ns);
+    }
+    for (const auto& m : qs.delayed) {
+      consider(m.not_before_ns);
+      if (m.ttl_ns > 0) consider(m.timestamp_ns + m.ttl_ns);
+    }
+    for (const auto& f : qs.in_flight) if (f.deadline_ns > 0) consider(f.deadline_ns);
   }
-  state_.now_ns = now_ns;
-  Effects out;
+  return next;
+}
+
+// Everything due at the current time: visibility timeouts, then delay releases, then
+// expiries, each in queue order.
+void Model::fire_due_timers(Effects& out) {
+  const TimeNs now = state_.now_ns;
   const auto queue_count = static_cast<QueueId>(state_.queues.size());
   for (QueueId q = 0; q < queue_count; ++q) return_in_flight(q, true, kNoConsumer, out);
   for (QueueId q = 0; q < queue_count; ++q) {
     auto& delayed = state_.queues[q].delayed;
     std::vector<Message> due;
     std::vector<Message> keep;
-    for (auto& m : delayed) (m.deliverable_at(now_ns) ? due : keep).push_back(std::move(m));
+    for (auto& m : delayed) (m.deliverable_at(now) ? due : keep).push_back(std::move(m));
     delayed = std::move(keep);
-    std::stable_sort(due.begin(), due.end(),
-                     [](const Message& a, const Message& b) { return a.not_before_ns < b.not_before_ns; });
     for (auto& m : due) {
       out.push_back(effect(EffectKind::kReleased, q, m));
       place_ready(q, std::move(m), out);
@@ -350,16 +369,34 @@ Result<Effects> Model::advance(TimeNs now_ns) {
     for (auto& level : qs.ready) {
       std::vector<Message> keep;
       for (auto& m : level) {
-        if (m.expired_at(now_ns)) finish(q, m, Fate::kExpired, out); else keep.push_back(std::move(m));
+        if (m.expired_at(now)) finish(q, m, Fate::kExpired, out); else keep.push_back(std::move(m));
       }
       level = std::move(keep);
     }
     std::vector<Message> keep;
     for (auto& m : qs.delayed) {
-      if (m.expired_at(now_ns)) finish(q, m, Fate::kExpired, out); else keep.push_back(std::move(m));
+      if (m.expired_at(now)) finish(q, m, Fate::kExpired, out); else keep.push_back(std::move(m));
     }
     qs.delayed = std::move(keep);
   }
+}
+
+Result<Effects> Model::advance(TimeNs now_ns) {
+  if (now_ns < state_.now_ns) {
+    return invalid_argument("advance: time " + std::to_string(now_ns) + " is before now " +
+                            std::to_string(state_.now_ns));
+  }
+  Effects out;
+  // Visit every intermediate time at which something is due, in order, so that one
+  // advance(t) is the same as any sequence of smaller advances ending at t.
+  for (size_t round = 0;; ++round) {
+    MQ_CHECK(round <= kMaxTimerRounds);
+    const auto next = next_event_time();
+    if (!next || *next > now_ns) break;
+    state_.now_ns = *next;
+    fire_due_timers(out);
+  }
+  state_.now_ns = now_ns;
   return out;
 }
 

@@ -11,9 +11,12 @@
 //   attached consumer with credit, in round-robin order from the queue's cursor.
 // - a delivery that fails (nack with requeue, visibility timeout, consumer detach,
 //   broker crash) is requeued while retries are left, else dead-lettered.
-// - advance(now): visibility timeouts fire, then delays release, then TTLs expire.
-//   Only messages not in flight expire. Afterwards no ready or delayed message is
-//   expired, every delayed message has not_before > now, every deadline is > now.
+// - advance(now): visits, in order, every time up to `now` at which something is due;
+//   at each, visibility timeouts fire, then delays release, then TTLs expire. So one
+//   advance(t) equals any sequence of smaller advances that ends at t. Only messages
+//   not in flight expire; a failed delivery past its TTL expires instead of coming
+//   back. Afterwards no ready or delayed message is expired, every delayed message
+//   has not_before > now, every deadline is > now.
 // - crash: non-durable queues lose everything they hold; durable queues keep ready
 //   and delayed messages and take in-flight ones back as failed deliveries; every
 //   consumer is detached and round-robin restarts from the first consumer.
@@ -59,6 +62,10 @@ struct Wiring {
 
 class Model {
  public:
+  // advance() visits at most this many distinct due times (each visit finishes or
+  // moves at least one message, so the bound is never reached in practice).
+  static constexpr size_t kMaxTimerRounds = size_t{1} << 32;
+
   // Validates the topology; the initial state has empty queues, every consumer
   // attached, time 0, broker up.
   static Result<Model> create(Topology topology);
@@ -88,6 +95,9 @@ class Model {
   // Unacked deliveries of a consumer, and whether it may take one more.
   uint32_t unacked(ConsumerId c) const;
   bool has_credit(ConsumerId c) const;
+  // The earliest time after now at which something happens by itself (a delay ends,
+  // a TTL runs out, a visibility timeout fires), if any.
+  std::optional<TimeNs> next_event_time() const;
   // The priority level dispatch would take from next, if any message is ready.
   std::optional<Priority> top_ready_level(QueueId q) const;
 
@@ -105,9 +115,10 @@ class Model {
   void deliver(QueueId q, ConsumerId c, Effects& out);
   void finish(QueueId q, const Message& m, Fate fate, Effects& out);
   void place_ready(QueueId q, Message m, Effects& out);
-  void fail_delivery(QueueId q, Message m, Effects& out);
+  void fail_delivery(QueueId q, Message m, ConsumerId holder, Effects& out);
   void dead_letter(QueueId q, const Message& m, Effects& out);
   std::optional<InFlight> take_in_flight(ConsumerId c, MessageId id);
+  void fire_due_timers(Effects& out);
   void return_in_flight(QueueId q, bool only_expired_deadlines, ConsumerId only_consumer,
                         Effects& out);
 

@@ -62,14 +62,18 @@ ModelProperties::ModelProperties(const Model& initial, uint32_t enabled) : enabl
   queues_.resize(t.queues.size());
   for (QueueId q = 0; q < t.queues.size(); ++q) {
     queues_[q].never_delivered.resize(t.queues[q].priority_levels);
+    for (ConsumerId c : initial.wiring()->consumers_of_queue[q]) queues_[q].rr_count[c] = 0;
   }
   reset_round_robin();
 }
 
+// Every consumer starts eligible with a count of 0: a window of round-robin opens.
 void ModelProperties::reset_round_robin() {
   for (auto& qt : queues_) {
-    qt.rr_count.clear();
-    qt.rr_eligible.clear();
+    for (auto& [c, n] : qt.rr_count) {
+      n = 0;
+      qt.rr_eligible[c] = true;
+    }
   }
 }
 
@@ -145,11 +149,12 @@ void ModelProperties::check_round_robin(const Model& before, const Op& op, const
   const auto* d = std::get_if<op::Dispatch>(&op);
   if (!d || d->queue >= queues_.size()) return;
   QueueTrack& qt = queues_[d->queue];
+  // A dispatch with nothing ready chooses nobody: it neither opens nor breaks a window.
+  if (!highest_ready(before.state().queues[d->queue])) return;
   bool anyone = false;
   for (ConsumerId c : before.wiring()->consumers_of_queue[d->queue]) {
     const bool credit = had_credit(before, c);
     anyone = anyone || credit;
-    if (!qt.rr_eligible.count(c)) qt.rr_eligible[c] = true;
     if (!credit) qt.rr_eligible[c] = false;
   }
   bool delivered = false;
@@ -159,7 +164,7 @@ void ModelProperties::check_round_robin(const Model& before, const Op& op, const
       delivered = true;
     }
   }
-  if (anyone && highest_ready(before.state().queues[d->queue]) && !delivered) {
+  if (anyone && !delivered) {
     out.push_back({ModelProperty::kRoundRobin, qname(before, d->queue) +
                                                    ": dispatch delivered nothing while a message was "
                                                    "ready and a consumer had credit"});
@@ -181,7 +186,7 @@ void ModelProperties::check_no_loss(const Op& op, const Effects& fx, const Model
                                     std::vector<Violation>& out) {
   for (const auto& e : fx) {
     auto& live = queues_[e.queue].live;
-    if (e.kind == EffectKind::kAccepted) live[e.message.id] = true;
+    if (e.kind == EffectKind::kAccepted) live.insert(e.message.id);
     if (is_finish(e.kind)) live.erase(e.message.id);
     if (e.kind == EffectKind::kLost &&
         (!std::holds_alternative<op::Crash>(op) || after.topology().queues[e.queue].durable)) {
@@ -196,7 +201,7 @@ void ModelProperties::check_no_loss(const Op& op, const Effects& fx, const Model
     for (const auto& level : qs.ready) for (const auto& m : level) held.insert(m.id);
     for (const auto& m : qs.delayed) held.insert(m.id);
     for (const auto& f : qs.in_flight) held.insert(f.message.id);
-    for (const auto& [id, unused] : queues_[q].live) {
+    for (MessageId id : queues_[q].live) {
       if (!held.count(id)) {
         out.push_back({ModelProperty::kNoLoss, qname(after, q) + ": accepted " + mid(id) +
                                                    " is gone without a delivery, expiry or dead-letter"});
@@ -247,6 +252,59 @@ std::vector<Violation> ModelProperties::observe(const Model& before, const Op& o
   check_no_loss(op, fx, after, out);
   std::erase_if(out, [this](const Violation& v) { return !enabled(v.property); });
   return out;
+}
+
+}  // namespace mq
+
+namespace mq {
+
+void ModelProperties::normalize() {
+  for (auto& qt : queues_) {
+    uint64_t lo = UINT64_MAX;
+    for (const auto& [c, n] : qt.rr_count) lo = std::min(lo, n);
+    for (auto& [c, n] : qt.rr_count) n -= lo;
+  }
+}
+
+void ModelProperties::encode(ByteWriter& w) const {
+  w.u(enabled_);
+  for (const auto& qt : queues_) {
+    for (const auto& level : qt.never_delivered) {
+      w.u(level.size());
+      for (MessageId id : level) w.u(id);
+    }
+    w.u(qt.live.size());
+    for (MessageId id : qt.live) w.u(id);
+    w.u(qt.rr_count.size());
+    for (const auto& [c, n] : qt.rr_count) {
+      w.u(c);
+      w.u(n);
+    }
+    w.u(qt.rr_eligible.size());
+    for (const auto& [c, eligible] : qt.rr_eligible) w.u((static_cast<uint64_t>(c) << 1) | (eligible ? 1 : 0));
+  }
+}
+
+void ModelProperties::decode(ByteReader& r) {
+  enabled_ = static_cast<uint32_t>(r.u());
+  for (auto& qt : queues_) {
+    for (auto& level : qt.never_delivered) {
+      level.resize(r.u());
+      for (auto& id : level) id = r.u();
+    }
+    qt.live.clear();
+    for (uint64_t n = r.u(); n > 0; --n) qt.live.insert(r.u());
+    qt.rr_count.clear();
+    for (uint64_t n = r.u(); n > 0; --n) {
+      const auto c = static_cast<ConsumerId>(r.u());
+      qt.rr_count[c] = r.u();
+    }
+    qt.rr_eligible.clear();
+    for (uint64_t n = r.u(); n > 0; --n) {
+      const uint64_t v = r.u();
+      qt.rr_eligible[static_cast<ConsumerId>(v >> 1)] = (v & 1) != 0;
+    }
+  }
 }
 
 }  // namespace mq

@@ -22,9 +22,11 @@
 // Liveness (Thm 4.1.3) is judged at the end of a run by drain(): see model_walk.h.
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "base/bytes.h"
 #include "model/model.h"
 
 namespace mq {
@@ -54,12 +56,21 @@ class ModelProperties {
   std::vector<Violation> observe(const Model& before, const Op& op, const Result<Effects>& result,
                                  const Model& after);
 
+  // The explorer keeps what the checker remembers as part of each state. normalize()
+  // subtracts the smallest round-robin count from all (only differences matter), so
+  // that a cycle of the model is a cycle of (model, checker) too.
+  void normalize();
+  void encode(ByteWriter& w) const;
+  void decode(ByteReader& r);  // REQUIRES: bytes written by encode() of the same topology
+  friend bool operator==(const ModelProperties&, const ModelProperties&) = default;
+
  private:
   struct QueueTrack {
     std::vector<std::vector<MessageId>> never_delivered;  // [level], in order of becoming ready
-    std::map<MessageId, bool> live;                       // accepted ids not finished; bool unused
+    std::set<MessageId> live;                             // accepted ids not finished
     std::map<ConsumerId, uint64_t> rr_count;
     std::map<ConsumerId, bool> rr_eligible;
+    friend bool operator==(const QueueTrack&, const QueueTrack&) = default;
   };
 
   void check_capacity(const Model& before, const Op& op, const Effects& fx, const Model& after,

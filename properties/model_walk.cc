@@ -152,26 +152,6 @@ namespace {
 
 inline constexpr int kMaxDrainRounds = 100'000;
 
-// The next virtual time at which something can change by itself: a delay ends, a
-// TTL runs out, a visibility timeout fires.
-std::optional<TimeNs> next_timer(const Model& model) {
-  std::optional<TimeNs> next;
-  auto consider = [&](TimeNs t) {
-    if (t > model.now() && (!next || t < *next)) next = t;
-  };
-  for (const auto& qs : model.state().queues) {
-    for (const auto& level : qs.ready) {
-      for (const auto& m : level) if (m.ttl_ns > 0) consider(m.timestamp_ns + m.ttl_ns);
-    }
-    for (const auto& m : qs.delayed) {
-      consider(m.not_before_ns);
-      if (m.ttl_ns > 0) consider(m.timestamp_ns + m.ttl_ns);
-    }
-    for (const auto& f : qs.in_flight) if (f.deadline_ns > 0) consider(f.deadline_ns);
-  }
-  return next;
-}
-
 }  // namespace
 
 std::vector<Violation> drain(Model& model, ModelProperties& props, const ApplyFn& apply,
@@ -198,7 +178,7 @@ std::vector<Violation> drain(Model& model, ModelProperties& props, const ApplyFn
       for (const auto& f : qs.in_flight) step(op::Ack{f.consumer, f.message.id});
     }
     if (progress) continue;
-    const auto next = next_timer(model);
+    const auto next = model.next_event_time();
     if (!next || *next > deadline) break;
     step(op::Advance{*next});
   }

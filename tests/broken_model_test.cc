@@ -5,9 +5,9 @@
 
 #include <cstdio>
 
-#include "broken_models.h"
+#include "properties/model_variants.h"
 
-namespace mq::testing {
+namespace mq {
 namespace {
 
 struct Twin {
@@ -25,7 +25,7 @@ std::optional<WalkReport> first_catch(const Twin& twin) {
   for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
     Prng prng(derive_seed(seed, "topology"));
     const Topology t = twin.random_topologies ? random_topology(prng) : default_topology();
-    WalkReport r = random_walk(t, seed, kSteps, WalkSetup{broken_model(twin.flaw), bit(twin.property), false});
+    WalkReport r = random_walk(t, seed, kSteps, WalkSetup{flawed_model(twin.flaw), bit(twin.property), false});
     if (!r.violations.empty()) return r;
   }
   return std::nullopt;
@@ -71,4 +71,4 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 }  // namespace
-}  // namespace mq::testing
+}  // namespace mq

@@ -396,9 +396,55 @@ TEST(BrokerCore, TtlExpiresAtTimestampPlusTtlButNotInFlight) {
   EXPECT_TRUE(f.last.empty());
   ASSERT_TRUE(f.tick(10).ok());
   EXPECT_EQ(f.ids(K::kExpired), std::vector<MessageId>{2});
-  ASSERT_TRUE(f.nack(0, 1, true).ok());  // back to ready past its TTL: expires there
-  EXPECT_EQ(f.kinds(), (std::vector<K>{K::kRequeued, K::kExpired}));
+  ASSERT_TRUE(f.nack(0, 1, true).ok());  // a failed delivery past its TTL only expires
+  EXPECT_EQ(f.kinds(), std::vector<K>{K::kExpired});
+  EXPECT_EQ(f.last[0].consumer, kNoConsumer);
   EXPECT_EQ(f.core.stats(0).expired, 2u);
+}
+
+// One tick(t) visits every intermediate due time in order: the visibility
+// timeout at 3 requeues (naming the holder), the TTL at 10 then expires the
+// requeued message. Ticking 3 then 20 gives the same effects.
+TEST(BrokerCore, OneTickEqualsAnySequenceOfSmallerTicks) {
+  QueueOptions q = queue("q");
+  q.visibility_timeout_ns = 3;
+  auto run = [&](std::vector<TimeNs> times) {
+    Fixture f(simple(q));
+    EXPECT_TRUE(f.send(msg(1, 0, 10)).ok());
+    EXPECT_TRUE(f.send(msg(2, 0, 0, 7)).ok());
+    EXPECT_TRUE(f.fetch(0).ok());
+    std::vector<std::pair<K, ConsumerId>> seen;
+    for (TimeNs t : times) {
+      EXPECT_TRUE(f.tick(t).ok());
+      for (const auto& e : f.last) seen.emplace_back(e.kind, e.consumer);
+    }
+    EXPECT_EQ(f.core.now(), times.back());
+    return seen;
+  };
+  const auto once = run({20});
+  EXPECT_EQ(once, (std::vector<std::pair<K, ConsumerId>>{
+                      {K::kRequeued, 0}, {K::kReleased, kNoConsumer}, {K::kExpired, kNoConsumer}}));
+  EXPECT_EQ(run({3, 20}), once);
+  EXPECT_EQ(run({1, 5, 7, 9, 10, 20}), once);
+}
+
+// A failed delivery past its TTL expires whatever its retries; otherwise the
+// dead-letter effect of a failed delivery names the holder.
+TEST(BrokerCore, FailedDeliveryPastTtlExpiresElseNamesTheHolder) {
+  QueueOptions q = queue("q");
+  q.visibility_timeout_ns = 5;
+  q.max_retries = 0;
+  Fixture f(simple(q));
+  ASSERT_TRUE(f.send(msg(1, 0, 5)).ok());
+  ASSERT_TRUE(f.send(msg(2)).ok());
+  ASSERT_TRUE(f.fetch(0).ok());
+  ASSERT_TRUE(f.tick(5).ok());  // deadline and TTL at once: expired, no retry needed
+  EXPECT_EQ(f.kinds(), std::vector<K>{K::kExpired});
+  EXPECT_EQ(f.last[0].consumer, kNoConsumer);
+  ASSERT_TRUE(f.fetch(0).ok());
+  ASSERT_TRUE(f.detach(0).ok());  // no retries left: dead-lettered, naming the holder
+  EXPECT_EQ(f.kinds(), std::vector<K>{K::kDeadLettered});
+  EXPECT_EQ(f.last[0].consumer, 0u);
 }
 
 TEST(BrokerCore, VisibilityTimeoutRedeliversThenDeadLettersWithAFreshCopy) {

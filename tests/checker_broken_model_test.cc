@@ -1,4 +1,4 @@
-// The checkers against the deliberately broken models of broken_models.h: a recorded
+// The checkers against the deliberately broken models of properties/model_variants.h: a recorded
 // random walk of each broken model must fail the history checker written for the
 // promise it breaks. This is the end-to-end proof that a checker can see its bug in a
 // history, not only in a hand-written one.
@@ -9,14 +9,14 @@
 #include <set>
 #include <string>
 
-#include "broken_models.h"
+#include "properties/model_variants.h"
 #include "model/history_recorder.h"
 #include "properties/checkers/check_all.h"
 
 namespace mq {
 namespace {
 
-using testing::Flaw;
+using mq::Flaw;
 
 // The properties of every failing verdict of a recorded walk of `apply`.
 std::set<std::string> failing(const Topology& topology, uint64_t seed, uint64_t steps, const ApplyFn& apply,
@@ -58,7 +58,7 @@ TEST_P(CheckerBrokenModel, SomeWalkFailsTheCheckerForTheBrokenPromise) {
   for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
     Prng topo_prng(seed * 7919);
     const Topology topology = seed % 2 == 0 ? default_topology() : random_topology(topo_prng);
-    for (const auto& p : failing(topology, seed, 400, broken_model(c.flaw), false)) seen.insert(p);
+    for (const auto& p : failing(topology, seed, 400, flawed_model(c.flaw), false)) seen.insert(p);
   }
   std::string names;
   for (const auto& s : seen) names += s + " ";

@@ -1,41 +1,22 @@
-#pragma once
-// Deliberately broken models: each wraps the clean model and breaks exactly one
-// promise, so that a test can show the property written for that promise fails.
-// They live in tests/ because they are not specifications of anything.
+#include "properties/model_variants.h"
 
 #include <algorithm>
-#include <string>
 
-#include "properties/model_walk.h"
+namespace mq {
 
-namespace mq::testing {
-
-enum class Flaw {
-  kSeedDropWhenFull,   // the seed's route_message: a full queue drops, the send still says yes
-  kOverCapacity,       // a full queue stores the message anyway
-  kFifoSwap,           // the two oldest never-delivered messages of a level trade places
-  kReversedPriority,   // the seed's heap: the lowest priority is delivered first
-  kRoundRobinSkip,     // round-robin steps over the consumer after the one it served
-  kSilentLoss,         // an ack also drops a ready message, keeping the books balanced
-  kTtlOffByOne,        // expiry uses now - 1: a message is delivered at its expiry time
-  kEarlyDelay,         // a delayed message is ready at once
-  kForgetAcked,        // an acked message vanishes from the accounts
-  kDurableLoss,        // a crash empties durable queues too
-  kParkedRedelivery,   // a requeued message is parked far in the future
-};
-
-inline std::string flaw_name(Flaw f) {
+std::string flaw_name(Flaw f) {
   static const char* kNames[] = {"SeedDropWhenFull", "OverCapacity", "FifoSwap", "ReversedPriority",
                                  "RoundRobinSkip", "SilentLoss", "TtlOffByOne", "EarlyDelay",
-                                 "ForgetAcked", "DurableLoss", "ParkedRedelivery"};
+                                 "ForgetAcked", "DurableLoss", "ParkedRedelivery", "UnboundedRetries"};
   return kNames[static_cast<int>(f)];
 }
 
-namespace detail {
 
-inline void rebuild(Model& m, ModelState s) { m = Model(m.wiring(), std::move(s)); }
+namespace {
 
-inline std::optional<QueueId> queue_read_by(const Model& m, const Op& op) {
+void rebuild(Model& m, ModelState s) { m = Model(m.wiring(), std::move(s)); }
+
+std::optional<QueueId> queue_read_by(const Model& m, const Op& op) {
   if (const auto* d = std::get_if<op::Dispatch>(&op)) return d->queue;
   if (const auto* f = std::get_if<op::Fetch>(&op)) {
     if (f->consumer < m.topology().consumers.size()) return m.wiring()->queue_of_consumer[f->consumer];
@@ -44,7 +25,7 @@ inline std::optional<QueueId> queue_read_by(const Model& m, const Op& op) {
 }
 
 // Runs a delivering op with every level above the lowest non-empty one hidden.
-inline Result<Effects> deliver_lowest_first(Model& m, const Op& op, QueueId q) {
+Result<Effects> deliver_lowest_first(Model& m, const Op& op, QueueId q) {
   ModelState s = m.state();
   auto& ready = s.queues[q].ready;
   auto lowest = std::find_if(ready.begin(), ready.end(), [](const auto& l) { return !l.empty(); });
@@ -61,7 +42,7 @@ inline Result<Effects> deliver_lowest_first(Model& m, const Op& op, QueueId q) {
   return r;
 }
 
-inline Result<Effects> apply_with_flaw(Flaw flaw, Model& m, const Op& op) {
+Result<Effects> apply_with_flaw(Flaw flaw, Model& m, const Op& op) {
   const auto read_q = queue_read_by(m, op);
   if (flaw == Flaw::kReversedPriority && read_q && *read_q < m.state().queues.size()) {
     return deliver_lowest_first(m, op, *read_q);
@@ -171,6 +152,15 @@ inline Result<Effects> apply_with_flaw(Flaw flaw, Model& m, const Op& op) {
         changed = true;
       }
       break;
+    case Flaw::kUnboundedRetries:
+      for (const auto& e : fx) {
+        if (e.kind != EffectKind::kRequeued) continue;
+        for (auto& msg : s.queues[e.queue].ready[e.message.priority]) {
+          if (msg.id == e.message.id) msg.attempts = 0;
+        }
+        changed = true;
+      }
+      break;
     default:
       break;
   }
@@ -178,10 +168,10 @@ inline Result<Effects> apply_with_flaw(Flaw flaw, Model& m, const Op& op) {
   return fx;
 }
 
-}  // namespace detail
+}  // namespace
 
-inline ApplyFn broken_model(Flaw flaw) {
-  return [flaw](Model& m, const Op& op) { return detail::apply_with_flaw(flaw, m, op); };
+ApplyFn flawed_model(Flaw flaw) {
+  return [flaw](Model& m, const Op& op) { return apply_with_flaw(flaw, m, op); };
 }
 
-}  // namespace mq::testing
+}  // namespace mq

@@ -1,0 +1,34 @@
+#pragma once
+// Variants of the model that break exactly one promise each. The tests use them to
+// show that each property (and each checker, and the explorer) catches the bug it is
+// for; the audit uses the two that are the origin document's own design
+// (kSeedDropWhenFull, kReversedPriority). They are not specifications of anything.
+
+#include <string>
+
+#include "properties/model_walk.h"
+
+namespace mq {
+
+enum class Flaw {
+  kSeedDropWhenFull,   // the seed's route_message: a full queue drops, the send still says yes
+  kOverCapacity,       // a full queue stores the message anyway
+  kFifoSwap,           // the two oldest never-delivered messages of a level trade places
+  kReversedPriority,   // the seed's heap: the lowest priority is delivered first
+  kRoundRobinSkip,     // round-robin steps over the consumer after the one it served
+  kSilentLoss,         // an ack also drops a ready message, keeping the books balanced
+  kTtlOffByOne,        // expiry uses now - 1: a message is delivered at its expiry time
+  kEarlyDelay,         // a delayed message is ready at once
+  kForgetAcked,        // an acked message vanishes from the accounts
+  kDurableLoss,        // a crash empties durable queues too
+  kParkedRedelivery,   // a requeued message is parked far in the future
+  kUnboundedRetries,   // a requeued message forgets its attempts: retries never run out
+};
+
+inline constexpr int kFlawCount = 12;
+std::string flaw_name(Flaw f);
+
+// The system under test "model with this flaw", for random_walk and explore.
+ApplyFn flawed_model(Flaw flaw);
+
+}  // namespace mq

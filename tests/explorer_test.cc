@@ -1,0 +1,206 @@
+// The explorer: state counts of tiny configurations checked against hand counts,
+// shortest counterexamples for models broken in one way each, the liveness lasso,
+// and the configuration reader's errors.
+#include <gtest/gtest.h>
+
+#include "properties/explorer/explorer.h"
+#include "properties/model_variants.h"
+
+namespace mq {
+namespace {
+
+// One queue "q" (capacity, levels), one manual consumer with prefetch 1, and the
+// given messages; no fetch, no nacks, no crashes, no consumer faults unless set.
+ExploreConfig tiny(uint32_t capacity, uint32_t levels, std::vector<MessageSpec> messages) {
+  ExploreConfig c;
+  QueueConfig q;
+  q.name = "q";
+  q.capacity = capacity;
+  q.priority_levels = levels;
+  q.max_retries = 0;
+  c.topology.queues = {q};
+  c.topology.consumers = {{"c0", "q", 1, AckMode::kManual}};
+  c.topology.producers = {{"p0"}};
+  for (auto& m : messages) c.messages.push_back({QueueId{0}, std::nullopt, m});
+  c.fetch = false;
+  c.nacks = false;
+  return c;
+}
+
+MessageSpec msg(Priority p = 0, TimeNs ttl = 0, TimeNs delay = 0) {
+  MessageSpec s;
+  s.priority = p;
+  s.ttl_ns = ttl;
+  s.delay_ns = delay;
+  return s;
+}
+
+TEST(ExplorerTest, OneMessageSendDispatchAck) {
+  // unsent -> ready -> in flight -> acked: 4 states, 3 transitions, depth 3.
+  const ExploreResult r = explore(tiny(1, 1, {msg()}));
+  EXPECT_TRUE(r.complete);
+  EXPECT_EQ(r.states, 4u);
+  EXPECT_EQ(r.transitions, 3u);
+  EXPECT_EQ(r.max_depth, 3u);
+  EXPECT_FALSE(r.counterexample.has_value());
+  EXPECT_TRUE(r.liveness_checked);
+  EXPECT_FALSE(r.lasso.has_value());
+}
+
+TEST(ExplorerTest, NacksAddOneDeadLetteredState) {
+  // With max_retries 0 a nack with or without requeue dead-letters: the 4 states
+  // above plus "dead-lettered"; both nacks lead to that same state.
+  ExploreConfig c = tiny(1, 1, {msg()});
+  c.nacks = true;
+  const ExploreResult r = explore(c);
+  EXPECT_TRUE(r.complete);
+  EXPECT_EQ(r.states, 5u);
+  EXPECT_EQ(r.transitions, 5u);
+}
+
+TEST(ExplorerTest, TtlAndOneClockTick) {
+  // One message with ttl 1, time 0..1. By hand (t = time, state of the message):
+  //  t0 unsent, t1 unsent, t0 ready, t1 ready (sent at 1), t1 expired (sent at 0),
+  //  t0 in flight, t1 in flight (sent at 0), t1 in flight (sent at 1),
+  //  t0 acked, t1 acked (finished records keep only id and fate, so every way to
+  //  "acked at t1" is one state). That is 10.
+  ExploreConfig c = tiny(1, 1, {msg(0, /*ttl=*/1)});
+  c.max_time_ns = 1;
+  const ExploreResult r = explore(c);
+  EXPECT_TRUE(r.complete);
+  EXPECT_EQ(r.states, 10u);
+}
+
+TEST(ExplorerTest, BoundIsReportedNotProved) {
+  ExploreConfig c = tiny(2, 2, {msg(0), msg(1), msg(0, 2)});
+  c.max_time_ns = 3;
+  c.max_states = 50;
+  const ExploreResult r = explore(c);
+  EXPECT_FALSE(r.complete);
+  EXPECT_EQ(r.bound_hit, "max_states 50");
+  EXPECT_FALSE(r.liveness_checked);
+}
+
+TEST(ExplorerTest, DeterministicAcrossRuns) {
+  ExploreConfig c = tiny(2, 2, {msg(0), msg(1), msg(0, 2)});
+  c.max_time_ns = 2;
+  c.nacks = true;
+  c.max_crashes = 1;
+  const ExploreResult a = explore(c), b = explore(c);
+  EXPECT_EQ(a.states, b.states);
+  EXPECT_EQ(a.transitions, b.transitions);
+  EXPECT_EQ(a.state_bytes, b.state_bytes);
+}
+
+struct ShortestCase {
+  Flaw flaw;
+  ModelProperty property;
+  size_t steps;  // length of the shortest counterexample, by hand
+};
+
+class ExplorerFindsFlaw : public ::testing::TestWithParam<ShortestCase> {};
+
+TEST_P(ExplorerFindsFlaw, ShortestCounterexample) {
+  const ShortestCase k = GetParam();
+  // Capacity 1 with two messages of different priorities, one of them with ttl 1
+  // and one delayed by 1: small enough to search in a moment, rich enough for
+  // every flaw below.
+  ExploreConfig c = tiny(2, 2, {msg(0), msg(0), msg(1, /*ttl=*/1), msg(0, 0, /*delay=*/2)});
+  c.max_time_ns = 2;
+  c.nacks = true;
+  c.max_crashes = 1;
+  c.topology.queues[0].durable = true;
+  c.properties = bit(k.property);
+  const ExploreResult r = explore(c, flawed_model(k.flaw));
+  ASSERT_TRUE(r.counterexample.has_value()) << flaw_name(k.flaw);
+  EXPECT_EQ(r.counterexample->violation.property, k.property);
+  EXPECT_EQ(r.counterexample->steps.size(), k.steps) << format_steps(r.counterexample->steps);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Flaws, ExplorerFindsFlaw,
+    ::testing::Values(
+        // send, send, send (the third finds the queue full and is "accepted")
+        ShortestCase{Flaw::kSeedDropWhenFull, ModelProperty::kCapacity, 3},
+        // send, send, dispatch (the second message goes first)
+        ShortestCase{Flaw::kFifoSwap, ModelProperty::kFifo, 3},
+        // send p0, send p1, dispatch (p0 goes first)
+        ShortestCase{Flaw::kReversedPriority, ModelProperty::kPriority, 3},
+        // send (ttl 1), advance to 1 (not expired), dispatch (delivered expired)
+        ShortestCase{Flaw::kTtlOffByOne, ModelProperty::kTtlDelay, 3},
+        // send (delay 2): ready at once, dispatch delivers it at time 0
+        ShortestCase{Flaw::kEarlyDelay, ModelProperty::kTtlDelay, 2},
+        // send, crash: the durable queue loses it
+        ShortestCase{Flaw::kDurableLoss, ModelProperty::kNoLoss, 2},
+        // send, dispatch, ack: the ack forgets the finished record
+        ShortestCase{Flaw::kForgetAcked, ModelProperty::kConservation, 3}),
+    [](const ::testing::TestParamInfo<ShortestCase>& p) { return flaw_name(p.param.flaw); });
+
+TEST(ExplorerTest, CleanModelProvesTheSameConfiguration) {
+  ExploreConfig c = tiny(2, 2, {msg(0), msg(0), msg(1, 1), msg(0, 0, 2)});
+  c.max_time_ns = 2;
+  c.nacks = true;
+  c.max_crashes = 1;
+  c.topology.queues[0].durable = true;
+  const ExploreResult r = explore(c);
+  EXPECT_TRUE(r.complete);
+  EXPECT_FALSE(r.counterexample.has_value()) << format_steps(r.counterexample->steps);
+  EXPECT_FALSE(r.lasso.has_value());
+}
+
+TEST(ExplorerTest, BoundedRetriesHaveNoLasso) {
+  ExploreConfig c = tiny(1, 1, {msg()});
+  c.nacks = true;
+  c.topology.queues[0].max_retries = 2;
+  const ExploreResult r = explore(c);
+  EXPECT_TRUE(r.liveness_checked);
+  EXPECT_FALSE(r.lasso.has_value());
+}
+
+TEST(ExplorerTest, UnboundedRetriesGiveALasso) {
+  // Retries that never run out: deliver, nack-requeue, deliver, ... forever. The
+  // clock is at its bound, so no fair action leaves the cycle.
+  ExploreConfig c = tiny(1, 1, {msg()});
+  c.nacks = true;
+  c.topology.queues[0].max_retries = 1;  // with 0, the first nack dead-letters
+  const ExploreResult r = explore(c, flawed_model(Flaw::kUnboundedRetries));
+  ASSERT_TRUE(r.lasso.has_value());
+  EXPECT_EQ(r.lasso->stuck, "queue 'q' #1");
+  // prefix: send, dispatch; cycle: nack requeue, dispatch (back to the same state).
+  EXPECT_EQ(r.lasso->prefix.size() + r.lasso->cycle.size(), 4u)
+      << "prefix\n" << format_steps(r.lasso->prefix) << "cycle\n" << format_steps(r.lasso->cycle);
+  EXPECT_GE(r.lasso->cycle.size(), 2u);
+}
+
+TEST(ExplorerTest, ConfigErrorsNameFileAndField) {
+  const auto bad_json = explore_config_from_json_text("{\"topology\": {\n  \"queues\": [}", "x.json");
+  ASSERT_FALSE(bad_json.ok());
+  EXPECT_NE(bad_json.status().message().find("x.json:2:"), std::string::npos) << bad_json.status().message();
+  const auto bad_field = explore_config_from_json_text(
+      R"({"topology": {"queues": [{"name": "q", "capacity": 0}]}})", "y.json");
+  ASSERT_FALSE(bad_field.ok());
+  EXPECT_NE(bad_field.status().message().find("y.json: queue 'q': capacity must be > 0"), std::string::npos)
+      << bad_field.status().message();
+  const auto unknown = explore_config_from_json_text(
+      R"({"topology": {"queues": [{"name": "q", "capacity": 1}]}, "max_tme_ns": 3})", "z.json");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("z.json: /max_tme_ns: unknown field"), std::string::npos)
+      << unknown.status().message();
+  const auto bad_msg = explore_config_from_json_text(
+      R"({"topology": {"queues": [{"name": "q", "capacity": 1}]}, "messages": [{"queue": "nope"}]})", "w.json");
+  ASSERT_FALSE(bad_msg.ok());
+  EXPECT_NE(bad_msg.status().message().find("w.json: /messages/0/queue: unknown queue 'nope'"), std::string::npos)
+      << bad_msg.status().message();
+  const auto missing = load_explore_config("/nonexistent/explore.json");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), Code::kIoError);
+}
+
+TEST(ExplorerTest, ShippedConfigLoads) {
+  const auto c = load_explore_config(std::string(MQ_SOURCE_DIR) + "/configs/explore-small.json");
+  ASSERT_TRUE(c.ok()) << c.status().to_string();
+  EXPECT_EQ(c->messages.size(), 3u);
+}
+
+}  // namespace
+}  // namespace mq
