@@ -135,7 +135,7 @@ Status BrokerCore::send(TimeNs now_ns, ProducerId p, QueueId q, MessageSpec spec
   if (s.code() == Code::kAlreadyExists) {
     queues_[q].counters.duplicates++;
     Message held = stamp(q, spec, nullptr);
-    out.push_back(effect(EffectKind::kDuplicate, q, held));
+    emit(out, effect(EffectKind::kDuplicate, q, held));
     return finish_command(Status(), out);
   }
   if (!s.ok()) return finish_command(s, out);
@@ -155,7 +155,7 @@ Status BrokerCore::publish(TimeNs now_ns, ProducerId p, TopicId t, MessageSpec s
     for (QueueId q : topic_queues_[t]) {
       if (!holds_id(q, spec.id)) continue;
       queues_[q].counters.duplicates++;
-      out.push_back(effect(EffectKind::kDuplicate, q, stamp(q, spec, nullptr)));
+      emit(out, effect(EffectKind::kDuplicate, q, stamp(q, spec, nullptr)));
     }
     return finish_command(Status(), out);
   }
@@ -240,6 +240,15 @@ Status BrokerCore::tick(TimeNs now_ns, Effects& out) {
 Status BrokerCore::crash(TimeNs now_ns, Effects& out) {
   MQ_RETURN_IF_ERROR(advance(now_ns, out));
   if (!up_) return finish_command(failed_precondition("crash: the broker is already down"), out);
+  crash_now(out);
+  up_ = false;
+  return finish_command(Status(), out);
+}
+
+// The model's crash at the current time: durable queues take their in-flight
+// messages back as failed deliveries, then non-durable queues lose everything
+// (including dead-letter copies just made), and every consumer detaches.
+void BrokerCore::crash_now(Effects& out) {
   for (QueueId q = 0; q < queues_.size(); ++q) {
     if (!config_.queues[q].durable) continue;
     std::vector<uint32_t> held = in_flight_of_queue(q);
@@ -274,8 +283,6 @@ Status BrokerCore::crash(TimeNs now_ns, Effects& out) {
     consumers_[c].attached = false;
     update_credit(c);
   }
-  up_ = false;
-  return finish_command(Status(), out);
 }
 
 Status BrokerCore::recover(TimeNs now_ns, Effects& out) {
@@ -367,7 +374,7 @@ void BrokerCore::send_one(QueueId q, Message m, Effects& out) {
   QueueRt& qr = queues_[q];
   if (qr.live.size() >= config_.queues[q].capacity && !make_room(q, out)) {
     qr.counters.refused++;
-    out.push_back(effect(EffectKind::kRefused, q, m, kNoConsumer, Reason::kQueueFull));
+    emit(out, effect(EffectKind::kRefused, q, m, kNoConsumer, Reason::kQueueFull));
     return;
   }
   accept(q, std::move(m), out);
@@ -395,7 +402,7 @@ void BrokerCore::accept(QueueId q, Message m, Effects& out) {
   MQ_CHECK(qr.live.size() < config_.queues[q].capacity);
   MQ_CHECK(!qr.live.contains(m.id));
   qr.counters.accepted++;
-  out.push_back(effect(EffectKind::kAccepted, q, m));
+  emit(out, effect(EffectKind::kAccepted, q, m));
   const uint32_t s = alloc_slot();
   Slot& slot = slots_[s];
   slot.message = std::move(m);
@@ -441,12 +448,13 @@ void BrokerCore::deliver(QueueId q, ConsumerId c, Effects& out) {
   slot.message.attempts++;
   qr.counters.deliveries++;
   if (slot.message.attempts > 1) qr.counters.redeliveries++;
-  out.push_back(effect(EffectKind::kDelivered, q, slot.message, c));
+  emit(out, effect(EffectKind::kDelivered, q, slot.message, c));
   if (config_.consumers[c].ack_mode == AckMode::kAuto) return finish(s, Fate::kAcked, c, out);
   ConsumerRt& cr = consumers_[c];
   slot.place = Place::kInFlight;
   slot.consumer = c;
   slot.delivery_seq = ++delivery_seq_;
+  slot.delivered_ns = now_ns_;
   push_back(cr.in_flight, s);
   cr.unacked++;
   qr.in_flight++;
@@ -486,7 +494,7 @@ void BrokerCore::finish(uint32_t s, Fate fate, ConsumerId c, Effects& out) {
   uint64_t* const counter[] = {&qr.counters.acked, &qr.counters.expired, &qr.counters.dead_lettered,
                                &qr.counters.lost, &qr.counters.dropped};
   ++*counter[static_cast<int>(fate)];
-  out.push_back(effect(kKind[static_cast<int>(fate)], slot.queue, slot.message, c));
+  emit(out, effect(kKind[static_cast<int>(fate)], slot.queue, slot.message, c));
   MQ_CHECK(qr.live.erase(slot.message.id));
   free_slot(s);
 }
@@ -499,7 +507,7 @@ void BrokerCore::fail_delivery(uint32_t s, ConsumerId c, Effects& out) {
   Slot& slot = slots_[s];
   if (slot.message.expired_at(now_ns_)) return finish(s, Fate::kExpired, kNoConsumer, out);
   if (!slot.message.retries_left()) return dead_letter(s, c, out);
-  out.push_back(effect(EffectKind::kRequeued, slot.queue, slot.message, c));
+  emit(out, effect(EffectKind::kRequeued, slot.queue, slot.message, c));
   place_ready(s, out);
 }
 
@@ -523,7 +531,7 @@ void BrokerCore::dead_letter(uint32_t s, ConsumerId c, Effects& out) {
   }
   if (refused != Reason::kNone) {
     queues_[q].counters.dead_letter_refused++;
-    out.push_back(effect(EffectKind::kDeadLetterRefused, q, m, kNoConsumer, refused));
+    emit(out, effect(EffectKind::kDeadLetterRefused, q, m, kNoConsumer, refused));
     return;
   }
   accept(*dlq, std::move(copy), out);
@@ -635,7 +643,7 @@ void BrokerCore::fire(const Timer& t, Effects& out) {
     case TimerKind::kRelease:
       MQ_CHECK(slot.place == Place::kDelayed);
       take(t.slot);
-      out.push_back(effect(EffectKind::kReleased, slot.queue, slot.message));
+      emit(out, effect(EffectKind::kReleased, slot.queue, slot.message));
       return place_ready(t.slot, out);
     case TimerKind::kExpiry:
       MQ_CHECK(slot.place == Place::kReady || slot.place == Place::kDelayed);
@@ -755,6 +763,182 @@ void BrokerCore::update_credit(ConsumerId c) {
   const ConsumerRt& cr = consumers_[c];
   const uint32_t prefetch = config_.consumers[c].prefetch;
   queues_[cr.queue].credit.set(cr.ring_pos, cr.attached && (prefetch == 0 || cr.unacked < prefetch));
+}
+
+}  // namespace mq::impl
+
+// ---- durability: storage records, images, restore ----
+
+namespace mq::impl {
+namespace {
+
+// Effects that change what a queue holds, and so what survives a crash.
+bool changes_store(EffectKind kind) {
+  switch (kind) {
+    case EffectKind::kAccepted:
+    case EffectKind::kDropped:
+    case EffectKind::kReleased:
+    case EffectKind::kDelivered:
+    case EffectKind::kAcked:
+    case EffectKind::kRequeued:
+    case EffectKind::kDeadLettered:
+    case EffectKind::kExpired:
+      return true;
+    case EffectKind::kDuplicate:
+    case EffectKind::kRefused:
+    case EffectKind::kDeadLetterRefused:
+    case EffectKind::kLost:  // only non-durable queues lose messages
+    case EffectKind::kTimer:
+      break;
+  }
+  return false;
+}
+
+}  // namespace
+
+void BrokerCore::emit(Effects& out, Effect e) const {
+  e.time_ns = now_ns_;
+  e.persist = config_.queues[e.queue].durable && changes_store(e.kind);
+  out.push_back(std::move(e));
+}
+
+DurableImage BrokerCore::durable_image() const {
+  DurableImage image;
+  image.time_ns = now_ns_;
+  image.queues.resize(queues_.size());
+  for (QueueId q = 0; q < queues_.size(); ++q) {
+    if (!config_.queues[q].durable) continue;
+    const QueueRt& qr = queues_[q];
+    QueueImage& qi = image.queues[q];
+    qi.ready.resize(qr.levels.size());
+    for (size_t p = 0; p < qr.levels.size(); ++p) {
+      for (uint32_t s = qr.levels[p].head; s != kNil; s = slots_[s].next) qi.ready[p].push_back(slots_[s].message);
+    }
+    for (uint32_t s = qr.delayed.head; s != kNil; s = slots_[s].next) qi.delayed.push_back(slots_[s].message);
+    std::vector<uint32_t> held;
+    for (ConsumerId c : qr.ring) {
+      for (uint32_t s = consumers_[c].in_flight.head; s != kNil; s = slots_[s].next) held.push_back(s);
+    }
+    std::sort(held.begin(), held.end(),
+              [&](uint32_t a, uint32_t b) { return slots_[a].delivery_seq < slots_[b].delivery_seq; });
+    for (uint32_t s : held) qi.in_flight.push_back({slots_[s].message, slots_[s].consumer, slots_[s].delivered_ns});
+    qr.window.for_each([&](MessageId id, TimeNs at) { qi.window.push_back({id, at}); });
+  }
+  return image;
+}
+
+Status BrokerCore::check_image(const DurableImage& image) const {
+  if (image.queues.size() != queues_.size()) {
+    return failed_precondition("restore: the image has " + std::to_string(image.queues.size()) +
+                               " queues, the config " + std::to_string(queues_.size()));
+  }
+  for (QueueId q = 0; q < queues_.size(); ++q) {
+    const QueueImage& qi = image.queues[q];
+    const QueueOptions& o = config_.queues[q];
+    const std::string where = "restore: queue '" + o.name + "': ";
+    if (qi.size() == 0) continue;
+    if (!o.durable) return failed_precondition(where + "holds messages but is not durable");
+    if (qi.size() > o.capacity) {
+      return failed_precondition(where + "holds " + std::to_string(qi.size()) + " messages, capacity " +
+                                 std::to_string(o.capacity));
+    }
+    if (qi.ready.size() > o.priority_levels) return failed_precondition(where + "more priority levels than configured");
+    IdMap ids;
+    auto check = [&](const Message& m, size_t level) -> Status {
+      if (m.priority >= o.priority_levels || (level != SIZE_MAX && m.priority != level)) {
+        return failed_precondition(where + "message #" + std::to_string(m.id) + " has a bad priority");
+      }
+      if (ids.contains(m.id)) return failed_precondition(where + "duplicate message #" + std::to_string(m.id));
+      ids.insert(m.id, 1);
+      return Status();
+    };
+    for (size_t p = 0; p < qi.ready.size(); ++p) {
+      for (const Message& m : qi.ready[p]) MQ_RETURN_IF_ERROR(check(m, p));
+    }
+    for (const Message& m : qi.delayed) MQ_RETURN_IF_ERROR(check(m, SIZE_MAX));
+    for (const InFlightImage& f : qi.in_flight) {
+      MQ_RETURN_IF_ERROR(check(f.message, SIZE_MAX));
+      if (f.holder >= consumers_.size() || consumers_[f.holder].queue != q) {
+        return failed_precondition(where + "message #" + std::to_string(f.message.id) +
+                                   " is held by a consumer that does not consume this queue");
+      }
+    }
+  }
+  return Status();
+}
+
+Status BrokerCore::restore(TimeNs crash_ns, const DurableImage& image, Effects& out) {
+  if (slots_in_use_ != 0 || now_ns_ != 0 || accept_seq_ != 0 || delivery_seq_ != 0 || !up_) {
+    return failed_precondition("restore: the core is not fresh");
+  }
+  if (crash_ns < image.time_ns || image.time_ns < 0) {
+    return invalid_argument("restore: crash time " + std::to_string(crash_ns) + " is before the image's " +
+                            std::to_string(image.time_ns));
+  }
+  MQ_RETURN_IF_ERROR(check_image(image));
+  now_ns_ = image.time_ns;
+  for (QueueId q = 0; q < queues_.size(); ++q) restore_queue(q, image.queues[q]);
+  MQ_CHECK(advance(crash_ns, out).ok());
+  crash_now(out);
+  return finish_command(Status(), out);
+}
+
+// Puts an image's messages back in their places, with their timers (one that was
+// already due fires at the next advance, which restore() makes at once).
+void BrokerCore::restore_queue(QueueId q, const QueueImage& image) {
+  QueueRt& qr = queues_[q];
+  for (const WindowEntry& w : image.window) {
+    if (!qr.window.contains(w.id, w.accepted_ns)) qr.window.remember(w.id, w.accepted_ns);
+  }
+  auto place = [&](const Message& m) {
+    const uint32_t s = alloc_slot();
+    slots_[s].message = m;
+    slots_[s].queue = q;
+    qr.live.insert(m.id, s);
+    return s;
+  };
+  for (const auto& level : image.ready) {
+    for (const Message& m : level) {
+      const uint32_t s = place(m);
+      slots_[s].place = Place::kReady;
+      slots_[s].ready_pos = ++qr.back_pos;
+      push_back(qr.levels[m.priority], s);
+      set_level_bit(qr, m.priority);
+      if (m.ttl_ns > 0) arm_restored(s, TimerKind::kExpiry, m.expires_at_ns());
+    }
+  }
+  for (const Message& m : image.delayed) {
+    const uint32_t s = place(m);
+    slots_[s].place = Place::kDelayed;
+    slots_[s].accept_seq = ++accept_seq_;
+    push_back(qr.delayed, s);
+    arm_restored(s, TimerKind::kRelease, m.not_before_ns);
+    if (m.ttl_ns > 0) arm_restored(s, TimerKind::kExpiry, m.expires_at_ns());
+  }
+  const TimeNs vt = config_.queues[q].visibility_timeout_ns;
+  for (const InFlightImage& f : image.in_flight) {
+    const uint32_t s = place(f.message);
+    Slot& slot = slots_[s];
+    ConsumerRt& cr = consumers_[f.holder];
+    slot.place = Place::kInFlight;
+    slot.consumer = f.holder;
+    slot.delivery_seq = ++delivery_seq_;
+    slot.delivered_ns = f.delivered_ns;
+    push_back(cr.in_flight, s);
+    cr.unacked++;
+    qr.in_flight++;
+    update_credit(f.holder);
+    if (vt > 0) arm_restored(s, TimerKind::kVisibility, f.delivered_ns + vt);
+  }
+}
+
+// A timer from an image may be due already (the log can end between two timers of
+// one time): it is armed for now, so that the next advance fires it.
+void BrokerCore::arm_restored(uint32_t s, TimerKind kind, TimeNs at_ns) {
+  heap_.push_back(Timer{std::max(at_ns, now_ns_), ++timer_order_, s, slots_[s].gen, kind});
+  std::push_heap(heap_.begin(), heap_.end(), [](const Timer& a, const Timer& b) {
+    return std::tie(a.at_ns, a.order) > std::tie(b.at_ns, b.order);
+  });
 }
 
 }  // namespace mq::impl

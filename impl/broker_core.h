@@ -62,6 +62,7 @@
 #include "impl/broker_config.h"
 #include "impl/credit_ring.h"
 #include "impl/dedup_window.h"
+#include "impl/durable_image.h"
 #include "impl/effect.h"
 #include "impl/id_map.h"
 #include "impl/message.h"
@@ -99,6 +100,20 @@ class BrokerCore {
   // messages and take in-flight ones back as failed deliveries; all consumers detach.
   Status crash(TimeNs now_ns, Effects& out);
   Status recover(TimeNs now_ns, Effects& out);
+  // Recovery from the write-ahead log: the core takes `image` (durable queues only)
+  // as its state at image.time_ns, lets time run to crash_ns (timers fire as in
+  // tick), then crashes exactly as crash() does (in-flight messages come back as
+  // failed deliveries, dead-letter copies in non-durable queues are lost, every
+  // consumer detaches) and recovers. So the result is the model's state after
+  // crash() at crash_ns and recover(). Effects are reported (with persist set) as by
+  // any command. The shell passes crash_ns = image.time_ns (the last time it knows
+  // the broker was alive); a simulator passes the time of the crash it injected.
+  // REQUIRES: a fresh core (no command yet).
+  // Errors: kFailedPrecondition if the core is not fresh, or the image does not fit
+  // the config (a message in a non-durable or unknown queue, a priority out of
+  // range, a duplicate id, a holder that does not consume the queue, more messages
+  // than the capacity); kInvalidArgument if crash_ns < image.time_ns.
+  Status restore(TimeNs crash_ns, const DurableImage& image, Effects& out);
   Status attach(TimeNs now_ns, ConsumerId c, Effects& out);
   // Its unacked deliveries end as failed attempts (requeued or dead-lettered).
   Status detach(TimeNs now_ns, ConsumerId c, Effects& out);
@@ -110,6 +125,8 @@ class BrokerCore {
   bool attached(ConsumerId c) const;
   // The earliest time at which tick() has something to do, if any.
   std::optional<TimeNs> next_deadline() const;
+  // What the durable queues hold now, for a checkpoint of the write-ahead log.
+  DurableImage durable_image() const;
 
  private:
   static constexpr uint32_t kNil = UINT32_MAX;
@@ -127,6 +144,7 @@ class BrokerCore {
     uint64_t accept_seq = 0;    // acceptance order, for delayed messages
     uint64_t delivery_seq = 0;  // delivery order, for in-flight messages
     int64_t ready_pos = 0;      // order within its ready level (front pushes go negative)
+    TimeNs delivered_ns = 0;    // for in-flight messages
     uint32_t prev = kNil, next = kNil;
     uint32_t gen = 0;  // bumped at every change of place: a timer armed earlier is stale
     QueueId queue = 0;
@@ -194,6 +212,7 @@ class BrokerCore {
 
   // Timers.
   void arm(uint32_t s, TimerKind kind, TimeNs at_ns);
+  void arm_restored(uint32_t s, TimerKind kind, TimeNs at_ns);
   bool live(const Timer& t) const { return slots_[t.slot].gen == t.gen; }
   void collect_due(TimeNs now_ns);
   void fire(const Timer& t, Effects& out);
@@ -214,6 +233,10 @@ class BrokerCore {
   std::vector<uint32_t> in_flight_of_queue(QueueId q);
 
   Status finish_command(Status status, Effects& out);
+  void emit(Effects& out, Effect e) const;
+  void crash_now(Effects& out);
+  Status check_image(const DurableImage& image) const;
+  void restore_queue(QueueId q, const QueueImage& image);
 
   BrokerConfig config_;
   std::vector<std::vector<QueueId>> topic_queues_;  // [TopicId]

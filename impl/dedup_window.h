@@ -39,6 +39,16 @@ class DedupWindow {
 
   size_t size() const { return count_; }
 
+  // Calls f(id, accepted_ns) for every remembered id, oldest first (for a
+  // checkpoint; some may have aged out but not yet been forgotten).
+  template <typename F>
+  void for_each(F f) const {
+    for (size_t k = 0; k < count_; ++k) {
+      const Entry& e = ring_[(head_ + k) % ring_.size()];
+      f(e.id, e.accepted_ns);
+    }
+  }
+
  private:
   struct Entry {
     MessageId id = 0;

@@ -45,6 +45,12 @@ struct Effect {
   Reason reason = Reason::kNone;
   TimeNs deadline_ns = kNoDeadline;   // kTimer only; kNoDeadline: nothing pending
   Message message;                    // the message as it is after the effect (not for kTimer)
+  // A storage record: the effect changed what a durable queue holds (accepted,
+  // released, delivered, requeued, or finished it), so the shell must append its
+  // record to the write-ahead log (impl/wal.h) and sync it before it confirms the
+  // command to anyone (a durable publish is confirmed only after that sync).
+  bool persist = false;
+  TimeNs time_ns = 0;  // the core's time when it happened (an advance visits several)
 };
 
 using Effects = std::vector<Effect>;

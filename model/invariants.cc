@@ -1,7 +1,8 @@
 #include "model/invariants.h"
 
 #include <cstdio>
-#include <set>
+#include <algorithm>
+#include <vector>
 
 namespace mq {
 namespace {
@@ -56,19 +57,21 @@ Status check_in_flight(const Model& model, QueueId q, const QueueState& qs) {
 }
 
 Status check_places(const Topology& t, QueueId q, const QueueState& qs) {
-  std::set<MessageId> ids;
-  size_t places = 0;
-  auto add = [&](MessageId id) {
-    ++places;
-    return ids.insert(id).second;
-  };
-  for (const auto& level : qs.ready) for (const auto& m : level) if (!add(m.id)) return already_exists(at(t, q) + msg(m) + "in two places");
-  for (const auto& m : qs.delayed) if (!add(m.id)) return already_exists(at(t, q) + msg(m) + "in two places");
-  for (const auto& f : qs.in_flight) if (!add(f.message.id)) return already_exists(at(t, q) + msg(f.message) + "in two places");
+  // Every id in every place, sorted: a repeated id is a message in two places.
+  std::vector<MessageId> ids;
+  ids.reserve(qs.size() + qs.finished.size());
+  for (const auto& level : qs.ready) for (const auto& m : level) ids.push_back(m.id);
+  for (const auto& m : qs.delayed) ids.push_back(m.id);
+  for (const auto& f : qs.in_flight) ids.push_back(f.message.id);
   uint64_t acked = 0;
   for (const auto& f : qs.finished) {
-    if (!add(f.id)) return already_exists(at(t, q) + "message #" + std::to_string(f.id) + " in two places");
+    ids.push_back(f.id);
     acked += f.fate == Fate::kAcked;
+  }
+  const size_t places = ids.size();
+  std::sort(ids.begin(), ids.end());
+  if (auto dup = std::adjacent_find(ids.begin(), ids.end()); dup != ids.end()) {
+    return already_exists(at(t, q) + "message #" + std::to_string(*dup) + " in two places");
   }
   if (qs.size() > t.queues[q].capacity) {
     return failed_precondition(at(t, q) + "size " + std::to_string(qs.size()) + " exceeds capacity " +

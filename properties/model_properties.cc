@@ -17,6 +17,12 @@ const char* property_name(ModelProperty p) {
     case ModelProperty::kTtlDelay: return "ttl_delay";
     case ModelProperty::kConservation: return "conservation";
     case ModelProperty::kLiveness: return "liveness";
+    case ModelProperty::kSeedReliability: return "seed_reliability";
+    case ModelProperty::kSeedOrder: return "seed_order";
+    case ModelProperty::kSeedBalance: return "seed_balance";
+    case ModelProperty::kSeedIntegrity: return "seed_integrity";
+    case ModelProperty::kSeedDelivery: return "seed_delivery";
+    case ModelProperty::kSeedConsumption: return "seed_consumption";
   }
   return "?";
 }
@@ -62,7 +68,7 @@ ModelProperties::ModelProperties(const Model& initial, uint32_t enabled) : enabl
   queues_.resize(t.queues.size());
   for (QueueId q = 0; q < t.queues.size(); ++q) {
     queues_[q].never_delivered.resize(t.queues[q].priority_levels);
-    for (ConsumerId c : initial.wiring()->consumers_of_queue[q]) queues_[q].rr_count[c] = 0;
+    for (ConsumerId c : initial.wiring()->consumers_of_queue[q]) queues_[q].turns.push_back({c, 0, true});
   }
   reset_round_robin();
 }
@@ -70,10 +76,7 @@ ModelProperties::ModelProperties(const Model& initial, uint32_t enabled) : enabl
 // Every consumer starts eligible with a count of 0: a window of round-robin opens.
 void ModelProperties::reset_round_robin() {
   for (auto& qt : queues_) {
-    for (auto& [c, n] : qt.rr_count) {
-      n = 0;
-      qt.rr_eligible[c] = true;
-    }
+    for (auto& t : qt.turns) t = {t.consumer, 0, true};
   }
 }
 
@@ -155,12 +158,12 @@ void ModelProperties::check_round_robin(const Model& before, const Op& op, const
   for (ConsumerId c : before.wiring()->consumers_of_queue[d->queue]) {
     const bool credit = had_credit(before, c);
     anyone = anyone || credit;
-    if (!credit) qt.rr_eligible[c] = false;
+    if (!credit) qt.turn(c).eligible = false;
   }
   bool delivered = false;
   for (const auto& e : fx) {
     if (e.kind == EffectKind::kDelivered) {
-      qt.rr_count[e.consumer]++;
+      qt.turn(e.consumer).count++;
       delivered = true;
     }
   }
@@ -170,10 +173,10 @@ void ModelProperties::check_round_robin(const Model& before, const Op& op, const
                                                    "ready and a consumer had credit"});
   }
   uint64_t lo = UINT64_MAX, hi = 0;
-  for (const auto& [c, eligible] : qt.rr_eligible) {
-    if (!eligible) continue;
-    lo = std::min(lo, qt.rr_count[c]);
-    hi = std::max(hi, qt.rr_count[c]);
+  for (const auto& t : qt.turns) {
+    if (!t.eligible) continue;
+    lo = std::min(lo, t.count);
+    hi = std::max(hi, t.count);
   }
   if (hi > lo + 1) {
     out.push_back({ModelProperty::kRoundRobin,
@@ -186,8 +189,10 @@ void ModelProperties::check_no_loss(const Op& op, const Effects& fx, const Model
                                     std::vector<Violation>& out) {
   for (const auto& e : fx) {
     auto& live = queues_[e.queue].live;
-    if (e.kind == EffectKind::kAccepted) live.insert(e.message.id);
-    if (is_finish(e.kind)) live.erase(e.message.id);
+    const auto at = std::lower_bound(live.begin(), live.end(), e.message.id);
+    const bool known = at != live.end() && *at == e.message.id;
+    if (e.kind == EffectKind::kAccepted && !known) live.insert(at, e.message.id);
+    if (is_finish(e.kind) && known) live.erase(at);
     if (e.kind == EffectKind::kLost &&
         (!std::holds_alternative<op::Crash>(op) || after.topology().queues[e.queue].durable)) {
       out.push_back({ModelProperty::kNoLoss, qname(after, e.queue) + " lost " + mid(e.message.id) +
@@ -197,15 +202,81 @@ void ModelProperties::check_no_loss(const Op& op, const Effects& fx, const Model
   }
   for (QueueId q = 0; q < queues_.size(); ++q) {
     const QueueState& qs = after.state().queues[q];
-    std::set<MessageId> held;
-    for (const auto& level : qs.ready) for (const auto& m : level) held.insert(m.id);
-    for (const auto& m : qs.delayed) held.insert(m.id);
-    for (const auto& f : qs.in_flight) held.insert(f.message.id);
+    std::vector<MessageId> held;
+    held.reserve(qs.size());
+    for (const auto& level : qs.ready) for (const auto& m : level) held.push_back(m.id);
+    for (const auto& m : qs.delayed) held.push_back(m.id);
+    for (const auto& f : qs.in_flight) held.push_back(f.message.id);
+    std::sort(held.begin(), held.end());
     for (MessageId id : queues_[q].live) {
-      if (!held.count(id)) {
+      if (!std::binary_search(held.begin(), held.end(), id)) {
         out.push_back({ModelProperty::kNoLoss, qname(after, q) + ": accepted " + mid(id) +
                                                    " is gone without a delivery, expiry or dead-letter"});
       }
+    }
+  }
+}
+
+namespace {
+
+bool held_in(const QueueState& qs, MessageId id) {
+  for (const auto& level : qs.ready) for (const auto& m : level) if (m.id == id) return true;
+  for (const auto& m : qs.delayed) if (m.id == id) return true;
+  for (const auto& f : qs.in_flight) if (f.message.id == id) return true;
+  return false;
+}
+
+// The ready message with the earliest timestamp (then id): what a FIFO queue that
+// ignores priorities would dequeue next.
+std::optional<MessageId> oldest_ready(const QueueState& qs) {
+  const Message* best = nullptr;
+  for (const auto& level : qs.ready) {
+    for (const auto& m : level) {
+      if (!best || std::pair(m.timestamp_ns, m.id) < std::pair(best->timestamp_ns, best->id)) best = &m;
+    }
+  }
+  if (!best) return std::nullopt;
+  return best->id;
+}
+
+}  // namespace
+
+// The claims as the origin document states them. Each is judged from the step alone,
+// except balance, which reads the round-robin counts kept for round_robin.
+void ModelProperties::check_seed_claims(const Model& before, const Op& op, const Effects& fx,
+                                        const Model& after, std::vector<Violation>& out) const {
+  const bool is_send = std::holds_alternative<op::Send>(op) || std::holds_alternative<op::Publish>(op);
+  for (const auto& e : fx) {
+    const std::string what = qname(after, e.queue) + " " + mid(e.message.id);
+    if (e.kind == EffectKind::kLost) out.push_back({ModelProperty::kSeedReliability, what + " was lost by a crash"});
+    if (is_finish(e.kind)) {
+      out.push_back({ModelProperty::kSeedIntegrity, what + " is " + effect_kind_name(e.kind) + " and so in no queue"});
+    }
+    if (is_finish(e.kind) && e.kind != EffectKind::kAcked) {
+      out.push_back({ModelProperty::kSeedConsumption, what + " was " + effect_kind_name(e.kind) + ", never processed"});
+    }
+    if (is_send && e.kind == EffectKind::kAccepted && !held_in(after.state().queues[e.queue], e.message.id)) {
+      out.push_back({ModelProperty::kSeedDelivery, "send of " + what + " returned true, but it is not in the queue"});
+      out.push_back({ModelProperty::kSeedReliability, "send of " + what + " returned true, and the message is gone"});
+    }
+    if (e.kind == EffectKind::kDelivered) {
+      const auto oldest = oldest_ready(before.state().queues[e.queue]);
+      if (oldest && *oldest != e.message.id) {
+        out.push_back({ModelProperty::kSeedOrder, qname(after, e.queue) + " dequeued " + mid(e.message.id) +
+                                                      " while the older " + mid(*oldest) + " was ready"});
+      }
+    }
+  }
+  if (const auto* d = std::get_if<op::Dispatch>(&op); d && d->queue < queues_.size()) {
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (const auto& t : queues_[d->queue].turns) {
+      lo = std::min(lo, t.count);
+      hi = std::max(hi, t.count);
+    }
+    if (hi > lo + 1) {
+      out.push_back({ModelProperty::kSeedBalance, qname(after, d->queue) + ": consumer loads range from " +
+                                                      std::to_string(lo) + " to " + std::to_string(hi) +
+                                                      " (epsilon 1)"});
     }
   }
 }
@@ -250,6 +321,7 @@ std::vector<Violation> ModelProperties::observe(const Model& before, const Op& o
   }
   check_round_robin(before, op, fx, out);
   check_no_loss(op, fx, after, out);
+  check_seed_claims(before, op, fx, after, out);
   std::erase_if(out, [this](const Violation& v) { return !enabled(v.property); });
   return out;
 }
@@ -258,11 +330,17 @@ std::vector<Violation> ModelProperties::observe(const Model& before, const Op& o
 
 namespace mq {
 
+ModelProperties::QueueTrack::Turn& ModelProperties::QueueTrack::turn(ConsumerId c) {
+  for (auto& t : turns) if (t.consumer == c) return t;
+  MQ_CHECK_MSG(false, "round-robin: consumer of another queue");
+  return turns.front();
+}
+
 void ModelProperties::normalize() {
   for (auto& qt : queues_) {
     uint64_t lo = UINT64_MAX;
-    for (const auto& [c, n] : qt.rr_count) lo = std::min(lo, n);
-    for (auto& [c, n] : qt.rr_count) n -= lo;
+    for (const auto& t : qt.turns) lo = std::min(lo, t.count);
+    for (auto& t : qt.turns) t.count -= lo;
   }
 }
 
@@ -275,13 +353,7 @@ void ModelProperties::encode(ByteWriter& w) const {
     }
     w.u(qt.live.size());
     for (MessageId id : qt.live) w.u(id);
-    w.u(qt.rr_count.size());
-    for (const auto& [c, n] : qt.rr_count) {
-      w.u(c);
-      w.u(n);
-    }
-    w.u(qt.rr_eligible.size());
-    for (const auto& [c, eligible] : qt.rr_eligible) w.u((static_cast<uint64_t>(c) << 1) | (eligible ? 1 : 0));
+    for (const auto& t : qt.turns) w.u((t.count << 1) | (t.eligible ? 1 : 0));  // consumers are fixed
   }
 }
 
@@ -292,17 +364,12 @@ void ModelProperties::decode(ByteReader& r) {
       level.resize(r.u());
       for (auto& id : level) id = r.u();
     }
-    qt.live.clear();
-    for (uint64_t n = r.u(); n > 0; --n) qt.live.insert(r.u());
-    qt.rr_count.clear();
-    for (uint64_t n = r.u(); n > 0; --n) {
-      const auto c = static_cast<ConsumerId>(r.u());
-      qt.rr_count[c] = r.u();
-    }
-    qt.rr_eligible.clear();
-    for (uint64_t n = r.u(); n > 0; --n) {
+    qt.live.resize(r.u());
+    for (auto& id : qt.live) id = r.u();
+    for (auto& t : qt.turns) {
       const uint64_t v = r.u();
-      qt.rr_eligible[static_cast<ConsumerId>(v >> 1)] = (v & 1) != 0;
+      t.count = v >> 1;
+      t.eligible = (v & 1) != 0;
     }
   }
 }

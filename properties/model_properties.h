@@ -21,8 +21,6 @@
 //                exactly one place (Thm 4.1.1), and a failed operation changes nothing.
 // Liveness (Thm 4.1.3) is judged at the end of a run by drain(): see model_walk.h.
 
-#include <map>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -31,7 +29,17 @@
 
 namespace mq {
 
-enum class ModelProperty { kCapacity, kFifo, kPriority, kRoundRobin, kNoLoss, kTtlDelay, kConservation, kLiveness };
+enum class ModelProperty {
+  kCapacity, kFifo, kPriority, kRoundRobin, kNoLoss, kTtlDelay, kConservation, kLiveness,
+  // The origin document's claims read literally, for the audit (docs/theorems.md).
+  // They are not part of kAllPropertiesMask: most of them are false as stated.
+  kSeedReliability,  // 3.1.1: no message is ever lost (not even by a crash)
+  kSeedOrder,        // 3.2.1, 4.1.4: every dequeue takes the oldest message of the queue
+  kSeedBalance,      // 3.3.1: all consumers' loads differ by at most epsilon = 1
+  kSeedIntegrity,    // 4.1.1: every message is in some queue
+  kSeedDelivery,     // 4.1.2: send(p, q, m) = true implies m is in q
+  kSeedConsumption,  // 4.1.3: a dequeued message is processed (acked)
+};
 inline constexpr ModelProperty kAllModelProperties[] = {
     ModelProperty::kCapacity, ModelProperty::kFifo,    ModelProperty::kPriority,
     ModelProperty::kRoundRobin, ModelProperty::kNoLoss, ModelProperty::kTtlDelay,
@@ -39,6 +47,9 @@ inline constexpr ModelProperty kAllModelProperties[] = {
 const char* property_name(ModelProperty p);
 inline constexpr uint32_t bit(ModelProperty p) { return 1u << static_cast<int>(p); }
 inline constexpr uint32_t kAllPropertiesMask = (1u << 8) - 1;
+inline constexpr ModelProperty kSeedClaims[] = {
+    ModelProperty::kSeedReliability, ModelProperty::kSeedOrder,    ModelProperty::kSeedBalance,
+    ModelProperty::kSeedIntegrity,   ModelProperty::kSeedDelivery, ModelProperty::kSeedConsumption};
 
 struct Violation {
   ModelProperty property;
@@ -66,10 +77,17 @@ class ModelProperties {
 
  private:
   struct QueueTrack {
+    // Flat containers: the explorer copies a checker per transition.
     std::vector<std::vector<MessageId>> never_delivered;  // [level], in order of becoming ready
-    std::set<MessageId> live;                             // accepted ids not finished
-    std::map<ConsumerId, uint64_t> rr_count;
-    std::map<ConsumerId, bool> rr_eligible;
+    std::vector<MessageId> live;                          // accepted ids not finished, sorted
+    struct Turn {
+      ConsumerId consumer;
+      uint64_t count;  // dispatch deliveries in the current window
+      bool eligible;   // had credit at every choosing dispatch of the window
+      friend bool operator==(const Turn&, const Turn&) = default;
+    };
+    std::vector<Turn> turns;  // the queue's consumers, in round-robin order
+    Turn& turn(ConsumerId c);
     friend bool operator==(const QueueTrack&, const QueueTrack&) = default;
   };
 
@@ -80,6 +98,8 @@ class ModelProperties {
   void check_round_robin(const Model& before, const Op& op, const Effects& fx, std::vector<Violation>& out);
   void check_no_loss(const Op& op, const Effects& fx, const Model& after, std::vector<Violation>& out);
   void check_ttl_delay(const Model& after, const Effect& e, std::vector<Violation>& out) const;
+  void check_seed_claims(const Model& before, const Op& op, const Effects& fx, const Model& after,
+                         std::vector<Violation>& out) const;
   void reset_round_robin();
 
   uint32_t enabled_;

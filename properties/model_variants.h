@@ -28,7 +28,15 @@ enum class Flaw {
 inline constexpr int kFlawCount = 12;
 std::string flaw_name(Flaw f);
 
-// The system under test "model with this flaw", for random_walk and explore.
-ApplyFn flawed_model(Flaw flaw);
+// The system under test "`inner` with this flaw", for random_walk and explore.
+// Flaws compose: flawed_model(a, flawed_model(b)).
+ApplyFn flawed_model(Flaw flaw, ApplyFn inner = apply_model);
+
+// The origin document's own design, as its sketch code behaves: a full queue drops
+// the message while the send reports success (route_message), and the priority heap
+// pops the lowest priority first (PriorityMessage::cmp's reverse()). Its other
+// choices are configuration: retries go to the back (Redelivery::kBack), nothing is
+// durable, consumers have no prefetch limit.
+ApplyFn seed_design_model();
 
 }  // namespace mq

@@ -1,16 +1,18 @@
 #include "properties/checkers/check_all.h"
 
 #include "properties/checkers/capacity.h"
+#include "properties/checkers/completeness.h"
 #include "properties/checkers/duplicates.h"
 #include "properties/checkers/integrity.h"
 #include "properties/checkers/load_balance.h"
 #include "properties/checkers/no_loss.h"
 #include "properties/checkers/order.h"
 #include "properties/checkers/priority.h"
+#include "properties/checkers/refinement.h"
+#include "properties/checkers/stream_check.h"
 #include "properties/checkers/ttl_delay.h"
 
 namespace mq {
-namespace {
 
 std::optional<std::string> misnamed(const HistoryEvent& e, const Topology& topology) {
   if (!e.queue.empty() && !topology.find_queue(e.queue)) return "unknown queue '" + e.queue + "'";
@@ -22,8 +24,6 @@ std::optional<std::string> misnamed(const HistoryEvent& e, const Topology& topol
   }
   return std::nullopt;
 }
-
-}  // namespace
 
 Verdict check_well_formed(const History& history, const Topology& topology) {
   HistoryValidator validator;
@@ -46,6 +46,8 @@ std::vector<Verdict> check_all(const History& history, const Topology& topology,
   out.push_back(check_priority(history, topology));
   out.push_back(check_order(history));
   out.push_back(check_load_balance(history, topology));
+  out.push_back(check_completeness(history, topology, CompletenessOptions{options.complete, options.queue_retry_budget}));
+  out.push_back(check_refinement(history, topology, RefinementOptions{options.complete, options.queue_retry_budget}));
   return out;
 }
 

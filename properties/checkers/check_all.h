@@ -16,8 +16,13 @@ inline constexpr const char* kWellFormed = "well-formed";
 
 struct CheckOptions {
   // The history ends after faults healed and consumers drained every queue, so
-  // every accepted message must have ended (no-loss (4)).
+  // every accepted message must have ended (no-loss (4), completeness (3)) and the
+  // model owes no broker event (refinement).
   bool complete = false;
+  // Every message has its queue's max_retries (the history format does not carry a
+  // message's own): completeness judges the retry budget, refinement stops branching
+  // on it.
+  bool queue_retry_budget = false;
 };
 
 // validate_history, and every queue and consumer the history names is in the
@@ -25,7 +30,7 @@ struct CheckOptions {
 Verdict check_well_formed(const History& history, const Topology& topology);
 
 // The well-formed verdict, then integrity, no-loss, duplicates, capacity, ttl-delay,
-// priority, order, load-balance, in that order. A malformed history gets only its
+// priority, order, load-balance, completeness, refinement, in that order. A malformed history gets only its
 // well-formed verdict: the others would judge nonsense.
 // REQUIRES: topology.validate().ok().
 std::vector<Verdict> check_all(const History& history, const Topology& topology,

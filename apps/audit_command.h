@@ -1,0 +1,19 @@
+#pragma once
+// `mqharness audit`: writes docs/theorems.md, the audit of the origin document.
+
+#include <string>
+
+namespace CLI { class App; }
+
+namespace mq::app {
+
+struct AuditOptions {
+  std::string out = "docs/theorems.md";
+  bool check = false;  // compare with `out` instead of writing it
+};
+
+void add_audit_command(CLI::App& app, AuditOptions& options);
+// 0: written (or, with --check, up to date); 1: --check found it stale; 2: I/O error.
+int run_audit_command(const AuditOptions& options);
+
+}  // namespace mq::app

@@ -1,0 +1,575 @@
+#include "apps/sim_commands.h"
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+#include "apps/walk_command.h"
+#include "model/history_io.h"
+#include "model/json_config.h"
+#include "properties/checkers/check_all.h"
+#include "sim/simulator.h"
+
+namespace mq::app {
+namespace {
+
+using sim::Scenario;
+using sim::SimOptions;
+using sim::SimOverrides;
+using sim::SimResult;
+
+constexpr const char* kShadow = "shadow";
+constexpr const char* kLiveness = "liveness";
+constexpr const char* kBinary = "build/apps/mqharness";
+constexpr const char* kRunFileSuffix = ".run.json";
+
+// ---- scenarios, verdicts, reproduction ----
+
+Result<Scenario> load(const std::string& path) {
+  if (path.empty()) return sim::default_scenario();
+  return sim::load_scenario(path);
+}
+
+// The shadow's verdict, the liveness verdict, then check_all's, in that order.
+std::vector<Verdict> judge(const Scenario& s, const SimResult& r) {
+  std::vector<Verdict> out;
+  if (r.divergence) {
+    out.push_back(fail(kShadow, "core and model diverge at " + r.divergence->to_string(), {}));
+  } else {
+    out.push_back(pass(kShadow, std::to_string(r.shadow_steps) + " steps, core and model agree"));
+  }
+  if (r.liveness.empty()) {
+    out.push_back(pass(kLiveness, "every message confirmed and finished by " + std::to_string(r.end_ns) + " ns"));
+  } else {
+    std::string m;
+    for (const auto& l : r.liveness) m += (m.empty() ? "" : "\n    ") + l;
+    out.push_back(fail(kLiveness, m, {}));
+  }
+  for (auto& v : check_all(r.history, s.topology, CheckOptions{.complete = r.quiescent})) out.push_back(std::move(v));
+  return out;
+}
+
+std::string failed_properties(const std::vector<Verdict>& verdicts) {
+  std::string s;
+  for (const auto& v : verdicts) {
+    if (!v.valid) s += (s.empty() ? "" : ", ") + v.property;
+  }
+  return s;
+}
+
+std::string reproduce_line(const std::string& scenario_path, uint64_t seed) {
+  std::string line = std::string(kBinary) + " run";
+  if (!scenario_path.empty()) line += " --scenario " + scenario_path;
+  return line + " --seed " + std::to_string(seed);
+}
+
+std::string hex(uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+unsigned long long ull(uint64_t v) { return static_cast<unsigned long long>(v); }
+
+// ---- run files: what replay needs to re-execute a run ----
+
+nlohmann::json overrides_json(const SimOverrides& o) {
+  nlohmann::json j = nlohmann::json::object();
+  if (o.messages) j["messages"] = *o.messages;
+  if (o.faulty_ns) j["faulty_ns"] = *o.faulty_ns;
+  j["disabled_faults"] = nlohmann::json::array();
+  for (uint32_t bit = 1; bit <= sim::kAllFaultBits; bit <<= 1) {
+    if (o.disabled_faults & bit) j["disabled_faults"].push_back(sim::fault_bit_name(bit));
+  }
+  return j;
+}
+
+Status write_run_files(const std::string& path, const Scenario& s, uint64_t seed, const SimOptions& o,
+                       const SimResult& r) {
+  MQ_RETURN_IF_ERROR(write_history_file(r.history, path));
+  const nlohmann::json meta = {{"mqharness_run", 1},           {"history", path},
+                               {"seed", seed},                 {"scenario_file", s.file},
+                               {"scenario", s.text},           {"shadow", o.shadow},
+                               {"overrides", overrides_json(o.overrides)},
+                               {"events", r.history_events},   {"hash", hex(r.history_hash)}};
+  std::ofstream out(path + kRunFileSuffix, std::ios::binary);
+  out << meta.dump(2) << "\n";
+  if (!out) return io_error(path + kRunFileSuffix + ": cannot write");
+  return Status();
+}
+
+struct RunFile {
+  std::string history_path;
+  Scenario scenario;
+  uint64_t seed = 0;
+  SimOptions options;
+  uint64_t events = 0;
+  std::string hash;
+};
+
+Status read_overrides(JsonFields& f, const std::string& file, SimOverrides& o) {
+  const nlohmann::json* j = f.child("overrides");
+  if (j == nullptr) return Status();
+  JsonFields g(*j, file, "/overrides");
+  uint64_t messages = 0;
+  int64_t faulty_ns = -1;
+  g.u64("messages", messages).i64("faulty_ns", faulty_ns);
+  if (j->contains("messages")) o.messages = messages;
+  if (faulty_ns >= 0) o.faulty_ns = faulty_ns;
+  if (const nlohmann::json* off = g.child("disabled_faults"); off != nullptr && off->is_array()) {
+    for (const auto& name : *off) {
+      uint32_t found = 0;
+      for (uint32_t bit = 1; bit <= sim::kAllFaultBits; bit <<= 1) {
+        if (name.is_string() && name.get<std::string>() == sim::fault_bit_name(bit)) found = bit;
+      }
+      if (found == 0) g.fail("/overrides/disabled_faults", "unknown fault " + name.dump());
+      o.disabled_faults |= found;
+    }
+  }
+  return g.finish();
+}
+
+// FILE is the history (FILE.run.json next to it) or the run file itself.
+Result<RunFile> read_run_file(const std::string& file) {
+  const bool is_meta = file.size() > 9 && file.ends_with(kRunFileSuffix);
+  const std::string meta_path = is_meta ? file : file + kRunFileSuffix;
+  auto j = read_json_file(meta_path);
+  if (!j.ok()) return j.status();
+  RunFile rf;
+  JsonFields f(*j, meta_path, "");
+  uint64_t version = 0;
+  std::string text, scenario_file;
+  f.u64("mqharness_run", version, true).str("history", rf.history_path, true).u64("seed", rf.seed, true);
+  f.str("scenario_file", scenario_file, true).str("scenario", text, true).boolean("shadow", rf.options.shadow);
+  f.u64("events", rf.events).str("hash", rf.hash);
+  MQ_RETURN_IF_ERROR(read_overrides(f, meta_path, rf.options.overrides));
+  MQ_RETURN_IF_ERROR(f.finish());
+  if (version != 1) return invalid_argument(meta_path + ": /mqharness_run: version " + std::to_string(version) + " is not 1");
+  if (!is_meta) rf.history_path = file;
+  auto s = sim::scenario_from_text(text, scenario_file);
+  if (!s.ok()) return s.status();
+  rf.scenario = std::move(*s);
+  return rf;
+}
+
+// ---- run ----
+
+void print_result(const SimResult& r) {
+  const auto& f = r.faults;
+  const auto& n = r.network;
+  std::printf("faults: broker crashes %llu, consumer crashes %llu, partitions %llu, clogs %llu\n",
+              ull(f.broker_crashes), ull(f.consumer_crashes), ull(f.partitions), ull(f.clogs));
+  constexpr size_t kShownLog = 12;
+  for (size_t i = 0; i < r.fault_log.size() && i < kShownLog; ++i) std::printf("  %s\n", r.fault_log[i].c_str());
+  if (r.fault_log.size() > kShownLog) std::printf("  ... %zu more\n", r.fault_log.size() - kShownLog);
+  std::printf("network: sent %llu, lost %llu, duplicated %llu, cut by partitions %llu, held by clogs %llu\n",
+              ull(n.sent), ull(n.lost), ull(n.duplicated), ull(n.partitioned), ull(n.clogged));
+  const auto& p = r.producers;
+  std::printf("producers: %llu messages, %llu sends (%llu resends, %llu after 'full'), %llu confirmed "
+              "(%llu as duplicates), %llu given up\n", ull(p.generated), ull(p.attempts), ull(p.resends),
+              ull(p.full_backoffs), ull(p.confirmed), ull(p.duplicates), ull(p.given_up));
+  const auto& c = r.consumers;
+  std::printf("consumers: %llu pushes received (%llu stale), %llu processed, %llu acks, %llu nacks, "
+              "%llu ack resends, %llu given up, %llu crashes\n", ull(c.received), ull(c.stale_pushes),
+              ull(c.processed), ull(c.acks), ull(c.nacks), ull(c.ack_resends), ull(c.ack_give_ups), ull(c.crashes));
+  const auto& b = r.broker;
+  std::printf("broker: %llu commands, %llu pushes, %llu publishes (%llu duplicates, %llu full), %llu acks and "
+              "nacks refused as stale, %llu session timeouts\n", ull(b.commands), ull(b.pushes), ull(b.publishes),
+              ull(b.duplicates), ull(b.refusals), ull(b.stale_acks), ull(b.session_detaches));
+  std::printf("run: %llu events, stopped at %lld ns (%s); history: %llu events, hash %s\n", ull(r.events),
+              static_cast<long long>(r.end_ns), r.quiescent ? "all quiet" : "NOT quiet", ull(r.history_events),
+              hex(r.history_hash).c_str());
+}
+
+int print_verdicts(const std::vector<Verdict>& verdicts) {
+  std::printf("verdicts:\n");
+  for (const auto& v : verdicts) {
+    std::string text = to_string(v);
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    std::printf("  %s\n", text.c_str());
+  }
+  return all_valid(verdicts) ? 0 : 1;
+}
+
+int run_command(const SimCommandOptions& o) {
+  auto scenario = load(o.scenario);
+  if (!scenario.ok()) {
+    std::fprintf(stderr, "run: %s\n", scenario.status().to_string().c_str());
+    return 2;
+  }
+  const Scenario& s = *scenario;
+  SimOptions options;
+  options.shadow = !o.no_shadow;
+  const SimResult r = sim::simulate(s, o.seed, options);
+  std::printf("run: scenario '%s' (%s), seed %llu\n", s.name.c_str(), s.file.c_str(), ull(o.seed));
+  for (const auto& line : r.params.lines()) std::printf("  %s\n", line.c_str());
+  print_result(r);
+  if (!o.history.empty()) {
+    const Status w = write_run_files(o.history, s, o.seed, options, r);
+    if (!w.ok()) {
+      std::fprintf(stderr, "run: %s\n", w.to_string().c_str());
+      return 2;
+    }
+    std::printf("history: %s (replay with: %s replay %s)\n", o.history.c_str(), kBinary, o.history.c_str());
+  }
+  const auto verdicts = judge(s, r);
+  const int status = print_verdicts(verdicts);
+  if (status == 0) {
+    std::printf("PASS: seed %llu, every property held\n", ull(o.seed));
+  } else {
+    std::printf("FAIL: seed %llu: %s\nreproduce: %s\n", ull(o.seed), failed_properties(verdicts).c_str(),
+                reproduce_line(o.scenario, o.seed).c_str());
+  }
+  return status;
+}
+
+// ---- sweep ----
+
+// The order of the summary table: the simulator's own verdicts, then check_all's.
+const std::vector<std::string>& property_order() {
+  static const std::vector<std::string> kOrder = {kShadow,     kLiveness, kWellFormed, "integrity",
+                                                  "no-loss",   "duplicates", "capacity", "ttl-delay",
+                                                  "priority",  "order",    "load-balance"};
+  return kOrder;
+}
+
+struct PropertyTally {
+  uint64_t seeds = 0, violations = 0;
+  std::optional<uint64_t> first_failing_seed;
+};
+using Tally = std::map<std::string, PropertyTally>;
+
+struct SeedOutcome {
+  uint64_t seed = 0;
+  std::vector<std::pair<std::string, bool>> verdicts;  // property, held
+  std::string first_failure;                           // one line, empty when all held
+};
+
+SeedOutcome run_one(const Scenario& s, uint64_t seed, bool shadow) {
+  SimOptions options;
+  options.shadow = shadow;
+  const SimResult r = sim::simulate(s, seed, options);
+  SeedOutcome out{seed, {}, {}};
+  for (const auto& v : judge(s, r)) {
+    out.verdicts.emplace_back(v.property, v.valid);
+    if (!v.valid && out.first_failure.empty()) {
+      out.first_failure = v.property + ": " + v.message.substr(0, v.message.find('\n'));
+    }
+  }
+  return out;
+}
+
+bool parse_shard(const std::string& text, uint64_t& index, uint64_t& count) {
+  uint64_t a = 0, b = 0;
+  const auto slash = text.find('/');
+  if (slash == std::string::npos) return false;
+  if (!parse_seed_range(text.substr(0, slash), a, a) || !parse_seed_range(text.substr(slash + 1), b, b)) return false;
+  index = a;
+  count = b;
+  return count > 0 && index < count;
+}
+
+// Runs `seeds` on `jobs` threads; outcomes come back in the order of `seeds`.
+std::vector<SeedOutcome> run_parallel(const Scenario& s, const std::vector<uint64_t>& seeds, unsigned jobs,
+                                      bool shadow) {
+  std::vector<SeedOutcome> out(seeds.size());
+  std::atomic<size_t> next{0}, done{0}, failed{0};
+  auto worker = [&] {
+    for (size_t i = next++; i < seeds.size(); i = next++) {
+      out[i] = run_one(s, seeds[i], shadow);
+      if (!out[i].first_failure.empty()) ++failed;
+      ++done;
+    }
+  };
+  std::vector<std::thread> threads;
+  for (unsigned j = 0; j < jobs; ++j) threads.emplace_back(worker);
+  const bool tty = isatty(fileno(stderr)) != 0;
+  while (tty && done < seeds.size()) {
+    std::fprintf(stderr, "\rsweep: %zu/%zu seeds, %zu failing", done.load(), seeds.size(), failed.load());
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  for (auto& t : threads) t.join();
+  if (tty) std::fprintf(stderr, "\rsweep: %zu/%zu seeds, %zu failing\n", done.load(), seeds.size(), failed.load());
+  return out;
+}
+
+void tally(Tally& t, const SeedOutcome& o) {
+  for (const auto& [property, held] : o.verdicts) {
+    PropertyTally& p = t[property];
+    ++p.seeds;
+    if (held) continue;
+    ++p.violations;
+    if (!p.first_failing_seed || o.seed < *p.first_failing_seed) p.first_failing_seed = o.seed;
+  }
+}
+
+int print_table(const Tally& t) {
+  std::printf("%-14s %8s %10s  %s\n", "property", "seeds", "violations", "first failing seed");
+  bool any = false;
+  auto row = [&](const std::string& name, const PropertyTally& p) {
+    any = any || p.violations > 0;
+    std::printf("%-14s %8llu %10llu  %s\n", name.c_str(), ull(p.seeds), ull(p.violations),
+                p.first_failing_seed ? std::to_string(*p.first_failing_seed).c_str() : "-");
+  };
+  for (const auto& name : property_order()) {
+    if (const auto it = t.find(name); it != t.end()) row(name, it->second);
+  }
+  for (const auto& [name, p] : t) {
+    if (std::find(property_order().begin(), property_order().end(), name) == property_order().end()) row(name, p);
+  }
+  return any ? 1 : 0;
+}
+
+nlohmann::json tally_json(const Tally& t) {
+  nlohmann::json props = nlohmann::json::array();
+  for (const auto& [name, p] : t) {
+    nlohmann::json first = p.first_failing_seed ? nlohmann::json(*p.first_failing_seed) : nlohmann::json(nullptr);
+    props.push_back({{"name", name}, {"seeds", p.seeds}, {"violations", p.violations}, {"first_failing_seed", first}});
+  }
+  return props;
+}
+
+int sweep_command(const SimCommandOptions& o) {
+  auto scenario = load(o.scenario);
+  if (!scenario.ok()) {
+    std::fprintf(stderr, "sweep: %s\n", scenario.status().to_string().c_str());
+    return 2;
+  }
+  uint64_t first = 0, last = 0, shard = 0, shards = 1;
+  if (!parse_seed_range(o.seeds, first, last) || !parse_shard(o.shard, shard, shards)) {
+    std::fprintf(stderr, "sweep: bad --seeds '%s' or --shard '%s'\n", o.seeds.c_str(), o.shard.c_str());
+    return 2;
+  }
+  std::vector<uint64_t> seeds;
+  for (uint64_t seed = first; seed <= last && seed >= first; ++seed) {
+    if (seed % shards == shard) seeds.push_back(seed);
+  }
+  const unsigned jobs = std::max(1u, o.jobs);
+  std::printf("sweep: scenario '%s' (%s), seeds %s, shard %s: %zu runs on %u threads\n", scenario->name.c_str(),
+              scenario->file.c_str(), o.seeds.c_str(), o.shard.c_str(), seeds.size(), jobs);
+  const auto outcomes = run_parallel(*scenario, seeds, jobs, !o.no_shadow);
+  Tally t;
+  size_t shown = 0;
+  constexpr size_t kShownFailures = 20;
+  for (const auto& out : outcomes) {
+    tally(t, out);
+    if (out.first_failure.empty() || shown++ >= kShownFailures) continue;
+    std::printf("FAIL seed %llu: %s\n  reproduce: %s\n", ull(out.seed), out.first_failure.c_str(),
+                reproduce_line(o.scenario, out.seed).c_str());
+  }
+  const int status = print_table(t);
+  const nlohmann::json summary = {{"mqharness_sweep", 1}, {"scenario", scenario->name}, {"seeds", o.seeds},
+                                  {"shard", o.shard}, {"runs", seeds.size()}, {"properties", tally_json(t)}};
+  std::printf("%s\n", summary.dump().c_str());
+  return status;
+}
+
+// Combines the JSON summary lines of shard outputs (any other line is skipped).
+int merge_command(const SimCommandOptions& o) {
+  Tally t;
+  uint64_t runs = 0, files = 0;
+  for (const auto& path : o.merge) {
+    auto text = read_text_file(path);
+    if (!text.ok()) {
+      std::fprintf(stderr, "sweep --merge: %s\n", text.status().to_string().c_str());
+      return 2;
+    }
+    std::istringstream in(*text);
+    for (std::string line; std::getline(in, line);) {
+      if (!line.starts_with("{\"mqharness_sweep\"")) continue;
+      const auto j = nlohmann::json::parse(line, nullptr, false);
+      if (j.is_discarded() || !j.contains("properties")) {
+        std::fprintf(stderr, "sweep --merge: %s: malformed summary line\n", path.c_str());
+        return 2;
+      }
+      ++files;
+      runs += j.value("runs", uint64_t{0});
+      for (const auto& p : j["properties"]) {
+        PropertyTally& x = t[p.value("name", std::string("?"))];
+        x.seeds += p.value("seeds", uint64_t{0});
+        x.violations += p.value("violations", uint64_t{0});
+        if (p.contains("first_failing_seed") && p["first_failing_seed"].is_number_unsigned()) {
+          const auto s = p["first_failing_seed"].get<uint64_t>();
+          if (!x.first_failing_seed || s < *x.first_failing_seed) x.first_failing_seed = s;
+        }
+      }
+    }
+  }
+  std::printf("sweep --merge: %llu summaries, %llu runs\n", ull(files), ull(runs));
+  if (files == 0) return 2;
+  return print_table(t);
+}
+
+// ---- replay ----
+
+std::string event_text(const HistoryEvent& e) {
+  auto j = to_json(e);
+  return j.ok() ? *j : to_string(e);
+}
+
+int replay_command(const SimCommandOptions& o) {
+  auto rf = read_run_file(o.replay_file);
+  if (!rf.ok()) {
+    std::fprintf(stderr, "replay: %s\n", rf.status().to_string().c_str());
+    return 2;
+  }
+  auto recorded = read_history(rf->history_path);
+  if (!recorded.ok()) {
+    std::fprintf(stderr, "replay: %s\n", recorded.status().to_string().c_str());
+    return 2;
+  }
+  std::printf("replay: %s: scenario '%s', seed %llu, %zu recorded events\n", rf->history_path.c_str(),
+              rf->scenario.name.c_str(), ull(rf->seed), recorded->events.size());
+  const SimResult r = sim::simulate(rf->scenario, rf->seed, rf->options);
+  const auto& a = recorded->events;
+  const auto& b = r.history.events;
+  for (size_t i = 0; i < std::max(a.size(), b.size()); ++i) {
+    const std::string was = i < a.size() ? event_text(a[i]) : "(end of the recorded history)";
+    const std::string now = i < b.size() ? event_text(b[i]) : "(end of the re-executed history)";
+    if (was == now) continue;
+    std::printf("DIVERGES at event %zu (line %zu):\n  recorded: %s\n  replayed: %s\n", i, i + 1, was.c_str(),
+                now.c_str());
+    return 1;
+  }
+  std::printf("REPRODUCED: %zu events identical, hash %s\n", b.size(), hex(r.history_hash).c_str());
+  const auto verdicts = judge(rf->scenario, r);
+  const int status = print_verdicts(verdicts);
+  std::printf("%s\n", status == 0 ? "PASS: every property held" : ("FAIL: " + failed_properties(verdicts)).c_str());
+  return status;
+}
+
+// ---- shrink ----
+
+// Whether the run fails `property` ("" = any property); fills in which.
+bool fails(const Scenario& s, uint64_t seed, const SimOptions& options, std::string& property) {
+  const SimResult r = sim::simulate(s, seed, options);
+  for (const auto& v : judge(s, r)) {
+    if (v.valid || (!property.empty() && v.property != property)) continue;
+    property = v.property;
+    return true;
+  }
+  return false;
+}
+
+// The next smaller configurations to try from `o`, most reducing first.
+std::vector<SimOverrides> candidates(const SimOverrides& o, const sim::SimParams& full) {
+  std::vector<SimOverrides> out;
+  for (uint32_t bit = 1; bit <= sim::kAllFaultBits; bit <<= 1) {
+    if (o.disabled_faults & bit) continue;
+    SimOverrides c = o;
+    c.disabled_faults |= bit;
+    out.push_back(c);
+  }
+  const uint64_t messages = o.messages.value_or(full.messages);
+  if (messages > 1) {
+    SimOverrides c = o;
+    c.messages = messages / 2;
+    out.push_back(c);
+  }
+  const TimeNs faulty = o.faulty_ns.value_or(full.faulty_ns);
+  if (faulty > 1'000'000) {
+    SimOverrides c = o;
+    c.faulty_ns = faulty / 2;
+    out.push_back(c);
+  }
+  return out;
+}
+
+int shrink_command(const SimCommandOptions& o) {
+  auto scenario = load(o.scenario);
+  if (!scenario.ok()) {
+    std::fprintf(stderr, "shrink: %s\n", scenario.status().to_string().c_str());
+    return 2;
+  }
+  SimOptions options;
+  options.shadow = !o.no_shadow;
+  std::string property = o.property;
+  if (!fails(*scenario, o.seed, options, property)) {
+    std::printf("shrink: seed %llu does not fail%s: nothing to shrink\n", ull(o.seed),
+                o.property.empty() ? "" : (" '" + o.property + "'").c_str());
+    return 0;
+  }
+  std::printf("shrink: seed %llu fails '%s'; shrinking\n", ull(o.seed), property.c_str());
+  const sim::SimParams full = sim::derive_params(*scenario, o.seed, {});
+  // Each accepted step removes a fault kind or halves a count, so a few dozen
+  // steps reach a fixpoint; the bound only guards against a bug here.
+  constexpr int kMaxRuns = 400;
+  int runs = 0;
+  for (bool progress = true; progress && runs < kMaxRuns;) {
+    progress = false;
+    for (const SimOverrides& c : candidates(options.overrides, full)) {
+      if (++runs > kMaxRuns) break;
+      SimOptions trial = options;
+      trial.overrides = c;
+      std::string same = property;
+      if (!fails(*scenario, o.seed, trial, same)) continue;
+      options = trial;
+      progress = true;
+      std::printf("  still fails with %s\n", overrides_json(c).dump().c_str());
+      break;
+    }
+  }
+  const SimResult r = sim::simulate(*scenario, o.seed, options);
+  const std::string out = o.history.empty() ? "shrunk.jsonl" : o.history;
+  const Status w = write_run_files(out, *scenario, o.seed, options, r);
+  if (!w.ok()) {
+    std::fprintf(stderr, "shrink: %s\n", w.to_string().c_str());
+    return 2;
+  }
+  std::printf("shrunk after %d runs: %s, %llu history events\nreproduce: %s replay %s\n", runs,
+              overrides_json(options.overrides).dump().c_str(), ull(r.history_events), kBinary, out.c_str());
+  return 1;
+}
+
+void add_scenario_option(CLI::App* cmd, SimCommandOptions& o) {
+  cmd->add_option("--scenario", o.scenario, "Scenario file (JSON); default: the built-in scenarios/default.json");
+  cmd->add_flag("--no-shadow", o.no_shadow, "Do not run the model in lockstep");
+}
+
+}  // namespace
+
+void add_sim_commands(CLI::App& app, SimCommandOptions& o) {
+  auto* run = app.add_subcommand("run", "Simulate one seed of a scenario; check the history, the shadow model "
+                                        "and liveness");
+  add_scenario_option(run, o);
+  run->add_option("--seed", o.seed, "The master seed")->default_val(o.seed);
+  run->add_option("--history", o.history, "Write the history (JSON lines) here, and FILE.run.json for replay");
+
+  auto* sweep = app.add_subcommand("sweep", "Simulate many seeds across threads; a summary per property");
+  add_scenario_option(sweep, o);
+  sweep->add_option("--seeds", o.seeds, "'A..B' (inclusive) or one seed 'S'")->default_val(o.seeds);
+  sweep->add_option("--jobs", o.jobs, "Threads")->default_val(o.jobs)->check(CLI::Range(1u, 256u));
+  sweep->add_option("--shard", o.shard, "Run only seeds with seed % n == i ('i/n')")->default_val(o.shard);
+  sweep->add_option("--merge", o.merge, "Combine the summary lines of shard outputs instead of running")
+      ->expected(1, -1);
+
+  auto* replay = app.add_subcommand("replay", "Re-execute a recorded run and confirm it event for event");
+  replay->add_option("file", o.replay_file, "The history written by run --history (or its .run.json)")->required();
+
+  auto* shrink = app.add_subcommand("shrink", "Make a failing run smaller while it fails the same property");
+  add_scenario_option(shrink, o);
+  shrink->add_option("--seed", o.seed, "The failing seed")->required();
+  shrink->add_option("--property", o.property, "The property that must keep failing (default: the first)");
+  shrink->add_option("--history", o.history, "Where to write the shrunk run (default shrunk.jsonl)");
+}
+
+int run_sim_command(const CLI::App& app, const SimCommandOptions& o) {
+  if (app.got_subcommand("run")) return run_command(o);
+  if (app.got_subcommand("sweep")) return o.merge.empty() ? sweep_command(o) : merge_command(o);
+  if (app.got_subcommand("replay")) return replay_command(o);
+  if (app.got_subcommand("shrink")) return shrink_command(o);
+  return -1;
+}
+
+}  // namespace mq::app

@@ -1,0 +1,488 @@
+#include "impl/wal.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <deque>
+#include <map>
+
+namespace mq::impl {
+namespace {
+
+constexpr std::string_view kSegmentPrefix = "wal-";
+constexpr std::string_view kSegmentSuffix = ".log";
+constexpr size_t kSegmentDigits = 16;
+
+std::optional<uint64_t> segment_number(const std::string& name) {
+  if (name.size() != kSegmentPrefix.size() + kSegmentDigits + kSegmentSuffix.size()) return std::nullopt;
+  if (name.compare(0, kSegmentPrefix.size(), kSegmentPrefix) != 0) return std::nullopt;
+  if (name.compare(name.size() - kSegmentSuffix.size(), kSegmentSuffix.size(), kSegmentSuffix) != 0) {
+    return std::nullopt;
+  }
+  uint64_t n = 0;
+  for (size_t k = 0; k < kSegmentDigits; ++k) {
+    const char ch = name[kSegmentPrefix.size() + k];
+    if (ch < '0' || ch > '9') return std::nullopt;
+    n = n * 10 + static_cast<uint64_t>(ch - '0');
+  }
+  return n;
+}
+
+uint32_t le32(std::string_view s, size_t at) {
+  uint32_t v = 0;
+  for (size_t k = 4; k-- > 0;) v = (v << 8) | static_cast<uint8_t>(s[at + k]);
+  return v;
+}
+
+// ---- reading one segment into frames ----
+
+struct Frame {
+  uint64_t offset = 0;
+  WalRecord record;
+};
+
+struct Scan {
+  std::string name;
+  uint64_t number = 0;
+  std::vector<Frame> frames;
+  std::optional<CorruptionReport> error;  // where reading stopped early
+  bool torn = false;                      // ... and that place is a torn tail
+};
+
+bool all_zero(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c == 0; });
+}
+
+// Reads frames until the end or the first bad one. `last`: this is the final
+// segment, the only place a torn tail may be.
+Scan scan_segment(std::string name, uint64_t number, std::string_view data, bool last) {
+  Scan s{std::move(name), number, {}, std::nullopt, false};
+  auto stop = [&](uint64_t offset, std::string what, bool tail_like) {
+    s.error = CorruptionReport{s.name, offset, std::move(what)};
+    s.torn = last && tail_like;
+  };
+  if (data.substr(0, kSegmentMagic.size()) != kSegmentMagic.substr(0, std::min(data.size(), kSegmentMagic.size()))) {
+    stop(0, "bad segment magic", false);
+    return s;
+  }
+  if (data.size() < kSegmentMagic.size()) {
+    stop(0, "segment header cut short", true);
+    return s;
+  }
+  uint64_t off = kSegmentMagic.size();
+  // Bounded: each round consumes at least one frame header or stops.
+  for (size_t round = 0; off < data.size(); ++round) {
+    MQ_CHECK(round <= data.size());
+    const std::string_view rest = data.substr(off);
+    if (all_zero(rest)) return stop(off, "zero-filled tail", true), s;
+    if (rest.size() < kFrameHeaderBytes) return stop(off, "frame header cut short", true), s;
+    const uint32_t length = le32(rest, 0);
+    if (length > kMaxRecordBytes) {
+      return stop(off, "wrong length: " + std::to_string(length) + " exceeds the record limit", false), s;
+    }
+    if (rest.size() - kFrameHeaderBytes < length) {
+      return stop(off, "record cut short: length " + std::to_string(length) + ", " +
+                           std::to_string(rest.size() - kFrameHeaderBytes) + " bytes left", true), s;
+    }
+    const std::string_view body = rest.substr(kFrameHeaderBytes, length);
+    if (crc32c(body, crc32c(rest.substr(0, 4))) != le32(rest, 4)) {
+      const bool final_frame = rest.size() == kFrameHeaderBytes + length;
+      return stop(off, "checksum mismatch (record length " + std::to_string(length) + ")", final_frame), s;
+    }
+    auto record = decode_body(body);
+    if (!record.ok()) return stop(off, record.status().message(), false), s;
+    s.frames.push_back(Frame{off, std::move(record).value()});
+    off += kFrameHeaderBytes + length;
+  }
+  return s;
+}
+
+// Whether the segment begins with a complete checkpoint.
+bool begins_with_checkpoint(const Scan& s) {
+  if (s.frames.empty() || s.frames[0].record.type != RecordType::kSnapshotBegin) return false;
+  for (const Frame& f : s.frames) {
+    if (f.record.type == RecordType::kSnapshotEnd) return true;
+  }
+  return false;
+}
+
+// ---- replaying records into an image ----
+
+class ImageBuilder {
+ public:
+  explicit ImageBuilder(const BrokerConfig& config) : config_(&config), state_(fresh(0)) {}
+
+  Status apply(const WalRecord& r);
+  DurableImage build() const;
+
+ private:
+  enum class Where : uint8_t { kReady, kDelayed, kInFlight };
+  struct Entry {
+    Message message;
+    Where where = Where::kReady;
+    int64_t key = 0;  // order within its place
+    ConsumerId holder = kNoConsumer;
+    TimeNs delivered_ns = 0;
+  };
+  struct Q {
+    std::map<MessageId, Entry> held;
+    int64_t front = 0, back = 0;
+    std::deque<WindowEntry> window;
+  };
+  struct State {
+    TimeNs time_ns = 0;
+    std::vector<Q> queues;
+    int64_t seq = 0;
+    uint64_t records = 0;
+  };
+
+  State fresh(TimeNs t) const {
+    State s;
+    s.time_ns = t;
+    s.queues.resize(config_->queues.size());
+    return s;
+  }
+  Status place(State& s, QueueId q, Message m, Where where, bool front);
+  Status apply_snapshot(const WalRecord& r);
+  Status apply_change(const WalRecord& r);
+
+  const BrokerConfig* config_;
+  State state_;
+  std::optional<State> snapshot_;  // a checkpoint being read
+};
+
+Status ImageBuilder::place(State& s, QueueId q, Message m, Where where, bool front) {
+  Q& qs = s.queues[q];
+  if (qs.held.contains(m.id)) return corruption("message #" + std::to_string(m.id) + " is already held");
+  const int64_t key = where != Where::kReady ? ++s.seq : front ? --qs.front : ++qs.back;
+  const MessageId id = m.id;
+  qs.held.emplace(id, Entry{std::move(m), where, key, kNoConsumer, 0});
+  return Status();
+}
+
+Status ImageBuilder::apply(const WalRecord& r) {
+  const bool bracket = r.type == RecordType::kSnapshotBegin || r.type == RecordType::kSnapshotEnd;
+  if (!bracket && r.queue >= config_->queues.size()) {
+    return corruption("record for unknown queue #" + std::to_string(r.queue));
+  }
+  if (!bracket && !config_->queues[r.queue].durable) {
+    return corruption(std::string(record_type_name(r.type)) + " record for non-durable queue '" +
+                      config_->queues[r.queue].name + "'");
+  }
+  switch (r.type) {
+    case RecordType::kSnapshotBegin:
+      snapshot_ = fresh(r.time_ns);
+      return Status();
+    case RecordType::kSnapshotEnd:
+      if (!snapshot_) return corruption("checkpoint end without a beginning");
+      if (snapshot_->records != r.count) {
+        return corruption("checkpoint holds " + std::to_string(snapshot_->records) + " records, its end says " +
+                          std::to_string(r.count));
+      }
+      state_ = std::move(*snapshot_);
+      snapshot_.reset();
+      return Status();
+    case RecordType::kSnapReady:
+    case RecordType::kSnapDelayed:
+    case RecordType::kSnapInFlight:
+    case RecordType::kSnapWindow:
+      return apply_snapshot(r);
+    default:
+      if (snapshot_) return corruption(std::string(record_type_name(r.type)) + " record inside a checkpoint");
+      return apply_change(r);
+  }
+}
+
+Status ImageBuilder::apply_snapshot(const WalRecord& r) {
+  if (!snapshot_) return corruption(std::string(record_type_name(r.type)) + " record outside a checkpoint");
+  State& s = *snapshot_;
+  s.records++;
+  switch (r.type) {
+    case RecordType::kSnapReady: return place(s, r.queue, r.message, Where::kReady, false);
+    case RecordType::kSnapDelayed: return place(s, r.queue, r.message, Where::kDelayed, false);
+    case RecordType::kSnapInFlight: {
+      MQ_RETURN_IF_ERROR(place(s, r.queue, r.message, Where::kInFlight, false));
+      Entry& e = s.queues[r.queue].held.at(r.id);
+      e.holder = r.consumer;
+      e.delivered_ns = r.at_ns;
+      return Status();
+    }
+    default:
+      s.queues[r.queue].window.push_back({r.id, r.at_ns});
+      return Status();
+  }
+}
+
+Status ImageBuilder::apply_change(const WalRecord& r) {
+  State& s = state_;
+  Q& qs = s.queues[r.queue];
+  const QueueOptions& o = config_->queues[r.queue];
+  s.time_ns = std::max(s.time_ns, r.time_ns);
+  if (r.type == RecordType::kPut) {
+    const Where where = r.message.not_before_ns <= r.message.timestamp_ns ? Where::kReady : Where::kDelayed;
+    MQ_RETURN_IF_ERROR(place(s, r.queue, r.message, where, false));
+    qs.window.push_back({r.id, r.message.timestamp_ns});
+    if (qs.window.size() > o.dedup_window_ids) qs.window.pop_front();
+    return Status();
+  }
+  auto it = qs.held.find(r.id);
+  const std::string what = std::string(record_type_name(r.type)) + " of message #" + std::to_string(r.id);
+  if (it == qs.held.end()) return corruption(what + ", which queue '" + o.name + "' does not hold");
+  Entry& e = it->second;
+  auto expect = [&](Where w, const char* place) -> Status {
+    if (e.where != w) return corruption(what + ", which is not " + place);
+    return Status();
+  };
+  switch (r.type) {
+    case RecordType::kRelease:
+      MQ_RETURN_IF_ERROR(expect(Where::kDelayed, "delayed"));
+      e.where = Where::kReady;
+      e.key = ++qs.back;
+      return Status();
+    case RecordType::kDeliver:
+      MQ_RETURN_IF_ERROR(expect(Where::kReady, "ready"));
+      e.where = Where::kInFlight;
+      e.key = ++s.seq;
+      e.holder = r.consumer;
+      e.delivered_ns = r.time_ns;
+      e.message.attempts = r.attempts;
+      return Status();
+    case RecordType::kRequeue:
+      MQ_RETURN_IF_ERROR(expect(Where::kInFlight, "in flight"));
+      e.where = Where::kReady;
+      e.key = o.redelivery == Redelivery::kFront ? --qs.front : ++qs.back;
+      e.holder = kNoConsumer;
+      return Status();
+    case RecordType::kRemove:
+      qs.held.erase(it);
+      return Status();
+    default:
+      break;
+  }
+  MQ_CHECK_MSG(false, "apply_change: not a change record");
+  return Status();
+}
+
+DurableImage ImageBuilder::build() const {
+  DurableImage image;
+  image.time_ns = state_.time_ns;
+  image.queues.resize(state_.queues.size());
+  for (size_t q = 0; q < state_.queues.size(); ++q) {
+    const Q& qs = state_.queues[q];
+    QueueImage& qi = image.queues[q];
+    if (qs.held.empty() && qs.window.empty()) continue;
+    std::vector<const Entry*> sorted;
+    for (const auto& [id, e] : qs.held) sorted.push_back(&e);
+    std::sort(sorted.begin(), sorted.end(), [](const Entry* a, const Entry* b) { return a->key < b->key; });
+    qi.ready.resize(config_->queues[q].priority_levels);
+    for (const Entry* e : sorted) {
+      switch (e->where) {
+        case Where::kReady:
+          if (e->message.priority >= qi.ready.size()) qi.ready.resize(e->message.priority + 1u);
+          qi.ready[e->message.priority].push_back(e->message);
+          break;
+        case Where::kDelayed: qi.delayed.push_back(e->message); break;
+        case Where::kInFlight: qi.in_flight.push_back({e->message, e->holder, e->delivered_ns}); break;
+      }
+    }
+    qi.window.assign(qs.window.begin(), qs.window.end());
+  }
+  return image;
+}
+
+WalRecord make_record(RecordType type, QueueId q) {
+  WalRecord r;
+  r.type = type;
+  r.queue = q;
+  return r;
+}
+
+// What recover() does with a problem: stop, or note it and go on.
+Status report(const WalOptions& options, Recovery& rec, CorruptionReport r) {
+  if (!options.skip_corruption) return corruption("write-ahead log corrupt: " + r.to_string());
+  rec.skipped.push_back(std::move(r));
+  return Status();
+}
+
+}  // namespace
+
+std::string segment_name(uint64_t number) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "wal-%016llu.log", static_cast<unsigned long long>(number));
+  return buf;
+}
+
+Result<Recovery> Wal::recover(Storage& storage, const BrokerConfig& config, const WalOptions& options) {
+  auto names = storage.list();
+  if (!names.ok()) return names.status();
+  std::vector<std::pair<uint64_t, std::string>> segments;
+  for (const auto& name : *names) {
+    if (auto n = segment_number(name)) segments.emplace_back(*n, name);
+  }
+  std::sort(segments.begin(), segments.end());
+  std::vector<Scan> scans;
+  for (size_t i = 0; i < segments.size(); ++i) {
+    auto data = storage.read(segments[i].second);
+    if (!data.ok()) return data.status();
+    scans.push_back(scan_segment(segments[i].second, segments[i].first, *data, i + 1 == segments.size()));
+  }
+  Recovery rec;
+  if (scans.empty()) {
+    rec.image.queues.resize(config.queues.size());
+    return rec;
+  }
+  size_t base = scans.size();
+  for (size_t i = scans.size(); i-- > 0;) {
+    if (begins_with_checkpoint(scans[i])) {
+      base = i;
+      break;
+    }
+  }
+  if (base == scans.size()) {
+    return corruption("write-ahead log corrupt: " + scans[0].name +
+                      " at byte 0: no segment begins with a complete checkpoint (the log's start is missing)");
+  }
+  for (size_t i = base + 1; i < scans.size(); ++i) {
+    if (scans[i].number != scans[i - 1].number + 1) {
+      return corruption("write-ahead log corrupt: missing segment " + segment_name(scans[i - 1].number + 1) +
+                        " (before " + scans[i].name + ")");
+    }
+  }
+  ImageBuilder builder(config);
+  for (size_t i = base; i < scans.size(); ++i) {
+    const Scan& s = scans[i];
+    rec.segments.push_back(s.name);
+    bool skip_rest = false;
+    for (const Frame& f : s.frames) {
+      const Status st = builder.apply(f.record);
+      if (!st.ok()) {
+        MQ_RETURN_IF_ERROR(report(options, rec, {s.name, f.offset, st.message()}));
+        skip_rest = true;
+        break;
+      }
+      rec.records++;
+    }
+    if (skip_rest || !s.error) continue;
+    if (s.torn) {
+      rec.torn_tail = s.error;
+    } else {
+      MQ_RETURN_IF_ERROR(report(options, rec, *s.error));
+    }
+  }
+  rec.image = builder.build();
+  return rec;
+}
+
+// ---- writing ----
+
+Result<Wal> Wal::start(Storage& storage, const WalOptions& options, const DurableImage& image) {
+  auto names = storage.list();
+  if (!names.ok()) return names.status();
+  Wal wal(storage, options);
+  for (const auto& name : *names) {
+    if (auto n = segment_number(name)) wal.segment_ = std::max(wal.segment_, *n);
+  }
+  MQ_RETURN_IF_ERROR(wal.checkpoint(image, 0));
+  return wal;
+}
+
+uint64_t Wal::add(const Effects& effects) {
+  for (const Effect& e : effects) {
+    if (!e.persist) continue;
+    encode_record(record_of(e), pending_);
+    ++added_lsn_;
+  }
+  return added_lsn_;
+}
+
+Wal::Batch Wal::take() {
+  Batch b{std::move(pending_), added_lsn_};
+  pending_.clear();
+  return b;
+}
+
+Status Wal::fail(Status s) {
+  if (health_.ok()) health_ = s;
+  return s;
+}
+
+Status Wal::write(Batch batch) {
+  if (!health_.ok()) return health_;
+  if (!batch.bytes.empty()) {
+    if (segment_bytes_ > kSegmentMagic.size() && segment_bytes_ + batch.bytes.size() > options_.segment_bytes) {
+      // The active segment was synced by the previous write: roll to a new one.
+      ++segment_;
+      segment_bytes_ = 0;
+      const Status s = storage_->append(segment_name(segment_), kSegmentMagic);
+      segment_bytes_ += kSegmentMagic.size();
+      if (!s.ok()) return fail(s);
+    }
+    const std::string name = segment_name(segment_);
+    Status s = storage_->append(name, batch.bytes);
+    segment_bytes_ += batch.bytes.size();
+    bytes_since_checkpoint_ += batch.bytes.size();
+    if (s.ok()) s = storage_->sync(name);
+    if (!s.ok()) return fail(s);
+  }
+  synced_lsn_ = std::max(synced_lsn_, batch.last_lsn);
+  return Status();
+}
+
+Status Wal::checkpoint(const DurableImage& image, uint64_t covers_lsn) {
+  if (!health_.ok()) return health_;
+  std::string content(kSegmentMagic);
+  uint64_t count = 0;
+  auto put = [&](WalRecord r) {
+    r.time_ns = image.time_ns;
+    encode_record(r, content);
+  };
+  put(make_record(RecordType::kSnapshotBegin, 0));
+  for (QueueId q = 0; q < image.queues.size(); ++q) {
+    const QueueImage& qi = image.queues[q];
+    auto put_message = [&](RecordType type, const Message& m) {
+      WalRecord r = make_record(type, q);
+      r.id = m.id;
+      r.message = m;
+      return r;
+    };
+    for (const auto& level : qi.ready) {
+      for (const Message& m : level) put(put_message(RecordType::kSnapReady, m)), ++count;
+    }
+    for (const Message& m : qi.delayed) put(put_message(RecordType::kSnapDelayed, m)), ++count;
+    for (const InFlightImage& f : qi.in_flight) {
+      WalRecord r = put_message(RecordType::kSnapInFlight, f.message);
+      r.consumer = f.holder;
+      r.at_ns = f.delivered_ns;
+      put(r), ++count;
+    }
+    for (const WindowEntry& w : qi.window) {
+      WalRecord r = make_record(RecordType::kSnapWindow, q);
+      r.id = w.id;
+      r.at_ns = w.accepted_ns;
+      put(r), ++count;
+    }
+  }
+  WalRecord end = make_record(RecordType::kSnapshotEnd, 0);
+  end.count = count;
+  put(end);
+  const uint64_t next = segment_ + 1;
+  const std::string name = segment_name(next);
+  Status s = storage_->append(name, content);
+  if (s.ok()) s = storage_->sync(name);
+  if (!s.ok()) return fail(s);
+  segment_ = next;
+  segment_bytes_ = content.size();
+  bytes_since_checkpoint_ = 0;
+  synced_lsn_ = std::max(synced_lsn_, covers_lsn);
+  // The new generation is durable: the old one is garbage now. A failure to remove
+  // it leaves superseded segments that recovery skips, so it is reported but does
+  // not break the log.
+  auto names = storage_->list();
+  if (!names.ok()) return names.status();
+  for (const auto& old : *names) {
+    const auto n = segment_number(old);
+    if (n && *n < next) MQ_RETURN_IF_ERROR(storage_->remove(old));
+  }
+  return Status();
+}
+
+}  // namespace mq::impl

@@ -1,0 +1,133 @@
+#pragma once
+// Wal: the broker's write-ahead log. It stores the records of the BrokerCore
+// effects that have `persist` set (impl/wal_record.h) in segment files behind the
+// Storage interface, and rebuilds a DurableImage from them at recovery.
+//
+// Log layout: segments "wal-<16-digit number>.log", numbered consecutively. Every
+// generation of the log begins with a segment whose first records are a checkpoint
+// (a complete snapshot of the durable state); records appended later follow it, in
+// that segment and in the next ones (a new segment starts when the active one
+// exceeds WalOptions::segment_bytes). checkpoint() writes a new checkpoint segment,
+// syncs it, and only then removes every older segment: so the log stays bounded by
+// the live state plus what was written since the last checkpoint, and a crash at
+// any point leaves either the old generation or the new one complete.
+//
+// Recovery rules (docs/durability.md has the full statement):
+// - Reading starts at the newest segment that begins with a complete checkpoint;
+//   older segments are superseded leftovers of an interrupted removal.
+// - From there, segment numbers must be consecutive: a gap is kCorruption
+//   ("missing segment ...").
+// - A torn final record ends the log: in the last segment, a frame cut short by
+//   the end of the file, or whose CRC fails when it is the last frame in the file, or
+//   a zero-filled tail. It is reported in Recovery::torn_tail, not as an error.
+// - Anything else that fails (a CRC mismatch followed by more data, a length past
+//   kMaxRecordBytes, a short frame in a segment that is not the last, a bad magic,
+//   a record that does not fit the state, e.g. a delivery of a message not held) is
+//   corruption, reported with the file and byte offset. By default recovery stops
+//   with kCorruption; with WalOptions::skip_corruption it skips the rest of that
+//   segment, records a CorruptionReport, and goes on with the next one. Never silent.
+//
+// Group commit: add() encodes records into a pending buffer and returns their log
+// sequence number (LSN); take() hands the buffer over and write() appends and syncs
+// it, so one sync confirms every record added before the take(). A durable publish
+// is confirmed once synced_lsn() reaches the LSN of its records.
+//
+// Thread-safety: none. The production shell calls add() and take() under its lock,
+// and write() and checkpoint() from its single commit thread.
+// Errors: after any append or sync failure the Wal is broken (health() says why)
+// and every later write() and checkpoint() fails with that status: bytes of a failed
+// append may be on disk, so nothing may be appended after them. Reopen to recover.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "impl/broker_config.h"
+#include "impl/durable_image.h"
+#include "impl/effect.h"
+#include "impl/storage.h"
+#include "impl/wal_record.h"
+
+namespace mq::impl {
+
+struct WalOptions {
+  uint64_t segment_bytes = 8u << 20;      // start a new segment past this size
+  uint64_t checkpoint_bytes = 64u << 20;  // checkpoint_due() past this much log since the last one
+  bool skip_corruption = false;           // recovery: skip and report instead of stopping
+};
+
+struct CorruptionReport {
+  std::string file;
+  uint64_t offset = 0;
+  std::string what;
+  std::string to_string() const { return file + " at byte " + std::to_string(offset) + ": " + what; }
+};
+
+struct Recovery {
+  DurableImage image;
+  std::vector<CorruptionReport> skipped;      // only with skip_corruption
+  std::optional<CorruptionReport> torn_tail;  // where the log ended early, if it did
+  std::vector<std::string> segments;          // the segments read, oldest first
+  uint64_t records = 0;                       // records applied
+};
+
+std::string segment_name(uint64_t number);
+
+class Wal {
+ public:
+  // Reads the log (changes nothing) and rebuilds what it says the durable queues
+  // hold. An empty storage gives an empty image.
+  // Errors: kCorruption (with file and offset), kIoError from the storage.
+  static Result<Recovery> recover(Storage& storage, const BrokerConfig& config, const WalOptions& options);
+
+  // Starts a new generation: a checkpoint of `image` in a segment numbered after
+  // every existing one, synced, then every older segment removed. Call it after
+  // recover() and BrokerCore::restore(), with the restored core's image, so that
+  // nothing is ever appended after a torn tail.
+  static Result<Wal> start(Storage& storage, const WalOptions& options, const DurableImage& image);
+
+  // Encodes the record of every effect with persist set. Returns the LSN of the
+  // last record added so far (unchanged when there was none).
+  uint64_t add(const Effects& effects);
+
+  struct Batch {
+    std::string bytes;
+    uint64_t last_lsn = 0;
+  };
+  // The records added since the last take().
+  Batch take();
+  // Appends the batch to the active segment (starting a new one if it is full) and
+  // syncs. On success synced_lsn() becomes batch.last_lsn.
+  Status write(Batch batch);
+  // write(take()): for single-threaded users (tests, the simulator).
+  Status commit() { return write(take()); }
+
+  // Writes `image` as a new generation (see start()). The image must reflect every
+  // record with LSN <= covers_lsn, and nothing added after it may have been taken
+  // yet; on success synced_lsn() becomes at least covers_lsn.
+  Status checkpoint(const DurableImage& image, uint64_t covers_lsn);
+  bool checkpoint_due() const { return bytes_since_checkpoint_ >= options_.checkpoint_bytes; }
+
+  uint64_t added_lsn() const { return added_lsn_; }
+  uint64_t synced_lsn() const { return synced_lsn_; }
+  const Status& health() const { return health_; }
+  uint64_t active_segment() const { return segment_; }
+
+ private:
+  Wal(Storage& storage, WalOptions options) : storage_(&storage), options_(options) {}
+  Status fail(Status s);
+
+  Storage* storage_;
+  WalOptions options_;
+  uint64_t segment_ = 0;  // number of the active segment
+  uint64_t segment_bytes_ = 0;
+  uint64_t bytes_since_checkpoint_ = 0;
+  std::string pending_;
+  uint64_t added_lsn_ = 0;
+  uint64_t synced_lsn_ = 0;
+  Status health_;
+};
+
+}  // namespace mq::impl

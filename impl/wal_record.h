@@ -1,0 +1,79 @@
+#pragma once
+// WalRecord: one entry of the write-ahead log, and its byte format.
+//
+// A segment file is an 8-byte magic ("MQWAL001") followed by frames:
+//   u32 body_length | u32 crc32c(body_length bytes || body) | body
+// all little-endian. The CRC covers the length too, so a flipped length bit is
+// caught. A body is: u8 type | u32 queue | i64 time_ns | type-specific fields
+// (see encode_record). Records of one command are consecutive; the format is
+// documented in docs/durability.md.
+//
+// Message records (from BrokerCore effects with persist set):
+//   kPut      a durable queue accepted the message (ready if not_before <= timestamp,
+//             else delayed)                                   (effect kAccepted)
+//   kRelease  delayed -> back of ready                         (kReleased)
+//   kDeliver  ready -> in flight at `consumer`, attempts       (kDelivered)
+//   kRequeue  in flight -> ready (front under front redelivery, else back) (kRequeued)
+//   kRemove   finished: acked, expired, dead-lettered, dropped
+// Checkpoint records (a snapshot of BrokerCore::durable_image(), in one segment):
+//   kSnapshotBegin, then kSnapReady / kSnapDelayed / kSnapInFlight / kSnapWindow
+//   in image order, then kSnapshotEnd carrying the count of records in between.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+#include "impl/effect.h"
+
+namespace mq::impl {
+
+inline constexpr std::string_view kSegmentMagic = "MQWAL001";
+inline constexpr size_t kFrameHeaderBytes = 8;
+// A record larger than this is reported as a wrong length (payloads are bounded
+// far below it), instead of trying to read gigabytes on a corrupt length field.
+inline constexpr uint32_t kMaxRecordBytes = 64u << 20;
+
+enum class RecordType : uint8_t {
+  kPut = 1,
+  kRelease = 2,
+  kDeliver = 3,
+  kRequeue = 4,
+  kRemove = 5,
+  kSnapshotBegin = 6,
+  kSnapReady = 7,
+  kSnapDelayed = 8,
+  kSnapInFlight = 9,
+  kSnapWindow = 10,
+  kSnapshotEnd = 11,
+};
+const char* record_type_name(RecordType type);
+
+struct WalRecord {
+  RecordType type = RecordType::kPut;
+  QueueId queue = 0;
+  TimeNs time_ns = 0;
+  MessageId id = 0;                   // every type but kPut/kSnap* with a message
+  ConsumerId consumer = kNoConsumer;  // kDeliver, kSnapInFlight (the holder)
+  uint32_t attempts = 0;              // kDeliver
+  TimeNs at_ns = 0;                   // kSnapInFlight: delivered at; kSnapWindow: accepted at
+  uint64_t count = 0;                 // kSnapshotEnd
+  Message message;                    // kPut, kSnapReady, kSnapDelayed, kSnapInFlight
+
+  bool has_message() const;
+};
+
+// The record of an effect, if it has one (persist set). REQUIRES: e.persist.
+WalRecord record_of(const Effect& e);
+
+uint32_t crc32c(std::string_view data, uint32_t crc = 0);
+
+// Appends the framed record to out. Asserts the record round-trips (a record is
+// checked before it is written, as DESIGN.md asks).
+void encode_record(const WalRecord& r, std::string& out);
+// Decodes a body whose CRC already matched. kCorruption names what is malformed
+// (unknown type, short or long body) without the location, which the caller adds.
+Result<WalRecord> decode_body(std::string_view body);
+
+}  // namespace mq::impl

@@ -1,0 +1,153 @@
+#include "properties/checkers/completeness.h"
+
+namespace mq {
+
+CompletenessChecker::CompletenessChecker(const Topology& topology, CompletenessOptions options)
+    : topology_(topology), options_(options) {}
+
+void CompletenessChecker::violation(std::string message, std::vector<HistoryEvent> witness) {
+  if (!violation_) violation_ = fail(kCompleteness, std::move(message), std::move(witness));
+}
+
+uint32_t CompletenessChecker::max_retries(const std::string& queue) const {
+  const auto q = topology_.find_queue(queue);
+  return q ? topology_.queues[*q].max_retries : 0;
+}
+
+CompletenessChecker::Tracked* CompletenessChecker::find_or_accept(const HistoryEvent& e) {
+  const MessageKey k = key_of(e);
+  if (auto it = held_.find(k); it != held_.end()) return &it->second;
+  // A delivery of a message not held: accepted by an `info` publish (or never
+  // published, which integrity reports). From here on it must end like any other.
+  if (e.f != EventF::kDeliver) return nullptr;
+  return &held_.emplace(k, Tracked{e, std::nullopt, std::nullopt, State::kHeld, false}).first->second;
+}
+
+void CompletenessChecker::give_back(const HistoryEvent& e, const std::string& only_consumer) {
+  for (auto& [k, t] : held_) {
+    if (t.state != State::kInFlight) continue;
+    if (!only_consumer.empty() && (!t.delivery || t.delivery->consumer != only_consumer)) continue;
+    t.state = State::kGivenBack;
+    t.given_back = e;
+  }
+}
+
+void CompletenessChecker::on_requeue(const HistoryEvent& e, Tracked& t) {
+  const MessageKey k = key_of(e);
+  if (t.nack_no_requeue) {
+    violation(describe(k) + " was nacked with requeue=false (" + where(*t.given_back) + ") yet requeued at " +
+                  where(e) + ": it must be dead-lettered",
+              {*t.given_back, e});
+  }
+  const uint32_t attempts = e.attempts.value_or(t.delivery ? t.delivery->attempts.value_or(0) : 0);
+  if (options_.queue_retry_budget && t.delivery && attempts > max_retries(e.queue)) {
+    violation(describe(k) + " requeued after attempt " + std::to_string(attempts) + ", but queue '" + e.queue +
+                  "' allows 1 + max_retries = " + std::to_string(max_retries(e.queue) + 1) +
+                  " deliveries: it must be dead-lettered",
+              {*t.delivery, e});
+  }
+  t.state = State::kHeld;
+  t.nack_no_requeue = false;
+}
+
+void CompletenessChecker::on_dead_letter(const HistoryEvent& e, Tracked& t) {
+  const MessageKey k = key_of(e);
+  if (options_.queue_retry_budget && t.delivery && !t.nack_no_requeue) {
+    const uint32_t attempts = e.attempts.value_or(t.delivery->attempts.value_or(0));
+    if (attempts <= max_retries(e.queue)) {
+      violation(describe(k) + " dead-lettered after attempt " + std::to_string(attempts) + " with retries left (queue '" +
+                    e.queue + "' max_retries " + std::to_string(max_retries(e.queue)) +
+                    "), not nacked with requeue=false: it must be redelivered",
+                {*t.delivery, e});
+    }
+  }
+  held_.erase(k);
+  ++finished_;
+}
+
+void CompletenessChecker::on_message_event(const HistoryEvent& e) {
+  if (e.f == EventF::kPublish) {
+    if (e.type == EventType::kOk) held_.try_emplace(key_of(e), Tracked{e, std::nullopt, std::nullopt, State::kHeld, false});
+    return;
+  }
+  if (e.type != EventType::kOk) return;
+  Tracked* t = find_or_accept(e);
+  if (t == nullptr) return;
+  const MessageKey k = key_of(e);
+  switch (e.f) {
+    case EventF::kDeliver:
+      if (options_.queue_retry_budget && e.attempts && *e.attempts > max_retries(e.queue) + 1) {
+        std::vector<HistoryEvent> w{e};
+        if (t->delivery) w.insert(w.begin(), *t->delivery);
+        violation(describe(k) + " delivered for the " + std::to_string(*e.attempts) + "th time; queue '" + e.queue +
+                      "' allows 1 + max_retries = " + std::to_string(max_retries(e.queue) + 1),
+                  std::move(w));
+      }
+      t->delivery = e;
+      t->given_back.reset();
+      t->state = State::kInFlight;
+      t->nack_no_requeue = false;
+      break;
+    case EventF::kNack:
+      t->state = State::kGivenBack;
+      t->given_back = e;
+      t->nack_no_requeue = !e.requeue.value_or(true);
+      break;
+    case EventF::kRequeue: on_requeue(e, *t); break;
+    case EventF::kDeadLetter: on_dead_letter(e, *t); break;
+    case EventF::kAck:
+    case EventF::kExpire:
+    case EventF::kLost:
+      held_.erase(k);
+      ++finished_;
+      break;
+    default: break;  // release: still held; dead-letter-refused: already finished
+  }
+}
+
+void CompletenessChecker::add(const HistoryEvent& e) {
+  if (violation_) return;
+  if (e.type == EventType::kOk && e.f == EventF::kCrash) return give_back(e, "");
+  if (e.type == EventType::kOk && e.f == EventF::kDetach) return give_back(e, e.consumer);
+  if (!e.id || e.queue.empty()) return;
+  on_message_event(e);
+}
+
+Verdict CompletenessChecker::finish() const {
+  if (violation_) return *violation_;
+  if (options_.complete && !held_.empty()) {
+    const Tracked* stuck = nullptr;
+    const MessageKey* key = nullptr;
+    for (const auto& [k, t] : held_) {
+      if (stuck == nullptr || t.accepted.index < stuck->accepted.index) {
+        stuck = &t;
+        key = &k;
+      }
+    }
+    std::vector<HistoryEvent> witness;
+    std::string state = "ready or delayed, never delivered";
+    if (stuck->delivery) {
+      witness.push_back(*stuck->delivery);
+      state = stuck->state == State::kInFlight ? "in flight at '" + stuck->delivery->consumer + "' since " + where(*stuck->delivery)
+                                               : "given back (" + where(*stuck->given_back) + ") but never requeued or dead-lettered";
+      if (stuck->given_back) witness.push_back(*stuck->given_back);
+      if (stuck->state == State::kHeld) state = "requeued after its delivery at " + where(*stuck->delivery) + ", never delivered again";
+    } else {
+      witness.push_back(stuck->accepted);
+    }
+    return fail(kCompleteness, describe(*key) + " is stuck at the end of a complete history: " + state + " (" +
+                                   std::to_string(held_.size()) + " message(s) still held)",
+                std::move(witness));
+  }
+  return pass(kCompleteness, std::to_string(finished_) + " messages finished, " + std::to_string(held_.size()) +
+                                 " still held" + (options_.complete ? "" : " (not judged: history not complete)") +
+                                 (options_.queue_retry_budget ? "; retries within the queues' max_retries" : ""));
+}
+
+Verdict check_completeness(const History& history, const Topology& topology, const CompletenessOptions& options) {
+  CompletenessChecker c(topology, options);
+  for (const auto& e : history.events) c.add(e);
+  return c.finish();
+}
+
+}  // namespace mq

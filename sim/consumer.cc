@@ -1,0 +1,121 @@
+#include "sim/consumer.h"
+
+namespace mq::sim {
+
+Consumer::Consumer(ConsumerId id, const Scenario& scenario, ConsumerParams params, uint64_t master_seed,
+                   SimQueue& queue, Network& network)
+    : id_(id), scenario_(scenario), params_(params),
+      prng_(derive_seed(master_seed, "consumer/" + scenario.topology.consumers[id].name)), queue_(queue),
+      network_(network), auto_ack_(scenario.topology.consumers[id].ack_mode == AckMode::kAuto) {}
+
+Endpoint Consumer::self() const { return static_cast<Endpoint>(1 + scenario_.topology.producers.size() + id_); }
+
+void Consumer::start() {
+  queue_.push(queue_.now() + scenario_.clients.heartbeat_ns, Wake{self(), kHeartbeat, 0});
+}
+
+void Consumer::receive(const Packet& packet) {
+  if (!alive_) return;
+  if (const auto* reply = std::get_if<AckReply>(&packet)) {
+    pending_.erase(reply->id);
+    return;
+  }
+  const auto* push = std::get_if<Push>(&packet);
+  MQ_CHECK_MSG(push != nullptr, "a consumer receives pushes and ack replies only");
+  if (push->session != session_) {
+    ++stats_.stale_pushes;  // delivered to an earlier life; the broker takes it back
+    return;
+  }
+  ++stats_.received;
+  if (inbox_.size() >= kMaxInbox) {
+    ++stats_.inbox_overflow;
+    return;
+  }
+  inbox_.push_back(push->message);
+  if (!busy_) process_next();
+}
+
+void Consumer::process_next() {
+  if (busy_ || inbox_.empty()) return;
+  busy_ = true;
+  working_ = std::move(inbox_.front());
+  inbox_.pop_front();
+  const TimeNs work = scenario_.clients.process_ns.draw(prng_) * params_.slow_factor;
+  queue_.push(queue_.now() + work, Wake{self(), kProcessed, ++work_token_});
+}
+
+// Draws in a fixed order whatever the outcome: fails?, then requeue?.
+void Consumer::finish_processing() {
+  busy_ = false;
+  ++stats_.processed;
+  const bool fails = prng_.chance_ppm(params_.nack_ppm);
+  const bool dead_letter = prng_.chance_ppm(params_.dead_letter_ppm);
+  if (!auto_ack_) {
+    PendingAck& p = pending_[working_.id];
+    p = PendingAck{fails, !dead_letter, 0, 0};
+    if (fails) ++stats_.nacks; else ++stats_.acks;
+    send_ack(working_.id);
+  }
+  process_next();
+}
+
+void Consumer::send_ack(MessageId id) {
+  PendingAck& p = pending_.at(id);
+  ++p.sends;
+  if (p.sends > 1) ++stats_.ack_resends;
+  p.token = ++ack_token_;
+  network_.send(self(), kBrokerEndpoint, AckRequest{id_, session_, id, p.nack, p.requeue});
+  queue_.push(queue_.now() + scenario_.clients.ack_timeout_ns, Wake{self(), kAckTimeout, p.token});
+}
+
+void Consumer::on_ack_timeout(uint64_t token) {
+  for (auto& [id, p] : pending_) {
+    if (p.token != token) continue;
+    if (p.sends < scenario_.clients.max_ack_sends) {
+      send_ack(id);
+    } else {
+      ++stats_.ack_give_ups;
+      pending_.erase(id);
+    }
+    return;
+  }
+}
+
+void Consumer::wake(uint32_t what, uint64_t token) {
+  if (what == kHeartbeat) {
+    queue_.push(queue_.now() + scenario_.clients.heartbeat_ns, Wake{self(), kHeartbeat, 0});
+    if (alive_) network_.send(self(), kBrokerEndpoint, Hello{id_, session_});
+    return;
+  }
+  if (!alive_) return;
+  if (what == kProcessed) {
+    if (token == work_token_ && busy_) finish_processing();
+    return;
+  }
+  MQ_CHECK(what == kAckTimeout);
+  on_ack_timeout(token);
+}
+
+void Consumer::crash() {
+  MQ_CHECK(alive_);
+  alive_ = false;
+  ++stats_.crashes;
+  inbox_.clear();
+  pending_.clear();
+  busy_ = false;
+  ++work_token_;
+}
+
+void Consumer::restart() {
+  MQ_CHECK(!alive_);
+  alive_ = true;
+  ++session_;
+  network_.send(self(), kBrokerEndpoint, Hello{id_, session_});
+}
+
+void Consumer::heal() {
+  params_.nack_ppm = 0;
+  params_.slow_factor = 1;
+}
+
+}  // namespace mq::sim

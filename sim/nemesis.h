@@ -1,0 +1,69 @@
+#pragma once
+// Nemesis: the fault injector. During the faulty phase it rolls its dice every
+// tick_ns (in a fixed order: broker crash, each consumer's crash, partition, clog)
+// with the per-seed probabilities, and schedules the matching heal (restart, end
+// of partition) after a duration drawn from the scenario's range. heal_all() ends
+// every fault at once (the start of the healing phase); freeze() instead keeps the
+// faults in force at that moment forever (healing disabled, to test liveness
+// reporting).
+//
+// Broker crashes and recoveries reach the history (nemesis crash/recover events, via
+// the broker node). The other faults are not events of history format version 1; they
+// are kept in log() (time and what) for the run's report.
+//
+// Thread-safety: none; one per run.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/prng.h"
+#include "sim/broker_node.h"
+#include "sim/consumer.h"
+#include "sim/sim_params.h"
+
+namespace mq::sim {
+
+struct FaultStats {
+  uint64_t broker_crashes = 0, consumer_crashes = 0, partitions = 0, clogs = 0;
+};
+
+class Nemesis {
+ public:
+  // At most this many log lines are kept (counts in stats() are exact).
+  static constexpr size_t kMaxLog = 256;
+
+  Nemesis(const Scenario& scenario, const SimParams& params, SimQueue& queue, Network& network,
+          BrokerNode& broker, std::vector<Consumer>& consumers, uint32_t producers);
+
+  void start();
+  void wake(uint32_t what, uint64_t token);
+  void heal_all();
+  void freeze() { frozen_ = true; }
+
+  const FaultStats& stats() const { return stats_; }
+  const std::vector<std::string>& log() const { return log_; }
+
+ private:
+  enum Wakes : uint32_t { kTick, kRecoverBroker, kRestartConsumer, kHealPartition };
+
+  void tick();
+  void note(const std::string& what);
+  void partition();
+  Endpoint consumer_endpoint(ConsumerId c) const { return 1 + producers_ + c; }
+
+  const Scenario& scenario_;
+  const SimParams& params_;
+  Prng prng_;
+  SimQueue& queue_;
+  Network& network_;
+  BrokerNode& broker_;
+  std::vector<Consumer>& consumers_;
+  uint32_t producers_;
+  bool active_ = true;   // still in the faulty phase
+  bool frozen_ = false;  // healing disabled: scheduled heals are ignored
+  FaultStats stats_;
+  std::vector<std::string> log_;
+};
+
+}  // namespace mq::sim

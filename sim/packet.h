@@ -1,0 +1,65 @@
+#pragma once
+// Packet: what travels over the simulated network between the clients and the broker
+// node. Requests carry what the broker needs to run the command; replies carry only
+// what the client acts on. A consumer's requests carry its session (incremented at
+// every restart) so that the broker can tell a restarted consumer from a late packet
+// of its previous life.
+
+#include <cstdint>
+#include <variant>
+
+#include "model/message.h"
+
+namespace mq::sim {
+
+// Network addresses: 0 is the broker, then the producers, then the consumers.
+using Endpoint = uint32_t;
+inline constexpr Endpoint kBrokerEndpoint = 0;
+
+struct PublishRequest {
+  ProducerId producer = 0;
+  bool topic = false;
+  uint32_t target = 0;  // QueueId or TopicId
+  MessageSpec spec;
+  uint32_t attempt = 1;  // 1 for the first send; resends keep the id
+};
+
+enum class PublishOutcome : uint8_t {
+  kAccepted,   // stored by every target queue
+  kDuplicate,  // the id was accepted before: stored once, confirmed again
+  kFull,       // refused by a full queue: the producer backs off and resends
+  kError,      // any other error: the producer gives the message up
+};
+
+struct PublishReply {
+  MessageId id = 0;
+  PublishOutcome outcome = PublishOutcome::kAccepted;
+};
+
+struct AckRequest {
+  ConsumerId consumer = 0;
+  uint64_t session = 0;
+  MessageId id = 0;
+  bool nack = false;
+  bool requeue = true;  // nack only
+};
+
+struct AckReply {
+  MessageId id = 0;
+  bool ok = false;  // false: the message was not in flight at this consumer any more
+};
+
+// A consumer's heartbeat; a new session, or a consumer the broker detached, attaches.
+struct Hello {
+  ConsumerId consumer = 0;
+  uint64_t session = 0;
+};
+
+struct Push {
+  uint64_t session = 0;  // the consumer session the broker delivered to
+  Message message;
+};
+
+using Packet = std::variant<PublishRequest, PublishReply, AckRequest, AckReply, Hello, Push>;
+
+}  // namespace mq::sim

@@ -1,0 +1,69 @@
+#pragma once
+// Producer: a client that publishes its share of the workload, one message at a
+// time: send, wait for the confirm; on a timeout resend with the SAME message id
+// (the broker's idempotent publish confirms a resend of an accepted id as a
+// duplicate, storing nothing); on "queue full" back off and resend; then wait the
+// scenario's send gap and go on with the next message.
+//
+// Its messages are drawn from its own workload stream (derive_seed(seed,
+// "workload/<name>")), its timing from its own client stream, so a change in one
+// producer's timing does not change what any producer sends.
+//
+// Thread-safety: none; one per producer per run.
+
+#include <cstdint>
+#include <optional>
+
+#include "base/prng.h"
+#include "sim/network.h"
+#include "sim/scenario.h"
+
+namespace mq::sim {
+
+struct ProducerStats {
+  uint64_t generated = 0, attempts = 0, resends = 0, full_backoffs = 0;
+  uint64_t confirmed = 0, duplicates = 0, given_up = 0;
+};
+
+class Producer {
+ public:
+  Producer(ProducerId id, const Scenario& scenario, uint64_t messages, uint64_t master_seed, SimQueue& queue,
+           Network& network);
+
+  void start();
+  void receive(const Packet& packet);
+  void wake(uint32_t what, uint64_t token);
+  // Every message of its share confirmed (or given up on a non-retryable error).
+  bool done() const { return stats_.generated == total_ && !current_; }
+  uint64_t unfinished() const { return total_ - stats_.confirmed - stats_.given_up; }
+  const ProducerStats& stats() const { return stats_; }
+
+ private:
+  enum Wakes : uint32_t { kNext, kTimeout, kBackoff };
+  struct Current {
+    bool topic = false;
+    uint32_t target = 0;
+    MessageSpec spec;
+    uint32_t attempt = 0;
+  };
+
+  Current next_message();
+  Priority max_priority(const Target& t) const;
+  void send_current();
+  void finish_current();
+  Endpoint self() const { return 1 + id_; }
+
+  ProducerId id_;
+  const Scenario& scenario_;
+  uint64_t total_;
+  Prng workload_;
+  Prng prng_;
+  SimQueue& queue_;
+  Network& network_;
+  std::optional<Current> current_;
+  uint64_t token_ = 0;  // the live timeout or backoff; older wakes are stale
+  uint64_t weight_sum_ = 0;
+  ProducerStats stats_;
+};
+
+}  // namespace mq::sim

@@ -1,0 +1,241 @@
+#include "sim/scenario.h"
+
+#include <string_view>
+
+#include "model/json_config.h"
+
+namespace mq::sim {
+namespace {
+
+constexpr int64_t kMillion = 1'000'000;
+constexpr TimeNs kMaxDurationNs = int64_t{1} << 50;  // ~13 virtual days: no overflow in sums
+
+// Reads `key` as [lo, hi] or one number into `out`, if present, and checks it lies in
+// [min, max].
+void range(JsonFields& f, const char* key, Range& out, int64_t min, int64_t max) {
+  const nlohmann::json* v = f.child(key);
+  if (v == nullptr) return;
+  const auto number = [](const nlohmann::json& x, int64_t& n) {
+    if (!x.is_number_integer()) return false;
+    n = x.get<int64_t>();
+    return true;
+  };
+  Range r;
+  bool ok = false;
+  if (v->is_array() && v->size() == 2) {
+    ok = number((*v)[0], r.lo) && number((*v)[1], r.hi);
+  } else {
+    ok = number(*v, r.lo);
+    r.hi = r.lo;
+  }
+  if (!ok) return f.fail(f.path_of(key), "expected an integer or [lo, hi], got " + v->dump());
+  if (r.lo > r.hi) {
+    return f.fail(f.path_of(key), "lo " + std::to_string(r.lo) + " > hi " + std::to_string(r.hi));
+  }
+  if (r.lo < min || r.hi > max) {
+    return f.fail(f.path_of(key), "must lie in " + std::to_string(min) + ".." + std::to_string(max) +
+                                      ", got " + v->dump());
+  }
+  out = r;
+}
+
+void ppm(JsonFields& f, const char* key, Range& out) { range(f, key, out, 0, kMillion); }
+void duration(JsonFields& f, const char* key, Range& out, int64_t min = 0) {
+  range(f, key, out, min, kMaxDurationNs);
+}
+void duration(JsonFields& f, const char* key, TimeNs& out, int64_t min) {
+  Range r{out, out};
+  range(f, key, r, min, kMaxDurationNs);
+  if (r.lo != r.hi) f.fail(f.path_of(key), "expected one duration, not a range");
+  out = r.lo;
+}
+
+Status read_target(const nlohmann::json& j, const std::string& file, const std::string& path,
+                   const Topology& topology, Target& t) {
+  JsonFields f(j, file, path);
+  std::string queue, topic;
+  f.str("queue", queue).str("topic", topic).u32("weight", t.weight);
+  if (queue.empty() == topic.empty()) f.fail(path, "expected exactly one of \"queue\" and \"topic\"");
+  t.topic = !topic.empty();
+  t.name = t.topic ? topic : queue;
+  if (!queue.empty()) {
+    const auto q = topology.find_queue(queue);
+    if (!q) f.fail(f.path_of("queue"), "no queue '" + queue + "' in the topology");
+    t.index = q.value_or(0);
+  }
+  if (!topic.empty()) {
+    const auto k = topology.find_topic(topic);
+    if (!k) f.fail(f.path_of("topic"), "no topic '" + topic + "' in the topology");
+    t.index = k.value_or(0);
+  }
+  if (t.weight == 0) f.fail(f.path_of("weight"), "must be > 0");
+  return f.finish();
+}
+
+Status read_workload(JsonFields& parent, const std::string& file, const Topology& topology, Workload& w) {
+  const nlohmann::json* j = parent.child("workload");
+  if (j == nullptr) return Status();
+  JsonFields f(*j, file, "/workload");
+  f.u64("messages", w.messages);
+  duration(f, "send_gap_ns", w.send_gap_ns);
+  range(f, "payload_bytes", w.payload_bytes, 0, 1 << 20);
+  range(f, "priority", w.priority, 0, 255);
+  f.u32("ttl_ppm", w.ttl_ppm).u32("delay_ppm", w.delay_ppm);
+  duration(f, "ttl_ns", w.ttl_ns, 1);
+  duration(f, "delay_ns", w.delay_ns, 1);
+  if (w.ttl_ppm > kMillion) f.fail(f.path_of("ttl_ppm"), "must be <= 1000000");
+  if (w.delay_ppm > kMillion) f.fail(f.path_of("delay_ppm"), "must be <= 1000000");
+  if (w.messages > 10'000'000) f.fail(f.path_of("messages"), "must be <= 10000000");
+  if (const nlohmann::json* list = f.child("targets")) {
+    if (!list->is_array() || list->empty()) {
+      f.fail(f.path_of("targets"), "expected a non-empty array");
+    } else {
+      for (size_t i = 0; i < list->size(); ++i) {
+        Target t;
+        MQ_RETURN_IF_ERROR(read_target((*list)[i], file, "/workload/targets/" + std::to_string(i), topology, t));
+        w.targets.push_back(std::move(t));
+      }
+    }
+  }
+  return f.finish();
+}
+
+Status read_clients(JsonFields& parent, const std::string& file, ClientConfig& c) {
+  const nlohmann::json* j = parent.child("clients");
+  if (j == nullptr) return Status();
+  JsonFields f(*j, file, "/clients");
+  duration(f, "publish_timeout_ns", c.publish_timeout_ns, 1);
+  duration(f, "full_backoff_ns", c.full_backoff_ns, 1);
+  duration(f, "ack_timeout_ns", c.ack_timeout_ns, 1);
+  f.u32("max_ack_sends", c.max_ack_sends);
+  duration(f, "process_ns", c.process_ns);
+  duration(f, "heartbeat_ns", c.heartbeat_ns, 1);
+  duration(f, "session_timeout_ns", c.session_timeout_ns, 1);
+  if (c.max_ack_sends == 0) f.fail(f.path_of("max_ack_sends"), "must be > 0");
+  if (c.session_timeout_ns <= c.heartbeat_ns) {
+    f.fail(f.path_of("session_timeout_ns"), "must be > heartbeat_ns, or live consumers get detached");
+  }
+  return f.finish();
+}
+
+Status read_network(JsonFields& parent, const std::string& file, NetworkConfig& n) {
+  const nlohmann::json* j = parent.child("network");
+  if (j == nullptr) return Status();
+  JsonFields f(*j, file, "/network");
+  duration(f, "latency_ns", n.latency_ns, 1);
+  ppm(f, "slow_ppm", n.slow_ppm);
+  duration(f, "slow_latency_ns", n.slow_latency_ns, 1);
+  return f.finish();
+}
+
+Status read_faults(JsonFields& parent, const std::string& file, FaultConfig& x) {
+  const nlohmann::json* j = parent.child("faults");
+  if (j == nullptr) return Status();
+  JsonFields f(*j, file, "/faults");
+  duration(f, "tick_ns", x.tick_ns, 1);
+  ppm(f, "loss_ppm", x.loss_ppm);
+  ppm(f, "duplicate_ppm", x.duplicate_ppm);
+  ppm(f, "broker_crash_ppm", x.broker_crash_ppm);
+  duration(f, "broker_down_ns", x.broker_down_ns, 1);
+  ppm(f, "consumer_crash_ppm", x.consumer_crash_ppm);
+  duration(f, "consumer_down_ns", x.consumer_down_ns, 1);
+  ppm(f, "partition_ppm", x.partition_ppm);
+  duration(f, "partition_ns", x.partition_ns, 1);
+  ppm(f, "clog_ppm", x.clog_ppm);
+  duration(f, "clog_ns", x.clog_ns, 1);
+  ppm(f, "slow_consumer_ppm", x.slow_consumer_ppm);
+  range(f, "slow_factor", x.slow_factor, 1, 1000);
+  ppm(f, "nack_ppm", x.nack_ppm);
+  ppm(f, "dead_letter_ppm", x.dead_letter_ppm);
+  return f.finish();
+}
+
+Status read_durations(JsonFields& parent, const std::string& file, Durations& d) {
+  const nlohmann::json* j = parent.child("durations");
+  if (j == nullptr) return Status();
+  JsonFields f(*j, file, "/durations");
+  duration(f, "faulty_ns", d.faulty_ns, 0);
+  duration(f, "healing_ns", d.healing_ns, 1);
+  f.boolean("heal", d.heal);
+  return f.finish();
+}
+
+// Lost packets come back only by a visibility timeout: without one, a lost push
+// stays in flight until the consumer's session ends, which a live consumer's
+// heartbeats prevent. Such a scenario would report liveness violations that say
+// nothing about the broker, so it is refused up front.
+Status check_loss_needs_timeouts(const Scenario& s) {
+  if (s.faults.loss_ppm.hi == 0 && s.faults.partition_ppm.hi == 0 && s.faults.clog_ppm.hi == 0) return Status();
+  for (size_t q = 0; q < s.topology.queues.size(); ++q) {
+    if (s.topology.queues[q].visibility_timeout_ns > 0) continue;
+    for (ConsumerId c : s.topology.consumers_of(static_cast<QueueId>(q))) {
+      if (s.topology.consumers[c].ack_mode == AckMode::kManual) {
+        return invalid_argument(s.file + ": /topology/queues/" + std::to_string(q) +
+                                "/visibility_timeout_ns: must be > 0 when /faults can lose packets "
+                                "(loss, partition or clog), or a lost push is never redelivered");
+      }
+    }
+  }
+  return Status();
+}
+
+void default_targets(Scenario& s) {
+  if (!s.workload.targets.empty()) return;
+  for (QueueId q = 0; q < s.topology.queues.size(); ++q) {
+    if (s.topology.consumers_of(q).empty()) continue;
+    s.workload.targets.push_back(Target{false, s.topology.queues[q].name, q, 1});
+  }
+}
+
+std::string stem_of(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  const auto dot = base.rfind('.');
+  return dot == std::string::npos || dot == 0 ? base : base.substr(0, dot);
+}
+
+}  // namespace
+
+Result<Scenario> scenario_from_text(std::string_view text, const std::string& file) {
+  auto json = parse_json_text(text, file);
+  if (!json.ok()) return json.status();
+  Scenario s;
+  s.file = file;
+  s.name = stem_of(file);
+  s.text = std::string(text);
+  JsonFields f(*json, file, "");
+  const nlohmann::json* topology = f.child("topology");
+  if (topology == nullptr) return invalid_argument(file + ": /topology: missing (required)");
+  auto t = topology_from_json(*topology, file + " (in /topology)");
+  if (!t.ok()) return t.status();
+  s.topology = std::move(*t);
+  std::string name;
+  f.str("name", name);
+  if (!name.empty()) s.name = name;
+  MQ_RETURN_IF_ERROR(read_workload(f, file, s.topology, s.workload));
+  MQ_RETURN_IF_ERROR(read_clients(f, file, s.clients));
+  MQ_RETURN_IF_ERROR(read_network(f, file, s.network));
+  MQ_RETURN_IF_ERROR(read_faults(f, file, s.faults));
+  MQ_RETURN_IF_ERROR(read_durations(f, file, s.durations));
+  MQ_RETURN_IF_ERROR(f.finish());
+  default_targets(s);
+  if (s.workload.targets.empty()) {
+    return invalid_argument(file + ": /workload/targets: no target, and no queue has a consumer");
+  }
+  MQ_RETURN_IF_ERROR(check_loss_needs_timeouts(s));
+  return s;
+}
+
+Result<Scenario> load_scenario(const std::string& path) {
+  auto text = read_text_file(path);
+  if (!text.ok()) return text.status();
+  return scenario_from_text(*text, path);
+}
+
+Scenario default_scenario() {
+  auto s = scenario_from_text(default_scenario_text(), "<built-in default>");
+  MQ_CHECK_MSG(s.ok(), "the compiled-in scenarios/default.json must be valid");
+  return std::move(s).value();
+}
+
+}  // namespace mq::sim

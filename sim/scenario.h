@@ -1,0 +1,108 @@
+#pragma once
+// Scenario: everything a simulation run needs except its seed, read from a JSON file
+// (docs/simulator.md, "Scenario files"): the topology, the workload the producers
+// generate, how the clients behave (timeouts, processing time), the network's
+// latency, the fault mix as a range per probability (each seed draws its own value
+// from each range: swarm testing), and the lengths of the faulty and healing phases.
+//
+// Units: every duration is in virtual nanoseconds (`_ns`), every probability in parts
+// per million (`_ppm`). A range is written [lo, hi] (inclusive) or as one number.
+//
+// Errors (Status, kInvalidArgument or kIoError): name the file and the JSON path of
+// the field, e.g. "s.json: /faults/loss_ppm: lo 5 > hi 2".
+//
+// Thread-safety: a Scenario is an immutable value once loaded; share it freely.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/prng.h"
+#include "base/status.h"
+#include "model/topology.h"
+
+namespace mq::sim {
+
+// An inclusive integer range; a seed draws one value from it.
+struct Range {
+  int64_t lo = 0;
+  int64_t hi = 0;
+  int64_t draw(Prng& prng) const { return prng.range(lo, hi); }
+  friend bool operator==(const Range&, const Range&) = default;
+};
+
+// Where a producer sends: a queue (send) or a topic (publish to every bound queue).
+struct Target {
+  bool topic = false;
+  std::string name;
+  uint32_t index = 0;   // QueueId or TopicId, resolved against the topology
+  uint32_t weight = 1;  // chosen with probability weight / sum of weights
+};
+
+struct Workload {
+  uint64_t messages = 100;      // in total, spread round-robin over the producers
+  std::vector<Target> targets;  // default: every queue that has a consumer, weight 1
+  Range send_gap_ns{1'000'000, 5'000'000};  // from a confirm to the next send
+  Range payload_bytes{1, 32};
+  Range priority{0, 0};         // clipped to the target's priority levels
+  uint32_t ttl_ppm = 0;         // share of messages with a TTL
+  Range ttl_ns{50'000'000, 500'000'000};
+  uint32_t delay_ppm = 0;       // share of messages with a delay
+  Range delay_ns{1'000'000, 50'000'000};
+};
+
+struct ClientConfig {
+  TimeNs publish_timeout_ns = 20'000'000;  // then the producer resends, same id
+  Range full_backoff_ns{5'000'000, 20'000'000};  // after "queue full", before resending
+  TimeNs ack_timeout_ns = 20'000'000;      // then the consumer resends the ack
+  uint32_t max_ack_sends = 3;              // then it gives up (the visibility timeout takes over)
+  Range process_ns{100'000, 2'000'000};    // a consumer's work per message
+  TimeNs heartbeat_ns = 20'000'000;        // a consumer says hello this often
+  TimeNs session_timeout_ns = 100'000'000; // the broker detaches a consumer silent this long
+};
+
+struct NetworkConfig {
+  Range latency_ns{50'000, 500'000};      // one way, most packets
+  Range slow_ppm{0, 0};                   // share of packets on the slow path
+  Range slow_latency_ns{2'000'000, 20'000'000};
+};
+
+// Probabilities are ranges in ppm; `tick_ns` is how often the nemesis rolls its dice.
+struct FaultConfig {
+  TimeNs tick_ns = 10'000'000;
+  Range loss_ppm{0, 0}, duplicate_ppm{0, 0};
+  Range broker_crash_ppm{0, 0}, broker_down_ns{5'000'000, 50'000'000};
+  Range consumer_crash_ppm{0, 0}, consumer_down_ns{5'000'000, 100'000'000};
+  Range partition_ppm{0, 0}, partition_ns{5'000'000, 100'000'000};
+  Range clog_ppm{0, 0}, clog_ns{5'000'000, 50'000'000};
+  Range slow_consumer_ppm{0, 0}, slow_factor{2, 20};  // per consumer, drawn once per seed
+  Range nack_ppm{0, 0};         // per delivery: processing fails and the consumer nacks
+  Range dead_letter_ppm{0, 0};  // of those nacks: requeue=false (dead-letter now)
+};
+
+struct Durations {
+  TimeNs faulty_ns = 2'000'000'000;   // faults happen in [0, faulty_ns)
+  TimeNs healing_ns = 10'000'000'000;  // then everything heals; all must end by faulty+healing
+  bool heal = true;                    // false: faults in force at faulty_ns stay (tests liveness)
+};
+
+struct Scenario {
+  std::string name;   // the file's stem, or "default"
+  std::string file;   // where it was read from ("<built-in>" for the default)
+  std::string text;   // the JSON text it was read from (replay files embed it)
+  Topology topology;
+  Workload workload;
+  ClientConfig clients;
+  NetworkConfig network;
+  FaultConfig faults;
+  Durations durations;
+};
+
+// Parses and validates a scenario. `file` names it in errors.
+Result<Scenario> scenario_from_text(std::string_view text, const std::string& file);
+Result<Scenario> load_scenario(const std::string& path);
+// scenarios/default.json, compiled in.
+Scenario default_scenario();
+std::string_view default_scenario_text();
+
+}  // namespace mq::sim

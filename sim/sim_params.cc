@@ -1,0 +1,89 @@
+#include "sim/sim_params.h"
+
+namespace mq::sim {
+namespace {
+
+uint32_t ppm(const Range& r, Prng& prng) { return static_cast<uint32_t>(r.draw(prng)); }
+
+}  // namespace
+
+const char* fault_bit_name(uint32_t bit) {
+  switch (bit) {
+    case kFaultLoss: return "loss";
+    case kFaultDuplicate: return "duplicate";
+    case kFaultBrokerCrash: return "broker-crash";
+    case kFaultConsumerCrash: return "consumer-crash";
+    case kFaultPartition: return "partition";
+    case kFaultClog: return "clog";
+    case kFaultSlowConsumer: return "slow-consumer";
+    case kFaultNack: return "nack";
+    case kFaultSlowNetwork: return "slow-network";
+    default: return "?";
+  }
+}
+
+SimParams derive_params(const Scenario& s, uint64_t seed, const SimOverrides& o) {
+  SimParams p;
+  p.seed = seed;
+  Prng prng(derive_seed(seed, "swarm"));
+  const FaultConfig& f = s.faults;
+  p.network.loss_ppm = ppm(f.loss_ppm, prng);
+  p.network.duplicate_ppm = ppm(f.duplicate_ppm, prng);
+  p.network.slow_ppm = ppm(s.network.slow_ppm, prng);
+  p.broker_crash_ppm = ppm(f.broker_crash_ppm, prng);
+  p.consumer_crash_ppm = ppm(f.consumer_crash_ppm, prng);
+  p.partition_ppm = ppm(f.partition_ppm, prng);
+  p.clog_ppm = ppm(f.clog_ppm, prng);
+  p.nack_ppm = ppm(f.nack_ppm, prng);
+  p.dead_letter_ppm = ppm(f.dead_letter_ppm, prng);
+  const uint32_t slow_ppm = ppm(f.slow_consumer_ppm, prng);
+  for (size_t c = 0; c < s.topology.consumers.size(); ++c) {
+    const bool slow = prng.chance_ppm(slow_ppm);
+    const auto factor = static_cast<uint32_t>(f.slow_factor.draw(prng));
+    p.slow_factor.push_back(slow ? factor : 1);
+  }
+  p.messages = o.messages ? std::min(*o.messages, s.workload.messages) : s.workload.messages;
+  p.faulty_ns = o.faulty_ns ? std::min(*o.faulty_ns, s.durations.faulty_ns) : s.durations.faulty_ns;
+  p.healing_ns = s.durations.healing_ns;
+  p.heal = s.durations.heal;
+  const uint32_t off = o.disabled_faults;
+  if (off & kFaultLoss) p.network.loss_ppm = 0;
+  if (off & kFaultDuplicate) p.network.duplicate_ppm = 0;
+  if (off & kFaultSlowNetwork) p.network.slow_ppm = 0;
+  if (off & kFaultBrokerCrash) p.broker_crash_ppm = 0;
+  if (off & kFaultConsumerCrash) p.consumer_crash_ppm = 0;
+  if (off & kFaultPartition) p.partition_ppm = 0;
+  if (off & kFaultClog) p.clog_ppm = 0;
+  if (off & kFaultNack) p.nack_ppm = 0;
+  if (off & kFaultSlowConsumer) std::fill(p.slow_factor.begin(), p.slow_factor.end(), 1);
+  return p;
+}
+
+std::vector<std::string> SimParams::lines() const {
+  auto kv = [](const char* k, uint64_t v) { return std::string(k) + "=" + std::to_string(v); };
+  std::vector<std::string> out{
+      kv("seed", seed),
+      kv("messages", messages),
+      kv("faulty_ns", static_cast<uint64_t>(faulty_ns)),
+      kv("healing_ns", static_cast<uint64_t>(healing_ns)),
+      std::string("heal=") + (heal ? "true" : "false"),
+      kv("network.loss_ppm", network.loss_ppm),
+      kv("network.duplicate_ppm", network.duplicate_ppm),
+      kv("network.slow_ppm", network.slow_ppm),
+      kv("faults.broker_crash_ppm", broker_crash_ppm),
+      kv("faults.consumer_crash_ppm", consumer_crash_ppm),
+      kv("faults.partition_ppm", partition_ppm),
+      kv("faults.clog_ppm", clog_ppm),
+      kv("faults.nack_ppm", nack_ppm),
+      kv("faults.dead_letter_ppm", dead_letter_ppm),
+  };
+  std::string slow = "consumers.slow_factor=";
+  for (size_t c = 0; c < slow_factor.size(); ++c) slow += (c ? "," : "") + std::to_string(slow_factor[c]);
+  out.push_back(slow);
+  for (const char* component : {"swarm", "network", "nemesis"}) {
+    out.push_back(std::string("seed.") + component + "=" + std::to_string(derive_seed(seed, component)));
+  }
+  return out;
+}
+
+}  // namespace mq::sim

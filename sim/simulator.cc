@@ -1,0 +1,200 @@
+#include "sim/simulator.h"
+
+#include <variant>
+
+#include "model/history_io.h"
+#include "model/history_recorder.h"
+
+namespace mq::sim {
+namespace {
+
+enum WorldWakes : uint32_t { kEndFaulty };
+
+constexpr uint64_t kFnvOffset = 0xCBF29CE484222325ull;
+constexpr uint64_t kFnvPrime = 0x100000001B3ull;
+
+uint64_t fnv(uint64_t h, std::string_view s) {
+  for (unsigned char c : s) h = (h ^ c) * kFnvPrime;
+  return h;
+}
+
+void add(ProducerStats& a, const ProducerStats& b) {
+  a.generated += b.generated; a.attempts += b.attempts; a.resends += b.resends;
+  a.full_backoffs += b.full_backoffs; a.confirmed += b.confirmed; a.duplicates += b.duplicates;
+  a.given_up += b.given_up;
+}
+
+void add(ConsumerStats& a, const ConsumerStats& b) {
+  a.received += b.received; a.stale_pushes += b.stale_pushes; a.processed += b.processed; a.acks += b.acks;
+  a.nacks += b.nacks; a.ack_resends += b.ack_resends; a.ack_give_ups += b.ack_give_ups;
+  a.crashes += b.crashes; a.inbox_overflow += b.inbox_overflow;
+}
+
+// The world of one run. Members are declared in construction order: the agenda and
+// network first, the actors that send through them after.
+class World {
+ public:
+  World(const Scenario& scenario, uint64_t seed, const SimOptions& options)
+      : scenario_(scenario), params_(derive_params(scenario, seed, options.overrides)),
+        network_(scenario.network, params_.network, derive_seed(seed, "network"), queue_, clients()),
+        recorder_(scenario.topology, scenario.name + " seed " + std::to_string(seed)),
+        broker_(scenario, BrokerNodeOptions{options.shadow, options.corrupt_step}, queue_, network_, recorder_) {
+    const auto& t = scenario.topology;
+    for (ProducerId p = 0; p < t.producers.size(); ++p) {
+      // Round-robin shares: the first producers take one more when it does not divide.
+      const uint64_t share = params_.messages / t.producers.size() + (p < params_.messages % t.producers.size());
+      producers_.emplace_back(p, scenario, share, seed, queue_, network_);
+    }
+    for (ConsumerId c = 0; c < t.consumers.size(); ++c) {
+      const ConsumerParams cp{params_.slow_factor[c], params_.nack_ppm, params_.dead_letter_ppm};
+      consumers_.emplace_back(c, scenario, cp, seed, queue_, network_);
+    }
+    nemesis_.emplace(scenario, params_, queue_, network_, broker_, consumers_, static_cast<uint32_t>(t.producers.size()));
+  }
+
+  SimResult run(const SimOptions& options);
+
+ private:
+  uint32_t clients() const {
+    return static_cast<uint32_t>(scenario_.topology.producers.size() + scenario_.topology.consumers.size());
+  }
+  void handle(const SimEvent& event);
+  void deliver(const Arrival& a);
+  void end_faulty_phase();
+  bool quiet() const;
+  void report_liveness(SimResult& r) const;
+
+  const Scenario& scenario_;
+  SimParams params_;
+  SimQueue queue_;
+  Network network_;
+  HistoryRecorder recorder_;
+  BrokerNode broker_;
+  std::vector<Producer> producers_;
+  std::vector<Consumer> consumers_;
+  std::optional<Nemesis> nemesis_;
+  bool healing_ = false;
+};
+
+void World::deliver(const Arrival& a) {
+  const auto producers = static_cast<Endpoint>(producers_.size());
+  if (a.to == kBrokerEndpoint) {
+    broker_.receive(a.packet);
+  } else if (a.to <= producers) {
+    producers_[a.to - 1].receive(a.packet);
+  } else {
+    consumers_.at(a.to - 1 - producers).receive(a.packet);
+  }
+}
+
+void World::handle(const SimEvent& event) {
+  if (const auto* a = std::get_if<Arrival>(&event)) return deliver(*a);
+  const Wake& w = std::get<Wake>(event);
+  const auto producers = static_cast<Endpoint>(producers_.size());
+  if (w.who == kWorldEndpoint) {
+    MQ_CHECK(w.what == kEndFaulty);
+    end_faulty_phase();
+  } else if (w.who == kNemesisEndpoint) {
+    nemesis_->wake(w.what, w.token);
+  } else if (w.who == kBrokerEndpoint) {
+    broker_.wake(w.what, w.token);
+  } else if (w.who <= producers) {
+    producers_[w.who - 1].wake(w.what, w.token);
+  } else {
+    consumers_.at(w.who - 1 - producers).wake(w.what, w.token);
+  }
+}
+
+void World::end_faulty_phase() {
+  healing_ = true;
+  if (!params_.heal) {
+    nemesis_->freeze();
+    nemesis_->heal_all();  // only stops new faults: frozen
+    return;
+  }
+  network_.set_lossy(false);
+  nemesis_->heal_all();
+}
+
+bool World::quiet() const {
+  if (!healing_ || !broker_.up() || broker_.live_messages() > 0) return false;
+  for (const auto& p : producers_) {
+    if (!p.done()) return false;
+  }
+  return true;
+}
+
+void World::report_liveness(SimResult& r) const {
+  if (r.quiescent) return;
+  const TimeNs bound = params_.faulty_ns + params_.healing_ns;
+  const std::string by = " by " + std::to_string(bound) + " ns (faulty " + std::to_string(params_.faulty_ns) +
+                         " ns + healing " + std::to_string(params_.healing_ns) + " ns)";
+  if (!broker_.up()) r.liveness.push_back("the broker is still down" + by);
+  for (size_t p = 0; p < producers_.size(); ++p) {
+    if (producers_[p].done()) continue;
+    r.liveness.push_back("producer '" + scenario_.topology.producers[p].name + "' has " +
+                         std::to_string(producers_[p].unfinished()) + " messages not confirmed" + by);
+  }
+  constexpr size_t kListed = 10;
+  if (broker_.live_messages() > 0) {
+    r.liveness.push_back(std::to_string(broker_.live_messages()) + " accepted messages not finished" + by + ":");
+    for (const auto& s : broker_.describe_live(kListed)) r.liveness.push_back("  " + s);
+  }
+  if (r.liveness.empty()) r.liveness.push_back("not quiet" + by);
+}
+
+SimResult World::run(const SimOptions& options) {
+  network_.set_lossy(params_.faulty_ns > 0);
+  queue_.push(params_.faulty_ns, Wake{kWorldEndpoint, kEndFaulty, 0});
+  for (auto& p : producers_) p.start();
+  for (auto& c : consumers_) c.start();
+  nemesis_->start();
+  SimResult r;
+  const TimeNs bound = params_.faulty_ns + params_.healing_ns;
+  while (!queue_.empty() && queue_.next_time() <= bound) {
+    MQ_CHECK_MSG(++r.events <= kMaxEventsPerRun, "a run over its event bound");
+    const auto entry = queue_.pop();
+    handle(entry.body);
+    if (quiet()) {
+      r.quiescent = true;
+      break;
+    }
+  }
+  r.end_ns = queue_.now();
+  report_liveness(r);
+  r.params = params_;
+  if (const ShadowModel* s = broker_.shadow()) {
+    r.divergence = s->divergence();
+    r.shadow_steps = s->steps();
+  }
+  r.faults = nemesis_->stats();
+  r.fault_log = nemesis_->log();
+  r.network = network_.stats();
+  r.broker = broker_.stats();
+  for (const auto& p : producers_) add(r.producers, p.stats());
+  for (const auto& c : consumers_) add(r.consumers, c.stats());
+  History h = recorder_.take();
+  r.history_events = h.events.size();
+  r.history_hash = history_hash(h);
+  if (options.keep_history) r.history = std::move(h);
+  return r;
+}
+
+}  // namespace
+
+uint64_t history_hash(const History& history) {
+  uint64_t h = kFnvOffset;
+  for (const auto& e : history.events) {
+    auto line = to_json(e);
+    MQ_CHECK_MSG(line.ok(), "the simulator writes only UTF-8 payloads and names");
+    h = fnv(fnv(h, *line), "\n");
+  }
+  return h;
+}
+
+SimResult simulate(const Scenario& scenario, uint64_t seed, const SimOptions& options) {
+  World world(scenario, seed, options);
+  return world.run(options);
+}
+
+}  // namespace mq::sim

@@ -1,0 +1,72 @@
+#pragma once
+// simulate(): one deterministic run of a scenario with a seed.
+//
+// The world: virtual time and one agenda ordered by (time, seq); the broker node
+// running the real BrokerCore (with the model as a shadow), the producers and
+// consumers as protocol actors, the network between them, and the nemesis. Each
+// component draws from its own Prng, derive_seed(seed, "<component>"), so the run is
+// a pure function of (scenario, seed, overrides, options): same inputs, same
+// history, byte for byte. Nothing here reads a clock or the OS's randomness.
+//
+// Phases: faults happen in [0, faulty_ns); at faulty_ns every fault heals (the
+// broker recovers, crashed consumers restart, partitions and clogs end, loss and
+// duplication stop) and the run goes on until everything is quiet (every message
+// confirmed and finished: acked, expired, dead-lettered or lost) or until
+// faulty_ns + healing_ns, whichever comes first. Not quiet by then is a liveness
+// violation, listed with the messages still held.
+//
+// Thread-safety: simulate() touches only its arguments and its own world, so runs
+// on different threads are independent.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/history.h"
+#include "sim/broker_node.h"
+#include "sim/consumer.h"
+#include "sim/nemesis.h"
+#include "sim/producer.h"
+#include "sim/scenario.h"
+#include "sim/shadow_model.h"
+#include "sim/sim_params.h"
+
+namespace mq::sim {
+
+// One run processes at most this many events; more is a bug in the simulator (a
+// timer that re-arms itself at the same time), reported rather than spun on.
+inline constexpr uint64_t kMaxEventsPerRun = 50'000'000;
+
+struct SimOptions {
+  bool shadow = true;        // run the model in lockstep
+  bool keep_history = true;  // false: only the hash and the summary (sweeps need no events)
+  uint64_t corrupt_step = 0; // test hook, see BrokerNodeOptions
+  SimOverrides overrides;
+};
+
+struct SimResult {
+  SimParams params;
+  History history;            // empty unless keep_history
+  uint64_t history_hash = 0;  // FNV-1a over the history's JSON lines
+  uint64_t history_events = 0;
+  std::optional<Divergence> divergence;
+  uint64_t shadow_steps = 0;
+  bool quiescent = false;     // every message finished before the bound
+  TimeNs end_ns = 0;          // virtual time when the run stopped
+  uint64_t events = 0;        // agenda events processed
+  std::vector<std::string> liveness;  // violations, one line each; empty: none
+  FaultStats faults;
+  NetworkStats network;
+  BrokerNodeStats broker;
+  ProducerStats producers;    // summed
+  ConsumerStats consumers;    // summed
+  std::vector<std::string> fault_log;
+};
+
+SimResult simulate(const Scenario& scenario, uint64_t seed, const SimOptions& options = {});
+
+// The rolling hash of a history as written (JSON lines), event by event.
+uint64_t history_hash(const History& history);
+
+}  // namespace mq::sim

@@ -1,0 +1,32 @@
+#pragma once
+// Translation between the model's types (which histories and the shadow speak) and
+// BrokerCore's (impl/ depends on nothing of ours, so the simulator does the mapping).
+//
+// to_model_result() is where the core's answers are put in the model's terms:
+//  - kTimer effects exist only in the core (the node acts on next_deadline()); dropped.
+//  - A duplicate id: the core answers ok with only kDuplicate effects (idempotent
+//    publish), the model fails with kAlreadyExists; the core's answer becomes that
+//    failure, so the history records the resend as a publish that stored nothing.
+//  - kDropped (drop-oldest) has no model counterpart; the simulator configures every
+//    queue to reject when full (the model's policy), so it never occurs (MQ_CHECK).
+//  - kRefused / kDeadLetterRefused lose the core's reason.
+//
+// Thread-safety: pure functions.
+
+#include "base/status.h"
+#include "impl/broker_config.h"
+#include "impl/effect.h"
+#include "model/effect.h"
+#include "model/topology.h"
+
+namespace mq::sim {
+
+// The core's configuration for a topology: same shapes; reject-when-full; an
+// idempotency window larger than any run (as the model never forgets an id).
+impl::BrokerConfig to_broker_config(const Topology& topology);
+impl::MessageSpec to_core(const MessageSpec& spec);
+Message to_model(const impl::Message& m);
+// `status` and `effects` as one command of the core returned them.
+Result<Effects> to_model_result(const Status& status, const impl::Effects& effects);
+
+}  // namespace mq::sim

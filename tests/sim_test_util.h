@@ -1,0 +1,51 @@
+#pragma once
+// Helpers shared by the simulator tests: scenarios derived from the built-in default
+// by editing its JSON, and the full verdict of a run.
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "properties/checkers/check_all.h"
+#include "sim/simulator.h"
+
+namespace mq::sim::testing {
+
+inline nlohmann::json default_json() { return nlohmann::json::parse(default_scenario_text()); }
+
+inline Scenario scenario_of(const nlohmann::json& j, const std::string& file = "test.json") {
+  auto s = scenario_from_text(j.dump(), file);
+  EXPECT_TRUE(s.ok()) << s.status().to_string();
+  return std::move(s).value();
+}
+
+// Every fault at a rate that makes each kind happen in a 2 s faulty phase.
+inline nlohmann::json stormy_json() {
+  nlohmann::json j = default_json();
+  auto& f = j["faults"];
+  f["loss_ppm"] = 30000;
+  f["duplicate_ppm"] = 30000;
+  f["broker_crash_ppm"] = 30000;
+  f["consumer_crash_ppm"] = 30000;
+  f["partition_ppm"] = 30000;
+  f["clog_ppm"] = 50000;
+  f["slow_consumer_ppm"] = 1000000;
+  f["nack_ppm"] = 100000;
+  f["dead_letter_ppm"] = 300000;
+  j["network"]["slow_ppm"] = 50000;
+  return j;
+}
+
+// "" when the simulator's verdicts and every checker's hold; else what failed.
+inline std::string failures(const Scenario& s, const SimResult& r) {
+  std::string out;
+  if (r.divergence) out += "shadow: " + r.divergence->to_string() + "\n";
+  for (const auto& l : r.liveness) out += "liveness: " + l + "\n";
+  for (const auto& v : check_all(r.history, s.topology, CheckOptions{.complete = r.quiescent})) {
+    if (!v.valid) out += to_string(v) + "\n";
+  }
+  return out;
+}
+
+}  // namespace mq::sim::testing
