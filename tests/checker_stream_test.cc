@@ -2,6 +2,7 @@
 #include "properties/checkers/stream_check.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -26,7 +27,8 @@ std::vector<Verdict> streamed_part(const std::vector<Verdict>& all) {
 }
 
 void expect_same(const History& h, const Topology& topology, const CheckOptions& options) {
-  const std::string path = ::testing::TempDir() + "stream_test.jsonl";
+  const std::string path = ::testing::TempDir() + std::to_string(::getpid()) + "_" +
+                           ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_stream_test.jsonl";
   ASSERT_TRUE(write_history_file(h, path).ok());
   auto reread = read_history(path);  // so that lines match
   ASSERT_TRUE(reread.ok());

@@ -4,6 +4,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -280,7 +281,8 @@ TEST(HistoryIo, WriteThenReadGivesTheSameEventsAndBytes) {
   ok.line = 2;
   ok.time_ns = 50;
   h.events = {invoke, ok};
-  const std::string path = ::testing::TempDir() + "history_io_roundtrip.jsonl";
+  const std::string path = ::testing::TempDir() + std::to_string(::getpid()) + "_" +
+                           ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_history_io_roundtrip.jsonl";
   ASSERT_TRUE(write_history_file(h, path).ok());
   auto back = read_history(path);
   ASSERT_TRUE(back.ok()) << back.status().to_string();
