@@ -4,7 +4,7 @@
 
 #include "properties/explorer/liveness.h"
 #include "properties/explorer/search_node.h"
-#include "properties/explorer/state_store.h"
+#include "properties/explorer/visited_set.h"
 
 namespace mq {
 
@@ -23,6 +23,25 @@ ExploreConfig normalized(ExploreConfig c) {
   return c;
 }
 
+// A breadth-first layer of full states, encoded back to back.
+struct Layer {
+  uint32_t first = 0;  // index of its first state
+  std::string bytes;
+  std::vector<size_t> ends;  // end offset of each state in `bytes`
+
+  size_t size() const { return ends.size(); }
+  std::string_view at(size_t k) const {
+    const size_t begin = k == 0 ? 0 : ends[k - 1];
+    return std::string_view(bytes).substr(begin, ends[k] - begin);
+  }
+  void clear(uint32_t new_first) {
+    first = new_first;
+    bytes.clear();
+    ends.clear();
+  }
+  uint64_t memory_bytes() const { return bytes.capacity() + ends.capacity() * sizeof(size_t); }
+};
+
 class Search {
  public:
   Search(const ExploreConfig& config, const ApplyFn& apply, const ProgressFn& progress)
@@ -32,25 +51,49 @@ class Search {
     Model initial = Model::create(config_.topology).value();
     wiring_ = initial.wiring();
     blank_props_.emplace(initial, config_.properties);
-    SearchNode root{initial, *blank_props_, 0, 0};
-    store(root, StateStore::kNoParent, 0);
+    root_.emplace(SearchNode{initial, *blank_props_, 0, 0});
+    current_.clear(0);
+    add(*root_, kNoParent, 0, current_);
   }
 
   ExploreResult run();
-  std::vector<ExploreStep> path_to(uint32_t index) const;
 
  private:
-  uint32_t store(const SearchNode& node, uint32_t parent, uint16_t via, bool* inserted = nullptr) {
+  static constexpr uint32_t kNoParent = UINT32_MAX;
+
+  // Records a state if new (appending it to `layer`); returns its index.
+  uint32_t add(const SearchNode& node, uint32_t parent, uint16_t via, Layer& layer) {
     buffer_.clear();
     const size_t identity = explorer::encode(node, buffer_);
-    const auto r = store_.insert(buffer_, identity, parent, via);
-    if (inserted) *inserted = r.inserted;
+    const auto r = visited_.insert(fingerprint(std::string_view(buffer_).substr(0, identity)));
+    if (r.inserted) {
+      parent_.push_back(parent);
+      via_.push_back(via);
+      layer.bytes.append(buffer_);
+      layer.ends.push_back(layer.bytes.size());
+    }
     return r.index;
   }
-  SearchNode load(uint32_t index) const { return explorer::decode(wiring_, *blank_props_, store_.bytes(index)); }
+  SearchNode decode(std::string_view bytes) const { return explorer::decode(wiring_, *blank_props_, bytes); }
   bool bound_hit(ExploreResult& result) const;
+  void measure(ExploreResult& r) const {
+    r.states = visited_.size();
+    r.state_bytes = visited_.memory_bytes() + parent_.capacity() * sizeof(uint32_t) + via_.capacity() * sizeof(uint16_t);
+    r.memory_bytes = r.state_bytes + current_.memory_bytes() + next_.memory_bytes() +
+                     edges_.capacity() * sizeof(edges_[0]) + edge_via_.capacity() * sizeof(uint16_t);
+  }
   void report(const ExploreResult& r) const {
     if (progress_) progress_({r.states, r.transitions, r.max_depth, r.memory_bytes});
+  }
+  // Expands one state; false when it found a violation (recorded in `result`).
+  bool expand(uint32_t index, const SearchNode& node, ExploreResult& result);
+  // The steps from the initial state to state `index`, and that state, rebuilt by
+  // replaying the recorded transitions (only the frontier keeps full states).
+  std::vector<ExploreStep> path_to(uint32_t index, SearchNode* end = nullptr) const;
+  SearchNode load(uint32_t index) const {
+    SearchNode node = *root_;
+    path_to(index, &node);
+    return node;
   }
   std::optional<Lasso> find_lasso() const;
 
@@ -59,14 +102,18 @@ class Search {
   const ProgressFn& progress_;
   std::shared_ptr<const Wiring> wiring_;
   std::optional<ModelProperties> blank_props_;  // the checker of the initial state
-  StateStore store_;
+  std::optional<SearchNode> root_;
+  VisitedSet visited_;
+  std::vector<uint32_t> parent_;  // [state]
+  std::vector<uint16_t> via_;     // [state] candidate op index at the parent
+  Layer current_, next_;
   std::string buffer_;
   std::vector<std::pair<uint32_t, uint32_t>> edges_;  // with liveness: (from, to)
   std::vector<uint16_t> edge_via_;
 };
 
 bool Search::bound_hit(ExploreResult& result) const {
-  if (store_.size() >= config_.max_states) {
+  if (visited_.size() >= config_.max_states) {
     result.bound_hit = "max_states " + std::to_string(config_.max_states);
   } else if (result.memory_bytes > config_.max_memory_bytes) {
     result.bound_hit = "max_memory_bytes " + std::to_string(config_.max_memory_bytes);
@@ -74,42 +121,43 @@ bool Search::bound_hit(ExploreResult& result) const {
   return !result.bound_hit.empty();
 }
 
-ExploreResult Search::run() {
-  ExploreResult result;
-  size_t layer_end = store_.size();
-  for (uint32_t i = 0; i < store_.size(); ++i) {
-    if (i == layer_end) {
-      result.max_depth++;
-      layer_end = store_.size();
+bool Search::expand(uint32_t index, const SearchNode& node, ExploreResult& result) {
+  const std::vector<Op> ops = explorer::candidate_ops(node, config_);
+  for (size_t k = 0; k < ops.size(); ++k) {
+    auto next = explorer::successor(node, ops[k], apply_);
+    if (!next.violations.empty()) {
+      std::vector<ExploreStep> steps = path_to(index);
+      steps.push_back({ops[k], next.result.ok() ? *next.result : Effects{}});
+      result.counterexample = Counterexample{next.violations.front(), std::move(steps)};
+      return false;
     }
-    result.memory_bytes = store_.memory_bytes() + edges_.capacity() * 10;
-    if (bound_hit(result)) break;
-    const SearchNode node = load(i);
-    const std::vector<Op> ops = explorer::candidate_ops(node, config_);
-    for (size_t k = 0; k < ops.size(); ++k) {
-      auto next = explorer::successor(node, ops[k], apply_);
-      if (!next.violations.empty()) {
-        std::vector<ExploreStep> steps = path_to(i);
-        steps.push_back({ops[k], next.result.ok() ? *next.result : Effects{}});
-        result.counterexample = Counterexample{next.violations.front(), std::move(steps)};
-        break;
-      }
-      if (!next.changed) continue;
-      result.transitions++;
-      const uint32_t j = store(next.node, i, static_cast<uint16_t>(k));
-      if (config_.liveness) {
-        edges_.emplace_back(i, j);
-        edge_via_.push_back(static_cast<uint16_t>(k));
-      }
-    }
-    if (result.counterexample) break;
-    if ((i + 1) % kProgressEvery == 0) {
-      result.states = store_.size();
-      report(result);
+    if (!next.changed) continue;
+    result.transitions++;
+    const uint32_t to = add(next.node, index, static_cast<uint16_t>(k), next_);
+    if (config_.liveness) {
+      edges_.emplace_back(index, to);
+      edge_via_.push_back(static_cast<uint16_t>(k));
     }
   }
-  result.states = store_.size();
-  result.state_bytes = store_.memory_bytes();
+  return true;
+}
+
+ExploreResult Search::run() {
+  ExploreResult result;
+  for (bool stop = false; !stop && current_.size() > 0; ++result.max_depth) {
+    next_.clear(static_cast<uint32_t>(visited_.size()));
+    for (size_t k = 0; k < current_.size() && !stop; ++k) {
+      measure(result);
+      if (bound_hit(result)) break;
+      const auto index = static_cast<uint32_t>(current_.first + k);
+      stop = !expand(index, decode(current_.at(k)), result);
+      if ((index + 1) % kProgressEvery == 0) report(result);
+    }
+    if (!result.bound_hit.empty()) break;
+    std::swap(current_, next_);
+  }
+  if (result.max_depth > 0) result.max_depth--;  // the last layer added nothing
+  measure(result);
   result.complete = !result.counterexample && result.bound_hit.empty();
   if (result.complete && config_.liveness) {
     result.liveness_checked = true;
@@ -119,21 +167,23 @@ ExploreResult Search::run() {
   return result;
 }
 
-std::vector<ExploreStep> Search::path_to(uint32_t index) const {
-  std::vector<uint32_t> chain;
-  for (uint32_t at = index; at != 0; at = store_.parent(at)) chain.push_back(at);
+std::vector<ExploreStep> Search::path_to(uint32_t index, SearchNode* end) const {
+  std::vector<uint16_t> vias;
+  for (uint32_t at = index; at != 0; at = parent_[at]) vias.push_back(via_[at]);
   std::vector<ExploreStep> steps;
-  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
-    const SearchNode parent = load(store_.parent(*it));
-    const Op op = explorer::candidate_ops(parent, config_)[store_.via(*it)];
-    auto next = explorer::successor(parent, op, apply_);
+  SearchNode node = *root_;
+  for (auto it = vias.rbegin(); it != vias.rend(); ++it) {
+    const Op op = explorer::candidate_ops(node, config_)[*it];
+    auto next = explorer::successor(node, op, apply_);
     steps.push_back({op, next.result.ok() ? *next.result : Effects{}});
+    node = std::move(next.node);
   }
+  if (end) *end = std::move(node);
   return steps;
 }
 
 std::optional<Lasso> Search::find_lasso() const {
-  explorer::LivenessGraph graph{static_cast<uint32_t>(store_.size()), edges_, edge_via_};
+  explorer::LivenessGraph graph{static_cast<uint32_t>(visited_.size()), edges_, edge_via_};
   auto ops_of = [&](uint32_t s) { return explorer::candidate_ops(load(s), config_); };
   auto pending = [&](uint32_t s) { return explorer::pending_messages(load(s)); };
   auto cycle = explorer::find_fair_stuck_cycle(graph, ops_of, pending);
@@ -141,15 +191,13 @@ std::optional<Lasso> Search::find_lasso() const {
   Lasso lasso;
   lasso.stuck = cycle->stuck;
   lasso.prefix = path_to(cycle->entry);
-  uint32_t at = cycle->entry;
+  SearchNode node = load(cycle->entry);
   for (const auto& [to, via] : cycle->walk) {
-    const SearchNode node = load(at);
     const Op op = explorer::candidate_ops(node, config_)[via];
     auto next = explorer::successor(node, op, apply_);
     lasso.cycle.push_back({op, next.result.ok() ? *next.result : Effects{}});
-    at = to;
+    node = std::move(next.node);
   }
-  MQ_CHECK(at == cycle->entry);
   return lasso;
 }
 

@@ -10,6 +10,9 @@
 // cycle that is fair to consumers and time and in which some message never finishes:
 // that is reported as a lasso (a path to the cycle, and the cycle).
 //
+// States are stored by 64-bit fingerprint (see visited_set.h); full states only for
+// the breadth-first frontier.
+//
 // Reductions, all sound for the properties checked:
 //  - producers are interchangeable: the model's state does not record who sent a
 //    message, so every send is made by producer 0;
@@ -60,8 +63,8 @@ struct ExploreResult {
   uint64_t states = 0;       // distinct states visited
   uint64_t transitions = 0;  // transitions taken (edges, counting those to known states)
   uint32_t max_depth = 0;
-  uint64_t memory_bytes = 0;      // the state store (and graph, with liveness)
-  uint64_t state_bytes = 0;       // encoded bytes of all states (arena only)
+  uint64_t memory_bytes = 0;  // peak-ish: visited set, frontier, graph (with liveness)
+  uint64_t state_bytes = 0;   // what every visited state keeps: fingerprint, index, parent, transition
   bool complete = false;          // every reachable state was visited
   std::string bound_hit;          // why not complete ("max_states 1000", ...)
   bool liveness_checked = false;  // complete and liveness enabled
