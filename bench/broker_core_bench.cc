@@ -1,10 +1,13 @@
 // BrokerCore cost curves: publish, fetch+ack and round-robin dispatch, from 2^10 to
-// 2^20 messages and 1 to 1000 consumers. The design's complexity claims (send,
-// receive and dispatch O(1) amortized) show as a flat ns-per-item column across
-// sizes and consumer counts.
+// 2^20 messages and 1 to 1000 consumers; and the cost of one message's whole cycle
+// (publish, deliver, ack) beside a plain mutex + deque push/pop, the floor. The
+// design's complexity claims (send, receive and dispatch O(1) amortized) show as a
+// flat ns-per-item column across sizes and consumer counts.
 
 #include <benchmark/benchmark.h>
 
+#include <deque>
+#include <mutex>
 #include <string>
 
 #include "impl/broker_core.h"
@@ -95,8 +98,73 @@ void BM_Dispatch(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * n);
 }
 
+// One message's whole life, one thread: publish, deliver (fetch), ack. The queue
+// stays empty between cycles, so this is the fixed cost per message.
+void BM_CoreCycle(benchmark::State& state) {
+  BrokerCore core = make_core(1024, 1, 1);
+  Effects out;
+  out.reserve(8);
+  MessageId id = 0;
+  for (auto _ : state) {
+    out.clear();
+    if (!core.send(0, 0, 0, MessageSpec{++id, "payload", 0, 0, 0, {}}, out).ok()) std::abort();
+    out.clear();
+    if (!core.fetch(0, 0, out).ok() || out.empty()) std::abort();
+    out.clear();
+    if (!core.ack(0, 0, id, out).ok()) std::abort();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+// The floor of cost: a plain std::mutex + std::deque push/pop cycle of an id and
+// the same payload, with no semantics at all.
+void BM_MutexDequeCycle(benchmark::State& state) {
+  std::mutex mu;
+  std::deque<std::pair<MessageId, std::string>> q;
+  MessageId id = 0;
+  for (auto _ : state) {
+    {
+      std::lock_guard<std::mutex> lk(mu);
+      q.emplace_back(++id, "payload");
+    }
+    std::unique_lock<std::mutex> lk(mu);
+    std::pair<MessageId, std::string> m(std::move(q.front()));
+    q.pop_front();
+    lk.unlock();
+    benchmark::DoNotOptimize(m);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+// Fetch + ack from a queue of n messages spread over c consumers, each pulling in
+// turn: the cost per message must not grow with the queue or the consumer count.
+void BM_FetchAckConsumers(benchmark::State& state) {
+  const int64_t n = state.range(0);
+  const auto consumers = static_cast<uint32_t>(state.range(1));
+  Effects out;
+  out.reserve(8);
+  for (auto _ : state) {
+    state.PauseTiming();
+    BrokerCore core = make_core(static_cast<uint32_t>(n), consumers, 1);
+    fill(core, n, out);
+    state.ResumeTiming();
+    for (int64_t i = 0; i < n; ++i) {
+      const auto c = static_cast<ConsumerId>(i % consumers);
+      out.clear();
+      if (!core.fetch(0, c, out).ok() || out.empty()) std::abort();
+      if (!core.ack(0, c, out.front().message.id, out).ok()) std::abort();
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+}
+
+BENCHMARK(BM_CoreCycle);
+BENCHMARK(BM_MutexDequeCycle);
 BENCHMARK(BM_Publish)->RangeMultiplier(4)->Range(1 << 10, 1 << 20)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FetchAck)->RangeMultiplier(4)->Range(1 << 10, 1 << 20)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_FetchAckConsumers)
+    ->ArgsProduct({{1000, 10000, 100000, 1000000}, {1, 10, 100, 1000}})
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Dispatch)
     ->ArgsProduct({{1 << 10, 1 << 14, 1 << 18, 1 << 20}, {1, 10, 100, 1000}})
     ->Unit(benchmark::kMillisecond);

@@ -120,6 +120,9 @@ class BrokerCore {
 
   // REQUIRES: q < config().queues.size().
   QueueStats stats(QueueId q) const;
+  // What capacity bounds (ready + delayed + in flight), without building stats().
+  // REQUIRES: q < config().queues.size().
+  uint64_t size(QueueId q) const { return queues_[q].live.size(); }
   // REQUIRES: c < config().consumers.size().
   uint32_t unacked(ConsumerId c) const;
   bool attached(ConsumerId c) const;

@@ -31,7 +31,7 @@ class DedupWindow {
     forget_older_than(now_ns);
     if (count_ == max_ids_) pop_oldest();
     if (count_ == ring_.size()) grow();
-    const size_t tail = (head_ + count_) % ring_.size();
+    const size_t tail = wrap(head_ + count_);
     ring_[tail] = Entry{id, now_ns};
     ++count_;
     members_.insert(id, 1);
@@ -44,7 +44,7 @@ class DedupWindow {
   template <typename F>
   void for_each(F f) const {
     for (size_t k = 0; k < count_; ++k) {
-      const Entry& e = ring_[(head_ + k) % ring_.size()];
+      const Entry& e = ring_[wrap(head_ + k)];
       f(e.id, e.accepted_ns);
     }
   }
@@ -66,14 +66,17 @@ class DedupWindow {
   void grow() {
     const size_t bigger = std::min<size_t>(max_ids_, std::max<size_t>(16, ring_.size() * 2));
     std::vector<Entry> next(bigger);
-    for (size_t k = 0; k < count_; ++k) next[k] = ring_[(head_ + k) % ring_.size()];
+    for (size_t k = 0; k < count_; ++k) next[k] = ring_[wrap(head_ + k)];
     ring_ = std::move(next);
     head_ = 0;
   }
+  // i mod the ring size, for i < 2 * size: a compare instead of a division (hot:
+  // every accepted message remembers one id and, once full, forgets one).
+  size_t wrap(size_t i) const { return i >= ring_.size() ? i - ring_.size() : i; }
   void pop_oldest() {
     MQ_CHECK(count_ > 0);
     MQ_CHECK(members_.erase(ring_[head_].id));
-    head_ = (head_ + 1) % ring_.size();
+    head_ = wrap(head_ + 1);
     --count_;
   }
 

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build ccache pkg-config
   libgtest-dev libgmock-dev librapidcheck-dev
-  libboost-graph-dev libbenchmark-dev
+  libboost-graph-dev libbenchmark-dev libconcurrentqueue-dev
   nlohmann-json3-dev libcli11-dev
 )
 

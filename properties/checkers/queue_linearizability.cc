@@ -151,12 +151,13 @@ Result<QueueHistory> queue_history_from_jepsen(const std::vector<JepsenOp>& ops)
     }
     const auto it = open.find(op.process);
     if (it == open.end()) return corruption(at + ": field 'type': a completion without an invoke by process " + op.process);
-    const JepsenOp& inv = ops[it->second];
+    const size_t invoke_at = it->second;
+    const JepsenOp& inv = ops[invoke_at];
     open.erase(it);
     if (inv.f != op.f) return corruption(at + ": field 'f': completes " + inv.f + " with " + op.f);
     if (op.type == EventType::kFail) continue;  // did not happen
     const bool known = op.type == EventType::kOk;
-    QueueOperation q{op.f == "enqueue", std::nullopt, it->second, known ? i : kNoEvent, inv.line, known ? op.line : 0, op.process};
+    QueueOperation q{op.f == "enqueue", std::nullopt, invoke_at, known ? i : kNoEvent, inv.line, known ? op.line : 0, op.process};
     if (q.enqueue) {
       q.value = inv.value;
       if (!q.value) return corruption("line " + std::to_string(inv.line) + ": field 'value': an enqueue needs a value");
