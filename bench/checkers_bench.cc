@@ -1,9 +1,13 @@
-// Checker throughput: a large synthetic history (publish, push, ack over two
-// consumers, with a nack and requeue every 16th message, a few in flight at a time)
-// written to a temp file, then judged by the streaming checks (well-formed,
-// completeness, refinement) reading it one event at a time.
-//   build/bench/checkers_bench --benchmark_filter=Streaming
+// Checker throughput: a large synthetic history (publish, push round-robin to two
+// consumers, ack; at most two messages in flight) written to a temp file, then judged
+// end to end by every checker (check_streaming: the reader, well-formed, integrity,
+// no-loss, duplicates, capacity, ttl-delay, priority, order, load-balance,
+// completeness, refinement), one event at a time. max_rss_mb is the whole process's
+// peak resident set (getrusage), read after the run.
+//   build/bench/checkers_bench --benchmark_filter='CheckFile|ReadOnly'
 #include <benchmark/benchmark.h>
+
+#include <sys/resource.h>
 
 #include <cstdio>
 #include <fstream>
@@ -79,37 +83,52 @@ uint64_t write_history(const std::string& path, uint64_t events) {
   return generate(events, [&](const HistoryEvent& e) { out << *to_json(e) << '\n'; });
 }
 
-// The checks alone: events generated in memory and fed one at a time (constant memory).
+double max_rss_mb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / 1024.0;  // Linux: KiB
+}
+
+void report(benchmark::State& state, const std::vector<Verdict>& verdicts) {
+  for (const auto& v : verdicts) {
+    if (!v.valid) state.SkipWithError(to_string(v).c_str());
+  }
+  if (verdicts.size() != 11) state.SkipWithError("expected the verdicts of all eleven checks");
+}
+
+// The checks alone: events generated in memory and fed one at a time.
 void BM_StreamingChecksInMemory(benchmark::State& state) {
   const Topology topology = bench_topology();
   uint64_t events = 0;
   for (auto _ : state) {
     StreamingChecks checks(topology, CheckOptions{true, true});
     events = generate(static_cast<uint64_t>(state.range(0)), [&](const HistoryEvent& e) { checks.add(e); });
-    for (const auto& v : checks.finish()) {
-      if (!v.valid) state.SkipWithError(to_string(v).c_str());
-    }
+    report(state, checks.finish());
   }
   state.SetItemsProcessed(static_cast<int64_t>(events) * state.iterations());
+  state.counters["max_rss_mb"] = max_rss_mb();
 }
-BENCHMARK(BM_StreamingChecksInMemory)->Arg(10'000'000)->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK(BM_StreamingChecksInMemory)->Arg(1'000'000)->Unit(benchmark::kMillisecond)->Iterations(1);
 
-void BM_StreamingChecks(benchmark::State& state) {
+// End to end: a history FILE judged by every checker (the figure in docs/performance.md).
+void BM_CheckFile(benchmark::State& state) {
   const std::string path = "/tmp/mq_checkers_bench_" + std::to_string(state.range(0)) + ".jsonl";
   const uint64_t events = write_history(path, static_cast<uint64_t>(state.range(0)));
   const Topology topology = bench_topology();
   for (auto _ : state) {
     auto verdicts = check_streaming(path, topology, CheckOptions{true, true});
-    if (!verdicts.ok()) state.SkipWithError(verdicts.status().to_string().c_str());
-    for (const auto& v : *verdicts) {
-      if (!v.valid) state.SkipWithError(to_string(v).c_str());
+    if (!verdicts.ok()) {
+      state.SkipWithError(verdicts.status().to_string().c_str());
+      break;
     }
+    report(state, *verdicts);
     benchmark::DoNotOptimize(verdicts);
   }
   state.SetItemsProcessed(static_cast<int64_t>(events) * state.iterations());
+  state.counters["max_rss_mb"] = max_rss_mb();
   std::remove(path.c_str());
 }
-BENCHMARK(BM_StreamingChecks)->Arg(1'000'000)->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK(BM_CheckFile)->Arg(1'000'000)->Arg(10'000'000)->Unit(benchmark::kMillisecond)->Iterations(1);
 
 // The reader alone (model/history_io.h), for comparison: what the checks add to it.
 void BM_ReadOnly(benchmark::State& state) {

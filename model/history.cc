@@ -8,7 +8,19 @@ namespace {
 constexpr std::array<const char*, 4> kTypeNames = {"invoke", "ok", "fail", "info"};
 constexpr std::array<const char*, kEventFCount> kFNames = {
     "publish", "deliver", "ack",  "nack",  "requeue", "release", "expire", "dead-letter",
-    "dead-letter-refused", "lost", "crash", "recover", "attach", "detach"};
+    "dead-letter-refused", "lost", "crash", "recover", "attach", "detach",
+    "partition", "partition-end", "clog", "clog-end", "consumer-crash", "consumer-restart",
+    "torn-write", "bit-flip", "unsynced-lost", "disk-full", "disk-space", "corruption-detected"};
+
+bool needs_node(EventF f) {
+  switch (f) {
+    case EventF::kPartition: case EventF::kPartitionEnd: case EventF::kClog: case EventF::kClogEnd:
+    case EventF::kConsumerCrash: case EventF::kConsumerRestart:
+      return true;
+    default:
+      return false;
+  }
+}
 
 bool is_broker_f(EventF f) {
   switch (f) {
@@ -40,6 +52,11 @@ bool needs_id(const HistoryEvent& e) {
   switch (e.f) {
     case EventF::kCrash: case EventF::kRecover: case EventF::kAttach: case EventF::kDetach:
       return false;
+    case EventF::kPartition: case EventF::kPartitionEnd: case EventF::kClog: case EventF::kClogEnd:
+    case EventF::kConsumerCrash: case EventF::kConsumerRestart: case EventF::kTornWrite:
+    case EventF::kBitFlip: case EventF::kUnsyncedLost: case EventF::kDiskFull: case EventF::kDiskSpace:
+    case EventF::kCorruptionDetected:
+      return false;
     case EventF::kDeliver:
       return e.type == EventType::kOk;
     default:
@@ -55,8 +72,8 @@ Status check_process_may_do(const HistoryEvent& e) {
   const std::string f = event_f_name(e.f);
   if (e.process.empty()) return field_error("process", "must not be empty");
   if (e.process == kNemesisProcess) {
-    if (e.f != EventF::kCrash && e.f != EventF::kRecover) {
-      return field_error("f", "the nemesis only does crash and recover, not " + f);
+    if (e.f != EventF::kCrash && e.f != EventF::kRecover && !is_fault_f(e.f)) {
+      return field_error("f", "the nemesis only does crash, recover and fault events, not " + f);
     }
   } else if (e.process == kBrokerProcess) {
     if (!is_broker_f(e.f)) return field_error("f", "the broker does not do " + f);
@@ -76,6 +93,8 @@ Status check_non_negative(std::string_view field, const std::optional<TimeNs>& v
 }
 
 }  // namespace
+
+bool is_fault_f(EventF f) { return f >= EventF::kPartition && f <= EventF::kCorruptionDetected; }
 
 const char* event_type_name(EventType type) { return kTypeNames[static_cast<size_t>(type)]; }
 const char* event_f_name(EventF f) { return kFNames[static_cast<size_t>(f)]; }
@@ -103,12 +122,14 @@ std::string to_string(const HistoryEvent& e) {
                   event_type_name(e.type) + " " + event_f_name(e.f);
   if (!e.queue.empty()) s += " queue=" + e.queue;
   if (!e.consumer.empty()) s += " consumer=" + e.consumer;
+  if (!e.node.empty()) s += " node=" + e.node;
   if (e.id) s += " id=" + std::to_string(*e.id);
   if (e.payload) s += " payload='" + *e.payload + "'";
   if (e.priority) s += " priority=" + std::to_string(*e.priority);
   if (e.attempts) s += " attempts=" + std::to_string(*e.attempts);
   if (e.ttl_ns) s += " ttl_ns=" + std::to_string(*e.ttl_ns);
   if (e.delay_ns) s += " delay_ns=" + std::to_string(*e.delay_ns);
+  if (e.max_retries) s += " max_retries=" + std::to_string(*e.max_retries);
   if (e.timestamp_ns) s += " timestamp_ns=" + std::to_string(*e.timestamp_ns);
   if (e.not_before_ns) s += " not_before_ns=" + std::to_string(*e.not_before_ns);
   if (e.requeue) s += *e.requeue ? " requeue=true" : " requeue=false";
@@ -119,7 +140,8 @@ std::string to_string(const HistoryEvent& e) {
 Status check_event_shape(const HistoryEvent& e) {
   MQ_RETURN_IF_ERROR(check_process_may_do(e));
   const std::string f = event_f_name(e.f);
-  const bool fault = e.f == EventF::kCrash || e.f == EventF::kRecover;
+  const bool fault = e.f == EventF::kCrash || e.f == EventF::kRecover || is_fault_f(e.f);
+  if (needs_node(e.f) && e.node.empty()) return field_error("node", "required for " + f);
   if (!fault && e.queue.empty()) return field_error("queue", "required for " + f);
   if (needs_consumer(e.f) && e.consumer.empty()) return field_error("consumer", "required for " + f);
   if (needs_id(e) && !e.id) return field_error("id", "required for " + f);
@@ -131,6 +153,7 @@ Status check_event_shape(const HistoryEvent& e) {
     return field_error("attempts", "required and >= 1 for a delivery");
   }
   if (e.f == EventF::kNack && !e.requeue) return field_error("requeue", "required for nack");
+  if (e.max_retries && e.f != EventF::kPublish) return field_error("max_retries", "only a publish carries it");
   if (e.time_ns < 0) return field_error("time", "must be >= 0, got " + std::to_string(e.time_ns));
   MQ_RETURN_IF_ERROR(check_non_negative("ttl_ns", e.ttl_ns));
   MQ_RETURN_IF_ERROR(check_non_negative("delay_ns", e.delay_ns));

@@ -1,10 +1,12 @@
 #include "model/history_io.h"
 
+#include <cstring>
 #include <fstream>
 #include <istream>
 #include <limits>
 #include <set>
 #include <sstream>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -17,8 +19,8 @@ using OrderedJson = nlohmann::ordered_json;
 // Every key a version 1 line may carry, in the order the writer emits them.
 constexpr const char* kKeys[] = {"v",       "index",   "time",      "process", "type",
                                  "f",       "queue",   "consumer",  "id",      "payload",
-                                 "priority", "ttl_ns", "delay_ns",  "timestamp_ns",
-                                 "not_before_ns", "attempts", "requeue", "error"};
+                                 "priority", "ttl_ns", "delay_ns",  "max_retries", "timestamp_ns",
+                                 "not_before_ns", "attempts", "requeue", "error", "node"};
 
 bool known_key(const std::string& key) {
   for (const char* k : kKeys) {
@@ -137,6 +139,7 @@ Status read_body(const FieldReader& r, HistoryEvent& e) {
   MQ_RETURN_IF_ERROR(r.get_string("queue", e.queue));
   MQ_RETURN_IF_ERROR(r.get_string("consumer", e.consumer));
   MQ_RETURN_IF_ERROR(r.get_string("error", e.error));
+  MQ_RETURN_IF_ERROR(r.get_string("node", e.node));
   if (r.has("payload")) {
     e.payload.emplace();
     MQ_RETURN_IF_ERROR(r.get_string("payload", *e.payload));
@@ -145,6 +148,7 @@ Status read_body(const FieldReader& r, HistoryEvent& e) {
   MQ_RETURN_IF_ERROR(r.get_int<Priority>("priority", 0, 255, e.priority));
   MQ_RETURN_IF_ERROR(r.get_int<TimeNs>("ttl_ns", 0, kMaxTime, e.ttl_ns));
   MQ_RETURN_IF_ERROR(r.get_int<TimeNs>("delay_ns", 0, kMaxTime, e.delay_ns));
+  MQ_RETURN_IF_ERROR(r.get_int<uint32_t>("max_retries", 0, UINT32_MAX, e.max_retries));
   MQ_RETURN_IF_ERROR(r.get_int<TimeNs>("timestamp_ns", 0, kMaxTime, e.timestamp_ns));
   MQ_RETURN_IF_ERROR(r.get_int<TimeNs>("not_before_ns", 0, kMaxTime, e.not_before_ns));
   MQ_RETURN_IF_ERROR(r.get_int<uint32_t>("attempts", 0, UINT32_MAX, e.attempts));
@@ -175,10 +179,213 @@ Status parse_line(std::string_view text, const std::string& prefix, Json& out) {
   return Status();
 }
 
+// ---- The fast path ----
+// Reads the lines our writer produces (a flat object without whitespace, strings of
+// printable ASCII with simple escapes, integers >= 0) without building a JSON DOM:
+// about ten times faster than the nlohmann path. It gives up (returns false) on
+// anything else: whitespace, a fraction, a negative number, \u escapes, bytes >= 0x80,
+// an unknown or duplicate key, a value out of range, a missing field, an unknown f or
+// type, a shape error. from_json then reads the line again with nlohmann, which gives
+// the same event or the error naming the field: the fast path decides nothing.
+class FastLine {
+ public:
+  FastLine(std::string_view text, HistoryEvent& e) : p_(text.data()), end_(text.data() + text.size()), e_(e) {}
+
+  bool parse() {
+    if (!lit('{')) return false;
+    uint32_t seen = 0;
+    // Bounded by the line: each iteration consumes at least one byte.
+    for (;;) {
+      std::string_view key;
+      if (!plain_string(key) || !lit(':')) return false;
+      const int field = field_of(key);
+      if (field < 0 || (seen & (uint32_t{1} << field)) != 0) return false;
+      seen |= uint32_t{1} << field;
+      if (!value(field)) return false;
+      if (lit(',')) continue;
+      if (lit('}')) break;
+      return false;
+    }
+    constexpr uint32_t kRequired = (1u << kV) | (1u << kTime) | (1u << kProcess) | (1u << kType) | (1u << kF);
+    return p_ == end_ && (seen & kRequired) == kRequired && check_event_shape(e_).ok();
+  }
+
+ private:
+  enum Field { kV, kIndex, kTime, kProcess, kType, kF, kQueue, kConsumer, kId, kPayload, kPriority, kTtl,
+               kDelay, kMaxRetries, kTimestamp, kNotBefore, kAttempts, kRequeue, kError, kNode, kFields };
+
+  static int field_of(std::string_view k) {
+    static constexpr std::string_view kNames[kFields] = {
+        "v", "index", "time", "process", "type", "f", "queue", "consumer", "id", "payload", "priority", "ttl_ns",
+        "delay_ns", "max_retries", "timestamp_ns", "not_before_ns", "attempts", "requeue", "error", "node"};
+    for (int i = 0; i < kFields; ++i) {
+      if (kNames[i] == k) return i;
+    }
+    return -1;
+  }
+
+  bool lit(char c) {
+    if (p_ == end_ || *p_ != c) return false;
+    ++p_;
+    return true;
+  }
+
+  bool word(std::string_view w) {
+    if (static_cast<size_t>(end_ - p_) < w.size() || std::memcmp(p_, w.data(), w.size()) != 0) return false;
+    p_ += w.size();
+    return true;
+  }
+
+  // A string without escapes, as a view into the line.
+  bool plain_string(std::string_view& out) {
+    if (!lit('"')) return false;
+    const char* start = p_;
+    for (; p_ != end_; ++p_) {
+      const auto c = static_cast<unsigned char>(*p_);
+      if (c == '"') {
+        out = std::string_view(start, static_cast<size_t>(p_ - start));
+        ++p_;
+        return true;
+      }
+      if (c == '\\' || c < 0x20 || c >= 0x80) return false;
+    }
+    return false;
+  }
+
+  bool string(std::string& out) {
+    const char* before = p_;
+    std::string_view plain;
+    if (plain_string(plain)) {
+      out.assign(plain);
+      return true;
+    }
+    p_ = before;
+    if (!lit('"')) return false;
+    out.clear();
+    while (p_ != end_) {  // bounded by the line
+      const auto c = static_cast<unsigned char>(*p_++);
+      if (c == '"') return true;
+      if (c < 0x20 || c >= 0x80) return false;
+      if (c != '\\') {
+        out.push_back(static_cast<char>(c));
+        continue;
+      }
+      if (p_ == end_) return false;
+      switch (*p_++) {
+        case '"': out.push_back('"'); break;
+        case '\\': out.push_back('\\'); break;
+        case '/': out.push_back('/'); break;
+        case 'b': out.push_back('\b'); break;
+        case 'f': out.push_back('\f'); break;
+        case 'n': out.push_back('\n'); break;
+        case 'r': out.push_back('\r'); break;
+        case 't': out.push_back('\t'); break;
+        default: return false;  // \u and invalid escapes: the nlohmann path
+      }
+    }
+    return false;
+  }
+
+  // A JSON integer >= 0 of at most 19 digits (so it fits) and <= max.
+  bool number(uint64_t max, uint64_t& out) {
+    if (p_ == end_ || *p_ < '0' || *p_ > '9') return false;
+    if (*p_ == '0') {
+      ++p_;
+      out = 0;
+    } else {
+      uint64_t v = 0;
+      int digits = 0;
+      for (; p_ != end_ && *p_ >= '0' && *p_ <= '9'; ++p_) {
+        if (++digits > 19) return false;
+        v = v * 10 + static_cast<uint64_t>(*p_ - '0');
+      }
+      out = v;
+    }
+    // A fraction or exponent follows: not an integer.
+    if (p_ != end_ && (*p_ == '.' || *p_ == 'e' || *p_ == 'E' || (*p_ >= '0' && *p_ <= '9'))) return false;
+    return out <= max;
+  }
+
+  template <typename T>
+  bool number(std::optional<T>& out, uint64_t max = static_cast<uint64_t>(std::numeric_limits<T>::max())) {
+    uint64_t v = 0;
+    if (!number(max, v)) return false;
+    out = static_cast<T>(v);
+    return true;
+  }
+
+  bool value(int field) {
+    constexpr auto kTimeMax = static_cast<uint64_t>(std::numeric_limits<TimeNs>::max());
+    uint64_t v = 0;
+    std::string_view name;
+    switch (field) {
+      case kV: return number(kTimeMax, v) && v == static_cast<uint64_t>(kHistoryFormatVersion);
+      case kIndex:
+        if (!number(std::numeric_limits<uint64_t>::max(), v)) return false;
+        e_.index = v;
+        return true;
+      case kTime:
+        if (!number(kTimeMax, v)) return false;
+        e_.time_ns = static_cast<TimeNs>(v);
+        return true;
+      case kProcess:
+        if (p_ != end_ && *p_ == '"') return string(e_.process);
+        if (!number(std::numeric_limits<uint64_t>::max(), v)) return false;
+        e_.process = std::to_string(v);
+        return true;
+      case kType: {
+        if (!plain_string(name)) return false;
+        const auto t = parse_event_type(name);
+        if (t) e_.type = *t;
+        return t.has_value();
+      }
+      case kF: {
+        if (!plain_string(name)) return false;
+        const auto f = parse_event_f(name);
+        if (f) e_.f = *f;
+        return f.has_value();
+      }
+      case kQueue: return string(e_.queue);
+      case kConsumer: return string(e_.consumer);
+      case kError: return string(e_.error);
+      case kNode: return string(e_.node);
+      case kPayload: return string(e_.payload.emplace());
+      case kId: return number(e_.id);
+      case kPriority: return number(e_.priority);
+      case kTtl: return number(e_.ttl_ns);
+      case kDelay: return number(e_.delay_ns);
+      case kMaxRetries: return number(e_.max_retries);
+      case kTimestamp: return number(e_.timestamp_ns);
+      case kNotBefore: return number(e_.not_before_ns);
+      case kAttempts: return number(e_.attempts);
+      case kRequeue:
+        if (word("true")) {
+          e_.requeue = true;
+        } else if (word("false")) {
+          e_.requeue = false;
+        } else {
+          return false;
+        }
+        return true;
+      default: return false;
+    }
+  }
+
+  const char* p_;
+  const char* end_;
+  HistoryEvent& e_;
+};
+
 }  // namespace
 
 Result<HistoryEvent> from_json(std::string_view text, std::string_view file, uint64_t line,
                                uint64_t index) {
+  {
+    HistoryEvent fast;
+    fast.index = index;
+    fast.line = line;
+    if (FastLine(text, fast).parse()) return fast;
+  }
   const std::string prefix = std::string(file) + ":" + std::to_string(line) + ": ";
   Json j;
   MQ_RETURN_IF_ERROR(parse_line(text, prefix, j));
@@ -211,11 +418,13 @@ Result<std::string> to_json(const HistoryEvent& e) {
   if (e.priority) j["priority"] = *e.priority;
   if (e.ttl_ns) j["ttl_ns"] = *e.ttl_ns;
   if (e.delay_ns) j["delay_ns"] = *e.delay_ns;
+  if (e.max_retries) j["max_retries"] = *e.max_retries;
   if (e.timestamp_ns) j["timestamp_ns"] = *e.timestamp_ns;
   if (e.not_before_ns) j["not_before_ns"] = *e.not_before_ns;
   if (e.attempts) j["attempts"] = *e.attempts;
   if (e.requeue) j["requeue"] = *e.requeue;
   if (!e.error.empty()) j["error"] = e.error;
+  if (!e.node.empty()) j["node"] = e.node;
   try {
     return j.dump();
   } catch (const OrderedJson::exception& err) {
@@ -223,29 +432,77 @@ Result<std::string> to_json(const HistoryEvent& e) {
   }
 }
 
+namespace {
+
+// Appends what `in` has (up to `max` bytes) to `buffer`; false at the end of the
+// stream or after a failure (badbit). readsome takes only what the stream buffer
+// holds, so bytes read before a failing refill are kept (istream::read would lose
+// their count).
+bool read_more(std::istream& in, std::string& buffer, size_t max) {
+  const size_t kept = buffer.size();
+  buffer.resize(kept + max);
+  std::streamsize got = 0;
+  // Two rounds at most: if nothing is buffered, peek() refills the buffer (or ends).
+  for (int round = 0; round < 2 && got == 0 && in.good(); ++round) {
+    got = in.readsome(buffer.data() + kept, static_cast<std::streamsize>(max));
+    if (got == 0 && in.good()) in.peek();
+  }
+  buffer.resize(kept + static_cast<size_t>(got));
+  return got > 0;
+}
+
+}  // namespace
+
 Status read_history_stream(std::istream& in, std::string_view file, const HistoryEventSink& sink) {
+  // Read in chunks of kChunkBytes, cut at '\n' with memchr: much cheaper than getline.
+  constexpr size_t kChunkBytes = size_t{1} << 20;
   HistoryValidator validator;
-  std::string text;
+  std::string buffer;
+  size_t pos = 0;  // start of the next line in buffer
+  bool at_end = false;
   uint64_t line = 0;
-  // Bounded by the stream: one iteration per line, each line bounded below.
-  while (std::getline(in, text)) {
-    ++line;
-    const std::string prefix = std::string(file) + ":" + std::to_string(line) + ": ";
-    const bool terminated = !in.eof();
-    if (text.size() > kMaxHistoryLineBytes) {
-      return corruption(prefix + "line longer than " + std::to_string(kMaxHistoryLineBytes) + " bytes");
+  auto prefix = [&](uint64_t l) { return std::string(file) + ":" + std::to_string(l) + ": "; };
+  // Bounded by the stream: one iteration per line or per chunk, each line bounded below.
+  for (;;) {
+    const auto* nl = static_cast<const char*>(
+        pos < buffer.size() ? std::memchr(buffer.data() + pos, '\n', buffer.size() - pos) : nullptr);
+    std::string_view text;
+    bool terminated = true;
+    if (nl != nullptr) {
+      text = std::string_view(buffer.data() + pos, static_cast<size_t>(nl - (buffer.data() + pos)));
+      pos += text.size() + 1;
+    } else if (!at_end) {
+      if (buffer.size() - pos > kMaxHistoryLineBytes) {
+        return corruption(prefix(line + 1) + "line longer than " + std::to_string(kMaxHistoryLineBytes) + " bytes");
+      }
+      buffer.erase(0, pos);
+      pos = 0;
+      at_end = !read_more(in, buffer, kChunkBytes);
+      continue;
+    } else if (in.bad()) {
+      break;  // a read failed: the rest of the buffer is not a whole line
+    } else if (pos < buffer.size()) {
+      text = std::string_view(buffer.data() + pos, buffer.size() - pos);
+      pos = buffer.size();
+      terminated = false;
+    } else {
+      break;
     }
-    if (text.empty() || text == "\r") return corruption(prefix + "empty line");
+    ++line;
+    if (text.size() > kMaxHistoryLineBytes) {
+      return corruption(prefix(line) + "line longer than " + std::to_string(kMaxHistoryLineBytes) + " bytes");
+    }
+    if (text.empty() || text == "\r") return corruption(prefix(line) + "empty line");
     auto event = from_json(text, file, line, line - 1);
     if (!event.ok()) {
       if (!terminated) {
-        return corruption(prefix + "truncated last line (no newline at the end and not a valid event: " +
+        return corruption(prefix(line) + "truncated last line (no newline at the end and not a valid event: " +
                           event.status().message() + ")");
       }
       return event.status();
     }
     Status valid = validator.add(*event);
-    if (!valid.ok()) return corruption(prefix + valid.message());
+    if (!valid.ok()) return corruption(prefix(line) + valid.message());
     MQ_RETURN_IF_ERROR(sink(std::move(event).value()));
   }
   if (in.bad()) return io_error(std::string(file) + ":" + std::to_string(line + 1) + ": read failed");
@@ -253,7 +510,10 @@ Status read_history_stream(std::istream& in, std::string_view file, const Histor
 }
 
 Status for_each_history_event(const std::string& path, const HistoryEventSink& sink) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in;
+  std::vector<char> file_buffer(size_t{1} << 20);  // fewer, larger reads
+  in.rdbuf()->pubsetbuf(file_buffer.data(), static_cast<std::streamsize>(file_buffer.size()));
+  in.open(path, std::ios::binary);
   if (!in) return io_error(path + ": cannot open for reading");
   return read_history_stream(in, path, sink);
 }

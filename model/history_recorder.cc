@@ -5,12 +5,14 @@
 namespace mq {
 namespace {
 
-void put_spec(HistoryEvent& e, const MessageSpec& spec) {
+// `queue_max_retries`: the budget of a message sent without its own.
+void put_spec(HistoryEvent& e, const MessageSpec& spec, uint32_t queue_max_retries) {
   e.id = spec.id;
   e.payload = spec.payload;
   e.priority = spec.priority;
   e.ttl_ns = spec.ttl_ns;
   e.delay_ns = spec.delay_ns;
+  e.max_retries = spec.max_retries.value_or(queue_max_retries);
 }
 
 void put_message(HistoryEvent& e, const Message& m) {
@@ -70,7 +72,10 @@ void HistoryRecorder::broker_events(const Effects& effects, size_t first) {
     HistoryEvent& e = push(EventType::kOk, broker_f(x.kind), std::string(kBrokerProcess),
                            topology_.queues[x.queue].name);
     put_message(e, x.message);
-    if (x.kind == EffectKind::kAccepted) e.delay_ns = x.message.not_before_ns - x.message.timestamp_ns;
+    if (x.kind == EffectKind::kAccepted) {
+      e.delay_ns = x.message.not_before_ns - x.message.timestamp_ns;
+      e.max_retries = x.message.max_retries;
+    }
     if (x.consumer != kNoConsumer) e.consumer = topology_.consumers[x.consumer].name;
   }
 }
@@ -81,9 +86,10 @@ void HistoryRecorder::record_send(ProducerId p, const std::vector<QueueId>& queu
   const std::string& process = topology_.producers[p].name;
   if (!result.ok()) {
     for (QueueId q : queues) {
-      put_spec(push(EventType::kInvoke, EventF::kPublish, process, topology_.queues[q].name), spec);
+      const uint32_t budget = topology_.queues[q].max_retries;
+      put_spec(push(EventType::kInvoke, EventF::kPublish, process, topology_.queues[q].name), spec, budget);
       HistoryEvent& fail = push(EventType::kFail, EventF::kPublish, process, topology_.queues[q].name);
-      put_spec(fail, spec);
+      put_spec(fail, spec, budget);
       fail.error = error_of(result);
     }
     return;
@@ -95,10 +101,11 @@ void HistoryRecorder::record_send(ProducerId p, const std::vector<QueueId>& queu
       continue;
     }
     const std::string& queue = topology_.queues[x.queue].name;
-    put_spec(push(EventType::kInvoke, EventF::kPublish, process, queue), spec);
+    const uint32_t budget = topology_.queues[x.queue].max_retries;
+    put_spec(push(EventType::kInvoke, EventF::kPublish, process, queue), spec, budget);
     const bool accepted = x.kind == EffectKind::kAccepted;
     HistoryEvent& done = push(accepted ? EventType::kOk : EventType::kFail, EventF::kPublish, process, queue);
-    put_spec(done, spec);
+    put_spec(done, spec, budget);
     if (accepted) {
       done.timestamp_ns = x.message.timestamp_ns;
       done.not_before_ns = x.message.not_before_ns;
@@ -145,6 +152,15 @@ void HistoryRecorder::record_client(EventF f, ConsumerId c, const Op& op, const 
     fill(push(EventType::kOk, f, process, queue));
   }
   broker_events(effects, first);
+}
+
+void HistoryRecorder::record_fault(EventF f, const std::string& node, TimeNs now_ns, const std::string& detail) {
+  MQ_CHECK(is_fault_f(f));
+  MQ_CHECK(now_ns >= now_ns_);
+  now_ns_ = now_ns;
+  HistoryEvent& e = push(EventType::kOk, f, std::string(kNemesisProcess), "");
+  e.node = node;
+  e.error = detail;
 }
 
 void HistoryRecorder::record(const Op& op, const Result<Effects>& result, TimeNs now_ns) {

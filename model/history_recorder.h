@@ -6,7 +6,8 @@
 //
 // Mapping (every event at the model's time after the op):
 //   Send, Publish      invoke publish, then ok (accepted) or fail "full" (refused) per
-//                      bound queue; a model error is a fail with the Status as error
+//                      bound queue; a model error is a fail with the Status as error;
+//                      both carry the message's max_retries (its own, else its queue's)
 //   Fetch              invoke deliver, then ok with the message or fail "empty"
 //   Ack, Nack, Attach, Detach   invoke, then ok or fail with the Status as error
 //   Dispatch, Advance  no client events: their effects only
@@ -40,6 +41,10 @@ class HistoryRecorder {
   // Records one op. REQUIRES: `result` is what Model::apply(op) returned on a model
   // of this topology, and `now_ns` is Model::now() afterwards (non-decreasing).
   void record(const Op& op, const Result<Effects>& result, TimeNs now_ns);
+  // Records one nemesis fault event (REQUIRES: is_fault_f(f)); `node` names the
+  // client it is about (required for partitions, clogs and consumer faults), `detail`
+  // goes to the event's `error`. REQUIRES: now_ns non-decreasing, as for record().
+  void record_fault(EventF f, const std::string& node, TimeNs now_ns, const std::string& detail = "");
 
   const History& history() const { return history_; }
   History take() { return std::move(history_); }

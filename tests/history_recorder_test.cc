@@ -53,7 +53,7 @@ TEST(HistoryRecorder, SendFetchAckBecomeInvokeOkPairs) {
   ASSERT_EQ(h.events.size(), 10u) << describe(h);
   EXPECT_EQ(to_string(h.events[1]),
             "event #1 t=0 p0 ok publish queue=q id=7 payload='hello' priority=0 ttl_ns=0 delay_ns=0 "
-            "timestamp_ns=0 not_before_ns=0");
+            "max_retries=3 timestamp_ns=0 not_before_ns=0");  // the queue's budget: the spec has none
   EXPECT_EQ(h.events[3].type, EventType::kFail);
   EXPECT_EQ(h.events[3].error, "full");
   EXPECT_EQ(h.events[5].f, EventF::kDeliver);

@@ -36,19 +36,10 @@ Verdict check_well_formed(const History& history, const Topology& topology) {
 }
 
 std::vector<Verdict> check_all(const History& history, const Topology& topology, const CheckOptions& options) {
-  std::vector<Verdict> out{check_well_formed(history, topology)};
-  if (!out.front().valid) return out;
-  out.push_back(check_integrity(history));
-  out.push_back(check_no_loss(history, topology, NoLossOptions{options.complete}));
-  out.push_back(check_duplicates(history));
-  out.push_back(check_capacity(history, topology));
-  out.push_back(check_ttl_delay(history));
-  out.push_back(check_priority(history, topology));
-  out.push_back(check_order(history));
-  out.push_back(check_load_balance(history, topology));
-  out.push_back(check_completeness(history, topology, CompletenessOptions{options.complete, options.queue_retry_budget}));
-  out.push_back(check_refinement(history, topology, RefinementOptions{options.complete, options.queue_retry_budget}));
-  return out;
+  // The streaming checks, fed from memory: one code path for files and histories.
+  StreamingChecks checks(topology, options);
+  for (const auto& e : history.events) checks.add(e);
+  return checks.finish();
 }
 
 bool all_valid(const std::vector<Verdict>& verdicts) {

@@ -9,9 +9,15 @@ void CompletenessChecker::violation(std::string message, std::vector<HistoryEven
   if (!violation_) violation_ = fail(kCompleteness, std::move(message), std::move(witness));
 }
 
-uint32_t CompletenessChecker::max_retries(const std::string& queue) const {
+std::optional<uint32_t> CompletenessChecker::budget(const Tracked& t, const std::string& queue) const {
+  if (t.max_retries) return t.max_retries;
+  if (!options_.queue_retry_budget) return std::nullopt;
   const auto q = topology_.find_queue(queue);
   return q ? topology_.queues[*q].max_retries : 0;
+}
+
+std::string CompletenessChecker::budget_source(const Tracked& t, const std::string& queue) {
+  return t.max_retries ? "its publish" : "queue '" + queue + "'";
 }
 
 CompletenessChecker::Tracked* CompletenessChecker::find_or_accept(const HistoryEvent& e) {
@@ -20,7 +26,7 @@ CompletenessChecker::Tracked* CompletenessChecker::find_or_accept(const HistoryE
   // A delivery of a message not held: accepted by an `info` publish (or never
   // published, which integrity reports). From here on it must end like any other.
   if (e.f != EventF::kDeliver) return nullptr;
-  return &held_.emplace(k, Tracked{e, std::nullopt, std::nullopt, State::kHeld, false}).first->second;
+  return &held_.emplace(k, Tracked{e, std::nullopt, std::nullopt, State::kHeld, false, std::nullopt}).first->second;
 }
 
 void CompletenessChecker::give_back(const HistoryEvent& e, const std::string& only_consumer) {
@@ -40,9 +46,10 @@ void CompletenessChecker::on_requeue(const HistoryEvent& e, Tracked& t) {
               {*t.given_back, e});
   }
   const uint32_t attempts = e.attempts.value_or(t.delivery ? t.delivery->attempts.value_or(0) : 0);
-  if (options_.queue_retry_budget && t.delivery && attempts > max_retries(e.queue)) {
-    violation(describe(k) + " requeued after attempt " + std::to_string(attempts) + ", but queue '" + e.queue +
-                  "' allows 1 + max_retries = " + std::to_string(max_retries(e.queue) + 1) +
+  const auto r = budget(t, e.queue);
+  if (r && t.delivery && attempts > *r) {
+    violation(describe(k) + " requeued after attempt " + std::to_string(attempts) + ", but " +
+                  budget_source(t, e.queue) + " allows 1 + max_retries = " + std::to_string(*r + 1) +
                   " deliveries: it must be dead-lettered",
               {*t.delivery, e});
   }
@@ -52,11 +59,12 @@ void CompletenessChecker::on_requeue(const HistoryEvent& e, Tracked& t) {
 
 void CompletenessChecker::on_dead_letter(const HistoryEvent& e, Tracked& t) {
   const MessageKey k = key_of(e);
-  if (options_.queue_retry_budget && t.delivery && !t.nack_no_requeue) {
+  const auto r = budget(t, e.queue);
+  if (r && t.delivery && !t.nack_no_requeue) {
     const uint32_t attempts = e.attempts.value_or(t.delivery->attempts.value_or(0));
-    if (attempts <= max_retries(e.queue)) {
-      violation(describe(k) + " dead-lettered after attempt " + std::to_string(attempts) + " with retries left (queue '" +
-                    e.queue + "' max_retries " + std::to_string(max_retries(e.queue)) +
+    if (attempts <= *r) {
+      violation(describe(k) + " dead-lettered after attempt " + std::to_string(attempts) + " with retries left (" +
+                    budget_source(t, e.queue) + ": max_retries " + std::to_string(*r) +
                     "), not nacked with requeue=false: it must be redelivered",
                 {*t.delivery, e});
     }
@@ -67,7 +75,21 @@ void CompletenessChecker::on_dead_letter(const HistoryEvent& e, Tracked& t) {
 
 void CompletenessChecker::on_message_event(const HistoryEvent& e) {
   if (e.f == EventF::kPublish) {
-    if (e.type == EventType::kOk) held_.try_emplace(key_of(e), Tracked{e, std::nullopt, std::nullopt, State::kHeld, false});
+    std::optional<uint32_t> own = e.max_retries;
+    if (e.is_client() && e.type == EventType::kInvoke) {
+      if (own) open_budgets_[e.process] = *own;
+      return;
+    }
+    if (e.is_client()) {
+      const auto it = open_budgets_.find(e.process);
+      if (it != open_budgets_.end()) {
+        if (!own) own = it->second;
+        open_budgets_.erase(it);
+      }
+    }
+    if (e.type != EventType::kOk) return;
+    held_.try_emplace(key_of(e), Tracked{e, std::nullopt, std::nullopt, State::kHeld, false, own});
+    budgeted_ = budgeted_ || own.has_value();
     return;
   }
   if (e.type != EventType::kOk) return;
@@ -76,11 +98,11 @@ void CompletenessChecker::on_message_event(const HistoryEvent& e) {
   const MessageKey k = key_of(e);
   switch (e.f) {
     case EventF::kDeliver:
-      if (options_.queue_retry_budget && e.attempts && *e.attempts > max_retries(e.queue) + 1) {
+      if (const auto r = budget(*t, e.queue); r && e.attempts && *e.attempts > *r + 1) {
         std::vector<HistoryEvent> w{e};
         if (t->delivery) w.insert(w.begin(), *t->delivery);
-        violation(describe(k) + " delivered for the " + std::to_string(*e.attempts) + "th time; queue '" + e.queue +
-                      "' allows 1 + max_retries = " + std::to_string(max_retries(e.queue) + 1),
+        violation(describe(k) + " delivered for the " + std::to_string(*e.attempts) + "th time; " +
+                      budget_source(*t, e.queue) + " allows 1 + max_retries = " + std::to_string(*r + 1),
                   std::move(w));
       }
       t->delivery = e;
@@ -141,7 +163,8 @@ Verdict CompletenessChecker::finish() const {
   }
   return pass(kCompleteness, std::to_string(finished_) + " messages finished, " + std::to_string(held_.size()) +
                                  " still held" + (options_.complete ? "" : " (not judged: history not complete)") +
-                                 (options_.queue_retry_budget ? "; retries within the queues' max_retries" : ""));
+                                 (options_.queue_retry_budget ? "; retries within the queues' max_retries" : "") +
+                                 (budgeted_ ? "; retries within the publishes' max_retries" : ""));
 }
 
 Verdict check_completeness(const History& history, const Topology& topology, const CompletenessOptions& options) {

@@ -8,9 +8,11 @@
 // expire, dead-letter or lost):
 //  (1) policy: a message nacked with requeue=false is not requeued afterwards (it is
 //      dead-lettered). Witness: the nack and the requeue.
-//  (2) budget (only with CompletenessOptions::queue_retry_budget, since the history
-//      format does not carry a message's own max_retries): with R the queue's
-//      max_retries, no delivery has attempts > 1 + R; a failed delivery with
+//  (2) budget: with R the message's max_retries, the one its publish carries
+//      (`max_retries`, on the ok or else on its invoke; a broker publish carries
+//      the dead-letter queue's), else, with CompletenessOptions::queue_retry_budget,
+//      its queue's (for older histories without the field; otherwise not judged):
+//      no delivery has attempts > 1 + R; a failed delivery with
 //      attempts <= R is requeued, not dead-lettered (unless nacked with
 //      requeue=false); one with attempts > R is dead-lettered, not requeued.
 //      Witness: the delivery and the requeue or dead-letter (or the delivery alone).
@@ -38,7 +40,7 @@ inline constexpr const char* kCompleteness = "completeness";
 
 struct CompletenessOptions {
   bool complete = false;            // judge (3)
-  bool queue_retry_budget = false;  // judge (2) with the queue's max_retries
+  bool queue_retry_budget = false;  // judge (2) with the queue's max_retries where a publish has none
 };
 
 class CompletenessChecker {
@@ -58,10 +60,13 @@ class CompletenessChecker {
     std::optional<HistoryEvent> given_back;  // what failed that delivery
     State state = State::kHeld;
     bool nack_no_requeue = false;
+    std::optional<uint32_t> max_retries;     // its publish's own, if the history says
   };
 
   void violation(std::string message, std::vector<HistoryEvent> witness);
-  uint32_t max_retries(const std::string& queue) const;
+  // R of (2) for `t` in `queue`; nullopt: not judged.
+  std::optional<uint32_t> budget(const Tracked& t, const std::string& queue) const;
+  static std::string budget_source(const Tracked& t, const std::string& queue);
   Tracked* find_or_accept(const HistoryEvent& e);
   void on_message_event(const HistoryEvent& e);
   void on_requeue(const HistoryEvent& e, Tracked& t);
@@ -71,6 +76,8 @@ class CompletenessChecker {
   const Topology& topology_;
   CompletenessOptions options_;
   std::map<MessageKey, Tracked> held_;
+  std::map<std::string, uint32_t> open_budgets_;  // process -> max_retries of its open publish invoke
+  bool budgeted_ = false;                         // some message carried its own max_retries
   uint64_t finished_ = 0;
   std::optional<Verdict> violation_;
 };

@@ -1,58 +1,54 @@
 #include "properties/checkers/duplicates.h"
 
-#include <map>
-
-#include "properties/checkers/history_index.h"
+#include "properties/checkers/drive.h"
 
 namespace mq {
-namespace {
 
-struct LastDelivery {
-  size_t pos = kNoEvent;
-  bool given_back = false;     // a requeue or nack of it since
-  uint64_t crashes = 0;        // crashes seen before it
-  uint64_t holder_detaches = 0;  // detaches of its consumer seen before it
-};
+void DuplicatesChecker::on(const Step& step) {
+  const HistoryEvent& e = step.e();
+  if (violation_ || e.type != EventType::kOk) return;
+  if (e.f == EventF::kCrash) ++crashes_;
+  if (e.f == EventF::kDetach) ++detaches_[e.consumer];
+  if (e.f == EventF::kRequeue || e.f == EventF::kNack) {
+    if (auto it = last_.find(key_of(e)); it != last_.end()) it->second.given_back = true;
+  }
+  if (e.f != EventF::kDeliver) return;
+  const MessageKey k = key_of(e);
+  auto it = last_.find(k);
+  if (it != last_.end()) {
+    const LastDelivery& prev = it->second;
+    const HistoryEvent& p = *prev.event;
+    const bool given_back = prev.given_back || crashes_ > prev.crashes || detaches_[p.consumer] > prev.holder_detaches;
+    if (!given_back) {
+      violation_ = fail(kDuplicates, describe(k) + " delivered again, but nothing gave it back since " + where(p) +
+                                         " (no requeue, nack, detach of '" + p.consumer + "' or crash)",
+                        {p, e});
+      return;
+    }
+    if (e.attempts.value_or(0) <= p.attempts.value_or(0)) {
+      violation_ = fail(kDuplicates, describe(k) + " redelivered with attempts " +
+                                         std::to_string(e.attempts.value_or(0)) + ", not above the " +
+                                         std::to_string(p.attempts.value_or(0)) + " of " + where(p) +
+                                         ": a silent duplicate",
+                        {p, e});
+      return;
+    }
+    ++redeliveries_;
+  }
+  last_[k] = LastDelivery{step.event, false, crashes_, detaches_[e.consumer]};
+}
 
-}  // namespace
+Verdict DuplicatesChecker::finish() const {
+  if (violation_) return *violation_;
+  return pass(kDuplicates, std::to_string(redeliveries_) + " redeliveries, each marked and caused");
+}
 
 Verdict check_duplicates(const History& history) {
-  std::map<MessageKey, LastDelivery> last;
-  std::map<std::string, uint64_t> detaches;  // by consumer
-  uint64_t crashes = 0;
-  uint64_t redeliveries = 0;
-  for (size_t i = 0; i < history.events.size(); ++i) {
-    const HistoryEvent& e = history.events[i];
-    if (e.type != EventType::kOk) continue;
-    if (e.f == EventF::kCrash) ++crashes;
-    if (e.f == EventF::kDetach) ++detaches[e.consumer];
-    if (e.f == EventF::kRequeue || e.f == EventF::kNack) {
-      if (auto it = last.find(key_of(e)); it != last.end()) it->second.given_back = true;
-    }
-    if (e.f != EventF::kDeliver) continue;
-    const MessageKey k = key_of(e);
-    auto it = last.find(k);
-    if (it != last.end()) {
-      const LastDelivery& prev = it->second;
-      const HistoryEvent& p = history.events[prev.pos];
-      const bool given_back = prev.given_back || crashes > prev.crashes ||
-                              detaches[p.consumer] > prev.holder_detaches;
-      if (!given_back) {
-        return fail(kDuplicates, describe(k) + " delivered again, but nothing gave it back since " +
-                                     where(p) + " (no requeue, nack, detach of '" + p.consumer +
-                                     "' or crash)", {p, e});
-      }
-      if (e.attempts.value_or(0) <= p.attempts.value_or(0)) {
-        return fail(kDuplicates, describe(k) + " redelivered with attempts " +
-                                     std::to_string(e.attempts.value_or(0)) + ", not above the " +
-                                     std::to_string(p.attempts.value_or(0)) + " of " + where(p) +
-                                     ": a silent duplicate", {p, e});
-      }
-      ++redeliveries;
-    }
-    last[k] = LastDelivery{i, false, crashes, detaches[e.consumer]};
-  }
-  return pass(kDuplicates, std::to_string(redeliveries) + " redeliveries, each marked and caused");
+  return drive<DuplicatesChecker>(history, [](StreamIndex& i) {
+    auto c = std::make_unique<DuplicatesChecker>();
+    i.on_forget([p = c.get()](const MessageKey& k) { p->forget(k); });
+    return c;
+  });
 }
 
 }  // namespace mq

@@ -8,14 +8,44 @@
 // fault (no nack, requeue, detach or crash) a message is delivered at most once per
 // queue. Witness: the two deliveries.
 //
+// Streaming (DuplicatesChecker): one event at a time, keeping the last delivery of
+// each message until the StreamIndex forgets it (history_index.h): a redelivery of a
+// message finished longer ago than that is judged as a first delivery.
+//
 // REQUIRES: validate_history(history).ok().
 
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
 #include "model/history.h"
+#include "properties/checkers/history_index.h"
 #include "properties/checkers/verdict.h"
 
 namespace mq {
 
 inline constexpr const char* kDuplicates = "duplicates";
+
+class DuplicatesChecker {
+ public:
+  void on(const Step& step);
+  void forget(const MessageKey& k) { last_.erase(k); }
+  Verdict finish() const;
+
+ private:
+  struct LastDelivery {
+    EventPtr event;
+    bool given_back = false;        // a requeue or nack of it since
+    uint64_t crashes = 0;           // crashes seen before it
+    uint64_t holder_detaches = 0;   // detaches of its consumer seen before it
+  };
+  std::unordered_map<MessageKey, LastDelivery, MessageKeyHash> last_;
+  std::map<std::string, uint64_t> detaches_;  // by consumer
+  uint64_t crashes_ = 0;
+  uint64_t redeliveries_ = 0;
+  std::optional<Verdict> violation_;
+};
 
 Verdict check_duplicates(const History& history);
 

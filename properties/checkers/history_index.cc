@@ -14,6 +14,11 @@ T first_of(const std::optional<T>& a, const std::optional<T>& b, T otherwise) {
   return otherwise;
 }
 
+bool finishes(const HistoryEvent& e) {
+  return e.type == EventType::kOk && e.id && !e.queue.empty() &&
+         (e.f == EventF::kAck || e.f == EventF::kExpire || e.f == EventF::kDeadLetter || e.f == EventF::kLost);
+}
+
 }  // namespace
 
 MessageKey key_of(const HistoryEvent& e) {
@@ -34,33 +39,34 @@ TimeNs PublishRecord::expires_hi_ns() const {
 TimeNs PublishRecord::deliverable_lo_ns() const { return add_sat(accepted_lo_ns, delay_ns); }
 TimeNs PublishRecord::deliverable_hi_ns() const { return add_sat(accepted_hi_ns, delay_ns); }
 
-HistoryIndex::HistoryIndex(const History& history) : history_(history) {
-  partner_.assign(history.events.size(), kNoEvent);
-  std::map<std::string, size_t> open;  // process -> its open invoke
-  for (size_t i = 0; i < history.events.size(); ++i) {
-    const HistoryEvent& e = history.events[i];
-    if (!e.is_client()) continue;
-    if (e.type == EventType::kInvoke) {
-      open[e.process] = i;
-    } else if (auto it = open.find(e.process); it != open.end()) {
-      partner_[i] = it->second;
-      partner_[it->second] = i;
-      open.erase(it);
-    }
+StreamIndex::StreamIndex(StepSink on_step) : on_step_(std::move(on_step)) {}
+
+void StreamIndex::start_publish(const EventPtr& e, Open* open) {
+  auto r = std::make_shared<PublishRecord>();
+  r->start = static_cast<size_t>(e->index);
+  r->start_event = e;
+  r->outcome = EventType::kInfo;
+  r->accepted_lo_ns = e->time_ns;
+  Entry& entry = messages_[key_of(*e)];
+  entry.finished_seq = 0;
+  entry.publishes.push_back(r);
+  if (open != nullptr) {
+    open->publish = r;
+    open_publishes_.insert(r->start);
   }
-  for (size_t i = 0; i < history.events.size(); ++i) {
-    const HistoryEvent& e = history.events[i];
-    if (e.f == EventF::kPublish && (e.type == EventType::kInvoke || !e.is_client())) add_publish(i);
-  }
+  // Until its completion, what an open (or never completed) publish looks like.
+  complete_publish(*r, nullptr);
+  if (!e->is_client()) complete_publish(*r, e);
 }
 
-void HistoryIndex::add_publish(size_t start) {
-  const HistoryEvent& s = history_.events[start];
-  PublishRecord r;
-  r.start = start;
-  r.end = s.is_client() ? partner_[start] : start;
-  const HistoryEvent& e = r.end == kNoEvent ? s : history_.events[r.end];
-  r.outcome = r.end == kNoEvent ? EventType::kInfo : e.type;
+// Fills in a record from its start and `end` (null: no completion yet), as an
+// index over the whole history would.
+void StreamIndex::complete_publish(PublishRecord& r, const EventPtr& end) {
+  const HistoryEvent& s = *r.start_event;
+  r.end = end ? static_cast<size_t>(end->index) : kNoEvent;
+  r.end_event = end;
+  const HistoryEvent& e = end ? *end : s;
+  r.outcome = end ? e.type : EventType::kInfo;
   r.payload = first_of(e.payload, s.payload, std::string());
   r.priority = first_of<Priority>(e.priority, s.priority, 0);
   r.ttl_ns = first_of<TimeNs>(e.ttl_ns, s.ttl_ns, 0);
@@ -68,27 +74,104 @@ void HistoryIndex::add_publish(size_t start) {
   if (e.not_before_ns && e.timestamp_ns) stamped_delay = std::max<TimeNs>(0, *e.not_before_ns - *e.timestamp_ns);
   r.delay_ns = first_of<TimeNs>(e.delay_ns, s.delay_ns, stamped_delay);
   r.accepted_lo_ns = s.time_ns;
-  if (r.outcome == EventType::kOk) r.accepted_hi_ns = e.time_ns;
+  r.accepted_hi_ns = r.outcome == EventType::kOk ? e.time_ns : kNever;
   // A broker stamp inside the window pins the acceptance down.
   if (e.timestamp_ns && *e.timestamp_ns >= r.accepted_lo_ns && *e.timestamp_ns <= r.accepted_hi_ns) {
     r.accepted_lo_ns = *e.timestamp_ns;
     if (r.outcome == EventType::kOk) r.accepted_hi_ns = *e.timestamp_ns;
   }
-  publishes_[key_of(s)].push_back(std::move(r));
 }
 
-const std::vector<PublishRecord>& HistoryIndex::publishes(const MessageKey& k) const {
-  static const std::vector<PublishRecord> kNone;
-  const auto it = publishes_.find(k);
-  return it == publishes_.end() ? kNone : it->second;
+void StreamIndex::add(EventPtr e) {
+  Step step{e, nullptr};
+  if (e->is_client()) {
+    if (e->type == EventType::kInvoke) {
+      Open& open = open_[e->process];
+      open = Open{e, nullptr};
+      if (e->f == EventF::kPublish) start_publish(e, &open);
+    } else if (auto it = open_.find(e->process); it != open_.end()) {
+      step.invoke = it->second.invoke;
+      if (it->second.publish) {
+        open_publishes_.erase(it->second.publish->start);
+        complete_publish(*it->second.publish, e);
+      }
+      open_.erase(it);
+    }
+  } else if (e->f == EventF::kPublish) {
+    start_publish(e, nullptr);
+  }
+  buffer_.push_back(std::move(step));
+  max_held_ = std::max(max_held_, buffer_.size());
+  release(false);
 }
 
-const PublishRecord* HistoryIndex::publish_before(const MessageKey& k, size_t pos) const {
-  const PublishRecord* best = nullptr;
-  for (const auto& r : publishes(k)) {
-    if (r.start < pos && r.may_exist()) best = &r;
+void StreamIndex::finish() { release(true); }
+
+void StreamIndex::release(bool all) {
+  // Bounded by the buffer: each iteration releases one event.
+  while (!buffer_.empty()) {
+    const Step& head = buffer_.front();
+    const bool waits = !open_publishes_.empty() && *open_publishes_.begin() < head.pos();
+    if (waits && !all && buffer_.size() <= kMaxLookaheadEvents) return;
+    Step step = std::move(buffer_.front());
+    buffer_.pop_front();
+    if (step.event->id && !step.event->queue.empty()) {
+      const auto it = messages_.find(key_of(*step.event));
+      if (it != messages_.end()) step.records = &it->second.publishes;
+    }
+    on_step_(step);
+    const HistoryEvent& e = step.e();
+    if (finishes(e)) {
+      finished(key_of(e));
+    } else if (e.f == EventF::kPublish && e.type == EventType::kFail) {
+      // Refused for good so far: remembered like a finished message, not for ever.
+      const auto& records = step.publishes();
+      if (std::none_of(records.begin(), records.end(), [](const auto& r) { return r->may_exist(); })) {
+        finished(key_of(e));
+      }
+    }
+  }
+}
+
+void StreamIndex::finished(const MessageKey& k) {
+  const auto it = messages_.find(k);
+  if (it == messages_.end()) return;
+  it->second.finished_seq = ++finish_seq_;
+  finished_.emplace_back(k, finish_seq_);
+  // Bounded: one forgotten message per finished one past the bound.
+  while (finished_.size() > kRememberFinished) {
+    const auto [old, seq] = std::move(finished_.front());
+    finished_.pop_front();
+    const auto m = messages_.find(old);
+    if (m == messages_.end() || m->second.finished_seq != seq) continue;  // published again since
+    messages_.erase(m);
+    forgot_queues_.insert(old.queue);
+    for (const auto& sink : forget_sinks_) sink(old);
+  }
+}
+
+namespace {
+const PublishRecords kNoRecords;
+
+PublishPtr latest_before(const PublishRecords& records, size_t pos) {
+  PublishPtr best;
+  for (const auto& r : records) {
+    if (r->start < pos && r->may_exist()) best = r;
   }
   return best;
+}
+}  // namespace
+
+const PublishRecords& Step::publishes() const { return records != nullptr ? *records : kNoRecords; }
+PublishPtr Step::publish_before() const { return latest_before(publishes(), pos()); }
+
+const PublishRecords& StreamIndex::publishes(const MessageKey& k) const {
+  const auto it = messages_.find(k);
+  return it == messages_.end() ? kNoRecords : it->second.publishes;
+}
+
+PublishPtr StreamIndex::publish_before(const MessageKey& k, size_t pos) const {
+  return latest_before(publishes(k), pos);
 }
 
 }  // namespace mq

@@ -1,49 +1,63 @@
 #include "properties/checkers/integrity.h"
 
-#include "properties/checkers/history_index.h"
+#include "properties/checkers/drive.h"
 
 namespace mq {
 namespace {
 
-// nullopt when the delivery at `pos` is explained by a publish.
-std::optional<Verdict> judge_delivery(const HistoryIndex& index, size_t pos) {
-  const HistoryEvent& d = index.at(pos);
+// nullopt when the delivery `d` is explained by a publish.
+std::optional<Verdict> judge_delivery(const StreamIndex& index, const Step& step, bool& forgotten) {
+  const HistoryEvent& d = step.e();
+  const size_t pos = static_cast<size_t>(d.index);
   const MessageKey k = key_of(d);
   const PublishRecord* candidate = nullptr;
   const PublishRecord* refused = nullptr;
-  for (const auto& r : index.publishes(k)) {
-    if (r.start >= pos) break;
-    if (!r.may_exist()) {
-      refused = &r;
+  for (const auto& r : step.publishes()) {
+    if (r->start >= pos) break;
+    if (!r->may_exist()) {
+      refused = r.get();
       continue;
     }
-    candidate = &r;
-    if (r.payload == d.payload.value_or("")) return std::nullopt;
+    candidate = r.get();
+    if (r->payload == d.payload.value_or("")) return std::nullopt;
+  }
+  if (candidate == nullptr && refused == nullptr && index.forgot(k.queue)) {
+    forgotten = true;
+    return std::nullopt;
   }
   if (candidate != nullptr) {
     return fail(kIntegrity, describe(k) + " delivered with payload '" + d.payload.value_or("") +
                                 "' but published with '" + candidate->payload + "'",
-                {index.at(candidate->start), d});
+                {*candidate->start_event, d});
   }
   if (refused != nullptr) {
     return fail(kIntegrity, describe(k) + " delivered, but its only publish was refused",
-                {index.at(refused->end), d});
+                {refused->last_event(), d});
   }
   return fail(kIntegrity, describe(k) + " delivered but never published", {d});
 }
 
 }  // namespace
 
+void IntegrityChecker::on(const Step& step) {
+  const HistoryEvent& e = step.e();
+  if (violation_ || e.f != EventF::kDeliver || e.type != EventType::kOk) return;
+  ++deliveries_;
+  bool forgotten = false;
+  violation_ = judge_delivery(index_, step, forgotten);
+  if (forgotten) ++forgotten_;
+}
+
+Verdict IntegrityChecker::finish() const {
+  if (violation_) return *violation_;
+  return pass(kIntegrity, std::to_string(deliveries_) + " deliveries, each of a published message" +
+                              (forgotten_ > 0 ? "; " + std::to_string(forgotten_) +
+                                                    " of messages finished too long ago to remember not judged"
+                                              : ""));
+}
+
 Verdict check_integrity(const History& history) {
-  const HistoryIndex index(history);
-  uint64_t deliveries = 0;
-  for (size_t i = 0; i < index.size(); ++i) {
-    const HistoryEvent& e = index.at(i);
-    if (e.f != EventF::kDeliver || e.type != EventType::kOk) continue;
-    ++deliveries;
-    if (auto v = judge_delivery(index, i)) return std::move(*v);
-  }
-  return pass(kIntegrity, std::to_string(deliveries) + " deliveries, each of a published message");
+  return drive<IntegrityChecker>(history, [](const StreamIndex& i) { return std::make_unique<IntegrityChecker>(i); });
 }
 
 }  // namespace mq

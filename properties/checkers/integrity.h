@@ -9,14 +9,36 @@
 // publish and the delivery (only a failed publish); the latest candidate publish and
 // the delivery (payload differs).
 //
+// Streaming (IntegrityChecker): each delivery is judged when the StreamIndex
+// releases it, so the outcomes of the publishes started before it are known. A
+// delivery of an id the index no longer knows, in a queue where it forgot finished
+// messages (history_index.h), is not judged (counted in the verdict's message).
+//
 // REQUIRES: validate_history(history).ok().
 
+#include <optional>
+
 #include "model/history.h"
+#include "properties/checkers/history_index.h"
 #include "properties/checkers/verdict.h"
 
 namespace mq {
 
 inline constexpr const char* kIntegrity = "integrity";
+
+class IntegrityChecker {
+ public:
+  // REQUIRES: `index` outlives the checker and passes it every step.
+  explicit IntegrityChecker(const StreamIndex& index) : index_(index) {}
+  void on(const Step& step);
+  Verdict finish() const;
+
+ private:
+  const StreamIndex& index_;
+  uint64_t deliveries_ = 0;
+  uint64_t forgotten_ = 0;
+  std::optional<Verdict> violation_;
+};
 
 Verdict check_integrity(const History& history);
 

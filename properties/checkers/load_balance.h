@@ -17,9 +17,16 @@
 // REQUIRES: validate_history(history).ok() and check_well_formed.
 
 #include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <optional>
 
 #include "model/history.h"
 #include "model/topology.h"
+#include "properties/checkers/queue_replay.h"
 #include "properties/checkers/verdict.h"
 
 namespace mq {
@@ -28,6 +35,35 @@ inline constexpr const char* kLoadBalance = "load-balance";
 
 // The epsilon of a queue, as stated above. REQUIRES: q < topology.queues.size().
 uint32_t load_balance_epsilon(const Topology& topology, QueueId q);
+
+// Streaming: before(step) judges a step against the state it happened in, the shared
+// QueueReplay then applies it, after(step) judges the state it left.
+class LoadBalanceChecker {
+ public:
+  // REQUIRES: `index`, `replay` and `topology` outlive the checker.
+  LoadBalanceChecker(const StreamIndex& index, const QueueReplay& replay, const Topology& topology)
+      : index_(index), replay_(replay), topology_(topology) {}
+  void before(const Step& step);
+  void after(const Step& step);
+  Verdict finish() const;
+
+ private:
+  const StreamIndex& index_;
+  const QueueReplay& replay_;
+  const Topology& topology_;
+  std::optional<Verdict> violation_;
+  struct Window {
+    EventPtr opened_by;  // null: the start of the history
+    std::map<std::string, uint64_t> pushes;              // per consumer
+    std::map<std::string, std::vector<EventPtr>> first;  // per consumer: its first kMaxWitnessEvents pushes
+    std::set<std::string> eligible;
+  };
+  Window open_window(QueueId q, EventPtr by) const;
+  std::optional<Verdict> judge_window(const Window& w, const std::string& queue, uint32_t epsilon) const;
+  std::map<std::string, Window> windows_;
+  uint64_t pushes_ = 0;
+  bool started_ = false;
+};
 
 Verdict check_load_balance(const History& history, const Topology& topology);
 

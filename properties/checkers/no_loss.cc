@@ -1,41 +1,32 @@
 #include "properties/checkers/no_loss.h"
 
-#include <set>
-
-#include "properties/checkers/queue_replay.h"
+#include "properties/checkers/drive.h"
 
 namespace mq {
 namespace {
 
-// (1): the first refused-only message that shows up after its refusal.
-std::optional<Verdict> judge_refused(const HistoryIndex& index) {
-  std::map<MessageKey, size_t> refused_at;  // first fail of messages never otherwise published
-  for (const auto& [k, records] : index.all_publishes()) {
-    bool any_may_exist = false;
-    for (const auto& r : records) any_may_exist = any_may_exist || r.may_exist();
-    if (!any_may_exist) refused_at[k] = records.front().end;
+// (1): an event showing a message whose every publish so far was refused.
+std::optional<Verdict> judge_refused(const Step& step) {
+  const HistoryEvent& e = step.e();
+  if (e.f == EventF::kPublish || e.type != EventType::kOk || !e.id || e.queue.empty()) return std::nullopt;
+  const MessageKey k = key_of(e);
+  const PublishRecord* first = nullptr;
+  for (const auto& r : step.publishes()) {
+    if (r->start >= e.index) break;
+    if (r->may_exist()) return std::nullopt;
+    if (first == nullptr) first = r.get();
   }
-  if (refused_at.empty()) return std::nullopt;
-  for (size_t i = 0; i < index.size(); ++i) {
-    const HistoryEvent& e = index.at(i);
-    if (e.f == EventF::kPublish || e.type != EventType::kOk || !e.id) continue;
-    const auto it = refused_at.find(key_of(e));
-    if (it == refused_at.end() || i < index.partner(it->second)) continue;
-    return fail(kNoLoss, describe(it->first) + " was refused at " + where(index.at(it->second)) +
-                             " yet appears at " + where(e),
-                {index.at(it->second), e});
-  }
-  return std::nullopt;
+  if (first == nullptr) return std::nullopt;
+  return fail(kNoLoss, describe(k) + " was refused at " + where(first->last_event()) + " yet appears at " + where(e),
+              {first->last_event(), e});
 }
 
-std::optional<Verdict> judge_lost(const HistoryIndex& index, const QueueReplay& replay,
-                                  const Topology& topology, size_t pos) {
-  const HistoryEvent& e = index.at(pos);
+std::optional<Verdict> judge_lost(const QueueReplay& replay, const Topology& topology, const HistoryEvent& e) {
   const auto q = topology.find_queue(e.queue);
   if (q && topology.queues[*q].durable) {
     std::vector<HistoryEvent> witness{e};
     const auto& live = replay.live(e.queue);
-    if (auto m = live.find(*e.id); m != live.end()) witness.push_back(index.at(m->second.accepted_at));
+    if (auto m = live.find(*e.id); m != live.end()) witness.push_back(*m->second.accepted_at);
     return fail(kNoLoss, describe(key_of(e)) + " lost by durable queue '" + e.queue + "'", std::move(witness));
   }
   if (replay.up()) {
@@ -44,27 +35,27 @@ std::optional<Verdict> judge_lost(const HistoryIndex& index, const QueueReplay& 
   return std::nullopt;
 }
 
-std::optional<Verdict> judge_empty(const HistoryIndex& index, const QueueReplay& replay, size_t pos) {
-  const HistoryEvent& e = index.at(pos);
-  const size_t invoke = index.partner(pos);
-  if (invoke == kNoEvent || !replay.has_credit(e.consumer)) return std::nullopt;
-  const TimeNs invoked_ns = index.at(invoke).time_ns;
+std::optional<Verdict> judge_empty(const QueueReplay& replay, const Step& step) {
+  const HistoryEvent& e = step.e();
+  if (step.invoke == nullptr || !replay.has_credit(e.consumer)) return std::nullopt;
+  const HistoryEvent& invoke = *step.invoke;
   for (const auto& [id, m] : replay.live(e.queue)) {
-    if (m.ready_since < invoke && replay.surely_ready(m, invoked_ns) && replay.surely_ready(m, e.time_ns)) {
+    if (m.ready_since->index < invoke.index && replay.surely_ready(m, invoke.time_ns) &&
+        replay.surely_ready(m, e.time_ns)) {
       return fail(kNoLoss, "fetch by '" + e.consumer + "' found '" + e.queue + "' empty, but message " +
-                               std::to_string(id) + " was ready there since " + where(index.at(m.ready_since)),
-                  {index.at(m.ready_since), index.at(invoke), e});
+                               std::to_string(id) + " was ready there since " + where(*m.ready_since),
+                  {*m.ready_since, invoke, e});
     }
   }
   return std::nullopt;
 }
 
-std::optional<Verdict> judge_end(const HistoryIndex& index, const QueueReplay& replay, const Topology& topology) {
+std::optional<Verdict> judge_end(const QueueReplay& replay, const Topology& topology) {
   const LiveMessage* first = nullptr;
   MessageKey key;
   for (const auto& q : topology.queues) {
     for (const auto& [id, m] : replay.live(q.name)) {
-      if (first == nullptr || m.accepted_at < first->accepted_at) {
+      if (first == nullptr || m.accepted_at->index < first->accepted_at->index) {
         first = &m;
         key = MessageKey{q.name, id};
       }
@@ -73,32 +64,37 @@ std::optional<Verdict> judge_end(const HistoryIndex& index, const QueueReplay& r
   if (first == nullptr) return std::nullopt;
   return fail(kNoLoss, describe(key) + " accepted but never acked, expired, dead-lettered or lost "
                                        "by the end of a complete history",
-              {index.at(first->accepted_at)});
+              {*first->accepted_at});
 }
 
 }  // namespace
 
-Verdict check_no_loss(const History& history, const Topology& topology, const NoLossOptions& options) {
-  const HistoryIndex index(history);
-  if (auto v = judge_refused(index)) return std::move(*v);
-  QueueReplay replay(index, topology);
-  for (size_t i = 0; i < index.size(); ++i) {
-    const HistoryEvent& e = index.at(i);
-    if (e.f == EventF::kLost) {
-      if (auto v = judge_lost(index, replay, topology, i)) return std::move(*v);
-    }
-    if (e.f == EventF::kDeliver && e.type == EventType::kFail && e.error == kErrorEmpty) {
-      if (auto v = judge_empty(index, replay, i)) return std::move(*v);
-    }
-    replay.apply(i);
+void NoLossChecker::before(const Step& step) {
+  if (violation_) return;
+  const HistoryEvent& e = step.e();
+  violation_ = judge_refused(step);
+  if (violation_) return;
+  if (e.f == EventF::kLost) violation_ = judge_lost(replay_, topology_, e);
+  if (e.f == EventF::kDeliver && e.type == EventType::kFail && e.error == kErrorEmpty) {
+    violation_ = judge_empty(replay_, step);
   }
-  if (options.complete) {
-    if (auto v = judge_end(index, replay, topology)) return std::move(*v);
+}
+
+void NoLossChecker::after(const Step&) {}
+
+Verdict NoLossChecker::finish() const {
+  if (violation_) return *violation_;
+  if (options_.complete) {
+    if (auto v = judge_end(replay_, topology_)) return std::move(*v);
   }
   uint64_t held = 0;
-  for (const auto& q : topology.queues) held += replay.live(q.name).size();
+  for (const auto& q : topology_.queues) held += replay_.live(q.name).size();
   return pass(kNoLoss, "no confirmed message lost, no refused one seen; " + std::to_string(held) +
-                           " still held at the end" + (options.complete ? "" : " (not judged: history not complete)"));
+                           " still held at the end" + (options_.complete ? "" : " (not judged: history not complete)"));
+}
+
+Verdict check_no_loss(const History& history, const Topology& topology, const NoLossOptions& options) {
+  return drive_replayed<NoLossChecker>(history, topology, [&](NoLossChecker& c) { c.set_options(options); });
 }
 
 }  // namespace mq

@@ -3,8 +3,8 @@
 // lost, except by a crash of a non-durable queue; a refused one never appears.
 //
 // Precisely:
-//  (1) refused: if every publish of (queue, id) failed, no event after the first of
-//      them (delivery, ack, requeue, expire, ...) shows (queue, id).
+//  (1) refused: no event (delivery, ack, requeue, expire, ...) shows (queue, id)
+//      when every publish of (queue, id) started before it failed (and there was one).
 //      Witness: the fail and the event showing the message.
 //  (2) lost: a `lost` event only in a non-durable queue and only while the broker is
 //      down (between a crash and its recover). Witness: the message's acceptance and
@@ -21,8 +21,11 @@
 //
 // REQUIRES: validate_history(history).ok() and check_well_formed.
 
+#include <optional>
+
 #include "model/history.h"
 #include "model/topology.h"
+#include "properties/checkers/queue_replay.h"
 #include "properties/checkers/verdict.h"
 
 namespace mq {
@@ -31,6 +34,26 @@ inline constexpr const char* kNoLoss = "no-loss";
 
 struct NoLossOptions {
   bool complete = false;  // the history ends quiescent: everything must have ended
+};
+
+// Streaming: before(step) judges a step against the state it happened in, the shared
+// QueueReplay then applies it, after(step) judges the state it left.
+class NoLossChecker {
+ public:
+  // REQUIRES: `index`, `replay` and `topology` outlive the checker.
+  NoLossChecker(const StreamIndex& index, const QueueReplay& replay, const Topology& topology)
+      : index_(index), replay_(replay), topology_(topology) {}
+  void before(const Step& step);
+  void after(const Step& step);
+  Verdict finish() const;
+  void set_options(const NoLossOptions& o) { options_ = o; }
+
+ private:
+  const StreamIndex& index_;
+  const QueueReplay& replay_;
+  const Topology& topology_;
+  std::optional<Verdict> violation_;
+  NoLossOptions options_;
 };
 
 Verdict check_no_loss(const History& history, const Topology& topology, const NoLossOptions& options = {});

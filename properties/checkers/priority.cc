@@ -1,47 +1,42 @@
 #include "properties/checkers/priority.h"
 
-#include "properties/checkers/queue_replay.h"
+#include "properties/checkers/drive.h"
 
 namespace mq {
-namespace {
 
-std::optional<Verdict> judge_delivery(const HistoryIndex& index, const QueueReplay& replay, size_t pos) {
-  const HistoryEvent& d = index.at(pos);
-  const auto& live = replay.live(d.queue);
+void PriorityChecker::before(const Step& step) {
+  const HistoryEvent& d = step.e();
+  if (violation_ || d.f != EventF::kDeliver || d.type != EventType::kOk) return;
+  ++judged_;
+  const auto& live = replay_.live(d.queue);
   const auto self = live.find(*d.id);
   const Priority p = self != live.end() ? self->second.publish->priority : d.priority.value_or(0);
   const LiveMessage* higher = nullptr;
   MessageId higher_id = 0;
   for (const auto& [id, m] : live) {
-    if (id == *d.id || m.publish->priority <= p || !replay.surely_ready(m, d.time_ns)) continue;
+    if (id == *d.id || m.publish->priority <= p || !replay_.surely_ready(m, d.time_ns)) continue;
     if (higher == nullptr || m.publish->priority > higher->publish->priority) {
       higher = &m;
       higher_id = id;
     }
   }
-  if (higher == nullptr) return std::nullopt;
-  return fail(kPriority, describe(key_of(d)) + " of priority " + std::to_string(p) +
-                             " delivered while message " + std::to_string(higher_id) + " of priority " +
-                             std::to_string(higher->publish->priority) + " was ready since " +
-                             where(index.at(higher->ready_since)),
-              {index.at(higher->ready_since), d});
+  if (higher == nullptr) return;
+  violation_ = fail(kPriority, describe(key_of(d)) + " of priority " + std::to_string(p) +
+                                   " delivered while message " + std::to_string(higher_id) + " of priority " +
+                                   std::to_string(higher->publish->priority) + " was ready since " +
+                                   where(*higher->ready_since),
+                    {*higher->ready_since, d});
 }
 
-}  // namespace
+void PriorityChecker::after(const Step&) {}
+
+Verdict PriorityChecker::finish() const {
+  if (violation_) return *violation_;
+  return pass(kPriority, std::to_string(judged_) + " deliveries, none while a higher priority was ready");
+}
 
 Verdict check_priority(const History& history, const Topology& topology) {
-  const HistoryIndex index(history);
-  QueueReplay replay(index, topology);
-  uint64_t judged = 0;
-  for (size_t i = 0; i < index.size(); ++i) {
-    const HistoryEvent& e = index.at(i);
-    if (e.f == EventF::kDeliver && e.type == EventType::kOk) {
-      ++judged;
-      if (auto v = judge_delivery(index, replay, i)) return std::move(*v);
-    }
-    replay.apply(i);
-  }
-  return pass(kPriority, std::to_string(judged) + " deliveries, none while a higher priority was ready");
+  return drive_replayed<PriorityChecker>(history, topology);
 }
 
 }  // namespace mq

@@ -11,13 +11,35 @@
 //
 // REQUIRES: validate_history(history).ok().
 
+#include <optional>
+
 #include "model/history.h"
 #include "model/topology.h"
+#include "properties/checkers/queue_replay.h"
 #include "properties/checkers/verdict.h"
 
 namespace mq {
 
 inline constexpr const char* kPriority = "priority";
+
+// Streaming: before(step) judges a step against the state it happened in, the shared
+// QueueReplay then applies it, after(step) judges the state it left.
+class PriorityChecker {
+ public:
+  // REQUIRES: `index`, `replay` and `topology` outlive the checker.
+  PriorityChecker(const StreamIndex& index, const QueueReplay& replay, const Topology& topology)
+      : index_(index), replay_(replay), topology_(topology) {}
+  void before(const Step& step);
+  void after(const Step& step);
+  Verdict finish() const;
+
+ private:
+  const StreamIndex& index_;
+  const QueueReplay& replay_;
+  const Topology& topology_;
+  std::optional<Verdict> violation_;
+  uint64_t judged_ = 0;
+};
 
 Verdict check_priority(const History& history, const Topology& topology);
 

@@ -2,7 +2,7 @@
 
 namespace mq {
 
-QueueReplay::QueueReplay(const HistoryIndex& index, const Topology& topology)
+QueueReplay::QueueReplay(const StreamIndex& index, const Topology& topology)
     : index_(index), topology_(topology) {}
 
 const std::map<MessageId, LiveMessage>& QueueReplay::live(const std::string& queue) const {
@@ -51,13 +51,13 @@ void QueueReplay::set_place(LiveMessage& m, Place place, const std::string& cons
   if (place == Place::kInFlight) ++unacked_[consumer];
 }
 
-void QueueReplay::accept(const MessageKey& k, const PublishRecord* r, size_t pos) {
+void QueueReplay::accept(const MessageKey& k, PublishPtr r, const EventPtr& at) {
   if (r == nullptr) return;
   LiveMessage m;
-  m.publish = r;
-  m.accepted_at = pos;
-  m.ready_since = pos;
   m.place = r->delayed() ? Place::kDelayed : Place::kReady;
+  m.publish = std::move(r);
+  m.accepted_at = at;
+  m.ready_since = at;
   live_[k.queue][k.id] = std::move(m);
 }
 
@@ -78,8 +78,10 @@ void QueueReplay::unknown_in_flight(const std::string& only_consumer) {
   }
 }
 
-void QueueReplay::apply(size_t pos) {
-  const HistoryEvent& e = index_.at(pos);
+void QueueReplay::apply(const Step& step) {
+  const HistoryEvent& e = step.e();
+  const size_t pos = step.pos();
+  if (is_fault_f(e.f)) return;  // faults are visible through the events they cause
   if (e.f == EventF::kCrash) {
     up_ = false;
     for (const auto& c : topology_.consumers) detached_.insert(c.name);
@@ -93,7 +95,7 @@ void QueueReplay::apply(size_t pos) {
   if (e.type != EventType::kOk && !(e.f == EventF::kPublish && e.type == EventType::kInvoke)) {
     // A fail changes nothing; an info leaves its publish pending, as if open.
     if (e.f == EventF::kPublish && e.type == EventType::kFail) {
-      if (pending_[e.queue] > 0) --pending_[e.queue];
+      if (seen_early_.erase(key_of(e)) == 0 && pending_[e.queue] > 0) --pending_[e.queue];
       maybe_.erase(key_of(e));
     }
     return;
@@ -112,22 +114,26 @@ void QueueReplay::apply(size_t pos) {
     if (e.type == EventType::kInvoke) {
       ++pending_[e.queue];
       maybe_.insert(k);
+      seen_early_.erase(k);
       return;
     }
     if (e.is_client()) {
+      // Seen before this ok: accepted (and its pending count settled) back then.
+      if (seen_early_.erase(k) > 0) return;
       if (pending_[e.queue] > 0) --pending_[e.queue];
       maybe_.erase(k);
     }
-    for (const auto& r : index_.publishes(k)) {
-      if (r.end == pos) accept(k, &r, pos);
+    for (const auto& r : step.publishes()) {
+      if (r->end == pos) accept(k, r, step.event);
     }
     return;
   }
   // A message seen before its publish completed was accepted by then.
   if (find(k) == nullptr && maybe_.contains(k)) {
     maybe_.erase(k);
+    seen_early_.insert(k);
     if (pending_[e.queue] > 0) --pending_[e.queue];
-    accept(k, index_.publish_before(k, pos), pos);
+    accept(k, step.publish_before(), step.event);
   }
   LiveMessage* m = find(k);
   if (m == nullptr) return;  // not ours to judge here: integrity and no-loss report it
@@ -139,7 +145,7 @@ void QueueReplay::apply(size_t pos) {
     case EventF::kRequeue:
     case EventF::kRelease:
       set_place(*m, Place::kReady, "");
-      m->ready_since = pos;
+      m->ready_since = step.event;
       break;
     case EventF::kAck: case EventF::kExpire: case EventF::kDeadLetter: case EventF::kLost:
       finish(k);

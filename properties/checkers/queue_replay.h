@@ -11,9 +11,15 @@
 //    until the broker's requeue or dead-letter says where it went): an unknown message
 //    is never counted as ready;
 //  - publishes invoked but not completed, and `info` ones not yet seen, may already
-//    be in the queue: pending() counts them;
+//    be in the queue: pending() counts them. A message seen before its publish's ok
+//    (a history that records completions when the client hears back) was accepted at
+//    that sighting; the late ok changes nothing (it neither accepts it again nor
+//    counts as a second acceptance);
 //  - consumers start attached (as in the model); attach, detach, crash, recover.
 //
+// Streaming: apply() takes the steps the StreamIndex releases, in order; the replay
+// keeps only live messages (memory proportional to messages held), and the events it
+// remembers (acceptance, readiness) are shared pointers, not positions.
 // REQUIRES: the history is valid; the index outlives the replay.
 
 #include <cstddef>
@@ -31,19 +37,19 @@ namespace mq {
 enum class Place : uint8_t { kReady, kDelayed, kInFlight, kUnknown };
 
 struct LiveMessage {
-  const PublishRecord* publish = nullptr;  // never null
-  size_t accepted_at = kNoEvent;     // position of the event that made it live
-  size_t ready_since = kNoEvent;     // position of the event that made it ready
+  PublishPtr publish;                // never null
+  EventPtr accepted_at;              // the event that made it live
+  EventPtr ready_since;              // the event that made it ready
   Place place = Place::kReady;
   std::string consumer;              // while in flight
 };
 
 class QueueReplay {
  public:
-  QueueReplay(const HistoryIndex& index, const Topology& topology);
+  QueueReplay(const StreamIndex& index, const Topology& topology);
 
-  // Applies the event at `pos`. REQUIRES: called for 0, 1, 2, ... in order.
-  void apply(size_t pos);
+  // Applies the next step. REQUIRES: called for every step the index releases, in order.
+  void apply(const Step& step);
 
   // Live messages of a queue, by id.
   const std::map<MessageId, LiveMessage>& live(const std::string& queue) const;
@@ -59,17 +65,20 @@ class QueueReplay {
   bool has_credit(const std::string& consumer) const;
 
  private:
-  void accept(const MessageKey& k, const PublishRecord* r, size_t pos);
+  void accept(const MessageKey& k, PublishPtr r, const EventPtr& at);
   void set_place(LiveMessage& m, Place place, const std::string& consumer);
   void finish(const MessageKey& k);
   void unknown_in_flight(const std::string& only_consumer);  // "" = every consumer
   LiveMessage* find(const MessageKey& k);
 
-  const HistoryIndex& index_;
+  const StreamIndex& index_;
   const Topology& topology_;
   std::map<std::string, std::map<MessageId, LiveMessage>> live_;
   std::map<std::string, uint64_t> pending_;
   std::set<MessageKey> maybe_;  // info or open publishes not yet seen
+  // Open publishes whose message was seen (delivered, finished, ...) before the
+  // client's ok came: accepted at that sighting, so the ok must not accept it again.
+  std::set<MessageKey> seen_early_;
   std::map<std::string, uint32_t> unacked_;
   std::set<std::string> detached_;
   bool up_ = true;

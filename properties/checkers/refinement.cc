@@ -82,7 +82,8 @@ struct RefinementChecker::Impl {
 
   void owe(Candidate& c, const Effects& fx, size_t from, const HistoryEvent& cause) const {
     if (from >= fx.size()) return;
-    auto ptr = std::make_shared<const HistoryEvent>(cause);
+    // The event being judged, shared rather than copied per effect.
+    auto ptr = current && current.get() == &cause ? current : std::make_shared<const HistoryEvent>(cause);
     for (size_t i = from; i < fx.size(); ++i) {
       c.owed.push_back(Owed{fx[i].kind, fx[i].queue, fx[i].message.id, fx[i].consumer, ptr});
     }
@@ -124,7 +125,8 @@ struct RefinementChecker::Impl {
 
   Result<Effects> send(Candidate& c, const Pending& p) const {
     MessageSpec spec = p.spec;
-    if (!options.queue_retry_budget) spec.max_retries = kOpenBudget;
+    // The message's own budget if its publish said; else its queue's, or open.
+    if (!spec.max_retries && !options.queue_retry_budget) spec.max_retries = kOpenBudget;
     return c.model.send(p.producer, p.queue, spec);
   }
 
@@ -180,7 +182,7 @@ struct RefinementChecker::Impl {
     if (e.type == EventType::kInvoke) {
       const ProducerId producer = topo().find_producer(e.process).value_or(0);
       c.pending.push_back(Pending{producer, q, MessageSpec{*e.id, e.payload.value_or(""), e.priority.value_or(0),
-                                                           e.ttl_ns.value_or(0), e.delay_ns.value_or(0), std::nullopt}});
+                                                           e.ttl_ns.value_or(0), e.delay_ns.value_or(0), e.max_retries}});
       out.push_back(std::move(c));
       return;
     }
@@ -214,13 +216,14 @@ struct RefinementChecker::Impl {
         continue;
       }
       const bool accepted = !fx->empty() && fx->front().kind == EffectKind::kAccepted;
-      const QueueStats st = v.model.stats(q);
       if (e.type == EventType::kOk && !accepted) {
+        const QueueStats st = v.model.stats(q);  // only for the message: stats() is not cheap
         reject(why, "the model refuses it: queue '" + e.queue + "' is full (" + std::to_string(st.size) + " of " +
                         std::to_string(st.capacity) + ")");
         continue;
       }
       if (e.type == EventType::kFail && accepted) {
+        const QueueStats st = v.model.stats(q);
         reject(why, "the model accepts it: queue '" + e.queue + "' holds " + std::to_string(st.size - 1) + " of " +
                         std::to_string(st.capacity));
         continue;
@@ -445,8 +448,11 @@ struct RefinementChecker::Impl {
     cs = std::move(kept);
   }
 
-  void add(const HistoryEvent& e) {
+  void add(const EventPtr& ptr) {
+    const HistoryEvent& e = *ptr;
+    current = ptr;
     if (stopped) return;
+    if (is_fault_f(e.f)) return;  // a fault (partition, disk, ...) is no step of the model
     ++events;
     std::vector<Candidate> next;
     std::string why;
@@ -467,7 +473,7 @@ struct RefinementChecker::Impl {
       }
       std::vector<HistoryEvent> witness{e};
       if (e.id) {
-        if (auto it = last_seen.find(key_of(e)); it != last_seen.end()) witness.push_back(it->second);
+        if (auto it = last_seen.find(key_of(e)); it != last_seen.end()) witness.push_back(*it->second);
       }
       violation = fail(kRefinement, where(e) + ": the model does not allow this " + event_f_name(e.f) + ": " + why,
                        std::move(witness));
@@ -478,7 +484,7 @@ struct RefinementChecker::Impl {
       if (finishes(e)) {
         last_seen.erase(key_of(e));
       } else {
-        last_seen.insert_or_assign(key_of(e), e);
+        last_seen.insert_or_assign(key_of(e), ptr);
       }
     }
   }
@@ -509,7 +515,8 @@ struct RefinementChecker::Impl {
   RefinementOptions options;
   std::shared_ptr<const Wiring> wiring;
   std::vector<Candidate> candidates;
-  std::map<MessageKey, HistoryEvent> last_seen;
+  std::unordered_map<MessageKey, EventPtr, MessageKeyHash> last_seen;
+  EventPtr current;  // the event add() is judging
   std::optional<Verdict> violation;
   std::optional<HistoryEvent> inconclusive_at;
   bool stopped = false;
@@ -524,7 +531,8 @@ RefinementChecker::RefinementChecker(const Topology& topology, RefinementOptions
 RefinementChecker::~RefinementChecker() = default;
 RefinementChecker::RefinementChecker(RefinementChecker&&) noexcept = default;
 
-void RefinementChecker::add(const HistoryEvent& e) { impl_->add(e); }
+void RefinementChecker::add(const HistoryEvent& e) { impl_->add(std::make_shared<const HistoryEvent>(e)); }
+void RefinementChecker::add(const EventPtr& e) { impl_->add(e); }
 Verdict RefinementChecker::finish() const { return impl_->finish(); }
 size_t RefinementChecker::candidates() const { return impl_->candidates.size(); }
 

@@ -23,9 +23,10 @@
 //    later, or never; a publish ok may have been taken after another publish of the
 //    same queue whose outcome was still open; an `info` ack, nack, fetch, attach or
 //    detach happened or did not;
-//  - a message's own max_retries is not in the history format: at each failed
-//    delivery the budget is either exhausted (dead-letter) or not (requeue), unless
-//    RefinementOptions::queue_retry_budget says every message has its queue's;
+//  - a message whose publish does not carry its own max_retries (older histories):
+//    at each failed delivery the budget is either exhausted (dead-letter) or not
+//    (requeue), unless RefinementOptions::queue_retry_budget says such a message has
+//    its queue's; a publish with `max_retries` is sent to the model with it;
 //  - after a crash, recover, attach or detach, the first push of a queue may go to any
 //    consumer with credit (round-robin restarts where the broker chooses).
 // The set holds at most kMaxRefinementCandidates states (deduplicated); beyond that
@@ -74,6 +75,8 @@ class RefinementChecker {
 
   // Takes the next event. After a violation (or an inconclusive stop) the rest is ignored.
   void add(const HistoryEvent& e);
+  // The same, sharing the event instead of copying it where the checker keeps it.
+  void add(const EventPtr& e);
   Verdict finish() const;
 
   size_t candidates() const;

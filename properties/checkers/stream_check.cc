@@ -1,15 +1,72 @@
 #include "properties/checkers/stream_check.h"
 
 #include "model/history_io.h"
+#include "properties/checkers/capacity.h"
+#include "properties/checkers/completeness.h"
+#include "properties/checkers/duplicates.h"
+#include "properties/checkers/history_index.h"
+#include "properties/checkers/integrity.h"
+#include "properties/checkers/load_balance.h"
+#include "properties/checkers/no_loss.h"
+#include "properties/checkers/order.h"
+#include "properties/checkers/priority.h"
+#include "properties/checkers/queue_replay.h"
+#include "properties/checkers/refinement.h"
+#include "properties/checkers/ttl_delay.h"
 
 namespace mq {
 
-StreamingChecks::StreamingChecks(const Topology& topology, const CheckOptions& options)
-    : topology_(topology),
-      completeness_(topology, CompletenessOptions{options.complete, options.queue_retry_budget}),
-      refinement_(topology, RefinementOptions{options.complete, options.queue_retry_budget}) {}
+struct StreamingChecks::Impl {
+  Impl(const Topology& topology, const CheckOptions& options)
+      : topology_(topology),
+        completeness_(topology, CompletenessOptions{options.complete, options.queue_retry_budget}),
+        refinement_(topology, RefinementOptions{options.complete, options.queue_retry_budget}),
+        index_([this](const Step& s) { on_step(s); }),
+        replay_(index_, topology),
+        integrity_(index_),
+        no_loss_(index_, replay_, topology),
+        capacity_(index_, replay_, topology),
+        ttl_delay_(index_),
+        priority_(index_, replay_, topology),
+        order_(index_),
+        load_balance_(index_, replay_, topology) {
+    no_loss_.set_options(NoLossOptions{options.complete});
+    index_.on_forget([this](const MessageKey& k) {
+      duplicates_.forget(k);
+      order_.forget(k);
+    });
+  }
 
-void StreamingChecks::add(const HistoryEvent& e) {
+  void add(HistoryEvent e);
+  void on_step(const Step& step);
+  std::vector<Verdict> finish();
+
+  const Topology& topology_;
+  HistoryValidator validator_;
+  std::optional<Verdict> malformed_;
+  uint64_t events_ = 0;
+  CompletenessChecker completeness_;
+  RefinementChecker refinement_;
+  StreamIndex index_;
+  QueueReplay replay_;
+  IntegrityChecker integrity_;
+  NoLossChecker no_loss_;
+  DuplicatesChecker duplicates_;
+  CapacityChecker capacity_;
+  TtlDelayChecker ttl_delay_;
+  PriorityChecker priority_;
+  OrderChecker order_;
+  LoadBalanceChecker load_balance_;
+};
+
+StreamingChecks::StreamingChecks(const Topology& topology, const CheckOptions& options)
+    : impl_(std::make_unique<Impl>(topology, options)) {}
+StreamingChecks::~StreamingChecks() = default;
+void StreamingChecks::add(HistoryEvent e) { impl_->add(std::move(e)); }
+std::vector<Verdict> StreamingChecks::finish() { return impl_->finish(); }
+size_t StreamingChecks::max_held() const { return impl_->index_.max_held(); }
+
+void StreamingChecks::Impl::add(HistoryEvent e) {
   if (malformed_) return;
   ++events_;
   // The same judgement, in the same words, as check_well_formed.
@@ -22,13 +79,41 @@ void StreamingChecks::add(const HistoryEvent& e) {
     malformed_ = fail(kWellFormed, where(e) + ": " + *why, {e});
     return;
   }
-  completeness_.add(e);
-  refinement_.add(e);
+  auto ptr = std::make_shared<const HistoryEvent>(std::move(e));
+  completeness_.add(*ptr);
+  refinement_.add(ptr);
+  index_.add(std::move(ptr));
 }
 
-std::vector<Verdict> StreamingChecks::finish() const {
+void StreamingChecks::Impl::on_step(const Step& step) {
+  integrity_.on(step);
+  duplicates_.on(step);
+  ttl_delay_.on(step);
+  order_.on(step);
+  no_loss_.before(step);
+  capacity_.before(step);
+  priority_.before(step);
+  load_balance_.before(step);
+  replay_.apply(step);
+  no_loss_.after(step);
+  capacity_.after(step);
+  priority_.after(step);
+  load_balance_.after(step);
+}
+
+std::vector<Verdict> StreamingChecks::Impl::finish() {
   if (malformed_) return {*malformed_};
-  return {pass(kWellFormed, std::to_string(events_) + " events, well formed"), completeness_.finish(),
+  index_.finish();
+  return {pass(kWellFormed, std::to_string(events_) + " events, well formed"),
+          integrity_.finish(),
+          no_loss_.finish(),
+          duplicates_.finish(),
+          capacity_.finish(),
+          ttl_delay_.finish(),
+          priority_.finish(),
+          order_.finish(),
+          load_balance_.finish(),
+          completeness_.finish(),
           refinement_.finish()};
 }
 
@@ -36,7 +121,7 @@ Result<std::vector<Verdict>> check_streaming(const std::string& path, const Topo
                                              const CheckOptions& options) {
   StreamingChecks checks(topology, options);
   MQ_RETURN_IF_ERROR(for_each_history_event(path, [&](HistoryEvent&& e) {
-    checks.add(e);
+    checks.add(std::move(e));
     return Status();
   }));
   return checks.finish();

@@ -1,16 +1,19 @@
 #pragma once
-// Streaming checks: the checkers whose property allows judging a history one event at
-// a time, with memory proportional to the messages in flight (not to the history's
-// length): well-formed, completeness and refinement. Their verdicts are identical to
-// the ones check_all gives for the same history (tests/checker_stream_test.cc).
+// Streaming checks: every history checker, judging a history one event at a time with
+// memory proportional to the messages in flight and the operations open (not to the
+// history's length). check_all is this class fed from a History in memory, so the two
+// paths give identical verdicts (tests/checker_stream_test.cc compares them anyway).
 //
-// Not streamed (yet): integrity, no-loss, duplicates, capacity, ttl-delay, priority,
-// order and load-balance judge through HistoryIndex, which looks ahead (an invoke's
-// completion, a publish's outcome) and, for order, builds a precedence graph over the
-// whole history; check_all still runs them over a History in memory.
+// Well-formed, completeness and refinement take each event as it comes. The other
+// eight (integrity, no-loss, duplicates, capacity, ttl-delay, priority, order,
+// load-balance) take the steps a StreamIndex releases: it holds an event back until
+// the publishes invoked before it have completed (their outcome is lookahead), and
+// remembers finished messages only up to kRememberFinished (history_index.h).
+// Capacity, priority, no-loss and load-balance share one QueueReplay.
 //
 // Thread-safety: none; one StreamingChecks per history.
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -18,8 +21,6 @@
 #include "model/history.h"
 #include "model/topology.h"
 #include "properties/checkers/check_all.h"
-#include "properties/checkers/completeness.h"
-#include "properties/checkers/refinement.h"
 #include "properties/checkers/verdict.h"
 
 namespace mq {
@@ -28,23 +29,28 @@ class StreamingChecks {
  public:
   // REQUIRES: topology.validate().ok(); `topology` outlives this object.
   StreamingChecks(const Topology& topology, const CheckOptions& options);
+  StreamingChecks(const StreamingChecks&) = delete;
+  StreamingChecks& operator=(const StreamingChecks&) = delete;
 
   // Takes the next event (in history order). After a malformed event the rest is ignored.
-  void add(const HistoryEvent& e);
-  // well-formed, then (if well formed) completeness and refinement.
-  std::vector<Verdict> finish() const;
+  void add(HistoryEvent e);
+  // The verdicts in check_all's order: well-formed, then (if well formed) integrity,
+  // no-loss, duplicates, capacity, ttl-delay, priority, order, load-balance,
+  // completeness, refinement. Call once, after the last add().
+  std::vector<Verdict> finish();
+
+  ~StreamingChecks();
+
+  // Events held back for lookahead at most so far (for tests and benchmarks).
+  size_t max_held() const;
 
  private:
-  const Topology& topology_;
-  HistoryValidator validator_;
-  std::optional<Verdict> malformed_;
-  uint64_t events_ = 0;
-  CompletenessChecker completeness_;
-  RefinementChecker refinement_;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
-// The streaming checks over a file, read with for_each_history_event: errors of the
-// reader (naming file, line and field) are the Status.
+// Every check over a file, read with for_each_history_event: errors of the reader
+// (naming file, line and field) are the Status.
 Result<std::vector<Verdict>> check_streaming(const std::string& path, const Topology& topology,
                                              const CheckOptions& options = {});
 

@@ -11,14 +11,33 @@
 //    not_before_ns - timestamp_ns.
 // Witness: the publish completion (ttl) or start (delay), and the delivery.
 //
+// Streaming (TtlDelayChecker): each delivery is judged when the StreamIndex releases
+// it, with the publishes started before it complete.
+//
 // REQUIRES: validate_history(history).ok().
 
+#include <optional>
+
 #include "model/history.h"
+#include "properties/checkers/history_index.h"
 #include "properties/checkers/verdict.h"
 
 namespace mq {
 
 inline constexpr const char* kTtlDelay = "ttl-delay";
+
+class TtlDelayChecker {
+ public:
+  // REQUIRES: `index` outlives the checker and passes it every step.
+  explicit TtlDelayChecker(const StreamIndex& index) : index_(index) {}
+  void on(const Step& step);
+  Verdict finish() const;
+
+ private:
+  const StreamIndex& index_;
+  uint64_t judged_ = 0;
+  std::optional<Verdict> violation_;
+};
 
 Verdict check_ttl_delay(const History& history);
 
