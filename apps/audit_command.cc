@@ -10,8 +10,9 @@
 namespace mq::app {
 
 void add_audit_command(CLI::App& app, AuditOptions& o) {
-  auto* cmd = app.add_subcommand("audit", "Explore each theorem of the origin document as stated and as "
-                                          "repaired, and write the report (docs/theorems.md)");
+  auto* cmd = app.add_subcommand("audit",
+                                 "Explore each theorem of the origin document as stated and as "
+                                 "repaired, and write the report (docs/theorems.md)");
   cmd->add_option("--out", o.out, "Where to write the report")->default_val(o.out);
   cmd->add_flag("--check", o.check, "Do not write: exit 1 if the file differs from a fresh audit");
 }
@@ -23,7 +24,8 @@ int run_audit_command(const AuditOptions& o) {
     std::ostringstream old;
     old << in.rdbuf();
     if (!in || old.str() != text) {
-      std::printf("audit: %s is stale; regenerate it with: mqharness audit --out %s\n", o.out.c_str(), o.out.c_str());
+      std::printf("audit: %s is stale; regenerate it with: mqharness audit --out %s\n", o.out.c_str(),
+                  o.out.c_str());
       return 1;
     }
     std::printf("audit: %s is up to date\n", o.out.c_str());

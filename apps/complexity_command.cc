@@ -8,8 +8,8 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <ctime>
 #include <cstdio>
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -25,8 +25,8 @@ double thread_cpu_ns() {
   return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
 }
 using impl::BrokerCore;
-using impl::MessageId;
 using impl::ConsumerId;
+using impl::MessageId;
 
 BrokerCore make_core(uint32_t capacity, uint32_t consumers, uint32_t prefetch) {
   impl::BrokerConfig c;
@@ -43,7 +43,9 @@ BrokerCore make_core(uint32_t capacity, uint32_t consumers, uint32_t prefetch) {
   return std::move(core).value();
 }
 
-void must(const Status& s) { MQ_CHECK_MSG(s.ok(), s.to_string().c_str()); }
+void must(const Status& s) {
+  MQ_CHECK_MSG(s.ok(), s.to_string().c_str());
+}
 
 void fill(BrokerCore& core, uint64_t n, MessageId& next_id, impl::Effects& fx) {
   for (uint64_t i = 0; i < n; ++i) {
@@ -121,12 +123,21 @@ void report(const char* claim, const char* stated, const char* axis, const std::
 }  // namespace
 
 void add_complexity_command(CLI::App& app, ComplexityOptions& o) {
-  auto* cmd = app.add_subcommand("complexity", "Measure the broker core's cost per operation across sizes "
-                                               "and fit each complexity claim of Theorem 4.2");
-  cmd->add_option("--min-log2", o.min_log2, "Smallest queue size, as a power of 2")->default_val(o.min_log2)->check(CLI::Range(4, 24));
-  cmd->add_option("--max-log2", o.max_log2, "Largest queue size, as a power of 2")->default_val(o.max_log2)->check(CLI::Range(4, 24));
-  cmd->add_option("--ops", o.ops, "Operations per timed sample")->default_val(o.ops)->check(CLI::Range(64, 1 << 20));
-  cmd->add_option("--repeats", o.repeats, "Samples per size (the median is kept)")->default_val(o.repeats)->check(CLI::Range(1, 101));
+  auto* cmd = app.add_subcommand("complexity",
+                                 "Measure the broker core's cost per operation across sizes "
+                                 "and fit each complexity claim of Theorem 4.2");
+  cmd->add_option("--min-log2", o.min_log2, "Smallest queue size, as a power of 2")
+      ->default_val(o.min_log2)
+      ->check(CLI::Range(4, 24));
+  cmd->add_option("--max-log2", o.max_log2, "Largest queue size, as a power of 2")
+      ->default_val(o.max_log2)
+      ->check(CLI::Range(4, 24));
+  cmd->add_option("--ops", o.ops, "Operations per timed sample")
+      ->default_val(o.ops)
+      ->check(CLI::Range(64, 1 << 20));
+  cmd->add_option("--repeats", o.repeats, "Samples per size (the median is kept)")
+      ->default_val(o.repeats)
+      ->check(CLI::Range(1, 101));
 }
 
 int run_complexity_command(const ComplexityOptions& o) {
@@ -134,8 +145,10 @@ int run_complexity_command(const ComplexityOptions& o) {
     std::fprintf(stderr, "complexity: need at least 3 sizes (--max-log2 >= --min-log2 + 2)\n");
     return 2;
   }
-  std::printf("complexity: sizes 2^%d..2^%d, %u operations per sample, median of %u samples (thread processor time)\n",
-              o.min_log2, o.max_log2, o.ops, o.repeats);
+  std::printf(
+      "complexity: sizes 2^%d..2^%d, %u operations per sample, median of %u samples (thread processor "
+      "time)\n",
+      o.min_log2, o.max_log2, o.ops, o.repeats);
   std::vector<CostPoint> send, receive, dispatch;
   for (int k = o.min_log2; k <= o.max_log2; ++k) {
     const uint64_t n = uint64_t{1} << k;
@@ -148,8 +161,9 @@ int run_complexity_command(const ComplexityOptions& o) {
   report("send", "O(1) average", "messages in the queue", send);
   report("receive (fetch + ack, then refill)", "O(1) average", "messages in the queue", receive);
   report("load balancing (round-robin dispatch + ack)", "O(|C|)", "consumers", dispatch);
-  std::printf("\npersistence (stated O(log |M|)): not measured here; see the durable publish benchmarks "
-              "in docs/performance.md\n");
+  std::printf(
+      "\npersistence (stated O(log |M|)): not measured here; see the durable publish benchmarks "
+      "in docs/performance.md\n");
   return 0;
 }
 

@@ -32,8 +32,9 @@ void print_failure(const WalkOptions& o, const WalkReport& r) {
 }  // namespace
 
 void add_walk_command(CLI::App& app, WalkOptions& o) {
-  auto* cmd = app.add_subcommand("walk", "Random walks of the model; every step is checked against "
-                                         "the properties, every walk ends with the liveness drain");
+  auto* cmd = app.add_subcommand("walk",
+                                 "Random walks of the model; every step is checked against "
+                                 "the properties, every walk ends with the liveness drain");
   cmd->add_option("--seeds", o.seeds, "Seeds to run: 'A..B' (inclusive) or one seed 'S'")
       ->default_val(o.seeds)
       ->check(CLI::Validator(
@@ -42,7 +43,9 @@ void add_walk_command(CLI::App& app, WalkOptions& o) {
             return parse_seed_range(s, a, b) ? std::string() : "expected 'A..B' with A <= B, or one seed 'S'";
           },
           "A..B"));
-  cmd->add_option("--steps", o.steps, "Operations per walk")->default_val(o.steps)->check(CLI::Range(1, 10'000'000));
+  cmd->add_option("--steps", o.steps, "Operations per walk")
+      ->default_val(o.steps)
+      ->check(CLI::Range(1, 10'000'000));
   cmd->add_option("--topology", o.topology, "'default' (built in) or 'random' (one per seed)")
       ->default_val(o.topology)
       ->check(CLI::IsMember({"default", "random"}));
@@ -82,12 +85,13 @@ int run_walk_command(WalkOptions o) {
   }
   std::printf("operations:");
   for (const auto& [k, v] : ops) std::printf(" %s=%llu", k.c_str(), static_cast<unsigned long long>(v));
-  std::printf("\n  of which rejected as bad input: %llu\neffects:   ", static_cast<unsigned long long>(failed_ops));
+  std::printf("\n  of which rejected as bad input: %llu\neffects:   ",
+              static_cast<unsigned long long>(failed_ops));
   for (const auto& [k, v] : effects) std::printf(" %s=%llu", k.c_str(), static_cast<unsigned long long>(v));
   std::printf("\nchecked after every step:");
   for (ModelProperty p : kAllModelProperties) std::printf(" %s", property_name(p));
-  std::printf("\nPASS: %llu walks, %llu steps, no property violated\n", static_cast<unsigned long long>(walks),
-              static_cast<unsigned long long>(steps));
+  std::printf("\nPASS: %llu walks, %llu steps, no property violated\n",
+              static_cast<unsigned long long>(walks), static_cast<unsigned long long>(steps));
   return 0;
 }
 

@@ -8,17 +8,15 @@
 #include <cstdlib>
 
 namespace mq::detail {
-[[noreturn]] inline void check_failed(const char* cond, const char* file, int line,
-                                      const char* msg) {
-  std::fprintf(stderr, "%s:%d: MQ_CHECK(%s) failed%s%s\n", file, line, cond,
-               msg[0] != '\0' ? ": " : "", msg);
+[[noreturn]] inline void check_failed(const char* cond, const char* file, int line, const char* msg) {
+  std::fprintf(stderr, "%s:%d: MQ_CHECK(%s) failed%s%s\n", file, line, cond, msg[0] != '\0' ? ": " : "", msg);
   std::fflush(stderr);
   std::abort();
 }
 }  // namespace mq::detail
 
-#define MQ_CHECK(cond)                                                    \
-  do {                                                                    \
+#define MQ_CHECK(cond)                                                      \
+  do {                                                                      \
     if (!(cond)) ::mq::detail::check_failed(#cond, __FILE__, __LINE__, ""); \
   } while (0)
 

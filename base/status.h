@@ -47,27 +47,50 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-inline Status invalid_argument(std::string m) { return {Code::kInvalidArgument, std::move(m)}; }
-inline Status not_found(std::string m) { return {Code::kNotFound, std::move(m)}; }
-inline Status already_exists(std::string m) { return {Code::kAlreadyExists, std::move(m)}; }
-inline Status failed_precondition(std::string m) { return {Code::kFailedPrecondition, std::move(m)}; }
-inline Status unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
-inline Status corruption(std::string m) { return {Code::kCorruption, std::move(m)}; }
-inline Status io_error(std::string m) { return {Code::kIoError, std::move(m)}; }
+inline Status invalid_argument(std::string m) {
+  return {Code::kInvalidArgument, std::move(m)};
+}
+inline Status not_found(std::string m) {
+  return {Code::kNotFound, std::move(m)};
+}
+inline Status already_exists(std::string m) {
+  return {Code::kAlreadyExists, std::move(m)};
+}
+inline Status failed_precondition(std::string m) {
+  return {Code::kFailedPrecondition, std::move(m)};
+}
+inline Status unavailable(std::string m) {
+  return {Code::kUnavailable, std::move(m)};
+}
+inline Status corruption(std::string m) {
+  return {Code::kCorruption, std::move(m)};
+}
+inline Status io_error(std::string m) {
+  return {Code::kIoError, std::move(m)};
+}
 
 // Result<T>: a T or a non-ok Status. REQUIRES: value() only when ok().
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT
     MQ_CHECK_MSG(!std::get<Status>(v_).ok(), "Result built from an ok Status");
   }
 
   bool ok() const { return std::holds_alternative<T>(v_); }
-  const T& value() const& { MQ_CHECK(ok()); return std::get<T>(v_); }
-  T& value() & { MQ_CHECK(ok()); return std::get<T>(v_); }
-  T&& value() && { MQ_CHECK(ok()); return std::get<T>(std::move(v_)); }
+  const T& value() const& {
+    MQ_CHECK(ok());
+    return std::get<T>(v_);
+  }
+  T& value() & {
+    MQ_CHECK(ok());
+    return std::get<T>(v_);
+  }
+  T&& value() && {
+    MQ_CHECK(ok());
+    return std::get<T>(std::move(v_));
+  }
   const T& operator*() const& { return value(); }
   const T* operator->() const { return &value(); }
   Status status() const { return ok() ? Status() : std::get<Status>(v_); }
@@ -78,14 +101,22 @@ class [[nodiscard]] Result {
 
 inline const char* code_name(Code code) {
   switch (code) {
-    case Code::kOk: return "OK";
-    case Code::kInvalidArgument: return "InvalidArgument";
-    case Code::kNotFound: return "NotFound";
-    case Code::kAlreadyExists: return "AlreadyExists";
-    case Code::kFailedPrecondition: return "FailedPrecondition";
-    case Code::kUnavailable: return "Unavailable";
-    case Code::kCorruption: return "Corruption";
-    case Code::kIoError: return "IoError";
+    case Code::kOk:
+      return "OK";
+    case Code::kInvalidArgument:
+      return "InvalidArgument";
+    case Code::kNotFound:
+      return "NotFound";
+    case Code::kAlreadyExists:
+      return "AlreadyExists";
+    case Code::kFailedPrecondition:
+      return "FailedPrecondition";
+    case Code::kUnavailable:
+      return "Unavailable";
+    case Code::kCorruption:
+      return "Corruption";
+    case Code::kIoError:
+      return "IoError";
   }
   return "Unknown";
 }
@@ -98,8 +129,8 @@ inline std::string Status::to_string() const {
 }  // namespace mq
 
 // Propagates a non-ok Status to the caller.
-#define MQ_RETURN_IF_ERROR(expr)            \
-  do {                                      \
-    ::mq::Status mq_status_ = (expr);       \
+#define MQ_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::mq::Status mq_status_ = (expr);        \
     if (!mq_status_.ok()) return mq_status_; \
   } while (0)

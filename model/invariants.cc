@@ -1,17 +1,20 @@
 #include "model/invariants.h"
 
-#include <cstdio>
 #include <algorithm>
+#include <cstdio>
 #include <vector>
 
 namespace mq {
 namespace {
 
-std::string at(const Topology& t, QueueId q) { return "queue '" + t.queues[q].name + "': "; }
-std::string msg(const Message& m) { return "message #" + std::to_string(m.id) + " "; }
+std::string at(const Topology& t, QueueId q) {
+  return "queue '" + t.queues[q].name + "': ";
+}
+std::string msg(const Message& m) {
+  return "message #" + std::to_string(m.id) + " ";
+}
 
-Status check_message_waiting(const Topology& t, QueueId q, const Message& m, TimeNs now,
-                             const char* place) {
+Status check_message_waiting(const Topology& t, QueueId q, const Message& m, TimeNs now, const char* place) {
   const std::string where = at(t, q) + place + " " + msg(m);
   if (m.expired_at(now)) return failed_precondition(where + "is expired but not finished");
   if (!m.retries_left()) return failed_precondition(where + "has no retries left but waits");
@@ -21,7 +24,8 @@ Status check_message_waiting(const Topology& t, QueueId q, const Message& m, Tim
 }
 
 Status check_ready_and_delayed(const Topology& t, QueueId q, const QueueState& qs, TimeNs now) {
-  if (qs.ready.size() != t.queues[q].priority_levels) return failed_precondition(at(t, q) + "wrong level count");
+  if (qs.ready.size() != t.queues[q].priority_levels)
+    return failed_precondition(at(t, q) + "wrong level count");
   for (size_t p = 0; p < qs.ready.size(); ++p) {
     for (const auto& m : qs.ready[p]) {
       MQ_RETURN_IF_ERROR(check_message_waiting(t, q, m, now, "ready"));
@@ -50,8 +54,10 @@ Status check_in_flight(const Model& model, QueueId q, const QueueState& qs) {
       return failed_precondition(where + "held by an auto-ack consumer");
     }
     if (f.message.attempts < 1) return failed_precondition(where + "was never delivered");
-    if ((vt == 0) != (f.deadline_ns == 0)) return failed_precondition(where + "deadline disagrees with config");
-    if (f.deadline_ns != 0 && f.deadline_ns <= s.now_ns) return failed_precondition(where + "deadline passed");
+    if ((vt == 0) != (f.deadline_ns == 0))
+      return failed_precondition(where + "deadline disagrees with config");
+    if (f.deadline_ns != 0 && f.deadline_ns <= s.now_ns)
+      return failed_precondition(where + "deadline passed");
   }
   return Status();
 }
@@ -60,7 +66,8 @@ Status check_places(const Topology& t, QueueId q, const QueueState& qs) {
   // Every id in every place, sorted: a repeated id is a message in two places.
   std::vector<MessageId> ids;
   ids.reserve(qs.size() + qs.finished.size());
-  for (const auto& level : qs.ready) for (const auto& m : level) ids.push_back(m.id);
+  for (const auto& level : qs.ready)
+    for (const auto& m : level) ids.push_back(m.id);
   for (const auto& m : qs.delayed) ids.push_back(m.id);
   for (const auto& f : qs.in_flight) ids.push_back(f.message.id);
   uint64_t acked = 0;
@@ -78,8 +85,8 @@ Status check_places(const Topology& t, QueueId q, const QueueState& qs) {
                                std::to_string(t.queues[q].capacity));
   }
   if (qs.counters.accepted != places) {
-    return failed_precondition(at(t, q) + "accepted " + std::to_string(qs.counters.accepted) +
-                               " but " + std::to_string(places) + " messages are accounted for");
+    return failed_precondition(at(t, q) + "accepted " + std::to_string(qs.counters.accepted) + " but " +
+                               std::to_string(places) + " messages are accounted for");
   }
   if (qs.counters.redeliveries > qs.counters.deliveries || acked > qs.counters.deliveries) {
     return failed_precondition(at(t, q) + "counters inconsistent");
@@ -101,11 +108,13 @@ Status check_invariants(const Model& model) {
     MQ_RETURN_IF_ERROR(check_ready_and_delayed(t, q, qs, s.now_ns));
     MQ_RETURN_IF_ERROR(check_in_flight(model, q, qs));
     const size_t ring = model.wiring()->consumers_of_queue[q].size();
-    if (qs.rr_cursor >= std::max<size_t>(ring, 1)) return failed_precondition(at(t, q) + "cursor outside the ring");
+    if (qs.rr_cursor >= std::max<size_t>(ring, 1))
+      return failed_precondition(at(t, q) + "cursor outside the ring");
     if (!s.up && !qs.in_flight.empty()) return failed_precondition(at(t, q) + "in flight while down");
   }
   for (ConsumerId c = 0; c < t.consumers.size(); ++c) {
-    if (!s.up && s.attached[c]) return failed_precondition("consumer '" + t.consumers[c].name + "' attached while down");
+    if (!s.up && s.attached[c])
+      return failed_precondition("consumer '" + t.consumers[c].name + "' attached while down");
     const uint32_t prefetch = t.consumers[c].prefetch;
     if (prefetch != 0 && model.unacked(c) > prefetch) {
       return failed_precondition("consumer '" + t.consumers[c].name + "' holds more than its prefetch");

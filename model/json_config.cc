@@ -67,7 +67,8 @@ bool in_range(const nlohmann::json& v, T& out) {
   if (v.is_number_integer()) {
     const auto x = v.get<int64_t>();
     if (x < static_cast<int64_t>(std::numeric_limits<T>::min())) return false;
-    if (x > 0 && static_cast<uint64_t>(x) > static_cast<uint64_t>(std::numeric_limits<T>::max())) return false;
+    if (x > 0 && static_cast<uint64_t>(x) > static_cast<uint64_t>(std::numeric_limits<T>::max()))
+      return false;
     out = static_cast<T>(x);
     return true;
   }
@@ -95,17 +96,25 @@ JsonFields& JsonFields::i64(const char* key, int64_t& out, bool required) {
 }
 JsonFields& JsonFields::boolean(const char* key, bool& out, bool required) {
   if (const auto* v = field(key, required)) {
-    if (v->is_boolean()) out = v->get<bool>(); else fail(path_of(key), "expected true or false, got " + v->dump());
+    if (v->is_boolean())
+      out = v->get<bool>();
+    else
+      fail(path_of(key), "expected true or false, got " + v->dump());
   }
   return *this;
 }
 JsonFields& JsonFields::str(const char* key, std::string& out, bool required) {
   if (const auto* v = field(key, required)) {
-    if (v->is_string()) out = v->get<std::string>(); else fail(path_of(key), "expected a string, got " + v->dump());
+    if (v->is_string())
+      out = v->get<std::string>();
+    else
+      fail(path_of(key), "expected a string, got " + v->dump());
   }
   return *this;
 }
-const nlohmann::json* JsonFields::child(const char* key) { return field(key, false); }
+const nlohmann::json* JsonFields::child(const char* key) {
+  return field(key, false);
+}
 
 Status JsonFields::finish() {
   if (status_.ok() && object_.is_object()) {
@@ -125,22 +134,31 @@ Status read_queue(const nlohmann::json& j, const std::string& file, const std::s
   JsonFields f(j, file, path);
   std::string dlq, redelivery = "back";
   f.str("name", q.name, true).u32("capacity", q.capacity, true).u32("priority_levels", q.priority_levels);
-  f.boolean("durable", q.durable).u32("max_retries", q.max_retries).i64("visibility_timeout_ns", q.visibility_timeout_ns);
+  f.boolean("durable", q.durable)
+      .u32("max_retries", q.max_retries)
+      .i64("visibility_timeout_ns", q.visibility_timeout_ns);
   f.str("dead_letter_queue", dlq).str("redelivery", redelivery);
   if (!dlq.empty()) q.dead_letter_queue = dlq;
-  if (redelivery == "back") q.redelivery = Redelivery::kBack;
-  else if (redelivery == "front") q.redelivery = Redelivery::kFront;
-  else f.fail(f.path_of("redelivery"), "expected \"back\" or \"front\", got \"" + redelivery + "\"");
+  if (redelivery == "back")
+    q.redelivery = Redelivery::kBack;
+  else if (redelivery == "front")
+    q.redelivery = Redelivery::kFront;
+  else
+    f.fail(f.path_of("redelivery"), "expected \"back\" or \"front\", got \"" + redelivery + "\"");
   return f.finish();
 }
 
-Status read_consumer(const nlohmann::json& j, const std::string& file, const std::string& path, ConsumerConfig& c) {
+Status read_consumer(const nlohmann::json& j, const std::string& file, const std::string& path,
+                     ConsumerConfig& c) {
   JsonFields f(j, file, path);
   std::string ack = "manual";
   f.str("name", c.name, true).str("queue", c.queue, true).u32("prefetch", c.prefetch).str("ack_mode", ack);
-  if (ack == "manual") c.ack_mode = AckMode::kManual;
-  else if (ack == "auto") c.ack_mode = AckMode::kAuto;
-  else f.fail(f.path_of("ack_mode"), "expected \"manual\" or \"auto\", got \"" + ack + "\"");
+  if (ack == "manual")
+    c.ack_mode = AckMode::kManual;
+  else if (ack == "auto")
+    c.ack_mode = AckMode::kAuto;
+  else
+    f.fail(f.path_of("ack_mode"), "expected \"manual\" or \"auto\", got \"" + ack + "\"");
   return f.finish();
 }
 
@@ -161,7 +179,8 @@ Status read_topic(const nlohmann::json& j, const std::string& file, const std::s
 }
 
 template <typename T, typename ReadOne>
-Status read_list(JsonFields& f, const char* key, const std::string& file, std::vector<T>& out, ReadOne read_one) {
+Status read_list(JsonFields& f, const char* key, const std::string& file, std::vector<T>& out,
+                 ReadOne read_one) {
   const auto* list = f.child(key);
   if (!list) return Status();
   if (!list->is_array()) return invalid_argument(file + ": " + f.path_of(key) + ": expected an array");
@@ -181,12 +200,13 @@ Result<Topology> topology_from_json(const nlohmann::json& j, const std::string& 
   MQ_RETURN_IF_ERROR(read_list(f, "queues", file, t.queues, read_queue));
   MQ_RETURN_IF_ERROR(read_list(f, "consumers", file, t.consumers, read_consumer));
   MQ_RETURN_IF_ERROR(read_list(f, "topics", file, t.topics, read_topic));
-  MQ_RETURN_IF_ERROR(read_list(f, "producers", file, t.producers,
-                               [](const nlohmann::json& p, const std::string& fl, const std::string& path, ProducerConfig& out) {
-                                 JsonFields pf(p, fl, path);
-                                 pf.str("name", out.name, true);
-                                 return pf.finish();
-                               }));
+  MQ_RETURN_IF_ERROR(read_list(
+      f, "producers", file, t.producers,
+      [](const nlohmann::json& p, const std::string& fl, const std::string& path, ProducerConfig& out) {
+        JsonFields pf(p, fl, path);
+        pf.str("name", out.name, true);
+        return pf.finish();
+      }));
   MQ_RETURN_IF_ERROR(f.finish());
   if (t.queues.empty()) return invalid_argument(file + ": /queues: at least one queue is needed");
   if (t.producers.empty()) t.producers.push_back({"p0"});
@@ -198,15 +218,20 @@ Result<Topology> topology_from_json(const nlohmann::json& j, const std::string& 
 nlohmann::json topology_to_json(const Topology& t) {
   nlohmann::json j;
   for (const auto& q : t.queues) {
-    nlohmann::json o = {{"name", q.name}, {"capacity", q.capacity}, {"priority_levels", q.priority_levels},
-                        {"durable", q.durable}, {"max_retries", q.max_retries},
+    nlohmann::json o = {{"name", q.name},
+                        {"capacity", q.capacity},
+                        {"priority_levels", q.priority_levels},
+                        {"durable", q.durable},
+                        {"max_retries", q.max_retries},
                         {"visibility_timeout_ns", q.visibility_timeout_ns},
                         {"redelivery", q.redelivery == Redelivery::kBack ? "back" : "front"}};
     if (q.dead_letter_queue) o["dead_letter_queue"] = *q.dead_letter_queue;
     j["queues"].push_back(o);
   }
   for (const auto& c : t.consumers) {
-    j["consumers"].push_back({{"name", c.name}, {"queue", c.queue}, {"prefetch", c.prefetch},
+    j["consumers"].push_back({{"name", c.name},
+                              {"queue", c.queue},
+                              {"prefetch", c.prefetch},
                               {"ack_mode", c.ack_mode == AckMode::kManual ? "manual" : "auto"}});
   }
   for (const auto& tp : t.topics) j["topics"].push_back({{"name", tp.name}, {"queues", tp.queues}});

@@ -9,7 +9,7 @@
 
 namespace mq {
 
-using TimeNs = int64_t;     // virtual nanoseconds; the model never reads a clock
+using TimeNs = int64_t;  // virtual nanoseconds; the model never reads a clock
 using MessageId = uint64_t;
 using QueueId = uint32_t;     // index into Topology::queues
 using ConsumerId = uint32_t;  // index into Topology::consumers
@@ -24,8 +24,8 @@ struct MessageSpec {
   MessageId id = 0;
   std::string payload;
   Priority priority = 0;
-  TimeNs ttl_ns = 0;    // 0: never expires; else expires at acceptance + ttl_ns
-  TimeNs delay_ns = 0;  // 0: deliverable at once; else not before acceptance + delay_ns
+  TimeNs ttl_ns = 0;                    // 0: never expires; else expires at acceptance + ttl_ns
+  TimeNs delay_ns = 0;                  // 0: deliverable at once; else not before acceptance + delay_ns
   std::optional<uint32_t> max_retries;  // unset: the queue's default
 
   friend bool operator==(const MessageSpec&, const MessageSpec&) = default;
@@ -34,7 +34,7 @@ struct MessageSpec {
 struct Message {
   MessageId id = 0;
   std::string payload;
-  TimeNs timestamp_ns = 0;   // acceptance time (Def. 2.2's timestamp)
+  TimeNs timestamp_ns = 0;  // acceptance time (Def. 2.2's timestamp)
   Priority priority = 0;
   TimeNs ttl_ns = 0;         // 0: never expires
   TimeNs not_before_ns = 0;  // deliverable when now >= not_before_ns

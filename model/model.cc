@@ -69,11 +69,15 @@ Status Model::check_up() const {
 bool Model::holds_id(QueueId q, MessageId id) const {
   const QueueState& qs = state_.queues[q];
   for (const auto& level : qs.ready) {
-    for (const auto& m : level) if (m.id == id) return true;
+    for (const auto& m : level)
+      if (m.id == id) return true;
   }
-  for (const auto& m : qs.delayed) if (m.id == id) return true;
-  for (const auto& f : qs.in_flight) if (f.message.id == id) return true;
-  for (const auto& f : qs.finished) if (f.id == id) return true;
+  for (const auto& m : qs.delayed)
+    if (m.id == id) return true;
+  for (const auto& f : qs.in_flight)
+    if (f.message.id == id) return true;
+  for (const auto& f : qs.finished)
+    if (f.id == id) return true;
   return false;
 }
 
@@ -81,8 +85,8 @@ Status Model::check_spec(QueueId q, const MessageSpec& spec) const {
   const QueueConfig& cfg = topology().queues[q];
   const std::string where = "queue '" + cfg.name + "', message #" + std::to_string(spec.id) + ": ";
   if (spec.priority >= cfg.priority_levels) {
-    return invalid_argument(where + "priority " + std::to_string(spec.priority) +
-                            " out of range 0.." + std::to_string(cfg.priority_levels - 1));
+    return invalid_argument(where + "priority " + std::to_string(spec.priority) + " out of range 0.." +
+                            std::to_string(cfg.priority_levels - 1));
   }
   if (spec.ttl_ns < 0) return invalid_argument(where + "ttl_ns < 0");
   if (spec.delay_ns < 0) return invalid_argument(where + "delay_ns < 0");
@@ -94,8 +98,8 @@ Status Model::check_spec(QueueId q, const MessageSpec& spec) const {
 
 void Model::finish(QueueId q, const Message& m, Fate fate, Effects& out) {
   state_.queues[q].finished.push_back(Finished{m.id, fate});
-  static constexpr EffectKind kKind[] = {EffectKind::kAcked, EffectKind::kExpired,
-                                         EffectKind::kDeadLettered, EffectKind::kLost};
+  static constexpr EffectKind kKind[] = {EffectKind::kAcked, EffectKind::kExpired, EffectKind::kDeadLettered,
+                                         EffectKind::kLost};
   // kAcked and kDeadLettered name the consumer through the caller; see ack().
   out.push_back(effect(kKind[static_cast<int>(fate)], q, m));
 }
@@ -130,9 +134,14 @@ void Model::dead_letter(QueueId q, const Message& m, Effects& out) {
   if (!dlq) return;
   const QueueConfig& cfg = topology().queues[*dlq];
   // The dead-letter queue receives a fresh message with the same id and payload.
-  Message copy{m.id, m.payload, state_.now_ns,
+  Message copy{m.id,
+               m.payload,
+               state_.now_ns,
                static_cast<Priority>(std::min<uint32_t>(m.priority, cfg.priority_levels - 1)),
-               0, state_.now_ns, 0, cfg.max_retries};
+               0,
+               state_.now_ns,
+               0,
+               cfg.max_retries};
   if (state_.queues[*dlq].size() >= cfg.capacity || holds_id(*dlq, m.id)) {
     state_.queues[q].counters.dead_letter_refused++;
     out.push_back(effect(EffectKind::kDeadLetterRefused, q, m));
@@ -211,8 +220,7 @@ std::optional<InFlight> Model::take_in_flight(ConsumerId c, MessageId id) {
 
 // Ends the deliveries of queue q that match as failed attempts, in delivery order.
 // Under front redelivery they are put back in reverse, so that they keep their order.
-void Model::return_in_flight(QueueId q, bool only_expired_deadlines, ConsumerId only_consumer,
-                             Effects& out) {
+void Model::return_in_flight(QueueId q, bool only_expired_deadlines, ConsumerId only_consumer, Effects& out) {
   auto& in_flight = state_.queues[q].in_flight;
   std::vector<InFlight> back;
   std::vector<InFlight> keep;
@@ -240,8 +248,14 @@ Result<Effects> Model::send(ProducerId p, QueueId q, const MessageSpec& spec) {
   MQ_RETURN_IF_ERROR(check_queue(q));
   MQ_RETURN_IF_ERROR(check_spec(q, spec));
   const QueueConfig& cfg = topology().queues[q];
-  Message m{spec.id, spec.payload, state_.now_ns, spec.priority, spec.ttl_ns,
-            state_.now_ns + spec.delay_ns, 0, spec.max_retries.value_or(cfg.max_retries)};
+  Message m{spec.id,
+            spec.payload,
+            state_.now_ns,
+            spec.priority,
+            spec.ttl_ns,
+            state_.now_ns + spec.delay_ns,
+            0,
+            spec.max_retries.value_or(cfg.max_retries)};
   Effects out;
   if (state_.queues[q].size() >= cfg.capacity) {
     state_.queues[q].counters.refused++;
@@ -336,13 +350,15 @@ std::optional<TimeNs> Model::next_event_time() const {
   };
   for (const auto& qs : state_.queues) {
     for (const auto& level : qs.ready) {
-      for (const auto& m : level) if (m.ttl_ns > 0) consider(m.timestamp_ns + m.ttl_ns);
+      for (const auto& m : level)
+        if (m.ttl_ns > 0) consider(m.timestamp_ns + m.ttl_ns);
     }
     for (const auto& m : qs.delayed) {
       consider(m.not_before_ns);
       if (m.ttl_ns > 0) consider(m.timestamp_ns + m.ttl_ns);
     }
-    for (const auto& f : qs.in_flight) if (f.deadline_ns > 0) consider(f.deadline_ns);
+    for (const auto& f : qs.in_flight)
+      if (f.deadline_ns > 0) consider(f.deadline_ns);
   }
   return next;
 }
@@ -369,13 +385,19 @@ void Model::fire_due_timers(Effects& out) {
     for (auto& level : qs.ready) {
       std::vector<Message> keep;
       for (auto& m : level) {
-        if (m.expired_at(now)) finish(q, m, Fate::kExpired, out); else keep.push_back(std::move(m));
+        if (m.expired_at(now))
+          finish(q, m, Fate::kExpired, out);
+        else
+          keep.push_back(std::move(m));
       }
       level = std::move(keep);
     }
     std::vector<Message> keep;
     for (auto& m : qs.delayed) {
-      if (m.expired_at(now)) finish(q, m, Fate::kExpired, out); else keep.push_back(std::move(m));
+      if (m.expired_at(now))
+        finish(q, m, Fate::kExpired, out);
+      else
+        keep.push_back(std::move(m));
     }
     qs.delayed = std::move(keep);
   }
@@ -489,10 +511,18 @@ QueueStats Model::stats(QueueId q) const {
   s.dead_letter_refused = qs.counters.dead_letter_refused;
   for (const auto& f : qs.finished) {
     switch (f.fate) {
-      case Fate::kAcked: s.acked++; break;
-      case Fate::kExpired: s.expired++; break;
-      case Fate::kDeadLettered: s.dead_lettered++; break;
-      case Fate::kLost: s.lost++; break;
+      case Fate::kAcked:
+        s.acked++;
+        break;
+      case Fate::kExpired:
+        s.expired++;
+        break;
+      case Fate::kDeadLettered:
+        s.dead_lettered++;
+        break;
+      case Fate::kLost:
+        s.lost++;
+        break;
     }
   }
   return s;

@@ -54,10 +54,10 @@ struct QueueStats {
 // Topology plus the indices resolved from it once.
 struct Wiring {
   Topology topology;
-  std::vector<QueueId> queue_of_consumer;                // [ConsumerId]
+  std::vector<QueueId> queue_of_consumer;                   // [ConsumerId]
   std::vector<std::vector<ConsumerId>> consumers_of_queue;  // [QueueId], round-robin order
-  std::vector<std::vector<QueueId>> queues_of_topic;    // [TopicId]
-  std::vector<std::optional<QueueId>> dead_letter_of;   // [QueueId]
+  std::vector<std::vector<QueueId>> queues_of_topic;        // [TopicId]
+  std::vector<std::optional<QueueId>> dead_letter_of;       // [QueueId]
 };
 
 class Model {
@@ -119,8 +119,7 @@ class Model {
   void dead_letter(QueueId q, const Message& m, Effects& out);
   std::optional<InFlight> take_in_flight(ConsumerId c, MessageId id);
   void fire_due_timers(Effects& out);
-  void return_in_flight(QueueId q, bool only_expired_deadlines, ConsumerId only_consumer,
-                        Effects& out);
+  void return_in_flight(QueueId q, bool only_expired_deadlines, ConsumerId only_consumer, Effects& out);
 
   std::shared_ptr<const Wiring> wiring_;
   ModelState state_;

@@ -63,8 +63,8 @@ struct Detach {  // a consumer disconnects; its unacked deliveries are failed at
 
 namespace mq {
 
-using Op = std::variant<op::Send, op::Publish, op::Dispatch, op::Fetch, op::Ack, op::Nack,
-                        op::Advance, op::Crash, op::Recover, op::Attach, op::Detach>;
+using Op = std::variant<op::Send, op::Publish, op::Dispatch, op::Fetch, op::Ack, op::Nack, op::Advance,
+                        op::Crash, op::Recover, op::Attach, op::Detach>;
 
 std::string to_string(const Op& op);
 

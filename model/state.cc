@@ -9,10 +9,14 @@ namespace mq {
 
 const char* fate_name(Fate fate) {
   switch (fate) {
-    case Fate::kAcked: return "acked";
-    case Fate::kExpired: return "expired";
-    case Fate::kDeadLettered: return "dead-lettered";
-    case Fate::kLost: return "lost";
+    case Fate::kAcked:
+      return "acked";
+    case Fate::kExpired:
+      return "expired";
+    case Fate::kDeadLettered:
+      return "dead-lettered";
+    case Fate::kLost:
+      return "lost";
   }
   return "?";
 }
@@ -23,7 +27,9 @@ size_t QueueState::ready_count() const {
   return n;
 }
 
-size_t QueueState::size() const { return ready_count() + delayed.size() + in_flight.size(); }
+size_t QueueState::size() const {
+  return ready_count() + delayed.size() + in_flight.size();
+}
 
 namespace {
 
@@ -135,23 +141,33 @@ std::string to_string(const ModelState& state) {
 
 const char* effect_kind_name(EffectKind kind) {
   switch (kind) {
-    case EffectKind::kAccepted: return "accepted";
-    case EffectKind::kRefused: return "refused";
-    case EffectKind::kReleased: return "released";
-    case EffectKind::kDelivered: return "delivered";
-    case EffectKind::kAcked: return "acked";
-    case EffectKind::kRequeued: return "requeued";
-    case EffectKind::kDeadLettered: return "dead-lettered";
-    case EffectKind::kDeadLetterRefused: return "dead-letter-refused";
-    case EffectKind::kExpired: return "expired";
-    case EffectKind::kLost: return "lost";
+    case EffectKind::kAccepted:
+      return "accepted";
+    case EffectKind::kRefused:
+      return "refused";
+    case EffectKind::kReleased:
+      return "released";
+    case EffectKind::kDelivered:
+      return "delivered";
+    case EffectKind::kAcked:
+      return "acked";
+    case EffectKind::kRequeued:
+      return "requeued";
+    case EffectKind::kDeadLettered:
+      return "dead-lettered";
+    case EffectKind::kDeadLetterRefused:
+      return "dead-letter-refused";
+    case EffectKind::kExpired:
+      return "expired";
+    case EffectKind::kLost:
+      return "lost";
   }
   return "?";
 }
 
 std::string to_string(const Effect& e) {
-  std::string s = std::string(effect_kind_name(e.kind)) + " q" + std::to_string(e.queue) + " " +
-                  to_string(e.message);
+  std::string s =
+      std::string(effect_kind_name(e.kind)) + " q" + std::to_string(e.queue) + " " + to_string(e.message);
   if (e.consumer != kNoConsumer) s += " c" + std::to_string(e.consumer);
   return s;
 }

@@ -53,10 +53,10 @@ struct QueueState {
   // [priority level], head (index 0) delivered first. Vectors, not deques: a state is
   // copied on every step of a search, and an empty libstdc++ deque allocates.
   std::vector<std::vector<Message>> ready;
-  std::vector<Message> delayed;            // not yet deliverable, in acceptance order
-  std::vector<InFlight> in_flight;         // in delivery order
-  std::vector<Finished> finished;          // in the order they finished
-  uint32_t rr_cursor = 0;  // index into the queue's consumers: who is next
+  std::vector<Message> delayed;     // not yet deliverable, in acceptance order
+  std::vector<InFlight> in_flight;  // in delivery order
+  std::vector<Finished> finished;   // in the order they finished
+  uint32_t rr_cursor = 0;           // index into the queue's consumers: who is next
   QueueCounters counters;
 
   size_t size() const;  // ready + delayed + in flight: what capacity bounds
@@ -67,9 +67,9 @@ struct QueueState {
 
 struct ModelState {
   TimeNs now_ns = 0;
-  bool up = true;                   // false between a crash and its recovery
-  std::vector<QueueState> queues;   // [QueueId]
-  std::vector<uint8_t> attached;    // [ConsumerId]: 1 if connected
+  bool up = true;                  // false between a crash and its recovery
+  std::vector<QueueState> queues;  // [QueueId]
+  std::vector<uint8_t> attached;   // [ConsumerId]: 1 if connected
 
   friend bool operator==(const ModelState&, const ModelState&) = default;
 };

@@ -26,11 +26,11 @@ enum class AckMode : uint8_t {
 
 struct QueueConfig {
   std::string name;
-  uint32_t capacity = 0;         // bound on ready + delayed + in-flight; must be > 0
-  uint32_t priority_levels = 1;  // priorities 0 .. priority_levels-1; 1..256
-  bool durable = false;          // survives a broker crash
-  uint32_t max_retries = 3;      // default for messages sent without one
-  TimeNs visibility_timeout_ns = 0;  // 0: an unacked delivery never times out
+  uint32_t capacity = 0;                         // bound on ready + delayed + in-flight; must be > 0
+  uint32_t priority_levels = 1;                  // priorities 0 .. priority_levels-1; 1..256
+  bool durable = false;                          // survives a broker crash
+  uint32_t max_retries = 3;                      // default for messages sent without one
+  TimeNs visibility_timeout_ns = 0;              // 0: an unacked delivery never times out
   std::optional<std::string> dead_letter_queue;  // where exhausted messages go
   Redelivery redelivery = Redelivery::kBack;
 };

@@ -11,10 +11,14 @@ namespace mq {
 
 const char* complexity_name(Complexity c) {
   switch (c) {
-    case Complexity::kConstant: return "O(1)";
-    case Complexity::kLog: return "O(log n)";
-    case Complexity::kLinear: return "O(n)";
-    case Complexity::kNLogN: return "O(n log n)";
+    case Complexity::kConstant:
+      return "O(1)";
+    case Complexity::kLog:
+      return "O(log n)";
+    case Complexity::kLinear:
+      return "O(n)";
+    case Complexity::kNLogN:
+      return "O(n log n)";
   }
   return "?";
 }
@@ -23,10 +27,14 @@ namespace {
 
 double shape(Complexity c, double n) {
   switch (c) {
-    case Complexity::kConstant: return 0;
-    case Complexity::kLog: return std::log2(n);
-    case Complexity::kLinear: return n;
-    case Complexity::kNLogN: return n * std::log2(n);
+    case Complexity::kConstant:
+      return 0;
+    case Complexity::kLog:
+      return std::log2(n);
+    case Complexity::kLinear:
+      return n;
+    case Complexity::kNLogN:
+      return n * std::log2(n);
   }
   return 0;
 }
@@ -99,10 +107,12 @@ FitResult fit_complexity(const std::vector<CostPoint>& points) {
     return linear_family == superlinear && counts(f);
   };
   double best_rss = std::numeric_limits<double>::infinity();
-  for (const auto& f : r.fits) if (in_group(f)) best_rss = std::min(best_rss, f.rss);
+  for (const auto& f : r.fits)
+    if (in_group(f)) best_rss = std::min(best_rss, f.rss);
   // The simplest class of the group within the slack of the group's best fit.
   size_t chosen = 0;
-  while (chosen + 1 < r.fits.size() && (!in_group(r.fits[chosen]) || r.fits[chosen].rss > best_rss * kSimplerSlack + 1e-12)) {
+  while (chosen + 1 < r.fits.size() &&
+         (!in_group(r.fits[chosen]) || r.fits[chosen].rss > best_rss * kSimplerSlack + 1e-12)) {
     ++chosen;
   }
   r.best = r.fits[chosen].klass;
@@ -110,7 +120,8 @@ FitResult fit_complexity(const std::vector<CostPoint>& points) {
   for (size_t i = 0; i < r.fits.size(); ++i) {
     if (i != chosen && in_group(r.fits[i])) runner_up = std::min(runner_up, r.fits[i].rss);
   }
-  r.confidence_ratio = r.fits[chosen].rss > 0 ? runner_up / r.fits[chosen].rss : std::numeric_limits<double>::infinity();
+  r.confidence_ratio =
+      r.fits[chosen].rss > 0 ? runner_up / r.fits[chosen].rss : std::numeric_limits<double>::infinity();
   r.growth = lo->cost > 0 ? hi->cost / lo->cost : 0;
   return r;
 }

@@ -5,12 +5,11 @@
 //
 // First the log-log slope decides between sublinear and at least linear growth
 // (Goldsmith, Aiken, Wilkerson, "Measuring empirical computational complexity",
-// FSE 2007, fit costs the same way). Then each class f in {1, log n, n, n log n} is fitted as cost = a + b·f(n) by least
-// squares on relative residuals, with b >= 0. The reported class is the simplest one whose residual is
-// within kSimplerSlack of the best residual: noise on a flat curve must not be
-// taken for a slow logarithm, and a growth term that explains less than
-// kMinGrowthEffect of the cost over the range does not count. Confidence is how much
-// worse the runner-up fits (infinite when no other class shows real growth).
+// FSE 2007, fit costs the same way). Then each class f in {1, log n, n, n log n} is fitted as cost = a +
+// b·f(n) by least squares on relative residuals, with b >= 0. The reported class is the simplest one whose
+// residual is within kSimplerSlack of the best residual: noise on a flat curve must not be taken for a slow
+// logarithm, and a growth term that explains less than kMinGrowthEffect of the cost over the range does not
+// count. Confidence is how much worse the runner-up fits (infinite when no other class shows real growth).
 
 #include <string>
 #include <vector>
@@ -38,7 +37,7 @@ struct FitResult {
   // over the chosen one's; larger is more certain; infinity when the other class
   // shows no real growth or the chosen class fits exactly.
   double confidence_ratio = 0;
-  double growth = 0;  // cost at the largest n over cost at the smallest
+  double growth = 0;        // cost at the largest n over cost at the smallest
   double loglog_slope = 0;  // d log(cost) / d log(n), fitted
 };
 

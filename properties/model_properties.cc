@@ -9,28 +9,46 @@ namespace mq {
 
 const char* property_name(ModelProperty p) {
   switch (p) {
-    case ModelProperty::kCapacity: return "capacity";
-    case ModelProperty::kFifo: return "fifo";
-    case ModelProperty::kPriority: return "priority";
-    case ModelProperty::kRoundRobin: return "round_robin";
-    case ModelProperty::kNoLoss: return "no_loss";
-    case ModelProperty::kTtlDelay: return "ttl_delay";
-    case ModelProperty::kConservation: return "conservation";
-    case ModelProperty::kLiveness: return "liveness";
-    case ModelProperty::kSeedReliability: return "seed_reliability";
-    case ModelProperty::kSeedOrder: return "seed_order";
-    case ModelProperty::kSeedBalance: return "seed_balance";
-    case ModelProperty::kSeedIntegrity: return "seed_integrity";
-    case ModelProperty::kSeedDelivery: return "seed_delivery";
-    case ModelProperty::kSeedConsumption: return "seed_consumption";
+    case ModelProperty::kCapacity:
+      return "capacity";
+    case ModelProperty::kFifo:
+      return "fifo";
+    case ModelProperty::kPriority:
+      return "priority";
+    case ModelProperty::kRoundRobin:
+      return "round_robin";
+    case ModelProperty::kNoLoss:
+      return "no_loss";
+    case ModelProperty::kTtlDelay:
+      return "ttl_delay";
+    case ModelProperty::kConservation:
+      return "conservation";
+    case ModelProperty::kLiveness:
+      return "liveness";
+    case ModelProperty::kSeedReliability:
+      return "seed_reliability";
+    case ModelProperty::kSeedOrder:
+      return "seed_order";
+    case ModelProperty::kSeedBalance:
+      return "seed_balance";
+    case ModelProperty::kSeedIntegrity:
+      return "seed_integrity";
+    case ModelProperty::kSeedDelivery:
+      return "seed_delivery";
+    case ModelProperty::kSeedConsumption:
+      return "seed_consumption";
   }
   return "?";
 }
 
 namespace {
 
-std::string qname(const Model& m, QueueId q) { return "queue '" + m.topology().queues[q].name + "'"; }
-std::string mid(MessageId id) { return "message #" + std::to_string(id); }
+std::string qname(const Model& m, QueueId q) {
+  return "queue '" + m.topology().queues[q].name + "'";
+}
+std::string mid(MessageId id) {
+  return "message #" + std::to_string(id);
+}
 
 // Credit as the property states it, computed from the state alone (not by asking
 // the model, whose own notion of credit is what is under test).
@@ -59,7 +77,9 @@ bool is_finish(EffectKind k) {
          k == EffectKind::kLost;
 }
 
-void erase_id(std::vector<MessageId>& v, MessageId id) { std::erase(v, id); }
+void erase_id(std::vector<MessageId>& v, MessageId id) {
+  std::erase(v, id);
+}
 
 }  // namespace
 
@@ -80,8 +100,8 @@ void ModelProperties::reset_round_robin() {
   }
 }
 
-void ModelProperties::check_capacity(const Model& before, const Op& op, const Effects& fx,
-                                     const Model& after, std::vector<Violation>& out) const {
+void ModelProperties::check_capacity(const Model& before, const Op& op, const Effects& fx, const Model& after,
+                                     std::vector<Violation>& out) const {
   const bool is_send = std::holds_alternative<op::Send>(op) || std::holds_alternative<op::Publish>(op);
   for (const auto& e : fx) {
     if (!is_send || (e.kind != EffectKind::kAccepted && e.kind != EffectKind::kRefused)) continue;
@@ -136,7 +156,8 @@ void ModelProperties::check_fifo(const Effect& e, std::vector<Violation>& out) {
   }
 }
 
-void ModelProperties::check_priority(const Model& before, const Effect& e, std::vector<Violation>& out) const {
+void ModelProperties::check_priority(const Model& before, const Effect& e,
+                                     std::vector<Violation>& out) const {
   if (e.kind != EffectKind::kDelivered) return;
   const auto best = highest_ready(before.state().queues[e.queue]);
   if (best && e.message.priority < *best) {
@@ -180,7 +201,8 @@ void ModelProperties::check_round_robin(const Model& before, const Op& op, const
   }
   if (hi > lo + 1) {
     out.push_back({ModelProperty::kRoundRobin,
-                   qname(before, d->queue) + ": dispatch counts of consumers that always had credit range from " +
+                   qname(before, d->queue) +
+                       ": dispatch counts of consumers that always had credit range from " +
                        std::to_string(lo) + " to " + std::to_string(hi) + " (bound: differ by at most 1)"});
   }
 }
@@ -195,16 +217,17 @@ void ModelProperties::check_no_loss(const Op& op, const Effects& fx, const Model
     if (is_finish(e.kind) && known) live.erase(at);
     if (e.kind == EffectKind::kLost &&
         (!std::holds_alternative<op::Crash>(op) || after.topology().queues[e.queue].durable)) {
-      out.push_back({ModelProperty::kNoLoss, qname(after, e.queue) + " lost " + mid(e.message.id) +
-                                                 (std::holds_alternative<op::Crash>(op) ? " though durable"
-                                                                                        : " without a crash")});
+      out.push_back({ModelProperty::kNoLoss,
+                     qname(after, e.queue) + " lost " + mid(e.message.id) +
+                         (std::holds_alternative<op::Crash>(op) ? " though durable" : " without a crash")});
     }
   }
   for (QueueId q = 0; q < queues_.size(); ++q) {
     const QueueState& qs = after.state().queues[q];
     std::vector<MessageId> held;
     held.reserve(qs.size());
-    for (const auto& level : qs.ready) for (const auto& m : level) held.push_back(m.id);
+    for (const auto& level : qs.ready)
+      for (const auto& m : level) held.push_back(m.id);
     for (const auto& m : qs.delayed) held.push_back(m.id);
     for (const auto& f : qs.in_flight) held.push_back(f.message.id);
     std::sort(held.begin(), held.end());
@@ -220,9 +243,13 @@ void ModelProperties::check_no_loss(const Op& op, const Effects& fx, const Model
 namespace {
 
 bool held_in(const QueueState& qs, MessageId id) {
-  for (const auto& level : qs.ready) for (const auto& m : level) if (m.id == id) return true;
-  for (const auto& m : qs.delayed) if (m.id == id) return true;
-  for (const auto& f : qs.in_flight) if (f.message.id == id) return true;
+  for (const auto& level : qs.ready)
+    for (const auto& m : level)
+      if (m.id == id) return true;
+  for (const auto& m : qs.delayed)
+    if (m.id == id) return true;
+  for (const auto& f : qs.in_flight)
+    if (f.message.id == id) return true;
   return false;
 }
 
@@ -248,16 +275,21 @@ void ModelProperties::check_seed_claims(const Model& before, const Op& op, const
   const bool is_send = std::holds_alternative<op::Send>(op) || std::holds_alternative<op::Publish>(op);
   for (const auto& e : fx) {
     const std::string what = qname(after, e.queue) + " " + mid(e.message.id);
-    if (e.kind == EffectKind::kLost) out.push_back({ModelProperty::kSeedReliability, what + " was lost by a crash"});
+    if (e.kind == EffectKind::kLost)
+      out.push_back({ModelProperty::kSeedReliability, what + " was lost by a crash"});
     if (is_finish(e.kind)) {
-      out.push_back({ModelProperty::kSeedIntegrity, what + " is " + effect_kind_name(e.kind) + " and so in no queue"});
+      out.push_back(
+          {ModelProperty::kSeedIntegrity, what + " is " + effect_kind_name(e.kind) + " and so in no queue"});
     }
     if (is_finish(e.kind) && e.kind != EffectKind::kAcked) {
-      out.push_back({ModelProperty::kSeedConsumption, what + " was " + effect_kind_name(e.kind) + ", never processed"});
+      out.push_back(
+          {ModelProperty::kSeedConsumption, what + " was " + effect_kind_name(e.kind) + ", never processed"});
     }
     if (is_send && e.kind == EffectKind::kAccepted && !held_in(after.state().queues[e.queue], e.message.id)) {
-      out.push_back({ModelProperty::kSeedDelivery, "send of " + what + " returned true, but it is not in the queue"});
-      out.push_back({ModelProperty::kSeedReliability, "send of " + what + " returned true, and the message is gone"});
+      out.push_back(
+          {ModelProperty::kSeedDelivery, "send of " + what + " returned true, but it is not in the queue"});
+      out.push_back(
+          {ModelProperty::kSeedReliability, "send of " + what + " returned true, and the message is gone"});
     }
     if (e.kind == EffectKind::kDelivered) {
       const auto oldest = oldest_ready(before.state().queues[e.queue]);
@@ -281,7 +313,8 @@ void ModelProperties::check_seed_claims(const Model& before, const Op& op, const
   }
 }
 
-void ModelProperties::check_ttl_delay(const Model& after, const Effect& e, std::vector<Violation>& out) const {
+void ModelProperties::check_ttl_delay(const Model& after, const Effect& e,
+                                      std::vector<Violation>& out) const {
   const TimeNs now = after.now();
   const Message& m = e.message;
   const bool expired = m.ttl_ns > 0 && now >= m.timestamp_ns + m.ttl_ns;
@@ -306,8 +339,8 @@ std::vector<Violation> ModelProperties::observe(const Model& before, const Op& o
   if (!inv.ok()) out.push_back({ModelProperty::kConservation, inv.message()});
   if (!result.ok()) {
     if (!(before.state() == after.state())) {
-      out.push_back({ModelProperty::kConservation, "failed operation changed the state: " +
-                                                       result.status().to_string()});
+      out.push_back({ModelProperty::kConservation,
+                     "failed operation changed the state: " + result.status().to_string()});
     }
     std::erase_if(out, [this](const Violation& v) { return !enabled(v.property); });
     return out;
@@ -331,7 +364,8 @@ std::vector<Violation> ModelProperties::observe(const Model& before, const Op& o
 namespace mq {
 
 ModelProperties::QueueTrack::Turn& ModelProperties::QueueTrack::turn(ConsumerId c) {
-  for (auto& t : turns) if (t.consumer == c) return t;
+  for (auto& t : turns)
+    if (t.consumer == c) return t;
   MQ_CHECK_MSG(false, "round-robin: consumer of another queue");
   return turns.front();
 }

@@ -30,7 +30,14 @@
 namespace mq {
 
 enum class ModelProperty {
-  kCapacity, kFifo, kPriority, kRoundRobin, kNoLoss, kTtlDelay, kConservation, kLiveness,
+  kCapacity,
+  kFifo,
+  kPriority,
+  kRoundRobin,
+  kNoLoss,
+  kTtlDelay,
+  kConservation,
+  kLiveness,
   // The origin document's claims read literally, for the audit (docs/theorems.md).
   // They are not part of kAllPropertiesMask: most of them are false as stated.
   kSeedReliability,  // 3.1.1: no message is ever lost (not even by a crash)
@@ -41,11 +48,13 @@ enum class ModelProperty {
   kSeedConsumption,  // 4.1.3: a dequeued message is processed (acked)
 };
 inline constexpr ModelProperty kAllModelProperties[] = {
-    ModelProperty::kCapacity, ModelProperty::kFifo,    ModelProperty::kPriority,
-    ModelProperty::kRoundRobin, ModelProperty::kNoLoss, ModelProperty::kTtlDelay,
+    ModelProperty::kCapacity,     ModelProperty::kFifo,    ModelProperty::kPriority,
+    ModelProperty::kRoundRobin,   ModelProperty::kNoLoss,  ModelProperty::kTtlDelay,
     ModelProperty::kConservation, ModelProperty::kLiveness};
 const char* property_name(ModelProperty p);
-inline constexpr uint32_t bit(ModelProperty p) { return 1u << static_cast<int>(p); }
+inline constexpr uint32_t bit(ModelProperty p) {
+  return 1u << static_cast<int>(p);
+}
 inline constexpr uint32_t kAllPropertiesMask = (1u << 8) - 1;
 inline constexpr ModelProperty kSeedClaims[] = {
     ModelProperty::kSeedReliability, ModelProperty::kSeedOrder,    ModelProperty::kSeedBalance,

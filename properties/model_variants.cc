@@ -5,16 +5,17 @@
 namespace mq {
 
 std::string flaw_name(Flaw f) {
-  static const char* kNames[] = {"SeedDropWhenFull", "OverCapacity", "FifoSwap", "ReversedPriority",
-                                 "RoundRobinSkip", "SilentLoss", "TtlOffByOne", "EarlyDelay",
-                                 "ForgetAcked", "DurableLoss", "ParkedRedelivery", "UnboundedRetries"};
+  static const char* kNames[] = {"SeedDropWhenFull", "OverCapacity", "FifoSwap",         "ReversedPriority",
+                                 "RoundRobinSkip",   "SilentLoss",   "TtlOffByOne",      "EarlyDelay",
+                                 "ForgetAcked",      "DurableLoss",  "ParkedRedelivery", "UnboundedRetries"};
   return kNames[static_cast<int>(f)];
 }
 
-
 namespace {
 
-void rebuild(Model& m, ModelState s) { m = Model(m.wiring(), std::move(s)); }
+void rebuild(Model& m, ModelState s) {
+  m = Model(m.wiring(), std::move(s));
+}
 
 std::optional<QueueId> queue_read_by(const Model& m, const Op& op) {
   if (const auto* d = std::get_if<op::Dispatch>(&op)) return d->queue;
@@ -100,7 +101,8 @@ Result<Effects> durable_loss(Model& m, const Op& op, const ApplyFn& inner) {
 using Patch = bool (*)(const Model& m, const Op& op, Effects& fx, ModelState& s);
 
 bool drop_when_full(const Model&, const Op&, Effects& fx, ModelState&) {
-  for (auto& e : fx) if (e.kind == EffectKind::kRefused) e.kind = EffectKind::kAccepted;
+  for (auto& e : fx)
+    if (e.kind == EffectKind::kRefused) e.kind = EffectKind::kAccepted;
   return false;
 }
 
@@ -163,7 +165,8 @@ bool change_requeued(const Effects& fx, ModelState& s, Change change) {
   for (const auto& e : fx) {
     if (e.kind != EffectKind::kRequeued) continue;
     auto& level = s.queues[e.queue].ready[e.message.priority];
-    auto it = std::find_if(level.begin(), level.end(), [&](const Message& x) { return x.id == e.message.id; });
+    auto it =
+        std::find_if(level.begin(), level.end(), [&](const Message& x) { return x.id == e.message.id; });
     if (it == level.end()) continue;
     change(s.queues[e.queue], level, it);
     changed = true;
@@ -197,15 +200,24 @@ Result<Effects> patched(Model& m, const Op& op, const ApplyFn& inner, Patch patc
 
 Patch patch_of(Flaw flaw) {
   switch (flaw) {
-    case Flaw::kSeedDropWhenFull: return drop_when_full;
-    case Flaw::kOverCapacity: return over_capacity;
-    case Flaw::kRoundRobinSkip: return round_robin_skip;
-    case Flaw::kSilentLoss: return silent_loss;
-    case Flaw::kEarlyDelay: return early_delay;
-    case Flaw::kForgetAcked: return forget_acked;
-    case Flaw::kParkedRedelivery: return parked_redelivery;
-    case Flaw::kUnboundedRetries: return unbounded_retries;
-    default: return nullptr;
+    case Flaw::kSeedDropWhenFull:
+      return drop_when_full;
+    case Flaw::kOverCapacity:
+      return over_capacity;
+    case Flaw::kRoundRobinSkip:
+      return round_robin_skip;
+    case Flaw::kSilentLoss:
+      return silent_loss;
+    case Flaw::kEarlyDelay:
+      return early_delay;
+    case Flaw::kForgetAcked:
+      return forget_acked;
+    case Flaw::kParkedRedelivery:
+      return parked_redelivery;
+    case Flaw::kUnboundedRetries:
+      return unbounded_retries;
+    default:
+      return nullptr;
   }
 }
 

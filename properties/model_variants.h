@@ -11,18 +11,18 @@
 namespace mq {
 
 enum class Flaw {
-  kSeedDropWhenFull,   // the seed's route_message: a full queue drops, the send still says yes
-  kOverCapacity,       // a full queue stores the message anyway
-  kFifoSwap,           // the two oldest never-delivered messages of a level trade places
-  kReversedPriority,   // the seed's heap: the lowest priority is delivered first
-  kRoundRobinSkip,     // round-robin steps over the consumer after the one it served
-  kSilentLoss,         // an ack also drops a ready message, keeping the books balanced
-  kTtlOffByOne,        // expiry uses now - 1: a message is delivered at its expiry time
-  kEarlyDelay,         // a delayed message is ready at once
-  kForgetAcked,        // an acked message vanishes from the accounts
-  kDurableLoss,        // a crash empties durable queues too
-  kParkedRedelivery,   // a requeued message is parked far in the future
-  kUnboundedRetries,   // a requeued message forgets its attempts: retries never run out
+  kSeedDropWhenFull,  // the seed's route_message: a full queue drops, the send still says yes
+  kOverCapacity,      // a full queue stores the message anyway
+  kFifoSwap,          // the two oldest never-delivered messages of a level trade places
+  kReversedPriority,  // the seed's heap: the lowest priority is delivered first
+  kRoundRobinSkip,    // round-robin steps over the consumer after the one it served
+  kSilentLoss,        // an ack also drops a ready message, keeping the books balanced
+  kTtlOffByOne,       // expiry uses now - 1: a message is delivered at its expiry time
+  kEarlyDelay,        // a delayed message is ready at once
+  kForgetAcked,       // an acked message vanishes from the accounts
+  kDurableLoss,       // a crash empties durable queues too
+  kParkedRedelivery,  // a requeued message is parked far in the future
+  kUnboundedRetries,  // a requeued message forgets its attempts: retries never run out
 };
 
 inline constexpr int kFlawCount = 12;

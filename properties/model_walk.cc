@@ -6,7 +6,9 @@ namespace mq {
 namespace {
 
 // Bits [shift, shift+16) of `bits`, reduced modulo `mod` (mod > 0).
-uint64_t field(uint64_t bits, int shift, uint64_t mod) { return ((bits >> shift) & 0xFFFF) % mod; }
+uint64_t field(uint64_t bits, int shift, uint64_t mod) {
+  return ((bits >> shift) & 0xFFFF) % mod;
+}
 
 MessageSpec make_spec(const Model& model, QueueId q, uint64_t bits, MessageId& next_id) {
   MessageSpec spec;
@@ -62,8 +64,8 @@ Op interpret(const Model& model, const OpChoice& choice, MessageId& next_id) {
       const auto held = all_in_flight(model);
       if (held.empty() && nc == 0) return op::Dispatch{0};
       // With nothing in flight, an ack of a made-up id exercises the error path.
-      const auto [c, id] = held.empty() ? std::pair<ConsumerId, MessageId>{0, next_id + 1000}
-                                        : held[field(b, 0, held.size())];
+      const auto [c, id] =
+          held.empty() ? std::pair<ConsumerId, MessageId>{0, next_id + 1000} : held[field(b, 0, held.size())];
       if (choice.kind == OpKind::kAck) return op::Ack{c, id};
       return op::Nack{c, id, field(b, 16, 4) != 0};
     }
@@ -106,10 +108,8 @@ Topology default_topology() {
       {"dead", 16, 1, /*durable=*/true, 0, 0, std::nullopt, Redelivery::kBack},
   };
   t.consumers = {
-      {"worker-a", "tasks", 2, AckMode::kManual},
-      {"worker-b", "tasks", 1, AckMode::kManual},
-      {"worker-c", "tasks", 0, AckMode::kManual},
-      {"audit", "events", 1, AckMode::kAuto},
+      {"worker-a", "tasks", 2, AckMode::kManual}, {"worker-b", "tasks", 1, AckMode::kManual},
+      {"worker-c", "tasks", 0, AckMode::kManual}, {"audit", "events", 1, AckMode::kAuto},
       {"janitor", "dead", 4, AckMode::kManual},
   };
   t.topics = {{"bus", {"tasks", "events"}}};
@@ -128,7 +128,8 @@ Topology random_topology(Prng& prng) {
     c.max_retries = static_cast<uint32_t>(prng.uniform(4));
     c.visibility_timeout_ns = prng.uniform(2) == 1 ? 5 + static_cast<TimeNs>(prng.uniform(26)) : 0;
     // Dead-letter only to a later queue, so that chains end.
-    if (q + 1 < nq && prng.uniform(2) == 1) c.dead_letter_queue = "q" + std::to_string(q + 1 + prng.uniform(nq - q - 1));
+    if (q + 1 < nq && prng.uniform(2) == 1)
+      c.dead_letter_queue = "q" + std::to_string(q + 1 + prng.uniform(nq - q - 1));
     c.redelivery = prng.uniform(2) == 1 ? Redelivery::kFront : Redelivery::kBack;
     t.queues.push_back(c);
   }
@@ -143,7 +144,9 @@ Topology random_topology(Prng& prng) {
   return t;
 }
 
-Result<Effects> apply_model(Model& model, const Op& op) { return model.apply(op); }
+Result<Effects> apply_model(Model& model, const Op& op) {
+  return model.apply(op);
+}
 
 }  // namespace mq
 
@@ -154,8 +157,8 @@ inline constexpr int kMaxDrainRounds = 100'000;
 
 }  // namespace
 
-std::vector<Violation> drain(Model& model, ModelProperties& props, const ApplyFn& apply,
-                             TimeNs bound_ns, std::vector<std::string>* trace) {
+std::vector<Violation> drain(Model& model, ModelProperties& props, const ApplyFn& apply, TimeNs bound_ns,
+                             std::vector<std::string>* trace) {
   std::vector<Violation> violations;
   bool progress = false;
   auto step = [&](const Op& op) {
@@ -186,10 +189,10 @@ std::vector<Violation> drain(Model& model, ModelProperties& props, const ApplyFn
   for (QueueId q = 0; q < model.state().queues.size(); ++q) {
     const QueueState& qs = model.state().queues[q];
     if (model.wiring()->consumers_of_queue[q].empty() || qs.size() == 0) continue;
-    violations.push_back({ModelProperty::kLiveness,
-                          "queue '" + model.topology().queues[q].name + "' still holds " +
-                              std::to_string(qs.size()) + " message(s) " + std::to_string(bound_ns) +
-                              " ns after faults stopped, with every consumer attached and acking"});
+    violations.push_back(
+        {ModelProperty::kLiveness, "queue '" + model.topology().queues[q].name + "' still holds " +
+                                       std::to_string(qs.size()) + " message(s) " + std::to_string(bound_ns) +
+                                       " ns after faults stopped, with every consumer attached and acking"});
   }
   return violations;
 }
@@ -214,7 +217,8 @@ WalkReport random_walk(const Topology& topology, uint64_t seed, uint64_t steps, 
     const std::string name = to_string(op).substr(0, to_string(op).find(' '));
     report.op_counts[name]++;
     if (!result.ok()) report.failed_ops++;
-    if (result.ok()) for (const auto& e : *result) report.effect_counts[effect_kind_name(e.kind)]++;
+    if (result.ok())
+      for (const auto& e : *result) report.effect_counts[effect_kind_name(e.kind)]++;
     report.violations = props.observe(before, op, result, model);
     if (!report.violations.empty()) {
       report.violation_step = i;

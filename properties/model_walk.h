@@ -20,7 +20,17 @@
 
 namespace mq {
 
-enum class OpKind : uint8_t { kSend, kPublish, kDispatch, kFetch, kAck, kNack, kAdvance, kCrashOrRecover, kToggleConsumer };
+enum class OpKind : uint8_t {
+  kSend,
+  kPublish,
+  kDispatch,
+  kFetch,
+  kAck,
+  kNack,
+  kAdvance,
+  kCrashOrRecover,
+  kToggleConsumer
+};
 inline constexpr int kOpKinds = 9;
 
 struct OpChoice {
@@ -48,30 +58,29 @@ Result<Effects> apply_model(Model& model, const Op& op);
 // Liveness (Thm 4.1.3, repaired): once faults stop (the broker is up, consumers are
 // attached and ack everything they get), every message in a queue that has a consumer
 // reaches a terminal state within `bound_ns` of virtual time. Returns the violations.
-std::vector<Violation> drain(Model& model, ModelProperties& props, const ApplyFn& apply,
-                             TimeNs bound_ns, std::vector<std::string>* trace = nullptr);
+std::vector<Violation> drain(Model& model, ModelProperties& props, const ApplyFn& apply, TimeNs bound_ns,
+                             std::vector<std::string>* trace = nullptr);
 
 struct WalkReport {
   uint64_t seed = 0;
   uint64_t steps = 0;
-  uint64_t failed_ops = 0;                    // operations the model rejected as bad input
-  std::map<std::string, uint64_t> op_counts;  // by operation name
+  uint64_t failed_ops = 0;                        // operations the model rejected as bad input
+  std::map<std::string, uint64_t> op_counts;      // by operation name
   std::map<std::string, uint64_t> effect_counts;  // by effect kind
-  std::vector<Violation> violations;          // empty when every property held
-  uint64_t violation_step = 0;                // 1-based step of the first violation
-  std::vector<std::string> trace;             // the operations, for a failure report
+  std::vector<Violation> violations;              // empty when every property held
+  uint64_t violation_step = 0;                    // 1-based step of the first violation
+  std::vector<std::string> trace;                 // the operations, for a failure report
 };
 
 struct WalkSetup {
-  ApplyFn apply = apply_model;             // the system under test
+  ApplyFn apply = apply_model;               // the system under test
   uint32_t properties = kAllPropertiesMask;  // which properties judge the walk
-  bool keep_trace = false;                 // record every operation in the report
+  bool keep_trace = false;                   // record every operation in the report
 };
 
 // Runs `steps` random operations from the initial state of `topology`, then drains.
 // Stops at the first step with a violation. Deterministic in (topology, seed, steps).
-WalkReport random_walk(const Topology& topology, uint64_t seed, uint64_t steps,
-                       const WalkSetup& setup = {});
+WalkReport random_walk(const Topology& topology, uint64_t seed, uint64_t steps, const WalkSetup& setup = {});
 
 inline constexpr TimeNs kDrainBoundNs = 10'000;
 

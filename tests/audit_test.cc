@@ -1,11 +1,11 @@
 // docs/theorems.md is generated; this test keeps it true. Regenerate with
 //   build/apps/mqharness audit --out docs/theorems.md
+#include "properties/audit.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <sstream>
-
-#include "properties/audit.h"
 
 namespace mq {
 namespace {

@@ -25,7 +25,8 @@ std::optional<WalkReport> first_catch(const Twin& twin) {
   for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
     Prng prng(derive_seed(seed, "topology"));
     const Topology t = twin.random_topologies ? random_topology(prng) : default_topology();
-    WalkReport r = random_walk(t, seed, kSteps, WalkSetup{flawed_model(twin.flaw), bit(twin.property), false});
+    WalkReport r =
+        random_walk(t, seed, kSteps, WalkSetup{flawed_model(twin.flaw), bit(twin.property), false});
     if (!r.violations.empty()) return r;
   }
   return std::nullopt;
@@ -39,7 +40,8 @@ TEST_P(BrokenModelTest, PropertyCatchesFlaw) {
   EXPECT_FALSE(caught->violations.front().message.empty());
   std::printf("  %s caught by %s at seed %llu step %llu: %s\n", flaw_name(twin.flaw).c_str(),
               property_name(twin.property), static_cast<unsigned long long>(caught->seed),
-              static_cast<unsigned long long>(caught->violation_step), caught->violations.front().message.c_str());
+              static_cast<unsigned long long>(caught->violation_step),
+              caught->violations.front().message.c_str());
 }
 
 TEST_P(BrokenModelTest, CleanModelPassesTheSameWalks) {
@@ -52,23 +54,22 @@ TEST_P(BrokenModelTest, CleanModelPassesTheSameWalks) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Twins, BrokenModelTest,
-    ::testing::Values(Twin{Flaw::kSeedDropWhenFull, ModelProperty::kCapacity, false},
-                      Twin{Flaw::kOverCapacity, ModelProperty::kCapacity, false},
-                      Twin{Flaw::kOverCapacity, ModelProperty::kConservation, false},
-                      Twin{Flaw::kFifoSwap, ModelProperty::kFifo, false},
-                      Twin{Flaw::kReversedPriority, ModelProperty::kPriority, false},
-                      Twin{Flaw::kRoundRobinSkip, ModelProperty::kRoundRobin, false},
-                      Twin{Flaw::kSilentLoss, ModelProperty::kNoLoss, false},
-                      Twin{Flaw::kDurableLoss, ModelProperty::kNoLoss, false},
-                      Twin{Flaw::kTtlOffByOne, ModelProperty::kTtlDelay, true},
-                      Twin{Flaw::kEarlyDelay, ModelProperty::kTtlDelay, false},
-                      Twin{Flaw::kForgetAcked, ModelProperty::kConservation, false},
-                      Twin{Flaw::kParkedRedelivery, ModelProperty::kLiveness, false}),
-    [](const ::testing::TestParamInfo<Twin>& param) {
-      return flaw_name(param.param.flaw) + "_" + property_name(param.param.property);
-    });
+INSTANTIATE_TEST_SUITE_P(Twins, BrokenModelTest,
+                         ::testing::Values(Twin{Flaw::kSeedDropWhenFull, ModelProperty::kCapacity, false},
+                                           Twin{Flaw::kOverCapacity, ModelProperty::kCapacity, false},
+                                           Twin{Flaw::kOverCapacity, ModelProperty::kConservation, false},
+                                           Twin{Flaw::kFifoSwap, ModelProperty::kFifo, false},
+                                           Twin{Flaw::kReversedPriority, ModelProperty::kPriority, false},
+                                           Twin{Flaw::kRoundRobinSkip, ModelProperty::kRoundRobin, false},
+                                           Twin{Flaw::kSilentLoss, ModelProperty::kNoLoss, false},
+                                           Twin{Flaw::kDurableLoss, ModelProperty::kNoLoss, false},
+                                           Twin{Flaw::kTtlOffByOne, ModelProperty::kTtlDelay, true},
+                                           Twin{Flaw::kEarlyDelay, ModelProperty::kTtlDelay, false},
+                                           Twin{Flaw::kForgetAcked, ModelProperty::kConservation, false},
+                                           Twin{Flaw::kParkedRedelivery, ModelProperty::kLiveness, false}),
+                         [](const ::testing::TestParamInfo<Twin>& param) {
+                           return flaw_name(param.param.flaw) + "_" + property_name(param.param.property);
+                         });
 
 }  // namespace
 }  // namespace mq

@@ -1,9 +1,10 @@
+#include "properties/complexity_fit.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 
 #include "base/prng.h"
-#include "properties/complexity_fit.h"
 
 namespace mq {
 namespace {
@@ -23,7 +24,8 @@ std::vector<CostPoint> curve(double (*f)(double), uint64_t seed) {
 TEST(ComplexityFitTest, RecognizesEachClassDespiteNoise) {
   for (uint64_t seed = 1; seed <= 20; ++seed) {
     EXPECT_EQ(fit_complexity(curve([](double) { return 100.0; }, seed)).best, Complexity::kConstant);
-    EXPECT_EQ(fit_complexity(curve([](double n) { return 20.0 + 10.0 * std::log2(n); }, seed)).best, Complexity::kLog);
+    EXPECT_EQ(fit_complexity(curve([](double n) { return 20.0 + 10.0 * std::log2(n); }, seed)).best,
+              Complexity::kLog);
     EXPECT_EQ(fit_complexity(curve([](double n) { return 5.0 + 0.01 * n; }, seed)).best, Complexity::kLinear);
     EXPECT_EQ(fit_complexity(curve([](double n) { return 0.001 * n * std::log2(n); }, seed)).best,
               Complexity::kNLogN);

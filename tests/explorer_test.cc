@@ -1,9 +1,10 @@
 // The explorer: state counts of tiny configurations checked against hand counts,
 // shortest counterexamples for models broken in one way each, the liveness lasso,
 // and the configuration reader's errors.
+#include "properties/explorer/explorer.h"
+
 #include <gtest/gtest.h>
 
-#include "properties/explorer/explorer.h"
 #include "properties/model_variants.h"
 
 namespace mq {
@@ -117,24 +118,25 @@ TEST_P(ExplorerFindsFlaw, ShortestCounterexample) {
   EXPECT_EQ(r.counterexample->steps.size(), k.steps) << format_steps(r.counterexample->steps);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Flaws, ExplorerFindsFlaw,
-    ::testing::Values(
-        // send, send, send (the third finds the queue full and is "accepted")
-        ShortestCase{Flaw::kSeedDropWhenFull, ModelProperty::kCapacity, 3},
-        // send, send, dispatch (the second message goes first)
-        ShortestCase{Flaw::kFifoSwap, ModelProperty::kFifo, 3},
-        // send p0, send p1, dispatch (p0 goes first)
-        ShortestCase{Flaw::kReversedPriority, ModelProperty::kPriority, 3},
-        // send (ttl 1), advance to 1 (not expired), dispatch (delivered expired)
-        ShortestCase{Flaw::kTtlOffByOne, ModelProperty::kTtlDelay, 3},
-        // send (delay 2): ready at once, dispatch delivers it at time 0
-        ShortestCase{Flaw::kEarlyDelay, ModelProperty::kTtlDelay, 2},
-        // send, crash: the durable queue loses it
-        ShortestCase{Flaw::kDurableLoss, ModelProperty::kNoLoss, 2},
-        // send, dispatch, ack: the ack forgets the finished record
-        ShortestCase{Flaw::kForgetAcked, ModelProperty::kConservation, 3}),
-    [](const ::testing::TestParamInfo<ShortestCase>& p) { return flaw_name(p.param.flaw); });
+INSTANTIATE_TEST_SUITE_P(Flaws, ExplorerFindsFlaw,
+                         ::testing::Values(
+                             // send, send, send (the third finds the queue full and is "accepted")
+                             ShortestCase{Flaw::kSeedDropWhenFull, ModelProperty::kCapacity, 3},
+                             // send, send, dispatch (the second message goes first)
+                             ShortestCase{Flaw::kFifoSwap, ModelProperty::kFifo, 3},
+                             // send p0, send p1, dispatch (p0 goes first)
+                             ShortestCase{Flaw::kReversedPriority, ModelProperty::kPriority, 3},
+                             // send (ttl 1), advance to 1 (not expired), dispatch (delivered expired)
+                             ShortestCase{Flaw::kTtlOffByOne, ModelProperty::kTtlDelay, 3},
+                             // send (delay 2): ready at once, dispatch delivers it at time 0
+                             ShortestCase{Flaw::kEarlyDelay, ModelProperty::kTtlDelay, 2},
+                             // send, crash: the durable queue loses it
+                             ShortestCase{Flaw::kDurableLoss, ModelProperty::kNoLoss, 2},
+                             // send, dispatch, ack: the ack forgets the finished record
+                             ShortestCase{Flaw::kForgetAcked, ModelProperty::kConservation, 3}),
+                         [](const ::testing::TestParamInfo<ShortestCase>& p) {
+                           return flaw_name(p.param.flaw);
+                         });
 
 TEST(ExplorerTest, CleanModelProvesTheSameConfiguration) {
   ExploreConfig c = tiny(2, 2, {msg(0), msg(0), msg(1, 1), msg(0, 0, 2)});
@@ -167,8 +169,9 @@ TEST(ExplorerTest, UnboundedRetriesGiveALasso) {
   ASSERT_TRUE(r.lasso.has_value());
   EXPECT_EQ(r.lasso->stuck, "queue 'q' #1");
   // prefix: send, dispatch; cycle: nack requeue, dispatch (back to the same state).
-  EXPECT_EQ(r.lasso->prefix.size() + r.lasso->cycle.size(), 4u)
-      << "prefix\n" << format_steps(r.lasso->prefix) << "cycle\n" << format_steps(r.lasso->cycle);
+  EXPECT_EQ(r.lasso->prefix.size() + r.lasso->cycle.size(), 4u) << "prefix\n"
+                                                                << format_steps(r.lasso->prefix) << "cycle\n"
+                                                                << format_steps(r.lasso->cycle);
   EXPECT_GE(r.lasso->cycle.size(), 2u);
 }
 
@@ -176,8 +179,8 @@ TEST(ExplorerTest, ConfigErrorsNameFileAndField) {
   const auto bad_json = explore_config_from_json_text("{\"topology\": {\n  \"queues\": [}", "x.json");
   ASSERT_FALSE(bad_json.ok());
   EXPECT_NE(bad_json.status().message().find("x.json:2:"), std::string::npos) << bad_json.status().message();
-  const auto bad_field = explore_config_from_json_text(
-      R"({"topology": {"queues": [{"name": "q", "capacity": 0}]}})", "y.json");
+  const auto bad_field =
+      explore_config_from_json_text(R"({"topology": {"queues": [{"name": "q", "capacity": 0}]}})", "y.json");
   ASSERT_FALSE(bad_field.ok());
   EXPECT_NE(bad_field.status().message().find("y.json: queue 'q': capacity must be > 0"), std::string::npos)
       << bad_field.status().message();
@@ -187,9 +190,11 @@ TEST(ExplorerTest, ConfigErrorsNameFileAndField) {
   EXPECT_NE(unknown.status().message().find("z.json: /max_tme_ns: unknown field"), std::string::npos)
       << unknown.status().message();
   const auto bad_msg = explore_config_from_json_text(
-      R"({"topology": {"queues": [{"name": "q", "capacity": 1}]}, "messages": [{"queue": "nope"}]})", "w.json");
+      R"({"topology": {"queues": [{"name": "q", "capacity": 1}]}, "messages": [{"queue": "nope"}]})",
+      "w.json");
   ASSERT_FALSE(bad_msg.ok());
-  EXPECT_NE(bad_msg.status().message().find("w.json: /messages/0/queue: unknown queue 'nope'"), std::string::npos)
+  EXPECT_NE(bad_msg.status().message().find("w.json: /messages/0/queue: unknown queue 'nope'"),
+            std::string::npos)
       << bad_msg.status().message();
   const auto missing = load_explore_config("/nonexistent/explore.json");
   ASSERT_FALSE(missing.ok());

@@ -12,7 +12,9 @@ namespace {
 
 rc::Gen<OpChoice> gen_choice() {
   return rc::gen::apply(
-      [](int kind, uint64_t bits) { return OpChoice{static_cast<OpKind>(kind), bits}; },
+      [](int kind, uint64_t bits) {
+        return OpChoice{static_cast<OpKind>(kind), bits};
+      },
       rc::gen::inRange(0, kOpKinds), rc::gen::arbitrary<uint64_t>());
 }
 
@@ -33,7 +35,8 @@ void check_property(ModelProperty property) {
     Model before = model;
     auto result = model.apply(op);
     const auto v = props.observe(before, op, result, model);
-    if (!v.empty()) RC_FAIL(v.front().message + "\nafter: " + trace.back() + "\nstate:\n" + to_string(model.state()));
+    if (!v.empty())
+      RC_FAIL(v.front().message + "\nafter: " + trace.back() + "\nstate:\n" + to_string(model.state()));
   }
   const auto v = drain(model, props, apply_model, kDrainBoundNs, &trace);
   if (!v.empty()) RC_FAIL(v.front().message + "\nstate:\n" + to_string(model.state()));
@@ -41,21 +44,37 @@ void check_property(ModelProperty property) {
 }
 
 // Def. 2.3: enqueue is true iff the queue has capacity.
-RC_GTEST_PROP(ModelProperty, CapacityNeverExceededAndRefusalIffFull, ()) { check_property(ModelProperty::kCapacity); }
+RC_GTEST_PROP(ModelProperty, CapacityNeverExceededAndRefusalIffFull, ()) {
+  check_property(ModelProperty::kCapacity);
+}
 // Thm 3.2.1 / 4.1.4, repaired: FIFO within a priority level among first deliveries.
-RC_GTEST_PROP(ModelProperty, FifoWithinPriorityLevel, ()) { check_property(ModelProperty::kFifo); }
+RC_GTEST_PROP(ModelProperty, FifoWithinPriorityLevel, ()) {
+  check_property(ModelProperty::kFifo);
+}
 // Section 7.1, repaired: a higher priority is delivered first.
-RC_GTEST_PROP(ModelProperty, HigherPriorityFirst, ()) { check_property(ModelProperty::kPriority); }
+RC_GTEST_PROP(ModelProperty, HigherPriorityFirst, ()) {
+  check_property(ModelProperty::kPriority);
+}
 // Thm 3.3.1 with epsilon = 1 among consumers that always had credit.
-RC_GTEST_PROP(ModelProperty, RoundRobinCountsDifferByAtMostOne, ()) { check_property(ModelProperty::kRoundRobin); }
+RC_GTEST_PROP(ModelProperty, RoundRobinCountsDifferByAtMostOne, ()) {
+  check_property(ModelProperty::kRoundRobin);
+}
 // Thm 3.1.1 / 4.1.2: nothing lost without a crash; durable queues lose nothing.
-RC_GTEST_PROP(ModelProperty, NothingLostWithoutCrash, ()) { check_property(ModelProperty::kNoLoss); }
+RC_GTEST_PROP(ModelProperty, NothingLostWithoutCrash, ()) {
+  check_property(ModelProperty::kNoLoss);
+}
 // Def. 2.2's ttl, and delay queues (7.2).
-RC_GTEST_PROP(ModelProperty, TtlAndDelayRespected, ()) { check_property(ModelProperty::kTtlDelay); }
+RC_GTEST_PROP(ModelProperty, TtlAndDelayRespected, ()) {
+  check_property(ModelProperty::kTtlDelay);
+}
 // Thm 4.1.1: every accepted message is in exactly one place.
-RC_GTEST_PROP(ModelProperty, Conservation, ()) { check_property(ModelProperty::kConservation); }
+RC_GTEST_PROP(ModelProperty, Conservation, ()) {
+  check_property(ModelProperty::kConservation);
+}
 // Thm 4.1.3, repaired: once faults stop, everything reaches a terminal state.
-RC_GTEST_PROP(ModelProperty, EverythingFinishesAfterFaultsStop, ()) { check_property(ModelProperty::kLiveness); }
+RC_GTEST_PROP(ModelProperty, EverythingFinishesAfterFaultsStop, ()) {
+  check_property(ModelProperty::kLiveness);
+}
 
 }  // namespace
 }  // namespace mq

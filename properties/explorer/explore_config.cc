@@ -14,8 +14,10 @@ Status read_message(const nlohmann::json& j, const std::string& file, const std:
   f.i64("ttl_ns", out.spec.ttl_ns).i64("delay_ns", out.spec.delay_ns).u32("max_retries", max_retries);
   f.str("payload", out.spec.payload);
   if (queue.empty() == topic.empty()) f.fail(path, "give exactly one of \"queue\" and \"topic\"");
-  if (!queue.empty() && !(out.queue = t.find_queue(queue))) f.fail(f.path_of("queue"), "unknown queue '" + queue + "'");
-  if (!topic.empty() && !(out.topic = t.find_topic(topic))) f.fail(f.path_of("topic"), "unknown topic '" + topic + "'");
+  if (!queue.empty() && !(out.queue = t.find_queue(queue)))
+    f.fail(f.path_of("queue"), "unknown queue '" + queue + "'");
+  if (!topic.empty() && !(out.topic = t.find_topic(topic)))
+    f.fail(f.path_of("topic"), "unknown topic '" + topic + "'");
   if (priority > 255) f.fail(f.path_of("priority"), "must be in 0..255");
   if (out.spec.ttl_ns < 0 || out.spec.delay_ns < 0) f.fail(path, "ttl_ns and delay_ns must be >= 0");
   out.spec.id = id;
@@ -45,7 +47,8 @@ Result<ExploreConfig> explore_config_from_json_text(std::string_view text, const
   if (messages && !messages->is_array()) f.fail("/messages", "expected an array");
   for (size_t i = 0; messages && messages->is_array() && i < messages->size(); ++i) {
     MenuMessage m;
-    MQ_RETURN_IF_ERROR(read_message((*messages)[i], file, "/messages/" + std::to_string(i), c.topology, i + 1, m));
+    MQ_RETURN_IF_ERROR(
+        read_message((*messages)[i], file, "/messages/" + std::to_string(i), c.topology, i + 1, m));
     c.messages.push_back(std::move(m));
   }
   MQ_RETURN_IF_ERROR(f.finish());

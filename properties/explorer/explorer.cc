@@ -78,7 +78,8 @@ class Search {
   bool bound_hit(ExploreResult& result) const;
   void measure(ExploreResult& r) const {
     r.states = visited_.size();
-    r.state_bytes = visited_.memory_bytes() + parent_.capacity() * sizeof(uint32_t) + via_.capacity() * sizeof(uint16_t);
+    r.state_bytes =
+        visited_.memory_bytes() + parent_.capacity() * sizeof(uint32_t) + via_.capacity() * sizeof(uint16_t);
     r.memory_bytes = r.state_bytes + current_.memory_bytes() + next_.memory_bytes() +
                      edges_.capacity() * sizeof(edges_[0]) + edge_via_.capacity() * sizeof(uint16_t);
   }

@@ -63,8 +63,8 @@ struct ExploreResult {
   uint64_t states = 0;       // distinct states visited
   uint64_t transitions = 0;  // transitions taken (edges, counting those to known states)
   uint32_t max_depth = 0;
-  uint64_t memory_bytes = 0;  // peak-ish: visited set, frontier, graph (with liveness)
-  uint64_t state_bytes = 0;   // what every visited state keeps: fingerprint, index, parent, transition
+  uint64_t memory_bytes = 0;      // peak-ish: visited set, frontier, graph (with liveness)
+  uint64_t state_bytes = 0;       // what every visited state keeps: fingerprint, index, parent, transition
   bool complete = false;          // every reachable state was visited
   std::string bound_hit;          // why not complete ("max_states 1000", ...)
   bool liveness_checked = false;  // complete and liveness enabled

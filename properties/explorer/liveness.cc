@@ -37,7 +37,8 @@ class Component {
     bool first = true;
     for (uint32_t s : states) {
       std::set<std::string> here;
-      for (const auto& e : out_[s]) if (!e.label.empty()) here.insert(e.label);
+      for (const auto& e : out_[s])
+        if (!e.label.empty()) here.insert(e.label);
       acc = first ? here : intersect(acc, here);
       first = false;
     }
@@ -46,7 +47,8 @@ class Component {
   std::set<std::string> taken_inside() const {
     std::set<std::string> taken;
     for (uint32_t s : members_) {
-      for (const auto& e : out_[s]) if (in_.count(e.to) && !e.label.empty()) taken.insert(e.label);
+      for (const auto& e : out_[s])
+        if (in_.count(e.to) && !e.label.empty()) taken.insert(e.label);
     }
     return taken;
   }
@@ -85,8 +87,14 @@ uint32_t Component::go(uint32_t from, const std::string& label, uint32_t target,
     frontier.pop_front();
     for (const auto& e : out_[s]) {
       if (!in_.count(e.to)) continue;
-      if (target == UINT32_MAX && e.label == label) { found = {s, &e}; break; }
-      if ((target == UINT32_MAX - 1 && e.to == from) || e.to == target) { found = {s, &e}; break; }
+      if (target == UINT32_MAX && e.label == label) {
+        found = {s, &e};
+        break;
+      }
+      if ((target == UINT32_MAX - 1 && e.to == from) || e.to == target) {
+        found = {s, &e};
+        break;
+      }
       if (!came.count(e.to)) {
         came[e.to] = {s, e.via};
         frontier.push_back(e.to);
@@ -110,15 +118,16 @@ std::set<std::string> pending_messages(const SearchNode& node) {
     if (wiring.consumers_of_queue[q].empty()) continue;
     const QueueState& qs = node.model.state().queues[q];
     const std::string name = "queue '" + wiring.topology.queues[q].name + "' #";
-    for (const auto& level : qs.ready) for (const auto& m : level) out.insert(name + std::to_string(m.id));
+    for (const auto& level : qs.ready)
+      for (const auto& m : level) out.insert(name + std::to_string(m.id));
     for (const auto& f : qs.in_flight) out.insert(name + std::to_string(f.message.id));
   }
   return out;
 }
 
-std::optional<FairCycle> find_fair_stuck_cycle(const LivenessGraph& graph,
-                                               const std::function<std::vector<Op>(uint32_t)>& ops_of,
-                                               const std::function<std::set<std::string>(uint32_t)>& pending) {
+std::optional<FairCycle> find_fair_stuck_cycle(
+    const LivenessGraph& graph, const std::function<std::vector<Op>(uint32_t)>& ops_of,
+    const std::function<std::set<std::string>(uint32_t)>& pending) {
   Graph g(graph.states);
   for (const auto& [from, to] : graph.edges) boost::add_edge(from, to, g);
   std::vector<uint32_t> component(graph.states);
@@ -126,11 +135,14 @@ std::optional<FairCycle> find_fair_stuck_cycle(const LivenessGraph& graph,
   std::vector<std::vector<uint32_t>> members(count);
   for (uint32_t v = 0; v < graph.states; ++v) members[component[v]].push_back(v);
   // Components in order of their earliest state, so the prefix found is short.
-  std::sort(members.begin(), members.end(), [](const auto& a, const auto& b) { return a.front() < b.front(); });
+  std::sort(members.begin(), members.end(),
+            [](const auto& a, const auto& b) { return a.front() < b.front(); });
 
   std::vector<std::vector<Out>> out(graph.states);
   std::vector<uint8_t> in_cycle(graph.states, 0);
-  for (const auto& m : members) if (m.size() > 1) for (uint32_t v : m) in_cycle[v] = 1;
+  for (const auto& m : members)
+    if (m.size() > 1)
+      for (uint32_t v : m) in_cycle[v] = 1;
   for (size_t e = 0; e < graph.edges.size(); ++e) {
     const uint32_t from = graph.edges[e].first;
     if (!in_cycle[from]) continue;
@@ -159,7 +171,8 @@ std::optional<FairCycle> find_fair_stuck_cycle(const LivenessGraph& graph,
       std::set<std::string> walk_taken;
       uint32_t at = m.front();
       for (const auto& [to, via] : walk) {
-        for (const auto& e : out[at]) if (e.to == to && e.via == via) walk_taken.insert(e.label);
+        for (const auto& e : out[at])
+          if (e.to == to && e.via == via) walk_taken.insert(e.label);
         at = to;
       }
       std::set<std::string> need = c.always_enabled(states);

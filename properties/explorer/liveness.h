@@ -32,8 +32,8 @@ struct FairCycle {
 // messages wait for time, which is bounded in a search, so they are not counted.
 std::set<std::string> pending_messages(const SearchNode& node);
 
-std::optional<FairCycle> find_fair_stuck_cycle(
-    const LivenessGraph& graph, const std::function<std::vector<Op>(uint32_t)>& ops_of,
-    const std::function<std::set<std::string>(uint32_t)>& pending);
+std::optional<FairCycle> find_fair_stuck_cycle(const LivenessGraph& graph,
+                                               const std::function<std::vector<Op>(uint32_t)>& ops_of,
+                                               const std::function<std::set<std::string>(uint32_t)>& pending);
 
 }  // namespace mq::explorer

@@ -80,7 +80,8 @@ size_t encode(const SearchNode& node, std::string& out) {
   w.u(node.crashes);
   w.u(static_cast<uint64_t>(s.now_ns));
   uint64_t flags = s.up ? 1 : 0;
-  for (size_t c = 0; c < s.attached.size(); ++c) flags |= static_cast<uint64_t>(s.attached[c] != 0) << (c + 1);
+  for (size_t c = 0; c < s.attached.size(); ++c)
+    flags |= static_cast<uint64_t>(s.attached[c] != 0) << (c + 1);
   w.u(flags);
   for (const auto& q : s.queues) put_queue(w, q);
   node.props.encode(w);
@@ -93,7 +94,8 @@ size_t encode(const SearchNode& node, std::string& out) {
   return identity;
 }
 
-SearchNode decode(const std::shared_ptr<const Wiring>& wiring, const ModelProperties& blank, std::string_view bytes) {
+SearchNode decode(const std::shared_ptr<const Wiring>& wiring, const ModelProperties& blank,
+                  std::string_view bytes) {
   ByteReader r(bytes);
   const uint64_t sent = r.u();
   const auto crashes = static_cast<uint32_t>(r.u());
@@ -126,8 +128,10 @@ std::vector<Op> candidate_ops(const SearchNode& node, const ExploreConfig& c) {
   for (size_t i = 0; i < c.messages.size(); ++i) {
     if (node.sent & (uint64_t{1} << i)) continue;
     const MenuMessage& m = c.messages[i];
-    if (m.queue) ops.push_back(op::Send{0, *m.queue, m.spec});
-    else ops.push_back(op::Publish{0, *m.topic, m.spec});
+    if (m.queue)
+      ops.push_back(op::Send{0, *m.queue, m.spec});
+    else
+      ops.push_back(op::Publish{0, *m.topic, m.spec});
   }
   for (QueueId q = 0; q < t.queues.size(); ++q) ops.push_back(op::Dispatch{q});
   for (ConsumerId k = 0; c.fetch && k < t.consumers.size(); ++k) ops.push_back(op::Fetch{k});

@@ -28,7 +28,9 @@ class VisitedSet {
   // REQUIRES: fewer than 2^32 - 1 states.
   Insert insert(uint64_t fingerprint);
   size_t size() const { return size_; }
-  uint64_t memory_bytes() const { return keys_.capacity() * sizeof(uint64_t) + index_.capacity() * sizeof(uint32_t); }
+  uint64_t memory_bytes() const {
+    return keys_.capacity() * sizeof(uint64_t) + index_.capacity() * sizeof(uint32_t);
+  }
 
  private:
   void grow();
