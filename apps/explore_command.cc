@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "properties/explorer/explorer.h"
+#include "sim/trace_replay.h"
 
 namespace mq::app {
 namespace {
@@ -38,6 +39,8 @@ void add_explore_command(CLI::App& app, ExploreOptions& o) {
   cmd->add_option("--config", o.config, "Explorer configuration (JSON, see docs/explorer.md)")->default_val(o.config);
   cmd->add_option("--max-states", o.max_states, "Override the configuration's state bound");
   cmd->add_flag("--no-liveness", o.no_liveness, "Skip the liveness check (saves the graph's memory)");
+  cmd->add_option("--trace-out", o.trace_out, "Write a counterexample as a trace: FILE (history) and "
+                                              "FILE.topology.json; 'mqharness replay FILE' re-executes it on BrokerCore");
 }
 
 int run_explore_command(const ExploreOptions& o) {
@@ -69,6 +72,21 @@ int run_explore_command(const ExploreOptions& o) {
               r.memory_bytes / 1048576.0);
   std::printf("states are stored by 64-bit fingerprint: the chance that two of them collided is about %.1e\n",
               static_cast<double>(r.states) * static_cast<double>(r.states) / 3.6893488147419103e19);
+  if (!o.trace_out.empty() && (r.counterexample || r.lasso)) {
+    std::vector<sim::TraceStep> steps;
+    const auto add = [&](const std::vector<ExploreStep>& from) {
+      for (const auto& st : from) steps.push_back({st.op, st.effects});
+    };
+    add(r.counterexample ? r.counterexample->steps : r.lasso->prefix);
+    if (r.lasso && !r.counterexample) add(r.lasso->cycle);
+    const Status w = sim::write_trace(o.trace_out, c.topology, steps);
+    if (!w.ok()) {
+      std::fprintf(stderr, "explore: %s\n", w.to_string().c_str());
+      return 2;
+    }
+    std::printf("trace: %s (%zu steps; replay on BrokerCore with: mqharness replay %s)\n", o.trace_out.c_str(),
+                steps.size(), o.trace_out.c_str());
+  }
   if (r.counterexample) {
     std::printf("VIOLATION of %s: %s\nshortest counterexample (%zu steps):\n%s",
                 property_name(r.counterexample->violation.property), r.counterexample->violation.message.c_str(),

@@ -11,6 +11,7 @@ struct ExploreOptions {
   std::string config = "configs/explore-small.json";
   uint64_t max_states = 0;  // 0: the config's bound
   bool no_liveness = false;
+  std::string trace_out;  // write the counterexample as a trace (history + topology) here
 };
 
 void add_explore_command(CLI::App& app, ExploreOptions& options);

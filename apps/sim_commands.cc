@@ -19,7 +19,9 @@
 #include "model/history_io.h"
 #include "model/json_config.h"
 #include "properties/checkers/check_all.h"
+#include "sim/shrink.h"
 #include "sim/simulator.h"
+#include "sim/trace_replay.h"
 
 namespace mq::app {
 namespace {
@@ -49,7 +51,14 @@ std::vector<Verdict> judge(const Scenario& s, const SimResult& r) {
   } else {
     out.push_back(pass(kShadow, std::to_string(r.shadow_steps) + " steps, core and model agree"));
   }
-  if (r.liveness.empty()) {
+  if (r.corruption) {
+    out.push_back(pass("disk", "DETECTED: a bit flipped at rest was caught by the log's CRC at recovery; the broker "
+                               "was taken out of service and the run stopped (" + *r.corruption + ")"));
+    out.push_back(pass(kLiveness, "not judged: the run stopped at a detected disk fault"));
+  } else if (r.cut) {
+    out.push_back(pass(kLiveness, "not judged: the run was cut after " + std::to_string(r.history_events) +
+                                      " history events (a shrunk reproducer: the prefix up to its first violation)"));
+  } else if (r.liveness.empty()) {
     out.push_back(pass(kLiveness, "every message confirmed and finished by " + std::to_string(r.end_ns) + " ns"));
   } else {
     std::string m;
@@ -102,6 +111,7 @@ Status write_run_files(const std::string& path, const Scenario& s, uint64_t seed
                                {"seed", seed},                 {"scenario_file", s.file},
                                {"scenario", s.text},           {"shadow", o.shadow},
                                {"overrides", overrides_json(o.overrides)},
+                               {"stop_after_events", o.stop_after_events},
                                {"events", r.history_events},   {"hash", hex(r.history_hash)}};
   std::ofstream out(path + kRunFileSuffix, std::ios::binary);
   out << meta.dump(2) << "\n";
@@ -152,7 +162,7 @@ Result<RunFile> read_run_file(const std::string& file) {
   std::string text, scenario_file;
   f.u64("mqharness_run", version, true).str("history", rf.history_path, true).u64("seed", rf.seed, true);
   f.str("scenario_file", scenario_file, true).str("scenario", text, true).boolean("shadow", rf.options.shadow);
-  f.u64("events", rf.events).str("hash", rf.hash);
+  f.u64("events", rf.events).str("hash", rf.hash).u64("stop_after_events", rf.options.stop_after_events);
   MQ_RETURN_IF_ERROR(read_overrides(f, meta_path, rf.options.overrides));
   MQ_RETURN_IF_ERROR(f.finish());
   if (version != 1) return invalid_argument(meta_path + ": /mqharness_run: version " + std::to_string(version) + " is not 1");
@@ -168,8 +178,8 @@ Result<RunFile> read_run_file(const std::string& file) {
 void print_result(const SimResult& r) {
   const auto& f = r.faults;
   const auto& n = r.network;
-  std::printf("faults: broker crashes %llu, consumer crashes %llu, partitions %llu, clogs %llu\n",
-              ull(f.broker_crashes), ull(f.consumer_crashes), ull(f.partitions), ull(f.clogs));
+  std::printf("faults: broker crashes %llu, consumer crashes %llu, partitions %llu, clogs %llu, disk full %llu\n",
+              ull(f.broker_crashes), ull(f.consumer_crashes), ull(f.partitions), ull(f.clogs), ull(f.disk_full));
   constexpr size_t kShownLog = 12;
   for (size_t i = 0; i < r.fault_log.size() && i < kShownLog; ++i) std::printf("  %s\n", r.fault_log[i].c_str());
   if (r.fault_log.size() > kShownLog) std::printf("  ... %zu more\n", r.fault_log.size() - kShownLog);
@@ -187,6 +197,14 @@ void print_result(const SimResult& r) {
   std::printf("broker: %llu commands, %llu pushes, %llu publishes (%llu duplicates, %llu full), %llu acks and "
               "nacks refused as stale, %llu session timeouts\n", ull(b.commands), ull(b.pushes), ull(b.publishes),
               ull(b.duplicates), ull(b.refusals), ull(b.stale_acks), ull(b.session_detaches));
+  const auto& d = r.disk;
+  std::printf("disk: %llu group commits (%llu records, %llu bytes), %llu checkpoints, %llu recoveries; at crashes "
+              "%llu unsynced records lost, %llu torn writes (%llu torn tails read back), %llu bit flips; %llu times "
+              "full (%llu failed writes, %llu 'no space' replies)\n", ull(d.commits), ull(d.records), ull(d.bytes),
+              ull(d.checkpoints), ull(d.recoveries), ull(d.unsynced_records_lost), ull(d.torn_writes),
+              ull(d.torn_tails_seen), ull(d.bit_flips), ull(d.disk_full), ull(d.write_failures),
+              ull(d.no_space_replies));
+  if (r.corruption) std::printf("DETECTED: %s\n", r.corruption->c_str());
   std::printf("run: %llu events, stopped at %lld ns (%s); history: %llu events, hash %s\n", ull(r.events),
               static_cast<long long>(r.end_ns), r.quiescent ? "all quiet" : "NOT quiet", ull(r.history_events),
               hex(r.history_hash).c_str());
@@ -238,7 +256,7 @@ int run_command(const SimCommandOptions& o) {
 
 // The order of the summary table: the simulator's own verdicts, then check_all's.
 const std::vector<std::string>& property_order() {
-  static const std::vector<std::string> kOrder = {kShadow,     kLiveness, kWellFormed, "integrity",
+  static const std::vector<std::string> kOrder = {kShadow,     "disk",    kLiveness, kWellFormed, "integrity",
                                                   "no-loss",   "duplicates", "capacity", "ttl-delay",
                                                   "priority",  "order",    "load-balance"};
   return kOrder;
@@ -369,6 +387,14 @@ int sweep_command(const SimCommandOptions& o) {
                 reproduce_line(o.scenario, out.seed).c_str());
   }
   const int status = print_table(t);
+  size_t failing = 0;
+  for (const auto& out : outcomes) failing += out.first_failure.empty() ? 0 : 1;
+  if (failing == 0) {
+    std::printf("PASS: %zu seeds of '%s', every property held in every run\n", seeds.size(), scenario->name.c_str());
+  } else {
+    std::printf("FAIL: %zu of %zu seeds of '%s' broke a property (listed above, with their reproduce lines)\n",
+                failing, seeds.size(), scenario->name.c_str());
+  }
   const nlohmann::json summary = {{"mqharness_sweep", 1}, {"scenario", scenario->name}, {"seeds", o.seeds},
                                   {"shard", o.shard}, {"runs", seeds.size()}, {"properties", tally_json(t)}};
   std::printf("%s\n", summary.dump().c_str());
@@ -418,7 +444,48 @@ std::string event_text(const HistoryEvent& e) {
   return j.ok() ? *j : to_string(e);
 }
 
+bool file_exists(const std::string& path) { return std::ifstream(path).good(); }
+
+// A trace (an explorer counterexample written with --trace-out): the history's
+// inputs re-executed on the real BrokerCore, compared event by event.
+int trace_replay_command(const std::string& file) {
+  auto j = read_json_file(file + ".topology.json");
+  if (!j.ok()) {
+    std::fprintf(stderr, "replay: %s\n", j.status().to_string().c_str());
+    return 2;
+  }
+  auto topology = topology_from_json(*j, file + ".topology.json");
+  auto recorded = topology.ok() ? read_history(file) : Result<History>(topology.status());
+  if (!recorded.ok()) {
+    std::fprintf(stderr, "replay: %s\n", recorded.status().to_string().c_str());
+    return 2;
+  }
+  auto ops = sim::trace_ops(*recorded, *topology);
+  if (!ops.ok()) {
+    std::fprintf(stderr, "replay: %s\n", ops.status().to_string().c_str());
+    return 2;
+  }
+  std::printf("replay: %s: a trace of %zu events, %zu inputs, re-executed on BrokerCore\n", file.c_str(),
+              recorded->events.size(), ops->size());
+  const History replayed = sim::run_on_core(*topology, *ops, file + " (replayed on BrokerCore)");
+  const sim::TraceComparison c = sim::compare_histories(*recorded, replayed);
+  if (c.diverges_at) {
+    std::printf("DIVERGES at event %zu (line %zu): the implementation differs from the trace\n  recorded: %s\n"
+                "  replayed: %s\n", *c.diverges_at, *c.diverges_at + 1, c.recorded.c_str(), c.replayed.c_str());
+    return 1;
+  }
+  std::printf("REPRODUCED: %zu events identical on BrokerCore\n", c.events);
+  const auto verdicts = check_all(replayed, *topology, CheckOptions{});
+  const int status = print_verdicts(verdicts);
+  std::printf("%s\n", status == 0 ? "PASS: every property held" : ("FAIL: " + failed_properties(verdicts)).c_str());
+  return status;
+}
+
 int replay_command(const SimCommandOptions& o) {
+  const bool is_meta = o.replay_file.ends_with(kRunFileSuffix);
+  if (!is_meta && !file_exists(o.replay_file + kRunFileSuffix) && file_exists(o.replay_file + ".topology.json")) {
+    return trace_replay_command(o.replay_file);
+  }
   auto rf = read_run_file(o.replay_file);
   if (!rf.ok()) {
     std::fprintf(stderr, "replay: %s\n", rf.status().to_string().c_str());
@@ -452,8 +519,10 @@ int replay_command(const SimCommandOptions& o) {
 // ---- shrink ----
 
 // Whether the run fails `property` ("" = any property); fills in which.
-bool fails(const Scenario& s, uint64_t seed, const SimOptions& options, std::string& property) {
+bool fails(const Scenario& s, uint64_t seed, const SimOptions& options, std::string& property,
+           uint64_t* events = nullptr) {
   const SimResult r = sim::simulate(s, seed, options);
+  if (events != nullptr) *events = r.history_events;
   for (const auto& v : judge(s, r)) {
     if (v.valid || (!property.empty() && v.property != property)) continue;
     property = v.property;
@@ -462,30 +531,8 @@ bool fails(const Scenario& s, uint64_t seed, const SimOptions& options, std::str
   return false;
 }
 
-// The next smaller configurations to try from `o`, most reducing first.
-std::vector<SimOverrides> candidates(const SimOverrides& o, const sim::SimParams& full) {
-  std::vector<SimOverrides> out;
-  for (uint32_t bit = 1; bit <= sim::kAllFaultBits; bit <<= 1) {
-    if (o.disabled_faults & bit) continue;
-    SimOverrides c = o;
-    c.disabled_faults |= bit;
-    out.push_back(c);
-  }
-  const uint64_t messages = o.messages.value_or(full.messages);
-  if (messages > 1) {
-    SimOverrides c = o;
-    c.messages = messages / 2;
-    out.push_back(c);
-  }
-  const TimeNs faulty = o.faulty_ns.value_or(full.faulty_ns);
-  if (faulty > 1'000'000) {
-    SimOverrides c = o;
-    c.faulty_ns = faulty / 2;
-    out.push_back(c);
-  }
-  return out;
-}
-
+// sim::shrink() (the one shrinker, also the mutants report's) with the checkers as
+// its judge: a cut is kept while the same property still fails.
 int shrink_command(const SimCommandOptions& o) {
   auto scenario = load(o.scenario);
   if (!scenario.ok()) {
@@ -495,40 +542,38 @@ int shrink_command(const SimCommandOptions& o) {
   SimOptions options;
   options.shadow = !o.no_shadow;
   std::string property = o.property;
-  if (!fails(*scenario, o.seed, options, property)) {
+  uint64_t events = 0;
+  if (!fails(*scenario, o.seed, options, property, &events)) {
     std::printf("shrink: seed %llu does not fail%s: nothing to shrink\n", ull(o.seed),
                 o.property.empty() ? "" : (" '" + o.property + "'").c_str());
     return 0;
   }
-  std::printf("shrink: seed %llu fails '%s'; shrinking\n", ull(o.seed), property.c_str());
-  const sim::SimParams full = sim::derive_params(*scenario, o.seed, {});
-  // Each accepted step removes a fault kind or halves a count, so a few dozen
-  // steps reach a fixpoint; the bound only guards against a bug here.
-  constexpr int kMaxRuns = 400;
-  int runs = 0;
-  for (bool progress = true; progress && runs < kMaxRuns;) {
-    progress = false;
-    for (const SimOverrides& c : candidates(options.overrides, full)) {
-      if (++runs > kMaxRuns) break;
-      SimOptions trial = options;
-      trial.overrides = c;
-      std::string same = property;
-      if (!fails(*scenario, o.seed, trial, same)) continue;
-      options = trial;
-      progress = true;
-      std::printf("  still fails with %s\n", overrides_json(c).dump().c_str());
-      break;
-    }
-  }
-  const SimResult r = sim::simulate(*scenario, o.seed, options);
-  const std::string out = o.history.empty() ? "shrunk.jsonl" : o.history;
-  const Status w = write_run_files(out, *scenario, o.seed, options, r);
+  std::printf("shrink: seed %llu fails '%s' (%llu history events); shrinking\n", ull(o.seed), property.c_str(),
+              ull(events));
+  const auto still_fails = [&](const sim::Reproducer& c) {
+    SimOptions trial = options;
+    trial.overrides = c.overrides;
+    trial.stop_after_events = c.stop_after_events;
+    std::string same = property;
+    sim::Trial t;
+    t.fails = fails(c.scenario, o.seed, trial, same, &t.history_events);
+    return t;
+  };
+  const sim::ShrinkOutcome out =
+      sim::shrink(sim::Reproducer{*scenario, {}, 0}, events, still_fails, sim::kDefaultShrinkRuns);
+  for (const auto& cut : out.cuts) std::printf("  still fails with: %s\n", cut.c_str());
+  options.overrides = out.reproducer.overrides;
+  options.stop_after_events = out.reproducer.stop_after_events;
+  const SimResult r = sim::simulate(out.reproducer.scenario, o.seed, options);
+  const std::string path = o.history.empty() ? "shrunk.jsonl" : o.history;
+  const Status w = write_run_files(path, out.reproducer.scenario, o.seed, options, r);
   if (!w.ok()) {
     std::fprintf(stderr, "shrink: %s\n", w.to_string().c_str());
     return 2;
   }
-  std::printf("shrunk after %d runs: %s, %llu history events\nreproduce: %s replay %s\n", runs,
-              overrides_json(options.overrides).dump().c_str(), ull(r.history_events), kBinary, out.c_str());
+  std::printf("shrunk after %u runs (%u cuts kept): %s, %llu history events (from %llu)\nreproduce: %s replay %s\n",
+              out.runs, out.steps, overrides_json(options.overrides).dump().c_str(), ull(r.history_events),
+              ull(events), kBinary, path.c_str());
   return 1;
 }
 
@@ -555,7 +600,8 @@ void add_sim_commands(CLI::App& app, SimCommandOptions& o) {
       ->expected(1, -1);
 
   auto* replay = app.add_subcommand("replay", "Re-execute a recorded run and confirm it event for event");
-  replay->add_option("file", o.replay_file, "The history written by run --history (or its .run.json)")->required();
+  replay->add_option("file", o.replay_file, "The history written by run --history (or its .run.json), or a trace "
+                                            "(explore --trace-out: FILE with FILE.topology.json)")->required();
 
   auto* shrink = app.add_subcommand("shrink", "Make a failing run smaller while it fails the same property");
   add_scenario_option(shrink, o);

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <tuple>
 
+#include "impl/mutant.h"
+
 namespace mq::impl {
 namespace {
 
@@ -12,6 +14,16 @@ Effect effect(EffectKind kind, QueueId q, const Message& m, ConsumerId c = kNoCo
               Reason reason = Reason::kNone) {
   return Effect{kind, q, c, reason, kNoDeadline, m};
 }
+
+// When m expires (ttl > 0): at timestamp + ttl, the model's rule (live while before).
+// Every expiry decision of the core goes through here and expired().
+TimeNs expiry_ns(const Message& m) {
+  // Fault: the deadline is one tick short (kept after the timestamp, so a TTL of
+  // 1 still behaves).
+  if (MQ_MUTANT(kTtlOffByOne)) return std::max(m.expires_at_ns() - 1, m.timestamp_ns + 1);
+  return m.expires_at_ns();
+}
+bool expired(const Message& m, TimeNs now_ns) { return m.ttl_ns > 0 && now_ns >= expiry_ns(m); }
 
 }  // namespace
 
@@ -179,6 +191,8 @@ Status BrokerCore::dispatch(TimeNs now_ns, QueueId q, Effects& out) {
   const auto pos = qr.credit.next_from(qr.cursor);
   if (!pos) return finish_command(Status(), out);  // nobody has credit
   qr.cursor = static_cast<uint32_t>((*pos + 1) % qr.ring.size());
+  // Fault: the cursor moves one position too far, over the consumer after *pos.
+  if (MQ_MUTANT(kRoundRobinSkip)) qr.cursor = static_cast<uint32_t>((*pos + 2) % qr.ring.size());
   deliver(q, qr.ring[*pos], out);
   return finish_command(Status(), out);
 }
@@ -209,6 +223,8 @@ Status BrokerCore::ack(TimeNs now_ns, ConsumerId c, MessageId id, Effects& out) 
     }
   }
   if (!s.ok()) return finish_command(s, out);
+  // Fault: the ack finishes the consumer's newest delivery (a delivery-tag mix-up).
+  if (MQ_MUTANT(kAckWrongMessage)) slot = consumers_[c].in_flight.tail;
   take(slot);
   finish(slot, Fate::kAcked, c, out);
   return finish_command(Status(), out);
@@ -376,6 +392,8 @@ Message BrokerCore::stamp(QueueId q, const MessageSpec& spec, Payload payload) c
 void BrokerCore::send_one(QueueId q, Message m, Effects& out) {
   QueueRt& qr = queues_[q];
   if (qr.live.size() >= config_.queues[q].capacity && !make_room(q, out)) {
+    // Fault (the seed's route_message): report the message accepted, and drop it.
+    if (MQ_MUTANT(kDropWhenFull)) return emit(out, effect(EffectKind::kAccepted, q, m));
     qr.counters.refused++;
     emit(out, effect(EffectKind::kRefused, q, m, kNoConsumer, Reason::kQueueFull));
     return;
@@ -413,12 +431,15 @@ void BrokerCore::accept(QueueId q, Message m, Effects& out) {
   slot.queue = q;
   slot.accept_seq = ++accept_seq_;
   qr.live.insert(slot.message.id, s);
-  qr.window.remember(slot.message.id, now_ns_);
+  // Fault: the id is never remembered, so once the message finishes a resend is new.
+  if (!MQ_MUTANT(kDedupForgetsFinished)) qr.window.remember(slot.message.id, now_ns_);
   if (!slot.message.deliverable_at(now_ns_)) {
     slot.place = Place::kDelayed;
     push_back(qr.delayed, s);
-    arm(s, TimerKind::kRelease, slot.message.not_before_ns);
-    if (slot.message.ttl_ns > 0) arm(s, TimerKind::kExpiry, slot.message.expires_at_ns());
+    // Fault: the release is armed one tick early (a delay of d released at d - 1).
+    const TimeNs early = MQ_MUTANT(kEarlyDelay) && slot.message.not_before_ns - 1 > now_ns_ ? 1 : 0;
+    arm(s, TimerKind::kRelease, slot.message.not_before_ns - early);
+    if (slot.message.ttl_ns > 0) arm(s, TimerKind::kExpiry, expiry_ns(slot.message));
     return;
   }
   place_ready(s, out);
@@ -428,11 +449,13 @@ void BrokerCore::accept(QueueId q, Message m, Effects& out) {
 // TTL passed meanwhile, so that ready never holds an expired message.
 void BrokerCore::place_ready(uint32_t s, Effects& out) {
   Slot& slot = slots_[s];
-  if (slot.message.expired_at(now_ns_)) return finish(s, Fate::kExpired, kNoConsumer, out);
+  if (expired(slot.message, now_ns_)) return finish(s, Fate::kExpired, kNoConsumer, out);
   QueueRt& qr = queues_[slot.queue];
   List& level = qr.levels[slot.message.priority];
   slot.place = Place::kReady;
-  if (slot.message.attempts > 0 && config_.queues[slot.queue].redelivery == Redelivery::kFront) {
+  // Fault: a retry goes to the head whatever the redelivery policy says.
+  const bool front = config_.queues[slot.queue].redelivery == Redelivery::kFront || MQ_MUTANT(kRetryJumpsQueue);
+  if (slot.message.attempts > 0 && front) {
     slot.ready_pos = --qr.front_pos;
     push_front(level, s);
   } else {
@@ -440,16 +463,19 @@ void BrokerCore::place_ready(uint32_t s, Effects& out) {
     push_back(level, s);
   }
   set_level_bit(qr, slot.message.priority);
-  if (slot.message.ttl_ns > 0) arm(s, TimerKind::kExpiry, slot.message.expires_at_ns());
+  if (slot.message.ttl_ns > 0) arm(s, TimerKind::kExpiry, expiry_ns(slot.message));
 }
 
 // REQUIRES: a message is ready in q; c is attached with credit.
 void BrokerCore::deliver(QueueId q, ConsumerId c, Effects& out) {
   QueueRt& qr = queues_[q];
-  const uint32_t s = qr.levels[*top_level(qr)].head;
+  // Fault (the seed's heap): the lowest non-empty level goes first.
+  const Priority level = MQ_MUTANT(kReversedPriority) ? *bottom_level(qr) : *top_level(qr);
+  const uint32_t s = qr.levels[level].head;
   take(s);
   Slot& slot = slots_[s];
-  slot.message.attempts++;
+  // Fault: only the first delivery counts as an attempt; a redelivery looks like a first.
+  if (!MQ_MUTANT(kRedeliveryNoAttempt) || slot.message.attempts == 0) slot.message.attempts++;
   qr.counters.deliveries++;
   if (slot.message.attempts > 1) qr.counters.redeliveries++;
   emit(out, effect(EffectKind::kDelivered, q, slot.message, c));
@@ -464,7 +490,8 @@ void BrokerCore::deliver(QueueId q, ConsumerId c, Effects& out) {
   qr.in_flight++;
   update_credit(c);
   const TimeNs vt = config_.queues[q].visibility_timeout_ns;
-  if (vt > 0) arm(s, TimerKind::kVisibility, now_ns_ + vt);
+  // Fault: the visibility timer is never armed.
+  if (vt > 0 && !MQ_MUTANT(kVisibilityNeverFires)) arm(s, TimerKind::kVisibility, now_ns_ + vt);
 }
 
 // Removes slot s from the list it is in; it stays held (in `live`) until finished
@@ -509,8 +536,9 @@ void BrokerCore::finish(uint32_t s, Fate fate, ConsumerId c, Effects& out) {
 // kRequeued or kDeadLettered effect names `c`.
 void BrokerCore::fail_delivery(uint32_t s, ConsumerId c, Effects& out) {
   Slot& slot = slots_[s];
-  if (slot.message.expired_at(now_ns_)) return finish(s, Fate::kExpired, kNoConsumer, out);
-  if (!slot.message.retries_left()) return dead_letter(s, c, out);
+  if (expired(slot.message, now_ns_)) return finish(s, Fate::kExpired, kNoConsumer, out);
+  // Fault: the retry budget is not checked.
+  if (!slot.message.retries_left() && !MQ_MUTANT(kUnboundedRetries)) return dead_letter(s, c, out);
   emit(out, effect(EffectKind::kRequeued, slot.queue, slot.message, c));
   place_ready(s, out);
 }
@@ -522,7 +550,8 @@ void BrokerCore::dead_letter(uint32_t s, ConsumerId c, Effects& out) {
   const Message m = slots_[s].message;
   finish(s, Fate::kDeadLettered, c, out);
   const auto dlq = queues_[q].dead_letter;
-  if (!dlq) return;
+  // Fault: the copy is never made (and its refusal never reported).
+  if (!dlq || MQ_MUTANT(kDeadLetterLoses)) return;
   const QueueOptions& o = config_.queues[*dlq];
   Message copy{m.id, m.payload, now_ns_,
                static_cast<Priority>(std::min<uint32_t>(m.priority, o.priority_levels - 1)),
@@ -651,7 +680,7 @@ void BrokerCore::fire(const Timer& t, Effects& out) {
       return place_ready(t.slot, out);
     case TimerKind::kExpiry:
       MQ_CHECK(slot.place == Place::kReady || slot.place == Place::kDelayed);
-      MQ_CHECK(slot.message.expired_at(now_ns_));
+      MQ_CHECK(expired(slot.message, now_ns_));
       take(t.slot);
       return finish(t.slot, Fate::kExpired, kNoConsumer, out);
   }
@@ -908,7 +937,7 @@ void BrokerCore::restore_queue(QueueId q, const QueueImage& image) {
       slots_[s].ready_pos = ++qr.back_pos;
       push_back(qr.levels[m.priority], s);
       set_level_bit(qr, m.priority);
-      if (m.ttl_ns > 0) arm_restored(s, TimerKind::kExpiry, m.expires_at_ns());
+      if (m.ttl_ns > 0) arm_restored(s, TimerKind::kExpiry, expiry_ns(m));
     }
   }
   for (const Message& m : image.delayed) {
@@ -917,7 +946,7 @@ void BrokerCore::restore_queue(QueueId q, const QueueImage& image) {
     slots_[s].accept_seq = ++accept_seq_;
     push_back(qr.delayed, s);
     arm_restored(s, TimerKind::kRelease, m.not_before_ns);
-    if (m.ttl_ns > 0) arm_restored(s, TimerKind::kExpiry, m.expires_at_ns());
+    if (m.ttl_ns > 0) arm_restored(s, TimerKind::kExpiry, expiry_ns(m));
   }
   const TimeNs vt = config_.queues[q].visibility_timeout_ns;
   for (const InFlightImage& f : image.in_flight) {

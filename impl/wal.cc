@@ -5,6 +5,8 @@
 #include <deque>
 #include <map>
 
+#include "impl/mutant.h"
+
 namespace mq::impl {
 namespace {
 
@@ -84,7 +86,8 @@ Scan scan_segment(std::string name, uint64_t number, std::string_view data, bool
                            std::to_string(rest.size() - kFrameHeaderBytes) + " bytes left", true), s;
     }
     const std::string_view body = rest.substr(kFrameHeaderBytes, length);
-    if (crc32c(body, crc32c(rest.substr(0, 4))) != le32(rest, 4)) {
+    // Fault: the checksum is not compared, so a flipped bit is decoded as data.
+    if (!MQ_MUTANT(kWalIgnoresCrc) && crc32c(body, crc32c(rest.substr(0, 4))) != le32(rest, 4)) {
       const bool final_frame = rest.size() == kFrameHeaderBytes + length;
       return stop(off, "checksum mismatch (record length " + std::to_string(length) + ")", final_frame), s;
     }
@@ -253,6 +256,8 @@ Status ImageBuilder::apply_change(const WalRecord& r) {
       e.holder = kNoConsumer;
       return Status();
     case RecordType::kRemove:
+      // Fault: the removal of a delivered message (its ack) is skipped on replay.
+      if (MQ_MUTANT(kAckLostInReplay) && e.where == Where::kInFlight) return Status();
       qs.held.erase(it);
       return Status();
     default:
@@ -281,7 +286,11 @@ DurableImage ImageBuilder::build() const {
           qi.ready[e->message.priority].push_back(e->message);
           break;
         case Where::kDelayed: qi.delayed.push_back(e->message); break;
-        case Where::kInFlight: qi.in_flight.push_back({e->message, e->holder, e->delivered_ns}); break;
+        case Where::kInFlight:
+          // Fault: messages in flight at the crash are left out of the recovered image.
+          if (MQ_MUTANT(kForgetInFlightOnRecovery)) break;
+          qi.in_flight.push_back({e->message, e->holder, e->delivered_ns});
+          break;
       }
     }
     qi.window.assign(qs.window.begin(), qs.window.end());
@@ -420,7 +429,8 @@ Status Wal::write(Batch batch) {
     Status s = storage_->append(name, batch.bytes);
     segment_bytes_ += batch.bytes.size();
     bytes_since_checkpoint_ += batch.bytes.size();
-    if (s.ok()) s = storage_->sync(name);
+    // Fault: the sync is skipped, yet the batch is reported synced (and confirmed).
+    if (s.ok() && !MQ_MUTANT(kConfirmBeforeSync)) s = storage_->sync(name);
     if (!s.ok()) return fail(s);
   }
   synced_lsn_ = std::max(synced_lsn_, batch.last_lsn);

@@ -12,6 +12,9 @@ Endpoint Consumer::self() const { return static_cast<Endpoint>(1 + scenario_.top
 
 void Consumer::start() {
   queue_.push(queue_.now() + scenario_.clients.heartbeat_ns, Wake{self(), kHeartbeat, 0});
+  if (scenario_.clients.fetch_interval_ns > 0) {
+    queue_.push(queue_.now() + scenario_.clients.fetch_interval_ns, Wake{self(), kFetch, 0});
+  }
 }
 
 void Consumer::receive(const Packet& packet) {
@@ -85,6 +88,14 @@ void Consumer::wake(uint32_t what, uint64_t token) {
   if (what == kHeartbeat) {
     queue_.push(queue_.now() + scenario_.clients.heartbeat_ns, Wake{self(), kHeartbeat, 0});
     if (alive_) network_.send(self(), kBrokerEndpoint, Hello{id_, session_});
+    return;
+  }
+  if (what == kFetch) {
+    queue_.push(queue_.now() + scenario_.clients.fetch_interval_ns, Wake{self(), kFetch, 0});
+    if (alive_ && !busy_ && inbox_.empty()) {
+      ++stats_.fetches;
+      network_.send(self(), kBrokerEndpoint, FetchRequest{id_, session_});
+    }
     return;
   }
   if (!alive_) return;

@@ -5,7 +5,9 @@
 // reply does not come within ack_timeout_ns is sent again, up to max_ack_sends times;
 // then the consumer gives up and the visibility timeout takes the message back.
 // It says hello every heartbeat_ns so that the broker keeps (or re-establishes) its
-// session.
+// session. With clients.fetch_interval_ns > 0 it also pulls: every interval, when it
+// has nothing to work on, it asks for one message (fetch); a delivery comes back as
+// a push of its session.
 //
 // A crash loses everything it holds and stops it; a restart begins a new session
 // (the broker then detaches the old one, so its unacked deliveries come back).
@@ -30,7 +32,7 @@ struct ConsumerParams {
 
 struct ConsumerStats {
   uint64_t received = 0, stale_pushes = 0, processed = 0, acks = 0, nacks = 0;
-  uint64_t ack_resends = 0, ack_give_ups = 0, crashes = 0, inbox_overflow = 0;
+  uint64_t ack_resends = 0, ack_give_ups = 0, crashes = 0, inbox_overflow = 0, fetches = 0;
 };
 
 class Consumer {
@@ -53,7 +55,7 @@ class Consumer {
   const ConsumerStats& stats() const { return stats_; }
 
  private:
-  enum Wakes : uint32_t { kHeartbeat, kProcessed, kAckTimeout };
+  enum Wakes : uint32_t { kHeartbeat, kProcessed, kAckTimeout, kFetch };
   struct PendingAck {
     bool nack = false;
     bool requeue = true;

@@ -20,10 +20,16 @@ void Nemesis::tick() {
   const FaultConfig& f = scenario_.faults;
   const bool crash = prng_.chance_ppm(params_.broker_crash_ppm);
   const TimeNs down = f.broker_down_ns.draw(prng_);
+  CrashFaults disk;
+  disk.tear = prng_.chance_ppm(params_.torn_write_ppm);
+  disk.tear_draw = prng_.next();
+  disk.flip = prng_.chance_ppm(params_.bit_flip_ppm);
+  disk.flip_draw = prng_.next();
   if (crash && broker_.up()) {
     ++stats_.broker_crashes;
-    note("broker crash for " + std::to_string(down) + " ns");
-    broker_.crash();
+    note("broker crash for " + std::to_string(down) + " ns" + (disk.tear ? ", tearing a write in flight" : "") +
+         (disk.flip ? ", flipping a bit at rest" : ""));
+    broker_.crash(disk);
     queue_.push(queue_.now() + down, Wake{kNemesisEndpoint, kRecoverBroker, 0});
   }
   for (ConsumerId c = 0; c < consumers_.size(); ++c) {
@@ -33,6 +39,7 @@ void Nemesis::tick() {
     ++stats_.consumer_crashes;
     note("consumer '" + scenario_.topology.consumers[c].name + "' crash for " + std::to_string(gone) + " ns");
     consumers_[c].crash();
+    broker_.note_fault(EventF::kConsumerCrash, scenario_.topology.consumers[c].name);
     queue_.push(queue_.now() + gone, Wake{kNemesisEndpoint, kRestartConsumer, c});
   }
   if (prng_.chance_ppm(params_.partition_ppm)) partition();
@@ -41,32 +48,58 @@ void Nemesis::tick() {
   const TimeNs clog_ns = f.clog_ns.draw(prng_);
   if (clog) {
     ++stats_.clogs;
-    note("clog of endpoint " + std::to_string(who) + " for " + std::to_string(clog_ns) + " ns");
+    note("clog of " + client_name(who) + " for " + std::to_string(clog_ns) + " ns");
     network_.clog_until(who, queue_.now() + clog_ns);
+    broker_.note_fault(EventF::kClog, client_name(who));
+    queue_.push(queue_.now() + clog_ns, Wake{kNemesisEndpoint, kClogEnd, who});
   }
+  disk_tick();
   const TimeNs next = queue_.now() + f.tick_ns;
   if (next < params_.faulty_ns) queue_.push(next, Wake{kNemesisEndpoint, kTick, 0});
+}
+
+std::string Nemesis::client_name(Endpoint e) const {
+  MQ_CHECK(e >= 1);
+  if (e <= producers_) return scenario_.topology.producers[e - 1].name;
+  return scenario_.topology.consumers.at(e - 1 - producers_).name;
+}
+
+// Drawn every tick, after the older faults, whatever the outcome.
+void Nemesis::disk_tick() {
+  const bool full = prng_.chance_ppm(params_.disk_full_ppm);
+  const TimeNs length = scenario_.faults.disk_full_ns.draw(prng_);
+  const uint64_t slack = prng_.uniform(4096);
+  if (!full || disk_full_) return;
+  disk_full_ = true;
+  ++stats_.disk_full;
+  note("disk full for " + std::to_string(length) + " ns (" + std::to_string(slack) + " bytes left)");
+  broker_.disk_full(slack);
+  queue_.push(queue_.now() + length, Wake{kNemesisEndpoint, kDiskSpace, 0});
+}
+
+void Nemesis::cut(Endpoint e, TimeNs length) {
+  if (network_.partitioned(e)) return;
+  network_.set_partitioned(e, true);
+  broker_.note_fault(EventF::kPartition, client_name(e));
+  queue_.push(queue_.now() + length, Wake{kNemesisEndpoint, kHealPartition, e});
 }
 
 // Cuts each client off the broker with probability 1/2 (at least one).
 void Nemesis::partition() {
   const uint32_t clients = producers_ + static_cast<uint32_t>(consumers_.size());
   const TimeNs length = scenario_.faults.partition_ns.draw(prng_);
-  std::string cut;
+  std::string names;
+  std::vector<Endpoint> chosen;
   for (Endpoint e = 1; e <= clients; ++e) {
-    if (!prng_.chance_ppm(500'000)) continue;
-    network_.set_partitioned(e, true);
-    cut += " " + std::to_string(e);
-    queue_.push(queue_.now() + length, Wake{kNemesisEndpoint, kHealPartition, e});
+    if (prng_.chance_ppm(500'000)) chosen.push_back(e);
   }
-  if (cut.empty()) {
-    const auto e = static_cast<Endpoint>(1 + prng_.uniform(clients));
-    network_.set_partitioned(e, true);
-    cut = " " + std::to_string(e);
-    queue_.push(queue_.now() + length, Wake{kNemesisEndpoint, kHealPartition, e});
+  if (chosen.empty()) chosen.push_back(static_cast<Endpoint>(1 + prng_.uniform(clients)));
+  for (Endpoint e : chosen) {
+    cut(e, length);
+    names += " " + client_name(e);
   }
   ++stats_.partitions;
-  note("partition of endpoints" + cut + " from the broker for " + std::to_string(length) + " ns");
+  note("partition of" + names + " from the broker for " + std::to_string(length) + " ns");
 }
 
 void Nemesis::wake(uint32_t what, uint64_t token) {
@@ -76,24 +109,48 @@ void Nemesis::wake(uint32_t what, uint64_t token) {
   }
   if (frozen_) return;
   if (what == kRecoverBroker) {
-    if (!broker_.up()) broker_.recover();
+    if (!broker_.up()) (void)broker_.recover();
   } else if (what == kRestartConsumer) {
-    if (!consumers_[token].alive()) consumers_[token].restart();
+    if (!consumers_[token].alive()) restart(static_cast<ConsumerId>(token));
+  } else if (what == kClogEnd) {
+    if (active_) broker_.note_fault(EventF::kClogEnd, client_name(static_cast<Endpoint>(token)));
+  } else if (what == kDiskSpace) {
+    if (disk_full_) {
+      disk_full_ = false;
+      broker_.disk_space();
+    }
   } else {
     MQ_CHECK(what == kHealPartition);
-    if (active_) network_.set_partitioned(static_cast<Endpoint>(token), false);
+    const auto e = static_cast<Endpoint>(token);
+    if (active_ && network_.partitioned(e)) {
+      network_.set_partitioned(e, false);
+      broker_.note_fault(EventF::kPartitionEnd, client_name(e));
+    }
   }
+}
+
+void Nemesis::restart(ConsumerId c) {
+  consumers_[c].restart();
+  broker_.note_fault(EventF::kConsumerRestart, scenario_.topology.consumers[c].name);
 }
 
 void Nemesis::heal_all() {
   active_ = false;
   if (frozen_) return;
   note("heal: every fault ends");
+  const uint32_t clients = producers_ + static_cast<uint32_t>(consumers_.size());
+  for (Endpoint e = 1; e <= clients; ++e) {
+    if (network_.partitioned(e)) broker_.note_fault(EventF::kPartitionEnd, client_name(e));
+  }
   network_.heal_all();
-  if (!broker_.up()) broker_.recover();
-  for (auto& c : consumers_) {
-    if (!c.alive()) c.restart();
-    c.heal();
+  if (disk_full_) {
+    disk_full_ = false;
+    broker_.disk_space();
+  }
+  if (!broker_.up()) (void)broker_.recover();
+  for (ConsumerId c = 0; c < consumers_.size(); ++c) {
+    if (!consumers_[c].alive()) restart(c);
+    consumers_[c].heal();
   }
 }
 

@@ -7,9 +7,10 @@
 // faults in force at that moment forever (healing disabled, to test liveness
 // reporting).
 //
-// Broker crashes and recoveries reach the history (nemesis crash/recover events, via
-// the broker node). The other faults are not events of history format version 1; they
-// are kept in log() (time and what) for the run's report.
+// Every fault reaches the history as a nemesis event (crash and recover, partition
+// and its end, clog and its end, consumer crash and restart, disk faults), through
+// the broker node so that it is ordered with the broker's released outputs; log()
+// also keeps them (time and what) for the run's report.
 //
 // Thread-safety: none; one per run.
 
@@ -25,7 +26,7 @@
 namespace mq::sim {
 
 struct FaultStats {
-  uint64_t broker_crashes = 0, consumer_crashes = 0, partitions = 0, clogs = 0;
+  uint64_t broker_crashes = 0, consumer_crashes = 0, partitions = 0, clogs = 0, disk_full = 0;
 };
 
 class Nemesis {
@@ -45,12 +46,16 @@ class Nemesis {
   const std::vector<std::string>& log() const { return log_; }
 
  private:
-  enum Wakes : uint32_t { kTick, kRecoverBroker, kRestartConsumer, kHealPartition };
+  enum Wakes : uint32_t { kTick, kRecoverBroker, kRestartConsumer, kHealPartition, kClogEnd, kDiskSpace };
 
   void tick();
   void note(const std::string& what);
   void partition();
   Endpoint consumer_endpoint(ConsumerId c) const { return 1 + producers_ + c; }
+  std::string client_name(Endpoint e) const;
+  void cut(Endpoint e, TimeNs length);
+  void disk_tick();
+  void restart(ConsumerId c);
 
   const Scenario& scenario_;
   const SimParams& params_;
@@ -62,6 +67,7 @@ class Nemesis {
   uint32_t producers_;
   bool active_ = true;   // still in the faulty phase
   bool frozen_ = false;  // healing disabled: scheduled heals are ignored
+  bool disk_full_ = false;
   FaultStats stats_;
   std::vector<std::string> log_;
 };

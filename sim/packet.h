@@ -29,6 +29,7 @@ enum class PublishOutcome : uint8_t {
   kDuplicate,  // the id was accepted before: stored once, confirmed again
   kFull,       // refused by a full queue: the producer backs off and resends
   kError,      // any other error: the producer gives the message up
+  kNoSpace,    // the broker's disk is full: nothing stored; the producer backs off and resends
 };
 
 struct PublishReply {
@@ -55,11 +56,17 @@ struct Hello {
   uint64_t session = 0;
 };
 
+// A consumer pulls one message (fetch); a delivery comes back as a Push.
+struct FetchRequest {
+  ConsumerId consumer = 0;
+  uint64_t session = 0;
+};
+
 struct Push {
   uint64_t session = 0;  // the consumer session the broker delivered to
   Message message;
 };
 
-using Packet = std::variant<PublishRequest, PublishReply, AckRequest, AckReply, Hello, Push>;
+using Packet = std::variant<PublishRequest, PublishReply, AckRequest, AckReply, Hello, Push, FetchRequest>;
 
 }  // namespace mq::sim

@@ -87,6 +87,9 @@ void Producer::receive(const Packet& packet) {
     case PublishOutcome::kDuplicate: ++stats_.duplicates; [[fallthrough]];
     case PublishOutcome::kAccepted: ++stats_.confirmed; break;
     case PublishOutcome::kError: ++stats_.given_up; break;
+    case PublishOutcome::kNoSpace:
+      ++stats_.no_space;
+      [[fallthrough]];
     case PublishOutcome::kFull:
       ++stats_.full_backoffs;
       queue_.push(queue_.now() + scenario_.clients.full_backoff_ns.draw(prng_), Wake{self(), kBackoff, ++token_});

@@ -22,7 +22,7 @@ namespace mq::sim {
 
 struct ProducerStats {
   uint64_t generated = 0, attempts = 0, resends = 0, full_backoffs = 0;
-  uint64_t confirmed = 0, duplicates = 0, given_up = 0;
+  uint64_t confirmed = 0, duplicates = 0, given_up = 0, no_space = 0;
 };
 
 class Producer {

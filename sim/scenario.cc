@@ -111,6 +111,7 @@ Status read_clients(JsonFields& parent, const std::string& file, ClientConfig& c
   duration(f, "process_ns", c.process_ns);
   duration(f, "heartbeat_ns", c.heartbeat_ns, 1);
   duration(f, "session_timeout_ns", c.session_timeout_ns, 1);
+  duration(f, "fetch_interval_ns", c.fetch_interval_ns, 0);
   if (c.max_ack_sends == 0) f.fail(f.path_of("max_ack_sends"), "must be > 0");
   if (c.session_timeout_ns <= c.heartbeat_ns) {
     f.fail(f.path_of("session_timeout_ns"), "must be > heartbeat_ns, or live consumers get detached");
@@ -147,6 +148,21 @@ Status read_faults(JsonFields& parent, const std::string& file, FaultConfig& x) 
   range(f, "slow_factor", x.slow_factor, 1, 1000);
   ppm(f, "nack_ppm", x.nack_ppm);
   ppm(f, "dead_letter_ppm", x.dead_letter_ppm);
+  ppm(f, "torn_write_ppm", x.torn_write_ppm);
+  ppm(f, "bit_flip_ppm", x.bit_flip_ppm);
+  ppm(f, "disk_full_ppm", x.disk_full_ppm);
+  duration(f, "disk_full_ns", x.disk_full_ns, 1);
+  return f.finish();
+}
+
+Status read_disk(JsonFields& parent, const std::string& file, DiskConfig& d) {
+  const nlohmann::json* j = parent.child("disk");
+  if (j == nullptr) return Status();
+  JsonFields f(*j, file, "/disk");
+  duration(f, "latency_ns", d.latency_ns, 0);
+  f.u64("segment_bytes", d.segment_bytes).u64("checkpoint_bytes", d.checkpoint_bytes);
+  if (d.segment_bytes < 64) f.fail(f.path_of("segment_bytes"), "must be >= 64");
+  if (d.checkpoint_bytes < 64) f.fail(f.path_of("checkpoint_bytes"), "must be >= 64");
   return f.finish();
 }
 
@@ -216,6 +232,7 @@ Result<Scenario> scenario_from_text(std::string_view text, const std::string& fi
   MQ_RETURN_IF_ERROR(read_clients(f, file, s.clients));
   MQ_RETURN_IF_ERROR(read_network(f, file, s.network));
   MQ_RETURN_IF_ERROR(read_faults(f, file, s.faults));
+  MQ_RETURN_IF_ERROR(read_disk(f, file, s.disk));
   MQ_RETURN_IF_ERROR(read_durations(f, file, s.durations));
   MQ_RETURN_IF_ERROR(f.finish());
   default_targets(s);

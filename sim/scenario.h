@@ -59,6 +59,8 @@ struct ClientConfig {
   Range process_ns{100'000, 2'000'000};    // a consumer's work per message
   TimeNs heartbeat_ns = 20'000'000;        // a consumer says hello this often
   TimeNs session_timeout_ns = 100'000'000; // the broker detaches a consumer silent this long
+  // A consumer with an empty inbox also pulls (fetch) this often; 0: push only.
+  TimeNs fetch_interval_ns = 0;
 };
 
 struct NetworkConfig {
@@ -78,6 +80,18 @@ struct FaultConfig {
   Range slow_consumer_ppm{0, 0}, slow_factor{2, 20};  // per consumer, drawn once per seed
   Range nack_ppm{0, 0};         // per delivery: processing fails and the consumer nacks
   Range dead_letter_ppm{0, 0};  // of those nacks: requeue=false (dead-letter now)
+  // Disk faults (docs/simulator.md, "The simulated disk"). Per broker crash: the write
+  // in flight leaves a torn prefix; a bit flips at rest in a synced record. Per tick:
+  // the disk fills up for disk_full_ns (appends fail with ENOSPC).
+  Range torn_write_ppm{0, 0}, bit_flip_ppm{0, 0};
+  Range disk_full_ppm{0, 0}, disk_full_ns{5'000'000, 50'000'000};
+};
+
+// The broker's simulated disk: the write-ahead log over impl::MemStorage.
+struct DiskConfig {
+  Range latency_ns{20'000, 200'000};   // one group commit: append + sync
+  uint64_t segment_bytes = 256u << 10;   // small, so that segments roll in a run
+  uint64_t checkpoint_bytes = 1u << 20;  // ... and checkpoints happen
 };
 
 struct Durations {
@@ -95,6 +109,7 @@ struct Scenario {
   ClientConfig clients;
   NetworkConfig network;
   FaultConfig faults;
+  DiskConfig disk;
   Durations durations;
 };
 

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "model/model.h"
 
@@ -42,12 +43,20 @@ class ShadowModel {
   void advance(TimeNs now_ns, const Result<Effects>& core);
   // The core ran `op` (at the model's current time) and answered `core`.
   void apply(const Op& op, const Result<Effects>& core);
+  // The broker crashed at now_ns and was restored from its log, with `core` the
+  // restore's effects. The model (at the last synced point: it saw only released
+  // commands) advances to now_ns and crashes; the two must agree on the queues marked
+  // durable, losses aside (non-durable queues lose everything on both sides).
+  void crash(TimeNs now_ns, const Result<Effects>& core, const std::vector<bool>& durable);
 
   const std::optional<Divergence>& divergence() const { return divergence_; }
   uint64_t steps() const { return steps_; }
 
  private:
+  static constexpr size_t kKeepFinishedIds = 1024;  // per queue
+  static constexpr uint64_t kPruneEverySteps = 1024;
   void compare(const std::string& what, const Result<Effects>& model, const Result<Effects>& core);
+  void prune_finished();
 
   Model model_;
   uint64_t steps_ = 0;

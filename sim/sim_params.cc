@@ -18,6 +18,9 @@ const char* fault_bit_name(uint32_t bit) {
     case kFaultSlowConsumer: return "slow-consumer";
     case kFaultNack: return "nack";
     case kFaultSlowNetwork: return "slow-network";
+    case kFaultTornWrite: return "torn-write";
+    case kFaultBitFlip: return "bit-flip";
+    case kFaultDiskFull: return "disk-full";
     default: return "?";
   }
 }
@@ -42,6 +45,10 @@ SimParams derive_params(const Scenario& s, uint64_t seed, const SimOverrides& o)
     const auto factor = static_cast<uint32_t>(f.slow_factor.draw(prng));
     p.slow_factor.push_back(slow ? factor : 1);
   }
+  // Drawn after every older parameter, so that adding them moved none of those.
+  p.torn_write_ppm = ppm(f.torn_write_ppm, prng);
+  p.bit_flip_ppm = ppm(f.bit_flip_ppm, prng);
+  p.disk_full_ppm = ppm(f.disk_full_ppm, prng);
   p.messages = o.messages ? std::min(*o.messages, s.workload.messages) : s.workload.messages;
   p.faulty_ns = o.faulty_ns ? std::min(*o.faulty_ns, s.durations.faulty_ns) : s.durations.faulty_ns;
   p.healing_ns = s.durations.healing_ns;
@@ -55,6 +62,9 @@ SimParams derive_params(const Scenario& s, uint64_t seed, const SimOverrides& o)
   if (off & kFaultPartition) p.partition_ppm = 0;
   if (off & kFaultClog) p.clog_ppm = 0;
   if (off & kFaultNack) p.nack_ppm = 0;
+  if (off & kFaultTornWrite) p.torn_write_ppm = 0;
+  if (off & kFaultBitFlip) p.bit_flip_ppm = 0;
+  if (off & kFaultDiskFull) p.disk_full_ppm = 0;
   if (off & kFaultSlowConsumer) std::fill(p.slow_factor.begin(), p.slow_factor.end(), 1);
   return p;
 }
@@ -76,11 +86,14 @@ std::vector<std::string> SimParams::lines() const {
       kv("faults.clog_ppm", clog_ppm),
       kv("faults.nack_ppm", nack_ppm),
       kv("faults.dead_letter_ppm", dead_letter_ppm),
+      kv("faults.torn_write_ppm", torn_write_ppm),
+      kv("faults.bit_flip_ppm", bit_flip_ppm),
+      kv("faults.disk_full_ppm", disk_full_ppm),
   };
   std::string slow = "consumers.slow_factor=";
   for (size_t c = 0; c < slow_factor.size(); ++c) slow += (c ? "," : "") + std::to_string(slow_factor[c]);
   out.push_back(slow);
-  for (const char* component : {"swarm", "network", "nemesis"}) {
+  for (const char* component : {"swarm", "network", "nemesis", "disk"}) {
     out.push_back(std::string("seed.") + component + "=" + std::to_string(derive_seed(seed, component)));
   }
   return out;

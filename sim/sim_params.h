@@ -28,8 +28,11 @@ enum FaultBit : uint32_t {
   kFaultSlowConsumer = 1u << 6,
   kFaultNack = 1u << 7,
   kFaultSlowNetwork = 1u << 8,
+  kFaultTornWrite = 1u << 9,
+  kFaultBitFlip = 1u << 10,
+  kFaultDiskFull = 1u << 11,
 };
-inline constexpr uint32_t kAllFaultBits = (1u << 9) - 1;
+inline constexpr uint32_t kAllFaultBits = (1u << 12) - 1;
 // "loss", "duplicate", ...; one name per bit.
 const char* fault_bit_name(uint32_t bit);
 
@@ -45,6 +48,7 @@ struct SimParams {
   NetworkParams network;
   uint32_t broker_crash_ppm = 0, consumer_crash_ppm = 0, partition_ppm = 0, clog_ppm = 0;
   uint32_t nack_ppm = 0, dead_letter_ppm = 0;
+  uint32_t torn_write_ppm = 0, bit_flip_ppm = 0, disk_full_ppm = 0;
   std::vector<uint32_t> slow_factor;  // [ConsumerId]; 1: not slow
   uint64_t messages = 0;
   TimeNs faulty_ns = 0, healing_ns = 0;

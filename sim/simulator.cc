@@ -21,13 +21,13 @@ uint64_t fnv(uint64_t h, std::string_view s) {
 void add(ProducerStats& a, const ProducerStats& b) {
   a.generated += b.generated; a.attempts += b.attempts; a.resends += b.resends;
   a.full_backoffs += b.full_backoffs; a.confirmed += b.confirmed; a.duplicates += b.duplicates;
-  a.given_up += b.given_up;
+  a.given_up += b.given_up; a.no_space += b.no_space;
 }
 
 void add(ConsumerStats& a, const ConsumerStats& b) {
   a.received += b.received; a.stale_pushes += b.stale_pushes; a.processed += b.processed; a.acks += b.acks;
   a.nacks += b.nacks; a.ack_resends += b.ack_resends; a.ack_give_ups += b.ack_give_ups;
-  a.crashes += b.crashes; a.inbox_overflow += b.inbox_overflow;
+  a.crashes += b.crashes; a.inbox_overflow += b.inbox_overflow; a.fetches += b.fetches;
 }
 
 // The world of one run. Members are declared in construction order: the agenda and
@@ -38,7 +38,8 @@ class World {
       : scenario_(scenario), params_(derive_params(scenario, seed, options.overrides)),
         network_(scenario.network, params_.network, derive_seed(seed, "network"), queue_, clients()),
         recorder_(scenario.topology, scenario.name + " seed " + std::to_string(seed)),
-        broker_(scenario, BrokerNodeOptions{options.shadow, options.corrupt_step}, queue_, network_, recorder_) {
+        broker_(scenario, BrokerNodeOptions{options.shadow, options.corrupt_step}, derive_seed(seed, "disk"), queue_,
+                network_, recorder_) {
     const auto& t = scenario.topology;
     for (ProducerId p = 0; p < t.producers.size(); ++p) {
       // Round-robin shares: the first producers take one more when it does not divide.
@@ -117,7 +118,7 @@ void World::end_faulty_phase() {
 }
 
 bool World::quiet() const {
-  if (!healing_ || !broker_.up() || broker_.live_messages() > 0) return false;
+  if (!healing_ || !broker_.up() || broker_.live_messages() > 0 || !broker_.settled()) return false;
   for (const auto& p : producers_) {
     if (!p.done()) return false;
   }
@@ -155,13 +156,20 @@ SimResult World::run(const SimOptions& options) {
     MQ_CHECK_MSG(++r.events <= kMaxEventsPerRun, "a run over its event bound");
     const auto entry = queue_.pop();
     handle(entry.body);
+    if (broker_.corruption()) break;  // out of service: the run ends with the detected fault
+    if (options.stop_after_events != 0 && recorder_.history().events.size() >= options.stop_after_events) {
+      r.cut = true;
+      break;
+    }
     if (quiet()) {
       r.quiescent = true;
       break;
     }
   }
   r.end_ns = queue_.now();
-  report_liveness(r);
+  r.corruption = broker_.corruption();
+  if (!r.corruption && !r.cut) report_liveness(r);
+  r.disk = broker_.disk_stats();
   r.params = params_;
   if (const ShadowModel* s = broker_.shadow()) {
     r.divergence = s->divergence();
@@ -182,12 +190,83 @@ SimResult World::run(const SimOptions& options) {
 
 }  // namespace
 
+namespace {
+
+// Strings JSON writes as they are: printable ASCII without quote or backslash.
+bool plain(std::string_view s) {
+  for (unsigned char c : s) {
+    if (c < 0x20 || c > 0x7E || c == '"' || c == '\\') return false;
+  }
+  return true;
+}
+
+void key(std::string& out, const char* k) {
+  out += ",\"";
+  out += k;
+  out += "\":";
+}
+void str(std::string& out, const char* k, std::string_view v) {
+  key(out, k);
+  out += '"';
+  out += v;
+  out += '"';
+}
+void num(std::string& out, const char* k, int64_t v) {
+  key(out, k);
+  out += std::to_string(v);
+}
+void unum(std::string& out, const char* k, uint64_t v) {
+  key(out, k);
+  out += std::to_string(v);
+}
+
+// The event's JSON line exactly as to_json() writes it (same keys, same order, no
+// spaces), without building a JSON document: false if a string needs escaping (the
+// caller then uses to_json). sim_determinism_test checks the two agree.
+bool fast_json_line(const HistoryEvent& e, std::string& out) {
+  if (!plain(e.process) || !plain(e.queue) || !plain(e.consumer) || !plain(e.error) || !plain(e.node) ||
+      (e.payload && !plain(*e.payload))) {
+    return false;
+  }
+  out = "{\"v\":" + std::to_string(kHistoryFormatVersion);
+  unum(out, "index", e.index);
+  num(out, "time", e.time_ns);
+  str(out, "process", e.process);
+  str(out, "type", event_type_name(e.type));
+  str(out, "f", event_f_name(e.f));
+  if (!e.queue.empty()) str(out, "queue", e.queue);
+  if (!e.consumer.empty()) str(out, "consumer", e.consumer);
+  if (e.id) unum(out, "id", *e.id);
+  if (e.payload) str(out, "payload", *e.payload);
+  if (e.priority) unum(out, "priority", *e.priority);
+  if (e.ttl_ns) num(out, "ttl_ns", *e.ttl_ns);
+  if (e.delay_ns) num(out, "delay_ns", *e.delay_ns);
+  if (e.max_retries) unum(out, "max_retries", *e.max_retries);
+  if (e.timestamp_ns) num(out, "timestamp_ns", *e.timestamp_ns);
+  if (e.not_before_ns) num(out, "not_before_ns", *e.not_before_ns);
+  if (e.attempts) unum(out, "attempts", *e.attempts);
+  if (e.requeue) {
+    key(out, "requeue");
+    out += *e.requeue ? "true" : "false";
+  }
+  if (!e.error.empty()) str(out, "error", e.error);
+  if (!e.node.empty()) str(out, "node", e.node);
+  out += '}';
+  return true;
+}
+
+}  // namespace
+
 uint64_t history_hash(const History& history) {
   uint64_t h = kFnvOffset;
+  std::string line;
   for (const auto& e : history.events) {
-    auto line = to_json(e);
-    MQ_CHECK_MSG(line.ok(), "the simulator writes only UTF-8 payloads and names");
-    h = fnv(fnv(h, *line), "\n");
+    if (!fast_json_line(e, line)) {
+      auto json = to_json(e);
+      MQ_CHECK_MSG(json.ok(), "the simulator writes only UTF-8 payloads and names");
+      line = std::move(json).value();
+    }
+    h = fnv(fnv(h, line), "\n");
   }
   return h;
 }

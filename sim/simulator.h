@@ -43,6 +43,10 @@ struct SimOptions {
   bool keep_history = true;  // false: only the hash and the summary (sweeps need no events)
   uint64_t corrupt_step = 0; // test hook, see BrokerNodeOptions
   SimOverrides overrides;
+  // 0: no cut. Else the run stops after the agenda event that brings the history to
+  // this many events (a shrunk reproducer is the prefix up to its first violation);
+  // such a run is `cut` and its liveness is not judged.
+  uint64_t stop_after_events = 0;
 };
 
 struct SimResult {
@@ -53,12 +57,17 @@ struct SimResult {
   std::optional<Divergence> divergence;
   uint64_t shadow_steps = 0;
   bool quiescent = false;     // every message finished before the bound
+  bool cut = false;           // stopped by SimOptions::stop_after_events
   TimeNs end_ns = 0;          // virtual time when the run stopped
   uint64_t events = 0;        // agenda events processed
   std::vector<std::string> liveness;  // violations, one line each; empty: none
   FaultStats faults;
   NetworkStats network;
   BrokerNodeStats broker;
+  DiskStats disk;
+  // Recovery found the log corrupt (a flipped bit caught by its CRC): the broker was
+  // taken out of service and the run stopped there. A detected fault, not a loss.
+  std::optional<std::string> corruption;
   ProducerStats producers;    // summed
   ConsumerStats consumers;    // summed
   std::vector<std::string> fault_log;

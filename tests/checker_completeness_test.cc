@@ -7,15 +7,17 @@
 #include <string_view>
 #include <vector>
 
+#include "checker_test_util.h"
 #include "model/history_io.h"
 
 namespace mq {
 namespace {
 
-std::string line(TimeNs t, std::string_view process, std::string_view type, std::string_view f, std::string_view rest) {
-  return "{\"v\":1,\"time\":" + std::to_string(t) + ",\"process\":\"" + std::string(process) + "\",\"type\":\"" +
-         std::string(type) + "\",\"f\":\"" + std::string(f) + "\"," + std::string(rest) + "}\n";
-}
+using checker_testing::line;
+using checker_testing::Lines;
+using checker_testing::parse;
+using checker_testing::witness_lines;
+
 std::string msg(MessageId id) { return "\"queue\":\"q\",\"id\":" + std::to_string(id) + ",\"payload\":\"m" + std::to_string(id) + "\""; }
 std::string publish(TimeNs t, MessageId id) { return line(t, "p0", "invoke", "publish", msg(id)) + line(t, "p0", "ok", "publish", msg(id)); }
 std::string push(TimeNs t, MessageId id, int attempts) {
@@ -28,17 +30,6 @@ std::string client(TimeNs t, std::string_view f, MessageId id, std::string_view 
 std::string broker(TimeNs t, std::string_view f, MessageId id, std::string_view extra = "") {
   return line(t, "broker", "ok", f, "\"queue\":\"q\",\"id\":" + std::to_string(id) + std::string(extra));
 }
-History parse(const std::string& text) {
-  auto h = parse_history(text, "t.jsonl");
-  EXPECT_TRUE(h.ok()) << h.status().to_string();
-  return h.ok() ? std::move(h).value() : History{};
-}
-std::vector<uint64_t> lines(const Verdict& v) {
-  std::vector<uint64_t> out;
-  for (const auto& e : v.witness) out.push_back(e.line);
-  return out;
-}
-using Lines = std::vector<uint64_t>;
 Topology topology(uint32_t max_retries = 3) {
   Topology t;
   t.producers = {ProducerConfig{"p0"}};
@@ -55,7 +46,7 @@ TEST(CheckerCompleteness, ADeliveryNeverAckedInACompleteHistoryIsStuck) {
   const std::string h = publish(0, 1) + publish(0, 2) + push(1, 1, 1) + client(2, "ack", 1) + push(3, 2, 1);
   const Verdict v = check_completeness(parse(h), topology(), {.complete = true});
   EXPECT_FALSE(v.valid);
-  EXPECT_EQ(lines(v), (Lines{8})) << to_string(v);
+  EXPECT_EQ(witness_lines(v), (Lines{8})) << to_string(v);
   EXPECT_NE(v.message.find("message 2 in 'q' is stuck"), std::string::npos) << v.message;
   EXPECT_NE(v.message.find("in flight at 'c0'"), std::string::npos) << v.message;
   // Not complete: nothing is judged stuck.
@@ -67,7 +58,7 @@ TEST(CheckerCompleteness, ADeliveryNeverAckedInACompleteHistoryIsStuck) {
 TEST(CheckerCompleteness, AMessageNeverDeliveredIsStuckAtItsPublish) {
   const Verdict v = check_completeness(parse(publish(0, 1)), topology(), {.complete = true});
   EXPECT_FALSE(v.valid);
-  EXPECT_EQ(lines(v), (Lines{2}));
+  EXPECT_EQ(witness_lines(v), (Lines{2}));
   EXPECT_NE(v.message.find("never delivered"), std::string::npos) << v.message;
 }
 
@@ -75,7 +66,7 @@ TEST(CheckerCompleteness, AGivenBackDeliveryMustBeRequeuedOrDeadLettered) {
   const std::string h = publish(0, 1) + push(1, 1, 1) + client(2, "nack", 1, ",\"requeue\":true");
   const Verdict v = check_completeness(parse(h), topology(), {.complete = true});
   EXPECT_FALSE(v.valid);
-  EXPECT_EQ(lines(v), (Lines{3, 5})) << to_string(v);
+  EXPECT_EQ(witness_lines(v), (Lines{3, 5})) << to_string(v);
   EXPECT_NE(v.message.find("never requeued or dead-lettered"), std::string::npos) << v.message;
   const std::string fixed = h + broker(2, "requeue", 1, ",\"consumer\":\"c0\",\"attempts\":1") + push(3, 1, 2) +
                             client(4, "ack", 1);
@@ -86,7 +77,7 @@ TEST(CheckerCompleteness, ANackWithoutRequeueIsNeverRequeued) {
   const std::string h = publish(0, 1) + push(1, 1, 1) + client(2, "nack", 1, ",\"requeue\":false");
   const Verdict v = check_completeness(parse(h + broker(2, "requeue", 1, ",\"consumer\":\"c0\"")), topology(), {});
   EXPECT_FALSE(v.valid);
-  EXPECT_EQ(lines(v), (Lines{5, 6})) << to_string(v);
+  EXPECT_EQ(witness_lines(v), (Lines{5, 6})) << to_string(v);
   EXPECT_TRUE(check_completeness(parse(h + broker(2, "dead-letter", 1, ",\"consumer\":\"c0\"")), topology(),
                                  {.complete = true}).valid);
 }
@@ -97,7 +88,7 @@ TEST(CheckerCompleteness, TheQueueRetryBudgetBoundsRedeliveries) {
   const std::string bug = h + broker(4, "requeue", 1, ",\"attempts\":2");
   const Verdict v = check_completeness(parse(bug), topology(1), {.queue_retry_budget = true});
   EXPECT_FALSE(v.valid);
-  EXPECT_EQ(lines(v), (Lines{5, 6})) << to_string(v);
+  EXPECT_EQ(witness_lines(v), (Lines{5, 6})) << to_string(v);
   EXPECT_NE(v.message.find("must be dead-lettered"), std::string::npos) << v.message;
   // Without the budget option the message's own max_retries is unknown: not judged.
   EXPECT_TRUE(check_completeness(parse(bug), topology(1), {}).valid);
@@ -107,7 +98,7 @@ TEST(CheckerCompleteness, TheQueueRetryBudgetBoundsRedeliveries) {
   const Verdict early = check_completeness(parse(publish(0, 1) + push(1, 1, 1) + broker(2, "dead-letter", 1)),
                                            topology(1), {.queue_retry_budget = true});
   EXPECT_FALSE(early.valid);
-  EXPECT_EQ(lines(early), (Lines{3, 4})) << to_string(early);
+  EXPECT_EQ(witness_lines(early), (Lines{3, 4})) << to_string(early);
 }
 
 }  // namespace

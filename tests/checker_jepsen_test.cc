@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace mq {
 namespace {
@@ -91,6 +92,82 @@ TEST(CheckerJepsen, TheFormatIsToldPerFile) {
   EXPECT_EQ(r.unexpected_count, 1u);
   EXPECT_FALSE(detect_history_format(MQ_TEST_DATA_DIR "/nowhere.jsonl").ok());
 }
+
+// One hand-written history per total-queue category (tests/data/jepsen/), with the
+// counts jepsen.checker/total-queue gives it. Jepsen's semantics, which these pin
+// down: every enqueue invoke is an attempt, whatever its completion (ok, fail, info
+// or none); only ok enqueues are acknowledged; only ok dequeues and the elements of
+// ok drains are dequeues (a fail or info dequeue, a failed drain, a nemesis op count
+// for nothing); values are equal only as JSON values (1 is not "1").
+struct TotalQueueCase {
+  const char* file;
+  bool valid;
+  uint64_t attempt, acknowledged, ok, lost, unexpected, duplicated, recovered;
+  ValueMultiset lost_values, unexpected_values, duplicated_values, recovered_values;
+  std::vector<uint64_t> witness_lines;
+};
+
+class CheckerJepsenTotalQueue : public ::testing::TestWithParam<TotalQueueCase> {};
+
+TEST_P(CheckerJepsenTotalQueue, CountsAsJepsenDoes) {
+  const TotalQueueCase& c = GetParam();
+  auto ops = read_jepsen_history(std::string(MQ_TEST_DATA_DIR "/jepsen/") + c.file);
+  ASSERT_TRUE(ops.ok()) << ops.status().to_string();
+  const TotalQueueReport r = check_total_queue(*ops);
+  EXPECT_EQ(r.valid, c.valid) << to_string(r);
+  EXPECT_EQ(r.attempt_count, c.attempt);
+  EXPECT_EQ(r.acknowledged_count, c.acknowledged);
+  EXPECT_EQ(r.ok_count, c.ok);
+  EXPECT_EQ(r.lost_count, c.lost);
+  EXPECT_EQ(r.unexpected_count, c.unexpected);
+  EXPECT_EQ(r.duplicated_count, c.duplicated);
+  EXPECT_EQ(r.recovered_count, c.recovered);
+  EXPECT_EQ(r.lost, c.lost_values);
+  EXPECT_EQ(r.unexpected, c.unexpected_values);
+  EXPECT_EQ(r.duplicated, c.duplicated_values);
+  EXPECT_EQ(r.recovered, c.recovered_values);
+  std::vector<uint64_t> lines;
+  for (const auto& op : r.witness) lines.push_back(op.line);
+  EXPECT_EQ(lines, c.witness_lines);
+  // Streaming gives the same report as the whole history.
+  TotalQueueChecker streamed;
+  ASSERT_TRUE(for_each_jepsen_op(std::string(MQ_TEST_DATA_DIR "/jepsen/") + c.file, [&](JepsenOp&& op) {
+                streamed.add(op);
+                return Status();
+              }).ok());
+  EXPECT_EQ(to_string(streamed.finish()), to_string(r));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Categories, CheckerJepsenTotalQueue,
+    ::testing::Values(
+        // 1, 2, 5, 5 acknowledged; 1 and one 5 dequeued: 2 and the other 5 lost. The
+        // info 3 and the failed 4, never dequeued, are not lost.
+        TotalQueueCase{"total-queue-lost.jsonl", false, 6, 4, 2, 2, 0, 0, 0, {{"2", 1}, {"5", 1}}, {}, {}, {},
+                       {4, 10}},
+        // 9 twice and the string "1" were never attempted: every copy is unexpected,
+        // none is duplicated. The fail dequeue and the info dequeue (of 7) count for
+        // nothing.
+        TotalQueueCase{"total-queue-unexpected.jsonl", false, 1, 1, 1, 0, 3, 0, 0, {}, {{"9", 2}, {"\"1\"", 1}},
+                       {}, {}, {6, 14}},
+        // 1 attempted once, dequeued three times: two duplicates; 2 attempted and
+        // dequeued twice: none. Duplicates alone leave the history valid.
+        TotalQueueCase{"total-queue-duplicated.jsonl", true, 3, 3, 3, 0, 0, 2, 0, {}, {}, {{"1", 2}}, {}, {}},
+        // Dequeued though not acknowledged: the info 1, the failed 2 (Jepsen counts
+        // every attempt, so a failed enqueue that comes out is recovered, not
+        // unexpected) and 3, whose invoke never completed. The info 5 that never came
+        // out is neither lost nor recovered.
+        TotalQueueCase{"total-queue-recovered.jsonl", true, 5, 1, 4, 0, 0, 0, 3, {}, {}, {},
+                       {{"1", 1}, {"2", 1}, {"3", 1}}, {}},
+        // Every category once: a, b, e acknowledged, c info, d failed; a dequeued
+        // twice, z from nowhere, c and e drained; b lost.
+        TotalQueueCase{"total-queue-all.jsonl", false, 5, 3, 3, 1, 1, 1, 1, {{"\"b\"", 1}}, {{"\"z\"", 1}},
+                       {{"\"a\"", 1}}, {{"\"c\"", 1}}, {5, 17}}),
+    [](const ::testing::TestParamInfo<TotalQueueCase>& param) {
+      std::string name = param.param.file;
+      name = name.substr(std::string("total-queue-").size());
+      return name.substr(0, name.find('.'));
+    });
 
 }  // namespace
 }  // namespace mq

@@ -7,6 +7,8 @@
 #include <rapidcheck/gtest.h>
 
 #include <algorithm>
+#include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -14,6 +16,8 @@
 #include "base/prng.h"
 #include "model/history_recorder.h"
 #include "properties/checkers/check_all.h"
+#include "properties/checkers/history_index.h"
+#include "properties/checkers/load_balance.h"
 #include "properties/model_walk.h"
 
 namespace mq {
@@ -24,28 +28,72 @@ struct Walk {
   History history;
 };
 
+// A walk in progress: the model, what it recorded, and the next fresh message id.
+struct Run {
+  Topology topology;
+  std::optional<Model> model;
+  std::optional<HistoryRecorder> recorder;
+  MessageId next_id = 1;
+
+  Result<Effects> apply(const Op& op) {
+    auto result = model->apply(op);  // before model->now(): argument order is unspecified
+    recorder->record(op, result, model->now());
+    return result;
+  }
+  // An op whose refusal is part of the walk: the recorder writes it as a fail.
+  void step(const Op& op) { static_cast<void>(apply(op)); }
+  size_t recorded() const { return recorder->history().events.size(); }
+};
+
 // A random walk of the model (properties/model_walk.h's random_choice, weighted to
 // keep a run busy: sends, dispatches, fetches, acks, time), recorded. RapidCheck
 // draws (and shrinks) the topology, the walk's seed and its length.
-Walk record_walk() {
+Run record_run() {
   const auto topology_seed = *rc::gen::arbitrary<uint64_t>();
   const auto seed = *rc::gen::arbitrary<uint64_t>();
   const auto steps = *rc::gen::inRange(10, 400);
   Prng topo_prng(topology_seed);
-  Walk w{topology_seed % 2 == 0 ? default_topology() : random_topology(topo_prng), {}};
-  auto created = Model::create(w.topology);
+  Run r;
+  r.topology = topology_seed % 2 == 0 ? default_topology() : random_topology(topo_prng);
+  auto created = Model::create(r.topology);
   RC_ASSERT(created.ok());
-  Model model = std::move(created).value();
-  HistoryRecorder recorder(w.topology, "walk");
+  r.model.emplace(std::move(created).value());
+  r.recorder.emplace(r.topology, "walk");
   Prng prng(seed);
-  MessageId next_id = 1;
-  for (int i = 0; i < steps; ++i) {
-    const Op op = interpret(model, random_choice(prng, model), next_id);
-    const auto result = model.apply(op);  // before model.now(): argument order is unspecified
-    recorder.record(op, result, model.now());
+  for (int i = 0; i < steps; ++i) r.step(interpret(*r.model, random_choice(prng, *r.model), r.next_id));
+  return r;
+}
+
+Walk record_walk() {
+  Run r = record_run();
+  return Walk{r.topology, r.recorder->take()};
+}
+
+// Faults stop and the run drains, recorded (as properties/model_walk.h's drain): the
+// broker recovers, every consumer attaches, every queue is dispatched and every
+// delivery acked, time advances to the next due event, until nothing moves.
+constexpr int kMaxQuiesceRounds = 10000;
+void quiesce(Run& r) {
+  if (!r.model->state().up) r.step(op::Recover{});
+  for (ConsumerId c = 0; c < r.model->state().attached.size(); ++c) {
+    if (!r.model->state().attached[c]) r.step(op::Attach{c});
   }
-  w.history = recorder.take();
-  return w;
+  for (int round = 0; round < kMaxQuiesceRounds; ++round) {
+    bool progress = false;
+    for (QueueId q = 0; q < r.model->state().queues.size(); ++q) {
+      const auto result = r.apply(op::Dispatch{q});
+      progress = progress || (result.ok() && !result->empty());
+    }
+    std::vector<std::pair<ConsumerId, MessageId>> held;
+    for (const auto& qs : r.model->state().queues) {
+      for (const auto& f : qs.in_flight) held.emplace_back(f.consumer, f.message.id);
+    }
+    for (const auto& [c, id] : held) r.step(op::Ack{c, id});
+    if (progress) continue;
+    const auto next = r.model->next_event_time();
+    if (!next) return;
+    r.step(op::Advance{*next});
+  }
 }
 
 std::string describe(const History& h) {
@@ -236,6 +284,166 @@ RC_GTEST_PROP(CheckerProperty, ADroppedMessageIsCaughtByNoLoss, ()) {
   w.history.events.push_back(lost);
   renumber(w.history);
   expect_caught(w, "no-loss", {"refinement"});
+}
+
+// Two messages of one queue and priority level, each published once by a client (no
+// TTL, no delay, the same retry budget, never dead-lettered), a surely ready before b
+// was published (a's ok precedes b's invoke), both accepted before a's first
+// delivery, which precedes b's. Swapping them from a's first delivery on makes the
+// broker deliver b first.
+struct Swappable {
+  std::string queue;
+  MessageId a = 0, b = 0;
+  size_t from = 0;  // a's first delivery
+};
+struct Life {
+  int publishes = 0;
+  size_t invoke = kNoEvent, ok = kNoEvent, first = kNoEvent;
+  const HistoryEvent* accepted = nullptr;  // the publish ok
+  bool dead_lettered = false;
+};
+std::vector<Swappable> swappable(const History& h) {
+  std::map<std::pair<std::string, MessageId>, Life> lives;
+  for (size_t i = 0; i < h.events.size(); ++i) {
+    const HistoryEvent& e = h.events[i];
+    if (!e.id || e.queue.empty()) continue;
+    Life& l = lives[{e.queue, *e.id}];
+    if (e.f == EventF::kPublish && e.type == EventType::kInvoke) {
+      ++l.publishes;
+      l.invoke = i;
+    }
+    if (e.f == EventF::kPublish && e.type == EventType::kOk && e.is_client()) {
+      l.ok = i;
+      l.accepted = &e;
+    }
+    if (e.f == EventF::kDeliver && e.type == EventType::kOk && l.first == kNoEvent) l.first = i;
+    if (e.f == EventF::kDeadLetter) l.dead_lettered = true;
+  }
+  auto plain = [](const Life& l) {
+    return l.publishes == 1 && l.accepted != nullptr && l.first != kNoEvent && !l.dead_lettered &&
+           l.accepted->ttl_ns.value_or(0) == 0 && l.accepted->delay_ns.value_or(0) == 0;
+  };
+  std::vector<Swappable> out;
+  for (const auto& [ka, a] : lives) {
+    if (!plain(a)) continue;
+    for (const auto& [kb, b] : lives) {
+      if (kb.first != ka.first || !plain(b) || a.ok > b.invoke || b.ok > a.first || a.first > b.first) continue;
+      if (a.accepted->priority.value_or(0) != b.accepted->priority.value_or(0) ||
+          a.accepted->max_retries != b.accepted->max_retries) {
+        continue;
+      }
+      out.push_back(Swappable{ka.first, ka.second, kb.second, a.first});
+    }
+  }
+  return out;
+}
+
+// Swap: two first deliveries of one queue and level exchanged. From a's first
+// delivery on, a and b trade every event of their queue (id, payload, acceptance
+// stamps; the attempt counts follow the events), so b is delivered first and a where
+// b was, and each goes on consistently.
+//  must: order (a was ready before b was published, but first delivered after it).
+//  may:  refinement (the model delivers in FIFO order).
+//  not:  integrity (each delivery carries its message's own payload, after its
+//        publish); duplicates and completeness (each message's deliveries, attempts,
+//        acks, nacks and requeues are the other's, and the two had the same retry
+//        budget and were both accepted before either was delivered); priority,
+//        capacity, load-balance (same level, same sizes, same consumers); no-loss (a
+//        is surely ready from earlier than b was, where b was ready before: an empty
+//        fetch there would already be a violation); ttl-delay (no TTL, no delay).
+RC_GTEST_PROP(CheckerProperty, ASwapIsCaughtByOrder, ()) {
+  Walk w = record_walk();
+  const auto candidates = swappable(w.history);
+  RC_PRE(!candidates.empty());
+  const Swappable p = *rc::gen::elementOf(candidates);
+  auto stamps = [&](MessageId id) {
+    HistoryEvent out;
+    for (const auto& e : w.history.events) {
+      if (e.f == EventF::kPublish && e.type == EventType::kOk && e.queue == p.queue && e.id == id) out = e;
+    }
+    return out;
+  };
+  const HistoryEvent a = stamps(p.a);
+  const HistoryEvent b = stamps(p.b);
+  for (size_t i = p.from; i < w.history.events.size(); ++i) {
+    HistoryEvent& e = w.history.events[i];
+    if (e.queue != p.queue || (e.id != p.a && e.id != p.b)) continue;
+    const HistoryEvent& to = e.id == p.a ? b : a;
+    e.id = to.id;
+    if (e.payload) e.payload = to.payload;
+    if (e.timestamp_ns) e.timestamp_ns = to.timestamp_ns;
+    if (e.not_before_ns) e.not_before_ns = to.not_before_ns;
+  }
+  expect_caught(w, "order", {"refinement"});
+}
+
+// Unfair dispatch: after the run drains, one consumer x of a queue gets pushes that
+// round-robin gave to others. A consumer of the queue detaches and attaches again
+// (a window of its own, every consumer attached and with credit); then, one message
+// at a time, the model takes a fresh message, pushes it to the consumer whose turn it
+// is, and that consumer acks it; each push (and its ack) to a consumer with x's ack
+// mode is recorded as x's, until x has epsilon + 1 pushes in the window. At least one
+// other consumer with x's ack mode gets none.
+//  must: load-balance (x got epsilon + 1 more pushes than a consumer with credit).
+//  may:  refinement (the model pushes to the consumer whose turn it is).
+//  not:  the queue is empty when the fresh messages start, each is published,
+//        delivered once and acked before the next: integrity, no-loss, duplicates,
+//        order, priority, capacity, ttl-delay and completeness judge a plain run.
+RC_GTEST_PROP(CheckerProperty, AnUnfairDispatchIsCaughtByLoadBalance, ()) {
+  Run r = record_run();
+  quiesce(r);
+  const Topology& t = r.topology;
+  std::vector<std::pair<QueueId, ConsumerId>> candidates;
+  for (QueueId q = 0; q < t.queues.size(); ++q) {
+    if (r.model->state().queues[q].size() != 0) continue;
+    const auto consumers = t.consumers_of(q);
+    for (ConsumerId x : consumers) {
+      for (ConsumerId y : consumers) {
+        if (y != x && t.consumers[y].ack_mode == t.consumers[x].ack_mode) {
+          candidates.emplace_back(q, x);
+          break;
+        }
+      }
+    }
+  }
+  RC_PRE(r.model->state().up && !candidates.empty() && !t.producers.empty());
+  const auto [q, x] = *rc::gen::elementOf(candidates);
+  const ConsumerId other = t.consumers_of(q).front() == x ? t.consumers_of(q).back() : t.consumers_of(q).front();
+  r.step(op::Detach{other});
+  r.step(op::Attach{other});
+  const std::string& x_name = t.consumers[x].name;
+  const uint32_t epsilon = load_balance_epsilon(t, q);
+  std::vector<std::pair<size_t, ConsumerId>> moved;  // (first event of the push, its consumer)
+  uint32_t to_x = 0;
+  const size_t max_rounds = (epsilon + 1) * t.consumers_of(q).size();
+  for (size_t round = 0; to_x <= epsilon && round < max_rounds; ++round) {
+    MessageSpec spec;
+    spec.id = r.next_id++;
+    spec.payload = "fresh" + std::to_string(spec.id);
+    RC_ASSERT(r.apply(op::Send{0, q, spec}).ok());
+    const size_t pushed_at = r.recorded();
+    RC_ASSERT(r.apply(op::Dispatch{q}).ok());
+    RC_ASSERT(r.recorded() > pushed_at);
+    const HistoryEvent& push = r.recorder->history().events[pushed_at];
+    RC_ASSERT(is_push(push) && push.id == spec.id);
+    const ConsumerId z = *t.find_consumer(push.consumer);
+    if (t.consumers[z].ack_mode == AckMode::kManual) RC_ASSERT(r.apply(op::Ack{z, spec.id}).ok());
+    if (t.consumers[z].ack_mode != t.consumers[x].ack_mode) continue;
+    moved.emplace_back(pushed_at, z);
+    ++to_x;
+  }
+  RC_ASSERT(to_x == epsilon + 1);
+  Walk w{r.topology, r.recorder->take()};
+  for (size_t m = 0; m < moved.size(); ++m) {
+    const size_t end = m + 1 < moved.size() ? moved[m + 1].first : w.history.events.size();
+    const std::string& z_name = t.consumers[moved[m].second].name;
+    for (size_t i = moved[m].first; i < end; ++i) {
+      HistoryEvent& e = w.history.events[i];
+      if (e.consumer == z_name) e.consumer = x_name;
+      if (e.process == z_name) e.process = x_name;
+    }
+  }
+  expect_caught(w, "load-balance", {"refinement"});
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "checker_test_util.h"
 #include "model/history_io.h"
 #include "model/topology.h"
 #include "properties/checkers/capacity.h"
@@ -20,12 +21,9 @@
 namespace mq {
 namespace {
 
-std::string line(TimeNs t, std::string_view process, std::string_view type, std::string_view f, std::string_view rest) {
-  std::string s = "{\"v\":1,\"time\":" + std::to_string(t) + ",\"process\":\"" + std::string(process) +
-                  "\",\"type\":\"" + std::string(type) + "\",\"f\":\"" + std::string(f) + "\"";
-  if (!rest.empty()) s += "," + std::string(rest);
-  return s + "}\n";
-}
+using checker_testing::line;
+using checker_testing::parse;
+
 std::string msg(MessageId id, int priority = 0) {
   return "\"queue\":\"q\",\"id\":" + std::to_string(id) + ",\"payload\":\"m" + std::to_string(id) +
          "\",\"priority\":" + std::to_string(priority);
@@ -42,11 +40,6 @@ std::string push(TimeNs t, std::string_view c, MessageId id, int priority = 0) {
 std::string ack(TimeNs t, std::string_view c, MessageId id) {
   const std::string rest = "\"queue\":\"q\",\"consumer\":\"" + std::string(c) + "\",\"id\":" + std::to_string(id);
   return line(t, c, "invoke", "ack", rest) + line(t, c, "ok", "ack", rest);
-}
-History parse(const std::string& text) {
-  auto h = parse_history(text, "t.jsonl");
-  EXPECT_TRUE(h.ok()) << h.status().to_string();
-  return h.ok() ? std::move(h).value() : History{};
 }
 // One queue "q" (3 priority levels) and one consumer c0 with prefetch 1.
 Topology topology(uint32_t capacity) {

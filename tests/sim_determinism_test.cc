@@ -81,3 +81,27 @@ TEST(SimDeterminism, TwoProcessesWriteTheSameBytesAndReplayReproduces) {
 
 }  // namespace
 }  // namespace mq::sim
+
+namespace mq::sim {
+namespace {
+
+// history_hash writes JSON lines without nlohmann (it is the simulator's hot path);
+// it must hash exactly the bytes to_json writes, for every kind of event.
+TEST(SimDeterminism, HistoryHashIsTheHashOfTheJsonLines) {
+  nlohmann::json j = testing::stormy_json();
+  j["faults"]["torn_write_ppm"] = 500000;
+  j["faults"]["disk_full_ppm"] = 20000;
+  j["clients"]["fetch_interval_ns"] = 5000000;
+  const SimResult r = simulate(testing::scenario_of(j), 4);
+  uint64_t h = 0xCBF29CE484222325ull;
+  for (const auto& e : r.history.events) {
+    auto line = to_json(e);
+    ASSERT_TRUE(line.ok());
+    for (unsigned char c : *line + "\n") h = (h ^ c) * 0x100000001B3ull;
+  }
+  EXPECT_EQ(history_hash(r.history), h);
+  EXPECT_EQ(r.history_hash, h);
+}
+
+}  // namespace
+}  // namespace mq::sim

@@ -10,7 +10,7 @@ namespace mq::sim {
 namespace {
 
 nlohmann::json crashy(bool heal) {
-  nlohmann::json j = testing::default_json();
+  nlohmann::json j = testing::small_json();
   j["faults"] = {{"broker_crash_ppm", 1000000}, {"broker_down_ns", 5000000000}, {"tick_ns", 10000000}};
   j["durations"] = {{"faulty_ns", 200000000}, {"healing_ns", heal ? 5000000000 : 1000000000}, {"heal", heal}};
   return j;
@@ -36,7 +36,7 @@ TEST(SimLiveness, SameRunWithHealingFinishes) {
 
 TEST(SimLiveness, HeldMessagesAreListed) {
   // Consumers that crash and never come back: accepted messages stay in the queue.
-  nlohmann::json j = testing::default_json();
+  nlohmann::json j = testing::small_json();
   j["faults"] = {{"consumer_crash_ppm", 1000000}, {"consumer_down_ns", 5000000000}};
   j["durations"] = {{"faulty_ns", 100000000}, {"healing_ns", 500000000}, {"heal", false}};
   const SimResult r = simulate(testing::scenario_of(j), 2);

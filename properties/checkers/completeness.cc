@@ -20,16 +20,17 @@ std::string CompletenessChecker::budget_source(const Tracked& t, const std::stri
   return t.max_retries ? "its publish" : "queue '" + queue + "'";
 }
 
-CompletenessChecker::Tracked* CompletenessChecker::find_or_accept(const HistoryEvent& e) {
-  const MessageKey k = key_of(e);
+CompletenessChecker::Tracked* CompletenessChecker::find_or_accept(const EventPtr& e) {
+  const MessageKey k = key_of(*e);
   if (auto it = held_.find(k); it != held_.end()) return &it->second;
   // A delivery of a message not held: accepted by an `info` publish (or never
   // published, which integrity reports). From here on it must end like any other.
-  if (e.f != EventF::kDeliver) return nullptr;
-  return &held_.emplace(k, Tracked{e, std::nullopt, std::nullopt, State::kHeld, false, std::nullopt}).first->second;
+  if (e->f != EventF::kDeliver) return nullptr;
+  return &held_.emplace(k, Tracked{e, nullptr, nullptr, State::kHeld, false, std::nullopt}).first->second;
 }
 
-void CompletenessChecker::give_back(const HistoryEvent& e, const std::string& only_consumer) {
+// Unordered: every held message in flight there is given back, whatever the order.
+void CompletenessChecker::give_back(const EventPtr& e, const std::string& only_consumer) {
   for (auto& [k, t] : held_) {
     if (t.state != State::kInFlight) continue;
     if (!only_consumer.empty() && (!t.delivery || t.delivery->consumer != only_consumer)) continue;
@@ -73,7 +74,8 @@ void CompletenessChecker::on_dead_letter(const HistoryEvent& e, Tracked& t) {
   ++finished_;
 }
 
-void CompletenessChecker::on_message_event(const HistoryEvent& e) {
+void CompletenessChecker::on_message_event(const EventPtr& ptr) {
+  const HistoryEvent& e = *ptr;
   if (e.f == EventF::kPublish) {
     std::optional<uint32_t> own = e.max_retries;
     if (e.is_client() && e.type == EventType::kInvoke) {
@@ -88,12 +90,12 @@ void CompletenessChecker::on_message_event(const HistoryEvent& e) {
       }
     }
     if (e.type != EventType::kOk) return;
-    held_.try_emplace(key_of(e), Tracked{e, std::nullopt, std::nullopt, State::kHeld, false, own});
+    held_.try_emplace(key_of(e), Tracked{ptr, nullptr, nullptr, State::kHeld, false, own});
     budgeted_ = budgeted_ || own.has_value();
     return;
   }
   if (e.type != EventType::kOk) return;
-  Tracked* t = find_or_accept(e);
+  Tracked* t = find_or_accept(ptr);
   if (t == nullptr) return;
   const MessageKey k = key_of(e);
   switch (e.f) {
@@ -105,14 +107,14 @@ void CompletenessChecker::on_message_event(const HistoryEvent& e) {
                       budget_source(*t, e.queue) + " allows 1 + max_retries = " + std::to_string(*r + 1),
                   std::move(w));
       }
-      t->delivery = e;
-      t->given_back.reset();
+      t->delivery = ptr;
+      t->given_back = nullptr;
       t->state = State::kInFlight;
       t->nack_no_requeue = false;
       break;
     case EventF::kNack:
       t->state = State::kGivenBack;
-      t->given_back = e;
+      t->given_back = ptr;
       t->nack_no_requeue = !e.requeue.value_or(true);
       break;
     case EventF::kRequeue: on_requeue(e, *t); break;
@@ -128,11 +130,21 @@ void CompletenessChecker::on_message_event(const HistoryEvent& e) {
 }
 
 void CompletenessChecker::add(const HistoryEvent& e) {
+  // A copy only of the events the checker may keep.
   if (violation_) return;
-  if (e.type == EventType::kOk && e.f == EventF::kCrash) return give_back(e, "");
-  if (e.type == EventType::kOk && e.f == EventF::kDetach) return give_back(e, e.consumer);
+  if ((e.type != EventType::kOk || (e.f != EventF::kCrash && e.f != EventF::kDetach)) && (!e.id || e.queue.empty())) {
+    return;
+  }
+  add(std::make_shared<const HistoryEvent>(e));
+}
+
+void CompletenessChecker::add(const EventPtr& ptr) {
+  const HistoryEvent& e = *ptr;
+  if (violation_) return;
+  if (e.type == EventType::kOk && e.f == EventF::kCrash) return give_back(ptr, "");
+  if (e.type == EventType::kOk && e.f == EventF::kDetach) return give_back(ptr, e.consumer);
   if (!e.id || e.queue.empty()) return;
-  on_message_event(e);
+  on_message_event(ptr);
 }
 
 Verdict CompletenessChecker::finish() const {
@@ -141,7 +153,7 @@ Verdict CompletenessChecker::finish() const {
     const Tracked* stuck = nullptr;
     const MessageKey* key = nullptr;
     for (const auto& [k, t] : held_) {
-      if (stuck == nullptr || t.accepted.index < stuck->accepted.index) {
+      if (stuck == nullptr || t.accepted->index < stuck->accepted->index) {
         stuck = &t;
         key = &k;
       }
@@ -155,7 +167,7 @@ Verdict CompletenessChecker::finish() const {
       if (stuck->given_back) witness.push_back(*stuck->given_back);
       if (stuck->state == State::kHeld) state = "requeued after its delivery at " + where(*stuck->delivery) + ", never delivered again";
     } else {
-      witness.push_back(stuck->accepted);
+      witness.push_back(*stuck->accepted);
     }
     return fail(kCompleteness, describe(*key) + " is stuck at the end of a complete history: " + state + " (" +
                                    std::to_string(held_.size()) + " message(s) still held)",

@@ -28,6 +28,9 @@
 
 #include <map>
 #include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "model/history.h"
 #include "model/topology.h"
@@ -50,14 +53,16 @@ class CompletenessChecker {
 
   // Takes the next event. After the first violation the rest is ignored.
   void add(const HistoryEvent& e);
+  // The same, sharing the event instead of copying it where the checker keeps it.
+  void add(const EventPtr& e);
   Verdict finish() const;
 
  private:
   enum class State : uint8_t { kHeld, kInFlight, kGivenBack };
   struct Tracked {
-    HistoryEvent accepted;                   // the event that made it live
-    std::optional<HistoryEvent> delivery;    // its last delivery
-    std::optional<HistoryEvent> given_back;  // what failed that delivery
+    EventPtr accepted;    // the event that made it live
+    EventPtr delivery;    // its last delivery; null if none
+    EventPtr given_back;  // what failed that delivery; null if nothing
     State state = State::kHeld;
     bool nack_no_requeue = false;
     std::optional<uint32_t> max_retries;     // its publish's own, if the history says
@@ -67,15 +72,15 @@ class CompletenessChecker {
   // R of (2) for `t` in `queue`; nullopt: not judged.
   std::optional<uint32_t> budget(const Tracked& t, const std::string& queue) const;
   static std::string budget_source(const Tracked& t, const std::string& queue);
-  Tracked* find_or_accept(const HistoryEvent& e);
-  void on_message_event(const HistoryEvent& e);
+  Tracked* find_or_accept(const EventPtr& e);
+  void on_message_event(const EventPtr& e);
   void on_requeue(const HistoryEvent& e, Tracked& t);
   void on_dead_letter(const HistoryEvent& e, Tracked& t);
-  void give_back(const HistoryEvent& e, const std::string& only_consumer);
+  void give_back(const EventPtr& e, const std::string& only_consumer);
 
   const Topology& topology_;
   CompletenessOptions options_;
-  std::map<MessageKey, Tracked> held_;
+  std::unordered_map<MessageKey, Tracked, MessageKeyHash> held_;
   std::map<std::string, uint32_t> open_budgets_;  // process -> max_retries of its open publish invoke
   bool budgeted_ = false;                         // some message carried its own max_retries
   uint64_t finished_ = 0;

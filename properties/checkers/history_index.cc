@@ -89,13 +89,13 @@ void StreamIndex::add(EventPtr e) {
       Open& open = open_[e->process];
       open = Open{e, nullptr};
       if (e->f == EventF::kPublish) start_publish(e, &open);
-    } else if (auto it = open_.find(e->process); it != open_.end()) {
-      step.invoke = it->second.invoke;
+    } else if (auto it = open_.find(e->process); it != open_.end() && it->second.invoke) {
+      step.invoke = std::move(it->second.invoke);
       if (it->second.publish) {
         open_publishes_.erase(it->second.publish->start);
         complete_publish(*it->second.publish, e);
       }
-      open_.erase(it);
+      it->second = Open{};  // kept, empty: one entry per process, not one allocation per operation
     }
   } else if (e->f == EventF::kPublish) {
     start_publish(e, nullptr);

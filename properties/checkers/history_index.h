@@ -162,7 +162,7 @@ class StreamIndex {
   std::vector<ForgetSink> forget_sinks_;
   std::deque<Step> buffer_;
   std::set<size_t> open_publishes_;  // starts of publish invokes not completed
-  std::map<std::string, Open> open_;  // process -> its invoke in progress
+  std::map<std::string, Open> open_;  // process -> its invoke in progress (null invoke: none)
   std::unordered_map<MessageKey, Entry, MessageKeyHash> messages_;
   std::deque<std::pair<MessageKey, uint64_t>> finished_;  // oldest first
   uint64_t finish_seq_ = 0;

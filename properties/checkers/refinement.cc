@@ -1,7 +1,9 @@
 #include "properties/checkers/refinement.h"
 
 #include <algorithm>
+#include <deque>
 #include <functional>
+#include <unordered_set>
 
 namespace mq {
 namespace {
@@ -69,11 +71,24 @@ struct RefinementChecker::Impl {
     c.free_dispatch.assign(c.model.topology().queues.size(), 0);
     wiring = c.model.wiring();
     candidates.push_back(std::move(c));
+    finished_ids.resize(topo().queues.size());
+    dead_letter_target.assign(topo().queues.size(), 0);
+    for (const auto& d : wiring->dead_letter_of) {
+      if (d) dead_letter_target[*d] = 1;
+    }
   }
 
   const Topology& topo() const { return wiring->topology; }
-  QueueId queue(const std::string& name) const { return *topo().find_queue(name); }
-  ConsumerId consumer(const std::string& name) const { return *topo().find_consumer(name); }
+  // The queue and consumer of the event being judged, looked up once in add() rather
+  // than per candidate. REQUIRES: the event names them.
+  QueueId queue(const std::string& name) const {
+    MQ_CHECK(current_queue && name == current->queue);
+    return *current_queue;
+  }
+  ConsumerId consumer(const std::string& name) const {
+    MQ_CHECK(current_consumer && name == current->consumer);
+    return *current_consumer;
+  }
   std::string name_of(ConsumerId c) const { return c == kNoConsumer ? "" : topo().consumers[c].name; }
 
   void reject(std::string& why, std::string text) const {
@@ -124,15 +139,21 @@ struct RefinementChecker::Impl {
   }
 
   Result<Effects> send(Candidate& c, const Pending& p) const {
-    MessageSpec spec = p.spec;
+    // What the model would say had it kept every finished id (see prune_confirmed).
+    if (finished_ids[p.queue].ids.contains(p.spec.id)) {
+      return already_exists("queue '" + topo().queues[p.queue].name + "': duplicate message id " +
+                            std::to_string(p.spec.id) + " (finished earlier in the history)");
+    }
     // The message's own budget if its publish said; else its queue's, or open.
-    if (!spec.max_retries && !options.queue_retry_budget) spec.max_retries = kOpenBudget;
+    if (p.spec.max_retries || options.queue_retry_budget) return c.model.send(p.producer, p.queue, p.spec);
+    MessageSpec spec = p.spec;
+    spec.max_retries = kOpenBudget;
     return c.model.send(p.producer, p.queue, spec);
   }
 
   // Applies the acceptance of a pending publish; false (with why) if the model refuses it.
   bool accept_pending(Candidate& c, size_t p, const HistoryEvent& e, std::string& why) const {
-    const Pending pending = c.pending[p];
+    const Pending pending = std::move(c.pending[p]);
     c.pending.erase(c.pending.begin() + static_cast<std::ptrdiff_t>(p));
     auto fx = send(c, pending);
     if (!fx.ok()) {
@@ -207,9 +228,16 @@ struct RefinementChecker::Impl {
       out.push_back(std::move(c));
       return;
     }
-    const Pending mine = c.pending[*p];
+    const Pending mine = std::move(c.pending[*p]);
     c.pending.erase(c.pending.begin() + static_cast<std::ptrdiff_t>(*p));
-    for (auto& v : others_first(std::move(c), q, e)) {
+    const bool alone = std::none_of(c.pending.begin(), c.pending.end(), [q](const Pending& o) { return o.queue == q; });
+    std::vector<Candidate> variants;
+    if (alone) {
+      variants.push_back(std::move(c));
+    } else {
+      variants = others_first(std::move(c), q, e);
+    }
+    for (auto& v : variants) {
       auto fx = send(v, mine);
       if (!fx.ok()) {
         reject(why, "the model rejects the publish: " + fx.status().to_string());
@@ -389,6 +417,38 @@ struct RefinementChecker::Impl {
     }
   }
 
+  // A message the history finished (its ack ok, expire, dead-letter, lost passed):
+  // finished in every candidate that survived the event, so its id may never be
+  // accepted again. Kept per queue for the latest kRememberFinished such ids.
+  void retain_finished(QueueId q, MessageId id) {
+    FinishedIds& f = finished_ids[q];
+    if (!f.ids.insert(id).second) return;
+    f.order.push_back(id);
+    if (f.order.size() > kRememberFinished) {
+      f.ids.erase(f.order.front());
+      f.order.pop_front();
+    }
+    ++retained_since_prune;
+  }
+
+  // Drops from the model's finished lists the ids finished_ids holds, in every
+  // candidate at once (so that equal candidates stay equal). Not for a dead-letter
+  // queue: the model itself reads its finished ids to refuse a dead-letter arrival.
+  void prune_confirmed() {
+    if (retained_since_prune < kPruneBatch) return;
+    retained_since_prune = 0;
+    for (auto& c : candidates) {
+      ModelState s = c.model.state();
+      for (QueueId q = 0; q < s.queues.size(); ++q) {
+        if (dead_letter_target[q]) continue;
+        std::erase_if(s.queues[q].finished, [&](const Finished& f) { return finished_ids[q].ids.contains(f.id); });
+      }
+      set_state(c, std::move(s));
+    }
+  }
+
+  // The bound on what is left: finishes the history does not show (an `info` ack a
+  // candidate took as done) and a dead-letter queue's.
   void prune_finished(Candidate& c) const {
     bool over = false;
     for (const auto& qs : c.model.state().queues) over = over || qs.finished.size() > 2 * kKeepFinishedIds;
@@ -402,30 +462,51 @@ struct RefinementChecker::Impl {
     set_state(c, std::move(s));
   }
 
-  void step(Candidate&& c, const HistoryEvent& e, std::vector<Candidate>& out, std::string& why) {
-    std::vector<Candidate> timed;
-    if (e.time_ns > c.model.now()) {
-      const TimeNs t = e.time_ns;
-      for (auto& b : budget_branches(std::move(c), [t](const InFlight& f) { return f.deadline_ns != 0 && f.deadline_ns <= t; })) {
-        auto fx = b.model.advance(t);
-        MQ_CHECK(fx.ok());
-        owe(b, *fx, 0, e);
-        timed.push_back(std::move(b));
-      }
-    } else {
-      timed.push_back(std::move(c));
+  // c at time t (later than now: each visibility timeout due by then has its retry
+  // budget open or exhausted), each branch passed to `then`.
+  template <typename Then>
+  void advance_to(Candidate&& c, TimeNs t, const HistoryEvent& e, Then&& then) {
+    if (t <= c.model.now()) return then(std::move(c));
+    for (auto& b : budget_branches(std::move(c), [t](const InFlight& f) { return f.deadline_ns != 0 && f.deadline_ns <= t; })) {
+      auto fx = b.model.advance(t);
+      MQ_CHECK(fx.ok());
+      owe(b, *fx, 0, e);
+      then(std::move(b));
     }
+  }
+
+  // The broker's acceptance time of a client's publish completion, when the event
+  // stamps one before the completion and not before what c has already judged: the
+  // publish is then applied at that time (its TTL and delay run from it, and what
+  // fell due between it and the completion comes after it).
+  static std::optional<TimeNs> acceptance_time(const Candidate& c, const HistoryEvent& e) {
+    if (!e.is_client() || e.f != EventF::kPublish || e.type == EventType::kInvoke || !e.timestamp_ns) {
+      return std::nullopt;
+    }
+    if (*e.timestamp_ns >= e.time_ns || *e.timestamp_ns < c.model.now()) return std::nullopt;
+    return e.timestamp_ns;
+  }
+
+  void step(Candidate&& c, const HistoryEvent& e, std::vector<Candidate>& out, std::string& why) {
     const size_t before = out.size();
-    for (auto& t : timed) {
-      if (e.f == EventF::kCrash || e.f == EventF::kRecover) {
-        nemesis_event(std::move(t), e, out, why);
-      } else if (e.is_client()) {
-        client_event(std::move(t), e, out, why);
-      } else {
-        broker_event(std::move(t), e, out, why);
-      }
+    if (const auto at = acceptance_time(c, e)) {
+      std::vector<Candidate> judged;
+      advance_to(std::move(c), *at, e, [&](Candidate&& b) { judge(std::move(b), e, judged, why); });
+      for (auto& j : judged) advance_to(std::move(j), e.time_ns, e, [&](Candidate&& b) { out.push_back(std::move(b)); });
+    } else {
+      advance_to(std::move(c), e.time_ns, e, [&](Candidate&& b) { judge(std::move(b), e, out, why); });
     }
     for (size_t i = before; i < out.size(); ++i) prune_finished(out[i]);
+  }
+
+  void judge(Candidate&& c, const HistoryEvent& e, std::vector<Candidate>& out, std::string& why) {
+    if (e.f == EventF::kCrash || e.f == EventF::kRecover) {
+      nemesis_event(std::move(c), e, out, why);
+    } else if (e.is_client()) {
+      client_event(std::move(c), e, out, why);
+    } else {
+      broker_event(std::move(c), e, out, why);
+    }
   }
 
   static bool same(const Candidate& a, const Candidate& b) {
@@ -454,7 +535,10 @@ struct RefinementChecker::Impl {
     if (stopped) return;
     if (is_fault_f(e.f)) return;  // a fault (partition, disk, ...) is no step of the model
     ++events;
+    current_queue = e.queue.empty() ? std::nullopt : topo().find_queue(e.queue);
+    current_consumer = e.consumer.empty() ? std::nullopt : topo().find_consumer(e.consumer);
     std::vector<Candidate> next;
+    next.reserve(candidates.size() + 1);
     std::string why;
     truncated_here = false;
     for (auto& c : candidates) step(std::move(c), e, next, why);
@@ -480,6 +564,8 @@ struct RefinementChecker::Impl {
       return;
     }
     candidates = std::move(next);
+    if (e.id && current_queue && finishes(e)) retain_finished(*current_queue, *e.id);
+    prune_confirmed();
     if (e.id && !e.queue.empty()) {
       if (finishes(e)) {
         last_seen.erase(key_of(e));
@@ -517,6 +603,15 @@ struct RefinementChecker::Impl {
   std::vector<Candidate> candidates;
   std::unordered_map<MessageKey, EventPtr, MessageKeyHash> last_seen;
   EventPtr current;  // the event add() is judging
+  std::optional<QueueId> current_queue;        // its queue's id
+  std::optional<ConsumerId> current_consumer;  // its consumer's id
+  struct FinishedIds {
+    std::unordered_set<MessageId> ids;
+    std::deque<MessageId> order;  // oldest first
+  };
+  std::vector<FinishedIds> finished_ids;     // [QueueId]
+  std::vector<uint8_t> dead_letter_target;   // [QueueId]: some queue dead-letters into it
+  uint64_t retained_since_prune = 0;
   std::optional<Verdict> violation;
   std::optional<HistoryEvent> inconclusive_at;
   bool stopped = false;

@@ -3,8 +3,12 @@
 //
 // The checker replays the history's inputs into the model, in history order: time
 // (Model::advance to each event's time), publishes (applied at their completion, or
-// at the first sighting of the message if that comes first), fetches, acks, nacks,
-// attaches and detaches (at their ok), crashes and recovers. It then checks each
+// at the first sighting of the message if that comes first; a completion that
+// carries the broker's acceptance stamp `timestamp_ns`, earlier than the completion
+// and not before the last time the checker has judged, is applied at that time, so
+// the message's TTL and delay run from its acceptance and what fell due in between
+// comes after it), fetches, acks, nacks, attaches and detaches (at their ok),
+// crashes and recovers. It then checks each
 // output against what the model did:
 //  - accept/refuse: a publish ok must be accepted, a publish failed "full" refused;
 //  - which message to which consumer: a fetch ok must deliver that message (same id,
@@ -35,8 +39,9 @@
 //
 // Witness of a violation: the first event no candidate allows, and the previous
 // event about the same message (or the event that made the model owe the missing
-// effect). Memory: the candidate states (each the model's live messages, plus its
-// last kKeepFinishedIds finished ids per queue) and one event per live message.
+// effect). Memory: the candidate states (each the model's live messages, plus the
+// finished ids described at kKeepFinishedIds), kRememberFinished finished ids per
+// queue, and one event per live message.
 //
 // REQUIRES: the history is well formed (check_well_formed); topology.validate().ok().
 
@@ -57,10 +62,19 @@ namespace mq {
 
 inline constexpr const char* kRefinement = "refinement";
 inline constexpr size_t kMaxRefinementCandidates = 64;
-// The model keeps every finished id (to refuse a reused id); the checker keeps only
-// the latest ones per queue so that its memory does not grow with the history. A
-// publish reusing an id finished longer ago is then not judged as a duplicate.
+// Reused ids. The model keeps every finished id (to refuse a reused one); the checker
+// bounds that memory. It keeps, per queue, the ids of the latest kRememberFinished
+// (history_index.h: 1,024) messages the history shows finished (ack ok, expire,
+// dead-letter, lost) in a hash set, and refuses a publish of one of them as the
+// model would: a reused id is caught whenever fewer than kRememberFinished messages
+// of its queue finished between the first message's finish and the reuse (the
+// retention bound every streaming checker shares). The model's own finished lists
+// are cut, in batches of kPruneBatch, to what that set does not cover (finishes a
+// candidate took from an `info` ack), at most the latest kKeepFinishedIds per queue;
+// a dead-letter queue keeps its latest kKeepFinishedIds, since the model reads them
+// to refuse a dead-letter arrival (dead-letter-refused) of an id it finished.
 inline constexpr size_t kKeepFinishedIds = 256;
+inline constexpr uint64_t kPruneBatch = 64;
 
 struct RefinementOptions {
   bool complete = false;            // nothing may be owed at the end

@@ -37,7 +37,7 @@ struct StreamingChecks::Impl {
     });
   }
 
-  void add(HistoryEvent e);
+  void add(HistoryEvent&& e);
   void on_step(const Step& step);
   std::vector<Verdict> finish();
 
@@ -62,11 +62,12 @@ struct StreamingChecks::Impl {
 StreamingChecks::StreamingChecks(const Topology& topology, const CheckOptions& options)
     : impl_(std::make_unique<Impl>(topology, options)) {}
 StreamingChecks::~StreamingChecks() = default;
-void StreamingChecks::add(HistoryEvent e) { impl_->add(std::move(e)); }
+void StreamingChecks::add(const HistoryEvent& e) { impl_->add(HistoryEvent(e)); }
+void StreamingChecks::add(HistoryEvent&& e) { impl_->add(std::move(e)); }
 std::vector<Verdict> StreamingChecks::finish() { return impl_->finish(); }
 size_t StreamingChecks::max_held() const { return impl_->index_.max_held(); }
 
-void StreamingChecks::Impl::add(HistoryEvent e) {
+void StreamingChecks::Impl::add(HistoryEvent&& e) {
   if (malformed_) return;
   ++events_;
   // The same judgement, in the same words, as check_well_formed.
@@ -80,7 +81,7 @@ void StreamingChecks::Impl::add(HistoryEvent e) {
     return;
   }
   auto ptr = std::make_shared<const HistoryEvent>(std::move(e));
-  completeness_.add(*ptr);
+  completeness_.add(ptr);
   refinement_.add(ptr);
   index_.add(std::move(ptr));
 }

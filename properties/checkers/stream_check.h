@@ -33,7 +33,8 @@ class StreamingChecks {
   StreamingChecks& operator=(const StreamingChecks&) = delete;
 
   // Takes the next event (in history order). After a malformed event the rest is ignored.
-  void add(HistoryEvent e);
+  void add(const HistoryEvent& e);
+  void add(HistoryEvent&& e);  // the same, without a copy
   // The verdicts in check_all's order: well-formed, then (if well formed) integrity,
   // no-loss, duplicates, capacity, ttl-delay, priority, order, load-balance,
   // completeness, refinement. Call once, after the last add().

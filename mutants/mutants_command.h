@@ -1,0 +1,46 @@
+#pragma once
+// `mqharness-mutants`: the report that proves the harness has teeth (docs/mutants.md).
+// For each named fault of impl/mutant.h (or the one given with --only): sweep seeds of
+// the scenario that reaches it until the first violation, then on until the checkers
+// alone (without the shadow model) see it too; shrink the first failing run to a
+// minimal reproducer; and run the explorer on the matching broken MODEL variant.
+// A control sweep of the same build with no fault selected comes first: a fault is
+// only "caught" where the clean broker passes.
+//
+// Exit status: 0 every fault caught and the control clean; 1 a fault escaped (or the
+// control failed); 2 bad input. With --run: 0 every property held, 1 a violation.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace CLI { class App; }
+
+namespace mq::mutants {
+
+struct MutantsOptions {
+  std::string seeds = "1..200";  // 'A..B' or 'N' (= 1..N)
+  double budget_s = 30;          // per fault: the sweep stops after this much wall time
+  std::string out = "docs/mutants.md";  // '' or '-': no file
+  std::vector<std::string> only;        // fault names; empty: all
+  uint32_t shrink_runs = 400;           // per fault (sim::kDefaultShrinkRuns)
+  unsigned run_limit_s = 60;            // one run longer than this is killed (watchdog)
+  uint64_t clean_seeds = 50;            // the control sweep
+  bool explore = true;
+  std::string clean_log;                // a `mqharness sweep` output to embed in the report
+  std::string command_line;             // for the report's header
+  // Reproduce instead of reporting: run this seed of the --only fault's scenario once,
+  // in this process, with these overrides (JSON as the report prints them); print the
+  // verdicts and write the history to `history` if set.
+  uint64_t run_seed = 0;
+  std::string overrides;
+  std::string history;
+  // Write the shrunk run (history + FILE.run.json) here; replay it with `replay`.
+  std::string reproducer;
+  std::string replay;
+};
+
+void add_mutants_options(CLI::App& app, MutantsOptions& options);
+int run_mutants(const MutantsOptions& options);
+
+}  // namespace mq::mutants

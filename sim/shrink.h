@@ -1,0 +1,81 @@
+#pragma once
+// shrink(): makes a failing run smaller while the same property keeps failing. The
+// one shrinker of the project: `mqharness shrink` and `mqharness-mutants` both call
+// it. The caller says what "still fails" means (a predicate over a Reproducer), so
+// the same machinery judges runs with the checkers (apps/; sim/ never depends on
+// properties/) or in a child process that may die on an assertion (mutants/).
+//
+// What it cuts, in this order within each pass (delta debugging, greedy: within a
+// family the biggest cut is tried first, and the first cut that still fails is kept):
+//   1. the message count (to 1, 2, 3, then halves and smaller steps);
+//   2. the fault kinds (all at once, then one by one), and the probabilities of those
+//      still on each to one point (certain, or the range's upper end: a fault that
+//      must happen then happens with fewer messages);
+//   3. the faulty phase (to 0, 1/8, 1/2);
+//   4. the topology: queues, consumers, producers, topics, workload targets (one
+//      removed at a time, with what refers to it), through the scenario's JSON, so a
+//      cut that leaves an invalid scenario is never run;
+//   5. the healing phase (1/16, 1/2), capacities (to 1, halved), priority levels (to
+//      1, one fewer), retries (to 0, halved), prefetch (to 1);
+//   6. rates, sizes and times: TTL and delay shares to 0, every range of the
+//      workload, the clients and the network to its low end.
+// Passes repeat until one keeps nothing. Then the prefix: the smallest
+// stop_after_events at which the property still fails (a binary search; for a run
+// that dies, whose length is unknown, first a doubling search), so the reproducer is
+// the history up to and including its first violation.
+//
+// Deterministic: same inputs and predicate answers, same result. Bounded: at most
+// max_runs predicate calls (kDefaultShrinkRuns is the commands' default).
+// Thread-safety: none of its own; the predicate decides.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "sim/scenario.h"
+#include "sim/sim_params.h"
+
+namespace mq::sim {
+
+inline constexpr uint32_t kDefaultShrinkRuns = 400;
+
+// A candidate reproducer: the scenario (possibly cut down; its `text` is the JSON it
+// was parsed from, which a run file embeds), the overrides, and where the run stops.
+struct Reproducer {
+  Scenario scenario;
+  SimOverrides overrides;
+  uint64_t stop_after_events = 0;  // 0: the whole run (SimOptions::stop_after_events)
+};
+
+// The predicate's answer for one run.
+struct Trial {
+  bool fails = false;           // the same property failed
+  uint64_t history_events = 0;  // the run's history; 0: unknown (the run died)
+};
+using StillFails = std::function<Trial(const Reproducer&)>;
+
+// The next smaller reproducers to try from `r`, in families, each family's biggest
+// cut first; each candidate differs from `r` and its scenario parses. `what` (when
+// given) receives one line per candidate saying what was cut.
+std::vector<std::vector<Reproducer>> shrink_families(const Reproducer& r,
+                                                     std::vector<std::vector<std::string>>* what = nullptr);
+
+// One line: the reproducer's messages, topology, fault kinds, phases and cut.
+std::string summary(const Reproducer& r);
+
+struct ShrinkOutcome {
+  Reproducer reproducer;         // the smallest found (`start` if nothing smaller fails)
+  uint64_t history_events = 0;   // its history as the predicate last saw it (the prefix);
+                                 // for a run that dies: the events before the event that aborts
+  uint32_t runs = 0;             // predicate calls made
+  uint32_t steps = 0;            // cuts kept
+  std::vector<std::string> cuts; // what each kept cut did, in order
+};
+
+// REQUIRES: still_fails(start) (not re-checked); `start_events` is that run's history
+// size (0 when unknown). At most max_runs predicate calls.
+ShrinkOutcome shrink(const Reproducer& start, uint64_t start_events, const StillFails& still_fails,
+                     uint32_t max_runs);
+
+}  // namespace mq::sim
