@@ -24,6 +24,18 @@ TEST(CheckerIntegrity, DeliveryOfAMessageNeverPublishedFails) {
   EXPECT_NE(v.message.find("never published"), std::string::npos) << v.message;
 }
 
+TEST(CheckerIntegrity, AnAckCompletedForAnotherMessageFails) {
+  // The consumer asks to ack #1; the broker answers that it acked #2.
+  const std::string rest1 = R"("queue":"q","consumer":"c0","id":1)";
+  const std::string rest2 = R"("queue":"q","consumer":"c0","id":2)";
+  const std::string h = publish(0, 1) + publish(0, 2) + push(1, "c0", 1) + push(1, "c0", 2);
+  const Verdict v = check_integrity(parse(h + line(2, "c0", "invoke", "ack", rest1) + line(2, "c0", "ok", "ack", rest2)));
+  EXPECT_FALSE(v.valid);
+  EXPECT_EQ(witness_lines(v), (Lines{7, 8}));
+  EXPECT_NE(v.message.find("requested for message 1"), std::string::npos) << v.message;
+  EXPECT_TRUE(check_integrity(parse(h + ack(2, "c0", 1))).valid);
+}
+
 TEST(CheckerIntegrity, DeliveryOfThePublishedMessagePasses) {
   EXPECT_TRUE(check_integrity(parse(publish(0, 1) + push(1, "c0", 1))).valid);
 }

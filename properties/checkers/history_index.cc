@@ -52,7 +52,8 @@ void StreamIndex::start_publish(const EventPtr& e, Open* open) {
   entry.publishes.push_back(r);
   if (open != nullptr) {
     open->publish = r;
-    open_publishes_.insert(r->start);
+    open_publishes_.push_back(r);
+    ++open_count_;
   }
   // Until its completion, what an open (or never completed) publish looks like.
   complete_publish(*r, nullptr);
@@ -92,8 +93,8 @@ void StreamIndex::add(EventPtr e) {
     } else if (auto it = open_.find(e->process); it != open_.end() && it->second.invoke) {
       step.invoke = std::move(it->second.invoke);
       if (it->second.publish) {
-        open_publishes_.erase(it->second.publish->start);
         complete_publish(*it->second.publish, e);
+        close_publish();
       }
       it->second = Open{};  // kept, empty: one entry per process, not one allocation per operation
     }
@@ -107,11 +108,21 @@ void StreamIndex::add(EventPtr e) {
 
 void StreamIndex::finish() { release(true); }
 
+// Completed publishes leave open_publishes_ lazily (at its front, or all at once
+// when they are more than half of it), which bounds it by twice the open ones.
+void StreamIndex::close_publish() {
+  --open_count_;
+  while (!open_publishes_.empty() && open_publishes_.front()->end != kNoEvent) open_publishes_.pop_front();
+  if (open_publishes_.size() > 2 * open_count_ + kCompactOpenPublishes) {
+    std::erase_if(open_publishes_, [](const auto& r) { return r->end != kNoEvent; });
+  }
+}
+
 void StreamIndex::release(bool all) {
   // Bounded by the buffer: each iteration releases one event.
   while (!buffer_.empty()) {
     const Step& head = buffer_.front();
-    const bool waits = !open_publishes_.empty() && *open_publishes_.begin() < head.pos();
+    const bool waits = !open_publishes_.empty() && open_publishes_.front()->start < head.pos();
     if (waits && !all && buffer_.size() <= kMaxLookaheadEvents) return;
     Step step = std::move(buffer_.front());
     buffer_.pop_front();

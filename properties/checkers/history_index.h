@@ -155,13 +155,17 @@ class StreamIndex {
 
   void start_publish(const EventPtr& e, Open* open);
   void complete_publish(PublishRecord& r, const EventPtr& end);
+  void close_publish();
   void release(bool all);
   void finished(const MessageKey& k);
 
   StepSink on_step_;
   std::vector<ForgetSink> forget_sinks_;
   std::deque<Step> buffer_;
-  std::set<size_t> open_publishes_;  // starts of publish invokes not completed
+  // Publish invokes in start order; the front is open (see close_publish).
+  std::deque<std::shared_ptr<const PublishRecord>> open_publishes_;
+  size_t open_count_ = 0;  // publish invokes not completed
+  static constexpr size_t kCompactOpenPublishes = 64;
   std::map<std::string, Open> open_;  // process -> its invoke in progress (null invoke: none)
   std::unordered_map<MessageKey, Entry, MessageKeyHash> messages_;
   std::deque<std::pair<MessageKey, uint64_t>> finished_;  // oldest first

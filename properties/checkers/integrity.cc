@@ -37,11 +37,26 @@ std::optional<Verdict> judge_delivery(const StreamIndex& index, const Step& step
   return fail(kIntegrity, describe(k) + " delivered but never published", {d});
 }
 
+// A completion answers its own request: an ack of message 1 that completes as an
+// ack of message 2 means the broker acted on a message the client did not name.
+std::optional<Verdict> judge_completion(const Step& step) {
+  const HistoryEvent& e = step.e();
+  if (step.invoke == nullptr || e.type != EventType::kOk) return std::nullopt;
+  const HistoryEvent& inv = *step.invoke;
+  if (!inv.id || !e.id || *inv.id == *e.id) return std::nullopt;
+  return fail(kIntegrity,
+              std::string(event_f_name(e.f)) + " requested for message " + std::to_string(*inv.id) + " in '" +
+                  inv.queue + "' completed for message " + std::to_string(*e.id),
+              {inv, e});
+}
+
 }  // namespace
 
 void IntegrityChecker::on(const Step& step) {
   const HistoryEvent& e = step.e();
-  if (violation_ || e.f != EventF::kDeliver || e.type != EventType::kOk) return;
+  if (violation_) return;
+  if ((violation_ = judge_completion(step))) return;
+  if (e.f != EventF::kDeliver || e.type != EventType::kOk) return;
   ++deliveries_;
   bool forgotten = false;
   violation_ = judge_delivery(index_, step, forgotten);

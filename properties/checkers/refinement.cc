@@ -537,8 +537,8 @@ struct RefinementChecker::Impl {
     ++events;
     current_queue = e.queue.empty() ? std::nullopt : topo().find_queue(e.queue);
     current_consumer = e.consumer.empty() ? std::nullopt : topo().find_consumer(e.consumer);
-    std::vector<Candidate> next;
-    next.reserve(candidates.size() + 1);
+    std::vector<Candidate>& next = scratch;  // reused: no allocation per event
+    next.clear();
     std::string why;
     truncated_here = false;
     for (auto& c : candidates) step(std::move(c), e, next, why);
@@ -563,7 +563,8 @@ struct RefinementChecker::Impl {
                        std::move(witness));
       return;
     }
-    candidates = std::move(next);
+    std::swap(candidates, next);
+    next.clear();
     if (e.id && current_queue && finishes(e)) retain_finished(*current_queue, *e.id);
     prune_confirmed();
     if (e.id && !e.queue.empty()) {
@@ -601,6 +602,7 @@ struct RefinementChecker::Impl {
   RefinementOptions options;
   std::shared_ptr<const Wiring> wiring;
   std::vector<Candidate> candidates;
+  std::vector<Candidate> scratch;  // the next candidates, built while judging an event
   std::unordered_map<MessageKey, EventPtr, MessageKeyHash> last_seen;
   EventPtr current;  // the event add() is judging
   std::optional<QueueId> current_queue;        // its queue's id
