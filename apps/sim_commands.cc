@@ -519,10 +519,16 @@ int replay_command(const SimCommandOptions& o) {
 // ---- shrink ----
 
 // Whether the run fails `property` ("" = any property); fills in which.
+// `trial` (when given) gets the history's size and, for the shadow, the events up to
+// its divergence.
 bool fails(const Scenario& s, uint64_t seed, const SimOptions& options, std::string& property,
-           uint64_t* events = nullptr) {
+           sim::Trial* trial = nullptr) {
   const SimResult r = sim::simulate(s, seed, options);
-  if (events != nullptr) *events = r.history_events;
+  if (trial != nullptr) {
+    trial->history_events = r.history_events;
+    const bool shadow = property.empty() || property == kShadow;
+    trial->violation_events = shadow && r.divergence ? sim::events_until(r.history, r.divergence->time_ns) : 0;
+  }
   for (const auto& v : judge(s, r)) {
     if (v.valid || (!property.empty() && v.property != property)) continue;
     property = v.property;
@@ -542,25 +548,28 @@ int shrink_command(const SimCommandOptions& o) {
   SimOptions options;
   options.shadow = !o.no_shadow;
   std::string property = o.property;
-  uint64_t events = 0;
-  if (!fails(*scenario, o.seed, options, property, &events)) {
+  sim::Trial first;
+  if (!fails(*scenario, o.seed, options, property, &first)) {
     std::printf("shrink: seed %llu does not fail%s: nothing to shrink\n", ull(o.seed),
                 o.property.empty() ? "" : (" '" + o.property + "'").c_str());
     return 0;
   }
   std::printf("shrink: seed %llu fails '%s' (%llu history events); shrinking\n", ull(o.seed), property.c_str(),
-              ull(events));
+              ull(first.history_events));
   const auto still_fails = [&](const sim::Reproducer& c) {
     SimOptions trial = options;
     trial.overrides = c.overrides;
     trial.stop_after_events = c.stop_after_events;
     std::string same = property;
     sim::Trial t;
-    t.fails = fails(c.scenario, o.seed, trial, same, &t.history_events);
+    t.fails = fails(c.scenario, o.seed, trial, same, &t);
+    if (property != kShadow) t.violation_events = 0;
     return t;
   };
+  first.fails = true;
+  if (property != kShadow) first.violation_events = 0;
   const sim::ShrinkOutcome out =
-      sim::shrink(sim::Reproducer{*scenario, {}, 0}, events, still_fails, sim::kDefaultShrinkRuns);
+      sim::shrink(sim::Reproducer{*scenario, {}, 0}, first, still_fails, sim::kDefaultShrinkRuns, property == kLiveness);
   for (const auto& cut : out.cuts) std::printf("  still fails with: %s\n", cut.c_str());
   options.overrides = out.reproducer.overrides;
   options.stop_after_events = out.reproducer.stop_after_events;
@@ -573,7 +582,7 @@ int shrink_command(const SimCommandOptions& o) {
   }
   std::printf("shrunk after %u runs (%u cuts kept): %s, %llu history events (from %llu)\nreproduce: %s replay %s\n",
               out.runs, out.steps, overrides_json(options.overrides).dump().c_str(), ull(r.history_events),
-              ull(events), kBinary, path.c_str());
+              ull(first.history_events), kBinary, path.c_str());
   return 1;
 }
 

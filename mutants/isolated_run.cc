@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "properties/checkers/check_all.h"
+#include "sim/shrink.h"
 #include "sim/simulator.h"
 
 namespace mq::mutants {
@@ -36,6 +37,7 @@ std::string one_line(const std::string& s) {
   const sim::SimResult r = sim::simulate(scenario, seed, options);
   std::string report = "events " + std::to_string(r.history_events) + "\n";
   if (r.corruption) report += "corruption\n";
+  if (r.divergence) report += "violation_events " + std::to_string(sim::events_until(r.history, r.divergence->time_ns)) + "\n";
   for (const Verdict& v : judge(scenario, r)) {
     if (!v.valid) report += "failed " + v.property + " " + one_line(v.message) + "\n";
   }
@@ -58,6 +60,7 @@ RunVerdict parse(const std::string& output, int status) {
   for (std::string line; std::getline(in, line);) {
     if (line.starts_with("events ")) v.history_events = std::stoull(line.substr(7));
     if (line == "corruption") v.corruption_detected = true;
+    if (line.starts_with("violation_events ")) v.violation_events = std::stoull(line.substr(17));
     if (line == "done") done = true;
     if (line.find("MQ_CHECK(") != std::string::npos && assertion.empty()) assertion = one_line(line);
     if (!line.starts_with("failed ")) continue;
@@ -70,6 +73,7 @@ RunVerdict parse(const std::string& output, int status) {
   if (clean_exit) return v;
   v.failed.clear();
   v.history_events = 0;
+  v.violation_events = 0;
   if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) {
     v.failed.push_back(kWatchdog);
     v.first_failure = "the run exceeded its time limit";

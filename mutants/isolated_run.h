@@ -29,6 +29,7 @@ struct RunVerdict {
   std::vector<std::string> failed;  // properties that failed, in the report's order; empty: all held
   std::string first_failure;        // the first failure's message, one line
   uint64_t history_events = 0;      // 0 when the child did not finish
+  uint64_t violation_events = 0;    // the history up to the shadow's divergence; 0: none or unknown
   bool corruption_detected = false; // recovery found the log corrupt (a fault detected, not a violation)
   bool caught() const { return !failed.empty(); }
   // Whether some property other than the shadow comparison failed: the history

@@ -32,6 +32,8 @@ using impl::Mutant;
 constexpr uint64_t kSeedBar = 200;
 constexpr double kSecondsBar = 30;
 constexpr uint64_t kEventsBar = 20;
+// The watchdog of one shrink candidate, seconds (the sweep's runs get --run-limit-s).
+constexpr unsigned kShrinkRunLimitS = 10;
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
@@ -171,11 +173,15 @@ void shrink(const sim::Scenario& s, const MutantsOptions& o, FaultReport& r) {
   const uint64_t seed = *r.caught_seed;
   r.shrink_property = r.caught.failed.front();
   const auto still_fails = [&](const sim::Reproducer& c) {
-    const RunVerdict v = run_isolated(c.scenario, seed, c.overrides, o.run_limit_s, c.stop_after_events);
+    // A candidate much slower than the run it shrinks is not smaller: killed early.
+    const RunVerdict v = run_isolated(c.scenario, seed, c.overrides, std::min(o.run_limit_s, kShrinkRunLimitS),
+                                      c.stop_after_events);
     const bool same = std::find(v.failed.begin(), v.failed.end(), r.shrink_property) != v.failed.end();
-    return sim::Trial{same, v.history_events};
+    return sim::Trial{same, v.history_events, r.shrink_property == "shadow" ? v.violation_events : 0};
   };
-  r.shrunk = sim::shrink(sim::Reproducer{s, {}, 0}, r.caught.history_events, still_fails, o.shrink_runs);
+  const sim::Trial first{true, r.caught.history_events,
+                         r.shrink_property == "shadow" ? r.caught.violation_events : 0};
+  r.shrunk = sim::shrink(sim::Reproducer{s, {}, 0}, first, still_fails, o.shrink_runs, r.shrink_property == "liveness");
   r.shrink_runs = r.shrunk.runs;
   const sim::Reproducer& x = r.shrunk.reproducer;
   r.shrunk_verdict = run_isolated(x.scenario, seed, x.overrides, o.run_limit_s, x.stop_after_events);
@@ -299,7 +305,8 @@ void write_details(std::ostream& md, const std::vector<FaultReport>& reports) {
       md << "- first failure (seed " << *r.caught_seed << "): " << r.caught.failed.front() << ": "
          << r.caught.first_failure << "\n";
       md << "- shrunk for `" << r.shrink_property << "` in " << r.shrink_runs << " runs (" << fixed(r.shrink_s)
-         << " s) from " << r.caught.history_events << " to " << r.shrunk_events << " history events"
+         << " s) from " << (r.caught.history_events > 0 ? std::to_string(r.caught.history_events) : "an unknown number of (the run dies)")
+         << " to " << r.shrunk_events << " history events"
          << (r.shrunk_verdict.history_events == 0 ? " (before the event that aborts)" : "") << "; it fails "
          << join(r.shrunk_verdict.failed) << "; overrides `" << overrides_json(r.shrunk.reproducer.overrides).dump()
          << "`; " << r.shrunk.steps << " cuts kept; the reproducer: " << sim::summary(r.shrunk.reproducer) << "\n";

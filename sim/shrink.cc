@@ -14,6 +14,8 @@ constexpr TimeNs kMinHealingNs = 1'000'000;
 // log2 of the history's length), and doubles a dying run's cap up to this bound.
 constexpr uint32_t kMaxPrefixRuns = 32;
 constexpr uint64_t kFirstDyingCap = 16;
+// Timeouts and periods are not cut below this (shorter ones make timer storms).
+constexpr TimeNs kMinPeriodNs = 1'000'000;
 // Below this many messages, one fewer is also tried.
 constexpr uint64_t kStepDownBelow = 16;
 constexpr int64_t kCertain = 1'000'000;  // ppm
@@ -278,7 +280,7 @@ void healing_cuts(Families& f) {
 // For each element of topology.<list>, one family per numeric field: the values
 // `to(value)` proposes, biggest cut first.
 void field_cuts(Families& f, const char* list, const char* key, uint64_t absent,
-                std::vector<uint64_t> (*to)(uint64_t)) {
+                std::vector<uint64_t> (*to)(uint64_t), uint64_t min = 0) {
   const Json* a = array_at(const_cast<Json&>(f.json()), "topology", list);
   if (a == nullptr) return;
   for (size_t i = 0; i < a->size(); ++i) {
@@ -287,7 +289,7 @@ void field_cuts(Families& f, const char* list, const char* key, uint64_t absent,
     if (!item.is_object()) continue;
     const uint64_t v = item.contains(key) && item[key].is_number_unsigned() ? item[key].get<uint64_t>() : absent;
     for (const uint64_t n : to(v)) {
-      if (n >= v) continue;
+      if (n >= v || n < min) continue;
       Json c = f.json();
       c["topology"][list][i][key] = n;
       f.add_json(c, std::string(key) + " of '" + name_of(item) + "' " + str(v) + " -> " + str(n));
@@ -303,7 +305,6 @@ std::vector<uint64_t> to_quarter_or_half(uint64_t v) { return {v / 4, v / 2}; }
 
 // Timeouts and periods (durations, one number each) that make a run wait: a quarter,
 // then a half, not below kMinPeriodNs.
-constexpr TimeNs kMinPeriodNs = 100'000;
 constexpr std::pair<const char*, const char*> kPeriods[] = {
     {"clients", "publish_timeout_ns"}, {"clients", "ack_timeout_ns"}, {"faults", "tick_ns"},
 };
@@ -349,7 +350,8 @@ void workload_cuts(Families& f) {
 
 }  // namespace
 
-std::vector<std::vector<Reproducer>> shrink_families(const Reproducer& r, std::vector<std::vector<std::string>>* what) {
+std::vector<std::vector<Reproducer>> shrink_families(const Reproducer& r, std::vector<std::vector<std::string>>* what,
+                                                     bool keep_healing) {
   Families f(r, what);
   message_cuts(f);
   fault_cuts(f);
@@ -360,12 +362,12 @@ std::vector<std::vector<Reproducer>> shrink_families(const Reproducer& r, std::v
     removal_cuts(f, "producers", 1);
     removal_cuts(f, "topics", 0);
     target_cuts(f);
-    healing_cuts(f);
+    if (!keep_healing) healing_cuts(f);
     field_cuts(f, "queues", "capacity", 1, to_one_or_half);
     field_cuts(f, "queues", "priority_levels", 1, to_one_or_less);
     field_cuts(f, "queues", "max_retries", 0, to_zero_or_half);
     field_cuts(f, "consumers", "prefetch", 0, to_one);
-    field_cuts(f, "queues", "visibility_timeout_ns", 0, to_quarter_or_half);
+    field_cuts(f, "queues", "visibility_timeout_ns", 0, to_quarter_or_half, kMinPeriodNs);
     period_cuts(f);
     workload_cuts(f);
   }
@@ -394,9 +396,19 @@ std::string summary(const Reproducer& r) {
   return out;
 }
 
-ShrinkOutcome shrink(const Reproducer& start, uint64_t start_events, const StillFails& still_fails,
-                     uint32_t max_runs) {
-  ShrinkOutcome out{start, start_events, 0, 0, {}};
+uint64_t events_until(const History& h, TimeNs time_ns) {
+  uint64_t n = 0;
+  for (const HistoryEvent& e : h.events) {
+    if (e.time_ns > time_ns) break;
+    ++n;
+  }
+  return n;
+}
+
+ShrinkOutcome shrink(const Reproducer& start, const Trial& start_trial, const StillFails& still_fails,
+                     uint32_t max_runs, bool keep_healing) {
+  ShrinkOutcome out{start, start_trial.history_events, 0, 0, {}};
+  uint64_t violation = start_trial.violation_events;
   const uint32_t prefix_runs = std::min(max_runs / 3, kMaxPrefixRuns);
   const uint32_t greedy_runs = max_runs - prefix_runs;
   auto attempt = [&](const Reproducer& c) {
@@ -412,18 +424,19 @@ ShrinkOutcome shrink(const Reproducer& start, uint64_t start_events, const Still
     // again, so that each is cut as far as it goes (the message count first: it is
     // what makes a history long) before the next one may make that harder.
     std::vector<std::vector<std::string>> what;
-    auto families = shrink_families(out.reproducer, &what);
+    auto families = shrink_families(out.reproducer, &what, keep_healing);
     for (size_t fam = 0; fam < families.size() && out.runs < greedy_runs; ++fam) {
       for (size_t i = 0; i < families[fam].size() && out.runs < greedy_runs; ++i) {
         const Trial t = attempt(families[fam][i]);
-        if (!t.fails) continue;
+        if (!t.fails || (t.violation_events != 0 && violation != 0 && t.violation_events > violation)) continue;
         out.reproducer = families[fam][i];
         out.history_events = t.history_events;
+        if (t.violation_events != 0) violation = t.violation_events;
         out.cuts.push_back(what[fam][i]);
         ++out.steps;
         progress = true;
         what.clear();
-        families = shrink_families(out.reproducer, &what);
+        families = shrink_families(out.reproducer, &what, keep_healing);
         --fam;  // the loop's ++fam: this family again (unsigned wrap-around is defined)
         break;
       }

@@ -33,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "model/history.h"
 #include "sim/scenario.h"
 #include "sim/sim_params.h"
 
@@ -52,14 +53,21 @@ struct Reproducer {
 struct Trial {
   bool fails = false;           // the same property failed
   uint64_t history_events = 0;  // the run's history; 0: unknown (the run died)
+  // How many history events the run holds up to its first violation, where the
+  // judge knows (the shadow's divergence: events_until(its time)); 0: unknown. A cut
+  // that moves a known violation later is not kept (it would make the prefix longer).
+  uint64_t violation_events = 0;
 };
 using StillFails = std::function<Trial(const Reproducer&)>;
 
 // The next smaller reproducers to try from `r`, in families, each family's biggest
 // cut first; each candidate differs from `r` and its scenario parses. `what` (when
 // given) receives one line per candidate saying what was cut.
+// `keep_healing`: the healing phase is not cut (when the property is liveness: "not
+// finished by the end of the healing phase" must not be made true by shortening it).
 std::vector<std::vector<Reproducer>> shrink_families(const Reproducer& r,
-                                                     std::vector<std::vector<std::string>>* what = nullptr);
+                                                     std::vector<std::vector<std::string>>* what = nullptr,
+                                                     bool keep_healing = false);
 
 // One line: the reproducer's messages, topology, fault kinds, phases and cut.
 std::string summary(const Reproducer& r);
@@ -73,9 +81,13 @@ struct ShrinkOutcome {
   std::vector<std::string> cuts; // what each kept cut did, in order
 };
 
-// REQUIRES: still_fails(start) (not re-checked); `start_events` is that run's history
-// size (0 when unknown). At most max_runs predicate calls.
-ShrinkOutcome shrink(const Reproducer& start, uint64_t start_events, const StillFails& still_fails,
-                     uint32_t max_runs);
+// REQUIRES: start_trial == still_fails(start) (not re-checked). At most max_runs
+// predicate calls.
+ShrinkOutcome shrink(const Reproducer& start, const Trial& start_trial, const StillFails& still_fails,
+                     uint32_t max_runs, bool keep_healing = false);
+
+// The number of events of `h` at or before `time_ns` (the prefix up to a violation
+// observed at that time).
+uint64_t events_until(const History& h, TimeNs time_ns);
 
 }  // namespace mq::sim
