@@ -57,23 +57,7 @@ Endpoint BrokerNode::consumer_endpoint(ConsumerId c) const {
 }
 
 Status BrokerNode::run_core(const Op& op, TimeNs now, impl::Effects& out) {
-  impl::BrokerCore& core = *core_;
-  return std::visit(
-      [&](const auto& o) -> Status {
-        using T = std::decay_t<decltype(o)>;
-        if constexpr (std::is_same_v<T, op::Send>) return core.send(now, o.producer, o.queue, to_core(o.spec), out);
-        if constexpr (std::is_same_v<T, op::Publish>) return core.publish(now, o.producer, o.topic, to_core(o.spec), out);
-        if constexpr (std::is_same_v<T, op::Dispatch>) return core.dispatch(now, o.queue, out);
-        if constexpr (std::is_same_v<T, op::Fetch>) return core.fetch(now, o.consumer, out);
-        if constexpr (std::is_same_v<T, op::Ack>) return core.ack(now, o.consumer, o.id, out);
-        if constexpr (std::is_same_v<T, op::Nack>) return core.nack(now, o.consumer, o.id, o.requeue, out);
-        if constexpr (std::is_same_v<T, op::Advance>) return core.tick(o.now_ns, out);
-        if constexpr (std::is_same_v<T, op::Crash>) return core.crash(now, out);
-        if constexpr (std::is_same_v<T, op::Recover>) return core.recover(now, out);
-        if constexpr (std::is_same_v<T, op::Attach>) return core.attach(now, o.consumer, out);
-        if constexpr (std::is_same_v<T, op::Detach>) return core.detach(now, o.consumer, out);
-      },
-      op);
+  return apply_to_core(*core_, op, now, out);
 }
 
 // The time advance first (its own step), then the command at the same time. Both

@@ -15,8 +15,10 @@
 
 #include "base/status.h"
 #include "impl/broker_config.h"
+#include "impl/broker_core.h"
 #include "impl/effect.h"
 #include "model/effect.h"
+#include "model/op.h"
 #include "model/topology.h"
 
 namespace mq::sim {
@@ -26,6 +28,9 @@ namespace mq::sim {
 impl::BrokerConfig to_broker_config(const Topology& topology);
 impl::MessageSpec to_core(const MessageSpec& spec);
 Message to_model(const impl::Message& m);
+// Runs one model operation as the core's command at time `now` (an Advance ticks
+// the core to its own time instead).
+Status apply_to_core(impl::BrokerCore& core, const Op& op, TimeNs now, impl::Effects& out);
 // `status` and `effects` as one command of the core returned them.
 Result<Effects> to_model_result(const Status& status, const impl::Effects& effects);
 
