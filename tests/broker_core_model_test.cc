@@ -34,6 +34,7 @@
 #include "impl/broker_core.h"
 #include "model/invariants.h"
 #include "model/model.h"
+#include "sim/translate.h"
 
 namespace {
 
@@ -50,35 +51,13 @@ namespace im = mq::impl;
   return true;
 }();
 
-// ---- translation between the model's types and the core's ----
+// ---- translation between the model's types and the core's: sim/translate.h ----
 
-im::BrokerConfig to_config(const mq::Topology& t) {
-  im::BrokerConfig c;
-  for (const auto& p : t.producers) c.producers.push_back({p.name});
-  for (const auto& q : t.queues) {
-    im::QueueOptions o;
-    o.name = q.name;
-    o.capacity = q.capacity;
-    o.priority_levels = q.priority_levels;
-    o.durable = q.durable;
-    o.max_retries = q.max_retries;
-    o.visibility_timeout_ns = q.visibility_timeout_ns;
-    o.dead_letter_queue = q.dead_letter_queue;
-    o.redelivery = q.redelivery == mq::Redelivery::kFront ? im::Redelivery::kFront : im::Redelivery::kBack;
-    o.dedup_window_ids = 1u << 16;  // larger than any run: the model never forgets an id
-    c.queues.push_back(std::move(o));
-  }
-  for (const auto& k : t.consumers) {
-    c.consumers.push_back({k.name, k.queue, k.prefetch,
-                           k.ack_mode == mq::AckMode::kAuto ? im::AckMode::kAuto : im::AckMode::kManual});
-  }
-  for (const auto& tp : t.topics) c.topics.push_back({tp.name, tp.queues});
-  return c;
-}
+// The translation the simulator uses (an idempotency window larger than any run,
+// as the model never forgets an id).
+im::BrokerConfig to_config(const mq::Topology& t) { return mq::sim::to_broker_config(t); }
 
-im::MessageSpec to_spec(const mq::MessageSpec& s) {
-  return im::MessageSpec{s.id, s.payload, s.priority, s.ttl_ns, s.delay_ns, s.max_retries};
-}
+im::MessageSpec to_spec(const mq::MessageSpec& s) { return mq::sim::to_core(s); }
 
 // The comparable form of an effect, as text: a mismatch then prints readably.
 std::string show(mq::EffectKind kind, uint32_t q, uint32_t c, uint64_t id, std::string_view payload,

@@ -28,6 +28,7 @@
 #include "impl/mem_storage.h"
 #include "impl/wal.h"
 #include "model/model.h"
+#include "sim/translate.h"
 
 namespace {
 
@@ -41,29 +42,9 @@ namespace im = mq::impl;
   return true;
 }();
 
-im::BrokerConfig to_config(const mq::Topology& t) {
-  im::BrokerConfig c;
-  for (const auto& p : t.producers) c.producers.push_back({p.name});
-  for (const auto& q : t.queues) {
-    im::QueueOptions o;
-    o.name = q.name;
-    o.capacity = q.capacity;
-    o.priority_levels = q.priority_levels;
-    o.durable = q.durable;
-    o.max_retries = q.max_retries;
-    o.visibility_timeout_ns = q.visibility_timeout_ns;
-    o.dead_letter_queue = q.dead_letter_queue;
-    o.redelivery = q.redelivery == mq::Redelivery::kFront ? im::Redelivery::kFront : im::Redelivery::kBack;
-    o.dedup_window_ids = 1u << 16;
-    c.queues.push_back(std::move(o));
-  }
-  for (const auto& k : t.consumers) {
-    c.consumers.push_back({k.name, k.queue, k.prefetch,
-                           k.ack_mode == mq::AckMode::kAuto ? im::AckMode::kAuto : im::AckMode::kManual});
-  }
-  for (const auto& tp : t.topics) c.topics.push_back({tp.name, tp.queues});
-  return c;
-}
+// The translation the simulator uses (an idempotency window larger than any run,
+// as the model never forgets an id).
+im::BrokerConfig to_config(const mq::Topology& t) { return mq::sim::to_broker_config(t); }
 
 std::string text(uint64_t id, std::string_view payload, int64_t ts, int p, int64_t ttl, int64_t nb, uint32_t att,
                  uint32_t retries) {
