@@ -1,8 +1,10 @@
 #include "impl/broker.h"
 
 #include <algorithm>
+#include <type_traits>
 
 #include "impl/file_storage.h"
+#include "impl/mem_storage.h"
 
 namespace mq::impl {
 
@@ -19,19 +21,11 @@ namespace {
 
 // A timeout far beyond any test or deployment; keeps now + timeout from overflowing.
 constexpr Duration kMaxTimeout = std::chrono::hours(24 * 365);
+// Every consumer of the embedded broker has one session, from open() to close().
+constexpr SessionId kSession = 1;
 
 std::chrono::steady_clock::time_point deadline_after(Duration timeout) {
   return std::chrono::steady_clock::now() + std::clamp(timeout, Duration::zero(), kMaxTimeout);
-}
-
-// After these a consumer of the queue may find something ready.
-bool makes_ready(const Effect& e) {
-  switch (e.kind) {
-    case EffectKind::kAccepted: return e.message.not_before_ns <= e.message.timestamp_ns;
-    case EffectKind::kReleased:
-    case EffectKind::kRequeued: return true;
-    default: return false;
-  }
 }
 
 // After these the queue holds one message fewer: a waiting publisher may go on.
@@ -42,8 +36,16 @@ bool frees_room(EffectKind kind) {
     case EffectKind::kDeadLettered:
     case EffectKind::kLost:
     case EffectKind::kDropped: return true;
-    default: return false;
+    case EffectKind::kAccepted:
+    case EffectKind::kDuplicate:
+    case EffectKind::kRefused:
+    case EffectKind::kReleased:
+    case EffectKind::kDelivered:
+    case EffectKind::kRequeued:
+    case EffectKind::kDeadLetterRefused:
+    case EffectKind::kTimer: return false;
   }
+  return false;
 }
 
 Status check_options(const BrokerOptions& o) {
@@ -56,57 +58,74 @@ Status check_options(const BrokerOptions& o) {
   return Status();
 }
 
+ConsumerRef who(ConsumerId c) { return ConsumerRef{c, kSession, SessionMode::kPull}; }
+
 }  // namespace
 
 // ---- lifecycle ----
 
 Result<std::unique_ptr<Broker>> Broker::open(BrokerOptions options) {
   MQ_RETURN_IF_ERROR(check_options(options));
-  auto core = BrokerCore::create(options.config);
-  if (!core.ok()) return core.status();
-  std::unique_ptr<Broker> b(new Broker(std::move(options), std::move(core).value()));
-  MQ_RETURN_IF_ERROR(b->recover_and_start());
+  std::unique_ptr<Broker> b(new Broker(std::move(options)));
+  MQ_RETURN_IF_ERROR(b->start());
   b->start_threads();
   return b;
 }
 
-Broker::Broker(BrokerOptions options, BrokerCore core)
-    : config_(options.config), options_(std::move(options)), core_(std::move(core)) {
-  for (size_t q = 0; q < config_.queues.size(); ++q) waits_.push_back(std::make_unique<QueueWaits>());
-  touched_.assign(config_.queues.size(), 0);
+Broker::Broker(BrokerOptions options) : config_(options.config), options_(std::move(options)) {
+  room_gen_.assign(config_.queues.size(), 0);
+  ready_gen_.assign(config_.consumers.size(), 0);
   unconfirmed_.assign(config_.producers.size(), 0);
   for (const ConsumerOptions& c : config_.consumers) consumer_queue_.push_back(*config_.find_queue(c.queue));
 }
 
 Broker::~Broker() { close(); }
 
-Status Broker::recover_and_start() {
+// Recovers (with a data directory) or starts empty, writes the log's first
+// generation before anything is served, and attaches every consumer.
+Status Broker::start() {
   Lock lk(mu_);
-  Effects& out = scratch_;
-  if (!options_.data_dir.empty()) {
-    auto storage = FileStorage::open(options_.data_dir);
-    if (!storage.ok()) return storage.status();
-    storage_ = std::move(storage).value();
+  ShellOptions so;
+  so.config = config_;
+  so.checkpoint_bytes = options_.wal.checkpoint_bytes;
+  if (options_.data_dir.empty()) {
+    storage_ = std::make_unique<MemStorage>();
+    for (size_t c = 0; c < config_.consumers.size(); ++c) so.initial_sessions.push_back({0, kSession, SessionMode::kPull});
+    shell_.emplace(std::move(so));
+  } else {
+    auto files = FileStorage::open(options_.data_dir);
+    if (!files.ok()) return files.status();
+    storage_ = std::move(files).value();
     auto rec = Wal::recover(*storage_, config_, options_.wal);
     if (!rec.ok()) return rec.status();
+    Effects out;
     // The broker was last known alive at the image's time; time continues from it.
-    MQ_RETURN_IF_ERROR(core_.restore(rec->image.time_ns, rec->image, out));
-    // The new generation's checkpoint holds the restored state, so the records of
-    // what restore() did (requeues, expiries) need not be written.
-    auto wal = Wal::start(*storage_, options_.wal, core_.durable_image());
-    if (!wal.ok()) return wal.status();
-    wal_.emplace(std::move(wal).value());
-    for (ConsumerId c = 0; c < config_.consumers.size(); ++c) MQ_CHECK(core_.attach(core_.now(), c, out).ok());
+    auto shell = ServerShell::recovered(std::move(so), rec->image.time_ns, rec->image, out);
+    if (!shell.ok()) return shell.status();
+    shell_.emplace(std::move(shell).value());
+    base_ns_ = rec->image.time_ns;
+    shell_->start(base_ns_);
   }
-  out.clear();
-  deadline_ns_ = core_.next_deadline().value_or(kNoDeadline);
-  base_ns_ = core_.now();
   start_ = Clock::now();
+  last_ns_ = base_ns_;
+  std::vector<Action> first;
+  shell_->take_actions(first);
+  MQ_CHECK(first.size() == 1 && std::holds_alternative<act::StartLog>(first[0]));
+  auto wal = Wal::start(*storage_, options_.wal, std::get<act::StartLog>(first[0]).image);
+  if (!wal.ok()) return wal.status();
+  wal_.emplace(std::move(wal).value());
+  shell_->log_started(now(lk), Status());
+  if (!options_.data_dir.empty()) {
+    for (ConsumerId c = 0; c < config_.consumers.size(); ++c) shell_->request(now(lk), next_conn_++, req::Hello{who(c)});
+  }
+  Callbacks cbs;
+  drain(lk, cbs);
+  MQ_CHECK(cbs.empty());
   return Status();
 }
 
 void Broker::start_threads() {
-  if (wal_) commit_thread_ = std::thread([this] { commit_loop(); });
+  commit_thread_ = std::thread([this] { commit_loop(); });
   timer_thread_ = std::thread([this] { timer_loop(); });
   for (uint32_t k = 0; k < options_.worker_threads; ++k) workers_.emplace_back([this] { worker_loop(); });
 }
@@ -117,14 +136,17 @@ void Broker::close() {
     Lock lk(mu_);
     if (closed_) return;
     closing_ = true;
-    wake_all(lk);
+    changed_cv_.notify_all();
+    work_cv_.notify_all();
   }
-  // Workers settle what they hold before the commit thread's final drain.
+  // Workers settle what they hold before the log's final syncs.
   for (std::thread& w : workers_) {
     if (w.joinable()) w.join();
   }
   {
     Lock lk(mu_);
+    // Bounded: nothing new is submitted; each commit completes or breaks the log.
+    changed_cv_.wait(lk, [&] { return !broken_.ok() || (disk_jobs_.empty() && shell_->settled()); });
     stopped_ = true;
     commit_cv_.notify_all();
     timer_cv_.notify_all();
@@ -137,11 +159,12 @@ void Broker::close() {
   storage_.reset();  // unlocks the directory
 }
 
-// ---- helpers (mu_ held) ----
+// ---- driving the shell (mu_ held) ----
 
-TimeNs Broker::now(const Lock&) const {
+TimeNs Broker::now(const Lock&) {
   const TimeNs t = base_ns_ + std::chrono::duration_cast<Duration>(Clock::now() - start_).count();
-  return std::max(t, core_.now());
+  last_ns_ = std::max(last_ns_, t);
+  return last_ns_;
 }
 
 Status Broker::check_open(const Lock&) const {
@@ -168,83 +191,141 @@ Status Broker::check_spec(QueueId q, const MessageSpec& spec) const {
   return Status();
 }
 
+// A peek at the core: a publish submitted now would find no room.
 bool Broker::full(const Lock&, QueueId q) const {
   const QueueOptions& o = config_.queues[q];
-  return o.overflow == OverflowPolicy::kRejectPublish && core_.size(q) >= o.capacity;
+  return o.overflow == OverflowPolicy::kRejectPublish && shell_->core().size(q) >= o.capacity;
 }
 
-uint64_t Broker::durable_lsn(const Lock&, QueueId q) const {
-  return config_.queues[q].durable ? wal_->added_lsn() : 0;
+ConnId Broker::submit(Lock& lk, Request r) { return submit(lk, std::move(r), Call{}); }
+
+ConnId Broker::submit(Lock& lk, Request r, Call call) {
+  const ConnId conn = next_conn_++;
+  calls_.emplace(conn, std::move(call));
+  shell_->request(now(lk), conn, std::move(r));
+  return conn;
 }
 
-bool Broker::wait_room(Lock& lk, QueueId q, Clock::time_point deadline) {
-  QueueWaits& w = *waits_[q];
-  ++w.room_waiters;
-  const bool ok = w.room.wait_until(lk, deadline, [&] { return closing_ || !broken_.ok() || !full(lk, q); });
-  --w.room_waiters;
-  return ok;
-}
-
-bool Broker::wait_ready(Lock& lk, QueueId q, Clock::time_point deadline) {
-  QueueWaits& w = *waits_[q];
-  const uint64_t seen = w.ready_gen;
-  ++w.ready_waiters;
-  const bool ok = w.ready.wait_until(lk, deadline, [&] { return closing_ || !broken_.ok() || w.ready_gen != seen; });
-  --w.ready_waiters;
-  return ok;
-}
-
-void Broker::wake_all(const Lock&) {
-  for (auto& w : waits_) {
-    w->room.notify_all();
-    w->ready.notify_all();
+Result<Response> Broker::await(Lock& lk, ConnId conn) {
+  auto it = calls_.find(conn);
+  MQ_CHECK(it != calls_.end());
+  // Bounded by the shell: it answers every request once its outputs are released,
+  // or the log breaks (and broke() wakes this).
+  answered_cv_.wait(lk, [&] { return it->second.answer.has_value() || !broken_.ok(); });
+  if (!it->second.answer) {
+    calls_.erase(it);
+    return broken_;
   }
-  synced_cv_.notify_all();
-  confirm_cv_.notify_all();
+  Response r = std::move(*it->second.answer);
+  calls_.erase(it);
+  return r;
+}
+
+void Broker::drain(Lock& lk, Callbacks& cbs) {
+  std::vector<Action> batch;
+  // Bounded: each round carries out what the shell asked since the last.
+  for (size_t round = 0; shell_->has_actions(); ++round) {
+    MQ_CHECK(round < (size_t{1} << 32));
+    batch.clear();
+    shell_->take_actions(batch);
+    for (Action& a : batch) perform(lk, a, cbs);
+  }
+}
+
+void Broker::perform(Lock& lk, Action& a, Callbacks& cbs) {
+  std::visit(
+      [&](auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, act::Reply>) {
+          answer(lk, x, cbs);
+        } else if constexpr (std::is_same_v<T, act::WriteLog>) {
+          disk_jobs_.push_back(DiskJob{false, std::move(x.batch), {}, 0});
+          commit_cv_.notify_one();
+        } else if constexpr (std::is_same_v<T, act::WriteCheckpoint>) {
+          disk_jobs_.push_back(DiskJob{true, {}, std::move(x.image), x.covers_lsn});
+          commit_cv_.notify_one();
+        } else if constexpr (std::is_same_v<T, act::StartLog>) {
+          MQ_CHECK_MSG(false, "the embedded broker starts its log once, in open()");
+        } else if constexpr (std::is_same_v<T, act::SetTimer>) {
+          timers_.push(TimerEntry{x.at_ns, ++timer_seq_, x.id});
+          timer_cv_.notify_one();
+        } else if constexpr (std::is_same_v<T, act::Committed>) {
+          observe(x);
+        } else if constexpr (std::is_same_v<T, act::Noted>) {
+          // The embedded broker writes no notes.
+        } else {
+          static_assert(std::is_same_v<T, act::Fail>);
+          broke(lk, x.why, cbs);
+        }
+      },
+      a);
+}
+
+void Broker::answer(Lock&, act::Reply& r, Callbacks& cbs) {
+  auto it = calls_.find(r.to);
+  if (it == calls_.end()) return;  // nobody waits (the attaches of open())
+  if (it->second.done) {
+    cbs.emplace_back(std::move(it->second.done), confirm_of(r.response));
+    --unconfirmed_[it->second.producer];
+    calls_.erase(it);
+    changed_cv_.notify_all();
+    return;
+  }
+  it->second.answer = std::move(r.response);
+  answered_cv_.notify_all();
+}
+
+// Wakes whoever waits for what a released command changed.
+void Broker::observe(const act::Committed& c) {
+  bool changed = false;
+  for (const Effect& e : c.effects) {
+    if (e.kind == EffectKind::kTimer) continue;
+    if (frees_room(e.kind)) ++room_gen_[e.queue], changed = true;
+    if (e.kind == EffectKind::kDelivered) ++ready_gen_[e.consumer], changed = true;
+  }
+  if (!changed) return;
+  changed_cv_.notify_all();
   work_cv_.notify_all();
-  timer_cv_.notify_all();
 }
 
-// Wakes each queue's waiters once per command, not once per effect: a batch of a
-// thousand publishes makes one notify.
-uint64_t Broker::absorb(Lock& lk, Effects& out) {
-  bool persist = false;
-  for (const Effect& e : out) {
-    persist |= e.persist;
-    if (e.kind == EffectKind::kTimer) {
-      if (e.deadline_ns < deadline_ns_) timer_cv_.notify_one();
-      deadline_ns_ = e.deadline_ns;
-      continue;
+// The log failed: the shell dropped what it had not released; every caller waiting
+// for it learns the outcome is unknown.
+void Broker::broke(Lock&, const Status& why, Callbacks& cbs) {
+  if (broken_.ok()) broken_ = why;
+  for (auto it = calls_.begin(); it != calls_.end();) {
+    if (it->second.done && !it->second.answer) {
+      cbs.emplace_back(std::move(it->second.done), broken_);
+      --unconfirmed_[it->second.producer];
+      it = calls_.erase(it);
+    } else {
+      ++it;
     }
-    const uint8_t bits = (makes_ready(e) ? 1 : 0) | (frees_room(e.kind) ? 2 : 0);
-    if (bits == 0) continue;
-    if (touched_[e.queue] == 0) touched_list_.push_back(e.queue);
-    touched_[e.queue] |= bits;
   }
-  for (QueueId q : touched_list_) wake(lk, q, touched_[q]), touched_[q] = 0;
-  touched_list_.clear();
-  if (!persist) return 0;
-  const uint64_t lsn = wal_->add(out);
-  if (commit_idle_) commit_cv_.notify_one();
-  return lsn;
+  answered_cv_.notify_all();
+  changed_cv_.notify_all();
+  work_cv_.notify_all();
 }
 
-void Broker::wake(const Lock&, QueueId q, uint8_t bits) {
-  QueueWaits& w = *waits_[q];
-  if (bits & 1) {
-    ++w.ready_gen;
-    if (w.ready_waiters > 0) w.ready.notify_all();
-    if (w.subscribers > 0 && idle_workers_ > 0) work_cv_.notify_one();
-  }
-  if ((bits & 2) && w.room_waiters > 0) w.room.notify_all();
+void Broker::run_callbacks(Lock& lk, Callbacks& cbs) {
+  if (cbs.empty()) return;
+  lk.unlock();
+  for (auto& [fn, result] : cbs) fn(std::move(result));
+  cbs.clear();
+  lk.lock();
 }
 
-Status Broker::wait_synced(Lock& lk, uint64_t lsn) {
-  if (lsn <= synced_lsn_) return Status();
-  ++sync_waiters_;
-  synced_cv_.wait(lk, [&] { return synced_lsn_ >= lsn || !broken_.ok(); });
-  --sync_waiters_;
-  return synced_lsn_ >= lsn ? Status() : broken_;
+Result<Confirm> Broker::confirm_of(const Response& r) const {
+  if (const auto* p = std::get_if<resp::Published>(&r)) {
+    switch (p->outcome) {
+      case PublishOutcome::kStored: return Confirm::kStored;
+      case PublishOutcome::kDuplicate: return Confirm::kDuplicate;
+      case PublishOutcome::kFull: return Confirm::kFull;
+      case PublishOutcome::kRefused: return invalid_argument(p->reason);
+      case PublishOutcome::kNoSpace: return broken_.ok() ? io_error(p->reason) : broken_;
+    }
+  }
+  if (const auto* e = std::get_if<resp::Error>(&r)) return Status(e->code, e->message);
+  return failed_precondition("unexpected answer to a publish");
 }
 
 }  // namespace mq::impl
@@ -253,39 +334,28 @@ Status Broker::wait_synced(Lock& lk, uint64_t lsn) {
 
 namespace mq::impl {
 
-Result<Confirm> Broker::send_locked(Lock& lk, ProducerId p, QueueId q, MessageSpec spec) {
-  Effects& out = scratch_;
-  out.clear();
-  const Status s = core_.send(now(lk), p, q, std::move(spec), out);
-  Confirm c = Confirm::kStored;
-  // kRefused and kDuplicate come only from the send itself (a time advance before
-  // it produces neither).
-  for (const Effect& e : out) {
-    if (e.kind == EffectKind::kRefused) c = Confirm::kFull;
-    if (e.kind == EffectKind::kDuplicate) c = Confirm::kDuplicate;
-  }
-  absorb(lk, out);
-  out.clear();
-  if (!s.ok()) return s;
-  return c;
-}
-
 Result<Confirm> Broker::publish_one(ProducerId p, QueueId q, MessageSpec spec,
                                     std::optional<Clock::time_point> deadline) {
   MQ_RETURN_IF_ERROR(check_target(p, q));
   MQ_RETURN_IF_ERROR(check_spec(q, spec));
   Lock lk(mu_);
-  MQ_RETURN_IF_ERROR(check_open(lk));
-  if (deadline && full(lk, q)) {
-    // Still full after the wait: the send below is refused and says kFull.
-    wait_room(lk, q, *deadline);
+  // Bounded by the deadline: each round publishes, or waits for room to be freed.
+  for (;;) {
     MQ_RETURN_IF_ERROR(check_open(lk));
+    const uint64_t gen = room_gen_[q];
+    Callbacks cbs;
+    const ConnId conn = submit(lk, req::Publish{p, false, q, spec});
+    drain(lk, cbs);
+    run_callbacks(lk, cbs);
+    auto r = await(lk, conn);
+    if (!r.ok()) return r.status();
+    auto c = confirm_of(*r);
+    if (!c.ok() || *c != Confirm::kFull || !deadline) return c;
+    const bool room = changed_cv_.wait_until(lk, *deadline, [&] {
+      return room_gen_[q] != gen || closing_ || !broken_.ok();
+    });
+    if (!room) return Confirm::kFull;
   }
-  auto c = send_locked(lk, p, q, std::move(spec));
-  if (!c.ok() || *c == Confirm::kFull) return c;
-  // A duplicate waits too: the original's record may not be synced yet.
-  MQ_RETURN_IF_ERROR(wait_synced(lk, durable_lsn(lk, q)));
-  return c;
 }
 
 Result<Confirm> Broker::publish(ProducerId p, QueueId q, MessageSpec spec, Duration timeout) {
@@ -296,68 +366,83 @@ Result<Confirm> Broker::try_publish(ProducerId p, QueueId q, MessageSpec spec) {
   return publish_one(p, q, std::move(spec), std::nullopt);
 }
 
-// Publishes specs[done..] while the queue has room; returns how many it took.
-size_t Broker::send_run(Lock& lk, ProducerId p, QueueId q, std::span<MessageSpec> specs) {
-  Effects& out = scratch_;
-  out.clear();
-  const TimeNs t = now(lk);
-  size_t n = 0;
-  for (; n < specs.size() && !full(lk, q); ++n) {
-    const size_t before = out.size();
-    MQ_CHECK(core_.send(t, p, q, std::move(specs[n]), out).ok());  // checked: up, known, valid
-    const bool refused = std::any_of(out.begin() + static_cast<ptrdiff_t>(before), out.end(),
-                                     [](const Effect& e) { return e.kind == EffectKind::kRefused; });
-    if (refused) break;  // drop-oldest with everything in flight
-  }
-  absorb(lk, out);
-  out.clear();
-  return n;
-}
-
+// Runs of publishes submitted under one lock acquisition while the queue has room
+// (a peek at the core says so, and a submitted publish runs at once); the run's
+// confirms come after one sync.
 Result<size_t> Broker::publish_batch(ProducerId p, QueueId q, std::span<MessageSpec> specs, Duration timeout) {
   MQ_RETURN_IF_ERROR(check_target(p, q));
   for (const MessageSpec& s : specs) MQ_RETURN_IF_ERROR(check_spec(q, s));
   const auto deadline = deadline_after(timeout);
+  // Under drop-oldest a publish can be refused with room (everything in flight):
+  // one at a time, so that what is confirmed stays a prefix.
+  const bool one_at_a_time = config_.queues[q].overflow != OverflowPolicy::kRejectPublish;
   Lock lk(mu_);
   size_t done = 0;
-  // Bounded by the deadline: a round publishes at least one message or waits for room.
-  while (done < specs.size() && check_open(lk).ok()) {
-    if (full(lk, q)) {
-      if (!wait_room(lk, q, deadline)) break;
-      continue;
+  // Bounded by the deadline: a round confirms at least one message or waits for room.
+  while (done < specs.size()) {
+    const Status open = check_open(lk);
+    if (!open.ok()) {
+      if (done == 0) return open;
+      break;
     }
-    const size_t n = send_run(lk, p, q, specs.subspan(done));
-    done += n;
-    if (n == 0) break;
+    const uint64_t gen = room_gen_[q];
+    std::vector<ConnId> conns;
+    for (size_t k = done; k < specs.size() && !full(lk, q); ++k) {
+      conns.push_back(submit(lk, req::Publish{p, false, q, std::move(specs[k])}));
+      if (one_at_a_time) break;
+    }
+    Callbacks cbs;
+    drain(lk, cbs);
+    run_callbacks(lk, cbs);
+    size_t confirmed = 0;
+    bool prefix = true;  // every answer so far a confirm
+    Status error;
+    for (ConnId conn : conns) {
+      auto r = await(lk, conn);
+      auto c = r.ok() ? confirm_of(*r) : Result<Confirm>(r.status());
+      if (!c.ok() && error.ok()) error = c.status();
+      prefix = prefix && c.ok() && *c != Confirm::kFull;
+      if (prefix) ++confirmed;
+    }
+    done += confirmed;
+    if (!error.ok()) {
+      if (done == 0) return error;
+      break;
+    }
+    if (confirmed < conns.size()) break;  // refused with room: the run ends there
+    if (!conns.empty()) continue;
+    if (!changed_cv_.wait_until(lk, deadline, [&] { return room_gen_[q] != gen || closing_ || !broken_.ok(); })) {
+      break;
+    }
   }
-  if (done == 0) MQ_RETURN_IF_ERROR(check_open(lk));
-  MQ_RETURN_IF_ERROR(wait_synced(lk, durable_lsn(lk, q)));
   return done;
 }
 
 Result<std::vector<Confirm>> Broker::publish_topic(ProducerId p, TopicId t, MessageSpec spec) {
   if (t >= config_.topics.size()) return not_found("unknown topic #" + std::to_string(t));
+  if (p >= config_.producers.size()) return not_found("unknown producer #" + std::to_string(p));
   std::vector<QueueId> bound;
   for (const std::string& name : config_.topics[t].queues) bound.push_back(*config_.find_queue(name));
   for (QueueId q : bound) MQ_RETURN_IF_ERROR(check_spec(q, spec));
   Lock lk(mu_);
   MQ_RETURN_IF_ERROR(check_open(lk));
-  Effects& out = scratch_;
-  out.clear();
-  const Status s = core_.publish(now(lk), p, t, std::move(spec), out);
-  std::vector<Confirm> confirms(bound.size(), Confirm::kStored);
-  for (const Effect& e : out) {
-    const auto at = static_cast<size_t>(std::find(bound.begin(), bound.end(), e.queue) - bound.begin());
-    if (at == bound.size()) continue;
-    if (e.kind == EffectKind::kRefused) confirms[at] = Confirm::kFull;
-    if (e.kind == EffectKind::kDuplicate) confirms[at] = Confirm::kDuplicate;
+  Callbacks cbs;
+  const ConnId conn = submit(lk, req::Publish{p, true, t, std::move(spec)});
+  drain(lk, cbs);
+  run_callbacks(lk, cbs);
+  auto r = await(lk, conn);
+  if (!r.ok()) return r.status();
+  const auto* pub = std::get_if<resp::Published>(&*r);
+  if (pub == nullptr || pub->outcome == PublishOutcome::kRefused || pub->outcome == PublishOutcome::kNoSpace) {
+    return confirm_of(*r).status();
   }
-  absorb(lk, out);
-  out.clear();
-  if (!s.ok()) return s;
-  uint64_t lsn = 0;
-  for (QueueId q : bound) lsn = std::max(lsn, durable_lsn(lk, q));
-  MQ_RETURN_IF_ERROR(wait_synced(lk, lsn));
+  std::vector<Confirm> confirms(bound.size(), Confirm::kStored);
+  for (const QueueOutcome& o : pub->queues) {
+    const auto at = static_cast<size_t>(std::find(bound.begin(), bound.end(), o.queue) - bound.begin());
+    if (at == bound.size()) continue;
+    if (o.outcome == PublishOutcome::kFull) confirms[at] = Confirm::kFull;
+    if (o.outcome == PublishOutcome::kDuplicate) confirms[at] = Confirm::kDuplicate;
+  }
   return confirms;
 }
 
@@ -365,22 +450,13 @@ Status Broker::publish_async(ProducerId p, QueueId q, MessageSpec spec, ConfirmF
   MQ_RETURN_IF_ERROR(check_target(p, q));
   MQ_RETURN_IF_ERROR(check_spec(q, spec));
   Lock lk(mu_);
-  if (unconfirmed_[p] >= options_.max_unconfirmed) {
-    ++confirm_waiters_;
-    confirm_cv_.wait(lk, [&] { return unconfirmed_[p] < options_.max_unconfirmed || closing_ || !broken_.ok(); });
-    --confirm_waiters_;
-  }
+  changed_cv_.wait(lk, [&] { return unconfirmed_[p] < options_.max_unconfirmed || closing_ || !broken_.ok(); });
   MQ_RETURN_IF_ERROR(check_open(lk));
-  auto c = send_locked(lk, p, q, std::move(spec));
-  if (!c.ok()) return c.status();
-  const uint64_t lsn = durable_lsn(lk, q);
-  if (*c == Confirm::kFull || lsn <= synced_lsn_) {
-    lk.unlock();
-    done(*c);
-    return Status();
-  }
   ++unconfirmed_[p];
-  confirms_.push_back(PendingConfirm{lsn, p, *c, std::move(done)});
+  Callbacks cbs;
+  submit(lk, req::Publish{p, false, q, std::move(spec)}, Call{std::nullopt, std::move(done), p, q});
+  drain(lk, cbs);
+  run_callbacks(lk, cbs);
   return Status();
 }
 
@@ -390,19 +466,19 @@ Status Broker::publish_async(ProducerId p, QueueId q, MessageSpec spec, ConfirmF
 
 namespace mq::impl {
 
-Result<std::optional<Delivery>> Broker::fetch_locked(Lock& lk, TimeNs t, ConsumerId c, uint64_t& lsn) {
-  Effects& out = scratch_;
-  out.clear();
-  const Status s = core_.fetch(t, c, out);
-  absorb(lk, out);  // before the message is moved out: the log record needs it
-  std::optional<Delivery> d;
-  for (Effect& e : out) {
-    if (e.kind == EffectKind::kDelivered) d = Delivery{c, e.queue, std::move(e.message)};
-  }
-  out.clear();
-  if (!s.ok()) return s;
-  if (d) lsn = std::max(lsn, durable_lsn(lk, d->queue));
-  return d;
+// What the consumer's outbox holds now, up to max (the shell answers once the
+// outputs before the request are out).
+Result<std::vector<Delivery>> Broker::fetch_now(Lock& lk, ConsumerId c, size_t max) {
+  Callbacks cbs;
+  const auto n = static_cast<uint32_t>(std::min<size_t>(max, UINT32_MAX));
+  const ConnId conn = submit(lk, req::Fetch{who(c), n, 0});
+  drain(lk, cbs);
+  run_callbacks(lk, cbs);
+  auto r = await(lk, conn);
+  if (!r.ok()) return r.status();
+  if (auto* f = std::get_if<resp::Fetched>(&*r)) return std::move(f->deliveries);
+  if (const auto* e = std::get_if<resp::Error>(&*r)) return Status(e->code, e->message);
+  return failed_precondition("unexpected answer to a fetch");
 }
 
 Result<std::optional<Delivery>> Broker::fetch(ConsumerId c, Duration timeout) {
@@ -416,54 +492,63 @@ Result<std::vector<Delivery>> Broker::fetch_batch(ConsumerId c, size_t max, Dura
   if (c >= config_.consumers.size()) return not_found("unknown consumer #" + std::to_string(c));
   const auto deadline = deadline_after(timeout);
   Lock lk(mu_);
-  std::vector<Delivery> got;
-  got.reserve(std::min<size_t>(max, 1024));
-  uint64_t lsn = 0;
-  // Bounded by the deadline: each round delivers, or waits for a new ready message.
+  // Bounded by the deadline: each round takes deliveries, or waits for one to be made.
   for (;;) {
     MQ_RETURN_IF_ERROR(check_open(lk));
-    const TimeNs t = now(lk);  // one clock read per batch
-    for (size_t k = 0; k < max; ++k) {
-      auto d = fetch_locked(lk, t, c, lsn);
-      if (!d.ok()) return d.status();
-      if (!d->has_value()) break;
-      got.push_back(std::move(**d));
-    }
-    if (!got.empty() || max == 0) break;
-    if (!wait_ready(lk, consumer_queue_[c], deadline)) return got;
+    if (max == 0) return std::vector<Delivery>();
+    const uint64_t gen = ready_gen_[c];
+    auto got = fetch_now(lk, c, max);
+    if (!got.ok() || !got->empty()) return got;
+    const bool delivered = changed_cv_.wait_until(lk, deadline, [&] {
+      return ready_gen_[c] != gen || closing_ || !broken_.ok();
+    });
+    if (!delivered) return std::vector<Delivery>();
   }
-  // A consumer sees only what the log cannot forget (see the header).
-  MQ_RETURN_IF_ERROR(wait_synced(lk, lsn));
-  return got;
 }
 
-Status Broker::settle_locked(Lock& lk, TimeNs t, ConsumerId c, MessageId id, Disposition d) {
+Status Broker::settle(ConsumerId c, MessageId id, Disposition d) {
+  if (c >= config_.consumers.size()) return not_found("unknown consumer #" + std::to_string(c));
+  Lock lk(mu_);
   if (!broken_.ok()) return broken_;
   if (stopped_) return unavailable("the broker is closed");
-  Effects& out = scratch_;
-  out.clear();
-  const Status s = d == Disposition::kAck ? core_.ack(t, c, id, out)
-                                          : core_.nack(t, c, id, d == Disposition::kRequeue, out);
-  absorb(lk, out);
-  out.clear();
-  return s;
+  Callbacks cbs;
+  const ConnId conn = submit(lk, req::Settle{who(c), id, d != Disposition::kAck, d == Disposition::kRequeue});
+  drain(lk, cbs);
+  run_callbacks(lk, cbs);
+  auto r = await(lk, conn);
+  if (!r.ok()) return r.status();
+  if (const auto* s = std::get_if<resp::Settled>(&*r)) return s->ok ? Status() : failed_precondition(s->reason);
+  if (const auto* e = std::get_if<resp::Error>(&*r)) return Status(e->code, e->message);
+  return failed_precondition("unexpected answer to an ack");
 }
 
-Status Broker::ack(ConsumerId c, MessageId id) {
-  Lock lk(mu_);
-  return settle_locked(lk, now(lk), c, id, Disposition::kAck);
-}
+Status Broker::ack(ConsumerId c, MessageId id) { return settle(c, id, Disposition::kAck); }
 
 Status Broker::ack_batch(ConsumerId c, std::span<const MessageId> ids) {
+  if (c >= config_.consumers.size()) return not_found("unknown consumer #" + std::to_string(c));
   Lock lk(mu_);
-  const TimeNs t = now(lk);
-  for (MessageId id : ids) MQ_RETURN_IF_ERROR(settle_locked(lk, t, c, id, Disposition::kAck));
-  return Status();
+  if (!broken_.ok()) return broken_;
+  if (stopped_) return unavailable("the broker is closed");
+  std::vector<ConnId> conns;
+  for (MessageId id : ids) conns.push_back(submit(lk, req::Settle{who(c), id, false, true}));
+  Callbacks cbs;
+  drain(lk, cbs);
+  run_callbacks(lk, cbs);
+  Status first;
+  for (ConnId conn : conns) {
+    auto r = await(lk, conn);
+    Status s = r.status();
+    if (r.ok()) {
+      const auto* settled = std::get_if<resp::Settled>(&*r);
+      s = settled != nullptr && settled->ok ? Status() : failed_precondition(settled ? settled->reason : "ack");
+    }
+    if (!s.ok() && first.ok()) first = s;
+  }
+  return first;
 }
 
 Status Broker::nack(ConsumerId c, MessageId id, bool requeue) {
-  Lock lk(mu_);
-  return settle_locked(lk, now(lk), c, id, requeue ? Disposition::kRequeue : Disposition::kReject);
+  return settle(c, id, requeue ? Disposition::kRequeue : Disposition::kReject);
 }
 
 Status Broker::subscribe(ConsumerId c, Handler handler) {
@@ -477,7 +562,6 @@ Status Broker::subscribe(ConsumerId c, Handler handler) {
     }
   }
   subs_.push_back(Subscription{c, std::move(handler)});
-  waits_[consumer_queue_[c]]->subscribers++;
   work_cv_.notify_all();
   return Status();
 }
@@ -485,7 +569,7 @@ Status Broker::subscribe(ConsumerId c, Handler handler) {
 QueueStats Broker::stats(QueueId q) {
   MQ_CHECK(q < config_.queues.size());
   Lock lk(mu_);
-  return core_.stats(q);
+  return shell_->core().stats(q);
 }
 
 }  // namespace mq::impl
@@ -494,74 +578,49 @@ QueueStats Broker::stats(QueueId q) {
 
 namespace mq::impl {
 
-// Group commit: every record added while the previous sync ran goes in the next.
+// The shell's log writes, one at a time, outside the lock.
 void Broker::commit_loop() {
   Lock lk(mu_);
   // Bounded: it ends once stopped and drained; close() stops it.
   for (;;) {
-    while (wal_->added_lsn() == taken_lsn_ && !stopped_) {
-      commit_idle_ = true;
-      commit_cv_.wait(lk);
-      commit_idle_ = false;
-    }
-    if (wal_->added_lsn() == taken_lsn_) return;  // stopped and drained
-    const bool checkpoint = wal_->checkpoint_due();
-    Wal::Batch batch = wal_->take();
-    const uint64_t lsn = batch.last_lsn;
-    taken_lsn_ = lsn;
-    // A checkpoint's image includes the records just taken, which are then dropped.
-    std::optional<DurableImage> image;
-    if (checkpoint) image = core_.durable_image();
+    commit_cv_.wait(lk, [&] { return stopped_ || !disk_jobs_.empty(); });
+    if (disk_jobs_.empty()) return;
+    DiskJob job = std::move(disk_jobs_.front());
+    disk_jobs_.pop_front();
     lk.unlock();
-    const Status s = image ? wal_->checkpoint(*image, lsn) : wal_->write(std::move(batch));
+    const Status s = job.checkpoint ? wal_->checkpoint(job.image, job.covers_lsn) : wal_->write(std::move(job.batch));
     lk.lock();
-    finish_commit(lk, s, lsn);
+    shell_->synced(now(lk), s);
+    Callbacks cbs;
+    drain(lk, cbs);
+    changed_cv_.notify_all();  // close() waits for the log to settle
+    run_callbacks(lk, cbs);
   }
-}
-
-void Broker::finish_commit(Lock& lk, const Status& s, uint64_t lsn) {
-  if (s.ok()) {
-    synced_lsn_ = std::max(synced_lsn_, lsn);
-  } else if (broken_.ok()) {
-    broken_ = s;
-    wake_all(lk);
-  }
-  if (sync_waiters_ > 0) synced_cv_.notify_all();
-  std::vector<PendingConfirm> due;
-  while (!confirms_.empty() && (confirms_.front().lsn <= synced_lsn_ || !broken_.ok())) {
-    due.push_back(std::move(confirms_.front()));
-    confirms_.pop_front();
-    --unconfirmed_[due.back().producer];
-  }
-  if (due.empty()) return;
-  if (confirm_waiters_ > 0) confirm_cv_.notify_all();
-  const uint64_t synced = synced_lsn_;
-  const Status broken = broken_;
-  lk.unlock();
-  for (PendingConfirm& c : due) {
-    c.done(c.lsn <= synced ? Result<Confirm>(c.confirm) : Result<Confirm>(broken));
-  }
-  lk.lock();
 }
 
 void Broker::timer_loop() {
   Lock lk(mu_);
-  Effects out;
   // Bounded: it ends at close(); each round waits or fires due timers.
-  while (!closing_) {
-    if (deadline_ns_ == kNoDeadline) {
+  while (!stopped_) {
+    if (timers_.empty()) {
       timer_cv_.wait(lk);
       continue;
     }
-    const auto wake_at = start_ + Duration(deadline_ns_ - base_ns_);
+    const auto wake_at = start_ + Duration(timers_.top().at_ns - base_ns_);
     if (Clock::now() < wake_at) {
       timer_cv_.wait_until(lk, wake_at);
       continue;
     }
-    out.clear();
-    MQ_CHECK(core_.tick(now(lk), out).ok());
-    absorb(lk, out);
-    deadline_ns_ = core_.next_deadline().value_or(kNoDeadline);
+    const TimeNs t = now(lk);
+    // Bounded by the heap: each round pops one.
+    while (!timers_.empty() && timers_.top().at_ns <= t) {
+      const TimerId id = timers_.top().id;
+      timers_.pop();
+      shell_->timer(t, id);
+    }
+    Callbacks cbs;
+    drain(lk, cbs);
+    run_callbacks(lk, cbs);
   }
 }
 
@@ -569,38 +628,34 @@ void Broker::worker_loop() {
   Lock lk(mu_);
   // Bounded: it ends at close(); each round handles one delivery or waits.
   while (!closing_ && broken_.ok()) {
-    uint64_t lsn = 0;
-    auto work = next_work(lk, lsn);
+    uint64_t seen = 0;
+    for (uint64_t g : ready_gen_) seen += g;
+    std::optional<std::pair<size_t, Delivery>> work;
+    // Round-robin over the subscriptions: the first with a delivery waiting.
+    for (size_t k = 0; k < subs_.size() && !work; ++k) {
+      const size_t at = (next_sub_ + k) % subs_.size();
+      auto got = fetch_now(lk, subs_[at].consumer, 1);
+      if (got.ok() && !got->empty()) {
+        next_sub_ = at + 1;
+        work.emplace(at, std::move(got->front()));
+      }
+    }
     if (!work) {
-      ++idle_workers_;
-      work_cv_.wait(lk);
-      --idle_workers_;
+      work_cv_.wait(lk, [&] {
+        uint64_t now_seen = 0;
+        for (uint64_t g : ready_gen_) now_seen += g;
+        return now_seen != seen || closing_ || !broken_.ok();
+      });
       continue;
     }
-    if (!wait_synced(lk, lsn).ok()) return;
     const Subscription& sub = subs_[work->first];  // a deque: stable while others subscribe
     lk.unlock();
     const Disposition d = sub.handler(work->second);
-    lk.lock();
     const ConsumerId c = work->second.consumer;
-    if (config_.consumers[c].ack_mode == AckMode::kManual) {
-      // It may fail (the visibility timeout took the message back): nothing to do.
-      (void)settle_locked(lk, now(lk), c, work->second.message.id, d);
-    }
+    // It may fail (the visibility timeout took the message back): nothing to do.
+    if (config_.consumers[c].ack_mode == AckMode::kManual) (void)settle(c, work->second.message.id, d);
+    lk.lock();
   }
-}
-
-// Round-robin over the subscriptions: the first that gets a message.
-std::optional<std::pair<size_t, Delivery>> Broker::next_work(Lock& lk, uint64_t& lsn) {
-  for (size_t k = 0; k < subs_.size(); ++k) {
-    const size_t at = (next_sub_ + k) % subs_.size();
-    auto d = fetch_locked(lk, now(lk), subs_[at].consumer, lsn);
-    if (d.ok() && d->has_value()) {
-      next_sub_ = at + 1;
-      return std::make_pair(at, std::move(**d));
-    }
-  }
-  return std::nullopt;
 }
 
 }  // namespace mq::impl

@@ -1,29 +1,32 @@
 #pragma once
-// Broker: the production shell around BrokerCore (DESIGN.md, "one deterministic
-// core, several shells"). It adds what the core must not have: threads, a steady
-// clock, real files, blocking waits and callbacks.
+// Broker: the broker embedded in a process, a driver of the server shell
+// (impl/server_shell.h) like the daemon and the simulator's broker node: the shell
+// decides what is confirmed when and what a crash may undo; this class adds what an
+// embedding needs around it: threads, a steady clock, real files, blocking calls and
+// callbacks (DESIGN.md, "one deterministic core, one deterministic shell, several
+// drivers").
 //
 //   - Producers publish from any number of threads: publish() waits (up to a
 //     timeout) while the queue is full, try_publish() never waits for room,
-//     publish_batch() takes the lock once for many messages, publish_async()
-//     returns at once and confirms later (RabbitMQ's publisher confirms), with at
-//     most BrokerOptions::max_unconfirmed confirms outstanding per producer.
+//     publish_batch() submits many messages under one lock acquisition,
+//     publish_async() returns at once and confirms later (RabbitMQ's publisher
+//     confirms), with at most BrokerOptions::max_unconfirmed confirms outstanding
+//     per producer.
 //   - Consumers pull with fetch()/fetch_batch() (waiting up to a timeout), then
-//     ack()/nack(); or subscribe() a handler that runs on a worker pool.
-//   - One commit thread appends the write-ahead log (impl/wal.h) and syncs it, a
-//     whole batch per sync (group commit); one timer thread calls BrokerCore::tick
-//     at the core's next deadline.
+//     ack()/nack(); or subscribe() a handler that runs on a worker pool. Every
+//     consumer is attached from open() to close() (one session each).
+//   - One commit thread carries out the shell's log writes (impl/wal.h) and syncs;
+//     one timer thread fires the shell's timers on the steady clock.
 //
-// Guarantees (docs/durability.md, "The broker shell"):
+// Guarantees: the commit rules of docs/durability.md, which the shell states:
 //   - A publish to a durable queue is confirmed (publish returns kStored, or the
 //     async confirm runs) only after the sync that covers its log record. A
 //     confirmed message survives close() and a crash of the process.
-//   - A message of a durable queue is handed to a consumer only after its
-//     delivery record is synced, so a consumer never sees a message the log could
-//     forget, and a redelivery after a crash is always marked (attempts >= 2).
-//   - ack/nack return before their record is synced: a crash may lose an ack, and
-//     the message is then delivered again, marked as a redelivery (at-least-once).
-//     close() syncs them all.
+//   - A message of a durable queue is handed to a consumer only after its delivery
+//     record is synced, so a consumer never sees a message the log could forget, and
+//     a redelivery after a crash is always marked (attempts >= 2).
+//   - ack/nack return after their record is synced, in order with every command
+//     before them.
 //   - kFull (publish timed out while full, or try_publish found it full) means the
 //     message was not stored. An error Status from a publish means it was not
 //     stored, except kIoError (the log failed: unknown, as Jepsen's `info`).
@@ -57,7 +60,10 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <map>
 #include <optional>
+#include <queue>
+#include <tuple>
 #include <span>
 #include <string>
 #include <thread>
@@ -65,7 +71,8 @@
 
 #include "base/status.h"
 #include "impl/broker_config.h"
-#include "impl/broker_core.h"
+#include "impl/request.h"
+#include "impl/server_shell.h"
 #include "impl/storage.h"
 #include "impl/wal.h"
 
@@ -90,12 +97,6 @@ enum class Confirm : uint8_t {
   kFull,       // not stored: the queue was full (until the timeout, for publish)
 };
 const char* confirm_name(Confirm c);
-
-struct Delivery {
-  ConsumerId consumer = kNoConsumer;
-  QueueId queue = 0;
-  Message message;  // attempts >= 2 marks a redelivery
-};
 
 // What a subscribed handler decides about a delivery (ignored for auto-ack consumers).
 enum class Disposition : uint8_t {
@@ -165,84 +166,86 @@ class Broker {
 
  private:
   using Clock = std::chrono::steady_clock;
-  struct QueueWaits {
-    std::condition_variable ready, room;
-    uint64_t ready_gen = 0;  // bumped whenever something may have become ready
-    uint32_t ready_waiters = 0, room_waiters = 0, subscribers = 0;
-  };
-  struct PendingConfirm {
-    uint64_t lsn = 0;
+  using Lock = std::unique_lock<std::mutex>;
+  // A call waiting for the shell's answer on its own connection id.
+  struct Call {
+    std::optional<Response> answer;
+    ConfirmFn done;  // publish_async: runs with the answer instead
     ProducerId producer = 0;
-    Confirm confirm = Confirm::kStored;
-    ConfirmFn done;
+    QueueId queue = 0;
   };
   struct Subscription {
     ConsumerId consumer = 0;
     Handler handler;
   };
-  using Lock = std::unique_lock<std::mutex>;
+  struct DiskJob {
+    bool checkpoint = false;
+    LogBatch batch;
+    DurableImage image;
+    uint64_t covers_lsn = 0;
+  };
+  struct TimerEntry {
+    TimeNs at_ns = 0;
+    uint64_t seq = 0;
+    TimerId id;
+    bool operator>(const TimerEntry& o) const { return std::tie(at_ns, seq) > std::tie(o.at_ns, o.seq); }
+  };
+  using Callbacks = std::vector<std::pair<ConfirmFn, Result<Confirm>>>;
 
-  Broker(BrokerOptions options, BrokerCore core);
-  Status recover_and_start();
+  explicit Broker(BrokerOptions options);
+  Status start();
   void start_threads();
 
   // All of these REQUIRE mu_ held (the Lock& says so).
-  TimeNs now(const Lock& lk) const;
+  TimeNs now(const Lock& lk);
   Status check_open(const Lock& lk) const;
   Status check_target(ProducerId p, QueueId q) const;
   Status check_spec(QueueId q, const MessageSpec& spec) const;
   bool full(const Lock& lk, QueueId q) const;
-  // The LSN to see synced before confirming anything about queue q (0: not durable).
-  uint64_t durable_lsn(const Lock& lk, QueueId q) const;
-  // false: the deadline passed first.
-  bool wait_room(Lock& lk, QueueId q, Clock::time_point deadline);
-  bool wait_ready(Lock& lk, QueueId q, Clock::time_point deadline);
-  void wake(const Lock& lk, QueueId q, uint8_t bits);
-  void wake_all(const Lock& lk);
-  // Carries out a command's effects: log records, timer, wakeups. Returns the
-  // log's LSN after the records were added (0: the command persisted nothing).
-  uint64_t absorb(Lock& lk, Effects& out);
-  Status wait_synced(Lock& lk, uint64_t lsn);
-  Result<Confirm> send_locked(Lock& lk, ProducerId p, QueueId q, MessageSpec spec);
-  size_t send_run(Lock& lk, ProducerId p, QueueId q, std::span<MessageSpec> specs);
+  ConnId submit(Lock& lk, Request r);
+  ConnId submit(Lock& lk, Request r, Call call);
+  // Waits for the answer to `conn` (never longer than the shell takes to release it).
+  Result<Response> await(Lock& lk, ConnId conn);
+  // Carries out the shell's actions; async confirms due go to `cbs`, to run unlocked.
+  void drain(Lock& lk, Callbacks& cbs);
+  void perform(Lock& lk, Action& a, Callbacks& cbs);
+  void answer(Lock& lk, act::Reply& r, Callbacks& cbs);
+  void observe(const act::Committed& c);
+  void broke(Lock& lk, const Status& why, Callbacks& cbs);
+  void run_callbacks(Lock& lk, Callbacks& cbs);
+  Result<Confirm> confirm_of(const Response& r) const;
   Result<Confirm> publish_one(ProducerId p, QueueId q, MessageSpec spec, std::optional<Clock::time_point> deadline);
-  // t: now(lk), read once per batch.
-  Result<std::optional<Delivery>> fetch_locked(Lock& lk, TimeNs t, ConsumerId c, uint64_t& lsn);
-  Status settle_locked(Lock& lk, TimeNs t, ConsumerId c, MessageId id, Disposition d);
+  Result<std::vector<Delivery>> fetch_now(Lock& lk, ConsumerId c, size_t max);
+  Status settle(ConsumerId c, MessageId id, Disposition d);
 
   void commit_loop();
-  void finish_commit(Lock& lk, const Status& s, uint64_t lsn);
   void timer_loop();
   void worker_loop();
-  std::optional<std::pair<size_t, Delivery>> next_work(Lock& lk, uint64_t& lsn);
 
   const BrokerConfig config_;
   const BrokerOptions options_;
   std::vector<QueueId> consumer_queue_;  // [ConsumerId]
-  std::unique_ptr<Storage> storage_;  // null without a data directory
+  std::unique_ptr<Storage> storage_;
 
   mutable std::mutex mu_;  // guards everything below
-  BrokerCore core_;
-  std::optional<Wal> wal_;  // add/take under mu_; write/checkpoint on the commit thread only
-  Effects scratch_;
-  std::vector<uint8_t> touched_;       // [QueueId] absorb()'s wakeup bits
-  std::vector<QueueId> touched_list_;
+  std::optional<ServerShell> shell_;
+  std::optional<Wal> wal_;  // the commit thread's once started
   Clock::time_point start_;
-  TimeNs base_ns_ = 0;  // broker time at start_
-  TimeNs deadline_ns_ = kNoDeadline;
+  TimeNs base_ns_ = 0, last_ns_ = 0;
   bool closing_ = false;  // refuses publish and fetch
-  bool stopped_ = false;  // refuses everything (the commit thread drains and stops)
+  bool stopped_ = false;  // the threads drain and stop
   bool closed_ = false;
   Status broken_;         // the log's failure, if any
-  uint64_t taken_lsn_ = 0, synced_lsn_ = 0;
-  bool commit_idle_ = false;
-  uint32_t sync_waiters_ = 0, idle_workers_ = 0, confirm_waiters_ = 0;
-  std::vector<std::unique_ptr<QueueWaits>> waits_;  // [QueueId]
-  std::vector<uint32_t> unconfirmed_;               // [ProducerId]
-  std::deque<PendingConfirm> confirms_;             // in LSN order
+  ConnId next_conn_ = 1;
+  std::map<ConnId, Call> calls_;
+  std::deque<DiskJob> disk_jobs_;
+  std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers_;
+  uint64_t timer_seq_ = 0;
+  std::vector<uint64_t> room_gen_, ready_gen_;  // [QueueId], [ConsumerId]: bumped on a change
+  std::vector<uint32_t> unconfirmed_;           // [ProducerId]
   std::deque<Subscription> subs_;  // a deque: a worker calls a handler unlocked
   size_t next_sub_ = 0;
-  std::condition_variable commit_cv_, synced_cv_, timer_cv_, work_cv_, confirm_cv_;
+  std::condition_variable answered_cv_, changed_cv_, commit_cv_, timer_cv_, work_cv_;
 
   std::mutex close_mu_;  // serializes close()
   std::thread commit_thread_, timer_thread_;

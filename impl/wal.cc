@@ -394,21 +394,6 @@ Result<Wal> Wal::start(Storage& storage, const WalOptions& options, const Durabl
   return wal;
 }
 
-uint64_t Wal::add(const Effects& effects) {
-  for (const Effect& e : effects) {
-    if (!e.persist) continue;
-    encode_record(record_of(e), pending_);
-    ++added_lsn_;
-  }
-  return added_lsn_;
-}
-
-Wal::Batch Wal::take() {
-  Batch b{std::move(pending_), added_lsn_};
-  pending_.clear();
-  return b;
-}
-
 Status Wal::fail(Status s) {
   if (health_.ok()) health_ = s;
   return s;

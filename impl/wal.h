@@ -27,13 +27,14 @@
 //   with kCorruption; with WalOptions::skip_corruption it skips the rest of that
 //   segment, records a CorruptionReport, and goes on with the next one. Never silent.
 //
-// Group commit: add() encodes records into a pending buffer and returns their log
-// sequence number (LSN); take() hands the buffer over and write() appends and syncs
-// it, so one sync confirms every record added before the take(). A durable publish
-// is confirmed once synced_lsn() reaches the LSN of its records.
+// Group commit: a LogBuffer (impl/log_buffer.h) encodes records and numbers them
+// (LSN); write() appends and syncs one batch of them, so one sync confirms every
+// record added before the batch was taken. The server shell (impl/server_shell.h)
+// owns the LogBuffer and its drivers own the Wal; add()/take()/commit() here use the
+// Wal's own buffer, for single-threaded users (tests, tools).
 //
-// Thread-safety: none. The production shell calls add() and take() under its lock,
-// and write() and checkpoint() from its single commit thread.
+// Thread-safety: none. A driver calls write() and checkpoint() from one thread at
+// a time (its commit thread).
 // Errors: after any append or sync failure the Wal is broken (health() says why)
 // and every later write() and checkpoint() fails with that status: bytes of a failed
 // append may be on disk, so nothing may be appended after them. Reopen to recover.
@@ -47,6 +48,7 @@
 #include "impl/broker_config.h"
 #include "impl/durable_image.h"
 #include "impl/effect.h"
+#include "impl/log_buffer.h"
 #include "impl/storage.h"
 #include "impl/wal_record.h"
 
@@ -88,16 +90,10 @@ class Wal {
   // nothing is ever appended after a torn tail.
   static Result<Wal> start(Storage& storage, const WalOptions& options, const DurableImage& image);
 
-  // Encodes the record of every effect with persist set. Returns the LSN of the
-  // last record added so far (unchanged when there was none).
-  uint64_t add(const Effects& effects);
-
-  struct Batch {
-    std::string bytes;
-    uint64_t last_lsn = 0;
-  };
-  // The records added since the last take().
-  Batch take();
+  // The Wal's own LogBuffer (see the header comment).
+  uint64_t add(const Effects& effects) { return buffer_.add(effects); }
+  using Batch = LogBatch;
+  Batch take() { return buffer_.take(); }
   // Appends the batch to the active segment (starting a new one if it is full) and
   // syncs. On success synced_lsn() becomes batch.last_lsn.
   Status write(Batch batch);
@@ -110,7 +106,7 @@ class Wal {
   Status checkpoint(const DurableImage& image, uint64_t covers_lsn);
   bool checkpoint_due() const { return bytes_since_checkpoint_ >= options_.checkpoint_bytes; }
 
-  uint64_t added_lsn() const { return added_lsn_; }
+  uint64_t added_lsn() const { return buffer_.added_lsn(); }
   uint64_t synced_lsn() const { return synced_lsn_; }
   const Status& health() const { return health_; }
   uint64_t active_segment() const { return segment_; }
@@ -124,8 +120,7 @@ class Wal {
   uint64_t segment_ = 0;  // number of the active segment
   uint64_t segment_bytes_ = 0;
   uint64_t bytes_since_checkpoint_ = 0;
-  std::string pending_;
-  uint64_t added_lsn_ = 0;
+  LogBuffer buffer_;
   uint64_t synced_lsn_ = 0;
   Status health_;
 };

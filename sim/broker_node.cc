@@ -8,12 +8,6 @@
 namespace mq::sim {
 namespace {
 
-impl::BrokerCore make_core(const impl::BrokerConfig& config) {
-  auto core = impl::BrokerCore::create(config);
-  MQ_CHECK_MSG(core.ok(), "a validated topology makes a valid broker config");
-  return std::move(core).value();
-}
-
 bool finishes(EffectKind k) {
   return k == EffectKind::kAcked || k == EffectKind::kExpired || k == EffectKind::kDeadLettered ||
          k == EffectKind::kLost;
@@ -29,208 +23,208 @@ uint32_t le32(std::string_view s, size_t at) {
 constexpr size_t kFrameHeader = 8;
 constexpr size_t kMagicBytes = 8;
 
+PublishOutcome to_packet(impl::PublishOutcome o) {
+  switch (o) {
+    case impl::PublishOutcome::kStored: return PublishOutcome::kAccepted;
+    case impl::PublishOutcome::kDuplicate: return PublishOutcome::kDuplicate;
+    case impl::PublishOutcome::kFull: return PublishOutcome::kFull;
+    case impl::PublishOutcome::kRefused: return PublishOutcome::kError;
+    case impl::PublishOutcome::kNoSpace: return PublishOutcome::kNoSpace;
+  }
+  MQ_CHECK_MSG(false, "unknown publish outcome");
+  return PublishOutcome::kError;
+}
+
 }  // namespace
+
+impl::ShellOptions BrokerNode::shell_options(const Scenario& scenario) {
+  impl::ShellOptions o;
+  o.config = to_broker_config(scenario.topology);
+  o.checkpoint_bytes = scenario.disk.checkpoint_bytes;
+  o.session_timeout_ns = scenario.clients.session_timeout_ns;
+  o.session_check_ns = scenario.clients.heartbeat_ns;
+  // Every consumer starts attached, in its first session, on its own endpoint.
+  const auto producers = static_cast<Endpoint>(scenario.topology.producers.size());
+  for (ConsumerId c = 0; c < scenario.topology.consumers.size(); ++c) {
+    o.initial_sessions.push_back(impl::InitialSession{1 + producers + c, 1, impl::SessionMode::kPush});
+  }
+  return o;
+}
 
 BrokerNode::BrokerNode(const Scenario& scenario, BrokerNodeOptions options, uint64_t disk_seed, SimQueue& queue,
                        Network& network, HistoryRecorder& recorder)
     : scenario_(scenario), options_(options), queue_(queue), network_(network), recorder_(recorder),
-      disk_prng_(disk_seed), config_(to_broker_config(scenario.topology)), core_(make_core(config_)),
-      session_(scenario.topology.consumers.size(), 1), last_heard_(scenario.topology.consumers.size(), 0) {
+      disk_prng_(disk_seed), config_(to_broker_config(scenario.topology)), shell_(shell_options(scenario)) {
   wal_options_.segment_bytes = scenario.disk.segment_bytes;
   wal_options_.checkpoint_bytes = scenario.disk.checkpoint_bytes;
-  auto wal = impl::Wal::start(disk_, wal_options_, core_->durable_image());
-  MQ_CHECK_MSG(wal.ok(), "an empty simulated disk takes the first checkpoint");
-  wal_.emplace(std::move(wal).value());
-  if (options_.shadow) shadow_.emplace(scenario.topology);
-  // Each dispatch delivers one message, so one eager round delivers at most what the
-  // queues hold; one more try per queue sees that nothing is left.
-  for (const auto& q : scenario.topology.queues) {
-    dispatch_bound_ += q.capacity + 1;
-    durable_.push_back(q.durable);
-  }
+  for (const auto& q : scenario.topology.queues) durable_.push_back(q.durable);
   volatile_ids_.resize(durable_.size());
-  queue_.push(scenario.clients.heartbeat_ns, Wake{kBrokerEndpoint, kSessionCheck, 0});
+  if (options_.shadow) shadow_.emplace(scenario.topology);
+  drain();
+  MQ_CHECK_MSG(shell_.up(), "an empty simulated disk takes the first checkpoint");
 }
 
 Endpoint BrokerNode::consumer_endpoint(ConsumerId c) const {
   return static_cast<Endpoint>(1 + scenario_.topology.producers.size() + c);
 }
 
-Status BrokerNode::run_core(const Op& op, TimeNs now, impl::Effects& out) {
-  return apply_to_core(*core_, op, now, out);
+// ---- carrying out the shell's actions ----
+
+// In order; an action that calls back into the shell (a checkpoint, a log start, a
+// failure) is the last of its batch, so what it causes comes after it.
+void BrokerNode::drain() {
+  std::vector<impl::Action> batch;
+  // Bounded: every round carries out what the shell asked since the last; the shell
+  // asks more only when called back, which a batch's last action at most does.
+  for (size_t round = 0; shell_.has_actions(); ++round) {
+    MQ_CHECK(round < (size_t{1} << 32));
+    batch.clear();
+    shell_.take_actions(batch);
+    for (size_t k = 0; k < batch.size(); ++k) perform(batch[k], k + 1 == batch.size());
+  }
 }
 
-// The time advance first (its own step), then the command at the same time. Both
-// add their records to the log now; their outputs wait for the sync (emit).
-Result<Effects> BrokerNode::execute(const Op& op) {
-  MQ_CHECK(up_ && core_ && wal_);
-  const TimeNs now = queue_.now();
-  impl::Effects tick_effects;
-  const Status ticked = core_->tick(now, tick_effects);
-  MQ_CHECK_MSG(ticked.ok(), "virtual time never goes backwards");
-  wal_->add(tick_effects);
-  Result<Effects> advanced = to_model_result(ticked, tick_effects);
-  ++stats_.commands;
-  corrupt(advanced);
-  const bool only_advance = std::holds_alternative<op::Advance>(op);
-  Output tick;
-  tick.lsn = wal_->added_lsn();
-  tick.tick = true;
-  tick.op = op::Advance{now};
-  tick.at_ns = now;
-  tick.result = only_advance ? advanced : std::move(advanced);
-  emit(std::move(tick));
-  if (only_advance) {
-    start_commit();
-    return advanced;
+void BrokerNode::perform(impl::Action& a, bool last) {
+  std::visit(
+      [&](auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, impl::act::Reply>) {
+          send(x);
+        } else if constexpr (std::is_same_v<T, impl::act::WriteLog>) {
+          write_log(std::move(x.batch));
+        } else if constexpr (std::is_same_v<T, impl::act::WriteCheckpoint>) {
+          MQ_CHECK(last && wal_);
+          const Status s = wal_->checkpoint(x.image, x.covers_lsn);
+          if (s.ok()) ++disk_stats_.checkpoints;
+          shell_.synced(queue_.now(), s);
+        } else if constexpr (std::is_same_v<T, impl::act::StartLog>) {
+          MQ_CHECK(last);
+          start_log(x.image);
+        } else if constexpr (std::is_same_v<T, impl::act::SetTimer>) {
+          queue_.push(x.at_ns, Wake{kBrokerEndpoint, static_cast<uint32_t>(x.id.kind), x.id.token});
+        } else if constexpr (std::is_same_v<T, impl::act::Committed>) {
+          record(x);
+        } else if constexpr (std::is_same_v<T, impl::act::Noted>) {
+          const Fault f = faults_.at(x.note);
+          faults_.erase(x.note);
+          recorder_.record_fault(f.f, f.node, x.at_ns);
+        } else {
+          static_assert(std::is_same_v<T, impl::act::Fail>);
+          MQ_CHECK(last);
+          // The log cannot be trusted past its last sync: the broker stops as at a
+          // crash, and stays down until the disk has space.
+          ++disk_stats_.write_failures;
+          crash_now(CrashFaults{});
+          restart_pending_ = true;
+        }
+      },
+      a);
+}
+
+// Responses become the packets the simulated clients speak; the rest are dropped.
+void BrokerNode::send(impl::act::Reply& r) {
+  const Endpoint to = static_cast<Endpoint>(r.to);
+  std::visit(
+      [&](auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, impl::resp::Published>) {
+          if (x.outcome == impl::PublishOutcome::kNoSpace) ++disk_stats_.no_space_replies;
+          network_.send(kBrokerEndpoint, to, PublishReply{x.id, to_packet(x.outcome)});
+        } else if constexpr (std::is_same_v<T, impl::resp::Settled>) {
+          network_.send(kBrokerEndpoint, to, AckReply{x.id, x.ok});
+        } else if constexpr (std::is_same_v<T, impl::resp::Push>) {
+          network_.send(kBrokerEndpoint, to, Push{x.session, to_model(x.delivery.message)});
+        }
+      },
+      r.response);
+}
+
+void BrokerNode::record(impl::act::Committed& c) {
+  const Op op = to_model(c.command, c.at_ns);
+  Result<Effects> result = to_model_result(c.status, c.effects);
+  if (!std::holds_alternative<impl::cmd::Recover>(c.command)) {
+    ++released_commands_;
+    corrupt(result);
   }
-  impl::Effects effects;
-  const Status s = run_core(op, now, effects);
-  wal_->add(effects);
-  Result<Effects> result = to_model_result(s, effects);
-  ++stats_.commands;
-  corrupt(result);
-  Output out;
-  out.lsn = wal_->added_lsn();
-  out.op = op;
-  out.at_ns = now;
-  out.result = result;
-  if (result.ok()) {
-    for (const auto& e : *result) {
-      if (e.kind != EffectKind::kDelivered) continue;
-      ++stats_.pushes;
-      out.sends.emplace_back(consumer_endpoint(e.consumer), Push{session_[e.consumer], e.message});
+  if (shadow_) {
+    if (std::holds_alternative<impl::cmd::Tick>(c.command)) {
+      shadow_->advance(c.at_ns, result);
+    } else {
+      shadow_->apply(op, result);
     }
   }
-  emit(std::move(out));
-  start_commit();
-  return result;
+  recorder_.record(op, result, c.at_ns);
+  if (result.ok()) track(*result, c.at_ns);
 }
 
 void BrokerNode::corrupt(Result<Effects>& result) {
-  if (options_.corrupt_step == 0 || corrupted_ || stats_.commands < options_.corrupt_step) return;
+  if (options_.corrupt_step == 0 || corrupted_ || released_commands_ < options_.corrupt_step) return;
   if (!result.ok() || result->empty()) return;
   result.value()[0].message.attempts += 1;
   corrupted_ = true;
 }
 
-// ---- output commit ----
-
-void BrokerNode::emit(Output out) {
-  if (outputs_.empty() && (out.nemesis || out.lsn <= synced_lsn_)) return release(out);
-  outputs_.push_back(std::move(out));
-}
-
-// The packet goes with the command executed last: now if its outputs are out, else
-// when they are released.
-void BrokerNode::send_after(Endpoint to, Packet packet) {
-  if (outputs_.empty()) return network_.send(kBrokerEndpoint, to, std::move(packet));
-  outputs_.back().sends.emplace_back(to, std::move(packet));
-}
-
-void BrokerNode::note_fault(EventF f, const std::string& node) {
-  Output out;
-  out.nemesis = true;
-  out.fault = f;
-  out.node = node;
-  out.at_ns = queue_.now();
-  emit(std::move(out));
-}
-
-void BrokerNode::release(Output& out) {
-  released_ns_ = std::max(released_ns_, out.at_ns);
-  if (out.fault) return recorder_.record_fault(*out.fault, out.node, out.at_ns);
-  if (shadow_) {
-    if (out.tick) {
-      shadow_->advance(out.at_ns, out.result);
-    } else {
-      shadow_->apply(out.op, out.result);
-    }
-  }
-  recorder_.record(out.op, out.result, out.at_ns);
-  if (out.result.ok()) track(*out.result, out.at_ns);
-  for (auto& [to, packet] : out.sends) network_.send(kBrokerEndpoint, to, std::move(packet));
-}
-
-void BrokerNode::release_ready() {
-  while (!outputs_.empty() && (outputs_.front().nemesis || outputs_.front().lsn <= synced_lsn_)) {
-    release(outputs_.front());
-    outputs_.pop_front();
-  }
-}
-
-// Group commit: one write in flight; it takes every record added so far.
-void BrokerNode::start_commit() {
-  if (writing_ || !wal_ || !up_ || wal_->added_lsn() == synced_lsn_) return;
-  writing_ = wal_->take();
+void BrokerNode::write_log(impl::LogBatch batch) {
+  MQ_CHECK(!writing_);
+  writing_ = std::move(batch);
   const TimeNs latency = scenario_.disk.latency_ns.draw(disk_prng_);
   queue_.push(queue_.now() + latency, Wake{kBrokerEndpoint, kCommitDone, ++commit_token_});
 }
 
 void BrokerNode::finish_commit(uint64_t token) {
-  if (token != commit_token_ || !writing_ || !up_) return;
-  impl::Wal::Batch batch = std::move(*writing_);
+  if (token != commit_token_ || !writing_) return;  // the write died with a crash
+  impl::LogBatch batch = std::move(*writing_);
   writing_.reset();
   const uint64_t bytes = batch.bytes.size();
   const uint64_t last = batch.last_lsn;
-  Status s = wal_->write(std::move(batch));
-  if (!s.ok()) return fail_stop(s);
-  ++disk_stats_.commits;
-  disk_stats_.records += last - synced_lsn_;
-  disk_stats_.bytes += bytes;
-  synced_lsn_ = last;
-  release_ready();  // before anything else can fail: these are durable now
-  // A checkpoint only when nothing waits: the core's image is then exactly the log's.
-  if (wal_->checkpoint_due() && wal_->added_lsn() == synced_lsn_) {
-    s = wal_->checkpoint(core_->durable_image(), synced_lsn_);
-    if (!s.ok()) return fail_stop(s);
-    ++disk_stats_.checkpoints;
+  const Status s = wal_->write(std::move(batch));
+  if (s.ok()) {
+    ++disk_stats_.commits;
+    disk_stats_.records += last - synced_lsn_;
+    disk_stats_.bytes += bytes;
+    synced_lsn_ = last;
   }
-  start_commit();
+  shell_.synced(queue_.now(), s);
+  drain();
 }
 
-// A write failed (the disk is full): the log cannot be trusted past its last sync,
-// so the broker stops as at a crash, and stays down until the disk has space.
-void BrokerNode::fail_stop(const Status& why) {
-  (void)why;
-  ++disk_stats_.write_failures;
-  crash(CrashFaults{});
-  restart_pending_ = true;
-  no_space_ = true;
+void BrokerNode::start_log(const impl::DurableImage& image) {
+  auto wal = impl::Wal::start(disk_, wal_options_, image);
+  if (wal.ok()) {
+    wal_.emplace(std::move(wal).value());
+    synced_lsn_ = 0;
+  }
+  shell_.log_started(queue_.now(), wal.status());
 }
 
 // ---- crash and recovery ----
 
 void BrokerNode::crash(const CrashFaults& faults) {
-  MQ_CHECK(up_);
-  ++stats_.crashes;
-  // What was not released never happened for anyone outside; fault events stay.
-  for (auto& out : outputs_) {
-    if (out.nemesis) release(out);
-  }
-  outputs_.clear();
+  MQ_CHECK(shell_.up());
+  crash_now(faults);
+}
+
+void BrokerNode::crash_now(const CrashFaults& faults) {
+  const uint64_t unsynced = shell_.added_lsn() - shell_.synced_lsn();
+  shell_.crash();
+  drain();  // the fault events that waited come out first
   // Nobody outside saw anything after the last released output: the crash is recorded
   // (and the core restored) at that time, so that what the model's advance to the
   // crash would do in the queues nothing was logged for (non-durable) never happens.
-  const TimeNs at = released_ns_;
-  lose_unsynced(faults, at);
-  core_.reset();
+  const TimeNs at = shell_.released_ns();
+  lose_unsynced(faults, at, unsynced);
   wal_.reset();
   writing_.reset();
   ++commit_token_;
-  timer_at_.reset();
-  ++timer_token_;
-  up_ = false;
   (void)restore_from_disk(at);
 }
 
 // The disk at the crash: unsynced writes are lost, except a torn prefix of the write
 // in flight (torn-write fault); then maybe a bit flips in a synced record.
-void BrokerNode::lose_unsynced(const CrashFaults& faults, TimeNs now) {
-  const uint64_t lost = wal_->added_lsn() - synced_lsn_;
-  if (lost > 0) {
-    disk_stats_.unsynced_records_lost += lost;
-    recorder_.record_fault(EventF::kUnsyncedLost, "", now, std::to_string(lost) + " log records not synced");
+void BrokerNode::lose_unsynced(const CrashFaults& faults, TimeNs now, uint64_t unsynced) {
+  if (unsynced > 0) {
+    disk_stats_.unsynced_records_lost += unsynced;
+    recorder_.record_fault(EventF::kUnsyncedLost, "", now, std::to_string(unsynced) + " log records not synced");
   }
   uint64_t keep = 0;
   if (faults.tear && writing_ && writing_->bytes.size() > 1) {
@@ -286,8 +280,8 @@ Effects BrokerNode::lost_in_volatile_queues() const {
   return out;
 }
 
-// Wal::recover -> BrokerCore::restore(crash time), recorded as the crash. Wal::start
-// (a new log generation) happens at the restart.
+// Wal::recover -> ServerShell::restore (the crash time), recorded as the crash.
+// ServerShell::start (a new log generation) happens at the restart.
 bool BrokerNode::restore_from_disk(TimeNs crash_ns) {
   auto recovered = impl::Wal::recover(disk_, config_, impl::WalOptions{});
   if (!recovered.ok()) {
@@ -298,52 +292,27 @@ bool BrokerNode::restore_from_disk(TimeNs crash_ns) {
   }
   ++disk_stats_.recoveries;
   if (recovered->torn_tail) ++disk_stats_.torn_tails_seen;
-  core_.emplace(make_core(config_));
-  impl::Effects effects;
   impl::DurableImage image = std::move(recovered->image);
   for (QueueId q = 0; q < durable_.size(); ++q) {
     if (!durable_[q]) image.queues[q].window = volatile_ids_[q];
   }
-  const Status s = core_->restore(crash_ns, image, effects);
+  impl::Effects effects;
+  const Status s = shell_.restore(crash_ns, image, effects);
   MQ_CHECK_MSG(s.ok(), "a log the simulator wrote restores");
   Result<Effects> result = to_model_result(s, effects);
   for (auto& e : lost_in_volatile_queues()) result.value().push_back(std::move(e));
   if (shadow_) shadow_->crash(crash_ns, result, durable_);
   recorder_.record(op::Crash{}, result, crash_ns);
-  released_ns_ = crash_ns;
   track(*result, crash_ns);
   return true;
 }
 
 bool BrokerNode::recover() {
-  if (up_ || corruption_ || !core_) return false;
-  if (!wal_) {
-    auto wal = impl::Wal::start(disk_, wal_options_, core_->durable_image());
-    if (!wal.ok()) {
-      restart_pending_ = true;
-      no_space_ = true;
-      return false;
-    }
-    wal_.emplace(std::move(wal).value());
-    synced_lsn_ = wal_->added_lsn();
-  }
-  up_ = true;
-  no_space_ = false;
-  restart_pending_ = false;
-  (void)execute(op::Advance{queue_.now()});
-  // The restored core is up already (restore recovers); the model recovers here.
-  Output out;
-  out.nemesis = true;  // the restart happened, whatever becomes of the records before it
-  out.op = op::Recover{};
-  out.lsn = wal_->added_lsn();
-  out.at_ns = queue_.now();
-  emit(std::move(out));
-  // Sessions start over: every consumer was detached, and each attaches again with
-  // its next packet. Silence is measured from now, not from before the crash.
-  for (auto& t : last_heard_) t = queue_.now();
-  dispatch_all();
-  arm_timer();
-  return true;
+  if (shell_.up() || corruption_ || !shell_.has_core()) return false;
+  shell_.start(queue_.now());
+  drain();
+  restart_pending_ = !shell_.up();
+  return shell_.up();
 }
 
 void BrokerNode::disk_full(uint64_t slack_bytes) {
@@ -358,10 +327,16 @@ void BrokerNode::disk_space() {
   disk_is_full_ = false;
   disk_.set_space_limit(std::nullopt);
   note_fault(EventF::kDiskSpace, "");
-  if (restart_pending_ && !up_) (void)recover();
+  if (restart_pending_ && !shell_.up()) (void)recover();
 }
 
-// ---- the world around the core ----
+void BrokerNode::note_fault(EventF f, const std::string& node) {
+  faults_[++next_note_] = Fault{f, node};
+  shell_.note(queue_.now(), next_note_);
+  drain();
+}
+
+// ---- the world around the shell ----
 
 void BrokerNode::track(const Effects& effects, TimeNs at_ns) {
   for (const auto& e : effects) {
@@ -375,138 +350,31 @@ void BrokerNode::track(const Effects& effects, TimeNs at_ns) {
   }
 }
 
-void BrokerNode::dispatch_all() {
-  if (!up_) return;
-  const auto& queues = scenario_.topology.queues;
-  uint64_t rounds = 0;
-  for (QueueId q = 0; q < queues.size(); ++q) {
-    for (;;) {
-      MQ_CHECK_MSG(++rounds <= dispatch_bound_, "eager dispatch over its bound");
-      const impl::QueueStats st = core_->stats(q);
-      if (st.ready == 0 || st.consumer_count == 0) break;
-      Result<Effects> r = execute(op::Dispatch{q});
-      bool delivered = false;
-      for (const auto& e : r.ok() ? *r : Effects{}) delivered = delivered || e.kind == EffectKind::kDelivered;
-      if (!delivered) break;
-    }
-  }
-}
-
-void BrokerNode::arm_timer() {
-  if (!up_) return;
-  const std::optional<TimeNs> deadline = core_->next_deadline();
-  if (!deadline) return;
-  if (timer_at_ && *timer_at_ <= *deadline) return;  // an earlier wake is set; it re-arms
-  timer_at_ = std::max(*deadline, queue_.now());
-  queue_.push(*timer_at_, Wake{kBrokerEndpoint, kTimer, ++timer_token_});
-}
-
 void BrokerNode::wake(uint32_t what, uint64_t token) {
   if (what == kCommitDone) return finish_commit(token);
-  if (what == kSessionCheck) {
-    queue_.push(queue_.now() + scenario_.clients.heartbeat_ns, Wake{kBrokerEndpoint, kSessionCheck, 0});
-    if (up_) check_sessions();
-  } else {
-    MQ_CHECK(what == kTimer);
-    if (token != timer_token_) return;  // superseded by an earlier wake
-    timer_at_.reset();
-    if (!up_) return;  // recover() ticks and re-arms
-    (void)execute(op::Advance{queue_.now()});
-  }
-  dispatch_all();
-  arm_timer();
-}
-
-void BrokerNode::check_sessions() {
-  const TimeNs now = queue_.now();
-  for (ConsumerId c = 0; c < session_.size(); ++c) {
-    if (!core_->attached(c) || now - last_heard_[c] <= scenario_.clients.session_timeout_ns) continue;
-    ++stats_.session_detaches;
-    (void)execute(op::Detach{c});
-  }
-}
-
-// ok: the packet belongs to the consumer's current session, which is attached now.
-bool BrokerNode::admit(ConsumerId c, uint64_t session) {
-  MQ_CHECK(c < session_.size());
-  if (session < session_[c]) return false;  // a late packet of an earlier life
-  if (session > session_[c]) {
-    if (core_->attached(c)) (void)execute(op::Detach{c});
-    session_[c] = session;
-  }
-  last_heard_[c] = queue_.now();
-  if (!core_->attached(c)) {
-    const Result<Effects> r = execute(op::Attach{c});
-    MQ_CHECK_MSG(r.ok(), "attach of a detached consumer while up");
-  }
-  return true;
-}
-
-void BrokerNode::on_publish(const PublishRequest& r) {
-  ++stats_.publishes;
-  const Op op = r.topic ? Op(op::Publish{r.producer, r.target, r.spec}) : Op(op::Send{r.producer, r.target, r.spec});
-  const Result<Effects> result = execute(op);
-  PublishReply reply{r.spec.id, PublishOutcome::kAccepted};
-  if (!result.ok()) {
-    const bool dup = result.status().code() == Code::kAlreadyExists;
-    stats_.duplicates += dup ? 1 : 0;
-    reply.outcome = dup ? PublishOutcome::kDuplicate : PublishOutcome::kError;
-  } else {
-    bool accepted = false, refused = false;
-    for (const auto& e : *result) {
-      accepted = accepted || e.kind == EffectKind::kAccepted;
-      refused = refused || e.kind == EffectKind::kRefused;
-    }
-    // A topic publish some queues took and others refused is done: a resend would
-    // be a duplicate everywhere (the id is checked queue by queue).
-    if (refused && !accepted) {
-      reply.outcome = PublishOutcome::kFull;
-      ++stats_.refusals;
-    }
-  }
-  send_after(producer_endpoint(r.producer), reply);
-}
-
-void BrokerNode::on_ack(const AckRequest& r) {
-  if (!admit(r.consumer, r.session)) return;
-  const Op op = r.nack ? Op(op::Nack{r.consumer, r.id, r.requeue}) : Op(op::Ack{r.consumer, r.id});
-  const Result<Effects> result = execute(op);
-  if (r.nack) ++stats_.nacks; else ++stats_.acks;
-  if (!result.ok()) ++stats_.stale_acks;
-  send_after(consumer_endpoint(r.consumer), AckReply{r.id, result.ok()});
-}
-
-// The delivery, if any, goes back as a push (execute sends it with the command).
-void BrokerNode::on_fetch(const FetchRequest& r) {
-  if (!admit(r.consumer, r.session)) return;
-  ++stats_.fetches;
-  const Result<Effects> result = execute(op::Fetch{r.consumer});
-  if (result.ok() && !result->empty() && result->front().kind == EffectKind::kDelivered) ++stats_.fetched;
+  const auto kind = static_cast<impl::TimerKind>(what);
+  shell_.timer(queue_.now(), impl::TimerId{kind, token});
+  drain();
 }
 
 void BrokerNode::receive(const Packet& packet) {
-  if (!up_) {
-    // A crashed process reads nothing; one stopped for a full disk says so.
-    const auto* p = std::get_if<PublishRequest>(&packet);
-    if (no_space_ && p != nullptr) {
-      ++disk_stats_.no_space_replies;
-      network_.send(kBrokerEndpoint, producer_endpoint(p->producer), PublishReply{p->spec.id, PublishOutcome::kNoSpace});
-    }
-    return;
-  }
+  const TimeNs now = queue_.now();
+  const auto who = [](ConsumerId c, uint64_t session) {
+    return impl::ConsumerRef{c, session, impl::SessionMode::kPush};
+  };
   if (const auto* p = std::get_if<PublishRequest>(&packet)) {
-    on_publish(*p);
+    shell_.request(now, 1 + p->producer, impl::req::Publish{p->producer, p->topic, p->target, to_core(p->spec)});
   } else if (const auto* a = std::get_if<AckRequest>(&packet)) {
-    on_ack(*a);
+    shell_.request(now, consumer_endpoint(a->consumer),
+                   impl::req::Settle{who(a->consumer, a->session), a->id, a->nack, a->requeue});
   } else if (const auto* h = std::get_if<Hello>(&packet)) {
-    (void)admit(h->consumer, h->session);
+    shell_.request(now, consumer_endpoint(h->consumer), impl::req::Hello{who(h->consumer, h->session)});
   } else if (const auto* f = std::get_if<FetchRequest>(&packet)) {
-    on_fetch(*f);
+    shell_.request(now, consumer_endpoint(f->consumer), impl::req::Fetch{who(f->consumer, f->session), 1, 0});
   } else {
     MQ_CHECK_MSG(false, "the broker receives requests only");
   }
-  dispatch_all();
-  arm_timer();
+  drain();
 }
 
 std::vector<std::string> BrokerNode::describe_live(size_t limit) const {

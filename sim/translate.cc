@@ -59,6 +59,10 @@ impl::MessageSpec to_core(const MessageSpec& s) {
   return impl::MessageSpec{s.id, s.payload, s.priority, s.ttl_ns, s.delay_ns, s.max_retries};
 }
 
+MessageSpec to_model(const impl::MessageSpec& s) {
+  return MessageSpec{s.id, s.payload, s.priority, s.ttl_ns, s.delay_ns, s.max_retries};
+}
+
 Message to_model(const impl::Message& m) {
   return Message{m.id, std::string(m.payload_view()), m.timestamp_ns, m.priority, m.ttl_ns,
                  m.not_before_ns, m.attempts, m.max_retries};
@@ -83,23 +87,47 @@ Result<Effects> to_model_result(const Status& status, const impl::Effects& effec
   return out;
 }
 
-Status apply_to_core(impl::BrokerCore& core, const Op& op, TimeNs now, impl::Effects& out) {
+impl::Command to_core(const Op& op) {
   return std::visit(
-      [&](const auto& o) -> Status {
+      [](const auto& o) -> impl::Command {
         using T = std::decay_t<decltype(o)>;
-        if constexpr (std::is_same_v<T, op::Send>) return core.send(now, o.producer, o.queue, to_core(o.spec), out);
-        if constexpr (std::is_same_v<T, op::Publish>) return core.publish(now, o.producer, o.topic, to_core(o.spec), out);
-        if constexpr (std::is_same_v<T, op::Dispatch>) return core.dispatch(now, o.queue, out);
-        if constexpr (std::is_same_v<T, op::Fetch>) return core.fetch(now, o.consumer, out);
-        if constexpr (std::is_same_v<T, op::Ack>) return core.ack(now, o.consumer, o.id, out);
-        if constexpr (std::is_same_v<T, op::Nack>) return core.nack(now, o.consumer, o.id, o.requeue, out);
-        if constexpr (std::is_same_v<T, op::Advance>) return core.tick(o.now_ns, out);
-        if constexpr (std::is_same_v<T, op::Crash>) return core.crash(now, out);
-        if constexpr (std::is_same_v<T, op::Recover>) return core.recover(now, out);
-        if constexpr (std::is_same_v<T, op::Attach>) return core.attach(now, o.consumer, out);
-        if constexpr (std::is_same_v<T, op::Detach>) return core.detach(now, o.consumer, out);
+        if constexpr (std::is_same_v<T, op::Send>) return impl::cmd::Send{o.producer, o.queue, to_core(o.spec)};
+        if constexpr (std::is_same_v<T, op::Publish>) return impl::cmd::Publish{o.producer, o.topic, to_core(o.spec)};
+        if constexpr (std::is_same_v<T, op::Dispatch>) return impl::cmd::Dispatch{o.queue};
+        if constexpr (std::is_same_v<T, op::Fetch>) return impl::cmd::Fetch{o.consumer};
+        if constexpr (std::is_same_v<T, op::Ack>) return impl::cmd::Ack{o.consumer, o.id};
+        if constexpr (std::is_same_v<T, op::Nack>) return impl::cmd::Nack{o.consumer, o.id, o.requeue};
+        if constexpr (std::is_same_v<T, op::Advance>) return impl::cmd::Tick{};
+        if constexpr (std::is_same_v<T, op::Crash>) return impl::cmd::Crash{};
+        if constexpr (std::is_same_v<T, op::Recover>) return impl::cmd::Recover{};
+        if constexpr (std::is_same_v<T, op::Attach>) return impl::cmd::Attach{o.consumer};
+        if constexpr (std::is_same_v<T, op::Detach>) return impl::cmd::Detach{o.consumer};
       },
       op);
+}
+
+Op to_model(const impl::Command& c, TimeNs at_ns) {
+  return std::visit(
+      [&](const auto& o) -> Op {
+        using T = std::decay_t<decltype(o)>;
+        if constexpr (std::is_same_v<T, impl::cmd::Send>) return op::Send{o.producer, o.queue, to_model(o.spec)};
+        if constexpr (std::is_same_v<T, impl::cmd::Publish>) return op::Publish{o.producer, o.topic, to_model(o.spec)};
+        if constexpr (std::is_same_v<T, impl::cmd::Dispatch>) return op::Dispatch{o.queue};
+        if constexpr (std::is_same_v<T, impl::cmd::Fetch>) return op::Fetch{o.consumer};
+        if constexpr (std::is_same_v<T, impl::cmd::Ack>) return op::Ack{o.consumer, o.id};
+        if constexpr (std::is_same_v<T, impl::cmd::Nack>) return op::Nack{o.consumer, o.id, o.requeue};
+        if constexpr (std::is_same_v<T, impl::cmd::Tick>) return op::Advance{at_ns};
+        if constexpr (std::is_same_v<T, impl::cmd::Crash>) return op::Crash{};
+        if constexpr (std::is_same_v<T, impl::cmd::Recover>) return op::Recover{};
+        if constexpr (std::is_same_v<T, impl::cmd::Attach>) return op::Attach{o.consumer};
+        if constexpr (std::is_same_v<T, impl::cmd::Detach>) return op::Detach{o.consumer};
+      },
+      c);
+}
+
+Status apply_to_core(impl::BrokerCore& core, const Op& op, TimeNs now, impl::Effects& out) {
+  const auto* advance = std::get_if<op::Advance>(&op);
+  return impl::run(core, advance ? advance->now_ns : now, to_core(op), out);
 }
 
 }  // namespace mq::sim

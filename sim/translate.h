@@ -16,6 +16,7 @@
 #include "base/status.h"
 #include "impl/broker_config.h"
 #include "impl/broker_core.h"
+#include "impl/command.h"
 #include "impl/effect.h"
 #include "model/effect.h"
 #include "model/op.h"
@@ -27,7 +28,12 @@ namespace mq::sim {
 // idempotency window larger than any run (as the model never forgets an id).
 impl::BrokerConfig to_broker_config(const Topology& topology);
 impl::MessageSpec to_core(const MessageSpec& spec);
+MessageSpec to_model(const impl::MessageSpec& spec);
 Message to_model(const impl::Message& m);
+// The model's operations and the core's commands, one for one. An Advance is a Tick
+// (its time is the command's); a Tick at at_ns is an Advance to at_ns.
+impl::Command to_core(const Op& op);
+Op to_model(const impl::Command& c, TimeNs at_ns);
 // Runs one model operation as the core's command at time `now` (an Advance ticks
 // the core to its own time instead).
 Status apply_to_core(impl::BrokerCore& core, const Op& op, TimeNs now, impl::Effects& out);

@@ -1,0 +1,22 @@
+#include "impl/log_buffer.h"
+
+#include "impl/wal_record.h"
+
+namespace mq::impl {
+
+uint64_t LogBuffer::add(const Effects& effects) {
+  for (const Effect& e : effects) {
+    if (!e.persist) continue;
+    encode_record(record_of(e), pending_);
+    ++added_lsn_;
+  }
+  return added_lsn_;
+}
+
+LogBatch LogBuffer::take() {
+  LogBatch b{std::move(pending_), added_lsn_};
+  pending_.clear();
+  return b;
+}
+
+}  // namespace mq::impl

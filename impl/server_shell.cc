@@ -1,0 +1,755 @@
+#include "impl/server_shell.h"
+
+#include <algorithm>
+#include <type_traits>
+
+namespace mq::impl {
+
+const char* state_name(ServerShell::State s) {
+  switch (s) {
+    case ServerShell::State::kStarting: return "starting";
+    case ServerShell::State::kUp: return "up";
+    case ServerShell::State::kDown: return "down";
+    case ServerShell::State::kFailed: return "failed";
+  }
+  return "?";
+}
+
+const char* publish_outcome_name(PublishOutcome o) {
+  switch (o) {
+    case PublishOutcome::kStored: return "stored";
+    case PublishOutcome::kDuplicate: return "duplicate";
+    case PublishOutcome::kFull: return "full";
+    case PublishOutcome::kRefused: return "refused";
+    case PublishOutcome::kNoSpace: return "no-space";
+  }
+  return "?";
+}
+
+namespace {
+
+BrokerCore make_core(const BrokerConfig& config) {
+  auto core = BrokerCore::create(config);
+  MQ_CHECK_MSG(core.ok(), "the server shell takes a valid broker config");
+  return std::move(core).value();
+}
+
+// After these a message some consumer held is no longer its to fetch.
+bool takes_back(EffectKind k) {
+  switch (k) {
+    case EffectKind::kRequeued:
+    case EffectKind::kDeadLettered:
+    case EffectKind::kExpired:
+    case EffectKind::kLost:
+    case EffectKind::kAcked: return true;
+    case EffectKind::kAccepted:
+    case EffectKind::kDuplicate:
+    case EffectKind::kRefused:
+    case EffectKind::kDropped:
+    case EffectKind::kReleased:
+    case EffectKind::kDelivered:
+    case EffectKind::kDeadLetterRefused:
+    case EffectKind::kTimer: return false;
+  }
+  return false;
+}
+
+}  // namespace
+
+// ---- construction ----
+
+ServerShell::ServerShell(ShellOptions options, BrokerCore core, State state)
+    : options_(std::move(options)), core_(std::move(core)), state_(state) {
+  sessions_.resize(options_.config.consumers.size());
+  // Each dispatch delivers one message, so one eager round delivers at most what the
+  // queues hold; one more try per queue sees that nothing is left.
+  for (const QueueOptions& q : options_.config.queues) dispatch_bound_ += uint64_t{q.capacity} + 1;
+  MQ_CHECK(options_.session_timeout_ns >= 0 && options_.commit_delay_ns >= 0);
+  MQ_CHECK_MSG(options_.session_timeout_ns == 0 || options_.session_check_ns > 0,
+               "sessions that time out need a check interval");
+}
+
+ServerShell::ServerShell(ShellOptions options) : ServerShell(options, make_core(options.config), State::kStarting) {
+  MQ_CHECK_MSG(options_.initial_sessions.size() == sessions_.size(),
+               "a fresh shell starts with every consumer attached: each needs a session");
+  for (size_t c = 0; c < sessions_.size(); ++c) {
+    const InitialSession& i = options_.initial_sessions[c];
+    sessions_[c] = Session{i.session, i.conn, i.mode, true, 0, {}, std::nullopt};
+  }
+  if (options_.session_timeout_ns > 0) set_timer(options_.session_check_ns, TimerKind::kSessionCheck, 0);
+  actions_.emplace_back(act::StartLog{core_->durable_image()});
+}
+
+Result<ServerShell> ServerShell::recovered(ShellOptions options, TimeNs crash_ns, const DurableImage& image,
+                                           Effects& out) {
+  auto created = BrokerCore::create(options.config);
+  if (!created.ok()) return created.status();
+  BrokerCore core = std::move(created).value();
+  MQ_RETURN_IF_ERROR(core.restore(crash_ns, image, out));
+  ServerShell shell(std::move(options), std::move(core), State::kDown);
+  shell.fresh_start_ = false;
+  shell.released_ns_ = crash_ns;
+  if (shell.options_.session_timeout_ns > 0) {
+    shell.set_timer(crash_ns + shell.options_.session_check_ns, TimerKind::kSessionCheck, 0);
+  }
+  return shell;
+}
+
+const BrokerCore& ServerShell::core() const {
+  MQ_CHECK(core_.has_value());
+  return *core_;
+}
+
+void ServerShell::take_actions(std::vector<Action>& out) {
+  if (out.empty()) {
+    out.swap(actions_);
+  } else {
+    for (Action& a : actions_) out.push_back(std::move(a));
+    actions_.clear();
+  }
+}
+
+// ---- lifecycle ----
+
+void ServerShell::log_started(TimeNs now, const Status& s) {
+  MQ_CHECK(state_ == State::kStarting && core_);
+  if (!s.ok()) {
+    // The new generation could not be written (the disk is full): still stopped.
+    ++stats_.write_failures;
+    state_ = State::kFailed;
+    return;
+  }
+  log_ = LogBuffer();
+  synced_lsn_ = 0;
+  bytes_since_checkpoint_ = 0;
+  state_ = State::kUp;
+  if (fresh_start_) {
+    fresh_start_ = false;
+    return;
+  }
+  (void)execute(now, cmd::Tick{});
+  // The restored core is up already (restore recovers); the record says so here.
+  // It waits for no sync: the restart happened, whatever becomes of what came before.
+  Output out;
+  out.note = true;
+  out.committed = act::Committed{cmd::Recover{}, Status(), {}, now};
+  out.lsn = log_.added_lsn();
+  out.at_ns = now;
+  emit(std::move(out), now);
+  // Silence is measured from now, not from before the crash.
+  for (auto& session : sessions_) {
+    if (session) session->last_heard_ns = now;
+  }
+  dispatch_all(now);
+  arm_timer(now);
+}
+
+void ServerShell::crash() {
+  MQ_CHECK(state_ != State::kDown);
+  ++stats_.crashes;
+  drop_unreleased();
+  core_.reset();
+  log_ = LogBuffer();
+  writing_.reset();
+  delay_armed_ = false;
+  ++delay_token_;
+  timer_at_.reset();
+  ++timer_token_;
+  if (state_ != State::kFailed) state_ = State::kDown;
+}
+
+Status ServerShell::restore(TimeNs crash_ns, const DurableImage& image, Effects& out) {
+  MQ_CHECK((state_ == State::kDown || state_ == State::kFailed) && !core_);
+  BrokerCore core = make_core(options_.config);
+  MQ_RETURN_IF_ERROR(core.restore(crash_ns, image, out));
+  core_.emplace(std::move(core));
+  released_ns_ = crash_ns;
+  return Status();
+}
+
+void ServerShell::start(TimeNs now) {
+  MQ_CHECK((state_ == State::kDown || state_ == State::kFailed) && core_);
+  (void)now;
+  state_ = State::kStarting;
+  actions_.emplace_back(act::StartLog{core_->durable_image()});
+}
+
+// What was not released never happened for anyone outside; notes stay.
+void ServerShell::drop_unreleased() {
+  for (Output& out : outputs_) {
+    if (!out.note) continue;
+    out.sends.clear();
+    release(out, out.at_ns);
+  }
+  outputs_.clear();
+  conns_.clear();
+  resume_.clear();
+  for (auto& s : sessions_) {
+    if (!s) continue;
+    s->outbox.clear();
+    s->parked.reset();
+  }
+}
+
+void ServerShell::note(TimeNs now, uint64_t note) {
+  Output out;
+  out.note = true;
+  out.note_id = note;
+  out.at_ns = now;
+  emit(std::move(out), now);
+}
+
+// ---- requests ----
+
+void ServerShell::request(TimeNs now, ConnId from, Request r) {
+  switch (state_) {
+    case State::kDown: return;  // a dead process reads nothing
+    case State::kStarting:
+      return reply(from, resp::Error{Code::kUnavailable, "the broker is starting (recovering its log)"});
+    case State::kFailed: return refuse_while_failed(from, r);
+    case State::kUp: break;
+  }
+  // Behind a blocking fetch, or behind requests that waited for one: in order.
+  if (auto it = conns_.find(from); it != conns_.end() && (it->second.blocked || !it->second.backlog.empty())) {
+    it->second.backlog.push_back(std::move(r));
+    return;
+  }
+  handle(now, from, r);
+  after_input(now);
+}
+
+void ServerShell::refuse_while_failed(ConnId from, const Request& r) {
+  if (const auto* p = std::get_if<req::Publish>(&r)) {
+    resp::Published out;
+    out.id = p->spec.id;
+    out.topic = p->topic;
+    out.outcome = PublishOutcome::kNoSpace;
+    out.reason = "the broker stopped on a failed write; nothing was stored";
+    return reply(from, std::move(out));
+  }
+  if (const auto* i = std::get_if<req::Inline>(&r)) return reply(from, resp::Inline{i->text});
+  reply(from, resp::Error{Code::kUnavailable, "the broker stopped on a failed write (disk full or failing)"});
+}
+
+// Ids out of range are the driver's or the client's mistake: an error, never a crash.
+std::optional<std::string> ServerShell::check_ids(const Request& r) const {
+  const BrokerConfig& c = options_.config;
+  auto consumer = [&](const ConsumerRef& w) -> std::optional<std::string> {
+    if (w.consumer < c.consumers.size()) return std::nullopt;
+    return "unknown consumer #" + std::to_string(w.consumer);
+  };
+  return std::visit(
+      [&](const auto& x) -> std::optional<std::string> {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, req::Publish>) {
+          if (x.producer >= c.producers.size()) return "unknown producer #" + std::to_string(x.producer);
+          if (x.topic && x.target >= c.topics.size()) return "unknown topic #" + std::to_string(x.target);
+          if (!x.topic && x.target >= c.queues.size()) return "unknown queue #" + std::to_string(x.target);
+          return std::nullopt;
+        } else if constexpr (std::is_same_v<T, req::Stats>) {
+          if (x.queue >= c.queues.size()) return "unknown queue #" + std::to_string(x.queue);
+          return std::nullopt;
+        } else if constexpr (std::is_same_v<T, req::Hello> || std::is_same_v<T, req::Fetch> ||
+                             std::is_same_v<T, req::Settle>) {
+          return consumer(x.who);
+        } else {
+          return std::nullopt;
+        }
+      },
+      r);
+}
+
+void ServerShell::handle(TimeNs now, ConnId from, Request& r) {
+  if (auto bad = check_ids(r)) return send_after(SendResponse{from, resp::Error{Code::kNotFound, *bad}}, now);
+  std::visit(
+      [&](auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, req::Publish>) {
+          on_publish(now, from, x);
+        } else if constexpr (std::is_same_v<T, req::Hello>) {
+          on_hello(now, from, x);
+        } else if constexpr (std::is_same_v<T, req::Fetch>) {
+          on_fetch(now, from, x);
+        } else if constexpr (std::is_same_v<T, req::Settle>) {
+          on_settle(now, from, x);
+        } else if constexpr (std::is_same_v<T, req::Stats>) {
+          send_after(SendResponse{from, resp::Stats{core_->stats(x.queue)}}, now);
+        } else if constexpr (std::is_same_v<T, req::Info>) {
+          send_after(SendResponse{from, resp::Info{info_text()}}, now);
+        } else {
+          static_assert(std::is_same_v<T, req::Inline>);
+          send_after(SendResponse{from, resp::Inline{std::move(x.text)}}, now);
+        }
+      },
+      r);
+}
+
+void ServerShell::on_publish(TimeNs now, ConnId from, req::Publish& r) {
+  ++stats_.publishes;
+  const MessageId id = r.spec.id;
+  Command c = r.topic ? Command(cmd::Publish{r.producer, r.target, std::move(r.spec)})
+                      : Command(cmd::Send{r.producer, r.target, std::move(r.spec)});
+  Ran ran = execute(now, std::move(c));
+  resp::Published out;
+  out.id = id;
+  out.topic = r.topic;
+  out.queues = std::move(ran.queues);
+  if (!ran.status.ok()) {
+    out.outcome = PublishOutcome::kRefused;
+    out.reason = ran.status.to_string();
+  } else if (ran.duplicate) {
+    out.outcome = PublishOutcome::kDuplicate;
+    ++stats_.duplicates;
+  } else if (ran.refused && !ran.accepted) {
+    // A topic publish some queues took and others refused is done: a resend would be
+    // a duplicate everywhere (the id is checked queue by queue).
+    out.outcome = PublishOutcome::kFull;
+    ++stats_.refusals;
+  }
+  send_after(SendResponse{from, std::move(out)}, now);
+}
+
+void ServerShell::on_hello(TimeNs now, ConnId from, const req::Hello& r) {
+  if (!admit(now, from, r.who)) return;
+  send_after(SendResponse{from, resp::Attached{r.who.consumer, r.who.session}}, now);
+}
+
+// A push session's fetch runs the core's fetch (its delivery goes out as a push); a
+// pull session's is answered from its outbox when the outputs before it are out.
+void ServerShell::on_fetch(TimeNs now, ConnId from, const req::Fetch& r) {
+  if (!admit(now, from, r.who)) return;
+  ++stats_.fetches;
+  if (r.who.mode == SessionMode::kPush) {
+    const Ran ran = execute(now, cmd::Fetch{r.who.consumer});
+    if (ran.status.ok() && ran.delivered) ++stats_.fetched;
+  } else {
+    // What the consumer's credit allows is delivered before the answer is made, so
+    // a first fetch (which attached the consumer) finds its deliveries there.
+    dispatch_all(now);
+    if (r.block_ns > 0) conns_[from].blocked = true;  // until answered: later requests would overtake it
+  }
+  send_after(AnswerFetch{from, r.who, std::max<uint32_t>(r.max, 1), r.block_ns}, now);
+}
+
+void ServerShell::on_settle(TimeNs now, ConnId from, const req::Settle& r) {
+  if (!admit(now, from, r.who)) return;
+  const ConsumerId c = r.who.consumer;
+  const Command command = r.nack ? Command(cmd::Nack{c, r.id, r.requeue}) : Command(cmd::Ack{c, r.id});
+  const Ran ran = execute(now, command);
+  ++(r.nack ? stats_.nacks : stats_.acks);
+  if (!ran.status.ok()) ++stats_.stale_acks;
+  send_after(SendResponse{from, resp::Settled{r.id, ran.status.ok(), ran.status.ok() ? "" : ran.status.message()}},
+             now);
+}
+
+// ok: the request belongs to the consumer's current session, which is attached now.
+// Else it was answered with an error.
+bool ServerShell::admit(TimeNs now, ConnId from, const ConsumerRef& who) {
+  const ConsumerId c = who.consumer;
+  std::optional<Session>& s = sessions_[c];
+  if (s && who.session < s->id) {
+    ++stats_.stale_requests;
+    send_after(SendResponse{from, resp::Error{Code::kFailedPrecondition,
+                                              "consumer '" + options_.config.consumers[c].name +
+                                                  "' is held by a newer session"}},
+               now);
+    return false;
+  }
+  if (!s || who.session > s->id) {
+    take_over(now, c);
+    s = Session{who.session, from, who.mode, true, now, {}, std::nullopt};
+  }
+  s->last_heard_ns = now;
+  s->conn = from;
+  s->open = true;
+  if (!core_->attached(c)) {
+    const Ran ran = execute(now, cmd::Attach{c});
+    MQ_CHECK_MSG(ran.status.ok(), "attach of a detached consumer while up");
+  }
+  return true;
+}
+
+// A newer session takes consumer c: the old one's deliveries come back, and a fetch
+// it has waiting is answered with an error.
+void ServerShell::take_over(TimeNs now, ConsumerId c) {
+  std::optional<Session>& s = sessions_[c];
+  if (s && s->parked) {
+    const ConnId conn = s->parked->conn;
+    reply(conn, resp::Error{Code::kFailedPrecondition, "consumer '" + options_.config.consumers[c].name +
+                                                           "' was taken over by a newer session"});
+    s->parked.reset();
+    unblock(conn);
+  }
+  if (core_->attached(c)) (void)execute(now, cmd::Detach{c});
+}
+
+void ServerShell::check_sessions(TimeNs now) {
+  for (ConsumerId c = 0; c < sessions_.size(); ++c) {
+    std::optional<Session>& s = sessions_[c];
+    if (!s || !core_->attached(c)) continue;
+    if (s->parked) s->last_heard_ns = now;  // waiting on us, not silent
+    if (now - s->last_heard_ns <= options_.session_timeout_ns) continue;
+    ++stats_.session_detaches;
+    (void)execute(now, cmd::Detach{c});
+  }
+}
+
+void ServerShell::closed(TimeNs now, ConnId conn) {
+  conns_.erase(conn);
+  std::erase(resume_, conn);
+  if (state_ != State::kUp) return;
+  for (ConsumerId c = 0; c < sessions_.size(); ++c) {
+    std::optional<Session>& s = sessions_[c];
+    if (!s || s->conn != conn || !s->open) continue;
+    s->open = false;
+    s->parked.reset();
+    s->outbox.clear();
+    if (core_->attached(c)) {
+      ++stats_.session_detaches;
+      (void)execute(now, cmd::Detach{c});
+    }
+  }
+  after_input(now);
+}
+
+// After every input that may have changed what is ready or who has credit.
+void ServerShell::after_input(TimeNs now) {
+  resume_backlogs(now);
+  dispatch_all(now);
+  arm_timer(now);
+}
+
+// Requests that waited behind a blocking fetch, now answered, in arrival order.
+void ServerShell::resume_backlogs(TimeNs now) {
+  // Bounded: each round takes one request out of a backlog (backlogs only shrink
+  // here: a connection that blocks again stops its own).
+  for (size_t round = 0; !resume_.empty() && state_ == State::kUp; ++round) {
+    MQ_CHECK(round < (size_t{1} << 32));
+    const ConnId conn = resume_.front();
+    auto it = conns_.find(conn);
+    if (it == conns_.end() || it->second.blocked || it->second.backlog.empty()) {
+      resume_.erase(resume_.begin());
+      if (it != conns_.end() && !it->second.blocked) conns_.erase(it);
+      continue;
+    }
+    Request r = std::move(it->second.backlog.front());
+    it->second.backlog.pop_front();
+    handle(now, conn, r);
+  }
+}
+
+std::string ServerShell::info_text() const {
+  std::string s = "state:" + std::string(state_name(state_)) + "\r\n";
+  s += "time_ns:" + std::to_string(core_->now()) + "\r\n";
+  s += "log_added_lsn:" + std::to_string(log_.added_lsn()) + "\r\n";
+  s += "log_synced_lsn:" + std::to_string(synced_lsn_) + "\r\n";
+  s += "commits:" + std::to_string(stats_.commits) + "\r\n";
+  s += "checkpoints:" + std::to_string(stats_.checkpoints) + "\r\n";
+  s += "commands:" + std::to_string(stats_.commands) + "\r\n";
+  s += "publishes:" + std::to_string(stats_.publishes) + "\r\n";
+  for (QueueId q = 0; q < options_.config.queues.size(); ++q) {
+    const QueueStats st = core_->stats(q);
+    s += "queue_" + st.name + ":size=" + std::to_string(st.size) + ",ready=" + std::to_string(st.ready) +
+         ",in_flight=" + std::to_string(st.in_flight) + ",consumers=" + std::to_string(st.consumer_count) + "\r\n";
+  }
+  return s;
+}
+
+// ---- commands and output commit ----
+
+// The time advance first (its own step), then the command at the same time. Both add
+// their records to the log now; their outputs wait for the sync (emit).
+ServerShell::Ran ServerShell::execute(TimeNs now, Command c) {
+  MQ_CHECK(state_ == State::kUp && core_);
+  Effects tick_effects;
+  const Status ticked = core_->tick(now, tick_effects);
+  MQ_CHECK_MSG(ticked.ok(), "the driver's time never goes backwards");
+  ++stats_.commands;
+  Output tick;
+  tick.lsn = log_.add(tick_effects);
+  tick.at_ns = now;
+  tick.committed = act::Committed{cmd::Tick{}, Status(), std::move(tick_effects), now};
+  emit(std::move(tick), now);
+  Ran ran;
+  if (std::holds_alternative<cmd::Tick>(c)) {
+    start_commit(now);
+    return ran;
+  }
+  Effects effects;
+  ran.status = run(*core_, now, c, effects);
+  ++stats_.commands;
+  Output out;
+  out.lsn = log_.add(effects);
+  out.at_ns = now;
+  const bool publishing = std::holds_alternative<cmd::Send>(c) || std::holds_alternative<cmd::Publish>(c);
+  for (const Effect& e : effects) {
+    switch (e.kind) {
+      case EffectKind::kDelivered: {
+        ran.delivered = true;
+        ++stats_.pushes;
+        const Session& s = *sessions_[e.consumer];  // the core delivers only to attached consumers
+        out.sends.push_back(SendDelivery{s.id, s.conn, s.mode, Delivery{e.consumer, e.queue, e.message}});
+        break;
+      }
+      case EffectKind::kAccepted: ran.accepted = true; break;
+      case EffectKind::kRefused: ran.refused = true; break;
+      case EffectKind::kDuplicate: ran.duplicate = true; break;
+      default: break;
+    }
+    if (!publishing) continue;
+    if (e.kind == EffectKind::kAccepted) ran.queues.push_back({e.queue, PublishOutcome::kStored});
+    if (e.kind == EffectKind::kRefused) ran.queues.push_back({e.queue, PublishOutcome::kFull});
+    if (e.kind == EffectKind::kDuplicate) ran.queues.push_back({e.queue, PublishOutcome::kDuplicate});
+  }
+  out.committed = act::Committed{std::move(c), ran.status, std::move(effects), now};
+  emit(std::move(out), now);
+  start_commit(now);
+  return ran;
+}
+
+void ServerShell::emit(Output out, TimeNs now) {
+  if (outputs_.empty() && (out.note || out.lsn <= synced_lsn_)) return release(out, now);
+  outputs_.push_back(std::move(out));
+}
+
+// A response goes with the command executed last: now if its outputs are out, else
+// when they are released.
+void ServerShell::send_after(Send s, TimeNs now) {
+  if (!outputs_.empty()) return outputs_.back().sends.push_back(std::move(s));
+  Output out;
+  out.note = true;  // nothing to wait for; keeps the one path through release()
+  out.at_ns = released_ns_;
+  out.sends.push_back(std::move(s));
+  release(out, now);
+}
+
+void ServerShell::release(Output& out, TimeNs now) {
+  released_ns_ = std::max(released_ns_, out.at_ns);
+  if (out.committed) {
+    forget_taken_back(out.committed->effects);
+    actions_.emplace_back(std::move(*out.committed));
+  } else if (out.note && out.note_id != 0) {
+    actions_.emplace_back(act::Noted{out.note_id, out.at_ns});
+  }
+  for (Send& s : out.sends) {
+    std::visit(
+        [&](auto& x) {
+          using T = std::decay_t<decltype(x)>;
+          if constexpr (std::is_same_v<T, SendResponse>) {
+            reply(x.to, std::move(x.response));
+          } else if constexpr (std::is_same_v<T, SendDelivery>) {
+            route(x, now);
+          } else {
+            static_assert(std::is_same_v<T, AnswerFetch>);
+            answer(x, out.at_ns, now);
+          }
+        },
+        s);
+  }
+}
+
+void ServerShell::release_ready(TimeNs now) {
+  while (!outputs_.empty() && (outputs_.front().note || outputs_.front().lsn <= synced_lsn_)) {
+    Output out = std::move(outputs_.front());
+    outputs_.pop_front();
+    release(out, now);
+  }
+}
+
+void ServerShell::reply(ConnId to, Response r) { actions_.emplace_back(act::Reply{to, std::move(r)}); }
+
+// A push goes out whatever became of the session (the consumer drops pushes of an
+// older session); a pull session's delivery waits in its outbox, if that session
+// still holds the consumer.
+void ServerShell::route(SendDelivery& d, TimeNs now) {
+  if (d.mode == SessionMode::kPush) return reply(d.conn, resp::Push{d.session, std::move(d.delivery)});
+  const ConsumerId c = d.delivery.consumer;
+  std::optional<Session>& s = sessions_[c];
+  if (!s || s->id != d.session || !s->open) return;
+  s->outbox.push_back(std::move(d.delivery));
+  if (!s->parked) return;
+  const ParkedFetch parked = *s->parked;
+  s->parked.reset();
+  answer(AnswerFetch{parked.conn, ConsumerRef{c, s->id, s->mode}, parked.max, parked.block_ns}, now, now);
+}
+
+void ServerShell::answer(const AnswerFetch& f, TimeNs at_ns, TimeNs now) {
+  std::optional<Session>& s = sessions_[f.who.consumer];
+  // Only the answer to a blocking fetch unblocks its connection: an earlier, plain
+  // fetch answered now must not let later requests overtake the blocking one.
+  const bool blocking = f.block_ns > 0;
+  if (!s || s->id != f.who.session || !s->open) {
+    reply(f.to, resp::Error{Code::kFailedPrecondition, "consumer '" + options_.config.consumers[f.who.consumer].name +
+                                                           "' was taken over by a newer session"});
+    if (blocking) unblock(f.to);
+    return;
+  }
+  if (f.who.mode == SessionMode::kPush) return reply(f.to, resp::Fetched{});
+  resp::Fetched got;
+  // Bounded by the outbox, which the consumer's credit bounds.
+  while (!s->outbox.empty() && got.deliveries.size() < f.max) {
+    got.deliveries.push_back(std::move(s->outbox.front()));
+    s->outbox.pop_front();
+  }
+  if (got.deliveries.empty() && f.block_ns > 0) {
+    s->parked = ParkedFetch{f.to, f.max, f.block_ns, ++fetch_token_};
+    set_timer(std::max(at_ns + f.block_ns, now), TimerKind::kFetchTimeout, fetch_token_);
+    return;
+  }
+  stats_.fetched += got.deliveries.size();
+  reply(f.to, std::move(got));
+  if (blocking) unblock(f.to);
+}
+
+void ServerShell::unblock(ConnId conn) {
+  auto it = conns_.find(conn);
+  if (it == conns_.end()) return;
+  it->second.blocked = false;
+  if (it->second.backlog.empty()) {
+    conns_.erase(it);
+  } else {
+    resume_.push_back(conn);
+  }
+}
+
+void ServerShell::forget_delivery(ConsumerId c, MessageId id) {
+  std::optional<Session>& s = sessions_[c];
+  if (!s || s->outbox.empty()) return;
+  std::erase_if(s->outbox, [&](const Delivery& d) { return d.message.id == id; });
+}
+
+// A pull session must not hand out what the core took back before it was fetched.
+void ServerShell::forget_taken_back(const Effects& effects) {
+  for (const Effect& e : effects) {
+    if (e.consumer != kNoConsumer && e.consumer < sessions_.size() && takes_back(e.kind)) {
+      forget_delivery(e.consumer, e.message.id);
+    }
+  }
+}
+
+// ---- the log ----
+
+// Group commit: one write in flight; it takes every record added so far.
+void ServerShell::start_commit(TimeNs now) {
+  if (writing_ || state_ != State::kUp || log_.added_lsn() == synced_lsn_) return;
+  const TimeNs earliest = last_commit_start_ns_.value_or(now) + options_.commit_delay_ns;
+  if (options_.commit_delay_ns > 0 && last_commit_start_ns_ && now < earliest) {
+    if (!delay_armed_) {
+      delay_armed_ = true;
+      set_timer(earliest, TimerKind::kCommitDelay, ++delay_token_);
+    }
+    return;
+  }
+  LogBatch batch = log_.take();
+  writing_ = Writing::kLog;
+  writing_lsn_ = batch.last_lsn;
+  writing_bytes_ = batch.bytes.size();
+  last_commit_start_ns_ = now;
+  actions_.emplace_back(act::WriteLog{std::move(batch)});
+}
+
+void ServerShell::synced(TimeNs now, const Status& s) {
+  MQ_CHECK_MSG(writing_.has_value() && state_ == State::kUp, "synced() without a write in flight");
+  const Writing done = *writing_;
+  writing_.reset();
+  if (!s.ok()) return fail_stop(s);
+  switch (done) {
+    case Writing::kLog:
+      ++stats_.commits;
+      bytes_since_checkpoint_ += writing_bytes_;
+      break;
+    case Writing::kCheckpoint:
+      ++stats_.checkpoints;
+      bytes_since_checkpoint_ = 0;
+      break;
+  }
+  synced_lsn_ = std::max(synced_lsn_, writing_lsn_);
+  release_ready(now);  // before anything else can fail: these are durable now
+  // A checkpoint only when nothing waits: the core's image is then exactly the log's.
+  if (done == Writing::kLog && bytes_since_checkpoint_ >= options_.checkpoint_bytes &&
+      log_.added_lsn() == synced_lsn_) {
+    // The image is taken here, where it is exactly the log up to synced_lsn_; what
+    // runs after (backlogs resumed below) goes in a later write.
+    DurableImage image = core_->durable_image();
+    writing_ = Writing::kCheckpoint;
+    writing_lsn_ = synced_lsn_;
+    if (!resume_.empty()) after_input(now);
+    actions_.emplace_back(act::WriteCheckpoint{std::move(image), writing_lsn_});
+    return;
+  }
+  start_commit(now);
+  if (!resume_.empty()) after_input(now);
+}
+
+// A write failed: the log cannot be trusted past its last sync, so the shell stops
+// (rule 5); what was not released vanishes, as at a crash.
+void ServerShell::fail_stop(const Status& why) {
+  ++stats_.write_failures;
+  drop_unreleased();
+  state_ = State::kFailed;
+  actions_.emplace_back(act::Fail{why});
+}
+
+// ---- timers and dispatch ----
+
+void ServerShell::timer(TimeNs now, TimerId id) {
+  switch (id.kind) {
+    case TimerKind::kDeadline:
+      if (id.token != timer_token_) return;  // superseded by an earlier one
+      timer_at_.reset();
+      if (state_ != State::kUp) return;  // start re-arms
+      (void)execute(now, cmd::Tick{});
+      break;
+    case TimerKind::kSessionCheck:
+      set_timer(now + options_.session_check_ns, TimerKind::kSessionCheck, 0);
+      if (state_ != State::kUp) return;
+      check_sessions(now);
+      break;
+    case TimerKind::kFetchTimeout: {
+      if (state_ != State::kUp) return;
+      for (auto& s : sessions_) {
+        if (!s || !s->parked || s->parked->token != id.token) continue;
+        const ConnId conn = s->parked->conn;
+        s->parked.reset();
+        reply(conn, resp::Fetched{});
+        unblock(conn);
+        break;
+      }
+      break;
+    }
+    case TimerKind::kCommitDelay:
+      if (id.token != delay_token_ || state_ != State::kUp) return;
+      delay_armed_ = false;
+      start_commit(now);
+      break;
+  }
+  after_input(now);
+}
+
+void ServerShell::dispatch_all(TimeNs now) {
+  if (state_ != State::kUp) return;
+  uint64_t rounds = 0;
+  for (QueueId q = 0; q < options_.config.queues.size(); ++q) {
+    for (;;) {
+      MQ_CHECK_MSG(++rounds <= dispatch_bound_, "eager dispatch over its bound");
+      const QueueStats st = core_->stats(q);
+      if (st.ready == 0 || st.consumer_count == 0) break;
+      if (!execute(now, cmd::Dispatch{q}).delivered) break;
+    }
+  }
+}
+
+void ServerShell::arm_timer(TimeNs now) {
+  if (state_ != State::kUp) return;
+  const std::optional<TimeNs> deadline = core_->next_deadline();
+  if (!deadline) return;
+  if (timer_at_ && *timer_at_ <= *deadline) return;  // an earlier one is set; it re-arms
+  timer_at_ = std::max(*deadline, now);
+  set_timer(*timer_at_, TimerKind::kDeadline, ++timer_token_);
+}
+
+void ServerShell::set_timer(TimeNs at_ns, TimerKind kind, uint64_t token) {
+  actions_.emplace_back(act::SetTimer{at_ns, TimerId{kind, token}});
+}
+
+}  // namespace mq::impl

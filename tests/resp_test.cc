@@ -1,0 +1,190 @@
+// RESP on mqd's side: the request reader (hiredis's reader with our bounds) on whole,
+// split and hostile input, and the command set (docs/protocol.md): every command,
+// its errors (arity, numbers, names), and the encoding of every response.
+
+#include <gtest/gtest.h>
+
+#include "impl/resp_commands.h"
+#include "impl/resp_reader.h"
+
+namespace mq::impl {
+namespace {
+
+std::vector<std::vector<std::string>> read_all(RespReader& r, std::string* error = nullptr) {
+  std::vector<std::vector<std::string>> out;
+  for (int k = 0; k < 1000; ++k) {
+    auto next = r.next();
+    if (!next.ok()) {
+      if (error != nullptr) *error = next.status().message();
+      break;
+    }
+    if (!next->has_value()) break;
+    out.push_back(**next);
+  }
+  return out;
+}
+
+TEST(RespReader, ReadsPipelinedRequestsWholeOrByteByByte) {
+  using namespace std::string_literals;
+  const std::string bytes = "*2\r\n$4\r\nPING\r\n$2\r\nhi\r\n*1\r\n$4\r\nINFO\r\n*3\r\n$4\r\nSEND\r\n$0\r\n\r\n$3\r\na\0b\r\n"s;
+  RespReader whole;
+  whole.feed(bytes);
+  const auto a = read_all(whole);
+  ASSERT_EQ(a.size(), 3u);
+  EXPECT_EQ(a[0], (std::vector<std::string>{"PING", "hi"}));
+  EXPECT_EQ(a[2][2], std::string("a\0b", 3));  // binary-safe
+  EXPECT_EQ(whole.buffered(), 0u);
+  RespReader split;
+  std::vector<std::vector<std::string>> b;
+  for (char c : bytes) {
+    split.feed(std::string_view(&c, 1));
+    for (auto& x : read_all(split)) b.push_back(x);
+  }
+  EXPECT_EQ(a, b);
+}
+
+TEST(RespReader, RefusesInlineCommandsAndNonStringArguments) {
+  for (const std::string in : {"PING\r\n", "*1\r\n:5\r\n", "*0\r\n", "*-1\r\n", "+OK\r\n", "*1\r\n*1\r\n$1\r\na\r\n"}) {
+    RespReader r;
+    r.feed(in);
+    std::string error;
+    EXPECT_TRUE(read_all(r, &error).empty()) << in;
+    EXPECT_FALSE(error.empty()) << in;
+    EXPECT_TRUE(r.failed()) << in;
+  }
+}
+
+TEST(RespReader, BoundsTheArgumentCountWithoutAllocatingIt) {
+  RespReader r(RespLimits{1 << 20, 8});
+  r.feed("*1000000000\r\n");
+  std::string error;
+  EXPECT_TRUE(read_all(r, &error).empty());
+  EXPECT_NE(error.find("more than 8 arguments"), std::string::npos) << error;
+}
+
+TEST(RespReader, BoundsTheBytesHeldForOneRequest) {
+  RespReader r(RespLimits{1024, 8});
+  r.feed("*1\r\n$1000000000\r\n");  // a declared 1 GB bulk: nothing allocated for it
+  std::string error;
+  EXPECT_TRUE(read_all(r, &error).empty());
+  EXPECT_TRUE(error.empty());
+  r.feed(std::string(2000, 'x'));  // once more than the limit is held, refused
+  EXPECT_TRUE(read_all(r, &error).empty());
+  EXPECT_NE(error.find("exceeds 1024 bytes"), std::string::npos) << error;
+}
+
+TEST(RespReader, DeepNestingIsAProtocolError) {
+  RespReader r;
+  std::string in;
+  for (int k = 0; k < 100; ++k) in += "*1\r\n";
+  r.feed(in);
+  std::string error;
+  EXPECT_TRUE(read_all(r, &error).empty());
+  EXPECT_FALSE(error.empty());
+}
+
+BrokerConfig config() {
+  BrokerConfig c;
+  c.producers = {{"default"}, {"p2"}};
+  QueueOptions q;
+  q.name = "work";
+  q.capacity = 10;
+  q.priority_levels = 4;
+  c.queues = {q};
+  q.name = "audit";
+  c.queues.push_back(q);
+  c.consumers = {{"w1", "work", 1, AckMode::kManual}};
+  c.topics = {{"events", {"work", "audit"}}};
+  return c;
+}
+
+std::string inline_text(const ParsedRequest& p) {
+  const auto* i = std::get_if<req::Inline>(&p.request);
+  return i ? i->text : "";
+}
+
+TEST(RespCommands, SendWithEveryOption) {
+  RespCommands cmds(config());
+  const auto p = cmds.parse({"send", "work", "18446744073709551615", "body", "PRIORITY", "3", "ttl", "250", "DELAY",
+                             "5", "RETRIES", "2", "PRODUCER", "p2"},
+                            9);
+  const auto* r = std::get_if<req::Publish>(&p.request);
+  ASSERT_NE(r, nullptr) << inline_text(p);
+  EXPECT_FALSE(r->topic);
+  EXPECT_EQ(r->target, 0u);
+  EXPECT_EQ(r->spec.id, UINT64_MAX);
+  EXPECT_EQ(r->spec.payload, "body");
+  EXPECT_EQ(r->spec.priority, 3);
+  EXPECT_EQ(r->spec.ttl_ns, 250'000'000);
+  EXPECT_EQ(r->spec.delay_ns, 5'000'000);
+  EXPECT_EQ(r->spec.max_retries, 2u);
+  EXPECT_EQ(r->producer, 1u);
+}
+
+TEST(RespCommands, ErrorsAreAnswersInOrderNotFailures) {
+  RespCommands cmds(config());
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"SEND", "work", "1"}, "-ERR wrong number of arguments for 'SEND' command"},
+      {{"SEND", "nope", "1", "x"}, "-ERR unknown queue 'nope'"},
+      {{"SEND", "work", "-1", "x"}, "-ERR the message id must be an integer"},
+      {{"SEND", "work", "18446744073709551616", "x"}, "-ERR the message id must be an integer"},
+      {{"SEND", "work", "1", "x", "TTL", "abc"}, "-ERR TTL must be an integer"},
+      {{"SEND", "work", "1", "x", "PRIORITY", "256"}, "-ERR PRIORITY must be an integer in 0..255"},
+      {{"SEND", "work", "1", "x", "COLOUR", "red"}, "-ERR unknown option 'COLOUR'"},
+      {{"FETCH", "w1", "COUNT", "0"}, "-ERR COUNT (at least 1) must be"},
+      {{"FETCH", "nobody"}, "-ERR unknown consumer 'nobody'"},
+      {{"NACK", "w1", "1", "LATER"}, "-ERR NACK takes REQUEUE or DROP"},
+      {{"QSTATS"}, "-ERR wrong number of arguments"},
+      {{"FLUSHALL"}, "-ERR unknown command 'FLUSHALL'"},
+  };
+  for (const auto& [args, want] : cases) {
+    const auto p = cmds.parse(args, 1);
+    EXPECT_EQ(inline_text(p).rfind(want, 0), 0u) << args[0] << ": " << inline_text(p);
+  }
+}
+
+TEST(RespCommands, ConsumerCommandsSpeakForTheConnectionsSession) {
+  RespCommands cmds(config());
+  const auto f = cmds.parse({"FETCH", "w1", "COUNT", "4", "BLOCK", "0"}, 42);
+  const auto* r = std::get_if<req::Fetch>(&f.request);
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->who.session, 42u);
+  EXPECT_EQ(r->who.mode, SessionMode::kPull);
+  EXPECT_EQ(r->max, 4u);
+  EXPECT_EQ(r->block_ns, RespCommands::kMaxBlockMs * 1'000'000);  // BLOCK 0: as long as allowed
+  const auto n = cmds.parse({"NACK", "w1", "7", "DROP"}, 42);
+  const auto* s = std::get_if<req::Settle>(&n.request);
+  ASSERT_NE(s, nullptr);
+  EXPECT_TRUE(s->nack);
+  EXPECT_FALSE(s->requeue);
+  EXPECT_TRUE(cmds.parse({"QUIT"}, 1).close_after);
+  EXPECT_EQ(inline_text(cmds.parse({"PING"}, 1)), "+PONG\r\n");
+  EXPECT_EQ(inline_text(cmds.parse({"ping", "x"}, 1)), "$1\r\nx\r\n");
+}
+
+TEST(RespCommands, EncodesEveryResponse) {
+  RespCommands cmds(config());
+  auto enc = [&](Response r) {
+    std::string out;
+    cmds.encode(r, out);
+    return out;
+  };
+  EXPECT_EQ(enc(resp::Published{1, false, PublishOutcome::kStored, {{0, PublishOutcome::kStored}}, ""}),
+            "+STORED\r\n");
+  EXPECT_EQ(enc(resp::Published{1, false, PublishOutcome::kFull, {{0, PublishOutcome::kFull}}, ""}),
+            "-FULL queue 'work' is full\r\n");
+  EXPECT_EQ(enc(resp::Published{1, true, PublishOutcome::kStored,
+                                {{0, PublishOutcome::kStored}, {1, PublishOutcome::kFull}}, ""}),
+            "*2\r\n*2\r\n$4\r\nwork\r\n$6\r\nstored\r\n*2\r\n$5\r\naudit\r\n$4\r\nfull\r\n");
+  EXPECT_EQ(enc(resp::Settled{1, false, "not in flight\r\nat w1"}), "-NOTHELD not in flight  at w1\r\n");
+  EXPECT_EQ(enc(resp::Error{Code::kFailedPrecondition, "taken over"}), "-SESSION taken over\r\n");
+  Message m;
+  m.id = 12;
+  m.payload = std::make_shared<const std::string>("hi");
+  m.attempts = 2;
+  const std::string fetched = enc(resp::Fetched{{Delivery{0, 0, m}}});
+  EXPECT_EQ(fetched.rfind("*1\r\n*9\r\n$4\r\nwork\r\n$2\r\n12\r\n$2\r\nhi\r\n:2\r\n", 0), 0u) << fetched;
+}
+
+}  // namespace
+}  // namespace mq::impl
