@@ -163,6 +163,7 @@ void check_shards(const std::vector<SourcedSummary>& parts, const std::vector<st
 
 uint64_t seeds_in_shard(uint64_t first, uint64_t last, uint64_t index, uint64_t count) {
   MQ_CHECK(first <= last && index < count);
+  MQ_CHECK_MSG(first > 0 || last < UINT64_MAX || count > 1, "2^64 seeds: the count does not fit");
   // Seeds s <= x with s % count == index: none below index, then one every `count`.
   auto upto = [&](uint64_t x) -> uint64_t { return x < index ? 0 : (x - index) / count + 1; };
   return upto(last) - (first == 0 ? 0 : upto(first - 1));
@@ -228,8 +229,9 @@ Result<SweepSummary> summary_from_json(const nlohmann::json& j, const std::strin
     return invalid_argument(where + ": /mqharness_sweep: version " + std::to_string(version) + " is not " +
                             std::to_string(kSummaryVersion));
   }
-  if (!parse_range(seeds, s.first_seed, s.last_seed)) {
-    return invalid_argument(where + ": /seeds: expected 'A..B' with A <= B, got '" + seeds + "'");
+  if (!parse_range(seeds, s.first_seed, s.last_seed) || (s.first_seed == 0 && s.last_seed == UINT64_MAX)) {
+    return invalid_argument(where + ": /seeds: expected 'A..B' with A <= B (fewer than 2^64 seeds), got '" +
+                            seeds + "'");
   }
   if (!parse_shard(shard, s.shard, s.shards) || s.shards > kMaxShards) {
     return invalid_argument(where + ": /shard: expected 'i/n' with i < n <= " + std::to_string(kMaxShards) +
