@@ -80,7 +80,9 @@ std::string failed_properties(const std::vector<Verdict>& verdicts) {
 }
 
 // The command line of `verb` in the build that runs this (o.program with o.verb_args).
-std::string command(const SimCommandOptions& o, const char* verb) { return o.program + " " + verb + o.verb_args; }
+std::string command(const SimCommandOptions& o, const char* verb) {
+  return o.program + " " + verb + o.verb_args;
+}
 
 std::string reproduce_line(const SimCommandOptions& o, uint64_t seed) {
   std::string line = command(o, "run");
@@ -281,16 +283,6 @@ SeedOutcome run_one(const Scenario& s, uint64_t seed, bool shadow) {
   return out;
 }
 
-bool parse_shard(const std::string& text, uint64_t& index, uint64_t& count) {
-  uint64_t a = 0, b = 0;
-  const auto slash = text.find('/');
-  if (slash == std::string::npos) return false;
-  if (!parse_seed_range(text.substr(0, slash), a, a) || !parse_seed_range(text.substr(slash + 1), b, b)) return false;
-  index = a;
-  count = b;
-  return count > 0 && index < count;
-}
-
 // Runs `seeds` on `jobs` threads; outcomes come back in the order of `seeds`.
 std::vector<SeedOutcome> run_parallel(const Scenario& s, const std::vector<uint64_t>& seeds, unsigned jobs,
                                       bool shadow) {
@@ -324,7 +316,9 @@ constexpr size_t kShownProblems = 50;
 uint64_t process_cpu_ms() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
-  auto ms = [](const timeval& t) { return static_cast<uint64_t>(t.tv_sec) * 1000 + static_cast<uint64_t>(t.tv_usec) / 1000; };
+  auto ms = [](const timeval& t) {
+    return static_cast<uint64_t>(t.tv_sec) * 1000 + static_cast<uint64_t>(t.tv_usec) / 1000;
+  };
   return ms(u.ru_utime) + ms(u.ru_stime);
 }
 
@@ -364,7 +358,8 @@ Status keep_failing_runs(const SimCommandOptions& o, const Scenario& s, const Sw
   options.shadow = !o.no_shadow;
   for (size_t i = 0; i < summary.failing.size() && i < o.keep_runs; ++i) {
     const uint64_t seed = summary.failing[i].seed;
-    MQ_RETURN_IF_ERROR(write_run_files(run_path(o.out, seed), s, seed, options, sim::simulate(s, seed, options)));
+    MQ_RETURN_IF_ERROR(
+        write_run_files(run_path(o.out, seed), s, seed, options, sim::simulate(s, seed, options)));
   }
   return Status();
 }
@@ -405,6 +400,11 @@ int sweep_command(const SimCommandOptions& o) {
     return 2;
   }
   SweepSummary summary = sweep_identity(o, *scenario, first, last, shard, shards);
+  if (!o.out.empty() && shards > kMaxMergeShards) {
+    std::fprintf(stderr, "sweep: --out: %llu shards, a merge takes at most %llu\n", ull(shards),
+                 ull(kMaxMergeShards));
+    return 2;
+  }
   if (!o.out.empty()) {
     if (const Status st = check_out_dir(o.out, summary); !st.ok()) {
       std::fprintf(stderr, "sweep: %s\n", st.to_string().c_str());
@@ -423,12 +423,14 @@ int sweep_command(const SimCommandOptions& o) {
   const auto outcomes = run_parallel(*scenario, seeds, jobs, !o.no_shadow);
   for (const auto& out : outcomes) {
     tally_run(summary.properties, out.seed, out.verdicts);
-    if (!out.first_failure.empty()) summary.failing.push_back({out.seed, out.first_failure, reproduce_line(o, out.seed)});
+    if (!out.first_failure.empty())
+      summary.failing.push_back({out.seed, out.first_failure, reproduce_line(o, out.seed)});
   }
   summary.runs = outcomes.size();
   summary.cpu_ms = process_cpu_ms() - cpu_start_ms;
   summary.wall_ms = static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count());
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start)
+          .count());
   Status kept = o.out.empty() ? Status() : keep_failing_runs(o, *scenario, summary);
   const int status = print_summary(summary, kShownFailures, kept.ok() ? o.out : "");
   print_cost(summary);
@@ -470,8 +472,10 @@ int print_merge_problems(const MergeReport& report, const SweepSummary& any) {
                 report.errors.size());
     return 2;
   }
-  std::printf("INCOMPLETE: %zu of %llu shards missing; run them (the same command with --shard i/%llu) and merge "
-              "again\n", report.missing.size(), ull(report.shards), ull(report.shards));
+  std::printf(
+      "INCOMPLETE: %zu of %llu shards missing; run them (the same command with --shard i/%llu) and merge "
+      "again\n",
+      report.missing.size(), ull(report.shards), ull(report.shards));
   return 3;
 }
 
@@ -502,8 +506,8 @@ int merge_command(const SimCommandOptions& o) {
     return 2;
   }
   if (!report->merged) return print_merge_problems(*report, any);
-  std::printf("complete: every shard reported once; %llu runs = the range %llu..%llu\n", ull(report->merged->runs),
-              ull(any.first_seed), ull(any.last_seed));
+  std::printf("complete: every shard reported once; %llu runs = the range %llu..%llu\n",
+              ull(report->merged->runs), ull(any.first_seed), ull(any.last_seed));
   if (dir) std::printf("summary: %s\n", summary_path(o.merge.front()).c_str());
   return print_merged(*report->merged, dir ? o.merge.front() : "");
 }
@@ -676,13 +680,19 @@ void add_sim_commands(CLI::App& app, SimCommandOptions& o) {
   sweep->add_option("--seeds", o.seeds, "'A..B' (inclusive) or one seed 'S'")->default_val(o.seeds);
   sweep->add_option("--jobs", o.jobs, "Threads")->default_val(o.jobs)->check(CLI::Range(1u, 256u));
   sweep->add_option("--shard", o.shard, "Run only seeds with seed % n == i ('i/n')")->default_val(o.shard);
-  sweep->add_option("--out", o.out, "Output directory (docs/simulator.md): DIR/shards/I-of-N.json, failing "
-                                    "seeds' runs in DIR/runs, and DIR/summary.json for a whole range");
-  sweep->add_option("--keep-runs", o.keep_runs, "With --out: write the run files of this many failing seeds "
-                                                "per shard, the first in seed order")->default_val(o.keep_runs);
-  sweep->add_option("--merge", o.merge, "Instead of running: merge shards (one --out DIR, or files holding sweep "
-                                        "summary lines); checks every shard is there once; exit 3 if one is "
-                                        "missing")
+  sweep->add_option("--out", o.out,
+                    "Output directory (docs/simulator.md): DIR/shards/I-of-N.json, failing "
+                    "seeds' runs in DIR/runs, and DIR/summary.json for a whole range");
+  sweep
+      ->add_option("--keep-runs", o.keep_runs,
+                   "With --out: write the run files of this many failing seeds "
+                   "per shard, the first in seed order")
+      ->default_val(o.keep_runs);
+  sweep
+      ->add_option("--merge", o.merge,
+                   "Instead of running: merge shards (one --out DIR, or files holding sweep "
+                   "summary lines); checks every shard is there once; exit 3 if one is "
+                   "missing")
       ->expected(1, -1);
 
   auto* replay = app.add_subcommand("replay", "Re-execute a recorded run and confirm it event for event");

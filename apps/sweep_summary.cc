@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -19,45 +19,40 @@ namespace fs = std::filesystem;
 
 constexpr const char* kSummaryPrefix = "{\"mqharness_sweep\":";
 constexpr uint64_t kSummaryVersion = 1;
-// A shard count beyond this is a typo, not a sweep (and would make the missing list huge).
-constexpr uint64_t kMaxShards = 1'000'000;
 
-unsigned long long ull(uint64_t v) { return static_cast<unsigned long long>(v); }
+unsigned long long ull(uint64_t v) {
+  return static_cast<unsigned long long>(v);
+}
 
-std::string range_text(uint64_t first, uint64_t last) { return std::to_string(first) + ".." + std::to_string(last); }
+std::string range_text(uint64_t first, uint64_t last) {
+  return std::to_string(first) + ".." + std::to_string(last);
+}
 
-std::string shard_text(uint64_t shard, uint64_t shards) { return std::to_string(shard) + "/" + std::to_string(shards); }
+std::string shard_text(uint64_t shard, uint64_t shards) {
+  return std::to_string(shard) + "/" + std::to_string(shards);
+}
 
 // The order of the table: the simulator's own verdicts, then check_all's.
 const std::vector<std::string>& property_order() {
-  static const std::vector<std::string> kOrder = {"shadow",   "disk",       "liveness", kWellFormed,
-                                                  "integrity", "no-loss",   "duplicates", "capacity",
-                                                  "ttl-delay", "priority",  "order",    "load-balance"};
+  static const std::vector<std::string> kOrder = {"shadow",    "disk",     "liveness",   kWellFormed,
+                                                  "integrity", "no-loss",  "duplicates", "capacity",
+                                                  "ttl-delay", "priority", "order",      "load-balance"};
   return kOrder;
 }
 
-bool parse_range(const std::string& text, uint64_t& first, uint64_t& last) {
-  const auto dots = text.find("..");
-  auto number = [](const std::string& s, uint64_t& out) {
-    if (s.empty() || s.size() > 20 || s.find_first_not_of("0123456789") != std::string::npos) return false;
-    errno = 0;
-    char* end = nullptr;
-    out = std::strtoull(s.c_str(), &end, 10);
-    return errno == 0;
-  };
-  if (dots == std::string::npos) return false;
-  return number(text.substr(0, dots), first) && number(text.substr(dots + 2), last) && first <= last;
+// Digits only, no sign, and the value fits: "18446744073709551616" is refused, not wrapped.
+bool parse_u64(const std::string& s, uint64_t& out) {
+  if (s.empty() || s.size() > 20 || s.find_first_not_of("0123456789") != std::string::npos) return false;
+  errno = 0;
+  out = std::strtoull(s.c_str(), nullptr, 10);
+  return errno == 0;
 }
 
-bool parse_shard(const std::string& text, uint64_t& shard, uint64_t& shards) {
-  const auto slash = text.find('/');
-  if (slash == std::string::npos) return false;
-  uint64_t a = 0, b = 0;
-  if (!parse_range(text.substr(0, slash) + ".." + text.substr(0, slash), a, a)) return false;
-  if (!parse_range(text.substr(slash + 1) + ".." + text.substr(slash + 1), b, b)) return false;
-  shard = a;
-  shards = b;
-  return shards > 0 && shard < shards;
+// "A..B" with A <= B (the summary always writes both ends).
+bool parse_range(const std::string& text, uint64_t& first, uint64_t& last) {
+  const auto dots = text.find("..");
+  if (dots == std::string::npos) return false;
+  return parse_u64(text.substr(0, dots), first) && parse_u64(text.substr(dots + 2), last) && first <= last;
 }
 
 Status read_property(const nlohmann::json& p, const std::string& where, const std::string& path, Tally& t) {
@@ -67,11 +62,13 @@ Status read_property(const nlohmann::json& p, const std::string& where, const st
   PropertyTally x;
   f.str("name", name, true).u64("seeds", x.seeds, true).u64("violations", x.violations, true);
   if (const nlohmann::json* first = f.child("first_failing_seed"); first != nullptr && !first->is_null()) {
-    if (!first->is_number_unsigned()) return invalid_argument(where + ": " + path + "/first_failing_seed: not a seed");
+    if (!first->is_number_unsigned())
+      return invalid_argument(where + ": " + path + "/first_failing_seed: not a seed");
     x.first_failing_seed = first->get<uint64_t>();
   }
   MQ_RETURN_IF_ERROR(f.finish());
-  if (!t.emplace(name, x).second) return invalid_argument(where + ": " + path + ": property '" + name + "' twice");
+  if (!t.emplace(name, x).second)
+    return invalid_argument(where + ": " + path + ": property '" + name + "' twice");
   return Status();
 }
 
@@ -99,12 +96,21 @@ Status read_timing(const nlohmann::json* j, const std::string& where, SweepSumma
 
 }  // namespace
 
+bool parse_shard(const std::string& text, uint64_t& shard, uint64_t& shards) {
+  const auto slash = text.find('/');
+  if (slash == std::string::npos) return false;
+  return parse_u64(text.substr(0, slash), shard) && parse_u64(text.substr(slash + 1), shards) && shards > 0 &&
+         shard < shards;
+}
+
 std::string sweep_mismatch(const SweepSummary& a, const SweepSummary& b) {
   if (a.scenario != b.scenario) return "scenario '" + b.scenario + "', not '" + a.scenario + "'";
   if (a.build != b.build) return "build '" + b.build + "', not '" + a.build + "'";
-  if (a.shadow != b.shadow) return std::string("shadow ") + (b.shadow ? "on" : "off") + ", not " + (a.shadow ? "on" : "off");
+  if (a.shadow != b.shadow)
+    return std::string("shadow ") + (b.shadow ? "on" : "off") + ", not " + (a.shadow ? "on" : "off");
   if (a.first_seed != b.first_seed || a.last_seed != b.last_seed) {
-    return "seeds " + range_text(b.first_seed, b.last_seed) + ", not " + range_text(a.first_seed, a.last_seed);
+    return "seeds " + range_text(b.first_seed, b.last_seed) + ", not " +
+           range_text(a.first_seed, a.last_seed);
   }
   if (a.shards != b.shards) return std::to_string(b.shards) + " shards, not " + std::to_string(a.shards);
   return "";
@@ -233,11 +239,12 @@ Result<SweepSummary> summary_from_json(const nlohmann::json& j, const std::strin
     return invalid_argument(where + ": /seeds: expected 'A..B' with A <= B (fewer than 2^64 seeds), got '" +
                             seeds + "'");
   }
-  if (!parse_shard(shard, s.shard, s.shards) || s.shards > kMaxShards) {
-    return invalid_argument(where + ": /shard: expected 'i/n' with i < n <= " + std::to_string(kMaxShards) +
-                            ", got '" + shard + "'");
+  if (!parse_shard(shard, s.shard, s.shards) || s.shards > kMaxMergeShards) {
+    return invalid_argument(where + ": /shard: expected 'i/n' with i < n <= " +
+                            std::to_string(kMaxMergeShards) + ", got '" + shard + "'");
   }
-  if (props == nullptr || !props->is_array()) return invalid_argument(where + ": /properties: missing or not an array");
+  if (props == nullptr || !props->is_array())
+    return invalid_argument(where + ": /properties: missing or not an array");
   for (size_t i = 0; i < props->size(); ++i) {
     MQ_RETURN_IF_ERROR(read_property((*props)[i], where, "/properties/" + std::to_string(i), s.properties));
   }
@@ -273,7 +280,9 @@ std::string run_path(const std::string& dir, uint64_t seed) {
   return dir + "/runs/seed-" + std::to_string(seed) + ".jsonl";
 }
 
-std::string summary_path(const std::string& dir) { return dir + "/summary.json"; }
+std::string summary_path(const std::string& dir) {
+  return dir + "/summary.json";
+}
 
 Status make_out_dir(const std::string& dir) {
   std::error_code ec;
@@ -332,7 +341,8 @@ MergeReport merge_summaries(const std::vector<SourcedSummary>& parts) {
   report.shards = first.shards;
   for (const auto& p : parts) {
     if (const std::string what = sweep_mismatch(first, p.summary); !what.empty()) {
-      report.errors.push_back(p.source + ": from another sweep (" + what + " as in " + parts.front().source + ")");
+      report.errors.push_back(p.source + ": from another sweep (" + what + " as in " + parts.front().source +
+                              ")");
     }
   }
   if (!report.errors.empty()) return report;
@@ -366,7 +376,8 @@ int print_summary(const SweepSummary& s, size_t max_failing, const std::string& 
     std::error_code ec;
     if (fs::exists(history, ec)) std::printf("  history: %s\n", history.c_str());
   }
-  if (s.failing.size() > max_failing) std::printf("... and %zu more failing seeds\n", s.failing.size() - max_failing);
+  if (s.failing.size() > max_failing)
+    std::printf("... and %zu more failing seeds\n", s.failing.size() - max_failing);
   std::printf("%-14s %8s %10s  %s\n", "property", "seeds", "violations", "first failing seed");
   auto row = [&](const std::string& name, const PropertyTally& p) {
     std::printf("%-14s %8llu %10llu  %s\n", name.c_str(), ull(p.seeds), ull(p.violations),
@@ -382,10 +393,12 @@ int print_summary(const SweepSummary& s, size_t max_failing, const std::string& 
   const bool violated = std::any_of(s.properties.begin(), s.properties.end(),
                                     [](const auto& kv) { return kv.second.violations > 0; });
   if (!violated && s.failing.empty()) {
-    std::printf("PASS: %llu seeds of '%s', every property held in every run\n", ull(s.runs), s.scenario.c_str());
+    std::printf("PASS: %llu seeds of '%s', every property held in every run\n", ull(s.runs),
+                s.scenario.c_str());
   } else {
-    std::printf("FAIL: %zu of %llu seeds of '%s' broke a property (listed above, with their reproduce lines)\n",
-                s.failing.size(), ull(s.runs), s.scenario.c_str());
+    std::printf(
+        "FAIL: %zu of %llu seeds of '%s' broke a property (listed above, with their reproduce lines)\n",
+        s.failing.size(), ull(s.runs), s.scenario.c_str());
   }
   return violated || !s.failing.empty() ? 1 : 0;
 }
@@ -394,9 +407,10 @@ void print_cost(const SweepSummary& s) {
   if (s.cpu_ms == 0 || s.runs == 0) return;
   const double cpu_s = static_cast<double>(s.cpu_ms) / 1000;
   const double per_s = static_cast<double>(s.runs) / cpu_s;
-  std::printf("cost: %llu runs in %.1f CPU s (%.1f s elapsed, summed over shards): %.2f seeds per CPU second; "
-              "10^6 seeds: %.0f core-hours\n", ull(s.runs), cpu_s, static_cast<double>(s.wall_ms) / 1000, per_s,
-              1e6 / per_s / 3600);
+  std::printf(
+      "cost: %llu runs in %.1f CPU s (%.1f s elapsed, summed over shards): %.2f seeds per CPU second; "
+      "10^6 seeds: %.1f core-hours\n",
+      ull(s.runs), cpu_s, static_cast<double>(s.wall_ms) / 1000, per_s, 1e6 / per_s / 3600);
 }
 
 }  // namespace mq::app

@@ -64,6 +64,12 @@ struct SweepSummary {
   uint64_t wall_ms = 0;
 };
 
+// The most shards a merge takes (it keeps a list per shard); `sweep --out` refuses more.
+inline constexpr uint64_t kMaxMergeShards = 1'000'000;
+
+// "i/n" with i < n; false when malformed or out of range.
+bool parse_shard(const std::string& text, uint64_t& shard, uint64_t& shards);
+
 // Seeds in [first, last] with seed % count == index, computed, not counted.
 // REQUIRES: first <= last, index < count.
 uint64_t seeds_in_shard(uint64_t first, uint64_t last, uint64_t index, uint64_t count);
@@ -100,9 +106,9 @@ Status write_shard(const std::string& dir, const SweepSummary& s);
 Result<std::vector<SourcedSummary>> read_shard_dir(const std::string& dir);
 
 struct MergeReport {
-  std::vector<std::string> errors;  // shards that do not belong, counted twice, or wrong run counts
-  std::vector<uint64_t> missing;    // shard indices nobody reported
-  uint64_t shards = 0;              // the sweep's shard count
+  std::vector<std::string> errors;     // shards that do not belong, counted twice, or wrong run counts
+  std::vector<uint64_t> missing;       // shard indices nobody reported
+  uint64_t shards = 0;                 // the sweep's shard count
   std::optional<SweepSummary> merged;  // only when there are no errors and nothing is missing
 };
 // REQUIRES: !parts.empty().

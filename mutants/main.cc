@@ -15,7 +15,8 @@
 int main(int argc, char** argv) {
   CLI::App app{"mqharness-mutants: named faults in the broker, each caught by the harness"};
   mq::mutants::MutantsOptions options;
-  for (int i = 0; i < argc; ++i) options.command_line += (i == 0 ? "mqharness-mutants" : std::string(" ") + argv[i]);
+  for (int i = 0; i < argc; ++i)
+    options.command_line += (i == 0 ? "mqharness-mutants" : std::string(" ") + argv[i]);
   mq::mutants::add_mutants_options(app, options);
   app.require_subcommand(0, 1);
   mq::app::SimCommandOptions sim;

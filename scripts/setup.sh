@@ -8,6 +8,8 @@ packages=(
   libgtest-dev libgmock-dev librapidcheck-dev
   libboost-graph-dev libbenchmark-dev libconcurrentqueue-dev
   nlohmann-json3-dev libcli11-dev
+  # scripts/slurm-sweep's test starts a throwaway single-node Slurm cluster (label slurm).
+  slurm-wlm munge
 )
 
 missing=()

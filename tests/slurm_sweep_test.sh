@@ -87,7 +87,7 @@ cleanup() {
   for p in /proc/[0-9]*; do
     p=${p#/proc/}
     [[ "$p" == "$$" ]] && continue
-    if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qxF "SLURM_CONF=$conf"; then
+    if { tr "\0" "\n" <"/proc/$p/environ"; } 2>/dev/null | grep -qxF "SLURM_CONF=$conf"; then
       echo "cleanup: pid $p ($(cat "/proc/$p/comm" 2>/dev/null)) of this cluster outlived slurmd; stopping it"
       stop_pid "$p" "pid $p"
     fi

@@ -29,7 +29,9 @@ SweepSummary shard_of(uint64_t shard, uint64_t shards, uint64_t first = kFirst, 
     if (seed % shards != shard) continue;
     const bool bad = seed == 7 || seed == 12;
     tally_run(s.properties, seed, {{"shadow", !bad}, {"integrity", true}});
-    if (bad) s.failing.push_back({seed, "shadow: diverge", "build/apps/mqharness run --seed " + std::to_string(seed)});
+    if (bad)
+      s.failing.push_back(
+          {seed, "shadow: diverge", "build/apps/mqharness run --seed " + std::to_string(seed)});
     ++s.runs;
   }
   s.cpu_ms = 100 + shard;
@@ -43,7 +45,9 @@ std::vector<SourcedSummary> all_shards() {
   return parts;
 }
 
-std::string without_timing(const std::string& line) { return line.substr(0, line.find(",\"timing\"")); }
+std::string without_timing(const std::string& line) {
+  return line.substr(0, line.find(",\"timing\""));
+}
 
 TEST(SweepSummary, SeedsInShardIsTheCount) {
   for (uint64_t first = 0; first < 12; ++first) {
@@ -52,7 +56,8 @@ TEST(SweepSummary, SeedsInShardIsTheCount) {
         for (uint64_t i = 0; i < n; ++i) {
           uint64_t count = 0;
           for (uint64_t s = first; s <= last; ++s) count += s % n == i ? 1 : 0;
-          ASSERT_EQ(seeds_in_shard(first, last, i, n), count) << first << ".." << last << " " << i << "/" << n;
+          ASSERT_EQ(seeds_in_shard(first, last, i, n), count)
+              << first << ".." << last << " " << i << "/" << n;
         }
       }
     }
@@ -62,6 +67,19 @@ TEST(SweepSummary, SeedsInShardIsTheCount) {
   EXPECT_EQ(seeds_in_shard(0, kMax, 3, 4), kMax / 4 + 1);
   EXPECT_EQ(seeds_in_shard(kMax - 9, kMax, 0, 1), 10u);
   EXPECT_EQ(seeds_in_shard(1, 1'000'000, 999, 1000), 1000u);
+}
+
+TEST(SweepSummary, ShardsParseOnlyWhenInRange) {
+  uint64_t i = 9, n = 9;
+  EXPECT_TRUE(parse_shard("3/4", i, n));
+  EXPECT_EQ(i, 3u);
+  EXPECT_EQ(n, 4u);
+  EXPECT_TRUE(parse_shard("0/18446744073709551615", i, n));
+  EXPECT_EQ(n, std::numeric_limits<uint64_t>::max());
+  for (const char* bad :
+       {"4/4", "1/0", "3", "/4", "3/", "-1/4", "+1/4", "1/18446744073709551616", "1 /4", "a/b"}) {
+    EXPECT_FALSE(parse_shard(bad, i, n)) << bad;
+  }
 }
 
 TEST(SweepSummary, LineRoundTripsWithVersionFirstAndTimingLast) {
@@ -81,7 +99,8 @@ TEST(SweepSummary, ReadErrorsNameTheFileLineAndField) {
   j["shard"] = "4/4";
   auto r = summary_from_json(j, "out.txt:9");
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().to_string().find("out.txt:9: /shard: expected 'i/n'"), std::string::npos) << r.status().to_string();
+  EXPECT_NE(r.status().to_string().find("out.txt:9: /shard: expected 'i/n'"), std::string::npos)
+      << r.status().to_string();
   j = nlohmann::json::parse(summary_line(shard_of(0, kShards)));
   j["runs"] = -1;
   r = summary_from_json(j, "out.txt:9");
@@ -191,7 +210,8 @@ TEST_F(SweepDir, AMalformedShardFileIsNamed) {
   auto parts = read_shard_dir(dir_);
   ASSERT_FALSE(parts.ok());
   EXPECT_NE(parts.status().to_string().find("0-of-4.json:1: a summary line that is not valid JSON"),
-            std::string::npos) << parts.status().to_string();
+            std::string::npos)
+      << parts.status().to_string();
   std::ofstream(dir_ + "/shards/0-of-4.json") << "no summary here\n";
   parts = read_shard_dir(dir_);
   ASSERT_FALSE(parts.ok());
