@@ -364,30 +364,6 @@ Status keep_failing_runs(const SimCommandOptions& o, const Scenario& s, const Sw
   return Status();
 }
 
-// Writes DIR/summary.json when the shards in DIR make the whole sweep; else removes a
-// stale one. Returns the merge's report.
-Result<MergeReport> merge_out_dir(const std::string& dir) {
-  auto parts = read_shard_dir(dir);
-  if (!parts.ok()) return parts.status();
-  MergeReport report = merge_summaries(*parts);
-  const std::string path = summary_path(dir);
-  std::error_code ec;
-  if (!report.merged) {
-    std::filesystem::remove(path, ec);
-    return report;
-  }
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << summary_line(*report.merged) << "\n";
-    out.flush();
-    if (!out) return io_error(tmp + ": cannot write");
-  }
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return io_error(path + ": cannot rename " + tmp + " to it: " + ec.message());
-  return report;
-}
-
 int sweep_command(const SimCommandOptions& o) {
   auto scenario = load(o.scenario);
   if (!scenario.ok()) {

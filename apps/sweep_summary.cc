@@ -293,8 +293,10 @@ Status make_out_dir(const std::string& dir) {
   return Status();
 }
 
-Status write_shard(const std::string& dir, const SweepSummary& s) {
-  const std::string path = shard_path(dir, s.shard, s.shards);
+namespace {
+
+// Through a temporary file and a rename: a reader sees the old file or the whole new one.
+Status write_summary_file(const std::string& path, const SweepSummary& s) {
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
@@ -306,6 +308,12 @@ Status write_shard(const std::string& dir, const SweepSummary& s) {
   fs::rename(tmp, path, ec);
   if (ec) return io_error(path + ": cannot rename " + tmp + " to it: " + ec.message());
   return Status();
+}
+
+}  // namespace
+
+Status write_shard(const std::string& dir, const SweepSummary& s) {
+  return write_summary_file(shard_path(dir, s.shard, s.shards), s);
 }
 
 Result<std::vector<SourcedSummary>> read_shard_dir(const std::string& dir) {
@@ -363,6 +371,19 @@ MergeReport merge_summaries(const std::vector<SourcedSummary>& parts) {
   // Every shard ran exactly its share, none twice, none missing: so the whole range.
   MQ_CHECK(merged.runs == seeds_in_shard(first.first_seed, first.last_seed, 0, 1));
   report.merged = std::move(merged);
+  return report;
+}
+
+Result<MergeReport> merge_out_dir(const std::string& dir) {
+  auto parts = read_shard_dir(dir);
+  if (!parts.ok()) return parts.status();
+  MergeReport report = merge_summaries(*parts);
+  if (report.merged) {
+    MQ_RETURN_IF_ERROR(write_summary_file(summary_path(dir), *report.merged));
+  } else {
+    std::error_code ec;
+    fs::remove(summary_path(dir), ec);  // from an earlier merge; absent is fine
+  }
   return report;
 }
 

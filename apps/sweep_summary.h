@@ -114,6 +114,10 @@ struct MergeReport {
 // REQUIRES: !parts.empty().
 MergeReport merge_summaries(const std::vector<SourcedSummary>& parts);
 
+// Reads DIR's shards and merges them; writes DIR/summary.json when they make the whole
+// sweep, else removes a stale one. Errors: reading or writing the directory.
+Result<MergeReport> merge_out_dir(const std::string& dir);
+
 // The text a merge or a sweep prints: failing seeds (at most `max_failing`; with
 // `runs_dir`, each one's history when it was kept), the table per property, then
 // PASS or FAIL. Returns 1 when a property was violated, else 0.

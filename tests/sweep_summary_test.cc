@@ -204,6 +204,24 @@ TEST_F(SweepDir, ShardsWrittenAreReadBackInShardOrder) {
   EXPECT_TRUE(merge_summaries(*parts).merged.has_value());
 }
 
+TEST_F(SweepDir, TheMergedSummaryIsWrittenOnlyWhenEveryShardIsThere) {
+  ASSERT_TRUE(make_out_dir(dir_).ok());
+  for (uint64_t i = 0; i < kShards; ++i) ASSERT_TRUE(write_shard(dir_, shard_of(i, kShards)).ok());
+  auto report = merge_out_dir(dir_);
+  ASSERT_TRUE(report.ok()) << report.status().to_string();
+  ASSERT_TRUE(report->merged.has_value());
+  auto written = read_summaries(summary_path(dir_));
+  ASSERT_TRUE(written.ok()) << written.status().to_string();
+  ASSERT_EQ(written->size(), 1u);
+  EXPECT_EQ(summary_line(written->front().summary), summary_line(*report->merged));
+  // A shard lost afterwards (a rerun in progress): the stale summary goes.
+  std::filesystem::remove(shard_path(dir_, 1, kShards));
+  report = merge_out_dir(dir_);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->missing, (std::vector<uint64_t>{1}));
+  EXPECT_FALSE(std::filesystem::exists(summary_path(dir_)));
+}
+
 TEST_F(SweepDir, AMalformedShardFileIsNamed) {
   ASSERT_TRUE(make_out_dir(dir_).ok());
   std::ofstream(dir_ + "/shards/0-of-4.json") << "{\"mqharness_sweep\":1,\"scenario\":";
