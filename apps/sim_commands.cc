@@ -1,5 +1,6 @@
 #include "apps/sim_commands.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -7,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -15,6 +17,7 @@
 #include <sstream>
 #include <thread>
 
+#include "apps/sweep_summary.h"
 #include "apps/walk_command.h"
 #include "model/history_io.h"
 #include "model/json_config.h"
@@ -33,7 +36,6 @@ using sim::SimResult;
 
 constexpr const char* kShadow = "shadow";
 constexpr const char* kLiveness = "liveness";
-constexpr const char* kBinary = "build/apps/mqharness";
 constexpr const char* kRunFileSuffix = ".run.json";
 
 // ---- scenarios, verdicts, reproduction ----
@@ -77,9 +79,15 @@ std::string failed_properties(const std::vector<Verdict>& verdicts) {
   return s;
 }
 
-std::string reproduce_line(const std::string& scenario_path, uint64_t seed) {
-  std::string line = std::string(kBinary) + " run";
-  if (!scenario_path.empty()) line += " --scenario " + scenario_path;
+// The command line of `verb` in the build that runs this (o.program with o.verb_args).
+std::string command(const SimCommandOptions& o, const char* verb) {
+  return o.program + " " + verb + o.verb_args;
+}
+
+std::string reproduce_line(const SimCommandOptions& o, uint64_t seed) {
+  std::string line = command(o, "run");
+  if (!o.scenario.empty()) line += " --scenario " + o.scenario;
+  if (o.no_shadow) line += " --no-shadow";
   return line + " --seed " + std::to_string(seed);
 }
 
@@ -239,7 +247,8 @@ int run_command(const SimCommandOptions& o) {
       std::fprintf(stderr, "run: %s\n", w.to_string().c_str());
       return 2;
     }
-    std::printf("history: %s (replay with: %s replay %s)\n", o.history.c_str(), kBinary, o.history.c_str());
+    std::printf("history: %s (replay with: %s %s)\n", o.history.c_str(), command(o, "replay").c_str(),
+                o.history.c_str());
   }
   const auto verdicts = judge(s, r);
   const int status = print_verdicts(verdicts);
@@ -247,26 +256,12 @@ int run_command(const SimCommandOptions& o) {
     std::printf("PASS: seed %llu, every property held\n", ull(o.seed));
   } else {
     std::printf("FAIL: seed %llu: %s\nreproduce: %s\n", ull(o.seed), failed_properties(verdicts).c_str(),
-                reproduce_line(o.scenario, o.seed).c_str());
+                reproduce_line(o, o.seed).c_str());
   }
   return status;
 }
 
 // ---- sweep ----
-
-// The order of the summary table: the simulator's own verdicts, then check_all's.
-const std::vector<std::string>& property_order() {
-  static const std::vector<std::string> kOrder = {kShadow,     "disk",    kLiveness, kWellFormed, "integrity",
-                                                  "no-loss",   "duplicates", "capacity", "ttl-delay",
-                                                  "priority",  "order",    "load-balance"};
-  return kOrder;
-}
-
-struct PropertyTally {
-  uint64_t seeds = 0, violations = 0;
-  std::optional<uint64_t> first_failing_seed;
-};
-using Tally = std::map<std::string, PropertyTally>;
 
 struct SeedOutcome {
   uint64_t seed = 0;
@@ -286,16 +281,6 @@ SeedOutcome run_one(const Scenario& s, uint64_t seed, bool shadow) {
     }
   }
   return out;
-}
-
-bool parse_shard(const std::string& text, uint64_t& index, uint64_t& count) {
-  uint64_t a = 0, b = 0;
-  const auto slash = text.find('/');
-  if (slash == std::string::npos) return false;
-  if (!parse_seed_range(text.substr(0, slash), a, a) || !parse_seed_range(text.substr(slash + 1), b, b)) return false;
-  index = a;
-  count = b;
-  return count > 0 && index < count;
 }
 
 // Runs `seeds` on `jobs` threads; outcomes come back in the order of `seeds`.
@@ -322,40 +307,61 @@ std::vector<SeedOutcome> run_parallel(const Scenario& s, const std::vector<uint6
   return out;
 }
 
-void tally(Tally& t, const SeedOutcome& o) {
-  for (const auto& [property, held] : o.verdicts) {
-    PropertyTally& p = t[property];
-    ++p.seeds;
-    if (held) continue;
-    ++p.violations;
-    if (!p.first_failing_seed || o.seed < *p.first_failing_seed) p.first_failing_seed = o.seed;
-  }
-}
+// How many failing seeds a sweep lists on its terminal (the summary line and the
+// shard file list all of them).
+constexpr size_t kShownFailures = 20;
+// How many problems of a merge are listed before "... and N more".
+constexpr size_t kShownProblems = 50;
 
-int print_table(const Tally& t) {
-  std::printf("%-14s %8s %10s  %s\n", "property", "seeds", "violations", "first failing seed");
-  bool any = false;
-  auto row = [&](const std::string& name, const PropertyTally& p) {
-    any = any || p.violations > 0;
-    std::printf("%-14s %8llu %10llu  %s\n", name.c_str(), ull(p.seeds), ull(p.violations),
-                p.first_failing_seed ? std::to_string(*p.first_failing_seed).c_str() : "-");
+uint64_t process_cpu_ms() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto ms = [](const timeval& t) {
+    return static_cast<uint64_t>(t.tv_sec) * 1000 + static_cast<uint64_t>(t.tv_usec) / 1000;
   };
-  for (const auto& name : property_order()) {
-    if (const auto it = t.find(name); it != t.end()) row(name, it->second);
-  }
-  for (const auto& [name, p] : t) {
-    if (std::find(property_order().begin(), property_order().end(), name) == property_order().end()) row(name, p);
-  }
-  return any ? 1 : 0;
+  return ms(u.ru_utime) + ms(u.ru_stime);
 }
 
-nlohmann::json tally_json(const Tally& t) {
-  nlohmann::json props = nlohmann::json::array();
-  for (const auto& [name, p] : t) {
-    nlohmann::json first = p.first_failing_seed ? nlohmann::json(*p.first_failing_seed) : nlohmann::json(nullptr);
-    props.push_back({{"name", name}, {"seeds", p.seeds}, {"violations", p.violations}, {"first_failing_seed", first}});
+// What this sweep is, before it runs: compared with the shards already in --out.
+SweepSummary sweep_identity(const SimCommandOptions& o, const Scenario& s, uint64_t first, uint64_t last,
+                            uint64_t shard, uint64_t shards) {
+  SweepSummary id;
+  id.scenario = s.name;
+  id.build = o.program + o.verb_args;
+  id.shadow = !o.no_shadow;
+  id.first_seed = first;
+  id.last_seed = last;
+  id.shard = shard;
+  id.shards = shards;
+  return id;
+}
+
+// An --out directory holds one sweep: shards of another one would make its merge fail
+// after all the work, so they are refused before it.
+Status check_out_dir(const std::string& dir, const SweepSummary& id) {
+  MQ_RETURN_IF_ERROR(make_out_dir(dir));
+  auto existing = read_shard_dir(dir);
+  if (!existing.ok()) return existing.status().code() == Code::kNotFound ? Status() : existing.status();
+  for (const auto& part : *existing) {
+    if (const std::string what = sweep_mismatch(id, part.summary); !what.empty()) {
+      return failed_precondition(dir + " holds a shard of another sweep (" + part.source + ": " + what +
+                                 "); use a new --out directory");
+    }
   }
-  return props;
+  return Status();
+}
+
+// Re-runs the first `o.keep_runs` failing seeds (in seed order, so the choice does
+// not depend on thread timing) and writes their run files under DIR/runs.
+Status keep_failing_runs(const SimCommandOptions& o, const Scenario& s, const SweepSummary& summary) {
+  SimOptions options;
+  options.shadow = !o.no_shadow;
+  for (size_t i = 0; i < summary.failing.size() && i < o.keep_runs; ++i) {
+    const uint64_t seed = summary.failing[i].seed;
+    MQ_RETURN_IF_ERROR(
+        write_run_files(run_path(o.out, seed), s, seed, options, sim::simulate(s, seed, options)));
+  }
+  return Status();
 }
 
 int sweep_command(const SimCommandOptions& o) {
@@ -369,6 +375,20 @@ int sweep_command(const SimCommandOptions& o) {
     std::fprintf(stderr, "sweep: bad --seeds '%s' or --shard '%s'\n", o.seeds.c_str(), o.shard.c_str());
     return 2;
   }
+  SweepSummary summary = sweep_identity(o, *scenario, first, last, shard, shards);
+  if (!o.out.empty() && shards > kMaxMergeShards) {
+    std::fprintf(stderr, "sweep: --out: %llu shards, a merge takes at most %llu\n", ull(shards),
+                 ull(kMaxMergeShards));
+    return 2;
+  }
+  if (!o.out.empty()) {
+    if (const Status st = check_out_dir(o.out, summary); !st.ok()) {
+      std::fprintf(stderr, "sweep: %s\n", st.to_string().c_str());
+      return 2;
+    }
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const uint64_t cpu_start_ms = process_cpu_ms();
   std::vector<uint64_t> seeds;
   for (uint64_t seed = first; seed <= last && seed >= first; ++seed) {
     if (seed % shards == shard) seeds.push_back(seed);
@@ -377,64 +397,95 @@ int sweep_command(const SimCommandOptions& o) {
   std::printf("sweep: scenario '%s' (%s), seeds %s, shard %s: %zu runs on %u threads\n", scenario->name.c_str(),
               scenario->file.c_str(), o.seeds.c_str(), o.shard.c_str(), seeds.size(), jobs);
   const auto outcomes = run_parallel(*scenario, seeds, jobs, !o.no_shadow);
-  Tally t;
-  size_t shown = 0;
-  constexpr size_t kShownFailures = 20;
   for (const auto& out : outcomes) {
-    tally(t, out);
-    if (out.first_failure.empty() || shown++ >= kShownFailures) continue;
-    std::printf("FAIL seed %llu: %s\n  reproduce: %s\n", ull(out.seed), out.first_failure.c_str(),
-                reproduce_line(o.scenario, out.seed).c_str());
+    tally_run(summary.properties, out.seed, out.verdicts);
+    if (!out.first_failure.empty())
+      summary.failing.push_back({out.seed, out.first_failure, reproduce_line(o, out.seed)});
   }
-  const int status = print_table(t);
-  size_t failing = 0;
-  for (const auto& out : outcomes) failing += out.first_failure.empty() ? 0 : 1;
-  if (failing == 0) {
-    std::printf("PASS: %zu seeds of '%s', every property held in every run\n", seeds.size(), scenario->name.c_str());
-  } else {
-    std::printf("FAIL: %zu of %zu seeds of '%s' broke a property (listed above, with their reproduce lines)\n",
-                failing, seeds.size(), scenario->name.c_str());
+  summary.runs = outcomes.size();
+  summary.cpu_ms = process_cpu_ms() - cpu_start_ms;
+  summary.wall_ms = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start)
+          .count());
+  Status kept = o.out.empty() ? Status() : keep_failing_runs(o, *scenario, summary);
+  const int status = print_summary(summary, kShownFailures, kept.ok() ? o.out : "");
+  print_cost(summary);
+  std::printf("%s\n", summary_line(summary).c_str());
+  if (o.out.empty()) return status;
+  if (kept.ok()) kept = write_shard(o.out, summary);
+  // A sweep of the whole range is its own merge: DIR/summary.json as any merge writes it.
+  if (kept.ok() && shards == 1) kept = merge_out_dir(o.out).status();
+  if (!kept.ok()) {
+    std::fprintf(stderr, "sweep: %s\n", kept.to_string().c_str());
+    return 2;
   }
-  const nlohmann::json summary = {{"mqharness_sweep", 1}, {"scenario", scenario->name}, {"seeds", o.seeds},
-                                  {"shard", o.shard}, {"runs", seeds.size()}, {"properties", tally_json(t)}};
-  std::printf("%s\n", summary.dump().c_str());
   return status;
 }
 
-// Combines the JSON summary lines of shard outputs (any other line is skipped).
+// Every failing seed of the whole sweep, the table, the cost and the merged summary.
+int print_merged(const SweepSummary& merged, const std::string& runs_dir) {
+  const int status = print_summary(merged, merged.failing.size(), runs_dir);
+  print_cost(merged);
+  std::printf("%s\n", summary_line(merged).c_str());
+  return status;
+}
+
+// What keeps shards from making one sweep; the exit status (2 bad input, 3 missing).
+int print_merge_problems(const MergeReport& report, const SweepSummary& any) {
+  size_t shown = 0;
+  for (const auto& e : report.errors) {
+    if (shown++ < kShownProblems) std::printf("ERROR: %s\n", e.c_str());
+  }
+  for (const uint64_t i : report.missing) {
+    if (shown++ >= kShownProblems) continue;
+    std::printf("MISSING: shard %llu/%llu (its %llu seeds s of %llu..%llu with s %% %llu == %llu)\n", ull(i),
+                ull(report.shards), ull(seeds_in_shard(any.first_seed, any.last_seed, i, report.shards)),
+                ull(any.first_seed), ull(any.last_seed), ull(report.shards), ull(i));
+  }
+  if (shown > kShownProblems) std::printf("... and %zu more problems\n", shown - kShownProblems);
+  if (!report.errors.empty()) {
+    std::printf("sweep --merge: %zu problems: the shards do not make one sweep; nothing merged\n",
+                report.errors.size());
+    return 2;
+  }
+  std::printf(
+      "INCOMPLETE: %zu of %llu shards missing; run them (the same command with --shard i/%llu) and merge "
+      "again\n",
+      report.missing.size(), ull(report.shards), ull(report.shards));
+  return 3;
+}
+
+// Combines shard summaries: the summary lines of sweep outputs, or the shards of one
+// --out directory (then DIR/summary.json is written when they make the whole sweep).
 int merge_command(const SimCommandOptions& o) {
-  Tally t;
-  uint64_t runs = 0, files = 0;
+  std::error_code ec;
+  const bool dir = o.merge.size() == 1 && std::filesystem::is_directory(o.merge.front(), ec);
+  std::vector<SourcedSummary> parts;
   for (const auto& path : o.merge) {
-    auto text = read_text_file(path);
-    if (!text.ok()) {
-      std::fprintf(stderr, "sweep --merge: %s\n", text.status().to_string().c_str());
+    auto read = dir ? read_shard_dir(path) : read_summaries(path);
+    if (!read.ok()) {
+      std::fprintf(stderr, "sweep --merge: %s\n", read.status().to_string().c_str());
       return 2;
     }
-    std::istringstream in(*text);
-    for (std::string line; std::getline(in, line);) {
-      if (!line.starts_with("{\"mqharness_sweep\"")) continue;
-      const auto j = nlohmann::json::parse(line, nullptr, false);
-      if (j.is_discarded() || !j.contains("properties")) {
-        std::fprintf(stderr, "sweep --merge: %s: malformed summary line\n", path.c_str());
-        return 2;
-      }
-      ++files;
-      runs += j.value("runs", uint64_t{0});
-      for (const auto& p : j["properties"]) {
-        PropertyTally& x = t[p.value("name", std::string("?"))];
-        x.seeds += p.value("seeds", uint64_t{0});
-        x.violations += p.value("violations", uint64_t{0});
-        if (p.contains("first_failing_seed") && p["first_failing_seed"].is_number_unsigned()) {
-          const auto s = p["first_failing_seed"].get<uint64_t>();
-          if (!x.first_failing_seed || s < *x.first_failing_seed) x.first_failing_seed = s;
-        }
-      }
-    }
+    parts.insert(parts.end(), read->begin(), read->end());
   }
-  std::printf("sweep --merge: %llu summaries, %llu runs\n", ull(files), ull(runs));
-  if (files == 0) return 2;
-  return print_table(t);
+  if (parts.empty()) {
+    std::fprintf(stderr, "sweep --merge: no summary lines ({\"mqharness_sweep\":...}) in the files given\n");
+    return 2;
+  }
+  const SweepSummary& any = parts.front().summary;
+  std::printf("sweep --merge: %zu summaries of '%s', seeds %llu..%llu in %llu shards\n", parts.size(),
+              any.scenario.c_str(), ull(any.first_seed), ull(any.last_seed), ull(any.shards));
+  auto report = dir ? merge_out_dir(o.merge.front()) : Result<MergeReport>(merge_summaries(parts));
+  if (!report.ok()) {
+    std::fprintf(stderr, "sweep --merge: %s\n", report.status().to_string().c_str());
+    return 2;
+  }
+  if (!report->merged) return print_merge_problems(*report, any);
+  std::printf("complete: every shard reported once; %llu runs = the range %llu..%llu\n",
+              ull(report->merged->runs), ull(any.first_seed), ull(any.last_seed));
+  if (dir) std::printf("summary: %s\n", summary_path(o.merge.front()).c_str());
+  return print_merged(*report->merged, dir ? o.merge.front() : "");
 }
 
 // ---- replay ----
@@ -580,9 +631,9 @@ int shrink_command(const SimCommandOptions& o) {
     std::fprintf(stderr, "shrink: %s\n", w.to_string().c_str());
     return 2;
   }
-  std::printf("shrunk after %u runs (%u cuts kept): %s, %llu history events (from %llu)\nreproduce: %s replay %s\n",
+  std::printf("shrunk after %u runs (%u cuts kept): %s, %llu history events (from %llu)\nreproduce: %s %s\n",
               out.runs, out.steps, overrides_json(options.overrides).dump().c_str(), ull(r.history_events),
-              ull(first.history_events), kBinary, path.c_str());
+              ull(first.history_events), command(o, "replay").c_str(), path.c_str());
   return 1;
 }
 
@@ -605,7 +656,19 @@ void add_sim_commands(CLI::App& app, SimCommandOptions& o) {
   sweep->add_option("--seeds", o.seeds, "'A..B' (inclusive) or one seed 'S'")->default_val(o.seeds);
   sweep->add_option("--jobs", o.jobs, "Threads")->default_val(o.jobs)->check(CLI::Range(1u, 256u));
   sweep->add_option("--shard", o.shard, "Run only seeds with seed % n == i ('i/n')")->default_val(o.shard);
-  sweep->add_option("--merge", o.merge, "Combine the summary lines of shard outputs instead of running")
+  sweep->add_option("--out", o.out,
+                    "Output directory (docs/simulator.md): DIR/shards/I-of-N.json, failing "
+                    "seeds' runs in DIR/runs, and DIR/summary.json for a whole range");
+  sweep
+      ->add_option("--keep-runs", o.keep_runs,
+                   "With --out: write the run files of this many failing seeds "
+                   "per shard, the first in seed order")
+      ->default_val(o.keep_runs);
+  sweep
+      ->add_option("--merge", o.merge,
+                   "Instead of running: merge shards (one --out DIR, or files holding sweep "
+                   "summary lines); checks every shard is there once; exit 3 if one is "
+                   "missing")
       ->expected(1, -1);
 
   auto* replay = app.add_subcommand("replay", "Re-execute a recorded run and confirm it event for event");

@@ -3,11 +3,13 @@
 //   run     one seed of a scenario: derived parameters first, the verdict last, and
 //           on failure the one line that reproduces it;
 //   sweep   many seeds across threads (each run independent and deterministic),
-//           summary per property; --shard i/n and --merge for CI fan-out;
+//           summary per property; --shard i/n, --out DIR and --merge to spread a
+//           sweep over processes and machines (apps/sweep_summary.h);
 //   replay  re-executes a recorded run and confirms it event for event;
 //   shrink  makes a failing run smaller while it keeps failing the same property.
 // Exit status: 0 all properties held, 1 a violation (or a replay that diverged),
-// 2 bad input (a scenario or replay file that cannot be read).
+// 2 bad input (a scenario or replay file that cannot be read; shards that do not
+// make one sweep), 3 a merge with shards missing (no verdict).
 
 #include <cstdint>
 #include <string>
@@ -25,9 +27,15 @@ struct SimCommandOptions {
   std::string seeds = "1..100";
   unsigned jobs = 1;
   std::string shard = "0/1";
+  std::string out;          // sweep: the output directory ("" = none)
+  uint32_t keep_runs = 10;  // sweep --out: run files of this many failing seeds per shard
   std::vector<std::string> merge;
   std::string replay_file;
   std::string property;  // shrink: which property must keep failing ("" = the first that fails)
+  // The build, as reproduce lines name it: `program VERB verb_args ...`. The mutant
+  // build sets them to its binary and " --mutant NAME".
+  std::string program = "build/apps/mqharness";
+  std::string verb_args;
 };
 
 void add_sim_commands(CLI::App& app, SimCommandOptions& options);

@@ -8,7 +8,11 @@ packages=(
   libgtest-dev libgmock-dev librapidcheck-dev
   libboost-graph-dev libbenchmark-dev libconcurrentqueue-dev
   nlohmann-json3-dev libcli11-dev
+  # mqd speaks RESP (hiredis's reader and client); its tests use redis-cli, its
+  # benchmark redis-server.
   libhiredis-dev redis-server redis-tools
+  # scripts/slurm-sweep's test starts a throwaway single-node Slurm cluster (label slurm).
+  slurm-wlm munge
 )
 
 missing=()
