@@ -665,14 +665,15 @@ void ServerShell::synced(TimeNs now, const Status& s) {
   }
   synced_lsn_ = std::max(synced_lsn_, writing_lsn_);
   release_ready(now);  // before anything else can fail: these are durable now
-  // A checkpoint only when nothing waits: the core's image is then exactly the log's.
-  if (done == Writing::kLog && bytes_since_checkpoint_ >= options_.checkpoint_bytes &&
-      log_.added_lsn() == synced_lsn_) {
-    // The image is taken here, where it is exactly the log up to synced_lsn_; what
-    // runs after (backlogs resumed below) goes in a later write.
+  // Rule 4. The records added while the last write ran are taken too and dropped:
+  // the image, taken at the same moment, holds what they say, and the checkpoint
+  // covers their LSNs (so a server under steady load checkpoints as well).
+  if (done == Writing::kLog && bytes_since_checkpoint_ >= options_.checkpoint_bytes) {
+    const LogBatch covered = log_.take();
     DurableImage image = core_->durable_image();
     writing_ = Writing::kCheckpoint;
-    writing_lsn_ = synced_lsn_;
+    writing_lsn_ = covered.last_lsn;
+    // What runs after this (backlogs resumed below) goes in a later write.
     if (!resume_.empty()) after_input(now);
     actions_.emplace_back(act::WriteCheckpoint{std::move(image), writing_lsn_});
     return;

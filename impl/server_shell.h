@@ -30,8 +30,10 @@
 //    commit_delay_ns > 0 a write starts no sooner than that long after the previous
 //    one started (fewer syncs, longer waits).
 // 4. Checkpoint: when the log has grown by checkpoint_bytes since the last
-//    checkpoint and a write completes with nothing else added, the shell writes a
-//    checkpoint of the core's durable image (WriteCheckpoint) instead of more log.
+//    checkpoint, the write that completes it is followed by a checkpoint of the
+//    core's durable image (WriteCheckpoint) instead of more log; the records added
+//    meanwhile are covered by that image and dropped, their outputs released when
+//    it is synced.
 // 5. A failed write (ENOSPC, EIO) fails the shell stop: it emits Fail and from then
 //    on refuses every publish with kNoSpace and every other request with an error,
 //    until the driver crashes and restarts it (crash(), restore(), start()).
