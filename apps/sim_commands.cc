@@ -19,6 +19,8 @@
 #include "model/history_io.h"
 #include "model/json_config.h"
 #include "properties/checkers/check_all.h"
+#include "report/progress.h"
+#include "report/report.h"
 #include "sim/shrink.h"
 #include "sim/simulator.h"
 #include "sim/trace_replay.h"
@@ -220,6 +222,25 @@ int print_verdicts(const std::vector<Verdict>& verdicts) {
   return all_valid(verdicts) ? 0 : 1;
 }
 
+// What a report says about one simulated run: the seed, the scenario, its derived
+// parameters and counters, the verdicts with their witnesses, the history.
+report::ReportInput run_report(std::string title, const Scenario& s, uint64_t seed, const SimResult& r,
+                               const std::vector<Verdict>& verdicts, const std::string& reproduce) {
+  report::ReportInput in;
+  in.title = std::move(title);
+  in.facts = {{"scenario", s.name + " (" + s.file + ")"},
+              {"seed", std::to_string(seed)},
+              {"history", std::to_string(r.history_events) + " events, hash " + hex(r.history_hash)},
+              {"virtual time", std::to_string(r.end_ns) + " ns (" + (r.quiescent ? "all quiet" : "NOT quiet") + ")"}};
+  for (const auto& line : r.params.lines()) in.facts.push_back({"parameter", line});
+  for (const auto& line : r.fault_log) in.facts.push_back({"fault", line});
+  in.properties = report::rows_from_verdicts(verdicts, seed, reproduce);
+  in.verdicts = verdicts;
+  in.history = &r.history;
+  in.topology = &s.topology;
+  return in;
+}
+
 int run_command(const SimCommandOptions& o) {
   auto scenario = load(o.scenario);
   if (!scenario.ok()) {
@@ -243,6 +264,13 @@ int run_command(const SimCommandOptions& o) {
   }
   const auto verdicts = judge(s, r);
   const int status = print_verdicts(verdicts);
+  if (o.report.any()) {
+    const std::string title = "mqharness run: seed " + std::to_string(o.seed) + " of '" + s.name + "'";
+    if (!write_outputs(o.report, run_report(title, s, o.seed, r, verdicts, reproduce_line(o.scenario, o.seed)),
+                       "run")) {
+      return 2;
+    }
+  }
   if (status == 0) {
     std::printf("PASS: seed %llu, every property held\n", ull(o.seed));
   } else {
@@ -270,21 +298,33 @@ using Tally = std::map<std::string, PropertyTally>;
 
 struct SeedOutcome {
   uint64_t seed = 0;
+  bool ran = false;  // false: the sweep was stopped before this seed
   std::vector<std::pair<std::string, bool>> verdicts;  // property, held
+  std::map<std::string, std::string> failures;         // property -> its message's first line
   std::string first_failure;                           // one line, empty when all held
+  report::SeedFigures figures;
 };
 
+uint64_t faults_injected(const sim::FaultStats& f) {
+  return f.broker_crashes + f.consumer_crashes + f.partitions + f.clogs + f.disk_full;
+}
+
 SeedOutcome run_one(const Scenario& s, uint64_t seed, bool shadow) {
+  const auto start = std::chrono::steady_clock::now();
   SimOptions options;
   options.shadow = shadow;
   const SimResult r = sim::simulate(s, seed, options);
-  SeedOutcome out{seed, {}, {}};
+  SeedOutcome out{seed, true, {}, {}, {}, {}};
   for (const auto& v : judge(s, r)) {
     out.verdicts.emplace_back(v.property, v.valid);
-    if (!v.valid && out.first_failure.empty()) {
-      out.first_failure = v.property + ": " + v.message.substr(0, v.message.find('\n'));
-    }
+    if (v.valid) continue;
+    const std::string line = v.message.substr(0, v.message.find('\n'));
+    out.failures.emplace(v.property, line);
+    if (out.first_failure.empty()) out.first_failure = v.property + ": " + line;
   }
+  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  out.figures = {seed, r.history_events, r.producers.confirmed, faults_injected(r.faults),
+                 static_cast<double>(r.end_ns) / 1e9, wall_s, out.first_failure, ""};
   return out;
 }
 
@@ -298,27 +338,41 @@ bool parse_shard(const std::string& text, uint64_t& index, uint64_t& count) {
   return count > 0 && index < count;
 }
 
-// Runs `seeds` on `jobs` threads; outcomes come back in the order of `seeds`.
+// Failing seeds printed as they are found; the rest are in the table and the report.
+constexpr size_t kShownFailures = 20;
+
+// Runs `seeds` on `jobs` threads; outcomes come back in the order of `seeds` (those
+// not run because of a stop signal have ran == false). Each failing seed is printed
+// with its reproduce line as soon as it is found.
 std::vector<SeedOutcome> run_parallel(const Scenario& s, const std::vector<uint64_t>& seeds, unsigned jobs,
-                                      bool shadow) {
+                                      bool shadow, const std::string& scenario_path) {
   std::vector<SeedOutcome> out(seeds.size());
-  std::atomic<size_t> next{0}, done{0}, failed{0};
+  std::atomic<size_t> next{0}, shown{0};
+  report::Progress progress({.verb = "sweep", .unit = "seeds", .total = seeds.size()});
   auto worker = [&] {
-    for (size_t i = next++; i < seeds.size(); i = next++) {
+    for (size_t i = next++; i < seeds.size() && !report::stop_requested(); i = next++) {
       out[i] = run_one(s, seeds[i], shadow);
-      if (!out[i].first_failure.empty()) ++failed;
-      ++done;
+      const bool failed = !out[i].first_failure.empty();
+      out[i].figures.reproduce = failed ? reproduce_line(scenario_path, seeds[i]) : "";
+      const size_t n = failed ? shown++ : 0;
+      if (failed && n < kShownFailures) {
+        progress.print("FAIL seed " + std::to_string(seeds[i]) + ": " + out[i].first_failure + "\n  reproduce: " +
+                       out[i].figures.reproduce);
+      } else if (failed && n == kShownFailures) {
+        progress.print("(more failing seeds: counted in the table below)");
+      }
+      progress.step(1, failed ? 1 : 0);
     }
   };
   std::vector<std::thread> threads;
   for (unsigned j = 0; j < jobs; ++j) threads.emplace_back(worker);
-  const bool tty = isatty(fileno(stderr)) != 0;
-  while (tty && done < seeds.size()) {
-    std::fprintf(stderr, "\rsweep: %zu/%zu seeds, %zu failing", done.load(), seeds.size(), failed.load());
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  constexpr auto kPoll = std::chrono::milliseconds(100);
+  while (progress.done() < seeds.size() && !report::stop_requested()) {
+    progress.tick();
+    std::this_thread::sleep_for(kPoll);
   }
   for (auto& t : threads) t.join();
-  if (tty) std::fprintf(stderr, "\rsweep: %zu/%zu seeds, %zu failing\n", done.load(), seeds.size(), failed.load());
+  progress.finish();
   return out;
 }
 
@@ -358,6 +412,51 @@ nlohmann::json tally_json(const Tally& t) {
   return props;
 }
 
+// The sweep's report: the table, the per-seed distributions, the failing seeds, and
+// the first failing seed run again with its history kept, for its timeline.
+bool write_sweep_report(const SimCommandOptions& o, const Scenario& s, const Tally& t,
+                        const std::vector<SeedOutcome>& outcomes, bool interrupted) {
+  report::ReportInput in;
+  in.title = "mqharness sweep: seeds " + o.seeds + " of '" + s.name + "'";
+  in.interrupted = interrupted;
+  in.facts = {{"scenario", s.name + " (" + s.file + ")"}, {"seeds", o.seeds}, {"shard", o.shard}};
+  std::optional<uint64_t> first_failing;
+  for (const auto& out : outcomes) {
+    if (!out.ran) continue;
+    in.seeds.push_back(out.figures);
+    if (!out.first_failure.empty() && !first_failing) first_failing = out.seed;
+  }
+  in.facts.push_back({"runs", std::to_string(in.seeds.size())});
+  auto add_row = [&](const std::string& name, const PropertyTally& p) {
+    report::PropertyRow row{name, p.seeds, p.violations, p.first_failing_seed, "held on every seed", ""};
+    if (p.first_failing_seed) {
+      for (const auto& out : outcomes) {
+        if (out.seed == *p.first_failing_seed && out.failures.count(name) > 0) row.message = out.failures.at(name);
+      }
+      row.reproduce = reproduce_line(o.scenario, *p.first_failing_seed);
+    }
+    in.properties.push_back(std::move(row));
+  };
+  for (const auto& name : property_order()) {
+    if (const auto it = t.find(name); it != t.end()) add_row(name, it->second);
+  }
+  for (const auto& [name, p] : t) {
+    if (std::find(property_order().begin(), property_order().end(), name) == property_order().end()) add_row(name, p);
+  }
+  SimResult again;
+  if (first_failing) {
+    SimOptions options;
+    options.shadow = !o.no_shadow;
+    again = sim::simulate(s, *first_failing, options);
+    in.verdicts = judge(s, again);
+    in.history = &again.history;
+    in.topology = &s.topology;
+    in.notes.push_back("The timeline and plots show the first failing seed, " + std::to_string(*first_failing) +
+                       ", run again.");
+  }
+  return write_outputs(o.report, std::move(in), "sweep");
+}
+
 int sweep_command(const SimCommandOptions& o) {
   auto scenario = load(o.scenario);
   if (!scenario.ok()) {
@@ -376,29 +475,36 @@ int sweep_command(const SimCommandOptions& o) {
   const unsigned jobs = std::max(1u, o.jobs);
   std::printf("sweep: scenario '%s' (%s), seeds %s, shard %s: %zu runs on %u threads\n", scenario->name.c_str(),
               scenario->file.c_str(), o.seeds.c_str(), o.shard.c_str(), seeds.size(), jobs);
-  const auto outcomes = run_parallel(*scenario, seeds, jobs, !o.no_shadow);
+  std::fflush(stdout);
+  report::install_stop_handlers();
+  const auto outcomes = run_parallel(*scenario, seeds, jobs, !o.no_shadow, o.scenario);
   Tally t;
-  size_t shown = 0;
-  constexpr size_t kShownFailures = 20;
+  size_t failing = 0, ran = 0;
   for (const auto& out : outcomes) {
+    if (!out.ran) continue;
+    ++ran;
     tally(t, out);
-    if (out.first_failure.empty() || shown++ >= kShownFailures) continue;
-    std::printf("FAIL seed %llu: %s\n  reproduce: %s\n", ull(out.seed), out.first_failure.c_str(),
-                reproduce_line(o.scenario, out.seed).c_str());
+    failing += out.first_failure.empty() ? 0 : 1;
+  }
+  const int signal = report::stop_signal();
+  if (signal != 0) {
+    std::printf("INTERRUPTED by signal %d after %zu of %zu seeds: the summary covers the seeds that ran\n", signal,
+                ran, seeds.size());
   }
   const int status = print_table(t);
-  size_t failing = 0;
-  for (const auto& out : outcomes) failing += out.first_failure.empty() ? 0 : 1;
   if (failing == 0) {
-    std::printf("PASS: %zu seeds of '%s', every property held in every run\n", seeds.size(), scenario->name.c_str());
+    std::printf("PASS: %zu seeds of '%s', every property held in every run\n", ran, scenario->name.c_str());
   } else {
-    std::printf("FAIL: %zu of %zu seeds of '%s' broke a property (listed above, with their reproduce lines)\n",
-                failing, seeds.size(), scenario->name.c_str());
+    std::printf("FAIL: %zu of %zu seeds of '%s' broke a property (printed above as found, with their reproduce "
+                "lines)\n", failing, ran, scenario->name.c_str());
   }
-  const nlohmann::json summary = {{"mqharness_sweep", 1}, {"scenario", scenario->name}, {"seeds", o.seeds},
-                                  {"shard", o.shard}, {"runs", seeds.size()}, {"properties", tally_json(t)}};
+  nlohmann::json summary = {{"mqharness_sweep", 1}, {"scenario", scenario->name}, {"seeds", o.seeds},
+                            {"shard", o.shard}, {"runs", ran}, {"properties", tally_json(t)}};
+  if (signal != 0) summary["interrupted"] = true;
   std::printf("%s\n", summary.dump().c_str());
-  return status;
+  std::fflush(stdout);
+  if (o.report.any() && !write_sweep_report(o, *scenario, t, outcomes, signal != 0)) return 2;
+  return signal != 0 ? report::stopped_exit_status(signal) : status;
 }
 
 // Combines the JSON summary lines of shard outputs (any other line is skipped).
@@ -448,7 +554,7 @@ bool file_exists(const std::string& path) { return std::ifstream(path).good(); }
 
 // A trace (an explorer counterexample written with --trace-out): the history's
 // inputs re-executed on the real BrokerCore, compared event by event.
-int trace_replay_command(const std::string& file) {
+int trace_replay_command(const std::string& file, const ReportOptions& report) {
   auto j = read_json_file(file + ".topology.json");
   if (!j.ok()) {
     std::fprintf(stderr, "replay: %s\n", j.status().to_string().c_str());
@@ -477,6 +583,16 @@ int trace_replay_command(const std::string& file) {
   std::printf("REPRODUCED: %zu events identical on BrokerCore\n", c.events);
   const auto verdicts = check_all(replayed, *topology, CheckOptions{});
   const int status = print_verdicts(verdicts);
+  if (report.any()) {
+    report::ReportInput in;
+    in.title = "mqharness replay: trace " + file + " on BrokerCore";
+    in.facts = {{"trace", file}, {"inputs", std::to_string(ops->size())}, {"events", std::to_string(c.events)}};
+    in.properties = report::rows_from_verdicts(verdicts, std::nullopt, std::string(kBinary) + " replay " + file);
+    in.verdicts = verdicts;
+    in.history = &replayed;
+    in.topology = &*topology;
+    if (!write_outputs(report, std::move(in), "replay")) return 2;
+  }
   std::printf("%s\n", status == 0 ? "PASS: every property held" : ("FAIL: " + failed_properties(verdicts)).c_str());
   return status;
 }
@@ -484,7 +600,7 @@ int trace_replay_command(const std::string& file) {
 int replay_command(const SimCommandOptions& o) {
   const bool is_meta = o.replay_file.ends_with(kRunFileSuffix);
   if (!is_meta && !file_exists(o.replay_file + kRunFileSuffix) && file_exists(o.replay_file + ".topology.json")) {
-    return trace_replay_command(o.replay_file);
+    return trace_replay_command(o.replay_file, o.report);
   }
   auto rf = read_run_file(o.replay_file);
   if (!rf.ok()) {
@@ -512,6 +628,13 @@ int replay_command(const SimCommandOptions& o) {
   std::printf("REPRODUCED: %zu events identical, hash %s\n", b.size(), hex(r.history_hash).c_str());
   const auto verdicts = judge(rf->scenario, r);
   const int status = print_verdicts(verdicts);
+  if (o.report.any()) {
+    const std::string title = "mqharness replay: " + rf->history_path + " (seed " + std::to_string(rf->seed) + ")";
+    report::ReportInput in = run_report(title, rf->scenario, rf->seed, r, verdicts,
+                                        std::string(kBinary) + " replay " + o.replay_file);
+    in.facts.insert(in.facts.begin(), {"replayed", rf->history_path + ": REPRODUCED, every event identical"});
+    if (!write_outputs(o.report, std::move(in), "replay")) return 2;
+  }
   std::printf("%s\n", status == 0 ? "PASS: every property held" : ("FAIL: " + failed_properties(verdicts)).c_str());
   return status;
 }
@@ -583,6 +706,19 @@ int shrink_command(const SimCommandOptions& o) {
   std::printf("shrunk after %u runs (%u cuts kept): %s, %llu history events (from %llu)\nreproduce: %s replay %s\n",
               out.runs, out.steps, overrides_json(options.overrides).dump().c_str(), ull(r.history_events),
               ull(first.history_events), kBinary, path.c_str());
+  if (o.report.any()) {
+    const auto verdicts = judge(out.reproducer.scenario, r);
+    const std::string title = "mqharness shrink: seed " + std::to_string(o.seed) + ", '" + property + "' in " +
+                              std::to_string(r.history_events) + " events";
+    report::ReportInput in = run_report(title, out.reproducer.scenario, o.seed, r, verdicts,
+                                        std::string(kBinary) + " replay " + path);
+    in.reproducer_table = true;
+    in.facts.insert(in.facts.begin(), {"shrunk", std::to_string(first.history_events) + " -> " +
+                                                     std::to_string(r.history_events) + " history events in " +
+                                                     std::to_string(out.runs) + " runs; written to " + path});
+    for (const auto& cut : out.cuts) in.notes.push_back("still fails with: " + cut);
+    if (!write_outputs(o.report, std::move(in), "shrink")) return 2;
+  }
   return 1;
 }
 
@@ -599,6 +735,7 @@ void add_sim_commands(CLI::App& app, SimCommandOptions& o) {
   add_scenario_option(run, o);
   run->add_option("--seed", o.seed, "The master seed")->default_val(o.seed);
   run->add_option("--history", o.history, "Write the history (JSON lines) here, and FILE.run.json for replay");
+  add_report_options(run, o.report, true);
 
   auto* sweep = app.add_subcommand("sweep", "Simulate many seeds across threads; a summary per property");
   add_scenario_option(sweep, o);
@@ -607,16 +744,19 @@ void add_sim_commands(CLI::App& app, SimCommandOptions& o) {
   sweep->add_option("--shard", o.shard, "Run only seeds with seed % n == i ('i/n')")->default_val(o.shard);
   sweep->add_option("--merge", o.merge, "Combine the summary lines of shard outputs instead of running")
       ->expected(1, -1);
+  add_report_options(sweep, o.report, false);
 
   auto* replay = app.add_subcommand("replay", "Re-execute a recorded run and confirm it event for event");
   replay->add_option("file", o.replay_file, "The history written by run --history (or its .run.json), or a trace "
                                             "(explore --trace-out: FILE with FILE.topology.json)")->required();
+  add_report_options(replay, o.report, true);
 
   auto* shrink = app.add_subcommand("shrink", "Make a failing run smaller while it fails the same property");
   add_scenario_option(shrink, o);
   shrink->add_option("--seed", o.seed, "The failing seed")->required();
   shrink->add_option("--property", o.property, "The property that must keep failing (default: the first)");
   shrink->add_option("--history", o.history, "Where to write the shrunk run (default shrunk.jsonl)");
+  add_report_options(shrink, o.report, true);
 }
 
 int run_sim_command(const CLI::App& app, const SimCommandOptions& o) {

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "apps/report_output.h"
+
 namespace CLI { class App; }
 
 namespace mq::app {
@@ -28,6 +30,7 @@ struct SimCommandOptions {
   std::vector<std::string> merge;
   std::string replay_file;
   std::string property;  // shrink: which property must keep failing ("" = the first that fails)
+  ReportOptions report;  // --report DIR, --trace FILE
 };
 
 void add_sim_commands(CLI::App& app, SimCommandOptions& options);

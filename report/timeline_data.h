@@ -1,0 +1,29 @@
+#pragma once
+// The timeline's data, written as DIR/timeline-data.js ("window.MQ_TIMELINE = {...};",
+// a script rather than JSON because a page opened from file:// may not fetch()).
+// Columnar, so a 65,000-event history is a few MB and parses in milliseconds:
+//   lanes, lane_kind           lane names and "producer"/"consumer"/"client"/"broker"/"nemesis"
+//   strings                    f names, queues, consumers, nodes, errors (indices below)
+//   t, lane, type, f, q, id, c, att, err   one entry per event (-1: absent)
+//   op_inv, op_end             operations: invoke and completion indices (-1: open)
+//   hold_from, hold_to, hold_lane   deliveries held by consumers
+//   windows, instants          faults (HistoryView)
+//   witness                    [{property, message, events: [index...]}] of failed verdicts
+//   dlq                        queue -> its dead-letter queue (a message's life goes on there)
+//
+// Thread-safety: pure function.
+
+#include <string>
+#include <vector>
+
+#include "model/history.h"
+#include "model/topology.h"
+#include "properties/checkers/verdict.h"
+#include "report/history_view.h"
+
+namespace mq::report {
+
+std::string timeline_data_js(const History& history, const HistoryView& view, const std::vector<Verdict>& verdicts,
+                             const Topology* topology);
+
+}  // namespace mq::report
