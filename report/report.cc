@@ -54,7 +54,11 @@ void head(std::ostringstream& o, const ReportInput& in) {
     << "<title>" << html_escape(in.title) << "</title>\n<link rel=\"stylesheet\" href=\"report.css\">\n</head>\n"
     << "<body>\n<header>\n<h1>" << html_escape(in.title) << "</h1>\n";
   const bool failed = any_failed(in);
-  o << "<p id=\"outcome\" class=\"outcome " << (failed ? "fail\">FAIL" : "pass\">PASS") << "</p>\n";
+  if (!in.outcome.empty()) {
+    o << "<p id=\"outcome\" class=\"outcome info\">" << html_escape(in.outcome) << "</p>\n";
+  } else {
+    o << "<p id=\"outcome\" class=\"outcome " << (failed ? "fail\">FAIL" : "pass\">PASS") << "</p>\n";
+  }
   if (in.interrupted) o << "<p class=\"outcome info\">INTERRUPTED: the figures cover only what ran</p>\n";
   o << "<nav><a href=\"#verdicts\">verdicts</a>";
   if (in.history != nullptr) o << " <a href=\"#timeline-section\">timeline</a> <a href=\"#plots\">plots</a>";
@@ -224,7 +228,7 @@ Status counterexamples(std::ostringstream& o, const ReportInput& in, const fs::p
     const std::string stem = "graphs/counterexample-" + std::to_string(i + 1);
     o << "<div class=\"counterexample\" id=\"cx-" << i + 1 << "\">\n<h3>" << html_escape(cx.title) << "</h3>\n"
       << "<p><b>" << html_escape(cx.property) << "</b>: " << html_escape(cx.message) << "</p>\n"
-      << "<table class=\"steps\"><thead><tr><th>step</th><th>operation</th><th>effects</th></tr></thead><tbody>\n";
+      << "<div class=\"cx-body\">\n<table class=\"steps\"><thead><tr><th>step</th><th>operation</th><th>effects</th></tr></thead><tbody>\n";
     for (size_t s = 0; s < cx.steps.size(); ++s) {
       const bool cyc = cx.cycle_from && s >= *cx.cycle_from;
       const bool last = !cx.cycle_from && s + 1 == cx.steps.size();
@@ -244,7 +248,7 @@ Status counterexamples(std::ostringstream& o, const ReportInput& in, const fs::p
       o << "<p class=\"hint\">" << html_escape(drawn.message()) << "; the graph in DOT (" << stem << ".dot):</p><pre>"
         << html_escape(dot) << "</pre>";
     }
-    o << " <a href=\"" << stem << ".dot\">DOT</a></div>\n</div>\n";
+    o << " <a href=\"" << stem << ".dot\">DOT</a></div>\n</div>\n</div>\n";
   }
   o << "</section>\n";
   return Status();

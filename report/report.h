@@ -72,6 +72,7 @@ struct ReportInput {
   std::vector<CounterexampleView> counterexamples;
   std::vector<SeedFigures> seeds;    // a sweep's seeds
   bool interrupted = false;          // the command was stopped before it finished
+  std::string outcome;               // shown instead of PASS/FAIL when set (an audit expects failures)
 };
 
 // Writes the report into `dir` (created if missing; files of an earlier report are

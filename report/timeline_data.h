@@ -1,10 +1,17 @@
 #pragma once
-// The timeline's data, written as DIR/timeline-data.js ("window.MQ_TIMELINE = {...};",
-// a script rather than JSON because a page opened from file:// may not fetch()).
+// The timeline's data, written as DIR/timeline-data.js ("window.MQ_TIMELINE =
+// JSON.parse('{...}');", a script rather than a .json file because a page opened from
+// file:// may not fetch()).
 // Columnar, so a 65,000-event history is a few MB and parses in milliseconds:
 //   lanes, lane_kind           lane names and "producer"/"consumer"/"client"/"broker"/"nemesis"
 //   strings                    f names, queues, consumers, nodes, errors (indices below)
-//   t, lane, type, f, q, id, c, att, err   one entry per event (-1: absent)
+//   dt, lane, type, f, q, c, att   one entry per event (-1: absent); dt is the time
+//                              since the previous event (the first: its time); small
+//                              columns are strings, one character per value
+//                              (code 36 + value), when every value fits
+//   id_hi + id_lo, or id       message ids (-1: none), split when they are
+//                              (hi << 32 | lo) with a small hi
+//   err_at, err_s              the events with an error, and its string
 //   op_inv, op_end             operations: invoke and completion indices (-1: open)
 //   hold_from, hold_to, hold_lane   deliveries held by consumers
 //   windows, instants          faults (HistoryView)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages mqharness needs, and nothing else. Idempotent: when
+# Installs the Debian packages mqharness needs, and nothing else (chromium: the report
+# tests open HTML reports in it, headless; graphviz: `dot` draws the state graphs). Idempotent: when
 # every package is present it only asks dpkg, which takes well under a second.
 set -euo pipefail
 
@@ -8,6 +9,7 @@ packages=(
   libgtest-dev libgmock-dev librapidcheck-dev
   libboost-graph-dev libbenchmark-dev libconcurrentqueue-dev
   nlohmann-json3-dev libcli11-dev
+  chromium graphviz
 )
 
 missing=()

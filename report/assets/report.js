@@ -9,6 +9,8 @@
 // message's life, fault windows in view.
 (function () {
   'use strict';
+  // When each phase ended, in ms since navigation start (tests print them).
+  const timing = window.mqReportTiming = { script: performance.now() };
 
   const SVG = 'http://www.w3.org/2000/svg';
   const TYPES = ['invoke', 'ok', 'fail', 'info'];
@@ -17,7 +19,6 @@
   const AXIS_H = 22;       // px of the time axis
   const OVERVIEW_H = 36;   // px of the overview strip
   const HIT_PX = 4;        // how near the pointer an event must be to be picked
-  const MIN_SPAN_NS = 1000;  // the deepest zoom: 1 us across the screen
   const WINDOW_EVENTS = 400; // the initial window around a failure, in events
   const MAX_LIFE_EVENTS = 2000;  // a message's life listed at most this long
 
@@ -72,6 +73,7 @@
   function markReady() {
     window.mqReportReady = performance.now();
     document.body.setAttribute('data-ready', '1');
+    document.body.setAttribute('data-ready-ms', String(Math.round(window.mqReportReady)));
   }
 
   setupCopyButtons();
@@ -80,8 +82,25 @@
   if (!D || !root) { markReady(); return; }
 
   // ---- the data, indexed once ----
+  // Decoding (report/timeline_data.h): small columns come as strings of characters.
   const S = D.strings;
-  const N = D.t.length;
+  const N = D.dt.length;
+  function small(x) {
+    if (typeof x !== 'string') return Int32Array.from(x);
+    const a = new Int32Array(x.length);
+    for (let i = 0; i < x.length; i++) a[i] = x.charCodeAt(i) - 36;
+    return a;
+  }
+  for (const k of ['lane', 'type', 'f', 'q', 'c', 'att']) D[k] = small(D[k]);
+  D.t = new Float64Array(N);
+  for (let i = 0, t = 0; i < N; i++) { t += D.dt[i]; D.t[i] = t; }
+  if (D.id_hi !== undefined) {
+    const hi = small(D.id_hi);
+    D.id = new Array(N);
+    for (let i = 0; i < N; i++) D.id[i] = hi[i] < 0 ? -1 : hi[i] * 4294967296 + D.id_lo[i];
+  }
+  D.err = new Int32Array(N).fill(-1);
+  for (let k = 0; k < D.err_at.length; k++) D.err[D.err_at[k]] = D.err_s[k];
   const LANES = D.lanes.length;
   const fIndex = {};
   for (let i = 0; i < S.length; i++) if (fIndex[S[i]] === undefined) fIndex[S[i]] = i;
@@ -104,6 +123,7 @@
   const witnessOf = {};  // event index -> [property...]
   for (const w of D.witness) for (const i of w.events) (witnessOf[i] = witnessOf[i] || []).push(w.property);
   const witnessEvents = Object.keys(witnessOf).map(Number).sort(function (a, b) { return a - b; });
+  timing.indexed = performance.now();
 
   function opEndIndex(k) { return D.op_end[k] >= 0 ? D.op_end[k] : N - 1; }
   function opClass(k) { return D.op_end[k] >= 0 ? TYPES[D.type[D.op_end[k]]] : 'info'; }
@@ -172,7 +192,11 @@
   }
 
   // ---- the view ----
-  const T0 = D.start, T1 = Math.max(D.end, D.start + MIN_SPAN_NS);
+  // The deepest zoom: 1 us across the screen, or a quarter of a very short history.
+  const MIN_SPAN_NS = Math.max(10, Math.min(1000, (D.end - D.start) / 4));
+  // A margin of 2% on both ends, so that the first and last events are not on the edge.
+  const MARGIN = Math.max(1, (D.end - D.start) * 0.02);
+  const T0 = D.start - MARGIN, T1 = Math.max(D.end, D.start + MIN_SPAN_NS) + MARGIN;
   let v0 = T0, v1 = T1, width = 800, plotW = 700;
   let life = [];       // selected message's events
   let flash = -1;      // the event focused last
@@ -533,5 +557,6 @@
     if (witnessEvents.length) { witnessCursor = 0; focusEvent(witnessEvents[0], true); } else setView(T0, T1);
   }
   render();
+  timing.rendered = performance.now();
   markReady();
 })();
