@@ -15,8 +15,9 @@ std::string& recorded_command_line() {
 
 // Quotes an argument for a POSIX shell when it needs it, so the line can be pasted.
 std::string shell_word(const std::string& w) {
-  if (!w.empty() && w.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:,+%") ==
-                        std::string::npos) {
+  if (!w.empty() &&
+      w.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:,+%") ==
+          std::string::npos) {
     return w;
   }
   std::string q = "'";
@@ -27,11 +28,13 @@ std::string shell_word(const std::string& w) {
 }  // namespace
 
 void add_report_options(CLI::App* command, ReportOptions& o, bool with_trace) {
-  command->add_option("--report", o.dir,
-                      "Write an HTML report into DIR (index.html and its assets; opens from the file system)");
+  command->add_option(
+      "--report", o.dir,
+      "Write an HTML report into DIR (index.html and its assets; opens from the file system)");
   if (with_trace) {
-    command->add_option("--trace", o.trace,
-                        "Write the history as a Chrome Trace Event file (opens in Perfetto, chrome://tracing)");
+    command->add_option(
+        "--trace", o.trace,
+        "Write the history as a Chrome Trace Event file (opens in Perfetto, chrome://tracing)");
   }
 }
 
@@ -41,7 +44,9 @@ void set_command_line(int argc, char** argv) {
   recorded_command_line() = line;
 }
 
-const std::string& command_line() { return recorded_command_line(); }
+const std::string& command_line() {
+  return recorded_command_line();
+}
 
 bool write_outputs(const ReportOptions& o, report::ReportInput input, const char* verb) {
   input.command_line = command_line();
@@ -49,12 +54,14 @@ bool write_outputs(const ReportOptions& o, report::ReportInput input, const char
   if (!o.trace.empty()) {
     if (input.history == nullptr) {
       std::printf("trace: not written: this %s has no history to export\n", verb);
-    } else if (const Status s = report::write_chrome_trace(*input.history, input.topology, input.title, o.trace);
+    } else if (const Status s =
+                   report::write_chrome_trace(*input.history, input.topology, input.title, o.trace);
                !s.ok()) {
       std::fprintf(stderr, "%s: %s\n", verb, s.to_string().c_str());
       ok = false;
     } else {
-      std::printf("trace: %s (Chrome Trace Event format: open it in Perfetto or chrome://tracing)\n", o.trace.c_str());
+      std::printf("trace: %s (Chrome Trace Event format: open it in Perfetto or chrome://tracing)\n",
+                  o.trace.c_str());
     }
   }
   if (!o.dir.empty()) {

@@ -9,7 +9,9 @@
 #include "model/topology.h"
 #include "report/report.h"
 
-namespace CLI { class App; }
+namespace CLI {
+class App;
+}
 
 namespace mq::app {
 

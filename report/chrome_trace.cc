@@ -18,7 +18,9 @@ constexpr int kFirstFaultTid = 1000;
 
 // Microseconds, from integer nanoseconds: a double holds every value of a run
 // exactly enough that it prints back as the decimal (1234.567).
-double micros(TimeNs ns) { return static_cast<double>(ns) / 1000.0; }
+double micros(TimeNs ns) {
+  return static_cast<double>(ns) / 1000.0;
+}
 
 nlohmann::json event_args(const HistoryEvent& e) {
   nlohmann::json a = nlohmann::json::object();
@@ -47,7 +49,8 @@ struct Timed {
 };
 
 void add_metadata(nlohmann::json& out, int tid, const std::string& name, int sort_index) {
-  out.push_back({{"name", "thread_name"}, {"ph", "M"}, {"pid", kPid}, {"tid", tid}, {"args", {{"name", name}}}});
+  out.push_back(
+      {{"name", "thread_name"}, {"ph", "M"}, {"pid", kPid}, {"tid", tid}, {"args", {{"name", name}}}});
   out.push_back({{"name", "thread_sort_index"},
                  {"ph", "M"},
                  {"pid", kPid},
@@ -112,8 +115,10 @@ void add_fault_windows(const HistoryView& v, nlohmann::json& metadata, std::vect
 std::string chrome_trace_json(const History& history, const Topology* topology, const std::string& title) {
   const HistoryView v = build_history_view(history, topology);
   nlohmann::json events = nlohmann::json::array();
-  events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", kPid}, {"tid", 0}, {"args", {{"name", title}}}});
-  for (size_t i = 0; i < v.lanes.size(); ++i) add_metadata(events, static_cast<int>(i) + 1, v.lanes[i], static_cast<int>(i));
+  events.push_back(
+      {{"name", "process_name"}, {"ph", "M"}, {"pid", kPid}, {"tid", 0}, {"args", {{"name", title}}}});
+  for (size_t i = 0; i < v.lanes.size(); ++i)
+    add_metadata(events, static_cast<int>(i) + 1, v.lanes[i], static_cast<int>(i));
   std::vector<Timed> timed;
   timed.reserve(history.events.size());
   add_operations(history, v, timed);

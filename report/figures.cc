@@ -30,8 +30,8 @@ class NameIndex {
 
 bool finishes(const HistoryEvent& e) {
   if (e.type != EventType::kOk) return false;
-  return (e.f == EventF::kAck) || e.f == EventF::kExpire || e.f == EventF::kDeadLetter || e.f == EventF::kLost ||
-         e.f == EventF::kDeadLetterRefused;
+  return (e.f == EventF::kAck) || e.f == EventF::kExpire || e.f == EventF::kDeadLetter ||
+         e.f == EventF::kLost || e.f == EventF::kDeadLetterRefused;
 }
 
 bool accepts(const HistoryEvent& e) {
@@ -62,7 +62,8 @@ struct RunningMax {
 NamedSeries named(const NameIndex& names, std::vector<std::vector<double>> series, size_t bins) {
   NamedSeries out;
   for (size_t i = 0; i < names.names().size(); ++i) {
-    out.emplace_back(names.names()[i], i < series.size() ? std::move(series[i]) : std::vector<double>(bins, 0.0));
+    out.emplace_back(names.names()[i],
+                     i < series.size() ? std::move(series[i]) : std::vector<double>(bins, 0.0));
   }
   return out;
 }
@@ -82,12 +83,14 @@ double percentile(std::vector<double>& values, double p) {
   return values[k];
 }
 
-Figures compute_figures(const History& history, const HistoryView& view, const Topology* topology, size_t bins) {
+Figures compute_figures(const History& history, const HistoryView& view, const Topology* topology,
+                        size_t bins) {
   MQ_CHECK(bins >= 1);
   Figures f;
   f.bins = bins;
   f.start_ns = view.start_ns;
-  f.bin_ns = std::max<TimeNs>(1, (view.end_ns - view.start_ns + static_cast<TimeNs>(bins)) / static_cast<TimeNs>(bins));
+  f.bin_ns = std::max<TimeNs>(
+      1, (view.end_ns - view.start_ns + static_cast<TimeNs>(bins)) / static_cast<TimeNs>(bins));
   const auto bin_of = [&](TimeNs t) {
     return std::min(bins - 1, static_cast<size_t>((t - f.start_ns) / f.bin_ns));
   };

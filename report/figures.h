@@ -33,7 +33,7 @@ struct Figures {
   TimeNs start_ns = 0;
   TimeNs bin_ns = 1;
   size_t bins = 0;
-  std::vector<double> published, delivered, acked;  // per second
+  std::vector<double> published, delivered, acked;     // per second
   std::vector<double> p50_ms, p90_ms, p99_ms, max_ms;  // NaN: nothing finished in the bin
   NamedSeries depth;      // queue -> max depth in the bin (queues in topology order, then as seen)
   NamedSeries in_flight;  // consumer -> max held at once in the bin

@@ -37,16 +37,26 @@ struct WindowEdge {
 
 WindowEdge window_edge(EventF f) {
   switch (f) {
-    case EventF::kCrash: return {"broker down", true};
-    case EventF::kRecover: return {"broker down", false};
-    case EventF::kPartition: return {"partition", true};
-    case EventF::kPartitionEnd: return {"partition", false};
-    case EventF::kClog: return {"clog", true};
-    case EventF::kClogEnd: return {"clog", false};
-    case EventF::kConsumerCrash: return {"consumer down", true};
-    case EventF::kConsumerRestart: return {"consumer down", false};
-    case EventF::kDiskFull: return {"disk full", true};
-    case EventF::kDiskSpace: return {"disk full", false};
+    case EventF::kCrash:
+      return {"broker down", true};
+    case EventF::kRecover:
+      return {"broker down", false};
+    case EventF::kPartition:
+      return {"partition", true};
+    case EventF::kPartitionEnd:
+      return {"partition", false};
+    case EventF::kClog:
+      return {"clog", true};
+    case EventF::kClogEnd:
+      return {"clog", false};
+    case EventF::kConsumerCrash:
+      return {"consumer down", true};
+    case EventF::kConsumerRestart:
+      return {"consumer down", false};
+    case EventF::kDiskFull:
+      return {"disk full", true};
+    case EventF::kDiskSpace:
+      return {"disk full", false};
     case EventF::kTornWrite:
     case EventF::kBitFlip:
     case EventF::kUnsyncedLost:
@@ -69,33 +79,22 @@ WindowEdge window_edge(EventF f) {
 }
 
 const char* instant_kind(EventF f) {
-  switch (f) {
-    case EventF::kTornWrite: return "torn write";
-    case EventF::kBitFlip: return "bit flip";
-    case EventF::kUnsyncedLost: return "unsynced lost";
-    case EventF::kCorruptionDetected: return "corruption detected";
-    default: return nullptr;
-  }
+  if (f == EventF::kTornWrite) return "torn write";
+  if (f == EventF::kBitFlip) return "bit flip";
+  if (f == EventF::kUnsyncedLost) return "unsynced lost";
+  if (f == EventF::kCorruptionDetected) return "corruption detected";
+  return nullptr;
 }
 
 // Whether a completed event ends what a consumer holds of its message.
 bool ends_hold(const HistoryEvent& e) {
   if (e.type != EventType::kOk) return false;
-  switch (e.f) {
-    case EventF::kAck:
-    case EventF::kNack:
-    case EventF::kRequeue:
-    case EventF::kExpire:
-    case EventF::kDeadLetter:
-    case EventF::kDeadLetterRefused:
-    case EventF::kLost:
-      return true;
-    default:
-      return false;
-  }
+  return e.f == EventF::kAck || e.f == EventF::kNack || e.f == EventF::kRequeue || e.f == EventF::kExpire ||
+         e.f == EventF::kDeadLetter || e.f == EventF::kDeadLetterRefused || e.f == EventF::kLost;
 }
 
-void add_fault(HistoryView& v, std::map<std::pair<std::string, std::string>, size_t>& open, const HistoryEvent& e) {
+void add_fault(HistoryView& v, std::map<std::pair<std::string, std::string>, size_t>& open,
+               const HistoryEvent& e) {
   if (const char* kind = instant_kind(e.f); kind != nullptr) {
     v.instants.push_back({kind, e.index, e.time_ns});
     return;

@@ -26,7 +26,7 @@ namespace mq::report {
 
 struct Operation {
   uint32_t lane = 0;
-  uint64_t invoke = 0;                // event index of the invoke
+  uint64_t invoke = 0;                 // event index of the invoke
   std::optional<uint64_t> completion;  // event index of ok/fail/info; none: open at the end
 };
 
@@ -37,8 +37,8 @@ struct Hold {
 };
 
 struct FaultWindow {
-  std::string kind;  // "broker down", "partition", "clog", "consumer down", "disk full"
-  std::string node;  // the client it is about; empty for the broker's
+  std::string kind;               // "broker down", "partition", "clog", "consumer down", "disk full"
+  std::string node;               // the client it is about; empty for the broker's
   uint64_t from = 0;              // event index of the fault
   std::optional<uint64_t> to;     // event index of its end; none: still on when the history ends
   TimeNs from_ns = 0, to_ns = 0;  // to_ns: the end's time, or the history's last time
@@ -51,13 +51,13 @@ struct FaultInstant {
 };
 
 struct HistoryView {
-  std::vector<std::string> lanes;  // process names
-  std::vector<uint32_t> lane_of;   // [event index] -> lane
+  std::vector<std::string> lanes;     // process names
+  std::vector<uint32_t> lane_of;      // [event index] -> lane
   std::vector<Operation> operations;  // in invoke order
   std::vector<Hold> holds;            // in delivery order
   std::vector<FaultWindow> windows;   // in start order
   std::vector<FaultInstant> instants;
-  TimeNs start_ns = 0, end_ns = 0;    // the first and last event's time
+  TimeNs start_ns = 0, end_ns = 0;  // the first and last event's time
 };
 
 // `topology` may be null (a history checked without one orders lanes by first

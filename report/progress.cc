@@ -37,7 +37,9 @@ Progress::Progress(ProgressOptions options)
       start_(Clock::now()),
       last_draw_(start_) {}
 
-Progress::~Progress() { finish(); }
+Progress::~Progress() {
+  finish();
+}
 
 void Progress::step(uint64_t done, uint64_t failed) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -89,7 +91,9 @@ uint64_t Progress::failed() const {
   return failed_;
 }
 
-double Progress::elapsed_s() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
+double Progress::elapsed_s() const {
+  return std::chrono::duration<double>(Clock::now() - start_).count();
+}
 
 std::string Progress::summary() const {
   std::lock_guard<std::mutex> lock(mu_);
@@ -97,8 +101,8 @@ std::string Progress::summary() const {
   char buf[160];
   std::snprintf(buf, sizeof buf, "%llu%s%s %s in %s (%.1f %s/s), %llu failing",
                 static_cast<unsigned long long>(done_), o_.total > 0 ? " of " : "",
-                o_.total > 0 ? std::to_string(o_.total).c_str() : "", o_.unit.c_str(), seconds_text(s).c_str(),
-                s > 0 ? static_cast<double>(done_) / s : 0.0, o_.unit.c_str(),
+                o_.total > 0 ? std::to_string(o_.total).c_str() : "", o_.unit.c_str(),
+                seconds_text(s).c_str(), s > 0 ? static_cast<double>(done_) / s : 0.0, o_.unit.c_str(),
                 static_cast<unsigned long long>(failed_));
   return buf;
 }
@@ -152,10 +156,16 @@ void install_stop_handlers() {
   std::signal(SIGTERM, note_stop_signal);
 }
 
-bool stop_requested() { return g_stop_signal.load() != 0; }
+bool stop_requested() {
+  return g_stop_signal.load() != 0;
+}
 
-int stop_signal() { return g_stop_signal.load(); }
+int stop_signal() {
+  return g_stop_signal.load();
+}
 
-void reset_stop_request() { g_stop_signal.store(0); }
+void reset_stop_request() {
+  g_stop_signal.store(0);
+}
 
 }  // namespace mq::report

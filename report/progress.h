@@ -22,14 +22,14 @@
 namespace mq::report {
 
 struct ProgressOptions {
-  std::string verb;            // "sweep", "walk", ...
-  std::string unit = "seeds";  // what `total` counts
-  uint64_t total = 0;          // 0: unknown (no ETA, no "of N")
-  std::FILE* status = stderr;  // where the status line goes
-  std::FILE* results = stdout; // where print() goes
-  double redraw_s = 0.2;       // TTY: at most this often
-  double plain_every_s = 60;   // not a TTY: one plain status line this often; 0: never
-  int force_tty = -1;          // tests: 0 or 1 overrides isatty(status)
+  std::string verb;             // "sweep", "walk", ...
+  std::string unit = "seeds";   // what `total` counts
+  uint64_t total = 0;           // 0: unknown (no ETA, no "of N")
+  std::FILE* status = stderr;   // where the status line goes
+  std::FILE* results = stdout;  // where print() goes
+  double redraw_s = 0.2;        // TTY: at most this often
+  double plain_every_s = 60;    // not a TTY: one plain status line this often; 0: never
+  int force_tty = -1;           // tests: 0 or 1 overrides isatty(status)
 };
 
 class Progress {
@@ -87,6 +87,8 @@ int stop_signal();
 void reset_stop_request();
 
 // The exit status of a command stopped by `signal`: 128 + signal, as a shell reports it.
-inline int stopped_exit_status(int signal) { return 128 + signal; }
+inline int stopped_exit_status(int signal) {
+  return 128 + signal;
+}
 
 }  // namespace mq::report

@@ -51,7 +51,8 @@ bool any_failed(const ReportInput& in) {
 void head(std::ostringstream& o, const ReportInput& in) {
   o << "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
     << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-    << "<title>" << html_escape(in.title) << "</title>\n<link rel=\"stylesheet\" href=\"report.css\">\n</head>\n"
+    << "<title>" << html_escape(in.title)
+    << "</title>\n<link rel=\"stylesheet\" href=\"report.css\">\n</head>\n"
     << "<body>\n<header>\n<h1>" << html_escape(in.title) << "</h1>\n";
   const bool failed = any_failed(in);
   if (!in.outcome.empty()) {
@@ -60,7 +61,7 @@ void head(std::ostringstream& o, const ReportInput& in) {
     o << "<p id=\"outcome\" class=\"outcome " << (failed ? "fail\">FAIL" : "pass\">PASS") << "</p>\n";
   }
   if (in.interrupted) o << "<p class=\"outcome info\">INTERRUPTED: the figures cover only what ran</p>\n";
-  o << "<nav><a href=\"#verdicts\">verdicts</a>";
+  o << "<nav><a href=\"#verdicts\">verdicts</a> <a href=\"#summary\">run</a>";
   if (in.history != nullptr) o << " <a href=\"#timeline-section\">timeline</a> <a href=\"#plots\">plots</a>";
   if (!in.counterexamples.empty()) o << " <a href=\"#counterexamples\">counterexamples</a>";
   if (!in.seeds.empty()) o << " <a href=\"#sweep\">seeds</a>";
@@ -102,13 +103,14 @@ void verdict_table(std::ostringstream& o, const ReportInput& in) {
     << "</tr></thead>\n<tbody>\n";
   for (const PropertyRow& p : in.properties) {
     const bool bad = p.violations > 0;
-    o << "<tr class=\"" << (bad ? "fail" : "pass") << "\" data-property=\"" << html_escape(p.property) << "\"><td>"
-      << html_escape(p.property) << "</td><td class=\"num\">" << p.runs << "</td><td class=\"num\">" << p.violations
-      << "</td><td class=\"num\">" << (p.first_failing_seed ? std::to_string(*p.first_failing_seed) : "-")
+    o << "<tr class=\"" << (bad ? "fail" : "pass") << "\" data-property=\"" << html_escape(p.property)
+      << "\"><td>" << html_escape(p.property) << "</td><td class=\"num\">" << p.runs
+      << "</td><td class=\"num\">" << p.violations << "</td><td class=\"num\">"
+      << (p.first_failing_seed ? std::to_string(*p.first_failing_seed) : "-")
       << "</td><td><div class=\"message\">" << html_escape(p.message) << "</div>";
     if (bad && !p.reproduce.empty()) {
-      o << "<div class=\"reproduce\"><span>reproduce:</span> <code class=\"repro\">" << html_escape(p.reproduce)
-        << "</code> <button type=\"button\" class=\"copy\">copy</button></div>";
+      o << "<div class=\"reproduce\"><span>reproduce:</span> <code class=\"repro\">"
+        << html_escape(p.reproduce) << "</code> <button type=\"button\" class=\"copy\">copy</button></div>";
     }
     o << "</td></tr>\n";
   }
@@ -119,12 +121,14 @@ void witnesses(std::ostringstream& o, const ReportInput& in) {
   bool any = false;
   for (const Verdict& v : in.verdicts) any = any || (!v.valid && !v.witness.empty());
   if (!any) return;
-  o << "<section id=\"witnesses\">\n<h2>Witnesses</h2>\n<p class=\"hint\">The events that show each violation; "
+  o << "<section id=\"witnesses\">\n<h2>Witnesses</h2>\n<p class=\"hint\">The events that show each "
+       "violation; "
        "click one to see it in the timeline.</p>\n";
   for (const Verdict& v : in.verdicts) {
     if (v.valid || v.witness.empty()) continue;
     o << "<div class=\"witness-group\" data-property=\"" << html_escape(v.property) << "\">\n<h3>"
-      << html_escape(v.property) << "</h3>\n<p class=\"message\">" << html_escape(v.message) << "</p>\n<ol>\n";
+      << html_escape(v.property) << "</h3>\n<p class=\"message\">" << html_escape(v.message)
+      << "</p>\n<ol>\n";
     for (const HistoryEvent& e : v.witness) {
       o << "<li><a class=\"witness-link\" href=\"#event-" << e.index << "\" data-event=\"" << e.index << "\">"
         << html_escape(to_string(e)) << "</a></li>\n";
@@ -136,7 +140,8 @@ void witnesses(std::ostringstream& o, const ReportInput& in) {
 
 void reproducer(std::ostringstream& o, const History& h) {
   o << "<div id=\"reproducer\">\n<h3>The reproducer's events</h3>\n<table class=\"events\">\n<thead><tr>"
-    << "<th>#</th><th>time</th><th>process</th><th>type</th><th>f</th><th>details</th></tr></thead>\n<tbody>\n";
+    << "<th>#</th><th>time</th><th>process</th><th>type</th><th>f</th><th>details</th></tr></"
+       "thead>\n<tbody>\n";
   for (size_t i = 0; i < h.events.size() && i < kMaxReproducerRows; ++i) {
     const HistoryEvent& e = h.events[i];
     std::string details;
@@ -146,14 +151,15 @@ void reproducer(std::ostringstream& o, const History& h) {
     if (e.attempts) details += "attempts=" + std::to_string(*e.attempts) + " ";
     if (!e.node.empty()) details += "node=" + e.node + " ";
     if (!e.error.empty()) details += "error=" + e.error;
-    o << "<tr class=\"t-" << event_type_name(e.type) << "\" data-event=\"" << i << "\"><td class=\"num\">" << i
-      << "</td><td class=\"num\">" << html_escape(duration_text(e.time_ns)) << "</td><td>" << html_escape(e.process)
-      << "</td><td>" << event_type_name(e.type) << "</td><td>" << event_f_name(e.f) << "</td><td>"
-      << html_escape(details) << "</td></tr>\n";
+    o << "<tr class=\"t-" << event_type_name(e.type) << "\" data-event=\"" << i << "\"><td class=\"num\">"
+      << i << "</td><td class=\"num\">" << html_escape(duration_text(e.time_ns)) << "</td><td>"
+      << html_escape(e.process) << "</td><td>" << event_type_name(e.type) << "</td><td>" << event_f_name(e.f)
+      << "</td><td>" << html_escape(details) << "</td></tr>\n";
   }
   o << "</tbody>\n</table>\n";
   if (h.events.size() > kMaxReproducerRows) {
-    o << "<p class=\"hint\">" << h.events.size() - kMaxReproducerRows << " more events: see the timeline.</p>\n";
+    o << "<p class=\"hint\">" << h.events.size() - kMaxReproducerRows
+      << " more events: see the timeline.</p>\n";
   }
   o << "</div>\n";
 }
@@ -163,7 +169,8 @@ void timeline(std::ostringstream& o, const ReportInput& in, const HistoryView& v
     << " events, " << v.lanes.size() << " lanes, " << html_escape(duration_text(v.end_ns - v.start_ns))
     << " of virtual time. Wheel or +/- to zoom, drag to pan, click an operation to follow its message.</p>\n"
     << "<div class=\"" << (in.reproducer_table ? "beside" : "alone") << "\">\n"
-    << "<div id=\"timeline\" data-events=\"" << in.history->events.size() << "\" data-lanes=\"" << v.lanes.size()
+    << "<div id=\"timeline\" data-events=\"" << in.history->events.size() << "\" data-lanes=\""
+    << v.lanes.size()
     << "\"><noscript>The timeline needs JavaScript; the tables and plots do not.</noscript></div>\n";
   if (in.reproducer_table) reproducer(o, *in.history);
   o << "</div>\n<div id=\"life\" class=\"life\" hidden></div>\n</section>\n";
@@ -172,14 +179,16 @@ void timeline(std::ostringstream& o, const ReportInput& in, const HistoryView& v
 std::vector<ChartShade> shades(const HistoryView& v) {
   std::vector<ChartShade> out;
   for (const FaultWindow& w : v.windows) {
-    out.push_back({static_cast<double>(w.from_ns) / 1e9, static_cast<double>(w.to_ns) / 1e9, shade_kind(w.kind),
+    out.push_back({static_cast<double>(w.from_ns) / 1e9, static_cast<double>(w.to_ns) / 1e9,
+                   shade_kind(w.kind),
                    w.kind + (w.node.empty() ? "" : " " + w.node) + ": " + duration_text(w.from_ns) + " .. " +
                        (w.to ? duration_text(w.to_ns) : "the end")});
   }
   return out;
 }
 
-LineChart chart(const Figures& f, const HistoryView& v, std::string id, std::string title, std::string y_label) {
+LineChart chart(const Figures& f, const HistoryView& v, std::string id, std::string title,
+                std::string y_label) {
   LineChart c;
   c.id = std::move(id);
   c.title = std::move(title);
@@ -226,15 +235,20 @@ Status counterexamples(std::ostringstream& o, const ReportInput& in, const fs::p
   for (size_t i = 0; i < in.counterexamples.size(); ++i) {
     const CounterexampleView& cx = in.counterexamples[i];
     const std::string stem = "graphs/counterexample-" + std::to_string(i + 1);
-    o << "<div class=\"counterexample\" id=\"cx-" << i + 1 << "\">\n<h3>" << html_escape(cx.title) << "</h3>\n"
+    o << "<div class=\"counterexample\" id=\"cx-" << i + 1 << "\">\n<h3>" << html_escape(cx.title)
+      << "</h3>\n"
       << "<p><b>" << html_escape(cx.property) << "</b>: " << html_escape(cx.message) << "</p>\n"
-      << "<div class=\"cx-body\">\n<table class=\"steps\"><thead><tr><th>step</th><th>operation</th><th>effects</th></tr></thead><tbody>\n";
+      << "<div class=\"cx-body\">\n<table "
+         "class=\"steps\"><thead><tr><th>step</th><th>operation</th><th>effects</th></tr></thead><tbody>\n";
     for (size_t s = 0; s < cx.steps.size(); ++s) {
       const bool cyc = cx.cycle_from && s >= *cx.cycle_from;
       const bool last = !cx.cycle_from && s + 1 == cx.steps.size();
-      o << "<tr class=\"" << (last ? "violating" : cyc ? "cycle" : "") << "\"><td class=\"num\">" << s + 1
-        << "</td><td><code>" << html_escape(cx.steps[s].op) << "</code></td><td>" << html_escape(cx.steps[s].effects)
-        << "</td></tr>\n";
+      o << "<tr class=\""
+        << (last  ? "violating"
+            : cyc ? "cycle"
+                  : "")
+        << "\"><td class=\"num\">" << s + 1 << "</td><td><code>" << html_escape(cx.steps[s].op)
+        << "</code></td><td>" << html_escape(cx.steps[s].effects) << "</td></tr>\n";
     }
     o << "</tbody></table>\n";
     if (!cx.replay_note.empty()) o << "<p class=\"hint\">" << html_escape(cx.replay_note) << "</p>\n";
@@ -245,8 +259,8 @@ Status counterexamples(std::ostringstream& o, const ReportInput& in, const fs::p
     if (drawn.ok()) {
       o << "<img alt=\"state graph of " << html_escape(cx.title) << "\" src=\"" << stem << ".svg\">";
     } else {
-      o << "<p class=\"hint\">" << html_escape(drawn.message()) << "; the graph in DOT (" << stem << ".dot):</p><pre>"
-        << html_escape(dot) << "</pre>";
+      o << "<p class=\"hint\">" << html_escape(drawn.message()) << "; the graph in DOT (" << stem
+        << ".dot):</p><pre>" << html_escape(dot) << "</pre>";
     }
     o << " <a href=\"" << stem << ".dot\">DOT</a></div>\n</div>\n</div>\n";
   }
@@ -271,7 +285,8 @@ void sweep(std::ostringstream& o, const ReportInput& in) {
     << svg_histogram({"dist-events", "History events per seed", "events", events, 20})
     << svg_histogram({"dist-virtual", "Virtual time per seed", "seconds", virt, 20})
     << svg_histogram({"dist-wall", "Run time per seed (wall clock, checkers included)", "seconds", wall, 20});
-  o << "<h3>Failing seeds</h3>\n<table id=\"failing-seeds\" class=\"seeds\"><thead><tr><th>seed</th><th>first "
+  o << "<h3>Failing seeds</h3>\n<table id=\"failing-seeds\" "
+       "class=\"seeds\"><thead><tr><th>seed</th><th>first "
        "failure</th><th>reproduce</th></tr></thead><tbody>\n";
   size_t listed = 0, failing = 0;
   for (const SeedFigures& s : in.seeds) {
@@ -284,14 +299,15 @@ void sweep(std::ostringstream& o, const ReportInput& in) {
   }
   if (failing == 0) o << "<tr><td colspan=\"3\">none: every property held on every seed</td></tr>\n";
   o << "</tbody></table>\n";
-  if (failing > kMaxListedSeeds) o << "<p class=\"hint\">" << failing - kMaxListedSeeds << " more not listed.</p>\n";
+  if (failing > kMaxListedSeeds)
+    o << "<p class=\"hint\">" << failing - kMaxListedSeeds << " more not listed.</p>\n";
   o << "</section>\n";
 }
 
 }  // namespace
 
-std::vector<PropertyRow> rows_from_verdicts(const std::vector<Verdict>& verdicts, std::optional<uint64_t> seed,
-                                            const std::string& reproduce) {
+std::vector<PropertyRow> rows_from_verdicts(const std::vector<Verdict>& verdicts,
+                                            std::optional<uint64_t> seed, const std::string& reproduce) {
   std::vector<PropertyRow> rows;
   for (const Verdict& v : verdicts) {
     PropertyRow r{v.property, 1, v.valid ? 0u : 1u, std::nullopt, v.message, ""};
@@ -313,17 +329,17 @@ Status write_report(const std::string& dir_name, const ReportInput& in) {
   head(o, in);
   verdict_table(o, in);
   witnesses(o, in);
-  summary(o, in);
   std::optional<HistoryView> view;
   if (in.history != nullptr && !in.history->events.empty()) {
     view = build_history_view(*in.history, in.topology);
     timeline(o, in, *view);
     plots(o, in, *view);
-    MQ_RETURN_IF_ERROR(write_file(dir / "timeline-data.js",
-                                  timeline_data_js(*in.history, *view, in.verdicts, in.topology)));
+    MQ_RETURN_IF_ERROR(
+        write_file(dir / "timeline-data.js", timeline_data_js(*in.history, *view, in.verdicts, in.topology)));
   }
   MQ_RETURN_IF_ERROR(counterexamples(o, in, dir));
   sweep(o, in);
+  summary(o, in);
   o << "</main>\n<footer>mqharness report";
   if (in.history != nullptr) o << " of " << html_escape(in.history->source);
   o << "</footer>\n";

@@ -67,12 +67,12 @@ struct ReportInput {
   std::vector<Verdict> verdicts;     // their witnesses are events of `history`
   const History* history = nullptr;  // the timeline and the plots; may be null
   const Topology* topology = nullptr;
-  bool reproducer_table = false;     // every event of `history` as a table beside the timeline
-  std::vector<std::string> notes;    // lines shown under the summary (a shrink's cuts, ...)
+  bool reproducer_table = false;   // every event of `history` as a table beside the timeline
+  std::vector<std::string> notes;  // lines shown under the summary (a shrink's cuts, ...)
   std::vector<CounterexampleView> counterexamples;
-  std::vector<SeedFigures> seeds;    // a sweep's seeds
-  bool interrupted = false;          // the command was stopped before it finished
-  std::string outcome;               // shown instead of PASS/FAIL when set (an audit expects failures)
+  std::vector<SeedFigures> seeds;  // a sweep's seeds
+  bool interrupted = false;        // the command was stopped before it finished
+  std::string outcome;             // shown instead of PASS/FAIL when set (an audit expects failures)
 };
 
 // Writes the report into `dir` (created if missing; files of an earlier report are
@@ -81,17 +81,17 @@ Status write_report(const std::string& dir, const ReportInput& input);
 
 // The table rows of one run's verdicts: runs 1, a violation when it failed, with
 // `seed` as the first failing seed (if any) and `reproduce` on every failure.
-std::vector<PropertyRow> rows_from_verdicts(const std::vector<Verdict>& verdicts, std::optional<uint64_t> seed,
-                                            const std::string& reproduce);
+std::vector<PropertyRow> rows_from_verdicts(const std::vector<Verdict>& verdicts,
+                                            std::optional<uint64_t> seed, const std::string& reproduce);
 
 // The entry point for a run judged elsewhere (mqharness live): the history at
 // `history_path`, the verdicts the checkers gave it, and what was tested. Reads the
 // history (errors name file and line), then write_report().
 struct TargetInfo {
-  std::string title;         // "mqharness live: mqd at 127.0.0.1:6390, seed 7"
+  std::string title;  // "mqharness live: mqd at 127.0.0.1:6390, seed 7"
   std::string command_line;
-  std::vector<Fact> facts;   // target, nemesis seed, duration, ...
-  std::string reproduce;     // the command that runs it again (the seed fixes the schedule)
+  std::vector<Fact> facts;  // target, nemesis seed, duration, ...
+  std::string reproduce;    // the command that runs it again (the seed fixes the schedule)
   std::optional<uint64_t> seed;
 };
 Status write_history_report(const std::string& dir, const std::string& history_path,

@@ -25,7 +25,8 @@ std::string effects_text(const Effects& effects, const Topology& t) {
     s += " " + (e.queue < t.queues.size() ? t.queues[e.queue].name : "q" + std::to_string(e.queue));
     s += " #" + std::to_string(e.message.id);
     if (e.consumer != kNoConsumer) {
-      s += " " + (e.consumer < t.consumers.size() ? t.consumers[e.consumer].name : "c" + std::to_string(e.consumer));
+      s += " " + (e.consumer < t.consumers.size() ? t.consumers[e.consumer].name
+                                                  : "c" + std::to_string(e.consumer));
     }
   }
   return s;
@@ -90,7 +91,8 @@ std::string state_summary(const ModelState& state, const Topology& t) {
     }
     for (const auto& m : qs.delayed) o << " #" << m.id << "(delayed)";
     for (const auto& f : qs.in_flight) {
-      o << " #" << f.message.id << "->" << (f.consumer < t.consumers.size() ? t.consumers[f.consumer].name : "?");
+      o << " #" << f.message.id << "->"
+        << (f.consumer < t.consumers.size() ? t.consumers[f.consumer].name : "?");
     }
     for (const auto& f : qs.finished) o << " #" << f.id << ":" << fate_name(f.fate);
     o << "\n";
@@ -125,7 +127,8 @@ CounterexampleView lasso_view(std::string title, const ExploreConfig& config, co
 
 std::string state_graph_dot(const CounterexampleView& v) {
   std::ostringstream o;
-  o << "digraph counterexample {\n  rankdir=TB;\n  node [shape=box, fontname=\"DejaVu Sans Mono\", fontsize=10];\n"
+  o << "digraph counterexample {\n  rankdir=TB;\n  node [shape=box, fontname=\"DejaVu Sans Mono\", "
+       "fontsize=10];\n"
     << "  edge [fontname=\"DejaVu Sans\", fontsize=9];\n";
   const size_t n = v.steps.size();
   // With a lasso the last state is the cycle's start again: it gets no node of its own.
@@ -165,14 +168,16 @@ Status render_dot(const std::string& dot_path, const std::string& svg_path) {
     const pid_t done = waitpid(pid, &status, WNOHANG);
     if (done == pid) {
       if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return Status();
-      if (WIFEXITED(status) && WEXITSTATUS(status) == 127) return not_found("Graphviz 'dot' is not installed");
+      if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+        return not_found("Graphviz 'dot' is not installed");
       return io_error("dot -Tsvg " + dot_path + " failed (status " + std::to_string(status) + ")");
     }
     if (done < 0 && errno != EINTR) return io_error("waiting for dot: " + std::string(std::strerror(errno)));
     if (waited_ms >= kDotTimeoutS * 1000) {
       kill(pid, SIGKILL);
       waitpid(pid, &status, 0);
-      return io_error("dot -Tsvg " + dot_path + " ran over " + std::to_string(kDotTimeoutS) + " s and was killed");
+      return io_error("dot -Tsvg " + dot_path + " ran over " + std::to_string(kDotTimeoutS) +
+                      " s and was killed");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(kPollMs));
   }

@@ -26,11 +26,11 @@ struct StepRow {
 };
 
 struct CounterexampleView {
-  std::string title;      // "explore configs/explore-small.json", "Theorem 3.1.1, as stated"
-  std::string property;   // the property violated ("liveness" for a lasso)
-  std::string message;    // why, as the explorer said it
+  std::string title;     // "explore configs/explore-small.json", "Theorem 3.1.1, as stated"
+  std::string property;  // the property violated ("liveness" for a lasso)
+  std::string message;   // why, as the explorer said it
   std::vector<StepRow> steps;
-  std::vector<std::string> states;  // states[0] initial, states[i] after step i; empty if not rebuilt
+  std::vector<std::string> states;   // states[0] initial, states[i] after step i; empty if not rebuilt
   std::optional<size_t> cycle_from;  // a lasso: the last step returns to states[cycle_from]
   std::string replay_note;           // why states are missing, when they are
 };

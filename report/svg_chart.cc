@@ -20,7 +20,8 @@ struct Scale {
   double operator()(double v) const { return hi == lo ? from : from + (v - lo) / (hi - lo) * (to - from); }
 };
 
-void open_svg(std::ostringstream& o, const std::string& id, const std::string& kind, const std::string& title) {
+void open_svg(std::ostringstream& o, const std::string& id, const std::string& kind,
+              const std::string& title) {
   o << "<svg class=\"chart " << kind << "\" id=\"" << html_escape(id) << "\" viewBox=\"0 0 " << kWidth << " "
     << kHeight << "\" role=\"img\" aria-label=\"" << html_escape(title) << "\">\n"
     << "<text class=\"chart-title\" x=\"" << kLeft << "\" y=\"18\">" << html_escape(title) << "</text>\n";
@@ -29,9 +30,9 @@ void open_svg(std::ostringstream& o, const std::string& id, const std::string& k
 void y_axis(std::ostringstream& o, const Scale& y, const std::string& label) {
   for (double t : nice_ticks(y.lo, y.hi, 5)) {
     const double py = y(t);
-    o << "<line class=\"grid\" x1=\"" << kLeft << "\" x2=\"" << kLeft + kPlotW << "\" y1=\"" << py << "\" y2=\"" << py
-      << "\"/><text class=\"tick\" x=\"" << kLeft - 6 << "\" y=\"" << py + 4 << "\" text-anchor=\"end\">"
-      << number(t, 4) << "</text>\n";
+    o << "<line class=\"grid\" x1=\"" << kLeft << "\" x2=\"" << kLeft + kPlotW << "\" y1=\"" << py
+      << "\" y2=\"" << py << "\"/><text class=\"tick\" x=\"" << kLeft - 6 << "\" y=\"" << py + 4
+      << "\" text-anchor=\"end\">" << number(t, 4) << "</text>\n";
   }
   o << "<text class=\"axis-label\" transform=\"translate(14," << kTop + kPlotH / 2 << ") rotate(-90)\" "
     << "text-anchor=\"middle\">" << html_escape(label) << "</text>\n";
@@ -40,21 +41,22 @@ void y_axis(std::ostringstream& o, const Scale& y, const std::string& label) {
 void x_axis(std::ostringstream& o, const Scale& x, const std::string& label) {
   for (double t : nice_ticks(x.lo, x.hi, 8)) {
     const double px = x(t);
-    o << "<line class=\"tick-mark\" x1=\"" << px << "\" x2=\"" << px << "\" y1=\"" << kTop + kPlotH << "\" y2=\""
-      << kTop + kPlotH + 4 << "\"/><text class=\"tick\" x=\"" << px << "\" y=\"" << kTop + kPlotH + 16
-      << "\" text-anchor=\"middle\">" << number(t, 4) << "</text>\n";
+    o << "<line class=\"tick-mark\" x1=\"" << px << "\" x2=\"" << px << "\" y1=\"" << kTop + kPlotH
+      << "\" y2=\"" << kTop + kPlotH + 4 << "\"/><text class=\"tick\" x=\"" << px << "\" y=\""
+      << kTop + kPlotH + 16 << "\" text-anchor=\"middle\">" << number(t, 4) << "</text>\n";
   }
   o << "<line class=\"axis\" x1=\"" << kLeft << "\" x2=\"" << kLeft + kPlotW << "\" y1=\"" << kTop + kPlotH
-    << "\" y2=\"" << kTop + kPlotH << "\"/>\n<text class=\"axis-label\" x=\"" << kLeft + kPlotW / 2 << "\" y=\""
-    << kHeight - 6 << "\" text-anchor=\"middle\">" << html_escape(label) << "</text>\n";
+    << "\" y2=\"" << kTop + kPlotH << "\"/>\n<text class=\"axis-label\" x=\"" << kLeft + kPlotW / 2
+    << "\" y=\"" << kHeight - 6 << "\" text-anchor=\"middle\">" << html_escape(label) << "</text>\n";
 }
 
 void legend(std::ostringstream& o, const std::vector<std::string>& names) {
   for (size_t i = 0; i < names.size(); ++i) {
     const double y = kTop + 8 + static_cast<double>(i) * 16;
-    o << "<line x1=\"" << kLeft + kPlotW + 12 << "\" x2=\"" << kLeft + kPlotW + 30 << "\" y1=\"" << y << "\" y2=\""
-      << y << "\" stroke=\"" << series_colour(i) << "\" stroke-width=\"3\"/><text class=\"legend\" x=\""
-      << kLeft + kPlotW + 36 << "\" y=\"" << y + 4 << "\">" << html_escape(names[i]) << "</text>\n";
+    o << "<line x1=\"" << kLeft + kPlotW + 12 << "\" x2=\"" << kLeft + kPlotW + 30 << "\" y1=\"" << y
+      << "\" y2=\"" << y << "\" stroke=\"" << series_colour(i)
+      << "\" stroke-width=\"3\"/><text class=\"legend\" x=\"" << kLeft + kPlotW + 36 << "\" y=\"" << y + 4
+      << "\">" << html_escape(names[i]) << "</text>\n";
   }
 }
 
@@ -89,7 +91,8 @@ std::vector<double> nice_ticks(double lo, double hi, int want) {
     }
   }
   std::vector<double> ticks;
-  for (double t = std::ceil(lo / step) * step; t <= hi + step * 1e-9 && ticks.size() < kMaxTicks * 2; t += step) {
+  for (double t = std::ceil(lo / step) * step; t <= hi + step * 1e-9 && ticks.size() < kMaxTicks * 2;
+       t += step) {
     ticks.push_back(std::fabs(t) < step * 1e-9 ? 0 : t);
   }
   return ticks;
@@ -104,8 +107,9 @@ std::string svg_line_chart(const LineChart& c) {
   const Scale y{0, top > 0 ? top * 1.05 : 1, kTop + kPlotH, kTop};
   for (const auto& s : c.shades) {
     const double x0 = x(s.from), x1 = std::max(x(s.to), x0 + 1);
-    o << "<rect class=\"shade k-" << html_escape(s.kind) << "\" x=\"" << x0 << "\" y=\"" << kTop << "\" width=\""
-      << x1 - x0 << "\" height=\"" << kPlotH << "\"><title>" << html_escape(s.label) << "</title></rect>\n";
+    o << "<rect class=\"shade k-" << html_escape(s.kind) << "\" x=\"" << x0 << "\" y=\"" << kTop
+      << "\" width=\"" << x1 - x0 << "\" height=\"" << kPlotH << "\"><title>" << html_escape(s.label)
+      << "</title></rect>\n";
   }
   y_axis(o, y, c.y_label);
   x_axis(o, x, "virtual time (s)");
@@ -152,8 +156,8 @@ std::string svg_histogram(const Histogram& h) {
     const double lo = *mn + width * static_cast<double>(b);
     const double x0 = x(lo), x1 = x(lo + width);
     o << "<rect class=\"bar\" x=\"" << x0 + 0.5 << "\" y=\"" << y(counts[b]) << "\" width=\""
-      << std::max(1.0, x1 - x0 - 1) << "\" height=\"" << y(0) - y(counts[b]) << "\"><title>"
-      << number(lo, 6) << " .. " << number(lo + width, 6) << ": " << counts[b] << " seeds</title></rect>\n";
+      << std::max(1.0, x1 - x0 - 1) << "\" height=\"" << y(0) - y(counts[b]) << "\"><title>" << number(lo, 6)
+      << " .. " << number(lo + width, 6) << ": " << counts[b] << " seeds</title></rect>\n";
   }
   o << "</svg>\n";
   return o.str();
@@ -170,11 +174,12 @@ std::string svg_bar_chart(const BarChart& c) {
   for (size_t i = 0; i < c.bars.size(); ++i) {
     const auto& [label, v] = c.bars[i];
     const double x0 = kLeft + slot * static_cast<double>(i) + slot * 0.15;
-    o << "<rect class=\"bar\" fill=\"" << series_colour(i) << "\" x=\"" << x0 << "\" y=\"" << y(v) << "\" width=\""
-      << slot * 0.7 << "\" height=\"" << y(0) - y(v) << "\"><title>" << html_escape(label) << ": " << number(v, 8)
-      << "</title></rect><text class=\"tick\" x=\"" << x0 + slot * 0.35 << "\" y=\"" << kTop + kPlotH + 16
-      << "\" text-anchor=\"middle\">" << html_escape(label) << "</text><text class=\"tick\" x=\"" << x0 + slot * 0.35
-      << "\" y=\"" << y(v) - 4 << "\" text-anchor=\"middle\">" << number(v, 8) << "</text>\n";
+    o << "<rect class=\"bar\" fill=\"" << series_colour(i) << "\" x=\"" << x0 << "\" y=\"" << y(v)
+      << "\" width=\"" << slot * 0.7 << "\" height=\"" << y(0) - y(v) << "\"><title>" << html_escape(label)
+      << ": " << number(v, 8) << "</title></rect><text class=\"tick\" x=\"" << x0 + slot * 0.35 << "\" y=\""
+      << kTop + kPlotH + 16 << "\" text-anchor=\"middle\">" << html_escape(label)
+      << "</text><text class=\"tick\" x=\"" << x0 + slot * 0.35 << "\" y=\"" << y(v) - 4
+      << "\" text-anchor=\"middle\">" << number(v, 8) << "</text>\n";
   }
   o << "<line class=\"axis\" x1=\"" << kLeft << "\" x2=\"" << kLeft + kPlotW << "\" y1=\"" << kTop + kPlotH
     << "\" y2=\"" << kTop + kPlotH << "\"/>\n</svg>\n";

@@ -25,9 +25,9 @@ struct ChartShade {
 };
 
 struct LineChart {
-  std::string id;       // element id (for links and tests)
+  std::string id;  // element id (for links and tests)
   std::string title;
-  std::string y_label;  // "messages/s"
+  std::string y_label;    // "messages/s"
   std::vector<double> x;  // seconds, ascending, one per value
   double x_end = 0;       // the end of the last bin
   std::vector<ChartSeries> series;

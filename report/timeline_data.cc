@@ -62,7 +62,8 @@ void small_column(std::ostringstream& o, const char* name, size_t n, F&& value) 
   if (!fits) return column(o, name, n, value);
   std::string text;
   text.reserve(n);
-  for (size_t i = 0; i < n; ++i) text.push_back(static_cast<char>(kCharBase + static_cast<int64_t>(value(i))));
+  for (size_t i = 0; i < n; ++i)
+    text.push_back(static_cast<char>(kCharBase + static_cast<int64_t>(value(i))));
   o << ",\"" << name << "\":" << nlohmann::json(text).dump();
 }
 
@@ -72,10 +73,12 @@ void small_column(std::ostringstream& o, const char* name, size_t n, F&& value) 
 void id_columns(std::ostringstream& o, const std::vector<HistoryEvent>& ev) {
   bool split = true;
   for (size_t i = 0; i < ev.size() && split; ++i) {
-    split = !ev[i].id || ((*ev[i].id >> 32) <= static_cast<uint64_t>(kMaxCharValue) && *ev[i].id <= kMaxSafeInteger);
+    split = !ev[i].id ||
+            ((*ev[i].id >> 32) <= static_cast<uint64_t>(kMaxCharValue) && *ev[i].id <= kMaxSafeInteger);
   }
   if (split) {
-    small_column(o, "id_hi", ev.size(), [&](size_t i) { return ev[i].id ? static_cast<int64_t>(*ev[i].id >> 32) : -1; });
+    small_column(o, "id_hi", ev.size(),
+                 [&](size_t i) { return ev[i].id ? static_cast<int64_t>(*ev[i].id >> 32) : -1; });
     column(o, "id_lo", ev.size(), [&](size_t i) { return ev[i].id ? (*ev[i].id & 0xffffffffu) : 0; });
     return;
   }
@@ -104,15 +107,15 @@ nlohmann::json faults_json(const HistoryView& v) {
 std::string timeline_data_js(const History& h, const HistoryView& v, const std::vector<Verdict>& verdicts,
                              const Topology* topology) {
   Strings s;
-  for (int f = 0; f < kEventFCount; ++f) s.at(event_f_name(static_cast<EventF>(f)));  // f index == string index
+  for (int f = 0; f < kEventFCount; ++f)
+    s.at(event_f_name(static_cast<EventF>(f)));  // f index == string index
   const auto& ev = h.events;
   const size_t n = ev.size();
   std::ostringstream o;
   nlohmann::json kinds = nlohmann::json::array();
   for (const auto& lane : v.lanes) kinds.push_back(lane_kind(lane, topology));
-  o << "{\"source\":" << nlohmann::json(h.source).dump()
-    << ",\"lanes\":" << nlohmann::json(v.lanes).dump() << ",\"lane_kind\":" << kinds.dump()
-    << ",\"start\":" << v.start_ns << ",\"end\":" << v.end_ns
+  o << "{\"source\":" << nlohmann::json(h.source).dump() << ",\"lanes\":" << nlohmann::json(v.lanes).dump()
+    << ",\"lane_kind\":" << kinds.dump() << ",\"start\":" << v.start_ns << ",\"end\":" << v.end_ns
     << ",\"lines\":" << (n > 0 && ev.front().line > 0 ? "true" : "false");
   // Times as differences from the previous event: half the digits of absolute times.
   column(o, "dt", n, [&](size_t i) { return i == 0 ? ev[0].time_ns : ev[i].time_ns - ev[i - 1].time_ns; });
@@ -121,7 +124,8 @@ std::string timeline_data_js(const History& h, const HistoryView& v, const std::
   small_column(o, "f", n, [&](size_t i) { return static_cast<int>(ev[i].f); });
   small_column(o, "q", n, [&](size_t i) { return s.at(ev[i].queue); });
   id_columns(o, ev);
-  small_column(o, "c", n, [&](size_t i) { return s.at(ev[i].consumer.empty() ? ev[i].node : ev[i].consumer); });
+  small_column(o, "c", n,
+               [&](size_t i) { return s.at(ev[i].consumer.empty() ? ev[i].node : ev[i].consumer); });
   small_column(o, "att", n, [&](size_t i) { return ev[i].attempts.value_or(0); });
   // Errors are rare: the events that have one, and its string.
   std::vector<size_t> with_error;
@@ -132,13 +136,15 @@ std::string timeline_data_js(const History& h, const HistoryView& v, const std::
   column(o, "err_s", with_error.size(), [&](size_t k) { return s.at(ev[with_error[k]].error); });
   const auto& ops = v.operations;
   column(o, "op_inv", ops.size(), [&](size_t i) { return ops[i].invoke; });
-  column(o, "op_end", ops.size(), [&](size_t i) { return ops[i].completion ? static_cast<int64_t>(*ops[i].completion) : -1; });
+  column(o, "op_end", ops.size(),
+         [&](size_t i) { return ops[i].completion ? static_cast<int64_t>(*ops[i].completion) : -1; });
   const auto& holds = v.holds;
   column(o, "hold_from", holds.size(), [&](size_t i) { return holds[i].from; });
   column(o, "hold_to", holds.size(), [&](size_t i) { return holds[i].to; });
   column(o, "hold_lane", holds.size(), [&](size_t i) { return holds[i].lane; });
   nlohmann::json instants = nlohmann::json::array();
-  for (const auto& x : v.instants) instants.push_back({{"kind", x.kind}, {"index", x.index}, {"t", x.time_ns}});
+  for (const auto& x : v.instants)
+    instants.push_back({{"kind", x.kind}, {"index", x.index}, {"t", x.time_ns}});
   nlohmann::json witness = nlohmann::json::array();
   for (const Verdict& verdict : verdicts) {
     if (verdict.valid) continue;

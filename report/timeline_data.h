@@ -30,7 +30,7 @@
 
 namespace mq::report {
 
-std::string timeline_data_js(const History& history, const HistoryView& view, const std::vector<Verdict>& verdicts,
-                             const Topology* topology);
+std::string timeline_data_js(const History& history, const HistoryView& view,
+                             const std::vector<Verdict>& verdicts, const Topology* topology);
 
 }  // namespace mq::report

@@ -76,8 +76,8 @@ std::optional<std::string> CdpBrowser::find_chromium() {
   return std::nullopt;
 }
 
-Result<std::unique_ptr<CdpBrowser>> CdpBrowser::start(const std::string& chromium, const std::string& profile_dir,
-                                                      int width, int height) {
+Result<std::unique_ptr<CdpBrowser>> CdpBrowser::start(const std::string& chromium,
+                                                      const std::string& profile_dir, int width, int height) {
   // A browser that dies makes writes fail with EPIPE, reported, instead of killing the test.
   ::signal(SIGPIPE, SIG_IGN);
   int to_child[2], from_child[2];
@@ -88,10 +88,21 @@ Result<std::unique_ptr<CdpBrowser>> CdpBrowser::start(const std::string& chromiu
   const std::string profile = "--user-data-dir=" + profile_dir;
   // Root in a container needs --no-sandbox; the rest keeps Chromium from reaching out
   // (there is no network) and from writing outside the fresh profile.
-  std::vector<std::string> args = {chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                                   "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                                   "--disable-sync", "--disable-dev-shm-usage", "--hide-scrollbars",
-                                   "--remote-debugging-pipe", size, profile, "about:blank"};
+  std::vector<std::string> args = {chromium,
+                                   "--headless",
+                                   "--no-sandbox",
+                                   "--disable-gpu",
+                                   "--disable-quic",
+                                   "--no-first-run",
+                                   "--disable-background-networking",
+                                   "--disable-component-update",
+                                   "--disable-sync",
+                                   "--disable-dev-shm-usage",
+                                   "--hide-scrollbars",
+                                   "--remote-debugging-pipe",
+                                   size,
+                                   profile,
+                                   "about:blank"};
   const pid_t pid = ::fork();
   if (pid < 0) return unavailable(std::string("fork: ") + std::strerror(errno));
   if (pid == 0) {
@@ -218,7 +229,8 @@ Result<nlohmann::json> CdpBrowser::call(const std::string& method, nlohmann::jso
 Status CdpBrowser::open(const std::string& url) {
   auto target = call("Target.createTarget", {{"url", "about:blank"}}, false);
   if (!target.ok()) return target.status();
-  auto attached = call("Target.attachToTarget", {{"targetId", (*target)["targetId"]}, {"flatten", true}}, false);
+  auto attached =
+      call("Target.attachToTarget", {{"targetId", (*target)["targetId"]}, {"flatten", true}}, false);
   if (!attached.ok()) return attached.status();
   session_ = (*attached)["sessionId"].get<std::string>();
   for (const char* domain : {"Page.enable", "Network.enable", "Runtime.enable", "Log.enable"}) {
@@ -228,19 +240,21 @@ Status CdpBrowser::open(const std::string& url) {
   loaded_ = false;
   auto nav = call("Page.navigate", {{"url", url}}, true);
   if (!nav.ok()) return nav.status();
-  if (nav->contains("errorText")) return unavailable("navigating to " + url + ": " + (*nav)["errorText"].dump());
+  if (nav->contains("errorText"))
+    return unavailable("navigating to " + url + ": " + (*nav)["errorText"].dump());
   const int64_t deadline = now_ms() + int64_t{kDefaultTimeoutS} * 1000;
   while (!loaded_) {
     auto m = read_message(deadline);
-    if (!m.ok()) return Status(m.status().code(), "waiting for the load of " + url + ": " + m.status().message());
+    if (!m.ok())
+      return Status(m.status().code(), "waiting for the load of " + url + ": " + m.status().message());
     if (!m->contains("id")) note_event(*m);
   }
   return Status();
 }
 
 Result<nlohmann::json> CdpBrowser::eval(const std::string& expression) {
-  auto r = call("Runtime.evaluate", {{"expression", expression}, {"returnByValue", true}, {"awaitPromise", true}},
-                true);
+  auto r = call("Runtime.evaluate",
+                {{"expression", expression}, {"returnByValue", true}, {"awaitPromise", true}}, true);
   if (!r.ok()) return r.status();
   if (r->contains("exceptionDetails")) {
     return invalid_argument("evaluating " + expression + ": " + (*r)["exceptionDetails"].dump());

@@ -13,8 +13,8 @@
 
 #include <sys/types.h>
 
-#include <nlohmann/json.hpp>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,8 +38,8 @@ class CdpBrowser {
 
   // Starts Chromium headless with a fresh profile in `profile_dir`.
   // Errors: kUnavailable when it cannot be started or does not answer.
-  static Result<std::unique_ptr<CdpBrowser>> start(const std::string& chromium, const std::string& profile_dir, int width,
-                                   int height);
+  static Result<std::unique_ptr<CdpBrowser>> start(const std::string& chromium,
+                                                   const std::string& profile_dir, int width, int height);
   ~CdpBrowser();
   CdpBrowser(const CdpBrowser&) = delete;
   CdpBrowser& operator=(const CdpBrowser&) = delete;

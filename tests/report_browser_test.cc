@@ -55,7 +55,8 @@ class ReportBrowser : public ::testing::Test {
     EXPECT_TRUE(b.ok()) << b.status().to_string();
     if (!b.ok()) return nullptr;
     std::unique_ptr<CdpBrowser> browser = std::move(b).value();
-    const Status opened = browser->open("file://" + fs::absolute(dir / "report" / "index.html").string() + fragment);
+    const Status opened =
+        browser->open("file://" + fs::absolute(dir / "report" / "index.html").string() + fragment);
     EXPECT_TRUE(opened.ok()) << opened.to_string();
     const Status ready = browser->wait_for("document.body.getAttribute('data-ready') === '1'");
     EXPECT_TRUE(ready.ok()) << ready.to_string();
@@ -82,17 +83,21 @@ class ReportBrowser : public ::testing::Test {
   // The witness events of the failed properties: each listed one has its marker in
   // the timeline, with its property named.
   void expect_witnesses(CdpBrowser& b, const std::set<std::string>& failed) {
-    const auto listed = eval(b, "[...new Set([...document.querySelectorAll('.witness-link')]"
-                                ".map(a => a.dataset.event))].sort()");
-    const auto marked = eval(b, "[...document.querySelectorAll('#timeline rect.witness')]"
-                                ".map(r => r.dataset.event).sort()");
+    const auto listed = eval(b,
+                             "[...new Set([...document.querySelectorAll('.witness-link')]"
+                             ".map(a => a.dataset.event))].sort()");
+    const auto marked = eval(b,
+                             "[...document.querySelectorAll('#timeline rect.witness')]"
+                             ".map(r => r.dataset.event).sort()");
     ASSERT_TRUE(listed.is_array());
     EXPECT_FALSE(listed.empty());
     EXPECT_EQ(listed, marked);
-    const auto groups = eval(b, "[...document.querySelectorAll('.witness-group')].map(g => g.dataset.property)");
+    const auto groups =
+        eval(b, "[...document.querySelectorAll('.witness-group')].map(g => g.dataset.property)");
     EXPECT_EQ(std::set<std::string>(groups.begin(), groups.end()), failed);
-    const auto properties = eval(b, "[...document.querySelectorAll('#timeline rect.witness')]"
-                                    ".map(r => r.dataset.property)");
+    const auto properties = eval(b,
+                                 "[...document.querySelectorAll('#timeline rect.witness')]"
+                                 ".map(r => r.dataset.property)");
     for (const auto& p : properties) {
       bool named = false;
       for (const auto& f : failed) named = named || p.get<std::string>().find(f) != std::string::npos;
@@ -107,17 +112,20 @@ class ReportBrowser : public ::testing::Test {
 
 TEST_F(ReportBrowser, FailingMutantRunShowsVerdictsLanesAndWitnesses) {
   const fs::path dir = artifacts("failing-run");
-  const int rc = run(std::string(MQ_MUTANTS_BIN) + " --only reversed-priority --run 1 --report " +
-                         (dir / "report").string(), dir / "run.log");
+  const int rc = run(
+      std::string(MQ_MUTANTS_BIN) + " --only reversed-priority --run 1 --report " + (dir / "report").string(),
+      dir / "run.log");
   ASSERT_EQ(rc, 1) << "the mutant run should fail: " << text_of(dir / "run.log");
   auto b = open(dir);
   ASSERT_NE(b, nullptr);
   EXPECT_EQ(eval(*b, "document.querySelectorAll('#verdict-table tbody tr').length"), 13);
   const std::set<std::string> failed = {"shadow", "priority", "refinement"};
-  const auto failing = eval(*b, "[...document.querySelectorAll('#verdict-table tr.fail')].map(r => r.dataset.property)");
+  const auto failing =
+      eval(*b, "[...document.querySelectorAll('#verdict-table tr.fail')].map(r => r.dataset.property)");
   EXPECT_EQ(std::set<std::string>(failing.begin(), failing.end()), failed);
   EXPECT_EQ(eval(*b, "document.querySelectorAll('#verdict-table tr.fail code.repro').length"), 3);
-  const auto lanes = eval(*b, "[...document.querySelectorAll('#timeline g.lane')].map(g => g.dataset.process)");
+  const auto lanes =
+      eval(*b, "[...document.querySelectorAll('#timeline g.lane')].map(g => g.dataset.process)");
   EXPECT_EQ(lanes, nlohmann::json({"p0", "p1", "c0", "c1", "auditor", "janitor", "broker", "nemesis"}));
   expect_witnesses(*b, {"priority", "refinement"});  // the shadow's verdict has no witness events
   // Following a witness: its message's life is listed, the witness among it.
@@ -137,7 +145,8 @@ TEST_F(ReportBrowser, HandMadeFailingHistoryFromCheck) {
   ASSERT_EQ(rc, 1) << text_of(dir / "check.log");
   auto b = open(dir);
   ASSERT_NE(b, nullptr);
-  const auto lanes = eval(*b, "[...document.querySelectorAll('#timeline g.lane')].map(g => g.dataset.process)");
+  const auto lanes =
+      eval(*b, "[...document.querySelectorAll('#timeline g.lane')].map(g => g.dataset.process)");
   EXPECT_EQ(lanes, nlohmann::json({"p0", "c0", "broker", "nemesis"}));
   expect_witnesses(*b, {"duplicates", "refinement"});
   expect_clean_load(*b);
@@ -154,10 +163,12 @@ TEST_F(ReportBrowser, CleanDefaultRunOf65000EventsLoadsWithinBudget) {
   const auto events = eval(*b, "Number(document.getElementById('timeline').dataset.events)");
   EXPECT_GE(events.get<double>(), 65000);
   const double ready_ms = eval(*b, "window.mqReportReady").get<double>();
-  const auto phases = eval(*b, "(() => { const n = performance.getEntriesByType('navigation')[0]; "
-                               "return {html: n.responseEnd, dom_interactive: n.domInteractive, "
-                               "timeline: window.mqReportTiming, resources: performance.getEntriesByType('resource')"
-                               ".map(r => [r.name.split('/').pop(), Math.round(r.startTime), Math.round(r.responseEnd)])}; })()");
+  const auto phases =
+      eval(*b,
+           "(() => { const n = performance.getEntriesByType('navigation')[0]; "
+           "return {html: n.responseEnd, dom_interactive: n.domInteractive, "
+           "timeline: window.mqReportTiming, resources: performance.getEntriesByType('resource')"
+           ".map(r => [r.name.split('/').pop(), Math.round(r.startTime), Math.round(r.responseEnd)])}; })()");
   std::printf("report of %.0f events ready after %.0f ms of browser time; phases (ms since navigation): %s\n",
               events.get<double>(), ready_ms, phases.dump().c_str());
   EXPECT_LT(ready_ms, kLoadBudgetMs);

@@ -1,5 +1,7 @@
 // report/: the history view, the figures, the Chrome trace export (checked against the
 // Trace Event format), the state graph, the HTML writer and the progress line.
+#include "report/report.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -19,7 +21,6 @@
 #include "report/figures.h"
 #include "report/history_view.h"
 #include "report/progress.h"
-#include "report/report.h"
 #include "report/state_graph.h"
 #include "sim/simulator.h"
 
@@ -45,8 +46,8 @@ Loaded load(const std::string& name) {
 }
 
 fs::path temp_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() /
-                       ("mq-report-test-" + std::to_string(::getpid()) + "-" + name);
+  const fs::path dir =
+      fs::temp_directory_path() / ("mq-report-test-" + std::to_string(::getpid()) + "-" + name);
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
@@ -189,7 +190,8 @@ std::vector<std::string> trace_format_errors(const nlohmann::json& doc) {
     const auto track = std::make_pair(e["pid"].get<int64_t>(), e["tid"].get<int64_t>());
     const double ts = e["ts"].get<double>();
     if (auto it = last_ts.find(track); it != last_ts.end() && ts < it->second) {
-      errors.push_back(at + "ts " + std::to_string(ts) + " before " + std::to_string(it->second) + " on its track");
+      errors.push_back(at + "ts " + std::to_string(ts) + " before " + std::to_string(it->second) +
+                       " on its track");
     }
     last_ts[track] = ts;
   }
@@ -218,7 +220,8 @@ TEST(ChromeTrace, ASimulatedRunFollowsTheTraceEventFormat) {
   size_t single = 0;
   for (const auto& e : r.history.events) single += e.is_client() ? 0 : 1;
   EXPECT_EQ(instants, single);
-  for (size_t l = 0; l < v.lanes.size(); ++l) EXPECT_EQ(thread_names[static_cast<int64_t>(l) + 1], v.lanes[l]);
+  for (size_t l = 0; l < v.lanes.size(); ++l)
+    EXPECT_EQ(thread_names[static_cast<int64_t>(l) + 1], v.lanes[l]);
   // Slices on one client's track do not overlap (a process has one operation open).
   std::map<int64_t, double> end_of;
   for (const auto& e : doc["traceEvents"]) {
@@ -263,7 +266,8 @@ TEST(StateGraph, ACounterexampleOfTheSeedDesignIsReplayedAndDrawn) {
   ASSERT_TRUE(config.ok()) << config.status().to_string();
   const ExploreResult r = explore(*config, seed_design_model());
   ASSERT_TRUE(r.counterexample.has_value());
-  const CounterexampleView v = counterexample_view("seed design", *config, seed_design_model(), *r.counterexample);
+  const CounterexampleView v =
+      counterexample_view("seed design", *config, seed_design_model(), *r.counterexample);
   EXPECT_EQ(v.steps.size(), r.counterexample->steps.size());
   EXPECT_EQ(v.states.size(), v.steps.size() + 1);
   EXPECT_EQ(v.replay_note, "");  // the replay answered as the explorer did
@@ -321,12 +325,14 @@ TEST(WriteReport, AnUnwritableDirectoryIsAnError) {
 TEST(WriteHistoryReport, TheLiveEntryPointNamesABadHistoryFile) {
   const fs::path dir = temp_dir("live");
   std::ofstream(dir / "bad.jsonl") << "{\"v\":1}\n";
-  const Status s = write_history_report((dir / "r").string(), (dir / "bad.jsonl").string(), {}, TargetInfo{}, nullptr);
+  const Status s =
+      write_history_report((dir / "r").string(), (dir / "bad.jsonl").string(), {}, TargetInfo{}, nullptr);
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.message().find("bad.jsonl:1"), std::string::npos) << s.message();
   const Loaded l = load("example.jsonl");
   TargetInfo t{"live: example", "mqharness live ...", {{"target", "mqd"}}, "mqharness live --seed 3", 3};
-  ASSERT_TRUE(write_history_report((dir / "ok").string(), std::string(MQ_TEST_DATA_DIR) + "/histories/example.jsonl",
+  ASSERT_TRUE(write_history_report((dir / "ok").string(),
+                                   std::string(MQ_TEST_DATA_DIR) + "/histories/example.jsonl",
                                    check_all(l.history, l.topology), t, &l.topology)
                   .ok());
   EXPECT_NE(text_of(dir / "ok" / "index.html").find("mqd"), std::string::npos);
@@ -348,8 +354,13 @@ TEST(Progress, NotATerminalStaysLineBased) {
   std::FILE* status = std::tmpfile();
   std::FILE* results = std::tmpfile();
   {
-    Progress p({.verb = "sweep", .unit = "seeds", .total = 10, .status = status, .results = results,
-                .plain_every_s = 0, .force_tty = 0});
+    Progress p({.verb = "sweep",
+                .unit = "seeds",
+                .total = 10,
+                .status = status,
+                .results = results,
+                .plain_every_s = 0,
+                .force_tty = 0});
     p.step(3, 1);
     p.print("FAIL seed 2: x\n  reproduce: y");
     p.step(7, 0);
@@ -367,8 +378,13 @@ TEST(Progress, ATerminalRedrawsOneLineAndClearsItForResults) {
   std::FILE* status = std::tmpfile();
   std::FILE* results = std::tmpfile();
   {
-    Progress p({.verb = "walk", .unit = "seeds", .total = 4, .status = status, .results = results,
-                .redraw_s = 0, .force_tty = 1});
+    Progress p({.verb = "walk",
+                .unit = "seeds",
+                .total = 4,
+                .status = status,
+                .results = results,
+                .redraw_s = 0,
+                .force_tty = 1});
     p.step(2, 0);
     p.print("found one");
     p.set_detail("seed 3");

@@ -545,10 +545,15 @@
     root.scrollIntoView({ block: 'start' });
     history.replaceState(null, '', '#event-' + i);
   });
+  // #event-N: that event; #witness: the first witness event. Both scroll to the timeline.
   function fromHash() {
     const m = /^#event-(\d+)$/.exec(location.hash);
-    if (m) { focusEvent(Number(m[1]), true); return true; }
-    return false;
+    let i = m ? Number(m[1]) : -1;
+    if (location.hash === '#witness' && witnessEvents.length) { witnessCursor = 0; i = witnessEvents[0]; }
+    if (i < 0) return false;
+    focusEvent(i, true);
+    root.scrollIntoView({ block: 'start' });
+    return true;
   }
   window.addEventListener('hashchange', fromHash);
 
