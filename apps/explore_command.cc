@@ -121,10 +121,12 @@ int run_explore_command(const ExploreOptions& o) {
   const auto start = Clock::now();
   const double cpu_start = cpu_seconds();
   report::install_stop_handlers();
-  report::Progress progress({.verb = "explore", .unit = "states", .total = c.max_states});
+  // No total: the state bound is an upper limit, not a forecast, so no ETA.
+  report::Progress progress({.verb = "explore", .unit = "states"});
   const ExploreResult r = explore(c, apply_model, [&](const ExploreProgress& p) {
-    char detail[96];
-    std::snprintf(detail, sizeof detail, "depth %u, %.1f MiB", p.depth, p.memory_bytes / 1048576.0);
+    char detail[128];
+    std::snprintf(detail, sizeof detail, "depth %u, %.1f MiB, bound %llu states", p.depth,
+                  p.memory_bytes / 1048576.0, static_cast<unsigned long long>(c.max_states));
     progress.set_detail(detail);
     progress.set(p.states, 0);
     if (const int signal = report::stop_signal(); signal != 0) {

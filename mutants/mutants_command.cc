@@ -541,6 +541,10 @@ int run_mutants(const MutantsOptions& o) {
   uint64_t first = 0, last = 0;
   std::string error;
   const auto plans = selected_plans(o, error);
+  if ((!o.report.empty() || !o.trace.empty()) && o.run_seed == 0) {
+    std::fprintf(stderr, "mqharness-mutants: --report and --trace go with --run (one run's report)\n");
+    return 2;
+  }
   if (o.run_seed != 0) {
     if (plans.size() != 1 || !error.empty()) {
       std::fprintf(stderr, "mqharness-mutants: --run needs exactly one --only fault%s\n", error.empty() ? "" : (": " + error).c_str());

@@ -15,6 +15,15 @@ constexpr double kLeft = 64, kRight = 160, kTop = 30, kBottom = 40;
 constexpr double kPlotW = kWidth - kLeft - kRight, kPlotH = kHeight - kTop - kBottom;
 constexpr int kMaxTicks = 12;  // nice_ticks never makes more than a few over this
 
+// Enough significant digits that neighbouring ticks read differently.
+int tick_digits(const std::vector<double>& ticks) {
+  if (ticks.size() < 2) return 4;
+  const double step = ticks[1] - ticks[0];
+  const double top = std::max(std::fabs(ticks.front()), std::fabs(ticks.back()));
+  if (!(step > 0) || !(top > 0)) return 4;
+  return std::clamp(static_cast<int>(std::ceil(std::log10(top / step))) + 1, 4, 15);
+}
+
 struct Scale {
   double lo, hi, from, to;  // domain [lo, hi] -> range [from, to]
   double operator()(double v) const { return hi == lo ? from : from + (v - lo) / (hi - lo) * (to - from); }
@@ -28,22 +37,26 @@ void open_svg(std::ostringstream& o, const std::string& id, const std::string& k
 }
 
 void y_axis(std::ostringstream& o, const Scale& y, const std::string& label) {
-  for (double t : nice_ticks(y.lo, y.hi, 5)) {
+  const std::vector<double> ticks = nice_ticks(y.lo, y.hi, 5);
+  const int digits = tick_digits(ticks);
+  for (double t : ticks) {
     const double py = y(t);
     o << "<line class=\"grid\" x1=\"" << kLeft << "\" x2=\"" << kLeft + kPlotW << "\" y1=\"" << py
       << "\" y2=\"" << py << "\"/><text class=\"tick\" x=\"" << kLeft - 6 << "\" y=\"" << py + 4
-      << "\" text-anchor=\"end\">" << number(t, 4) << "</text>\n";
+      << "\" text-anchor=\"end\">" << number(t, digits) << "</text>\n";
   }
   o << "<text class=\"axis-label\" transform=\"translate(14," << kTop + kPlotH / 2 << ") rotate(-90)\" "
     << "text-anchor=\"middle\">" << html_escape(label) << "</text>\n";
 }
 
 void x_axis(std::ostringstream& o, const Scale& x, const std::string& label) {
-  for (double t : nice_ticks(x.lo, x.hi, 8)) {
+  const std::vector<double> ticks = nice_ticks(x.lo, x.hi, 8);
+  const int digits = tick_digits(ticks);
+  for (double t : ticks) {
     const double px = x(t);
     o << "<line class=\"tick-mark\" x1=\"" << px << "\" x2=\"" << px << "\" y1=\"" << kTop + kPlotH
       << "\" y2=\"" << kTop + kPlotH + 4 << "\"/><text class=\"tick\" x=\"" << px << "\" y=\""
-      << kTop + kPlotH + 16 << "\" text-anchor=\"middle\">" << number(t, 4) << "</text>\n";
+      << kTop + kPlotH + 16 << "\" text-anchor=\"middle\">" << number(t, digits) << "</text>\n";
   }
   o << "<line class=\"axis\" x1=\"" << kLeft << "\" x2=\"" << kLeft + kPlotW << "\" y1=\"" << kTop + kPlotH
     << "\" y2=\"" << kTop + kPlotH << "\"/>\n<text class=\"axis-label\" x=\"" << kLeft + kPlotW / 2

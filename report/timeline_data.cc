@@ -134,13 +134,17 @@ std::string timeline_data_js(const History& h, const HistoryView& v, const std::
   }
   column(o, "err_at", with_error.size(), [&](size_t k) { return with_error[k]; });
   column(o, "err_s", with_error.size(), [&](size_t k) { return s.at(ev[with_error[k]].error); });
+  // Operations and holds in order: starts as differences from the previous start,
+  // ends as distances from their own start (-1: open).
   const auto& ops = v.operations;
-  column(o, "op_inv", ops.size(), [&](size_t i) { return ops[i].invoke; });
-  column(o, "op_end", ops.size(),
-         [&](size_t i) { return ops[i].completion ? static_cast<int64_t>(*ops[i].completion) : -1; });
+  column(o, "op_inv_d", ops.size(), [&](size_t i) { return ops[i].invoke - (i ? ops[i - 1].invoke : 0); });
+  column(o, "op_len", ops.size(), [&](size_t i) {
+    return ops[i].completion ? static_cast<int64_t>(*ops[i].completion - ops[i].invoke) : -1;
+  });
   const auto& holds = v.holds;
-  column(o, "hold_from", holds.size(), [&](size_t i) { return holds[i].from; });
-  column(o, "hold_to", holds.size(), [&](size_t i) { return holds[i].to; });
+  column(o, "hold_from_d", holds.size(),
+         [&](size_t i) { return holds[i].from - (i ? holds[i - 1].from : 0); });
+  column(o, "hold_len", holds.size(), [&](size_t i) { return holds[i].to - holds[i].from; });
   column(o, "hold_lane", holds.size(), [&](size_t i) { return holds[i].lane; });
   nlohmann::json instants = nlohmann::json::array();
   for (const auto& x : v.instants)

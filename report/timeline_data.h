@@ -12,8 +12,9 @@
 //   id_hi + id_lo, or id       message ids (-1: none), split when they are
 //                              (hi << 32 | lo) with a small hi
 //   err_at, err_s              the events with an error, and its string
-//   op_inv, op_end             operations: invoke and completion indices (-1: open)
-//   hold_from, hold_to, hold_lane   deliveries held by consumers
+//   op_inv_d, op_len           operations: invoke index as the difference from the
+//                              previous one, completion as the distance from it (-1: open)
+//   hold_from_d, hold_len, hold_lane   deliveries held by consumers, the same way
 //   windows, instants          faults (HistoryView)
 //   witness                    [{property, message, events: [index...]}] of failed verdicts
 //   dlq                        queue -> its dead-letter queue (a message's life goes on there)

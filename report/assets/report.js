@@ -45,6 +45,18 @@
     return (ns / 1e9).toFixed(4) + ' s';
   }
 
+  // A tick's label: the unit of its magnitude, with the decimals its step needs.
+  function fmtTick(ns, step) {
+    const units = [[1e9, ' s'], [1e6, ' ms'], [1e3, ' us'], [1, ' ns']];
+    for (const u of units) {
+      if (Math.abs(ns) >= u[0] || u[0] === 1) {
+        const decimals = Math.max(0, Math.min(9, Math.ceil(-Math.log10(step / u[0]))));
+        return (ns / u[0]).toFixed(decimals) + u[1];
+      }
+    }
+    return ns + ' ns';
+  }
+
   function niceStep(span, want) {
     const raw = span / want;
     const mag = Math.pow(10, Math.floor(Math.log10(raw)));
@@ -99,6 +111,17 @@
     D.id = new Array(N);
     for (let i = 0; i < N; i++) D.id[i] = hi[i] < 0 ? -1 : hi[i] * 4294967296 + D.id_lo[i];
   }
+  function starts(d) {
+    const a = new Int32Array(d.length);
+    for (let k = 0, x = 0; k < d.length; k++) { x += d[k]; a[k] = x; }
+    return a;
+  }
+  D.op_inv = starts(D.op_inv_d);
+  D.op_end = new Int32Array(D.op_inv.length);
+  for (let k = 0; k < D.op_inv.length; k++) D.op_end[k] = D.op_len[k] < 0 ? -1 : D.op_inv[k] + D.op_len[k];
+  D.hold_from = starts(D.hold_from_d);
+  D.hold_to = new Int32Array(D.hold_from.length);
+  for (let k = 0; k < D.hold_from.length; k++) D.hold_to[k] = D.hold_from[k] + D.hold_len[k];
   D.err = new Int32Array(N).fill(-1);
   for (let k = 0; k < D.err_at.length; k++) D.err[D.err_at[k]] = D.err_s[k];
   const LANES = D.lanes.length;
@@ -287,7 +310,7 @@
       const px = x(t);
       el('line', { class: 'grid', x1: px, x2: px, y1: AXIS_H - 4, y2: AXIS_H + LANES * LANE_H }, gAxis);
       const label = el('text', { class: 'tick', x: px + 2, y: AXIS_H - 8 }, gAxis);
-      label.textContent = fmtTime(t);
+      label.textContent = fmtTick(t, step);
     }
   }
 
