@@ -23,8 +23,7 @@ std::vector<AuditRun> audit_with_progress() {
       std::fflush(stdout);
       std::exit(report::stopped_exit_status(signal));
     }
-    progress.set_detail(what + " (" + std::to_string(done) + " of " + std::to_string(total) + ")");
-    progress.set(done, 0);
+    progress.set(done, 0, what + " (" + std::to_string(done) + " of " + std::to_string(total) + ")");
   });
   progress.finish();
   return runs;

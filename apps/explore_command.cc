@@ -105,7 +105,7 @@ void add_explore_command(CLI::App& app, ExploreOptions& o) {
   cmd->add_flag("--no-liveness", o.no_liveness, "Skip the liveness check (saves the graph's memory)");
   cmd->add_option("--trace-out", o.trace_out, "Write a counterexample as a trace: FILE (history) and "
                                               "FILE.topology.json; 'mqharness replay FILE' re-executes it on BrokerCore");
-  add_report_options(cmd, o.report, true);
+  add_report_options(cmd, o.report, true, "the counterexample (the history --trace-out writes)");
 }
 
 int run_explore_command(const ExploreOptions& o) {
@@ -127,8 +127,7 @@ int run_explore_command(const ExploreOptions& o) {
     char detail[128];
     std::snprintf(detail, sizeof detail, "depth %u, %.1f MiB, bound %llu states", p.depth,
                   p.memory_bytes / 1048576.0, static_cast<unsigned long long>(c.max_states));
-    progress.set_detail(detail);
-    progress.set(p.states, 0);
+    progress.set(p.states, 0, detail);
     if (const int signal = report::stop_signal(); signal != 0) {
       // The search cannot be resumed: say how far it got and stop here.
       progress.finish();

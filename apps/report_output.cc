@@ -27,14 +27,17 @@ std::string shell_word(const std::string& w) {
 
 }  // namespace
 
-void add_report_options(CLI::App* command, ReportOptions& o, bool with_trace) {
-  command->add_option(
-      "--report", o.dir,
-      "Write an HTML report into DIR (index.html and its assets; opens from the file system)");
+void add_report_options(CLI::App* command, ReportOptions& o, bool with_trace, const std::string& traced) {
+  command
+      ->add_option("--report", o.dir,
+                   "Write an HTML report into DIR (index.html and its assets; opens from the file system)")
+      ->type_name("DIR");
   if (with_trace) {
-    command->add_option(
-        "--trace", o.trace,
-        "Write the history as a Chrome Trace Event file (opens in Perfetto, chrome://tracing)");
+    command
+        ->add_option(
+            "--trace", o.trace,
+            "Write " + traced + " as a Chrome Trace Event file (opens in Perfetto, chrome://tracing)")
+        ->type_name("FILE");
   }
 }
 

@@ -21,8 +21,9 @@ struct ReportOptions {
   bool any() const { return !dir.empty() || !trace.empty(); }
 };
 
-// `with_trace`: the verb has a history to export.
-void add_report_options(CLI::App* command, ReportOptions& options, bool with_trace);
+// `with_trace`: the verb has a history to export; `traced` says which, for --help.
+void add_report_options(CLI::App* command, ReportOptions& options, bool with_trace,
+                        const std::string& traced = "the history");
 
 // The command line as typed (main() records it), for the report's header.
 void set_command_line(int argc, char** argv);

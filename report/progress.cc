@@ -48,10 +48,11 @@ void Progress::step(uint64_t done, uint64_t failed) {
   draw_locked(false);
 }
 
-void Progress::set(uint64_t done, uint64_t failed) {
+void Progress::set(uint64_t done, uint64_t failed, std::optional<std::string> detail) {
   std::lock_guard<std::mutex> lock(mu_);
   done_ = done;
   failed_ = failed;
+  if (detail) detail_ = std::move(*detail);
   draw_locked(false);
 }
 

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <mutex>
+#include <optional>
 #include <string>
 
 namespace mq::report {
@@ -41,8 +42,9 @@ class Progress {
 
   // `done` more units finished, `failed` of them failing. Redraws when due.
   void step(uint64_t done = 1, uint64_t failed = 0);
-  // Sets the counters outright (a search reports its own totals).
-  void set(uint64_t done, uint64_t failed);
+  // Sets the counters outright (a search reports its own totals), and the detail
+  // with them when given, so that one redraw shows both.
+  void set(uint64_t done, uint64_t failed, std::optional<std::string> detail = std::nullopt);
   // Free text after the counters ("depth 12, 80 MiB", "fault 3/16: ack-wrong-message").
   void set_detail(std::string detail);
   // A result line (no trailing newline needed), written and flushed at once.
