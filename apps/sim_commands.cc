@@ -553,6 +553,25 @@ std::string event_text(const HistoryEvent& e) {
 
 bool file_exists(const std::string& path) { return std::ifstream(path).good(); }
 
+// A replay that diverged: the recorded history on the timeline, its first event that
+// the re-execution did not reproduce as the witness.
+bool write_divergence_report(const ReportOptions& report, const std::string& file, const History& recorded,
+                             const Topology& topology, size_t at, const std::string& was, const std::string& now) {
+  std::vector<HistoryEvent> witness;
+  if (at < recorded.events.size()) witness.push_back(recorded.events[at]);
+  const std::vector<Verdict> verdicts = {
+      fail("replay", "DIVERGES at event " + std::to_string(at) + "\n  recorded: " + was + "\n  replayed: " + now,
+           witness)};
+  report::ReportInput in;
+  in.title = "mqharness replay: " + file + " DIVERGES at event " + std::to_string(at);
+  in.facts = {{"recorded", file + " (" + std::to_string(recorded.events.size()) + " events)"}};
+  in.properties = report::rows_from_verdicts(verdicts, std::nullopt, std::string(kBinary) + " replay " + file);
+  in.verdicts = verdicts;
+  in.history = &recorded;
+  in.topology = &topology;
+  return write_outputs(report, std::move(in), "replay");
+}
+
 // A trace (an explorer counterexample written with --trace-out): the history's
 // inputs re-executed on the real BrokerCore, compared event by event.
 int trace_replay_command(const std::string& file, const ReportOptions& report) {
@@ -579,6 +598,10 @@ int trace_replay_command(const std::string& file, const ReportOptions& report) {
   if (c.diverges_at) {
     std::printf("DIVERGES at event %zu (line %zu): the implementation differs from the trace\n  recorded: %s\n"
                 "  replayed: %s\n", *c.diverges_at, *c.diverges_at + 1, c.recorded.c_str(), c.replayed.c_str());
+    if (report.any() &&
+        !write_divergence_report(report, file, *recorded, *topology, *c.diverges_at, c.recorded, c.replayed)) {
+      return 2;
+    }
     return 1;
   }
   std::printf("REPRODUCED: %zu events identical on BrokerCore\n", c.events);
@@ -624,6 +647,10 @@ int replay_command(const SimCommandOptions& o) {
     if (was == now) continue;
     std::printf("DIVERGES at event %zu (line %zu):\n  recorded: %s\n  replayed: %s\n", i, i + 1, was.c_str(),
                 now.c_str());
+    if (o.report.any() &&
+        !write_divergence_report(o.report, rf->history_path, *recorded, rf->scenario.topology, i, was, now)) {
+      return 2;
+    }
     return 1;
   }
   std::printf("REPRODUCED: %zu events identical, hash %s\n", b.size(), hex(r.history_hash).c_str());
