@@ -19,7 +19,8 @@ std::vector<AuditRun> audit_with_progress() {
   auto runs = run_audit([&](size_t done, size_t total, const std::string& what) {
     if (const int signal = report::stop_signal(); signal != 0) {
       progress.finish();
-      std::printf("INTERRUPTED by signal %d after %zu of %zu explorations; nothing written\n", signal, done, total);
+      std::printf("INTERRUPTED by signal %d after %zu of %zu explorations; nothing written\n", signal, done,
+                  total);
       std::fflush(stdout);
       std::exit(report::stopped_exit_status(signal));
     }
@@ -40,14 +41,15 @@ bool write_audit_report(const AuditOptions& o, const std::vector<AuditRun>& runs
     if (r.result.counterexample) {
       row.violations = 1;
       row.message = "false: " + r.result.counterexample->violation.message;
-      in.counterexamples.push_back(report::counterexample_view(name, r.config, r.apply, *r.result.counterexample));
+      in.counterexamples.push_back(
+          report::counterexample_view(name, r.config, r.apply, *r.result.counterexample));
     } else if (r.result.lasso) {
       row.violations = 1;
       row.message = "false: " + r.result.lasso->stuck + " never finishes on a fair cycle";
       in.counterexamples.push_back(report::lasso_view(name, r.config, r.apply, *r.result.lasso));
     } else {
-      row.message = (r.result.complete ? "holds in all " : "no counterexample in ") + std::to_string(r.result.states) +
-                    " states";
+      row.message = (r.result.complete ? "holds in all " : "no counterexample in ") +
+                    std::to_string(r.result.states) + " states";
     }
     if (row.violations > 0) {
       ++false_claims;

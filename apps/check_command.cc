@@ -85,7 +85,8 @@ int check_ours(const CheckCommandOptions& o) {
 }
 
 int check_jepsen(const CheckCommandOptions& o) {
-  if (!o.report.trace.empty()) return bad_input("--trace: only an mqharness history can be exported as a trace");
+  if (!o.report.trace.empty())
+    return bad_input("--trace: only an mqharness history can be exported as a trace");
   TotalQueueChecker total;
   std::vector<JepsenOp> ops;  // kept only for --fifo
   Status read = for_each_jepsen_op(o.file, [&](JepsenOp&& op) {
@@ -114,7 +115,8 @@ int check_jepsen(const CheckCommandOptions& o) {
     in.title = "mqharness check: " + o.file + " (Jepsen queue history)";
     in.facts = {{"history", o.file}, {"format", "Jepsen queue history: verdicts only, no timeline"}};
     in.properties = rows;
-    if (!write_outputs(ReportOptions{o.report.dir, ""}, std::move(in), "mqharness check")) return kExitBadInput;
+    if (!write_outputs(ReportOptions{o.report.dir, ""}, std::move(in), "mqharness check"))
+      return kExitBadInput;
   }
   return valid ? kExitValid : kExitViolation;
 }

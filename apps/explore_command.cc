@@ -47,9 +47,10 @@ std::vector<report::PropertyRow> explore_rows(const ExploreConfig& c, const Expl
     const std::string name = property_name(p);
     if (p == ModelProperty::kLiveness && !r.liveness_checked && violated != name) continue;
     if (name == violated) {
-      rows.push_back({name, 1, 1, std::nullopt,
-                      r.counterexample ? r.counterexample->violation.message : r.lasso->stuck + " never finishes",
-                      reproduce});
+      rows.push_back(
+          {name, 1, 1, std::nullopt,
+           r.counterexample ? r.counterexample->violation.message : r.lasso->stuck + " never finishes",
+           reproduce});
     } else {
       rows.push_back({name, 1, 0, std::nullopt, held, ""});
     }
@@ -62,12 +63,14 @@ bool write_explore_report(const ExploreOptions& o, const ExploreConfig& c, const
   report::ReportInput in;
   in.title = "mqharness explore: " + o.config;
   in.facts = {{"configuration", o.config},
-              {"states", std::to_string(r.states) + (r.complete ? " (every reachable state)" : " (" + r.bound_hit + ")")},
+              {"states", std::to_string(r.states) +
+                             (r.complete ? " (every reachable state)" : " (" + r.bound_hit + ")")},
               {"transitions", std::to_string(r.transitions)},
               {"depth", std::to_string(r.max_depth)}};
   in.properties = explore_rows(c, r, "build/apps/mqharness explore --config " + o.config);
   if (r.counterexample) {
-    in.counterexamples.push_back(report::counterexample_view("shortest counterexample", c, apply_model, *r.counterexample));
+    in.counterexamples.push_back(
+        report::counterexample_view("shortest counterexample", c, apply_model, *r.counterexample));
   } else if (r.lasso) {
     in.counterexamples.push_back(report::lasso_view("liveness lasso", c, apply_model, *r.lasso));
   }
@@ -131,9 +134,11 @@ int run_explore_command(const ExploreOptions& o) {
     if (const int signal = report::stop_signal(); signal != 0) {
       // The search cannot be resumed: say how far it got and stop here.
       progress.finish();
-      std::printf("INTERRUPTED by signal %d: %llu states, %llu transitions, depth %u visited in %.3f s; no "
-                  "violation found so far (not a proof)\n", signal, static_cast<unsigned long long>(p.states),
-                  static_cast<unsigned long long>(p.transitions), p.depth, seconds_since(start));
+      std::printf(
+          "INTERRUPTED by signal %d: %llu states, %llu transitions, depth %u visited in %.3f s; no "
+          "violation found so far (not a proof)\n",
+          signal, static_cast<unsigned long long>(p.states), static_cast<unsigned long long>(p.transitions),
+          p.depth, seconds_since(start));
       std::fflush(stdout);
       std::exit(report::stopped_exit_status(signal));
     }

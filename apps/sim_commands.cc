@@ -228,10 +228,11 @@ report::ReportInput run_report(std::string title, const Scenario& s, uint64_t se
                                const std::vector<Verdict>& verdicts, const std::string& reproduce) {
   report::ReportInput in;
   in.title = std::move(title);
-  in.facts = {{"scenario", s.name + " (" + s.file + ")"},
-              {"seed", std::to_string(seed)},
-              {"history", std::to_string(r.history_events) + " events, hash " + hex(r.history_hash)},
-              {"virtual time", std::to_string(r.end_ns) + " ns (" + (r.quiescent ? "all quiet" : "NOT quiet") + ")"}};
+  in.facts = {
+      {"scenario", s.name + " (" + s.file + ")"},
+      {"seed", std::to_string(seed)},
+      {"history", std::to_string(r.history_events) + " events, hash " + hex(r.history_hash)},
+      {"virtual time", std::to_string(r.end_ns) + " ns (" + (r.quiescent ? "all quiet" : "NOT quiet") + ")"}};
   for (const auto& line : r.params.lines()) in.facts.push_back({"parameter", line});
   for (const auto& line : r.fault_log) in.facts.push_back({"fault", line});
   in.properties = report::rows_from_verdicts(verdicts, seed, reproduce);
@@ -266,8 +267,8 @@ int run_command(const SimCommandOptions& o) {
   const int status = print_verdicts(verdicts);
   if (o.report.any()) {
     const std::string title = "mqharness run: seed " + std::to_string(o.seed) + " of '" + s.name + "'";
-    if (!write_outputs(o.report, run_report(title, s, o.seed, r, verdicts, reproduce_line(o.scenario, o.seed)),
-                       "run")) {
+    if (!write_outputs(
+            o.report, run_report(title, s, o.seed, r, verdicts, reproduce_line(o.scenario, o.seed)), "run")) {
       return 2;
     }
   }
@@ -298,7 +299,7 @@ using Tally = std::map<std::string, PropertyTally>;
 
 struct SeedOutcome {
   uint64_t seed = 0;
-  bool ran = false;  // false: the sweep was stopped before this seed
+  bool ran = false;                                    // false: the sweep was stopped before this seed
   std::vector<std::pair<std::string, bool>> verdicts;  // property, held
   std::map<std::string, std::string> failures;         // property -> its message's first line
   std::string first_failure;                           // one line, empty when all held
@@ -323,8 +324,14 @@ SeedOutcome run_one(const Scenario& s, uint64_t seed, bool shadow) {
     if (out.first_failure.empty()) out.first_failure = v.property + ": " + line;
   }
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  out.figures = {seed, r.history_events, r.producers.confirmed, faults_injected(r.faults),
-                 static_cast<double>(r.end_ns) / 1e9, wall_s, out.first_failure, ""};
+  out.figures = {seed,
+                 r.history_events,
+                 r.producers.confirmed,
+                 faults_injected(r.faults),
+                 static_cast<double>(r.end_ns) / 1e9,
+                 wall_s,
+                 out.first_failure,
+                 ""};
   return out;
 }
 
@@ -357,8 +364,8 @@ std::vector<SeedOutcome> run_parallel(const Scenario& s, const std::vector<uint6
       progress.step(1, failed ? 1 : 0);
       const size_t n = failed ? shown++ : 0;
       if (failed && n < kShownFailures) {
-        progress.print("FAIL seed " + std::to_string(seeds[i]) + ": " + out[i].first_failure + "\n  reproduce: " +
-                       out[i].figures.reproduce);
+        progress.print("FAIL seed " + std::to_string(seeds[i]) + ": " + out[i].first_failure +
+                       "\n  reproduce: " + out[i].figures.reproduce);
       } else if (failed && n == kShownFailures) {
         progress.print("(more failing seeds: counted in the table below)");
       }
@@ -431,7 +438,8 @@ bool write_sweep_report(const SimCommandOptions& o, const Scenario& s, const Tal
     report::PropertyRow row{name, p.seeds, p.violations, p.first_failing_seed, "held on every seed", ""};
     if (p.first_failing_seed) {
       for (const auto& out : outcomes) {
-        if (out.seed == *p.first_failing_seed && out.failures.count(name) > 0) row.message = out.failures.at(name);
+        if (out.seed == *p.first_failing_seed && out.failures.count(name) > 0)
+          row.message = out.failures.at(name);
       }
       row.reproduce = reproduce_line(o.scenario, *p.first_failing_seed);
     }
@@ -441,7 +449,8 @@ bool write_sweep_report(const SimCommandOptions& o, const Scenario& s, const Tal
     if (const auto it = t.find(name); it != t.end()) add_row(name, it->second);
   }
   for (const auto& [name, p] : t) {
-    if (std::find(property_order().begin(), property_order().end(), name) == property_order().end()) add_row(name, p);
+    if (std::find(property_order().begin(), property_order().end(), name) == property_order().end())
+      add_row(name, p);
   }
   SimResult again;
   if (first_failing) {
@@ -451,8 +460,8 @@ bool write_sweep_report(const SimCommandOptions& o, const Scenario& s, const Tal
     in.verdicts = judge(s, again);
     in.history = &again.history;
     in.topology = &s.topology;
-    in.notes.push_back("The timeline and plots show the first failing seed, " + std::to_string(*first_failing) +
-                       ", run again.");
+    in.notes.push_back("The timeline and plots show the first failing seed, " +
+                       std::to_string(*first_failing) + ", run again.");
   }
   return write_outputs(o.report, std::move(in), "sweep");
 }
@@ -488,18 +497,21 @@ int sweep_command(const SimCommandOptions& o) {
   }
   const int signal = report::stop_signal();
   if (signal != 0) {
-    std::printf("INTERRUPTED by signal %d after %zu of %zu seeds: the summary covers the seeds that ran\n", signal,
-                ran, seeds.size());
+    std::printf("INTERRUPTED by signal %d after %zu of %zu seeds: the summary covers the seeds that ran\n",
+                signal, ran, seeds.size());
   }
   const int status = print_table(t);
   if (failing == 0) {
     std::printf("PASS: %zu seeds of '%s', every property held in every run\n", ran, scenario->name.c_str());
   } else {
-    std::printf("FAIL: %zu of %zu seeds of '%s' broke a property (printed above as found, with their reproduce "
-                "lines)\n", failing, ran, scenario->name.c_str());
+    std::printf(
+        "FAIL: %zu of %zu seeds of '%s' broke a property (printed above as found, with their reproduce "
+        "lines)\n",
+        failing, ran, scenario->name.c_str());
   }
-  nlohmann::json summary = {{"mqharness_sweep", 1}, {"scenario", scenario->name}, {"seeds", o.seeds},
-                            {"shard", o.shard}, {"runs", ran}, {"properties", tally_json(t)}};
+  nlohmann::json summary = {{"mqharness_sweep", 1}, {"scenario", scenario->name},
+                            {"seeds", o.seeds},     {"shard", o.shard},
+                            {"runs", ran},          {"properties", tally_json(t)}};
   // A key that sorts after "mqharness_sweep" (the dump sorts keys; --merge finds the line by its start).
   if (signal != 0) summary["stopped_by_signal"] = signal;
   std::printf("%s\n", summary.dump().c_str());
@@ -556,16 +568,18 @@ bool file_exists(const std::string& path) { return std::ifstream(path).good(); }
 // A replay that diverged: the recorded history on the timeline, its first event that
 // the re-execution did not reproduce as the witness.
 bool write_divergence_report(const ReportOptions& report, const std::string& file, const History& recorded,
-                             const Topology& topology, size_t at, const std::string& was, const std::string& now) {
+                             const Topology& topology, size_t at, const std::string& was,
+                             const std::string& now) {
   std::vector<HistoryEvent> witness;
   if (at < recorded.events.size()) witness.push_back(recorded.events[at]);
-  const std::vector<Verdict> verdicts = {
-      fail("replay", "DIVERGES at event " + std::to_string(at) + "\n  recorded: " + was + "\n  replayed: " + now,
-           witness)};
+  const std::vector<Verdict> verdicts = {fail(
+      "replay", "DIVERGES at event " + std::to_string(at) + "\n  recorded: " + was + "\n  replayed: " + now,
+      witness)};
   report::ReportInput in;
   in.title = "mqharness replay: " + file + " DIVERGES at event " + std::to_string(at);
   in.facts = {{"recorded", file + " (" + std::to_string(recorded.events.size()) + " events)"}};
-  in.properties = report::rows_from_verdicts(verdicts, std::nullopt, std::string(kBinary) + " replay " + file);
+  in.properties =
+      report::rows_from_verdicts(verdicts, std::nullopt, std::string(kBinary) + " replay " + file);
   in.verdicts = verdicts;
   in.history = &recorded;
   in.topology = &topology;
@@ -598,8 +612,8 @@ int trace_replay_command(const std::string& file, const ReportOptions& report) {
   if (c.diverges_at) {
     std::printf("DIVERGES at event %zu (line %zu): the implementation differs from the trace\n  recorded: %s\n"
                 "  replayed: %s\n", *c.diverges_at, *c.diverges_at + 1, c.recorded.c_str(), c.replayed.c_str());
-    if (report.any() &&
-        !write_divergence_report(report, file, *recorded, *topology, *c.diverges_at, c.recorded, c.replayed)) {
+    if (report.any() && !write_divergence_report(report, file, *recorded, *topology, *c.diverges_at,
+                                                 c.recorded, c.replayed)) {
       return 2;
     }
     return 1;
@@ -610,8 +624,10 @@ int trace_replay_command(const std::string& file, const ReportOptions& report) {
   if (report.any()) {
     report::ReportInput in;
     in.title = "mqharness replay: trace " + file + " on BrokerCore";
-    in.facts = {{"trace", file}, {"inputs", std::to_string(ops->size())}, {"events", std::to_string(c.events)}};
-    in.properties = report::rows_from_verdicts(verdicts, std::nullopt, std::string(kBinary) + " replay " + file);
+    in.facts = {
+        {"trace", file}, {"inputs", std::to_string(ops->size())}, {"events", std::to_string(c.events)}};
+    in.properties =
+        report::rows_from_verdicts(verdicts, std::nullopt, std::string(kBinary) + " replay " + file);
     in.verdicts = verdicts;
     in.history = &replayed;
     in.topology = &*topology;
@@ -657,7 +673,8 @@ int replay_command(const SimCommandOptions& o) {
   const auto verdicts = judge(rf->scenario, r);
   const int status = print_verdicts(verdicts);
   if (o.report.any()) {
-    const std::string title = "mqharness replay: " + rf->history_path + " (seed " + std::to_string(rf->seed) + ")";
+    const std::string title =
+        "mqharness replay: " + rf->history_path + " (seed " + std::to_string(rf->seed) + ")";
     report::ReportInput in = run_report(title, rf->scenario, rf->seed, r, verdicts,
                                         std::string(kBinary) + " replay " + o.replay_file);
     in.facts.insert(in.facts.begin(), {"replayed", rf->history_path + ": REPRODUCED, every event identical"});
@@ -736,14 +753,15 @@ int shrink_command(const SimCommandOptions& o) {
               ull(first.history_events), kBinary, path.c_str());
   if (o.report.any()) {
     const auto verdicts = judge(out.reproducer.scenario, r);
-    const std::string title = "mqharness shrink: seed " + std::to_string(o.seed) + ", '" + property + "' in " +
-                              std::to_string(r.history_events) + " events";
+    const std::string title = "mqharness shrink: seed " + std::to_string(o.seed) + ", '" + property +
+                              "' in " + std::to_string(r.history_events) + " events";
     report::ReportInput in = run_report(title, out.reproducer.scenario, o.seed, r, verdicts,
                                         std::string(kBinary) + " replay " + path);
     in.reproducer_table = true;
-    in.facts.insert(in.facts.begin(), {"shrunk", std::to_string(first.history_events) + " -> " +
-                                                     std::to_string(r.history_events) + " history events in " +
-                                                     std::to_string(out.runs) + " runs; written to " + path});
+    in.facts.insert(
+        in.facts.begin(),
+        {"shrunk", std::to_string(first.history_events) + " -> " + std::to_string(r.history_events) +
+                       " history events in " + std::to_string(out.runs) + " runs; written to " + path});
     for (const auto& cut : out.cuts) in.notes.push_back("still fails with: " + cut);
     if (!write_outputs(o.report, std::move(in), "shrink")) return 2;
   }

@@ -76,9 +76,10 @@ int run_walk_command(WalkOptions o) {
   for (uint64_t seed = o.first_seed; seed <= o.last_seed; ++seed) {
     if (const int signal = report::stop_signal(); signal != 0) {
       progress.finish();
-      std::printf("INTERRUPTED by signal %d: %llu walks (seeds %llu..%llu), %llu steps, no property violated\n",
-                  signal, static_cast<unsigned long long>(walks), static_cast<unsigned long long>(o.first_seed),
-                  static_cast<unsigned long long>(seed - 1), static_cast<unsigned long long>(steps));
+      std::printf(
+          "INTERRUPTED by signal %d: %llu walks (seeds %llu..%llu), %llu steps, no property violated\n",
+          signal, static_cast<unsigned long long>(walks), static_cast<unsigned long long>(o.first_seed),
+          static_cast<unsigned long long>(seed - 1), static_cast<unsigned long long>(steps));
       return report::stopped_exit_status(signal);
     }
     WalkReport r = random_walk(topology_for(o, seed), seed, o.steps);

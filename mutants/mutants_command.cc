@@ -11,10 +11,10 @@
 #include <sstream>
 
 #include "impl/mutant.h"
-#include "mutants/isolated_run.h"
-#include "mutants/mutant_catalog.h"
 #include "model/history_io.h"
 #include "model/json_config.h"
+#include "mutants/isolated_run.h"
+#include "mutants/mutant_catalog.h"
 #include "properties/checkers/check_all.h"
 #include "properties/explorer/explorer.h"
 #include "report/chrome_trace.h"
@@ -406,8 +406,8 @@ Result<sim::SimOverrides> parse_overrides(const std::string& text) {
 bool write_run_outputs(const FaultPlan& plan, const MutantsOptions& o, const sim::Scenario& s,
                        const sim::SimResult& r, const std::vector<Verdict>& verdicts) {
   const std::string fault(impl::mutant_name(plan.mutant));
-  const std::string title = "mqharness-mutants: fault '" + fault + "', seed " + std::to_string(o.run_seed) + " of '" +
-                            s.name + "'";
+  const std::string title =
+      "mqharness-mutants: fault '" + fault + "', seed " + std::to_string(o.run_seed) + " of '" + s.name + "'";
   bool ok = true;
   if (!o.trace.empty()) {
     const Status w = report::write_chrome_trace(r.history, &s.topology, title, o.trace);
@@ -418,12 +418,14 @@ bool write_run_outputs(const FaultPlan& plan, const MutantsOptions& o, const sim
   report::ReportInput in;
   in.title = title;
   in.command_line = o.command_line;
-  in.facts = {{"fault", fault + ": " + std::string(impl::kMutants[static_cast<size_t>(plan.mutant) - 1].breaks)},
-              {"scenario", s.name},
-              {"seed", std::to_string(o.run_seed)},
-              {"overrides", o.overrides.empty() ? "none" : o.overrides},
-              {"history", std::to_string(r.history_events) + " events"}};
-  std::string reproduce = "build/mutants/mqharness-mutants --only " + fault + " --run " + std::to_string(o.run_seed);
+  in.facts = {
+      {"fault", fault + ": " + std::string(impl::kMutants[static_cast<size_t>(plan.mutant) - 1].breaks)},
+      {"scenario", s.name},
+      {"seed", std::to_string(o.run_seed)},
+      {"overrides", o.overrides.empty() ? "none" : o.overrides},
+      {"history", std::to_string(r.history_events) + " events"}};
+  std::string reproduce =
+      "build/mutants/mqharness-mutants --only " + fault + " --run " + std::to_string(o.run_seed);
   if (!o.overrides.empty()) reproduce += " --overrides '" + o.overrides + "'";
   in.properties = report::rows_from_verdicts(verdicts, o.run_seed, reproduce);
   in.verdicts = verdicts;
@@ -569,7 +571,8 @@ int run_mutants(const MutantsOptions& o) {
   progress.set_detail("control: the clean broker");
   const Control control = run_control(o, o.explore);
   progress.print("control: " + std::to_string(control.seeds) + " clean runs, " +
-                 std::to_string(control.failures.size()) + " with a violation (" + fixed(control.seconds) + " s)");
+                 std::to_string(control.failures.size()) + " with a violation (" + fixed(control.seconds) +
+                 " s)");
   std::vector<FaultReport> reports;
   int escaped = 0;
   for (const FaultPlan* p : plans) {
@@ -582,14 +585,15 @@ int run_mutants(const MutantsOptions& o) {
     std::snprintf(line, sizeof line, "%-30s %s | %s | %s seeds, %s s | no shadow: %s | reproducer %s | %s",
                   std::string(impl::mutant_name(p->mutant)).c_str(), r.caught_seed ? "CAUGHT " : "ESCAPED",
                   caught_cell(r).c_str(), r.caught_seed ? std::to_string(r.caught_after).c_str() : "-",
-                  fixed(r.caught_s).c_str(), checker_cell(r).c_str(), reproducer_cell(r).c_str(), r.explorer.c_str());
+                  fixed(r.caught_s).c_str(), checker_cell(r).c_str(), reproducer_cell(r).c_str(),
+                  r.explorer.c_str());
     progress.print(line);
     progress.step(1, r.caught_seed ? 0 : 1);
   }
   progress.finish();
   if (const int signal = report::stop_signal(); signal != 0) {
-    std::printf("INTERRUPTED by signal %d after %zu of %zu faults (%d escaped so far); no report written\n", signal,
-                reports.size(), plans.size(), escaped);
+    std::printf("INTERRUPTED by signal %d after %zu of %zu faults (%d escaped so far); no report written\n",
+                signal, reports.size(), plans.size(), escaped);
     return report::stopped_exit_status(signal);
   }
   const std::string md = render(reports, control, o, seconds_since(start));

@@ -4,7 +4,6 @@
 #include <sstream>
 
 #include "base/check.h"
-
 #include "properties/explorer/explorer.h"
 #include "properties/model_variants.h"
 
@@ -255,6 +254,8 @@ std::string render_audit(const std::vector<AuditRun>& runs) {
   return o.str();
 }
 
-std::string generate_audit() { return render_audit(run_audit()); }
+std::string generate_audit() {
+  return render_audit(run_audit());
+}
 
 }  // namespace mq

@@ -20,7 +20,7 @@ struct AuditRun {
   std::string reading;  // "as stated" or "as repaired"
   std::string checked;  // what was checked, in words
   ExploreConfig config;
-  ApplyFn apply;        // the design explored
+  ApplyFn apply;  // the design explored
   ExploreResult result;
 };
 
