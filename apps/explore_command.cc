@@ -4,9 +4,11 @@
 #include <chrono>
 #include <ctime>
 #include <cstdio>
-#include <unistd.h>
+#include <cstdlib>
 
 #include "properties/explorer/explorer.h"
+#include "report/progress.h"
+#include "report/report.h"
 #include "sim/trace_replay.h"
 
 namespace mq::app {
@@ -30,6 +32,71 @@ void print_summary(const ExploreConfig& c) {
               static_cast<unsigned long long>(c.max_states));
 }
 
+// The verdict rows: the violated property fails; the others held in every state
+// visited (all of them when the search completed).
+std::vector<report::PropertyRow> explore_rows(const ExploreConfig& c, const ExploreResult& r,
+                                              const std::string& reproduce) {
+  std::vector<report::PropertyRow> rows;
+  const std::string violated = r.counterexample ? property_name(r.counterexample->violation.property)
+                               : r.lasso        ? "liveness"
+                                                : "";
+  const std::string held = r.complete ? "holds in all " + std::to_string(r.states) + " reachable states"
+                                      : "no violation in the " + std::to_string(r.states) + " states visited";
+  for (ModelProperty p : kAllModelProperties) {
+    if ((c.properties & bit(p)) == 0) continue;
+    const std::string name = property_name(p);
+    if (p == ModelProperty::kLiveness && !r.liveness_checked && violated != name) continue;
+    if (name == violated) {
+      rows.push_back(
+          {name, 1, 1, std::nullopt,
+           r.counterexample ? r.counterexample->violation.message : r.lasso->stuck + " never finishes",
+           reproduce});
+    } else {
+      rows.push_back({name, 1, 0, std::nullopt, held, ""});
+    }
+  }
+  return rows;
+}
+
+bool write_explore_report(const ExploreOptions& o, const ExploreConfig& c, const ExploreResult& r,
+                          const std::vector<sim::TraceStep>& steps) {
+  report::ReportInput in;
+  in.title = "mqharness explore: " + o.config;
+  in.facts = {{"configuration", o.config},
+              {"states", std::to_string(r.states) +
+                             (r.complete ? " (every reachable state)" : " (" + r.bound_hit + ")")},
+              {"transitions", std::to_string(r.transitions)},
+              {"depth", std::to_string(r.max_depth)}};
+  in.properties = explore_rows(c, r, "build/apps/mqharness explore --config " + o.config);
+  if (r.counterexample) {
+    in.counterexamples.push_back(
+        report::counterexample_view("shortest counterexample", c, apply_model, *r.counterexample));
+  } else if (r.lasso) {
+    in.counterexamples.push_back(report::lasso_view("liveness lasso", c, apply_model, *r.lasso));
+  }
+  // The counterexample as a history (what `--trace-out` writes): its timeline.
+  const History trace = sim::trace_history(c.topology, steps, "counterexample of " + o.config);
+  if (!steps.empty()) {
+    in.history = &trace;
+    in.topology = &c.topology;
+    in.reproducer_table = true;
+  }
+  return write_outputs(o.report, std::move(in), "explore");
+}
+
+std::vector<sim::TraceStep> trace_steps(const ExploreResult& r) {
+  std::vector<sim::TraceStep> steps;
+  const auto add = [&](const std::vector<ExploreStep>& from) {
+    for (const auto& st : from) steps.push_back({st.op, st.effects});
+  };
+  if (r.counterexample) add(r.counterexample->steps);
+  if (r.lasso && !r.counterexample) {
+    add(r.lasso->prefix);
+    add(r.lasso->cycle);
+  }
+  return steps;
+}
+
 }  // namespace
 
 void add_explore_command(CLI::App& app, ExploreOptions& o) {
@@ -41,6 +108,7 @@ void add_explore_command(CLI::App& app, ExploreOptions& o) {
   cmd->add_flag("--no-liveness", o.no_liveness, "Skip the liveness check (saves the graph's memory)");
   cmd->add_option("--trace-out", o.trace_out, "Write a counterexample as a trace: FILE (history) and "
                                               "FILE.topology.json; 'mqharness replay FILE' re-executes it on BrokerCore");
+  add_report_options(cmd, o.report, true, "the counterexample (the history --trace-out writes)");
 }
 
 int run_explore_command(const ExploreOptions& o) {
@@ -55,16 +123,29 @@ int run_explore_command(const ExploreOptions& o) {
   print_summary(c);
   const auto start = Clock::now();
   const double cpu_start = cpu_seconds();
-  const bool tty = isatty(fileno(stderr)) != 0;
+  report::install_stop_handlers();
+  // No total: the state bound is an upper limit, not a forecast, so no ETA.
+  report::Progress progress({.verb = "explore", .unit = "states"});
   const ExploreResult r = explore(c, apply_model, [&](const ExploreProgress& p) {
-    if (!tty) return;
-    std::fprintf(stderr, "\r  %llu states, depth %u, %.0f states/s, %.1f MiB   ",
-                 static_cast<unsigned long long>(p.states), p.depth, p.states / std::max(seconds_since(start), 1e-9),
-                 p.memory_bytes / 1048576.0);
+    char detail[128];
+    std::snprintf(detail, sizeof detail, "depth %u, %.1f MiB, bound %llu states", p.depth,
+                  p.memory_bytes / 1048576.0, static_cast<unsigned long long>(c.max_states));
+    progress.set(p.states, 0, detail);
+    if (const int signal = report::stop_signal(); signal != 0) {
+      // The search cannot be resumed: say how far it got and stop here.
+      progress.finish();
+      std::printf(
+          "INTERRUPTED by signal %d: %llu states, %llu transitions, depth %u visited in %.3f s; no "
+          "violation found so far (not a proof)\n",
+          signal, static_cast<unsigned long long>(p.states), static_cast<unsigned long long>(p.transitions),
+          p.depth, seconds_since(start));
+      std::fflush(stdout);
+      std::exit(report::stopped_exit_status(signal));
+    }
   });
+  progress.finish();
   const double secs = seconds_since(start);
   const double cpu = cpu_seconds() - cpu_start;
-  if (tty) std::fprintf(stderr, "\r%*s\r", 70, "");
   std::printf("states %llu, transitions %llu, depth %u; %.3f s wall, %.3f s cpu, %.0f states per cpu second; "
               "%.1f bytes per visited state, %.1f MiB at the end\n",
               static_cast<unsigned long long>(r.states), static_cast<unsigned long long>(r.transitions), r.max_depth,
@@ -72,13 +153,8 @@ int run_explore_command(const ExploreOptions& o) {
               r.memory_bytes / 1048576.0);
   std::printf("states are stored by 64-bit fingerprint: the chance that two of them collided is about %.1e\n",
               static_cast<double>(r.states) * static_cast<double>(r.states) / 3.6893488147419103e19);
+  const std::vector<sim::TraceStep> steps = trace_steps(r);
   if (!o.trace_out.empty() && (r.counterexample || r.lasso)) {
-    std::vector<sim::TraceStep> steps;
-    const auto add = [&](const std::vector<ExploreStep>& from) {
-      for (const auto& st : from) steps.push_back({st.op, st.effects});
-    };
-    add(r.counterexample ? r.counterexample->steps : r.lasso->prefix);
-    if (r.lasso && !r.counterexample) add(r.lasso->cycle);
     const Status w = sim::write_trace(o.trace_out, c.topology, steps);
     if (!w.ok()) {
       std::fprintf(stderr, "explore: %s\n", w.to_string().c_str());
@@ -87,6 +163,7 @@ int run_explore_command(const ExploreOptions& o) {
     std::printf("trace: %s (%zu steps; replay on BrokerCore with: mqharness replay %s)\n", o.trace_out.c_str(),
                 steps.size(), o.trace_out.c_str());
   }
+  if (o.report.any() && !write_explore_report(o, c, r, steps)) return 2;
   if (r.counterexample) {
     std::printf("VIOLATION of %s: %s\nshortest counterexample (%zu steps):\n%s",
                 property_name(r.counterexample->violation.property), r.counterexample->violation.message.c_str(),

@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "apps/report_output.h"
+
 namespace CLI { class App; }
 
 namespace mq::app {
@@ -12,6 +14,7 @@ struct ExploreOptions {
   uint64_t max_states = 0;  // 0: the config's bound
   bool no_liveness = false;
   std::string trace_out;  // write the counterexample as a trace (history + topology) here
+  ReportOptions report;   // --report DIR (step table, state graph, the trace's timeline); --trace FILE
 };
 
 void add_explore_command(CLI::App& app, ExploreOptions& options);

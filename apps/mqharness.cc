@@ -5,10 +5,12 @@
 #include "apps/complexity_command.h"
 #include "apps/check_command.h"
 #include "apps/explore_command.h"
+#include "apps/report_output.h"
 #include "apps/sim_commands.h"
 #include "apps/walk_command.h"
 
 int main(int argc, char** argv) {
+  mq::app::set_command_line(argc, argv);
   CLI::App app{"mqharness: a verification and simulation harness for message queues"};
   app.require_subcommand(1);
   mq::app::WalkOptions walk;

@@ -22,6 +22,8 @@
 #include "model/history_io.h"
 #include "model/json_config.h"
 #include "properties/checkers/check_all.h"
+#include "report/progress.h"
+#include "report/report.h"
 #include "sim/shrink.h"
 #include "sim/simulator.h"
 #include "sim/trace_replay.h"
@@ -228,6 +230,26 @@ int print_verdicts(const std::vector<Verdict>& verdicts) {
   return all_valid(verdicts) ? 0 : 1;
 }
 
+// What a report says about one simulated run: the seed, the scenario, its derived
+// parameters and counters, the verdicts with their witnesses, the history.
+report::ReportInput run_report(std::string title, const Scenario& s, uint64_t seed, const SimResult& r,
+                               const std::vector<Verdict>& verdicts, const std::string& reproduce) {
+  report::ReportInput in;
+  in.title = std::move(title);
+  in.facts = {
+      {"scenario", s.name + " (" + s.file + ")"},
+      {"seed", std::to_string(seed)},
+      {"history", std::to_string(r.history_events) + " events, hash " + hex(r.history_hash)},
+      {"virtual time", std::to_string(r.end_ns) + " ns (" + (r.quiescent ? "all quiet" : "NOT quiet") + ")"}};
+  for (const auto& line : r.params.lines()) in.facts.push_back({"parameter", line});
+  for (const auto& line : r.fault_log) in.facts.push_back({"fault", line});
+  in.properties = report::rows_from_verdicts(verdicts, seed, reproduce);
+  in.verdicts = verdicts;
+  in.history = &r.history;
+  in.topology = &s.topology;
+  return in;
+}
+
 int run_command(const SimCommandOptions& o) {
   auto scenario = load(o.scenario);
   if (!scenario.ok()) {
@@ -252,6 +274,13 @@ int run_command(const SimCommandOptions& o) {
   }
   const auto verdicts = judge(s, r);
   const int status = print_verdicts(verdicts);
+  if (o.report.any()) {
+    const std::string title = "mqharness run: seed " + std::to_string(o.seed) + " of '" + s.name + "'";
+    if (!write_outputs(
+            o.report, run_report(title, s, o.seed, r, verdicts, reproduce_line(o, o.seed)), "run")) {
+      return 2;
+    }
+  }
   if (status == 0) {
     std::printf("PASS: seed %llu, every property held\n", ull(o.seed));
   } else {
@@ -265,51 +294,80 @@ int run_command(const SimCommandOptions& o) {
 
 struct SeedOutcome {
   uint64_t seed = 0;
+  bool ran = false;                                    // false: the sweep was stopped before this seed
   std::vector<std::pair<std::string, bool>> verdicts;  // property, held
+  std::map<std::string, std::string> failures;         // property -> its message's first line
   std::string first_failure;                           // one line, empty when all held
+  report::SeedFigures figures;
 };
 
+uint64_t faults_injected(const sim::FaultStats& f) {
+  return f.broker_crashes + f.consumer_crashes + f.partitions + f.clogs + f.disk_full;
+}
+
 SeedOutcome run_one(const Scenario& s, uint64_t seed, bool shadow) {
+  const auto start = std::chrono::steady_clock::now();
   SimOptions options;
   options.shadow = shadow;
   const SimResult r = sim::simulate(s, seed, options);
-  SeedOutcome out{seed, {}, {}};
+  SeedOutcome out{seed, true, {}, {}, {}, {}};
   for (const auto& v : judge(s, r)) {
     out.verdicts.emplace_back(v.property, v.valid);
-    if (!v.valid && out.first_failure.empty()) {
-      out.first_failure = v.property + ": " + v.message.substr(0, v.message.find('\n'));
-    }
+    if (v.valid) continue;
+    const std::string line = v.message.substr(0, v.message.find('\n'));
+    out.failures.emplace(v.property, line);
+    if (out.first_failure.empty()) out.first_failure = v.property + ": " + line;
   }
-  return out;
-}
-
-// Runs `seeds` on `jobs` threads; outcomes come back in the order of `seeds`.
-std::vector<SeedOutcome> run_parallel(const Scenario& s, const std::vector<uint64_t>& seeds, unsigned jobs,
-                                      bool shadow) {
-  std::vector<SeedOutcome> out(seeds.size());
-  std::atomic<size_t> next{0}, done{0}, failed{0};
-  auto worker = [&] {
-    for (size_t i = next++; i < seeds.size(); i = next++) {
-      out[i] = run_one(s, seeds[i], shadow);
-      if (!out[i].first_failure.empty()) ++failed;
-      ++done;
-    }
-  };
-  std::vector<std::thread> threads;
-  for (unsigned j = 0; j < jobs; ++j) threads.emplace_back(worker);
-  const bool tty = isatty(fileno(stderr)) != 0;
-  while (tty && done < seeds.size()) {
-    std::fprintf(stderr, "\rsweep: %zu/%zu seeds, %zu failing", done.load(), seeds.size(), failed.load());
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  for (auto& t : threads) t.join();
-  if (tty) std::fprintf(stderr, "\rsweep: %zu/%zu seeds, %zu failing\n", done.load(), seeds.size(), failed.load());
+  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  out.figures = {seed,
+                 r.history_events,
+                 r.producers.confirmed,
+                 faults_injected(r.faults),
+                 static_cast<double>(r.end_ns) / 1e9,
+                 wall_s,
+                 out.first_failure,
+                 ""};
   return out;
 }
 
 // How many failing seeds a sweep lists on its terminal (the summary line and the
 // shard file list all of them).
 constexpr size_t kShownFailures = 20;
+
+// Runs `seeds` on `jobs` threads; outcomes come back in the order of `seeds` (those
+// not run because of a stop signal have ran == false). Each failing seed is printed
+// with its reproduce line as soon as it is found.
+std::vector<SeedOutcome> run_parallel(const Scenario& s, const std::vector<uint64_t>& seeds, unsigned jobs,
+                                      const SimCommandOptions& o) {
+  std::vector<SeedOutcome> out(seeds.size());
+  std::atomic<size_t> next{0}, shown{0};
+  report::Progress progress({.verb = "sweep", .unit = "seeds", .total = seeds.size()});
+  auto worker = [&] {
+    for (size_t i = next++; i < seeds.size() && !report::stop_requested(); i = next++) {
+      out[i] = run_one(s, seeds[i], !o.no_shadow);
+      const bool failed = !out[i].first_failure.empty();
+      out[i].figures.reproduce = failed ? reproduce_line(o, seeds[i]) : "";
+      progress.step(1, failed ? 1 : 0);
+      const size_t n = failed ? shown++ : 0;
+      if (failed && n < kShownFailures) {
+        progress.print("FAIL seed " + std::to_string(seeds[i]) + ": " + out[i].first_failure +
+                       "\n  reproduce: " + out[i].figures.reproduce);
+      } else if (failed && n == kShownFailures) {
+        progress.print("(more failing seeds: counted in the table below)");
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (unsigned j = 0; j < jobs; ++j) threads.emplace_back(worker);
+  constexpr auto kPoll = std::chrono::milliseconds(100);
+  while (progress.done() < seeds.size() && !report::stop_requested()) {
+    progress.tick();
+    std::this_thread::sleep_for(kPoll);
+  }
+  for (auto& t : threads) t.join();
+  progress.finish();
+  return out;
+}
 // How many problems of a merge are listed before "... and N more".
 constexpr size_t kShownProblems = 50;
 
@@ -364,6 +422,54 @@ Status keep_failing_runs(const SimCommandOptions& o, const Scenario& s, const Sw
   return Status();
 }
 
+// The sweep's report: the table, the per-seed distributions, the failing seeds, and
+// the first failing seed run again with its history kept, for its timeline.
+bool write_sweep_report(const SimCommandOptions& o, const Scenario& s, const SweepSummary& summary,
+                        const std::vector<SeedOutcome>& outcomes, bool interrupted) {
+  const Tally& t = summary.properties;
+  report::ReportInput in;
+  in.title = "mqharness sweep: seeds " + o.seeds + " of '" + s.name + "'";
+  in.interrupted = interrupted;
+  in.facts = {{"scenario", s.name + " (" + s.file + ")"}, {"seeds", o.seeds}, {"shard", o.shard}};
+  std::optional<uint64_t> first_failing;
+  for (const auto& out : outcomes) {
+    if (!out.ran) continue;
+    in.seeds.push_back(out.figures);
+    if (!out.first_failure.empty() && !first_failing) first_failing = out.seed;
+  }
+  in.facts.push_back({"runs", std::to_string(in.seeds.size())});
+  auto add_row = [&](const std::string& name, const PropertyTally& p) {
+    report::PropertyRow row{name, p.seeds, p.violations, p.first_failing_seed, "held on every seed", ""};
+    if (p.first_failing_seed) {
+      for (const auto& out : outcomes) {
+        if (out.seed == *p.first_failing_seed && out.failures.count(name) > 0)
+          row.message = out.failures.at(name);
+      }
+      row.reproduce = reproduce_line(o, *p.first_failing_seed);
+    }
+    in.properties.push_back(std::move(row));
+  };
+  for (const auto& name : property_order()) {
+    if (const auto it = t.find(name); it != t.end()) add_row(name, it->second);
+  }
+  for (const auto& [name, p] : t) {
+    if (std::find(property_order().begin(), property_order().end(), name) == property_order().end())
+      add_row(name, p);
+  }
+  SimResult again;
+  if (first_failing) {
+    SimOptions options;
+    options.shadow = !o.no_shadow;
+    again = sim::simulate(s, *first_failing, options);
+    in.verdicts = judge(s, again);
+    in.history = &again.history;
+    in.topology = &s.topology;
+    in.notes.push_back("The timeline and plots show the first failing seed, " +
+                       std::to_string(*first_failing) + ", run again.");
+  }
+  return write_outputs(o.report, std::move(in), "sweep");
+}
+
 int sweep_command(const SimCommandOptions& o) {
   auto scenario = load(o.scenario);
   if (!scenario.ok()) {
@@ -396,21 +502,37 @@ int sweep_command(const SimCommandOptions& o) {
   const unsigned jobs = std::max(1u, o.jobs);
   std::printf("sweep: scenario '%s' (%s), seeds %s, shard %s: %zu runs on %u threads\n", scenario->name.c_str(),
               scenario->file.c_str(), o.seeds.c_str(), o.shard.c_str(), seeds.size(), jobs);
-  const auto outcomes = run_parallel(*scenario, seeds, jobs, !o.no_shadow);
+  std::fflush(stdout);
+  report::install_stop_handlers();
+  const auto outcomes = run_parallel(*scenario, seeds, jobs, o);
   for (const auto& out : outcomes) {
+    if (!out.ran) continue;
+    ++summary.runs;
     tally_run(summary.properties, out.seed, out.verdicts);
-    if (!out.first_failure.empty())
-      summary.failing.push_back({out.seed, out.first_failure, reproduce_line(o, out.seed)});
+    if (!out.first_failure.empty()) summary.failing.push_back({out.seed, out.first_failure, out.figures.reproduce});
   }
-  summary.runs = outcomes.size();
   summary.cpu_ms = process_cpu_ms() - cpu_start_ms;
   summary.wall_ms = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start)
           .count());
-  Status kept = o.out.empty() ? Status() : keep_failing_runs(o, *scenario, summary);
-  const int status = print_summary(summary, kShownFailures, kept.ok() ? o.out : "");
+  const int signal = report::stop_signal();
+  if (signal != 0) {
+    std::printf("INTERRUPTED by signal %d after %llu of %zu seeds: the summary covers the seeds that ran%s\n",
+                signal, ull(summary.runs), seeds.size(), o.out.empty() ? "" : " (no shard file: it did not finish)");
+  }
+  // An interrupted shard is not written: a shard file means the shard finished.
+  Status kept = o.out.empty() || signal != 0 ? Status() : keep_failing_runs(o, *scenario, summary);
+  // The failing seeds were printed as they were found; the table and the verdict now.
+  const int status = print_summary(summary, 0, "");
+  if (kept.ok() && !o.out.empty() && signal == 0 && !summary.failing.empty()) {
+    std::printf("runs of the first %zu failing seeds: %s\n", std::min<size_t>(summary.failing.size(), o.keep_runs),
+                (o.out + "/runs").c_str());
+  }
   print_cost(summary);
   std::printf("%s\n", summary_line(summary).c_str());
+  std::fflush(stdout);
+  if (o.report.any() && !write_sweep_report(o, *scenario, summary, outcomes, signal != 0)) return 2;
+  if (signal != 0) return report::stopped_exit_status(signal);
   if (o.out.empty()) return status;
   if (kept.ok()) kept = write_shard(o.out, summary);
   // A sweep of the whole range is its own merge: DIR/summary.json as any merge writes it.
@@ -497,9 +619,30 @@ std::string event_text(const HistoryEvent& e) {
 
 bool file_exists(const std::string& path) { return std::ifstream(path).good(); }
 
+// A replay that diverged: the recorded history on the timeline, its first event that
+// the re-execution did not reproduce as the witness.
+bool write_divergence_report(const ReportOptions& report, const std::string& replay_cmd, const std::string& file,
+                             const History& recorded, const Topology& topology, size_t at, const std::string& was,
+                             const std::string& now) {
+  std::vector<HistoryEvent> witness;
+  if (at < recorded.events.size()) witness.push_back(recorded.events[at]);
+  const std::vector<Verdict> verdicts = {fail(
+      "replay", "DIVERGES at event " + std::to_string(at) + "\n  recorded: " + was + "\n  replayed: " + now,
+      witness)};
+  report::ReportInput in;
+  in.title = "mqharness replay: " + file + " DIVERGES at event " + std::to_string(at);
+  in.facts = {{"recorded", file + " (" + std::to_string(recorded.events.size()) + " events)"}};
+  in.properties =
+      report::rows_from_verdicts(verdicts, std::nullopt, replay_cmd + " " + file);
+  in.verdicts = verdicts;
+  in.history = &recorded;
+  in.topology = &topology;
+  return write_outputs(report, std::move(in), "replay");
+}
+
 // A trace (an explorer counterexample written with --trace-out): the history's
 // inputs re-executed on the real BrokerCore, compared event by event.
-int trace_replay_command(const std::string& file) {
+int trace_replay_command(const std::string& file, const ReportOptions& report, const std::string& replay_cmd) {
   auto j = read_json_file(file + ".topology.json");
   if (!j.ok()) {
     std::fprintf(stderr, "replay: %s\n", j.status().to_string().c_str());
@@ -523,11 +666,27 @@ int trace_replay_command(const std::string& file) {
   if (c.diverges_at) {
     std::printf("DIVERGES at event %zu (line %zu): the implementation differs from the trace\n  recorded: %s\n"
                 "  replayed: %s\n", *c.diverges_at, *c.diverges_at + 1, c.recorded.c_str(), c.replayed.c_str());
+    if (report.any() && !write_divergence_report(report, replay_cmd, file, *recorded, *topology, *c.diverges_at,
+                                                 c.recorded, c.replayed)) {
+      return 2;
+    }
     return 1;
   }
   std::printf("REPRODUCED: %zu events identical on BrokerCore\n", c.events);
   const auto verdicts = check_all(replayed, *topology, CheckOptions{});
   const int status = print_verdicts(verdicts);
+  if (report.any()) {
+    report::ReportInput in;
+    in.title = "mqharness replay: trace " + file + " on BrokerCore";
+    in.facts = {
+        {"trace", file}, {"inputs", std::to_string(ops->size())}, {"events", std::to_string(c.events)}};
+    in.properties =
+        report::rows_from_verdicts(verdicts, std::nullopt, replay_cmd + " " + file);
+    in.verdicts = verdicts;
+    in.history = &replayed;
+    in.topology = &*topology;
+    if (!write_outputs(report, std::move(in), "replay")) return 2;
+  }
   std::printf("%s\n", status == 0 ? "PASS: every property held" : ("FAIL: " + failed_properties(verdicts)).c_str());
   return status;
 }
@@ -535,7 +694,7 @@ int trace_replay_command(const std::string& file) {
 int replay_command(const SimCommandOptions& o) {
   const bool is_meta = o.replay_file.ends_with(kRunFileSuffix);
   if (!is_meta && !file_exists(o.replay_file + kRunFileSuffix) && file_exists(o.replay_file + ".topology.json")) {
-    return trace_replay_command(o.replay_file);
+    return trace_replay_command(o.replay_file, o.report, command(o, "replay"));
   }
   auto rf = read_run_file(o.replay_file);
   if (!rf.ok()) {
@@ -558,11 +717,24 @@ int replay_command(const SimCommandOptions& o) {
     if (was == now) continue;
     std::printf("DIVERGES at event %zu (line %zu):\n  recorded: %s\n  replayed: %s\n", i, i + 1, was.c_str(),
                 now.c_str());
+    if (o.report.any() &&
+        !write_divergence_report(o.report, command(o, "replay"), rf->history_path, *recorded,
+                                 rf->scenario.topology, i, was, now)) {
+      return 2;
+    }
     return 1;
   }
   std::printf("REPRODUCED: %zu events identical, hash %s\n", b.size(), hex(r.history_hash).c_str());
   const auto verdicts = judge(rf->scenario, r);
   const int status = print_verdicts(verdicts);
+  if (o.report.any()) {
+    const std::string title =
+        "mqharness replay: " + rf->history_path + " (seed " + std::to_string(rf->seed) + ")";
+    report::ReportInput in = run_report(title, rf->scenario, rf->seed, r, verdicts,
+                                        command(o, "replay") + " " + o.replay_file);
+    in.facts.insert(in.facts.begin(), {"replayed", rf->history_path + ": REPRODUCED, every event identical"});
+    if (!write_outputs(o.report, std::move(in), "replay")) return 2;
+  }
   std::printf("%s\n", status == 0 ? "PASS: every property held" : ("FAIL: " + failed_properties(verdicts)).c_str());
   return status;
 }
@@ -634,6 +806,20 @@ int shrink_command(const SimCommandOptions& o) {
   std::printf("shrunk after %u runs (%u cuts kept): %s, %llu history events (from %llu)\nreproduce: %s %s\n",
               out.runs, out.steps, overrides_json(options.overrides).dump().c_str(), ull(r.history_events),
               ull(first.history_events), command(o, "replay").c_str(), path.c_str());
+  if (o.report.any()) {
+    const auto verdicts = judge(out.reproducer.scenario, r);
+    const std::string title = "mqharness shrink: seed " + std::to_string(o.seed) + ", '" + property +
+                              "' in " + std::to_string(r.history_events) + " events";
+    report::ReportInput in = run_report(title, out.reproducer.scenario, o.seed, r, verdicts,
+                                        command(o, "replay") + " " + path);
+    in.reproducer_table = true;
+    in.facts.insert(
+        in.facts.begin(),
+        {"shrunk", std::to_string(first.history_events) + " -> " + std::to_string(r.history_events) +
+                       " history events in " + std::to_string(out.runs) + " runs; written to " + path});
+    for (const auto& cut : out.cuts) in.notes.push_back("still fails with: " + cut);
+    if (!write_outputs(o.report, std::move(in), "shrink")) return 2;
+  }
   return 1;
 }
 
@@ -650,6 +836,7 @@ void add_sim_commands(CLI::App& app, SimCommandOptions& o) {
   add_scenario_option(run, o);
   run->add_option("--seed", o.seed, "The master seed")->default_val(o.seed);
   run->add_option("--history", o.history, "Write the history (JSON lines) here, and FILE.run.json for replay");
+  add_report_options(run, o.report, true);
 
   auto* sweep = app.add_subcommand("sweep", "Simulate many seeds across threads; a summary per property");
   add_scenario_option(sweep, o);
@@ -670,16 +857,19 @@ void add_sim_commands(CLI::App& app, SimCommandOptions& o) {
                    "summary lines); checks every shard is there once; exit 3 if one is "
                    "missing")
       ->expected(1, -1);
+  add_report_options(sweep, o.report, false);
 
   auto* replay = app.add_subcommand("replay", "Re-execute a recorded run and confirm it event for event");
   replay->add_option("file", o.replay_file, "The history written by run --history (or its .run.json), or a trace "
                                             "(explore --trace-out: FILE with FILE.topology.json)")->required();
+  add_report_options(replay, o.report, true);
 
   auto* shrink = app.add_subcommand("shrink", "Make a failing run smaller while it fails the same property");
   add_scenario_option(shrink, o);
   shrink->add_option("--seed", o.seed, "The failing seed")->required();
   shrink->add_option("--property", o.property, "The property that must keep failing (default: the first)");
   shrink->add_option("--history", o.history, "Where to write the shrunk run (default shrunk.jsonl)");
+  add_report_options(shrink, o.report, true);
 }
 
 int run_sim_command(const CLI::App& app, const SimCommandOptions& o) {

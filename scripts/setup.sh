@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages mqharness needs, and nothing else. Idempotent: when
+# Installs the Debian packages mqharness needs, and nothing else (chromium: the report
+# tests open HTML reports in it, headless; graphviz: `dot` draws the state graphs). Idempotent: when
 # every package is present it only asks dpkg, which takes well under a second.
 set -euo pipefail
 
@@ -13,6 +14,8 @@ packages=(
   libhiredis-dev redis-server redis-tools
   # scripts/slurm-sweep's test starts a throwaway single-node Slurm cluster (label slurm).
   slurm-wlm munge
+  # the HTML reports' browser tests and state graphs
+  chromium graphviz
 )
 
 missing=()
