@@ -54,6 +54,7 @@ class RedisClient final : public TargetClient {
   // connection that failed is dropped (hiredis cannot reuse it).
   std::pair<Outcome, ReplyPtr> command(const std::vector<std::string>& args);
   std::string processing_key() const { return std::string("mq:processing:") + options_.name; }
+  Outcome setup();
   Outcome give_back_list();
   Fetch fetch_list();
   Fetch fetch_stream();
@@ -77,6 +78,15 @@ Outcome RedisClient::connect() {
   }
   // A blocking fetch waits fetch_wait on the server, so the socket waits longer.
   redisSetTimeout(ctx_, to_timeval(options_.op_timeout + options_.fetch_wait));
+  // A connection whose setup failed (a server still loading its AOF answers LOADING)
+  // is dropped, so the next connect() sets up again: a consumer that skipped its
+  // give-back would leave its unacked deliveries in its processing list forever.
+  Outcome out = setup();
+  if (!out.is_ok()) disconnect();
+  return out;
+}
+
+Outcome RedisClient::setup() {
   switch (pattern_) {
     case RedisPattern::kList:
       return give_back_list();

@@ -72,6 +72,8 @@ class TargetClient {
   // Connects (again) and declares what the workload uses (queue, stream, group); a
   // consumer also takes back what it held and never acked, as the target's pattern
   // says (a reliable list's processing list, a stream's pending entries).
+  // ENSURES: connected() only if the whole setup succeeded (a half-set-up client
+  // would skip its give-back on the next connect()).
   virtual Outcome connect() = 0;
   virtual bool connected() const = 0;
   virtual void disconnect() = 0;

@@ -8,6 +8,9 @@ packages=(
   libgtest-dev libgmock-dev librapidcheck-dev
   libboost-graph-dev libbenchmark-dev libconcurrentqueue-dev
   nlohmann-json3-dev libcli11-dev
+  # live runs (docs/live.md): the brokers, their client libraries, the fault tools
+  redis-server libhiredis-dev rabbitmq-server librabbitmq-dev nats-server libnats-dev beanstalkd
+  fiu-utils libfuse3-dev fuse3 iproute2
 )
 
 missing=()
