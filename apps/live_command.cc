@@ -97,15 +97,17 @@ std::string faults_text(const std::vector<live::FaultKind>& faults) {
 
 void print_summary(const live::LiveOptions& o, const live::LiveResult& r) {
   const auto& t = r.total;
+  int injected = 0;
+  for (int n : r.nemesis.injected) injected += n;
   std::printf(
       "summary: target=%s config=%s nemesis=%s seed=%llu duration_s=%.0f attempted=%llu acknowledged=%llu lost=%llu "
-      "duplicated=%llu unexpected=%llu recovered=%llu drained=%s faults=%zu claim=%s verdict=%s\n",
+      "duplicated=%llu unexpected=%llu recovered=%llu drained=%s faults=%d claim=%s verdict=%s\n",
       r.target.c_str(), r.config.c_str(), faults_text(r.faults).c_str(),
       static_cast<unsigned long long>(o.workload.seed), static_cast<double>(o.duration_ms) / 1000.0,
       static_cast<unsigned long long>(t.attempt_count), static_cast<unsigned long long>(t.acknowledged_count),
       static_cast<unsigned long long>(t.lost_count), static_cast<unsigned long long>(t.duplicated_count),
       static_cast<unsigned long long>(t.unexpected_count), static_cast<unsigned long long>(t.recovered_count),
-      r.drained ? "yes" : "no", r.schedule.size(), r.claim.no_loss ? "no-loss" : "may-lose",
+      r.drained ? "yes" : "no", injected, r.claim.no_loss ? "no-loss" : "may-lose",
       r.violation ? "VIOLATION" : "ok");
 }
 

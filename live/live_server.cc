@@ -43,6 +43,11 @@ Result<std::unique_ptr<LiveServer>> LiveServer::create(const Target& target, con
   auto port = free_port();
   if (!port.ok()) return port.status();
   s->endpoint_ = {host, *port};
+  for (uint16_t& aux : s->aux_ports_) {
+    auto p = free_port();
+    if (!p.ok()) return p.status();
+    aux = *p;
+  }
   std::error_code ec;
   if (options.powerfs) {
     const std::string backing = options.run_dir + "/data-backing";
@@ -64,6 +69,7 @@ Result<std::unique_ptr<LiveServer>> LiveServer::create(const Target& target, con
 
 LiveServer::~LiveServer() {
   process_.kill_and_wait();
+  for (auto& h : helpers_) h->stop(std::chrono::milliseconds(2000));
   powerfs_.reset();  // unmount before the namespace goes (order does not matter, but logs read better)
   netns_.reset();
 }
@@ -78,8 +84,20 @@ std::string LiveServer::log_tail() const {
 }
 
 Status LiveServer::start() {
-  LaunchContext ctx{endpoint_.host, endpoint_.port, data_dir_, options_.run_dir};
+  LaunchContext ctx;
+  ctx.bind_host = endpoint_.host;
+  ctx.port = endpoint_.port;
+  for (int i = 0; i < kAuxPorts; ++i) ctx.aux_ports[i] = aux_ports_[i];
+  ctx.data_dir = data_dir_;
+  ctx.run_dir = options_.run_dir;
   Launch launch = target_.launch(ctx);
+  for (size_t i = helpers_.size(); i < launch.helpers.size(); ++i) {
+    std::vector<std::string> argv;
+    if (netns_) argv = netns_->exec_prefix();
+    argv.insert(argv.end(), launch.helpers[i].begin(), launch.helpers[i].end());
+    helpers_.push_back(std::make_unique<ServerProcess>());
+    MQ_RETURN_IF_ERROR(helpers_.back()->start({argv, {}, options_.run_dir + "/helper.log", options_.run_dir}));
+  }
   for (const auto& [name, content] : launch.files) {
     std::ofstream out(options_.run_dir + "/" + name);
     out << content;
@@ -149,7 +167,10 @@ Status LiveServer::power_loss() {
   return powerfs_->drop();
 }
 
-void LiveServer::stop() { process_.stop(std::chrono::milliseconds(5000)); }
+void LiveServer::stop() {
+  process_.stop(std::chrono::milliseconds(5000));
+  for (auto& h : helpers_) h->stop(std::chrono::milliseconds(2000));
+}
 
 Result<std::string> LiveServer::powerfs_stats() const {
   if (!powerfs_) return failed_precondition("no mq-powerfs");

@@ -68,6 +68,8 @@ class LiveServer {
   std::unique_ptr<NetNamespace> netns_;
   std::unique_ptr<PowerFs> powerfs_;
   ServerProcess process_;
+  std::vector<std::unique_ptr<ServerProcess>> helpers_;
+  uint16_t aux_ports_[kAuxPorts] = {};
   Endpoint endpoint_;
   std::string data_dir_;
   std::string log_path_;

@@ -72,11 +72,23 @@ void Nemesis::error(const std::string& what) {
 }
 
 void Nemesis::run() {
+  // A slow restart (RabbitMQ boots in seconds) can push the schedule back: a window
+  // starts no sooner than kMinGapMs after the previous one healed, keeps its length,
+  // and is skipped if it would then end past the run's last window's end.
+  const int64_t last_end_ms = schedule_.empty() ? 0 : schedule_.back().start_ms + schedule_.back().length_ms;
+  auto earliest = start_;
   for (const FaultWindow& w : schedule_) {
-    if (!wait_until(start_ + std::chrono::milliseconds(w.start_ms))) break;
+    const auto begin = std::max(start_ + std::chrono::milliseconds(w.start_ms), earliest);
+    if (begin + std::chrono::milliseconds(w.length_ms) > start_ + std::chrono::milliseconds(last_end_ms)) {
+      history_.nemesis("skipped", std::string(fault_kind_name(w.kind)) + ": the schedule ran late");
+      ++stats_.skipped;
+      continue;
+    }
+    if (!wait_until(begin)) break;
     inject(w);
-    wait_until(start_ + std::chrono::milliseconds(w.start_ms + w.length_ms));
+    wait_until(begin + std::chrono::milliseconds(w.length_ms));
     heal(w);  // also when stopping: a fault never outlives its window
+    earliest = std::chrono::steady_clock::now() + std::chrono::milliseconds(kMinGapMs);
   }
   ensure_running("at the end of the run");
 }

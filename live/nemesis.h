@@ -50,6 +50,7 @@ std::string to_string(const std::vector<FaultWindow>& schedule);
 struct NemesisStats {
   int injected[kFaultKindCount] = {};
   int restarts = 0;        // restarts after kill, power loss or a server's own death
+  int skipped = 0;         // windows left out because slow restarts pushed the schedule back
   int self_deaths = 0;     // the server was found dead without a kill
   std::vector<std::string> errors;  // faults that could not be injected or healed
 };

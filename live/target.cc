@@ -1,5 +1,8 @@
 #include "live/target.h"
 
+#include "live/beanstalk_target.h"
+#include "live/nats_target.h"
+#include "live/rabbitmq_target.h"
 #include "live/redis_target.h"
 
 namespace mq::live {
@@ -40,6 +43,10 @@ const std::vector<Known>& known() {
   static const std::vector<Known> k = {
       {"redis-list", {"none", "aof-everysec", "aof-always"}},
       {"redis-stream", {"none", "aof-everysec", "aof-always"}},
+      {"rabbitmq-classic", {"durable"}},
+      {"rabbitmq-quorum", {"durable"}},
+      {"nats-js", {"file-storage"}},
+      {"beanstalkd", {"no-binlog", "binlog", "binlog-fsync-always"}},
   };
   return k;
 }
@@ -60,6 +67,13 @@ Result<std::unique_ptr<Target>> make_target(const std::string& name, const std::
     if (auto p = RedisTarget::parse_persistence(config)) {
       t = std::make_unique<RedisTarget>(name == "redis-list" ? RedisPattern::kList : RedisPattern::kStream, *p);
     }
+  }
+  if ((name == "rabbitmq-classic" || name == "rabbitmq-quorum") && config == "durable") {
+    t = std::make_unique<RabbitTarget>(name == "rabbitmq-classic" ? RabbitQueueType::kClassic : RabbitQueueType::kQuorum);
+  }
+  if (name == "nats-js" && config == "file-storage") t = std::make_unique<NatsTarget>();
+  if (name == "beanstalkd") {
+    if (auto d = BeanstalkTarget::parse(config)) t = std::make_unique<BeanstalkTarget>(*d);
   }
   if (t == nullptr) {
     std::string list;

@@ -97,16 +97,21 @@ struct Claim {
 
 // How to start the server: argv, extra environment, files written into the data dir
 // first (name relative to the data dir, content).
+// Helpers are processes the server needs beside it (RabbitMQ's epmd): started before
+// the server's first start, in the same namespace, never faulted, stopped at the end.
 struct Launch {
   std::vector<std::string> argv;
   std::vector<std::string> env;
   std::vector<std::pair<std::string, std::string>> files;
+  std::vector<std::vector<std::string>> helpers;
   std::chrono::milliseconds ready_timeout{10'000};
 };
 
+inline constexpr int kAuxPorts = 2;
 struct LaunchContext {
   std::string bind_host;  // the address the server listens on
   uint16_t port = 0;
+  uint16_t aux_ports[kAuxPorts] = {};  // more free ports, the same across restarts
   std::string data_dir;   // exists, empty at first start; kept across restarts
   std::string run_dir;    // scratch space of the run (logs, configs)
 };
