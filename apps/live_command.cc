@@ -27,9 +27,12 @@ bool parse_duration_ms(const std::string& text, int64_t& ms) {
   }
   const std::string unit = text.substr(used);
   double scale = 0;
-  if (unit.empty() || unit == "s") scale = 1000;
-  else if (unit == "ms") scale = 1;
-  else if (unit == "m") scale = 60'000;
+  if (unit.empty() || unit == "s")
+    scale = 1000;
+  else if (unit == "ms")
+    scale = 1;
+  else if (unit == "m")
+    scale = 60'000;
   if (scale == 0 || v <= 0) return false;
   ms = static_cast<int64_t>(v * scale);
   return true;
@@ -54,7 +57,8 @@ bool parse_targets(const LiveCommandOptions& o, std::vector<std::pair<std::strin
     const size_t slash = n.find('/');
     if (slash == std::string::npos) {
       if (o.config.empty()) {
-        std::fprintf(stderr, "mqharness live: target '%s' needs a configuration: NAME/CONFIG or --config\n", n.c_str());
+        std::fprintf(stderr, "mqharness live: target '%s' needs a configuration: NAME/CONFIG or --config\n",
+                     n.c_str());
         return false;
       }
       out.emplace_back(n, o.config);
@@ -70,7 +74,8 @@ bool parse_faults(const std::string& text, std::vector<live::FaultKind>& out) {
   for (const auto& name : split(text, ',')) {
     auto k = live::parse_fault_kind(name);
     if (!k) {
-      std::fprintf(stderr, "mqharness live: unknown nemesis '%s' (kill, pause, partition, disk, power, none)\n",
+      std::fprintf(stderr,
+                   "mqharness live: unknown nemesis '%s' (kill, pause, partition, disk, power, none)\n",
                    name.c_str());
       return false;
     }
@@ -84,7 +89,8 @@ std::string history_path(const std::string& base, const std::string& target, con
                          uint64_t seed, bool several) {
   if (!several) return base;
   const size_t dot = base.rfind('.');
-  const std::string stem = dot == std::string::npos || base.find('/', dot) != std::string::npos ? base : base.substr(0, dot);
+  const std::string stem =
+      dot == std::string::npos || base.find('/', dot) != std::string::npos ? base : base.substr(0, dot);
   const std::string ext = stem.size() == base.size() ? "" : base.substr(dot);
   return stem + "." + target + "." + config + ".seed" + std::to_string(seed) + ext;
 }
@@ -100,7 +106,8 @@ void print_summary(const live::LiveOptions& o, const live::LiveResult& r) {
   int injected = 0;
   for (int n : r.nemesis.injected) injected += n;
   std::printf(
-      "summary: target=%s config=%s nemesis=%s seed=%llu duration_s=%.0f attempted=%llu acknowledged=%llu lost=%llu "
+      "summary: target=%s config=%s nemesis=%s seed=%llu duration_s=%.0f attempted=%llu acknowledged=%llu "
+      "lost=%llu "
       "duplicated=%llu unexpected=%llu recovered=%llu drained=%s faults=%d claim=%s verdict=%s\n",
       r.target.c_str(), r.config.c_str(), faults_text(r.faults).c_str(),
       static_cast<unsigned long long>(o.workload.seed), static_cast<double>(o.duration_ms) / 1000.0,
@@ -138,32 +145,41 @@ void print_bench(const std::vector<std::pair<std::string, live::LatencySummary>>
 
 void add_live_command(CLI::App& app, LiveCommandOptions& o) {
   auto* cmd = app.add_subcommand(
-      "live", "Run a real broker under real faults (kill, pause, partition, disk, power loss), record a Jepsen "
-              "queue history and judge it against what the configuration claims (docs/live.md)");
-  cmd->add_option("--target", o.targets,
-                  "NAME/CONFIG[,NAME/CONFIG...] or 'all'; known: redis-list and redis-stream with none, aof-everysec, "
-                  "aof-always (the list is in docs/live.md)")
+      "live",
+      "Run a real broker under real faults (kill, pause, partition, disk, power loss), record a Jepsen "
+      "queue history and judge it against what the configuration claims (docs/live.md)");
+  cmd->add_option(
+         "--target", o.targets,
+         "NAME/CONFIG[,NAME/CONFIG...] or 'all'; known: redis-list and redis-stream with none, aof-everysec, "
+         "aof-always (the list is in docs/live.md)")
       ->required();
   cmd->add_option("--config", o.config, "The configuration, for a --target given without /CONFIG");
   cmd->add_option("--duration", o.duration, "How long the workload and the nemesis run: 30s, 500ms, 2m");
-  cmd->add_option("--nemesis", o.nemesis, "Faults: comma-separated kill, pause, partition, disk, power; or none");
-  cmd->add_option("--seeds,--seed", o.seeds, "A..B or S: one run per seed (default: one seed from the clock)");
+  cmd->add_option("--nemesis", o.nemesis,
+                  "Faults: comma-separated kill, pause, partition, disk, power; or none");
+  cmd->add_option("--seeds,--seed", o.seeds,
+                  "A..B or S: one run per seed (default: one seed from the clock)");
   cmd->add_option("--producers", o.producers, "Producer threads")->check(CLI::Range(0, 64));
   cmd->add_option("--consumers", o.consumers, "Consumer threads")->check(CLI::Range(1, 64));
-  cmd->add_option("--rate", o.rate, "Publishes per second, all producers together; 0: unthrottled "
-                                    "(default 200, unthrottled with --bench)");
-  cmd->add_option("--consume-rate", o.consume_rate,
-                  "Fetches per second, all consumers together, until the drain; 0: unthrottled (default 3/4 of "
-                  "--rate, so a backlog builds up for the faults to hit; unthrottled with --bench)");
+  cmd->add_option("--rate", o.rate,
+                  "Publishes per second, all producers together; 0: unthrottled "
+                  "(default 200, unthrottled with --bench)");
+  cmd->add_option(
+      "--consume-rate", o.consume_rate,
+      "Fetches per second, all consumers together, until the drain; 0: unthrottled (default 3/4 of "
+      "--rate, so a backlog builds up for the faults to hit; unthrottled with --bench)");
   cmd->add_option("--message-bytes", o.message_bytes, "Pad every payload to this many bytes");
   cmd->add_option("--op-timeout-ms", o.op_timeout_ms, "A request unanswered this long is recorded as info");
-  cmd->add_option("--drain-timeout", o.drain_timeout_s, "Seconds the consumers may take to drain after healing");
-  cmd->add_option("--history", o.history,
-                  "Jepsen queue history (JSON lines); with several runs, .TARGET.CONFIG.seedS is put before the "
-                  "extension");
+  cmd->add_option("--drain-timeout", o.drain_timeout_s,
+                  "Seconds the consumers may take to drain after healing");
+  cmd->add_option(
+      "--history", o.history,
+      "Jepsen queue history (JSON lines); with several runs, .TARGET.CONFIG.seedS is put before the "
+      "extension");
   cmd->add_option("--report", o.report, "Keep each run's directory (server logs, data) under this directory");
   cmd->add_flag("--bench", o.bench, "No nemesis; report throughput and publish-to-ack latency per target");
-  cmd->add_flag("--strict", o.strict, "Any invalid history is a violation, whatever the configuration claims");
+  cmd->add_flag("--strict", o.strict,
+                "Any invalid history is a violation, whatever the configuration claims");
 }
 
 int run_live_command(const LiveCommandOptions& o) {
@@ -177,7 +193,8 @@ int run_live_command(const LiveCommandOptions& o) {
   }
   uint64_t first = 0, last = 0;
   if (o.seeds.empty()) {
-    first = last = static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()) % 1'000'000'007;
+    first = last =
+        static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()) % 1'000'000'007;
   } else if (!parse_seed_range(o.seeds, first, last)) {
     std::fprintf(stderr, "mqharness live: bad --seeds '%s' (A..B or S)\n", o.seeds.c_str());
     return kExitBad;
@@ -213,9 +230,10 @@ int run_live_command(const LiveCommandOptions& o) {
       if (!r->total.lost.empty() || !r->total.unexpected.empty()) print_excerpt(to_string(r->total));
       print_summary(lo, *r);
       if (r->violation) {
-        std::printf("reproduce: mqharness live --target %s/%s --seed %llu --duration %s --nemesis %s --history %s\n",
-                    name.c_str(), config.c_str(), static_cast<unsigned long long>(seed), o.duration.c_str(),
-                    faults_text(r->faults).c_str(), lo.history_path.c_str());
+        std::printf(
+            "reproduce: mqharness live --target %s/%s --seed %llu --duration %s --nemesis %s --history %s\n",
+            name.c_str(), config.c_str(), static_cast<unsigned long long>(seed), o.duration.c_str(),
+            faults_text(r->faults).c_str(), lo.history_path.c_str());
         if (status == kExitOk) status = kExitViolation;
       }
       if (o.bench) bench_rows.emplace_back(name + "/" + config, r->latency);

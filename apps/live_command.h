@@ -14,15 +14,15 @@ class App;
 namespace mq::app {
 
 struct LiveCommandOptions {
-  std::string targets;           // "redis-list/aof-always,redis-stream/none" or "all"
-  std::string config;            // with a single --target NAME
+  std::string targets;  // "redis-list/aof-always,redis-stream/none" or "all"
+  std::string config;   // with a single --target NAME
   std::string duration = "30s";
   std::string nemesis = "none";  // "kill,pause,partition,disk,power" or "none"
   std::string seeds;             // "A..B" or "S"; empty: one seed from the clock, printed
   int producers = 2;
   int consumers = 2;
-  double rate = -1;              // -1: 200/s, or unthrottled with --bench
-  double consume_rate = -1;      // -1: 3/4 of the rate (a backlog builds up), unthrottled with --bench
+  double rate = -1;          // -1: 200/s, or unthrottled with --bench
+  double consume_rate = -1;  // -1: 3/4 of the rate (a backlog builds up), unthrottled with --bench
   size_t message_bytes = 0;
   int64_t op_timeout_ms = 1000;
   int64_t drain_timeout_s = 60;

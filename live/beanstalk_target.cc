@@ -161,7 +161,8 @@ std::pair<Outcome, std::string> BeanstalkClient::request(const std::string& req,
 
 Outcome BeanstalkClient::publish(const std::string& value) {
   const int ttr_s = std::max<int>(1, static_cast<int>(options_.redeliver_after.count() / 1000));
-  return request("put 0 0 " + std::to_string(ttr_s) + " " + std::to_string(value.size()) + "\r\n" + value + "\r\n",
+  return request("put 0 0 " + std::to_string(ttr_s) + " " + std::to_string(value.size()) + "\r\n" + value +
+                     "\r\n",
                  "INSERTED")
       .first;
 }
@@ -243,8 +244,9 @@ std::string BeanstalkTarget::config() const {
 }
 
 std::string BeanstalkTarget::describe() const {
-  const std::string base = "put / reserve / delete on one tube (text protocol client of our own: no C client in "
-                           "Debian); ";
+  const std::string base =
+      "put / reserve / delete on one tube (text protocol client of our own: no C client in "
+      "Debian); ";
   switch (durability_) {
     case BeanstalkDurability::kNone:
       return base + "no binlog";
@@ -287,7 +289,8 @@ Launch BeanstalkTarget::launch(const LaunchContext& ctx) const {
   return l;
 }
 
-std::unique_ptr<TargetClient> BeanstalkTarget::client(const Endpoint& endpoint, const ClientOptions& options) const {
+std::unique_ptr<TargetClient> BeanstalkTarget::client(const Endpoint& endpoint,
+                                                      const ClientOptions& options) const {
   return std::make_unique<BeanstalkClient>(endpoint, options);
 }
 
@@ -298,7 +301,8 @@ Claim BeanstalkTarget::claim(FaultKind fault) const {
       if (restart) return {false, "no binlog: a restarted server starts empty"};
       return {true, "jobs stay in memory through a pause, a partition or a disk fault"};
     case BeanstalkDurability::kBinlog:
-      if (fault == FaultKind::kPowerLoss) return {false, "the binlog is fsynced at most every 50 ms, after the reply"};
+      if (fault == FaultKind::kPowerLoss)
+        return {false, "the binlog is fsynced at most every 50 ms, after the reply"};
       return {true, "the binlog is written before the reply; the page cache survives a kill"};
     case BeanstalkDurability::kBinlogFsyncAlways:
       return {true, "-f0: the binlog is fsynced before the reply"};

@@ -9,7 +9,9 @@ namespace {
 
 constexpr uint64_t kFlushEvery = 256;
 
-const char* type_name(EventType t) { return event_type_name(t); }
+const char* type_name(EventType t) {
+  return event_type_name(t);
+}
 
 std::string json_string(std::string_view s) {
   return nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -39,10 +41,13 @@ HistoryWriter::HistoryWriter(std::string path, std::FILE* file)
                        .count();
 }
 
-HistoryWriter::~HistoryWriter() { (void)close(); }
+HistoryWriter::~HistoryWriter() {
+  (void)close();
+}
 
 int64_t HistoryWriter::now_ns() const {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start_).count();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start_)
+      .count();
 }
 
 void HistoryWriter::line(std::string_view body) {
@@ -76,15 +81,16 @@ void HistoryWriter::enqueue(int process, EventType type, uint64_t value, std::st
 }
 
 void HistoryWriter::dequeue_invoke(int process) {
-  const std::string body = "\"process\":" + std::to_string(process) + ",\"type\":\"invoke\",\"f\":\"dequeue\"";
+  const std::string body =
+      "\"process\":" + std::to_string(process) + ",\"type\":\"invoke\",\"f\":\"dequeue\"";
   std::lock_guard lock(mu_);
   line(body);
 }
 
 void HistoryWriter::dequeue(int process, EventType type, std::string_view value, uint32_t attempts,
                             std::string_view consumer, std::string_view error) {
-  std::string body = "\"process\":" + std::to_string(process) + ",\"type\":\"" + type_name(type) +
-                     "\",\"f\":\"dequeue\"";
+  std::string body =
+      "\"process\":" + std::to_string(process) + ",\"type\":\"" + type_name(type) + "\",\"f\":\"dequeue\"";
   if (type == EventType::kOk) {
     body += ",\"value\":" + payload_to_json_value(value) + ",\"consumer\":" + json_string(consumer);
     if (attempts > 0) body += ",\"attempts\":" + std::to_string(attempts);

@@ -55,8 +55,8 @@ class HistoryWriter {
   void enqueue(int process, EventType type, uint64_t value, std::string_view error = {});
   void dequeue_invoke(int process);
   // A dequeue's completion; `value` for ok (the payload as it came back).
-  void dequeue(int process, EventType type, std::string_view value, uint32_t attempts, std::string_view consumer,
-               std::string_view error = {});
+  void dequeue(int process, EventType type, std::string_view value, uint32_t attempts,
+               std::string_view consumer, std::string_view error = {});
   void nemesis(std::string_view f, std::string_view detail);
 
   HistoryCounts counts() const;

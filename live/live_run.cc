@@ -13,9 +13,13 @@
 namespace mq::live {
 namespace {
 
-bool has(const std::vector<FaultKind>& v, FaultKind k) { return std::find(v.begin(), v.end(), k) != v.end(); }
+bool has(const std::vector<FaultKind>& v, FaultKind k) {
+  return std::find(v.begin(), v.end(), k) != v.end();
+}
 
-void remove_fault(std::vector<FaultKind>& v, FaultKind k) { v.erase(std::remove(v.begin(), v.end(), k), v.end()); }
+void remove_fault(std::vector<FaultKind>& v, FaultKind k) {
+  v.erase(std::remove(v.begin(), v.end(), k), v.end());
+}
 
 Claim combined_claim(const Target& t, const std::vector<FaultKind>& faults) {
   if (faults.empty()) return {true, "no fault: every acknowledged message is delivered"};
@@ -23,14 +27,17 @@ Claim combined_claim(const Target& t, const std::vector<FaultKind>& faults) {
   for (FaultKind k : faults) {
     const Claim one = t.claim(k);
     const std::string line = std::string(fault_kind_name(k)) + ": " + one.why;
-    if (!one.no_loss && c.no_loss) c = {false, line};
-    else if (one.no_loss == c.no_loss) c.why += (c.why.empty() ? "" : "; ") + line;
+    if (!one.no_loss && c.no_loss)
+      c = {false, line};
+    else if (one.no_loss == c.no_loss)
+      c.why += (c.why.empty() ? "" : "; ") + line;
   }
   return c;
 }
 
 // Leaves out the faults this machine or target cannot do, saying why.
-std::vector<FaultKind> usable_faults(const Target& t, std::vector<FaultKind> faults, std::vector<std::string>& left_out) {
+std::vector<FaultKind> usable_faults(const Target& t, std::vector<FaultKind> faults,
+                                     std::vector<std::string>& left_out) {
   for (int i = 0; i < kFaultKindCount; ++i) {
     const auto k = static_cast<FaultKind>(i);
     if (!has(faults, k)) continue;
@@ -42,8 +49,10 @@ std::vector<FaultKind> usable_faults(const Target& t, std::vector<FaultKind> fau
   if (::geteuid() != 0) {
     for (FaultKind k : {FaultKind::kPartition, FaultKind::kPowerLoss}) {
       if (!has(faults, k)) continue;
-      left_out.push_back(std::string(fault_kind_name(k)) + ": needs root (network namespaces, FUSE mounts); "
-                                                           "running as uid " + std::to_string(::geteuid()));
+      left_out.push_back(std::string(fault_kind_name(k)) +
+                         ": needs root (network namespaces, FUSE mounts); "
+                         "running as uid " +
+                         std::to_string(::geteuid()));
       remove_fault(faults, k);
     }
   }
@@ -51,8 +60,8 @@ std::vector<FaultKind> usable_faults(const Target& t, std::vector<FaultKind> fau
 }
 
 // Creates the server; a namespace or mount that cannot be made drops its fault.
-Result<std::unique_ptr<LiveServer>> make_server(const Target& t, const LiveOptions& o, const std::string& run_dir,
-                                                LiveResult& r) {
+Result<std::unique_ptr<LiveServer>> make_server(const Target& t, const LiveOptions& o,
+                                                const std::string& run_dir, LiveResult& r) {
   for (int attempt = 0; attempt < 3; ++attempt) {
     ServerOptions so{run_dir, has(r.faults, FaultKind::kPartition), has(r.faults, FaultKind::kDisk),
                      has(r.faults, FaultKind::kPowerLoss), o.powerfs_binary};
@@ -72,22 +81,29 @@ Result<std::unique_ptr<LiveServer>> make_server(const Target& t, const LiveOptio
   return unavailable("cannot set up the server");
 }
 
-void print_header(std::FILE* out, const LiveOptions& o, const LiveResult& r, const std::string& run_dir) {
+void print_header(std::FILE* out, const LiveOptions& o, const LiveResult& r, const std::string& run_dir,
+                  const LiveServer& server) {
   std::string faults;
   for (FaultKind k : r.faults) faults += (faults.empty() ? "" : ",") + std::string(fault_kind_name(k));
   std::fprintf(out, "live: seed %llu, target %s/%s, duration %.1fs, nemesis %s\n",
                static_cast<unsigned long long>(o.workload.seed), r.target.c_str(), r.config.c_str(),
                static_cast<double>(o.duration_ms) / 1000.0, faults.empty() ? "none" : faults.c_str());
   std::fprintf(out, "  server: %s\n  config: %s\n", r.version.c_str(), r.describe.c_str());
-  std::fprintf(out, "  workload: %d producers, %d consumers, rate %.0f/s, consume rate %.0f/s, message %zu bytes, "
-               "op timeout %lld ms\n", o.workload.producers, o.workload.consumers, o.workload.rate,
-               o.workload.consume_rate, o.workload.message_bytes,
-               static_cast<long long>(o.workload.client.op_timeout.count()));
+  std::fprintf(out,
+               "  workload: %d producers, %d consumers, rate %.0f/s, consume rate %.0f/s, message %zu bytes, "
+               "op timeout %lld ms\n",
+               o.workload.producers, o.workload.consumers, o.workload.rate, o.workload.consume_rate,
+               o.workload.message_bytes, static_cast<long long>(o.workload.client.op_timeout.count()));
   std::fprintf(out, "  schedule: %s\n", to_string(r.schedule).c_str());
-  std::fprintf(out, "  claim: %s (%s)\n", r.claim.no_loss ? "no acknowledged message lost" : "may lose acknowledged messages",
+  std::fprintf(out, "  claim: %s (%s)\n",
+               r.claim.no_loss ? "no acknowledged message lost" : "may lose acknowledged messages",
                r.claim.why.c_str());
   for (const auto& l : r.left_out) std::fprintf(out, "  left out: %s\n", l.c_str());
   std::fprintf(out, "  run dir: %s\n  history: %s\n", run_dir.c_str(), o.history_path.c_str());
+  if (server.has_netns()) {
+    std::fprintf(out, "  server at %s:%u in network namespace %s\n", server.endpoint().host.c_str(),
+                 server.endpoint().port, server.netns_name().c_str());
+  }
   std::fflush(out);
 }
 
@@ -100,10 +116,11 @@ void wait_with_progress(const LiveOptions& o, const HistoryWriter& h, std::FILE*
     if (now >= end) return;
     if (now >= next_report) {
       const HistoryCounts c = h.counts();
-      std::fprintf(out, "  t=%.0fs enqueued ok %llu (info %llu, fail %llu), dequeued %llu, faults %llu\n",
-                   std::chrono::duration<double>(now - start).count(), static_cast<unsigned long long>(c.enqueue_ok),
-                   static_cast<unsigned long long>(c.enqueue_info), static_cast<unsigned long long>(c.enqueue_fail),
-                   static_cast<unsigned long long>(c.dequeue_ok), static_cast<unsigned long long>(c.faults));
+      std::fprintf(
+          out, "  t=%.0fs enqueued ok %llu (info %llu, fail %llu), dequeued %llu, faults %llu\n",
+          std::chrono::duration<double>(now - start).count(), static_cast<unsigned long long>(c.enqueue_ok),
+          static_cast<unsigned long long>(c.enqueue_info), static_cast<unsigned long long>(c.enqueue_fail),
+          static_cast<unsigned long long>(c.dequeue_ok), static_cast<unsigned long long>(c.faults));
       std::fflush(out);
       next_report += o.progress_every;
     }
@@ -111,12 +128,14 @@ void wait_with_progress(const LiveOptions& o, const HistoryWriter& h, std::FILE*
   }
 }
 
-Status execute(const Target& t, const LiveOptions& o, const std::string& run_dir, LiveResult& r, std::FILE* out) {
+Status execute(const Target& t, const LiveOptions& o, const std::string& run_dir, LiveResult& r,
+               std::FILE* out) {
   auto server = make_server(t, o, run_dir, r);
   if (!server.ok()) return server.status();
   r.claim = combined_claim(t, r.faults);
-  r.schedule = r.faults.empty() ? std::vector<FaultWindow>{} : draw_schedule(o.workload.seed, r.faults, o.duration_ms);
-  print_header(out, o, r, run_dir);
+  r.schedule =
+      r.faults.empty() ? std::vector<FaultWindow>{} : draw_schedule(o.workload.seed, r.faults, o.duration_ms);
+  print_header(out, o, r, run_dir, **server);
   MQ_RETURN_IF_ERROR((*server)->start());
   auto history = HistoryWriter::open(o.history_path);
   if (!history.ok()) return history.status();
@@ -162,9 +181,11 @@ void judge(LiveResult& r, bool strict) {
   r.violations.clear();
   const TotalQueueReport& t = r.total;
   if (t.lost_count > 0 && r.claim.no_loss) {
-    r.violations.push_back(std::to_string(t.lost_count) + " acknowledged messages lost where the configuration claims none");
+    r.violations.push_back(std::to_string(t.lost_count) +
+                           " acknowledged messages lost where the configuration claims none");
   }
-  if (t.unexpected_count > 0) r.violations.push_back(std::to_string(t.unexpected_count) + " unexpected messages");
+  if (t.unexpected_count > 0)
+    r.violations.push_back(std::to_string(t.unexpected_count) + " unexpected messages");
   if (!r.drained) r.violations.push_back("the queue did not drain after the faults healed (liveness)");
   if (strict && !t.valid && r.violations.empty()) r.violations.push_back("the history is invalid (--strict)");
   r.violation = !r.violations.empty();
@@ -175,7 +196,9 @@ std::string verdict_table(const LiveResult& r) {
   std::string s = fmt("%-12s %10s  %s\n", "property", "count", "verdict");
   s += fmt("%-12s %10llu  %s\n", "attempted", static_cast<unsigned long long>(t.attempt_count), "-");
   s += fmt("%-12s %10llu  %s\n", "acknowledged", static_cast<unsigned long long>(t.acknowledged_count), "-");
-  const char* lost_verdict = t.lost_count == 0 ? "ok" : (r.claim.no_loss ? "VIOLATION (claimed: no loss)" : "expected (not claimed)");
+  const char* lost_verdict =
+      t.lost_count == 0 ? "ok"
+                        : (r.claim.no_loss ? "VIOLATION (claimed: no loss)" : "expected (not claimed)");
   s += fmt("%-12s %10llu  %s\n", "lost", static_cast<unsigned long long>(t.lost_count), lost_verdict);
   s += fmt("%-12s %10llu  %s\n", "unexpected", static_cast<unsigned long long>(t.unexpected_count),
            t.unexpected_count == 0 ? "ok" : "VIOLATION");
@@ -183,9 +206,11 @@ std::string verdict_table(const LiveResult& r) {
            "allowed (at-least-once)");
   s += fmt("%-12s %10llu  %s\n", "recovered", static_cast<unsigned long long>(t.recovered_count),
            "allowed (enqueue outcome unknown or failed)");
-  s += fmt("%-12s %10s  %s\n", "drained", r.drained ? "yes" : "no", r.drained ? "ok" : "VIOLATION (liveness)");
+  s +=
+      fmt("%-12s %10s  %s\n", "drained", r.drained ? "yes" : "no", r.drained ? "ok" : "VIOLATION (liveness)");
   s += fmt("total-queue: %s; verdict: %s\n", t.valid ? "valid" : "INVALID",
-           r.violation ? "VIOLATION of what the configuration claims" : "consistent with what the configuration claims");
+           r.violation ? "VIOLATION of what the configuration claims"
+                       : "consistent with what the configuration claims");
   for (const auto& v : r.violations) s += "  violation: " + v + "\n";
   return s;
 }

@@ -48,10 +48,10 @@ struct LiveOptions {
 
 struct LiveResult {
   std::string target, config, version, describe;
-  std::vector<FaultKind> faults;         // the faults injected (after leaving out the unsupported)
-  std::vector<std::string> left_out;     // faults left out, with the reason
+  std::vector<FaultKind> faults;      // the faults injected (after leaving out the unsupported)
+  std::vector<std::string> left_out;  // faults left out, with the reason
   std::vector<FaultWindow> schedule;
-  Claim claim;                           // what the configuration claims under these faults
+  Claim claim;  // what the configuration claims under these faults
   TotalQueueReport total;
   bool drained = false;
   NemesisStats nemesis;
@@ -59,7 +59,7 @@ struct LiveResult {
   LatencySummary latency;
   uint64_t ack_failures = 0;
   bool violation = false;
-  std::vector<std::string> violations;   // one sentence each
+  std::vector<std::string> violations;  // one sentence each
   int64_t start_unix_ns = 0;
 };
 

@@ -54,7 +54,8 @@ Result<std::unique_ptr<LiveServer>> LiveServer::create(const Target& target, con
     s->data_dir_ = options.run_dir + "/data";
     std::filesystem::create_directories(backing, ec);
     std::filesystem::create_directories(s->data_dir_, ec);
-    const std::string binary = options.powerfs_binary.empty() ? default_powerfs_binary() : options.powerfs_binary;
+    const std::string binary =
+        options.powerfs_binary.empty() ? default_powerfs_binary() : options.powerfs_binary;
     auto fs = PowerFs::mount(binary, backing, s->data_dir_, options.run_dir + "/powerfs.log");
     if (!fs.ok()) return fs.status();
     s->powerfs_ = std::move(fs).value();
@@ -96,7 +97,8 @@ Status LiveServer::start() {
     if (netns_) argv = netns_->exec_prefix();
     argv.insert(argv.end(), launch.helpers[i].begin(), launch.helpers[i].end());
     helpers_.push_back(std::make_unique<ServerProcess>());
-    MQ_RETURN_IF_ERROR(helpers_.back()->start({argv, {}, options_.run_dir + "/helper.log", options_.run_dir}));
+    MQ_RETURN_IF_ERROR(
+        helpers_.back()->start({argv, {}, options_.run_dir + "/helper.log", options_.run_dir}));
   }
   for (const auto& [name, content] : launch.files) {
     std::ofstream out(options_.run_dir + "/" + name);
@@ -117,20 +119,22 @@ Status LiveServer::start() {
   const auto deadline = std::chrono::steady_clock::now() + launch.ready_timeout;
   for (int64_t i = 0; i < launch.ready_timeout / kReadyPoll + 1; ++i) {
     if (!process_.running()) {
-      return unavailable(target_.name() + " ended while starting (" + process_.last_exit() + "); " + log_path_ +
-                         " ends with:\n" + log_tail());
+      return unavailable(target_.name() + " ended while starting (" + process_.last_exit() + "); " +
+                         log_path_ + " ends with:\n" + log_tail());
     }
     if (tcp_accepts(endpoint_.host, endpoint_.port, kReadyPoll)) return Status();
     if (std::chrono::steady_clock::now() > deadline) break;
     std::this_thread::sleep_for(kReadyPoll);
   }
   return unavailable(target_.name() + " did not accept connections on " + endpoint_.host + ":" +
-                     std::to_string(endpoint_.port) + " within " + std::to_string(launch.ready_timeout.count()) +
-                     " ms; " + log_path_ + " ends with:\n" + log_tail());
+                     std::to_string(endpoint_.port) + " within " +
+                     std::to_string(launch.ready_timeout.count()) + " ms; " + log_path_ + " ends with:\n" +
+                     log_tail());
 }
 
 Status LiveServer::kill() {
-  if (!process_.running()) return failed_precondition("the server is not running (" + process_.last_exit() + ")");
+  if (!process_.running())
+    return failed_precondition("the server is not running (" + process_.last_exit() + ")");
   process_.kill_and_wait();
   return Status();
 }
@@ -157,7 +161,8 @@ Status LiveServer::disk_faults(bool on) {
   argv.push_back(std::to_string(process_.pid()));
   auto rc = run_command(argv, kFiuCtrlTimeout, options_.run_dir + "/fiu.log");
   if (!rc.ok()) return rc.status();
-  if (*rc != 0) return io_error("fiu-ctrl exited " + std::to_string(*rc) + " (see " + options_.run_dir + "/fiu.log)");
+  if (*rc != 0)
+    return io_error("fiu-ctrl exited " + std::to_string(*rc) + " (see " + options_.run_dir + "/fiu.log)");
   return Status();
 }
 

@@ -56,6 +56,7 @@ class LiveServer {
   // Stops the server at the end of the run: SIGTERM, then SIGKILL past the grace.
   void stop();
   bool has_netns() const { return netns_ != nullptr; }
+  std::string netns_name() const { return netns_ ? netns_->name() : ""; }
   bool has_powerfs() const { return powerfs_ != nullptr; }
   Result<std::string> powerfs_stats() const;
 

@@ -13,7 +13,8 @@ constexpr const char* kDurable = "workers";
 
 class NatsClient final : public TargetClient {
  public:
-  NatsClient(Endpoint endpoint, ClientOptions options) : endpoint_(std::move(endpoint)), options_(std::move(options)) {}
+  NatsClient(Endpoint endpoint, ClientOptions options)
+      : endpoint_(std::move(endpoint)), options_(std::move(options)) {}
   ~NatsClient() override { disconnect(); }
 
   Outcome connect() override;
@@ -117,7 +118,8 @@ Outcome NatsClient::publish(const std::string& value) {
   po.MaxWait = options_.op_timeout.count();
   jsPubAck* pa = nullptr;
   jsErrCode err = static_cast<jsErrCode>(0);
-  const natsStatus s = js_Publish(&pa, js_, kSubject, value.data(), static_cast<int>(value.size()), &po, &err);
+  const natsStatus s =
+      js_Publish(&pa, js_, kSubject, value.data(), static_cast<int>(value.size()), &po, &err);
   if (pa != nullptr) jsPubAck_Destroy(pa);
   const Outcome o = nats_outcome(s, err, true);
   if (o.type == EventType::kInfo && natsConnection_IsClosed(nc_)) disconnect();
@@ -172,7 +174,8 @@ Outcome NatsClient::ack(const Delivery& delivery) {
 Outcome nats_outcome(natsStatus status, jsErrCode err, bool sent) {
   if (status == NATS_OK) return Outcome::ok();
   const std::string text = natsStatus_GetText(status);
-  if (err != 0) return Outcome::fail("jetstream error " + std::to_string(static_cast<int>(err)) + ": " + text);
+  if (err != 0)
+    return Outcome::fail("jetstream error " + std::to_string(static_cast<int>(err)) + ": " + text);
   switch (status) {
     case NATS_TIMEOUT:
       return sent ? Outcome::info("timeout") : Outcome::fail("timeout");
@@ -211,7 +214,8 @@ Launch NatsTarget::launch(const LaunchContext& ctx) const {
   return l;
 }
 
-std::unique_ptr<TargetClient> NatsTarget::client(const Endpoint& endpoint, const ClientOptions& options) const {
+std::unique_ptr<TargetClient> NatsTarget::client(const Endpoint& endpoint,
+                                                 const ClientOptions& options) const {
   return std::make_unique<NatsClient>(endpoint, options);
 }
 

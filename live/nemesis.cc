@@ -18,7 +18,8 @@ std::string seconds(int64_t ms) {
 
 }  // namespace
 
-std::vector<FaultWindow> draw_schedule(uint64_t seed, const std::vector<FaultKind>& kinds, int64_t duration_ms) {
+std::vector<FaultWindow> draw_schedule(uint64_t seed, const std::vector<FaultKind>& kinds,
+                                       int64_t duration_ms) {
   MQ_CHECK(!kinds.empty());
   Prng prng(derive_seed(seed, "nemesis"));
   std::vector<FaultWindow> out;
@@ -58,7 +59,9 @@ void Nemesis::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-NemesisStats Nemesis::stats() const { return stats_; }
+NemesisStats Nemesis::stats() const {
+  return stats_;
+}
 
 bool Nemesis::wait_until(std::chrono::steady_clock::time_point t) {
   std::unique_lock lock(mu_);
@@ -143,7 +146,8 @@ void Nemesis::heal(const FaultWindow& w) {
       break;
   }
   if (!s.ok()) error(std::string("healing ") + fault_kind_name(w.kind) + ": " + s.message());
-  ensure_running(w.kind == FaultKind::kKill || w.kind == FaultKind::kPowerLoss ? nullptr : "died during a fault");
+  ensure_running(w.kind == FaultKind::kKill || w.kind == FaultKind::kPowerLoss ? nullptr
+                                                                               : "died during a fault");
 }
 
 // Restarts the server if it is not running. `why` non-null: it was not supposed to

@@ -43,15 +43,16 @@ inline constexpr size_t kMaxWindows = 10'000;
 
 // The schedule for `kinds` over `duration_ms`, a pure function of the seed.
 // REQUIRES: kinds is not empty.
-std::vector<FaultWindow> draw_schedule(uint64_t seed, const std::vector<FaultKind>& kinds, int64_t duration_ms);
+std::vector<FaultWindow> draw_schedule(uint64_t seed, const std::vector<FaultKind>& kinds,
+                                       int64_t duration_ms);
 // "kill@2.3s+1.2s, pause@5.1s+0.4s, ..."
 std::string to_string(const std::vector<FaultWindow>& schedule);
 
 struct NemesisStats {
   int injected[kFaultKindCount] = {};
-  int restarts = 0;        // restarts after kill, power loss or a server's own death
-  int skipped = 0;         // windows left out because slow restarts pushed the schedule back
-  int self_deaths = 0;     // the server was found dead without a kill
+  int restarts = 0;                 // restarts after kill, power loss or a server's own death
+  int skipped = 0;                  // windows left out because slow restarts pushed the schedule back
+  int self_deaths = 0;              // the server was found dead without a kill
   std::vector<std::string> errors;  // faults that could not be injected or healed
 };
 

@@ -52,7 +52,8 @@ Result<std::unique_ptr<NetNamespace>> NetNamespace::create(const std::string& lo
   MQ_RETURN_IF_ERROR(ns->ip({"link", "set", inside_veth, "netns", ns->name_}));
   MQ_RETURN_IF_ERROR(ns->ip({"addr", "add", host_addr + "/30", "dev", ns->host_veth_}));
   MQ_RETURN_IF_ERROR(ns->ip({"link", "set", ns->host_veth_, "up"}));
-  MQ_RETURN_IF_ERROR(ns->ip({"netns", "exec", ns->name_, "ip", "addr", "add", ns->inside_ + "/30", "dev", inside_veth}));
+  MQ_RETURN_IF_ERROR(
+      ns->ip({"netns", "exec", ns->name_, "ip", "addr", "add", ns->inside_ + "/30", "dev", inside_veth}));
   MQ_RETURN_IF_ERROR(ns->ip({"netns", "exec", ns->name_, "ip", "link", "set", inside_veth, "up"}));
   MQ_RETURN_IF_ERROR(ns->ip({"netns", "exec", ns->name_, "ip", "link", "set", "lo", "up"}));
   return ns;
@@ -66,7 +67,11 @@ NetNamespace::~NetNamespace() {
   unregister_cleanup_command(cleanup_slot_);
 }
 
-Status NetNamespace::link_down() { return ip({"link", "set", host_veth_, "down"}); }
-Status NetNamespace::link_up() { return ip({"link", "set", host_veth_, "up"}); }
+Status NetNamespace::link_down() {
+  return ip({"link", "set", host_veth_, "down"});
+}
+Status NetNamespace::link_up() {
+  return ip({"link", "set", host_veth_, "up"});
+}
 
 }  // namespace mq::live

@@ -43,7 +43,7 @@ class PendingWrites {
   // order that leaves it equal to the logical content: truncate to backing_valid,
   // write every extent, truncate to the logical size. The first error stops it.
   struct BackingWriter {
-    std::function<int(off_t size)> truncate;                          // 0 or -errno
+    std::function<int(off_t size)> truncate;                               // 0 or -errno
     std::function<int(const char* buf, size_t len, off_t offset)> pwrite;  // 0 or -errno
   };
   int apply(const BackingWriter& writer) const;

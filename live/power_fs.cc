@@ -16,7 +16,9 @@ namespace {
 constexpr std::chrono::milliseconds kMountWait{5000};
 constexpr std::chrono::milliseconds kPoll{20};
 
-std::string control_path(const std::string& mountpoint) { return mountpoint + "/.powerfs"; }
+std::string control_path(const std::string& mountpoint) {
+  return mountpoint + "/.powerfs";
+}
 
 bool is_mounted(const std::string& mountpoint) {
   std::ifstream in("/proc/self/mountinfo");
@@ -44,8 +46,8 @@ std::string default_powerfs_binary() {
 Result<std::unique_ptr<PowerFs>> PowerFs::mount(const std::string& binary, const std::string& backing,
                                                 const std::string& mountpoint, const std::string& log_path) {
   if (::access("/dev/fuse", R_OK | W_OK) != 0) {
-    return unavailable("power loss needs FUSE: /dev/fuse is not usable (" + std::string(std::strerror(errno)) +
-                       "); run as root with the fuse3 package installed");
+    return unavailable("power loss needs FUSE: /dev/fuse is not usable (" +
+                       std::string(std::strerror(errno)) + "); run as root with the fuse3 package installed");
   }
   std::unique_ptr<PowerFs> fs(new PowerFs());
   fs->mountpoint_ = mountpoint;
@@ -58,7 +60,8 @@ Result<std::unique_ptr<PowerFs>> PowerFs::mount(const std::string& binary, const
       return fs;
     }
     if (!fs->daemon_.running()) {
-      return io_error("mq-powerfs (" + binary + ") ended at once: " + fs->daemon_.last_exit() + "; see " + log_path);
+      return io_error("mq-powerfs (" + binary + ") ended at once: " + fs->daemon_.last_exit() + "; see " +
+                      log_path);
     }
     if (std::chrono::steady_clock::now() > deadline) break;
     std::this_thread::sleep_for(kPoll);
@@ -100,6 +103,8 @@ Status PowerFs::unmount() {
   return status;
 }
 
-PowerFs::~PowerFs() { (void)unmount(); }
+PowerFs::~PowerFs() {
+  (void)unmount();
+}
 
 }  // namespace mq::live

@@ -22,7 +22,7 @@ class PowerFs {
   // Mounts `binary` (the mq-powerfs executable) at `mountpoint` over `backing`;
   // both directories must exist. Waits until the control file answers.
   static Result<std::unique_ptr<PowerFs>> mount(const std::string& binary, const std::string& backing,
-                                               const std::string& mountpoint, const std::string& log_path);
+                                                const std::string& mountpoint, const std::string& log_path);
   PowerFs(const PowerFs&) = delete;
   PowerFs& operator=(const PowerFs&) = delete;
   ~PowerFs();

@@ -59,9 +59,15 @@ std::map<Key, PendingWrites> g_pending;
 uint64_t g_drops = 0;
 uint64_t g_syncs = 0;
 
-std::string real(const char* path) { return g_backing + path; }
-Handle* handle(fuse_file_info* fi) { return reinterpret_cast<Handle*>(fi->fh); }
-Key key_of(const struct stat& st) { return {st.st_dev, st.st_ino}; }
+std::string real(const char* path) {
+  return g_backing + path;
+}
+Handle* handle(fuse_file_info* fi) {
+  return reinterpret_cast<Handle*>(fi->fh);
+}
+Key key_of(const struct stat& st) {
+  return {st.st_dev, st.st_ino};
+}
 
 std::string control_text() {
   uint64_t bytes = 0;
@@ -77,16 +83,16 @@ int sync_key(const Key& key, int fd) {
     // The handle may be read-only (an fsync on a read-only fd is allowed): reopen.
     int wfd = ::open(("/proc/self/fd/" + std::to_string(fd)).c_str(), O_WRONLY | O_CLOEXEC);
     if (wfd < 0) return -errno;
-    PendingWrites::BackingWriter w{
-        [&](off_t size) { return ::ftruncate(wfd, size) == 0 ? 0 : -errno; },
-        [&](const char* buf, size_t len, off_t off) {
-          for (size_t done = 0; done < len;) {
-            const ssize_t n = ::pwrite(wfd, buf + done, len - done, off + static_cast<off_t>(done));
-            if (n < 0) return -errno;
-            done += static_cast<size_t>(n);
-          }
-          return 0;
-        }};
+    PendingWrites::BackingWriter w{[&](off_t size) { return ::ftruncate(wfd, size) == 0 ? 0 : -errno; },
+                                   [&](const char* buf, size_t len, off_t off) {
+                                     for (size_t done = 0; done < len;) {
+                                       const ssize_t n = ::pwrite(wfd, buf + done, len - done,
+                                                                  off + static_cast<off_t>(done));
+                                       if (n < 0) return -errno;
+                                       done += static_cast<size_t>(n);
+                                     }
+                                     return 0;
+                                   }};
     const int rc = it->second.apply(w);
     if (rc == 0 && ::fsync(wfd) != 0) {
       const int err = errno;
@@ -107,7 +113,7 @@ int sync_key(const Key& key, int fd) {
 PendingWrites& pending_for(const Key& key, int fd) {
   auto it = g_pending.find(key);
   if (it != g_pending.end()) return it->second;
-  struct stat st{};
+  struct stat st {};
   const off_t size = ::fstat(fd, &st) == 0 ? st.st_size : 0;
   return g_pending.emplace(key, PendingWrites(size)).first->second;
 }
@@ -119,14 +125,16 @@ int fs_getattr(const char* path, struct stat* st, fuse_file_info* fi) {
     st->st_nlink = 1;
     return 0;
   }
-  const int rc = fi != nullptr && handle(fi)->fd >= 0 ? ::fstat(handle(fi)->fd, st) : ::lstat(real(path).c_str(), st);
+  const int rc =
+      fi != nullptr && handle(fi)->fd >= 0 ? ::fstat(handle(fi)->fd, st) : ::lstat(real(path).c_str(), st);
   if (rc != 0) return -errno;
   std::lock_guard lock(g_mu);
   if (auto it = g_pending.find(key_of(*st)); it != g_pending.end()) st->st_size = it->second.size();
   return 0;
 }
 
-int fs_readdir(const char* path, void* buf, fuse_fill_dir_t filler, off_t, fuse_file_info*, fuse_readdir_flags) {
+int fs_readdir(const char* path, void* buf, fuse_fill_dir_t filler, off_t, fuse_file_info*,
+               fuse_readdir_flags) {
   DIR* d = ::opendir(real(path).c_str());
   if (d == nullptr) return -errno;
   constexpr int kMaxEntries = 1'000'000;
@@ -149,9 +157,10 @@ int open_handle(const char* path, fuse_file_info* fi, mode_t mode, bool create) 
   }
   // O_TRUNC must not reach the backing file: the truncation is un-synced data.
   const int flags = (fi->flags & ~O_TRUNC) | O_CLOEXEC;
-  const int fd = create ? ::open(real(path).c_str(), flags | O_CREAT, mode) : ::open(real(path).c_str(), flags);
+  const int fd =
+      create ? ::open(real(path).c_str(), flags | O_CREAT, mode) : ::open(real(path).c_str(), flags);
   if (fd < 0) return -errno;
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) != 0) {
     const int err = errno;
     ::close(fd);
@@ -167,8 +176,12 @@ int open_handle(const char* path, fuse_file_info* fi, mode_t mode, bool create) 
   return 0;
 }
 
-int fs_open(const char* path, fuse_file_info* fi) { return open_handle(path, fi, 0, false); }
-int fs_create(const char* path, mode_t mode, fuse_file_info* fi) { return open_handle(path, fi, mode, true); }
+int fs_open(const char* path, fuse_file_info* fi) {
+  return open_handle(path, fi, 0, false);
+}
+int fs_create(const char* path, mode_t mode, fuse_file_info* fi) {
+  return open_handle(path, fi, mode, true);
+}
 
 int fs_release(const char*, fuse_file_info* fi) {
   Handle* h = handle(fi);
@@ -192,7 +205,8 @@ int fs_read(const char*, char* buf, size_t size, off_t off, fuse_file_info* fi) 
     return n < 0 ? -errno : n;
   };
   auto it = g_pending.find(h->key);
-  const ssize_t n = it != g_pending.end() ? it->second.read(buf, size, off, backing) : backing(buf, size, off);
+  const ssize_t n =
+      it != g_pending.end() ? it->second.read(buf, size, off, backing) : backing(buf, size, off);
   return static_cast<int>(n);
 }
 
@@ -227,13 +241,17 @@ int fs_fsync(const char*, int, fuse_file_info* fi) {
   return sync_key(h->key, h->fd);
 }
 
-int fs_fsyncdir(const char*, int, fuse_file_info*) { return 0; }
-int fs_flush(const char*, fuse_file_info*) { return 0; }
+int fs_fsyncdir(const char*, int, fuse_file_info*) {
+  return 0;
+}
+int fs_flush(const char*, fuse_file_info*) {
+  return 0;
+}
 
 int fs_truncate(const char* path, off_t size, fuse_file_info* fi) {
   int fd = fi != nullptr ? handle(fi)->fd : ::open(real(path).c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return -errno;
-  struct stat st{};
+  struct stat st {};
   int rc = ::fstat(fd, &st) == 0 ? 0 : -errno;
   if (rc == 0) {
     std::lock_guard lock(g_mu);
@@ -245,7 +263,7 @@ int fs_truncate(const char* path, off_t size, fuse_file_info* fi) {
 
 // Forgets the pending data of the file at `path` if this call removes its last link.
 void forget_if_last_link(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) return;
   std::lock_guard lock(g_mu);
   g_pending.erase(key_of(st));
@@ -260,8 +278,12 @@ int fs_rename(const char* from, const char* to, unsigned int flags) {
   forget_if_last_link(real(to));
   return ::rename(real(from).c_str(), real(to).c_str()) == 0 ? 0 : -errno;
 }
-int fs_mkdir(const char* path, mode_t mode) { return ::mkdir(real(path).c_str(), mode) == 0 ? 0 : -errno; }
-int fs_rmdir(const char* path) { return ::rmdir(real(path).c_str()) == 0 ? 0 : -errno; }
+int fs_mkdir(const char* path, mode_t mode) {
+  return ::mkdir(real(path).c_str(), mode) == 0 ? 0 : -errno;
+}
+int fs_rmdir(const char* path) {
+  return ::rmdir(real(path).c_str()) == 0 ? 0 : -errno;
+}
 int fs_link(const char* from, const char* to) {
   return ::link(real(from).c_str(), real(to).c_str()) == 0 ? 0 : -errno;
 }
@@ -287,7 +309,9 @@ int fs_access(const char* path, int mask) {
   if (std::strcmp(path, kControlPath) == 0) return 0;
   return ::access(real(path).c_str(), mask) == 0 ? 0 : -errno;
 }
-int fs_statfs(const char*, struct statvfs* st) { return ::statvfs(g_backing.c_str(), st) == 0 ? 0 : -errno; }
+int fs_statfs(const char*, struct statvfs* st) {
+  return ::statvfs(g_backing.c_str(), st) == 0 ? 0 : -errno;
+}
 
 void* fs_init(fuse_conn_info*, fuse_config* cfg) {
   cfg->use_ino = 1;

@@ -23,7 +23,9 @@ extern char** environ;
 namespace mq::live {
 namespace {
 
-std::string errno_text(int err) { return std::strerror(err); }
+std::string errno_text(int err) {
+  return std::strerror(err);
+}
 
 // ---- the registry the interrupt handler reads (fixed arrays: async-signal-safe) ----
 std::array<std::atomic<pid_t>, kMaxRegistered> g_pids{};
@@ -275,7 +277,8 @@ Result<int> run_command(const std::vector<std::string>& argv, std::chrono::milli
   if (!pid.ok()) return pid.status();
   bool timed_out = false;
   const int ws = wait_bounded(*pid, timeout, &timed_out);
-  if (timed_out) return io_error("'" + argv[0] + "' did not finish within " + std::to_string(timeout.count()) + " ms");
+  if (timed_out)
+    return io_error("'" + argv[0] + "' did not finish within " + std::to_string(timeout.count()) + " ms");
   if (!WIFEXITED(ws)) return io_error("'" + argv[0] + "' ended by " + exit_text(ws));
   return WEXITSTATUS(ws);
 }
@@ -293,7 +296,8 @@ Result<std::string> capture_command(const std::vector<std::string>& argv, std::c
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   char buf[4096];
   for (size_t reads = 0; out.size() < kMaxCapturedBytes && reads < kMaxCapturedBytes; ++reads) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) break;
     pollfd p{fds[0], POLLIN, 0};
     if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
@@ -309,7 +313,7 @@ Result<std::string> capture_command(const std::vector<std::string>& argv, std::c
 }
 
 void install_interrupt_cleanup() {
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = on_interrupt;
   sigemptyset(&sa.sa_mask);
   ::sigaction(SIGINT, &sa, nullptr);

@@ -37,7 +37,9 @@ bool tcp_accepts(const std::string& host, uint16_t port, std::chrono::millisecon
 class TempDir {
  public:
   static Result<TempDir> make(const std::string& prefix);
-  TempDir(TempDir&& other) noexcept : path_(std::move(other.path_)), keep_(other.keep_) { other.path_.clear(); }
+  TempDir(TempDir&& other) noexcept : path_(std::move(other.path_)), keep_(other.keep_) {
+    other.path_.clear();
+  }
   TempDir& operator=(TempDir&&) = delete;
   TempDir(const TempDir&) = delete;
   ~TempDir();

@@ -24,7 +24,9 @@ timeval to_timeval(std::chrono::milliseconds ms) {
   return tv;
 }
 
-std::string bytes_text(const amqp_bytes_t& b) { return std::string(static_cast<const char*>(b.bytes), b.len); }
+std::string bytes_text(const amqp_bytes_t& b) {
+  return std::string(static_cast<const char*>(b.bytes), b.len);
+}
 
 // The broker's delivery count: x-delivery-count (quorum queues) + 1; 1 for a first
 // delivery of a classic queue; 0 (unknown) for a classic redelivery.
@@ -117,7 +119,8 @@ Outcome RabbitClient::setup() {
   quorum.value.kind = AMQP_FIELD_KIND_UTF8;
   quorum.value.value.bytes = amqp_cstring_bytes("quorum");
   amqp_table_t args{type_ == RabbitQueueType::kQuorum ? 1 : 0, &quorum};
-  amqp_queue_declare(conn_, kChannel, amqp_cstring_bytes(kQueue), /*passive=*/0, /*durable=*/1, /*exclusive=*/0,
+  amqp_queue_declare(conn_, kChannel, amqp_cstring_bytes(kQueue), /*passive=*/0, /*durable=*/1,
+                     /*exclusive=*/0,
                      /*auto_delete=*/0, args);
   if (Outcome o = rpc("queue.declare"); !o.is_ok()) return o;
   if (!options_.consumer) {
@@ -126,7 +129,8 @@ Outcome RabbitClient::setup() {
   }
   amqp_basic_qos(conn_, kChannel, 0, kPrefetch, 0);
   if (Outcome o = rpc("basic.qos"); !o.is_ok()) return o;
-  amqp_basic_consume(conn_, kChannel, amqp_cstring_bytes(kQueue), amqp_empty_bytes, /*no_local=*/0, /*no_ack=*/0,
+  amqp_basic_consume(conn_, kChannel, amqp_cstring_bytes(kQueue), amqp_empty_bytes, /*no_local=*/0,
+                     /*no_ack=*/0,
                      /*exclusive=*/0, amqp_empty_table);
   return rpc("basic.consume");
 }
@@ -137,14 +141,16 @@ Outcome RabbitClient::publish(const std::string& value) {
   props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG;
   props.delivery_mode = 2;  // persistent
   amqp_bytes_t body{value.size(), const_cast<char*>(value.data())};
-  const int rc = amqp_basic_publish(conn_, kChannel, amqp_empty_bytes, amqp_cstring_bytes(kQueue), 0, 0, &props, body);
+  const int rc =
+      amqp_basic_publish(conn_, kChannel, amqp_empty_bytes, amqp_cstring_bytes(kQueue), 0, 0, &props, body);
   if (rc != AMQP_STATUS_OK) {
     disconnect();
     return Outcome::info(std::string("publish: ") + amqp_error_string2(rc));
   }
   const auto deadline = std::chrono::steady_clock::now() + options_.op_timeout;
   for (int i = 0; i < kMaxFramesPerConfirm; ++i) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     timeval tv = to_timeval(std::max(left, std::chrono::milliseconds(0)));
     amqp_frame_t frame{};
     const int w = amqp_simple_wait_frame_noblock(conn_, &frame, &tv);
@@ -212,8 +218,8 @@ Outcome rabbit_rpc_outcome(const amqp_rpc_reply_t& reply, bool sent) {
       return Outcome::fail(why);
     }
     case AMQP_RESPONSE_LIBRARY_EXCEPTION: {
-      const std::string why = reply.library_error == AMQP_STATUS_TIMEOUT ? "timeout"
-                                                                          : amqp_error_string2(reply.library_error);
+      const std::string why =
+          reply.library_error == AMQP_STATUS_TIMEOUT ? "timeout" : amqp_error_string2(reply.library_error);
       return sent ? Outcome::info(why) : Outcome::fail(why);
     }
   }
@@ -237,12 +243,14 @@ Outcome rabbit_confirm_outcome(int wait_status, amqp_method_number_t method) {
 }
 
 std::string RabbitTarget::describe() const {
-  return std::string(type_ == RabbitQueueType::kClassic ? "durable classic queue" : "quorum queue (one member)") +
+  return std::string(type_ == RabbitQueueType::kClassic ? "durable classic queue"
+                                                        : "quorum queue (one member)") +
          ", persistent messages, publisher confirms, manual acks, prefetch " + std::to_string(kPrefetch);
 }
 
 std::string RabbitTarget::version() const {
-  auto v = capture_command({"dpkg-query", "-W", "-f=${Version}", "rabbitmq-server"}, std::chrono::milliseconds(5000));
+  auto v = capture_command({"dpkg-query", "-W", "-f=${Version}", "rabbitmq-server"},
+                           std::chrono::milliseconds(5000));
   return v.ok() ? "RabbitMQ " + *v : "RabbitMQ (version unknown)";
 }
 
@@ -277,7 +285,8 @@ Launch RabbitTarget::launch(const LaunchContext& ctx) const {
   return l;
 }
 
-std::unique_ptr<TargetClient> RabbitTarget::client(const Endpoint& endpoint, const ClientOptions& options) const {
+std::unique_ptr<TargetClient> RabbitTarget::client(const Endpoint& endpoint,
+                                                   const ClientOptions& options) const {
   return std::make_unique<RabbitClient>(type_, endpoint, options);
 }
 

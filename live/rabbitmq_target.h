@@ -36,7 +36,9 @@ Outcome rabbit_confirm_outcome(int wait_status, amqp_method_number_t method);
 class RabbitTarget final : public Target {
  public:
   explicit RabbitTarget(RabbitQueueType type) : type_(type) {}
-  std::string name() const override { return type_ == RabbitQueueType::kClassic ? "rabbitmq-classic" : "rabbitmq-quorum"; }
+  std::string name() const override {
+    return type_ == RabbitQueueType::kClassic ? "rabbitmq-classic" : "rabbitmq-quorum";
+  }
   std::string config() const override { return "durable"; }
   std::string describe() const override;
   std::string version() const override;

@@ -151,7 +151,8 @@ Fetch RedisClient::fetch_list() {
   auto [out, reply] = command({"BLMOVE", kQueueKey, processing_key(), "RIGHT", "LEFT", wait_s});
   if (!out.is_ok()) return {out, std::nullopt};
   if (reply->type == REDIS_REPLY_NIL) return {Outcome::fail(kEmpty), std::nullopt};
-  if (reply->type != REDIS_REPLY_STRING) return {Outcome::info("BLMOVE: unexpected reply type"), std::nullopt};
+  if (reply->type != REDIS_REPLY_STRING)
+    return {Outcome::info("BLMOVE: unexpected reply type"), std::nullopt};
   std::string value(reply->str, reply->len);
   return {Outcome::ok(), Delivery{value, 0, value}};
 }
@@ -174,7 +175,8 @@ Fetch RedisClient::autoclaim() {
   auto [out, reply] = command({"XAUTOCLAIM", kStreamKey, kGroup, options_.name,
                                std::to_string(options_.redeliver_after.count()), "0-0", "COUNT", "1"});
   if (!out.is_ok()) return {out, std::nullopt};
-  if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 || reply->element[1]->type != REDIS_REPLY_ARRAY) {
+  if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 ||
+      reply->element[1]->type != REDIS_REPLY_ARRAY) {
     return {Outcome::info("XAUTOCLAIM: unexpected reply"), std::nullopt};
   }
   const redisReply* entries = reply->element[1];
@@ -194,8 +196,9 @@ Fetch RedisClient::fetch_stream() {
   if (!out.is_ok()) return {out, std::nullopt};
   if (reply->type == REDIS_REPLY_NIL) return {Outcome::fail(kEmpty), std::nullopt};
   // [[stream, [[id, [field, value]]]]]
-  if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 1 || reply->element[0]->type != REDIS_REPLY_ARRAY ||
-      reply->element[0]->elements != 2 || reply->element[0]->element[1]->type != REDIS_REPLY_ARRAY) {
+  if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 1 ||
+      reply->element[0]->type != REDIS_REPLY_ARRAY || reply->element[0]->elements != 2 ||
+      reply->element[0]->element[1]->type != REDIS_REPLY_ARRAY) {
     return {Outcome::info("XREADGROUP: unexpected reply"), std::nullopt};
   }
   const redisReply* entries = reply->element[0]->element[1];
@@ -288,15 +291,17 @@ std::string RedisTarget::version() const {
 
 std::optional<std::string> RedisTarget::unavailable() const {
   auto out = capture_command({"redis-server", "--version"}, std::chrono::milliseconds(5000));
-  if (!out.ok()) return "redis-server is not installed (scripts/setup.sh installs the Debian package): " +
-                        out.status().message();
+  if (!out.ok())
+    return "redis-server is not installed (scripts/setup.sh installs the Debian package): " +
+           out.status().message();
   return std::nullopt;
 }
 
 Launch RedisTarget::launch(const LaunchContext& ctx) const {
   Launch l;
-  l.argv = {"redis-server", "--bind", ctx.bind_host, "--port", std::to_string(ctx.port), "--dir", ctx.data_dir,
-            "--save", "", "--protected-mode", "no", "--daemonize", "no", "--logfile", ""};
+  l.argv = {"redis-server", "--bind",      ctx.bind_host, "--port",    std::to_string(ctx.port),
+            "--dir",        ctx.data_dir,  "--save",      "",          "--protected-mode",
+            "no",           "--daemonize", "no",          "--logfile", ""};
   switch (persistence_) {
     case RedisPersistence::kNone:
       l.argv.insert(l.argv.end(), {"--appendonly", "no"});
@@ -311,7 +316,8 @@ Launch RedisTarget::launch(const LaunchContext& ctx) const {
   return l;
 }
 
-std::unique_ptr<TargetClient> RedisTarget::client(const Endpoint& endpoint, const ClientOptions& options) const {
+std::unique_ptr<TargetClient> RedisTarget::client(const Endpoint& endpoint,
+                                                  const ClientOptions& options) const {
   return std::make_unique<RedisClient>(pattern_, endpoint, options);
 }
 

@@ -35,7 +35,8 @@ Outcome redis_outcome(const redisReply* reply, const redisContext* ctx);
 
 class RedisTarget final : public Target {
  public:
-  RedisTarget(RedisPattern pattern, RedisPersistence persistence) : pattern_(pattern), persistence_(persistence) {}
+  RedisTarget(RedisPattern pattern, RedisPersistence persistence)
+      : pattern_(pattern), persistence_(persistence) {}
   std::string name() const override;
   std::string config() const override;
   std::string describe() const override;

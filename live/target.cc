@@ -65,11 +65,13 @@ Result<std::unique_ptr<Target>> make_target(const std::string& name, const std::
   std::unique_ptr<Target> t;
   if (name == "redis-list" || name == "redis-stream") {
     if (auto p = RedisTarget::parse_persistence(config)) {
-      t = std::make_unique<RedisTarget>(name == "redis-list" ? RedisPattern::kList : RedisPattern::kStream, *p);
+      t = std::make_unique<RedisTarget>(name == "redis-list" ? RedisPattern::kList : RedisPattern::kStream,
+                                        *p);
     }
   }
   if ((name == "rabbitmq-classic" || name == "rabbitmq-quorum") && config == "durable") {
-    t = std::make_unique<RabbitTarget>(name == "rabbitmq-classic" ? RabbitQueueType::kClassic : RabbitQueueType::kQuorum);
+    t = std::make_unique<RabbitTarget>(name == "rabbitmq-classic" ? RabbitQueueType::kClassic
+                                                                  : RabbitQueueType::kQuorum);
   }
   if (name == "nats-js" && config == "file-storage") t = std::make_unique<NatsTarget>();
   if (name == "beanstalkd") {

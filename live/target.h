@@ -39,9 +39,9 @@ struct Outcome {
 
 // A message a consumer holds until it acks it.
 struct Delivery {
-  std::string value;       // the payload as published
-  uint32_t attempts = 0;   // deliveries so far as the broker counts them; 0: not reported
-  std::string receipt;     // what the ack needs (a stream id, a job id, a delivery tag)
+  std::string value;      // the payload as published
+  uint32_t attempts = 0;  // deliveries so far as the broker counts them; 0: not reported
+  std::string receipt;    // what the ack needs (a stream id, a job id, a delivery tag)
 };
 
 // The result of one fetch: ok with a delivery, fail "empty" when nothing came within
@@ -112,8 +112,8 @@ struct LaunchContext {
   std::string bind_host;  // the address the server listens on
   uint16_t port = 0;
   uint16_t aux_ports[kAuxPorts] = {};  // more free ports, the same across restarts
-  std::string data_dir;   // exists, empty at first start; kept across restarts
-  std::string run_dir;    // scratch space of the run (logs, configs)
+  std::string data_dir;                // exists, empty at first start; kept across restarts
+  std::string run_dir;                 // scratch space of the run (logs, configs)
 };
 
 class Target {
@@ -128,7 +128,8 @@ class Target {
   // A reason the target cannot run on this machine (binary missing), or nullopt.
   virtual std::optional<std::string> unavailable() const = 0;
   virtual Launch launch(const LaunchContext& ctx) const = 0;
-  virtual std::unique_ptr<TargetClient> client(const Endpoint& endpoint, const ClientOptions& options) const = 0;
+  virtual std::unique_ptr<TargetClient> client(const Endpoint& endpoint,
+                                               const ClientOptions& options) const = 0;
   virtual Claim claim(FaultKind fault) const = 0;
   // Whether the fault can be injected at all; nullopt if it can, else why not (a
   // server that fiu-run cannot preload, a data dir that must not be on FUSE).

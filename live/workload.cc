@@ -23,10 +23,13 @@ Workload::Workload(const Target& target, Endpoint endpoint, HistoryWriter& histo
   for (int i = 0; i < options_.consumers; ++i) consumer_state_.push_back(std::make_unique<ConsumerState>());
 }
 
-Workload::~Workload() { stop(); }
+Workload::~Workload() {
+  stop();
+}
 
 int64_t Workload::since_start_ns() const {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start_).count();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start_)
+      .count();
 }
 
 void Workload::start() {

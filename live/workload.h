@@ -32,13 +32,13 @@ inline constexpr std::chrono::milliseconds kFailBackoff{10};
 struct WorkloadOptions {
   int producers = 2;
   int consumers = 2;
-  double rate = 200;         // publishes per second, all producers together; 0: unthrottled
+  double rate = 200;  // publishes per second, all producers together; 0: unthrottled
   // Fetches per second, all consumers together, until the drain; 0: unthrottled. Below
   // `rate`, a backlog builds up in the broker, which is what a fault can lose.
   double consume_rate = 150;
   size_t message_bytes = 0;  // payloads padded to this many bytes (0: the digits only)
   uint64_t seed = 1;
-  ClientOptions client;      // timeouts; name is set per thread
+  ClientOptions client;         // timeouts; name is set per thread
   bool record_latency = false;  // keep every publish's invoke-to-ok time (bench)
 };
 
@@ -70,7 +70,7 @@ class Workload {
 
  private:
   struct ConsumerState {
-    std::atomic<int64_t> last_ok_ns{0};     // last delivery (ns since the workload started)
+    std::atomic<int64_t> last_ok_ns{0};      // last delivery (ns since the workload started)
     std::atomic<int64_t> last_empty_ns{-1};  // last empty fetch
   };
   void producer(int index);

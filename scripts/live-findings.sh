@@ -49,8 +49,8 @@ if [[ ${#cells[@]} -eq 0 ]]; then
     "redis-list/aof-always disk"
     "redis-stream/aof-always kill,pause,partition" "redis-stream/aof-everysec power"
     "rabbitmq-classic/durable kill" "rabbitmq-classic/durable power" "rabbitmq-quorum/durable kill"
-    "nats-js/fsync-default kill" "nats-js/fsync-default power" "nats-js/fsync-always power"
-    "beanstalkd/no-binlog kill" "beanstalkd/binlog kill" "beanstalkd/binlog-fsync-always power"
+    "nats-js/file-storage kill" "nats-js/file-storage power"
+    "beanstalkd/no-binlog kill" "beanstalkd/binlog kill" "beanstalkd/binlog power" "beanstalkd/binlog-fsync-always power"
   )
 fi
 

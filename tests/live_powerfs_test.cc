@@ -21,7 +21,8 @@ class PowerFsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (::geteuid() != 0) GTEST_SKIP() << "mounting FUSE needs root; running as uid " << ::geteuid();
-    if (::access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "/dev/fuse is not usable (fuse3 not installed?)";
+    if (::access("/dev/fuse", R_OK | W_OK) != 0)
+      GTEST_SKIP() << "/dev/fuse is not usable (fuse3 not installed?)";
     auto dir = TempDir::make("mq-powerfs-test-");
     ASSERT_TRUE(dir.ok()) << dir.status().to_string();
     dir_ = std::make_unique<TempDir>(std::move(dir).value());

@@ -89,9 +89,11 @@ TEST_F(LiveRedisTest, NoPersistenceLosesAcknowledgedMessagesUnderKillAndTheCheck
 TEST_F(LiveRedisTest, CommandRunsAPartitionAndLeavesNoNamespace) {
   if (::geteuid() != 0) GTEST_SKIP() << "partitions need root (network namespaces); uid " << ::geteuid();
   const std::string out = dir_->path() + "/out.txt";
-  const std::string cmd = std::string(MQ_HARNESS_BIN) +
-                          " live --target redis-stream/aof-everysec --nemesis partition --duration 10s --seed 4 "
-                          "--history " + dir_->path() + "/h.jsonl --drain-timeout 8 > " + out + " 2>&1";
+  const std::string cmd =
+      std::string(MQ_HARNESS_BIN) +
+      " live --target redis-stream/aof-everysec --nemesis partition --duration 10s --seed 4 "
+      "--history " +
+      dir_->path() + "/h.jsonl --drain-timeout 8 > " + out + " 2>&1";
   const int status = std::system(cmd.c_str());
   std::ifstream in(out);
   std::stringstream ss;
@@ -99,12 +101,17 @@ TEST_F(LiveRedisTest, CommandRunsAPartitionAndLeavesNoNamespace) {
   const std::string text = ss.str();
   ASSERT_TRUE(WIFEXITED(status)) << text;
   EXPECT_EQ(WEXITSTATUS(status), 0) << text;
-  EXPECT_NE(text.find("summary: target=redis-stream config=aof-everysec nemesis=partition"), std::string::npos)
+  EXPECT_NE(text.find("summary: target=redis-stream config=aof-everysec nemesis=partition"),
+            std::string::npos)
       << text;
   EXPECT_NE(text.find("lost=0 "), std::string::npos) << text;
+  // The run's own namespace (named in its header) is gone.
+  const size_t at = text.find("in network namespace ");
+  ASSERT_NE(at, std::string::npos) << text;
+  const std::string name = text.substr(at + 21, text.find('\n', at) - at - 21);
   auto netns = capture_command({"ip", "netns", "list"}, std::chrono::milliseconds(5000));
   ASSERT_TRUE(netns.ok());
-  EXPECT_EQ(netns->find("mqh-"), std::string::npos) << *netns;
+  EXPECT_EQ(netns->find(name), std::string::npos) << name << " is still there:\n" << *netns;
   std::ifstream h(dir_->path() + "/h.jsonl");
   std::stringstream hs;
   hs << h.rdbuf();

@@ -8,10 +8,13 @@
 #include <random>
 #include <string>
 
+#include "live/beanstalk_target.h"
 #include "live/history_writer.h"
 #include "live/live_run.h"
+#include "live/nats_target.h"
 #include "live/nemesis.h"
 #include "live/pending_writes.h"
+#include "live/rabbitmq_target.h"
 #include "live/redis_target.h"
 #include "properties/checkers/jepsen_queue.h"
 
@@ -45,7 +48,8 @@ TEST(LiveOutcome, RedisErrorReplyIsFail) {
 }
 
 TEST(LiveOutcome, RedisRepliesAreOk) {
-  for (int type : {REDIS_REPLY_STATUS, REDIS_REPLY_INTEGER, REDIS_REPLY_STRING, REDIS_REPLY_NIL, REDIS_REPLY_ARRAY}) {
+  for (int type :
+       {REDIS_REPLY_STATUS, REDIS_REPLY_INTEGER, REDIS_REPLY_STRING, REDIS_REPLY_NIL, REDIS_REPLY_ARRAY}) {
     redisReply r = reply_of(type, "x");
     EXPECT_EQ(redis_outcome(&r, nullptr).type, EventType::kOk) << type;
   }
@@ -65,6 +69,68 @@ TEST(LiveOutcome, RedisConnectionLostAfterSendIsInfo) {
   const Outcome o = redis_outcome(nullptr, &reset);
   EXPECT_EQ(o.type, EventType::kInfo);
   EXPECT_EQ(o.error, "Connection reset by peer");
+}
+
+// ---- RabbitMQ: rpc replies and publisher confirms ----
+
+TEST(LiveOutcome, RabbitServerExceptionIsFailAndLibraryTimeoutIsInfo) {
+  amqp_channel_close_t close{};
+  close.reply_code = 406;
+  close.reply_text = amqp_cstring_bytes("PRECONDITION_FAILED - inequivalent arg 'x-queue-type'");
+  amqp_rpc_reply_t refused{};
+  refused.reply_type = AMQP_RESPONSE_SERVER_EXCEPTION;
+  refused.reply.id = AMQP_CHANNEL_CLOSE_METHOD;
+  refused.reply.decoded = &close;
+  const Outcome f = rabbit_rpc_outcome(refused, true);
+  EXPECT_EQ(f.type, EventType::kFail);
+  EXPECT_EQ(f.error, "406 PRECONDITION_FAILED - inequivalent arg 'x-queue-type'");
+
+  amqp_rpc_reply_t timeout{};
+  timeout.reply_type = AMQP_RESPONSE_LIBRARY_EXCEPTION;
+  timeout.library_error = AMQP_STATUS_TIMEOUT;
+  EXPECT_EQ(rabbit_rpc_outcome(timeout, true).type, EventType::kInfo);
+  EXPECT_EQ(rabbit_rpc_outcome(timeout, true).error, "timeout");
+  EXPECT_EQ(rabbit_rpc_outcome(timeout, /*sent=*/false).type, EventType::kFail);
+
+  amqp_rpc_reply_t normal{};
+  normal.reply_type = AMQP_RESPONSE_NORMAL;
+  EXPECT_EQ(rabbit_rpc_outcome(normal, true).type, EventType::kOk);
+}
+
+TEST(LiveOutcome, RabbitConfirms) {
+  EXPECT_EQ(rabbit_confirm_outcome(AMQP_STATUS_OK, AMQP_BASIC_ACK_METHOD).type, EventType::kOk);
+  EXPECT_EQ(rabbit_confirm_outcome(AMQP_STATUS_OK, AMQP_BASIC_NACK_METHOD).type, EventType::kFail);
+  EXPECT_EQ(rabbit_confirm_outcome(AMQP_STATUS_TIMEOUT, 0).type, EventType::kInfo);
+  EXPECT_EQ(rabbit_confirm_outcome(AMQP_STATUS_CONNECTION_CLOSED, 0).type, EventType::kInfo);
+  EXPECT_EQ(rabbit_confirm_outcome(AMQP_STATUS_OK, AMQP_CHANNEL_CLOSE_METHOD).type, EventType::kInfo);
+}
+
+// ---- NATS JetStream ----
+
+TEST(LiveOutcome, NatsApiErrorIsFailTimeoutIsInfo) {
+  EXPECT_EQ(nats_outcome(NATS_OK, static_cast<jsErrCode>(0), true).type, EventType::kOk);
+  EXPECT_EQ(nats_outcome(NATS_ERR, JSStreamNotFoundErr, true).type, EventType::kFail);
+  EXPECT_EQ(nats_outcome(NATS_NO_RESPONDERS, static_cast<jsErrCode>(0), true).type, EventType::kFail);
+  const Outcome t = nats_outcome(NATS_TIMEOUT, static_cast<jsErrCode>(0), true);
+  EXPECT_EQ(t.type, EventType::kInfo);
+  EXPECT_EQ(t.error, "timeout");
+  EXPECT_EQ(nats_outcome(NATS_CONNECTION_CLOSED, static_cast<jsErrCode>(0), true).type, EventType::kInfo);
+  EXPECT_EQ(nats_outcome(NATS_CONNECTION_CLOSED, static_cast<jsErrCode>(0), /*sent=*/false).type,
+            EventType::kFail);
+}
+
+// ---- beanstalkd reply lines ----
+
+TEST(LiveOutcome, BeanstalkReplies) {
+  EXPECT_EQ(beanstalk_outcome("INSERTED 12", "INSERTED").type, EventType::kOk);
+  EXPECT_EQ(beanstalk_outcome("DELETED", "DELETED").type, EventType::kOk);
+  for (const char* refused : {"OUT_OF_MEMORY", "INTERNAL_ERROR", "DRAINING", "JOB_TOO_BIG", "NOT_FOUND"}) {
+    const Outcome o = beanstalk_outcome(refused, "INSERTED");
+    EXPECT_EQ(o.type, EventType::kFail) << refused;
+    EXPECT_EQ(o.error, refused);
+  }
+  EXPECT_EQ(beanstalk_outcome("BURIED 12", "INSERTED").type, EventType::kInfo);
+  EXPECT_EQ(beanstalk_outcome("GARBAGE", "INSERTED").type, EventType::kInfo);
 }
 
 // ---- PendingWrites: the power-loss file system's overlay ----
@@ -93,7 +159,8 @@ std::string applied(const PendingWrites& p, std::string backing) {
                                    return 0;
                                  },
                                  [&](const char* buf, size_t len, off_t off) {
-                                   if (backing.size() < static_cast<size_t>(off) + len) backing.resize(off + len, '\0');
+                                   if (backing.size() < static_cast<size_t>(off) + len)
+                                     backing.resize(off + len, '\0');
                                    std::memcpy(backing.data() + off, buf, len);
                                    return 0;
                                  }};
@@ -104,14 +171,14 @@ std::string applied(const PendingWrites& p, std::string backing) {
 TEST(LivePendingWrites, AppendsOverwritesAndTruncatesReadBackAndApply) {
   const std::string backing = "0123456789";
   PendingWrites p(static_cast<off_t>(backing.size()));
-  p.write(10, "abc");   // append
-  p.write(13, "def");   // append again: one extent
-  p.write(2, "XY");     // overwrite synced bytes
-  p.write(11, "Q");     // overwrite inside a pending extent
+  p.write(10, "abc");  // append
+  p.write(13, "def");  // append again: one extent
+  p.write(2, "XY");    // overwrite synced bytes
+  p.write(11, "Q");    // overwrite inside a pending extent
   EXPECT_EQ(read_all(p, backing), "01XY456789aQcdef");
-  p.truncate(5);        // cuts synced and pending bytes
+  p.truncate(5);  // cuts synced and pending bytes
   EXPECT_EQ(read_all(p, backing), "01XY4");
-  p.write(8, "z");      // a hole reads as zeros, not as the old synced bytes
+  p.write(8, "z");  // a hole reads as zeros, not as the old synced bytes
   EXPECT_EQ(read_all(p, backing), std::string("01XY4\0\0\0z", 9));
   EXPECT_EQ(applied(p, backing), read_all(p, backing));
 }
@@ -160,14 +227,16 @@ TEST(LiveNemesis, ScheduleIsAPureFunctionOfTheSeedAndEndsBeforeTheMargin) {
   }
   EXPECT_LE(last_end, 60'000 - kEndMarginMs);
   // A run long enough for one window always gets one (the lossy-configuration test relies on it).
-  for (uint64_t seed = 1; seed <= 200; ++seed) EXPECT_FALSE(draw_schedule(seed, {FaultKind::kKill}, 10'000).empty());
+  for (uint64_t seed = 1; seed <= 200; ++seed)
+    EXPECT_FALSE(draw_schedule(seed, {FaultKind::kKill}, 10'000).empty());
 }
 
 // ---- the history writer, read back by the Jepsen reader ----
 
 TEST(LiveHistory, WriterOutputIsAJepsenQueueHistoryWithTheRightCounts) {
   const std::string path =
-      (std::filesystem::temp_directory_path() / ("live-history-" + std::to_string(::getpid()) + ".jsonl")).string();
+      (std::filesystem::temp_directory_path() / ("live-history-" + std::to_string(::getpid()) + ".jsonl"))
+          .string();
   {
     auto w = HistoryWriter::open(path);
     ASSERT_TRUE(w.ok()) << w.status().to_string();
