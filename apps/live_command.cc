@@ -180,6 +180,9 @@ void add_live_command(CLI::App& app, LiveCommandOptions& o) {
   cmd->add_flag("--bench", o.bench, "No nemesis; report throughput and publish-to-ack latency per target");
   cmd->add_flag("--strict", o.strict,
                 "Any invalid history is a violation, whatever the configuration claims");
+  cmd->add_flag("--fifo", o.fifo,
+                "Also judge FIFO queue linearizability (no target claims it with competing consumers: this "
+                "flag claims it)");
 }
 
 int run_live_command(const LiveCommandOptions& o) {
@@ -209,6 +212,7 @@ int run_live_command(const LiveCommandOptions& o) {
   base.drain_timeout = std::chrono::seconds(o.drain_timeout_s);
   base.report_dir = o.report;
   base.strict = o.strict;
+  base.fifo = o.fifo;
   const bool several = targets.size() > 1 || last > first;
   int status = kExitOk;
   std::vector<std::pair<std::string, live::LatencySummary>> bench_rows;
@@ -228,6 +232,7 @@ int run_live_command(const LiveCommandOptions& o) {
       }
       std::fputs(live::verdict_table(*r).c_str(), stdout);
       if (!r->total.lost.empty() || !r->total.unexpected.empty()) print_excerpt(to_string(r->total));
+      if (r->fifo && !r->fifo->valid) print_excerpt(to_string(*r->fifo));
       print_summary(lo, *r);
       if (r->violation) {
         std::printf(

@@ -30,6 +30,7 @@ struct LiveCommandOptions {
   std::string report;
   bool bench = false;
   bool strict = false;
+  bool fifo = false;
 };
 
 void add_live_command(CLI::App& app, LiveCommandOptions& options);

@@ -157,11 +157,18 @@ Status execute(const Target& t, const LiveOptions& o, const std::string& run_dir
   (*server)->stop();
   MQ_RETURN_IF_ERROR((*history)->close());
   TotalQueueChecker checker;
+  std::vector<JepsenOp> ops;  // kept only for --fifo
   MQ_RETURN_IF_ERROR(for_each_jepsen_op(o.history_path, [&](JepsenOp&& op) {
     checker.add(op);
+    if (o.fifo) ops.push_back(std::move(op));
     return Status();
   }));
   r.total = checker.finish();
+  if (o.fifo) {
+    auto queue_history = queue_history_from_jepsen(ops);
+    if (!queue_history.ok()) return queue_history.status();
+    r.fifo = check_queue_linearizability(*queue_history);
+  }
   return Status();
 }
 
@@ -187,6 +194,7 @@ void judge(LiveResult& r, bool strict) {
   if (t.unexpected_count > 0)
     r.violations.push_back(std::to_string(t.unexpected_count) + " unexpected messages");
   if (!r.drained) r.violations.push_back("the queue did not drain after the faults healed (liveness)");
+  if (r.fifo && !r.fifo->valid) r.violations.push_back("not FIFO-linearizable (" + r.fifo->pattern + ")");
   if (strict && !t.valid && r.violations.empty()) r.violations.push_back("the history is invalid (--strict)");
   r.violation = !r.violations.empty();
 }
@@ -206,6 +214,10 @@ std::string verdict_table(const LiveResult& r) {
            "allowed (at-least-once)");
   s += fmt("%-12s %10llu  %s\n", "recovered", static_cast<unsigned long long>(t.recovered_count),
            "allowed (enqueue outcome unknown or failed)");
+  if (r.fifo) {
+    s += fmt("%-12s %10s  %s\n", "fifo", r.fifo->valid ? "yes" : "no",
+             r.fifo->valid ? "ok" : "VIOLATION (--fifo)");
+  }
   s +=
       fmt("%-12s %10s  %s\n", "drained", r.drained ? "yes" : "no", r.drained ? "ok" : "VIOLATION (liveness)");
   s += fmt("total-queue: %s; verdict: %s\n", t.valid ? "valid" : "INVALID",

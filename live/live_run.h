@@ -10,7 +10,7 @@
 // is always a violation; a queue that did not drain after the faults healed is a
 // liveness violation; duplicates and recovered values are allowed (at-least-once,
 // unknown outcomes), as in Jepsen. With `strict`, every invalid history is a
-// violation, whatever the claim.
+// violation, whatever the claim; with `fifo`, a history that is not FIFO-linearizable.
 //
 // A fault that cannot be injected on this machine (no root for a namespace, no
 // /dev/fuse) is reported and left out, and the run goes on without it.
@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,7 @@
 #include "live/target.h"
 #include "live/workload.h"
 #include "properties/checkers/jepsen_queue.h"
+#include "properties/checkers/queue_linearizability.h"
 
 namespace mq::live {
 
@@ -42,6 +44,9 @@ struct LiveOptions {
   std::chrono::milliseconds drain_quiet{3000};
   std::chrono::milliseconds drain_timeout{60'000};
   bool strict = false;
+  // Also judge FIFO queue linearizability (distinct values). No target here claims
+  // FIFO with competing consumers and redeliveries; with --fifo the user claims it.
+  bool fifo = false;
   std::string powerfs_binary;  // empty: default_powerfs_binary()
   std::chrono::seconds progress_every{5};
 };
@@ -53,6 +58,7 @@ struct LiveResult {
   std::vector<FaultWindow> schedule;
   Claim claim;  // what the configuration claims under these faults
   TotalQueueReport total;
+  std::optional<LinearizabilityReport> fifo;  // with LiveOptions::fifo
   bool drained = false;
   NemesisStats nemesis;
   HistoryCounts counts;

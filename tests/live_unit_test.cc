@@ -318,6 +318,14 @@ TEST(LiveVerdict, UnexpectedAndUndrainedAreAlwaysViolations) {
   r.total.recovered_count = 2;
   judge(r, false);
   EXPECT_FALSE(r.violation);
+  // --fifo: the user claims FIFO, so a history that is not FIFO-linearizable violates it.
+  r.fifo = LinearizabilityReport{};
+  judge(r, false);
+  EXPECT_FALSE(r.violation);
+  r.fifo->valid = false;
+  r.fifo->pattern = "repeated";
+  judge(r, false);
+  EXPECT_TRUE(r.violation);
 }
 
 }  // namespace
