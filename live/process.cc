@@ -66,6 +66,12 @@ void on_interrupt(int sig) {
     if (!slot.used.load()) continue;
     const pid_t child = ::fork();
     if (child == 0) {
+      // Quiet: a mount the killed daemon already removed makes fusermount3 complain.
+      const int null_fd = ::open("/dev/null", O_WRONLY);
+      if (null_fd >= 0) {
+        ::dup2(null_fd, 1);
+        ::dup2(null_fd, 2);
+      }
       ::execve(slot.argv[0], slot.argv, environ);
       ::_exit(127);
     }
@@ -74,7 +80,8 @@ void on_interrupt(int sig) {
       ::waitpid(child, &ws, 0);
     }
   }
-  static const char kMsg[] = "mqharness: interrupted; servers stopped, namespaces and mounts removed\n";
+  static const char kMsg[] =
+      "mqharness: interrupted; servers stopped, namespaces and mounts removed (the run directory is kept)\n";
   [[maybe_unused]] const ssize_t n = ::write(2, kMsg, sizeof(kMsg) - 1);
   ::_exit(128 + sig);
 }
