@@ -3,6 +3,7 @@
 // persistence) loses acknowledged messages under kill and the checker flags it; the
 // command line runs a partition and exits as documented.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "live/live_run.h"
 #include "live/process.h"
@@ -117,6 +119,52 @@ TEST_F(LiveRedisTest, CommandRunsAPartitionAndLeavesNoNamespace) {
   hs << h.rdbuf();
   EXPECT_NE(hs.str().find("\"f\":\"partition\""), std::string::npos);
   EXPECT_NE(hs.str().find("\"f\":\"heal\""), std::string::npos);
+}
+
+// SIGINT in the middle of a run: exit 130, and the server, the namespace and the
+// mount the run made are gone.
+TEST_F(LiveRedisTest, InterruptStopsTheServerAndRemovesNamespaceAndMount) {
+  if (::geteuid() != 0) GTEST_SKIP() << "partitions and FUSE need root; uid " << ::geteuid();
+  const std::string out = dir_->path() + "/interrupted.txt";
+  auto harness = std::make_unique<ServerProcess>();
+  ASSERT_TRUE(harness
+                  ->start({{MQ_HARNESS_BIN, "live", "--target", "redis-list/aof-always", "--nemesis",
+                            "partition,power", "--duration", "30s", "--seed", "5", "--history",
+                            dir_->path() + "/i.jsonl"},
+                           {},
+                           out,
+                           ""})
+                  .ok());
+  std::string text;
+  for (int i = 0; i < 200 && text.find("t=") == std::string::npos; ++i) {  // the first progress line
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::ifstream in(out);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    text = ss.str();
+  }
+  ASSERT_NE(text.find("in network namespace "), std::string::npos) << text;
+  const size_t ns_at = text.find("in network namespace ") + 21;
+  const std::string ns = text.substr(ns_at, text.find('\n', ns_at) - ns_at);
+  const size_t dir_at = text.find("run dir: ") + 9;
+  const std::string run_dir = text.substr(dir_at, text.find('\n', dir_at) - dir_at);
+  ASSERT_TRUE(harness->signal(SIGINT).ok());
+  for (int i = 0; i < 200 && harness->running(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_FALSE(harness->running());
+  EXPECT_EQ(harness->last_exit(), "exit 130");
+  auto netns = capture_command({"ip", "netns", "list"}, std::chrono::milliseconds(5000));
+  ASSERT_TRUE(netns.ok());
+  EXPECT_EQ(netns->find(ns), std::string::npos) << ns << " is still there";
+  auto procs = capture_command({"pgrep", "-f", run_dir}, std::chrono::milliseconds(5000));
+  ASSERT_TRUE(procs.ok());
+  EXPECT_EQ(*procs, "") << "processes of " << run_dir << " still run";
+  std::ifstream mounts("/proc/self/mountinfo");
+  std::stringstream ms;
+  ms << mounts.rdbuf();
+  EXPECT_EQ(ms.str().find(run_dir), std::string::npos) << run_dir << " is still mounted";
+  std::error_code ec;
+  std::filesystem::remove_all(run_dir, ec);  // kept by the handler for its logs
 }
 
 }  // namespace
