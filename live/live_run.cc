@@ -214,6 +214,8 @@ std::string verdict_table(const LiveResult& r) {
            "allowed (at-least-once)");
   s += fmt("%-12s %10llu  %s\n", "recovered", static_cast<unsigned long long>(t.recovered_count),
            "allowed (enqueue outcome unknown or failed)");
+  s += fmt("%-12s %10llu  %s\n", "ack-failures", static_cast<unsigned long long>(r.ack_failures),
+           "- (an unconfirmed ack: the message may come back, a duplicate)");
   if (r.fifo) {
     s += fmt("%-12s %10s  %s\n", "fifo", r.fifo->valid ? "yes" : "no",
              r.fifo->valid ? "ok" : "VIOLATION (--fifo)");
