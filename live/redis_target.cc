@@ -17,6 +17,12 @@ constexpr const char* kGroup = "mq-group";
 constexpr int kMaxGiveBack = 100'000;
 // How often a stream consumer looks for entries pending too long (XAUTOCLAIM).
 constexpr std::chrono::milliseconds kAutoclaimEvery{500};
+// How often a list consumer gives back what its processing list holds (the pattern's
+// reaper). A consumer acks each delivery before its next fetch, so anything there at
+// a fetch is a delivery it never saw: a BLMOVE it gave up on (timeout) that the server
+// executed later anyway, e.g. a request TCP retransmitted after a partition healed,
+// or one buffered while the server was paused (docs/live.md, finding 1).
+constexpr std::chrono::milliseconds kReapEvery{1000};
 
 timeval to_timeval(std::chrono::milliseconds ms) {
   timeval tv{};
@@ -65,6 +71,7 @@ class RedisClient final : public TargetClient {
   ClientOptions options_;
   redisContext* ctx_ = nullptr;
   std::chrono::steady_clock::time_point last_autoclaim_{};
+  std::chrono::steady_clock::time_point last_reap_{};
 };
 
 Outcome RedisClient::connect() {
@@ -147,6 +154,10 @@ Fetch RedisClient::fetch() {
 }
 
 Fetch RedisClient::fetch_list() {
+  if (std::chrono::steady_clock::now() - last_reap_ >= kReapEvery) {
+    last_reap_ = std::chrono::steady_clock::now();
+    if (Outcome reaped = give_back_list(); !reaped.is_ok()) return {reaped, std::nullopt};
+  }
   const std::string wait_s = std::to_string(static_cast<double>(options_.fetch_wait.count()) / 1000.0);
   auto [out, reply] = command({"BLMOVE", kQueueKey, processing_key(), "RIGHT", "LEFT", wait_s});
   if (!out.is_ok()) return {out, std::nullopt};

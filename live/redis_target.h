@@ -3,9 +3,11 @@
 //
 //  - redis-list: Redis's "reliable queue" pattern. A producer LPUSHes onto mq:queue;
 //    a consumer BLMOVEs the oldest element to its own processing list
-//    (mq:processing:<name>) and acks with LREM. A consumer that (re)connects first
-//    moves what its processing list still holds back to the queue's head (those
-//    deliveries were never acked), which is where redeliveries come from.
+//    (mq:processing:<name>) and acks with LREM. A consumer that (re)connects, and
+//    every consumer once a second (the pattern's reaper), moves what its processing
+//    list still holds back to the queue's head: deliveries it never acked, or never
+//    saw (a BLMOVE it gave up on that the server executed later). That is where
+//    redeliveries come from.
 //  - redis-stream: a stream with a consumer group. XADD publishes, XREADGROUP ">"
 //    fetches, XACK acks, and XAUTOCLAIM takes over entries pending longer than the
 //    redelivery time (a consumer whose connection died, a reply lost in a partition).
