@@ -248,7 +248,9 @@ Result<LiveResult> run_live(const LiveOptions& o, std::FILE* out) {
     temp = std::make_unique<TempDir>(std::move(d).value());
     run_dir = temp->path();
   } else {
-    run_dir = o.report_dir + "/" + r.target + "-" + r.config + "-seed" + std::to_string(o.workload.seed);
+    // Absolute: servers run with the run directory as their working directory.
+    run_dir = std::filesystem::absolute(o.report_dir).string() + "/" + r.target + "-" + r.config + "-seed" +
+              std::to_string(o.workload.seed);
     std::error_code ec;
     std::filesystem::remove_all(run_dir, ec);
     std::filesystem::create_directories(run_dir, ec);
