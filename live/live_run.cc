@@ -262,6 +262,10 @@ Result<LiveResult> run_live(const LiveOptions& o, std::FILE* out) {
     return s;
   }
   judge(r, o.strict);
+  if (r.violation && temp) {
+    temp->keep();  // the server's log and data explain the violation
+    std::fprintf(out, "  run dir kept: %s\n", run_dir.c_str());
+  }
   return r;
 }
 
