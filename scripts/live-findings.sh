@@ -58,7 +58,8 @@ status=0
 for cell in "${cells[@]}"; do
   read -r target nemesis <<<"$cell"
   tag="${target//\//.}.${nemesis//,/+}"
-  cmd="$harness live --target $target --nemesis $nemesis --seeds $seeds --duration $duration --history $out/histories/$tag.jsonl"
+  # mqharness puts .TARGET.CONFIG.seedS before the extension.
+  cmd="$harness live --target $target --nemesis $nemesis --seeds $seeds --duration $duration --history $out/histories/${nemesis//,/+}.jsonl"
   echo "live-findings: $(date -u +%H:%M:%S) $cmd" >&2
   echo "$(date -u +%Y-%m-%d) $cmd" >> "$out/commands.txt"
   if ! $cmd > "$out/runs/$tag.txt" 2>&1; then status=1; fi
