@@ -66,6 +66,12 @@ bool parse_targets(const LiveCommandOptions& o, std::vector<std::pair<std::strin
       out.emplace_back(n.substr(0, slash), n.substr(slash + 1));
     }
   }
+  for (const auto& [name, config] : out) {
+    if (auto t = live::make_target(name, config); !t.ok()) {
+      std::fprintf(stderr, "mqharness live: %s\n", t.status().message().c_str());
+      return false;
+    }
+  }
   return !out.empty();
 }
 
@@ -148,10 +154,11 @@ void add_live_command(CLI::App& app, LiveCommandOptions& o) {
       "live",
       "Run a real broker under real faults (kill, pause, partition, disk, power loss), record a Jepsen "
       "queue history and judge it against what the configuration claims (docs/live.md)");
+  std::string known;
+  for (const auto& n : live::target_names()) known += (known.empty() ? "" : ", ") + n;
   cmd->add_option(
          "--target", o.targets,
-         "NAME/CONFIG[,NAME/CONFIG...] or 'all'; known: redis-list and redis-stream with none, aof-everysec, "
-         "aof-always (the list is in docs/live.md)")
+         "NAME/CONFIG[,NAME/CONFIG...] or 'all' (docs/live.md says what each claims); known: " + known)
       ->required();
   cmd->add_option("--config", o.config, "The configuration, for a --target given without /CONFIG");
   cmd->add_option("--duration", o.duration, "How long the workload and the nemesis run: 30s, 500ms, 2m");
