@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <unistd.h>
 
+#include <optional>
+
 #include "properties/explorer/explorer.h"
 #include "sim/trace_replay.h"
 
@@ -21,6 +23,31 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+// "512M", "2G", "1048576": bytes, with an optional binary suffix K, M, G or T.
+std::optional<uint64_t> parse_bytes(const std::string& text) {
+  size_t used = 0;
+  uint64_t value = 0;
+  try {
+    value = std::stoull(text, &used);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  const std::string rest = text.substr(used);
+  static const std::pair<const char*, int> kUnits[] = {{"", 0}, {"K", 10}, {"M", 20}, {"G", 30}, {"T", 40}};
+  for (const auto& [unit, shift] : kUnits) {
+    if (rest == unit || (rest.size() == 3 && rest[0] == unit[0] && rest.substr(1) == "iB")) {
+      if (value > (UINT64_MAX >> shift)) return std::nullopt;
+      return value << shift;
+    }
+  }
+  return std::nullopt;
+}
+
+uint64_t physical_memory_bytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && size > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(size) : 0;
+}
+
 void print_summary(const ExploreConfig& c) {
   std::printf("explore: %zu queues, %zu consumers, %zu menu messages, time 0..%lld, %u crash(es), "
               "fetch %s, nacks %s, consumer faults %s, liveness %s, max %llu states\n",
@@ -28,6 +55,8 @@ void print_summary(const ExploreConfig& c) {
               static_cast<long long>(c.max_time_ns), c.max_crashes, c.fetch ? "on" : "off", c.nacks ? "on" : "off",
               c.consumer_faults ? "on" : "off", c.liveness ? "on" : "off",
               static_cast<unsigned long long>(c.max_states));
+  std::printf("bounds: %llu states, %.1f MiB of memory\n", static_cast<unsigned long long>(c.max_states),
+              c.max_memory_bytes / 1048576.0);
 }
 
 }  // namespace
@@ -39,6 +68,17 @@ void add_explore_command(CLI::App& app, ExploreOptions& o) {
   cmd->add_option("--config", o.config, "Explorer configuration (JSON, see docs/explorer.md)")->default_val(o.config);
   cmd->add_option("--max-states", o.max_states, "Override the configuration's state bound");
   cmd->add_flag("--no-liveness", o.no_liveness, "Skip the liveness check (saves the graph's memory)");
+  cmd->add_option("--max-memory", o.max_memory,
+                  "Stop cleanly when the search holds more than this (bytes, or with K/M/G/T); default: the "
+                  "configuration's max_memory_bytes, at most 3/4 of the machine's memory");
+  cmd->add_option("--jobs,-j", o.jobs, "Threads; the result is the same for any number")
+      ->check(CLI::Range(1u, 256u));
+  cmd->add_flag("--no-symmetry", o.no_symmetry,
+                "Store every state, not one per orbit of interchangeable consumers and messages");
+  cmd->add_flag("--cross-check", o.cross_check,
+                "Compare every transition of the packed state space with the model's own code (slow)");
+  cmd->add_flag("--reference", o.reference,
+                "Run the model's own code on decoded states instead of the packed state space (slow)");
   cmd->add_option("--trace-out", o.trace_out, "Write a counterexample as a trace: FILE (history) and "
                                               "FILE.topology.json; 'mqharness replay FILE' re-executes it on BrokerCore");
 }
@@ -52,11 +92,27 @@ int run_explore_command(const ExploreOptions& o) {
   ExploreConfig c = std::move(config).value();
   if (o.max_states > 0) c.max_states = o.max_states;
   if (o.no_liveness) c.liveness = false;
+  if (!o.max_memory.empty()) {
+    const auto bytes = parse_bytes(o.max_memory);
+    if (!bytes) {
+      std::fprintf(stderr, "explore: --max-memory: '%s' is not a size (examples: 512M, 2G, 1048576)\n",
+                   o.max_memory.c_str());
+      return 2;
+    }
+    c.max_memory_bytes = *bytes;
+  } else if (const uint64_t physical = physical_memory_bytes(); physical > 0) {
+    c.max_memory_bytes = std::min(c.max_memory_bytes, physical / 4 * 3);
+  }
+  SearchOptions options;
+  options.jobs = o.jobs;
+  options.symmetry = !o.no_symmetry;
+  options.cross_check = o.cross_check;
+  options.reference = o.reference;
   print_summary(c);
   const auto start = Clock::now();
   const double cpu_start = cpu_seconds();
   const bool tty = isatty(fileno(stderr)) != 0;
-  const ExploreResult r = explore(c, apply_model, [&](const ExploreProgress& p) {
+  const ExploreResult r = explore(c, options, [&](const ExploreProgress& p) {
     if (!tty) return;
     std::fprintf(stderr, "\r  %llu states, depth %u, %.0f states/s, %.1f MiB   ",
                  static_cast<unsigned long long>(p.states), p.depth, p.states / std::max(seconds_since(start), 1e-9),
@@ -70,6 +126,13 @@ int run_explore_command(const ExploreOptions& o) {
               static_cast<unsigned long long>(r.states), static_cast<unsigned long long>(r.transitions), r.max_depth,
               secs, cpu, r.states / std::max(cpu, 1e-9), static_cast<double>(r.state_bytes) / std::max<uint64_t>(r.states, 1),
               r.memory_bytes / 1048576.0);
+  std::printf("state space: %s; %u thread(s)\n", r.engine.c_str(), r.jobs);
+  if (!r.symmetry.empty()) {
+    std::printf("symmetry: %s; the %llu canonical states stand for at most %llu states (reduction up to %.2fx)\n",
+                r.symmetry.c_str(), static_cast<unsigned long long>(r.states),
+                static_cast<unsigned long long>(r.represented),
+                static_cast<double>(r.represented) / std::max<uint64_t>(r.states, 1));
+  }
   std::printf("states are stored by 64-bit fingerprint: the chance that two of them collided is about %.1e\n",
               static_cast<double>(r.states) * static_cast<double>(r.states) / 3.6893488147419103e19);
   if (!o.trace_out.empty() && (r.counterexample || r.lasso)) {
@@ -100,8 +163,10 @@ int run_explore_command(const ExploreOptions& o) {
     return 1;
   }
   if (!r.complete) {
-    std::printf("NO VIOLATION up to the bound (%s): not every reachable state was visited\n", r.bound_hit.c_str());
-    return 0;
+    std::printf("NO VIOLATION up to %llu states (%s bound: %s): not every reachable state was visited\n",
+                static_cast<unsigned long long>(r.states), r.bound == Bound::kMemory ? "memory" : "state",
+                r.bound_hit.c_str());
+    return 3;
   }
   std::printf("PROVED for this configuration (exhaustive, up to the collision chance above): every property holds in all %llu reachable states%s\n",
               static_cast<unsigned long long>(r.states), r.liveness_checked ? ", and no fair cycle leaves a message unfinished" : "");

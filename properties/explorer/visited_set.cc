@@ -65,4 +65,16 @@ VisitedSet::Insert VisitedSet::insert(uint64_t fp) {
   return {static_cast<uint32_t>(size_++), true};
 }
 
+uint32_t VisitedSet::find(uint64_t fp) const {
+  if (fp == 0) fp = 1;
+  if (keys_.empty()) return kNotFound;
+  const size_t mask = keys_.size() - 1;
+  size_t at = fp & mask;
+  for (size_t probe = 0; keys_[at] != 0; ++probe, at = (at + 1) & mask) {
+    MQ_CHECK(probe < keys_.size());
+    if (keys_[at] == fp) return index_[at];
+  }
+  return kNotFound;
+}
+
 }  // namespace mq

@@ -10,7 +10,7 @@
 // second one. With n states the chance of any such collision is about n^2 / 2^65:
 // 3e-6 for ten million states. The explorer reports it with its result.
 //
-// Thread-safety: none.
+// Thread-safety: find() may run on many threads at once while nobody inserts.
 
 #include <cstdint>
 #include <string_view>
@@ -25,8 +25,14 @@ class VisitedSet {
     bool inserted;   // false: seen before
   };
 
+  static constexpr uint32_t kNotFound = UINT32_MAX;
   // REQUIRES: fewer than 2^32 - 1 states.
   Insert insert(uint64_t fingerprint);
+  // The index of a fingerprint inserted before, or kNotFound.
+  uint32_t find(uint64_t fingerprint) const;
+  void prefetch(uint64_t fingerprint) const {
+    if (!keys_.empty()) __builtin_prefetch(&keys_[(fingerprint == 0 ? 1 : fingerprint) & (keys_.size() - 1)]);
+  }
   size_t size() const { return size_; }
   uint64_t memory_bytes() const {
     return keys_.capacity() * sizeof(uint64_t) + index_.capacity() * sizeof(uint32_t);
