@@ -3,8 +3,12 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <cstring>
 #include <sstream>
 #include <thread>
+#include <utility>
+
+#include <sys/mman.h>
 
 #include "properties/explorer/liveness.h"
 #include "properties/explorer/packed_space.h"
@@ -17,23 +21,87 @@ using explorer::SearchNode;
 
 namespace {
 
-// A breadth-first layer of full states, encoded back to back.
-struct Layer {
-  uint32_t first = 0;  // index of its first state
-  std::string bytes;
-  std::vector<size_t> ends;  // end offset of each state in `bytes`
+// A block of a layer: anonymous memory, populated when mapped (one system call
+// instead of a page fault per page) and advised for huge pages.
+class Block {
+ public:
+  explicit Block(size_t capacity) : capacity_(capacity) {
+    void* p = mmap(nullptr, capacity_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    MQ_CHECK_MSG(p != MAP_FAILED, "explore: out of memory for a layer block");
+    madvise(p, capacity_, MADV_HUGEPAGE);  // advice only
+    data_ = static_cast<char*>(p);
+  }
+  ~Block() {
+    if (data_) munmap(data_, capacity_);
+  }
+  Block(Block&& o) noexcept : data_(std::exchange(o.data_, nullptr)), size_(o.size_), capacity_(o.capacity_) {}
+  Block& operator=(Block&& o) noexcept {
+    std::swap(data_, o.data_);
+    std::swap(size_, o.size_);
+    std::swap(capacity_, o.capacity_);
+    return *this;
+  }
+  size_t size() const { return size_; }
+  size_t capacity() const { return capacity_; }
+  const char* data() const { return data_; }
+  void append(std::string_view v) {
+    MQ_CHECK(size_ + v.size() <= capacity_);
+    std::memcpy(data_ + size_, v.data(), v.size());
+    size_ += v.size();
+  }
+  void clear() { size_ = 0; }
 
-  size_t size() const { return ends.size(); }
+ private:
+  char* data_ = nullptr;
+  size_t size_ = 0, capacity_ = 0;
+};
+
+// A breadth-first layer of full states, in blocks (a state is never split); a
+// cleared layer gives its blocks back to a pool, so that after the first layers no
+// memory is mapped or first touched again.
+inline constexpr size_t kBlockBytes = size_t{2} << 20;
+
+struct Layer {
+  struct Ref {
+    uint32_t block, begin, size;
+  };
+  uint32_t first = 0;  // index of its first state
+  std::vector<Block> blocks;
+  std::vector<Ref> refs;
+
+  size_t size() const { return refs.size(); }
   std::string_view at(size_t k) const {
-    const size_t begin = k == 0 ? 0 : ends[k - 1];
-    return std::string_view(bytes).substr(begin, ends[k] - begin);
+    const Ref& r = refs[k];
+    return std::string_view(blocks[r.block].data() + r.begin, r.size);
   }
-  void clear(uint32_t new_first) {
+  void append(std::string_view state, std::vector<Block>& pool) {
+    if (blocks.empty() || blocks.back().size() + state.size() > blocks.back().capacity()) {
+      if (!pool.empty() && pool.back().capacity() >= state.size()) {
+        blocks.push_back(std::move(pool.back()));
+        pool.pop_back();
+      } else {
+        blocks.emplace_back(std::max(kBlockBytes, state.size()));
+      }
+    }
+    Block& b = blocks.back();
+    refs.push_back({static_cast<uint32_t>(blocks.size() - 1), static_cast<uint32_t>(b.size()),
+                    static_cast<uint32_t>(state.size())});
+    b.append(state);
+  }
+  void clear(uint32_t new_first, std::vector<Block>& pool) {
     first = new_first;
-    bytes.clear();
-    ends.clear();
+    for (auto& b : blocks) {
+      b.clear();
+      pool.push_back(std::move(b));
+    }
+    blocks.clear();
+    refs.clear();
   }
-  uint64_t memory_bytes() const { return bytes.capacity() + ends.capacity() * sizeof(size_t); }
+  uint64_t memory_bytes() const {
+    uint64_t n = refs.capacity() * sizeof(Ref);
+    for (const auto& b : blocks) n += b.capacity();
+    return n;
+  }
 };
 
 // ---- the two state spaces, behind one interface ----
@@ -53,13 +121,28 @@ struct ChunkOut {
   };
   static constexpr uint32_t kCandidate = 0x80000000u;
   std::vector<Candidate> candidates;
-  std::string bytes;
+  // Bytes of candidates (and, while a parent is expanded, of all its successors).
+  struct Bytes {
+    std::unique_ptr<char[]> data;
+    size_t size = 0, capacity = 0;
+    char* reserve(size_t n) {  // room for n more bytes; returns where they go
+      if (size + n > capacity) {
+        const size_t grown = std::max(size + n, capacity * 2 + 4096);
+        std::unique_ptr<char[]> more(new char[grown]);
+        if (size) std::memcpy(more.get(), data.get(), size);
+        data = std::move(more);
+        capacity = grown;
+      }
+      return data.get() + size;
+    }
+    std::string_view view(uint32_t begin, uint32_t end) const { return {data.get() + begin, end - begin}; }
+  } bytes;
   std::vector<Edge> edges;                   // with liveness: every changing transition
   std::vector<std::pair<uint32_t, uint32_t>> transitions;  // (parent, changing transitions)
   std::optional<std::pair<uint32_t, uint16_t>> violation;  // (parent, via): stops the chunk
   void clear() {
     candidates.clear();
-    bytes.clear();
+    bytes.size = 0;
     edges.clear();
     transitions.clear();
     violation.reset();
@@ -72,30 +155,51 @@ class Sink {
   Sink(const VisitedSet& visited, bool edges, ChunkOut& out) : visited_(visited), edges_(edges), out_(out) {}
   void begin(uint32_t parent) {
     parent_ = parent;
-    count_ = 0;
+    pending_.clear();
+    bytes_begin_ = static_cast<uint32_t>(out_.bytes.size);
   }
-  // A changed successor by candidate `via`; its identity is the first `identity` bytes.
+  // Where the next successor's `size` bytes go (valid until the next call).
+  char* slot(size_t size) { return out_.bytes.reserve(size); }
+  // The successor just written at slot() is a changed successor by candidate `via`;
+  // its identity is its first `identity` bytes.
+  void add(uint16_t via, size_t size, size_t identity) {
+    const auto begin = static_cast<uint32_t>(out_.bytes.size);
+    const uint64_t fp = fingerprint(std::string_view(out_.bytes.data.get() + begin, identity));
+    visited_.prefetch(fp);
+    out_.bytes.size += size;
+    pending_.push_back({fp, parent_, via, begin, static_cast<uint32_t>(out_.bytes.size)});
+  }
   void add(uint16_t via, std::string_view bytes, size_t identity) {
-    ++count_;
-    const uint64_t fp = fingerprint(bytes.substr(0, identity));
-    const uint32_t known = visited_.find(fp);
-    uint32_t to = known;
-    if (known == VisitedSet::kNotFound) {
-      to = ChunkOut::kCandidate | static_cast<uint32_t>(out_.candidates.size());
-      const auto begin = static_cast<uint32_t>(out_.bytes.size());
-      out_.bytes.append(bytes);
-      out_.candidates.push_back({fp, parent_, via, begin, static_cast<uint32_t>(out_.bytes.size())});
-    }
-    if (edges_) out_.edges.push_back({parent_, via, to});
+    std::memcpy(slot(bytes.size()), bytes.data(), bytes.size());
+    add(via, bytes.size(), identity);
   }
   void violation(uint16_t via) { out_.violation = {parent_, via}; }
-  void end() { out_.transitions.emplace_back(parent_, count_); }
+  // Looks the parent's successors up together (their table slots were prefetched);
+  // keeps the bytes of those not seen before.
+  void end() {
+    uint32_t write = bytes_begin_;
+    for (auto c : pending_) {
+      uint32_t to = visited_.find(c.fp);
+      if (to == VisitedSet::kNotFound) {
+        to = ChunkOut::kCandidate | static_cast<uint32_t>(out_.candidates.size());
+        const uint32_t len = c.end - c.begin;
+        if (write != c.begin) std::memmove(out_.bytes.data.get() + write, out_.bytes.data.get() + c.begin, len);
+        c.begin = write;
+        c.end = write += len;
+        out_.candidates.push_back(c);
+      }
+      if (edges_) out_.edges.push_back({parent_, c.via, to});
+    }
+    out_.bytes.size = write;
+    out_.transitions.emplace_back(parent_, static_cast<uint32_t>(pending_.size()));
+  }
 
  private:
   const VisitedSet& visited_;
   bool edges_;
   ChunkOut& out_;
-  uint32_t parent_ = 0, count_ = 0;
+  uint32_t parent_ = 0, bytes_begin_ = 0;
+  std::vector<ChunkOut::Candidate> pending_;
 };
 
 class Space {
@@ -189,15 +293,19 @@ class PackedModelSpace final : public Space {
       const uint32_t n = s_.space_.candidates(p, ops_.data());
       std::optional<SearchNode> node;
       if (s_.cross_check_) node = s_.space_.to_node(p);
+      const size_t size = s_.space_.state_size();
       for (uint32_t k = 0; k < n; ++k) {
         uint32_t violations = 0;
-        const bool changed = s_.space_.apply(p, ops_[k], out_.data(), violations, sc_);
-        if (node) check(*node, p, k, n, changed, violations);
+        auto* out = reinterpret_cast<uint8_t*>(sink.slot(size));
+        const bool changed = s_.space_.apply(p, ops_[k], out, violations, sc_);
+        if (node) {
+          std::memcpy(out_.data(), out, size);
+          check(*node, p, k, n, changed, violations);
+        }
         if (violations != 0) return sink.violation(static_cast<uint16_t>(k));
         if (!changed) continue;
-        s_.space_.canonicalize(out_.data());
-        sink.add(static_cast<uint16_t>(k), std::string_view(reinterpret_cast<const char*>(out_.data()), out_.size()),
-                 out_.size());
+        s_.space_.canonicalize(out);
+        sink.add(static_cast<uint16_t>(k), size, size);
       }
     }
 
@@ -249,7 +357,9 @@ class PackedModelSpace final : public Space {
       node = std::move(next.node);
       uint32_t violations = 0;
       space_.apply(cur.data(), ops[via], next_state.data(), violations, sc);
-      h = space_.canonicalize(next_state.data()).inverse().then(h);
+      explorer::Relabel applied;
+      space_.canonicalize(next_state.data(), &applied);
+      h = applied.inverse().then(h);
       cur.swap(next_state);
     }
     if (end) *end = std::move(node);
@@ -274,7 +384,7 @@ class Search {
  public:
   Search(const ExploreConfig& config, const ApplyFn* apply, const SearchOptions& options,
          const ProgressFn& progress)
-      : config_(normalized(config)), options_(options), progress_(progress) {
+      : config_(normalized(config)), options_(options), progress_(progress), visited_(config_.liveness) {
     MQ_CHECK_MSG(config_.messages.size() <= 64, "explore: at most 64 menu messages");
     MQ_CHECK_MSG(config_.topology.consumers.size() <= 63, "explore: at most 63 consumers");
     MQ_CHECK(options_.jobs >= 1);
@@ -284,7 +394,7 @@ class Search {
     if (apply == nullptr && why.empty() && !options_.reference) {
       const bool symmetry = options_.symmetry && !config_.liveness;
       auto packed = std::make_unique<PackedModelSpace>(config_, root, symmetry, options_.cross_check);
-      engine_ = "packed";
+      engine_ = "packed, " + std::to_string(packed->space().state_size()) + " bytes per state";
       symmetry_ = packed->space().symmetry_summary();
       if (options_.symmetry && config_.liveness) engine_ += " (symmetry off: liveness is judged on the full graph)";
       space_ = std::move(packed);
@@ -293,13 +403,12 @@ class Search {
       engine_ = apply ? "reference (a variant of the model)"
                       : "reference" + (why.empty() ? std::string() : " (" + why + ")");
     }
-    current_.clear(0);
+    current_.clear(0, pool_);
     const std::string r = space_->root();
     visited_.insert(fingerprint(r));
     parent_.push_back(kNoParent);
     via_.push_back(0);
-    current_.bytes = r;
-    current_.ends.push_back(r.size());
+    current_.append(r, pool_);
     represented_ = space_->orbit_size(r);
   }
 
@@ -354,6 +463,7 @@ class Search {
   std::vector<uint32_t> parent_;  // [state]
   std::vector<uint16_t> via_;     // [state] candidate op index at the parent
   Layer current_, next_;
+  std::vector<Block> pool_;  // blocks of cleared layers
   std::vector<ChunkOut> chunks_;
   std::vector<std::pair<uint32_t, uint32_t>> edges_;  // with liveness: (from, to)
   std::vector<uint16_t> edge_via_;
@@ -396,9 +506,9 @@ void Search::expand_chunks(size_t first, size_t last) {
 bool Search::merge(size_t count, ExploreResult& result) {
   std::vector<uint32_t> index;
   for (size_t c = 0; c < count; ++c) {
-    const ChunkOut& out = chunks_[c];
+    ChunkOut& out = chunks_[c];
     index.assign(out.candidates.size(), 0);
-    size_t at = 0;  // next candidate
+    size_t at = 0;      // next candidate
     for (const auto& [parent, transitions] : out.transitions) {
       if (visited_.size() >= config_.max_states) {
         result.bound_hit = "max_states " + std::to_string(config_.max_states);
@@ -413,9 +523,9 @@ bool Search::merge(size_t count, ExploreResult& result) {
         if (!r.inserted) continue;
         parent_.push_back(parent);
         via_.push_back(cand.via);
-        next_.bytes.append(out.bytes, cand.begin, cand.end - cand.begin);
-        next_.ends.push_back(next_.bytes.size());
-        if (!symmetry_.empty()) represented_ += space_->orbit_size(next_.at(next_.size() - 1));
+        const std::string_view bytes = out.bytes.view(cand.begin, cand.end);
+        next_.append(bytes, pool_);
+        if (!symmetry_.empty()) represented_ += space_->orbit_size(bytes);
       }
     }
     if (config_.liveness) {
@@ -452,7 +562,7 @@ ExploreResult Search::run() {
   result.jobs = options_.jobs;
   bool stop = false;
   for (; !stop && current_.size() > 0; ++result.max_depth) {
-    next_.clear(static_cast<uint32_t>(visited_.size()));
+    next_.clear(static_cast<uint32_t>(visited_.size()), pool_);
     for (size_t first = 0; first < current_.size() && !stop; first += kWindowStates) {
       measure(result);
       if (result.memory_bytes > config_.max_memory_bytes) {

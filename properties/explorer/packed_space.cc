@@ -178,6 +178,13 @@ PackedSpace::PackedSpace(const ExploreConfig& config, std::shared_ptr<const Wiri
     }
   }
   size_ = at;
+  slot_off_.assign(qn * n_, 0);
+  slot_ptr_.assign(qn * n_, nullptr);
+  for (uint32_t k = 0; k < qn * n_; ++k) {
+    if (slot_of_[k] < 0) continue;
+    slot_off_[k] = slots_[slot_of_[k]].offset;
+    slot_ptr_[k] = &slots_[slot_of_[k]];
+  }
   for (ConsumerId c = 0; c < t.consumers.size(); ++c) {
     const QueueId q = wiring_->queue_of_consumer[c];
     consumer_queue_.push_back(static_cast<uint8_t>(q));
@@ -268,17 +275,16 @@ class PackedSpace::Mut {
     return s_ + sp_.queues_[q].never + level * (1 + sp_.queues_[q].slots);
   }
   uint8_t* rec(uint32_t q, uint32_t i) const {
-    const int slot = sp_.slot_index(q, i);
-    MQ_CHECK(slot >= 0);
-    return s_ + sp_.slots_[slot].offset;
+    const uint32_t off = sp_.slot_off_[q * sp_.n_ + i];
+    MQ_CHECK(off != 0);
+    return s_ + off;
   }
   const Attrs& attrs(uint32_t q, uint32_t i) const {
-    const Slot& sl = sp_.slots_[sp_.slot_index(q, i)];
-    return sl.attrs[(rec(q, i)[kRecPlace] >> 3) & 1];
+    return sp_.slot_ptr_[q * sp_.n_ + i]->attrs[(rec(q, i)[kRecPlace] >> 3) & 1];
   }
   uint8_t place(uint32_t q, uint32_t i) const {
-    const int slot = sp_.slot_index(q, i);
-    return slot < 0 ? kAbsent : (s_[sp_.slots_[slot].offset] & 7);
+    const uint32_t off = sp_.slot_off_[q * sp_.n_ + i];
+    return off == 0 ? kAbsent : (s_[off] & 7);
   }
   void set_place(uint32_t q, uint32_t i, uint8_t p) {
     uint8_t* r = rec(q, i);
@@ -1017,7 +1023,7 @@ std::string PackedSpace::symmetry_summary() const {
 }
 
 // Moves ring position p to p - by: consumer ring[p] becomes ring[p - by].
-void PackedSpace::rotate(uint8_t* s, uint32_t q, uint32_t by, Relabel& r) const {
+void PackedSpace::rotate(uint8_t* s, uint32_t q, uint32_t by, Relabel* r) const {
   const Queue& Q = queues_[q];
   const size_t n = Q.ring.size();
   Mut v(*this, s, nullptr);
@@ -1032,7 +1038,7 @@ void PackedSpace::rotate(uint8_t* s, uint32_t q, uint32_t by, Relabel& r) const 
   for (size_t p = 0; p < n; ++p) {
     const uint8_t from = Q.ring[p], dest = Q.ring[(p + n - by) % n];
     to[from] = dest;
-    r.consumer[from] = dest;
+    if (r) r->consumer[from] = dest;
     v.set_attached(dest, was[p]);
     set16(v.turns(Q, (p + n - by) % n), turns[p]);
   }
@@ -1069,7 +1075,7 @@ void PackedSpace::signature(const uint8_t* s, uint32_t i, std::string& out) cons
 }
 
 // Relabels menu messages: old i becomes to[i]. REQUIRES: to permutes within classes.
-void PackedSpace::permute_messages(uint8_t* s, const std::vector<uint8_t>& to) const {
+void PackedSpace::permute_messages(uint8_t* s, const uint8_t* to) const {
   Mut v(*this, s, nullptr);
   uint8_t sent[8] = {};
   for (uint32_t i = 0; i < n_; ++i)
@@ -1095,30 +1101,30 @@ void PackedSpace::permute_messages(uint8_t* s, const std::vector<uint8_t>& to) c
   }
 }
 
-Relabel PackedSpace::canonicalize(uint8_t* s) const {
-  Relabel r = Relabel::identity(consumer_queue_.size(), n_);
-  if (!symmetry_) return r;
+void PackedSpace::canonicalize(uint8_t* s, Relabel* applied) const {
+  if (applied) *applied = Relabel::identity(consumer_queue_.size(), n_);
+  if (!symmetry_) return;
   for (uint32_t q = 0; q < queues_.size(); ++q)
-    if (queues_[q].rotatable && s[queues_[q].cursor] != 0) rotate(s, q, s[queues_[q].cursor], r);
-  if (classes_.empty()) return r;
-  std::vector<uint8_t> to = r.message;
+    if (queues_[q].rotatable && s[queues_[q].cursor] != 0) rotate(s, q, s[queues_[q].cursor], applied);
+  if (classes_.empty()) return;
+  uint8_t to[64];
+  for (uint32_t i = 0; i < n_; ++i) to[i] = static_cast<uint8_t>(i);
   bool moved = false;
-  std::vector<std::pair<std::string, uint8_t>> sig;
+  std::pair<std::string, uint8_t> sig[64];
   for (const auto& cls : classes_) {
-    sig.clear();
-    for (uint8_t i : cls) {
-      sig.emplace_back(std::string(), i);
-      signature(s, i, sig.back().first);
+    for (size_t k = 0; k < cls.size(); ++k) {
+      sig[k].first.clear();
+      sig[k].second = cls[k];
+      signature(s, cls[k], sig[k].first);
     }
-    std::sort(sig.begin(), sig.end());
+    std::sort(sig, sig + cls.size());
     for (size_t k = 0; k < cls.size(); ++k) {
       to[sig[k].second] = cls[k];
       moved = moved || sig[k].second != cls[k];
     }
   }
   if (moved) permute_messages(s, to);
-  r.message = to;
-  return r;
+  if (applied) applied->message.assign(to, to + n_);
 }
 
 uint64_t PackedSpace::orbit_size(const uint8_t* s) const {

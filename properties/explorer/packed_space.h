@@ -98,10 +98,11 @@ class PackedSpace {
   SearchNode to_node(const uint8_t* s) const;
   void from_node(const SearchNode& node, uint8_t* out) const;  // REQUIRES: representable
 
-  // Symmetry: rewrites `s` to the canonical member of its orbit; returns the
-  // relabelling applied (canonical = applied(s)). Without symmetry, the identity.
+  // Symmetry: rewrites `s` to the canonical member of its orbit; if `applied` is
+  // given, it gets the relabelling applied (canonical = applied(s)); without
+  // symmetry, the identity.
   bool symmetric() const { return symmetry_; }
-  Relabel canonicalize(uint8_t* s) const;
+  void canonicalize(uint8_t* s, Relabel* applied = nullptr) const;
   // The number of states in the orbit of canonical state `s` (for the reduction report).
   uint64_t orbit_size(const uint8_t* s) const;
   // What the symmetry reduction identifies, in words ("" if nothing).
@@ -138,8 +139,8 @@ class PackedSpace {
   class Mut;
   bool invariants_hold(Mut& after) const;
   uint32_t judge(Mut& before, Mut& after, const PackedOp& op, Scratch& sc) const;
-  void rotate(uint8_t* s, uint32_t q, uint32_t by, Relabel& r) const;
-  void permute_messages(uint8_t* s, const std::vector<uint8_t>& to) const;
+  void rotate(uint8_t* s, uint32_t q, uint32_t by, Relabel* r) const;
+  void permute_messages(uint8_t* s, const uint8_t* to) const;
   void signature(const uint8_t* s, uint32_t i, std::string& out) const;
 
   uint32_t list_len(uint32_t q_list_cap) const { return 1 + q_list_cap; }
@@ -153,6 +154,8 @@ class PackedSpace {
   std::vector<Menu> menu_;
   std::vector<int> slot_of_;  // [q * n + i] -> slot, or -1
   std::vector<Slot> slots_;
+  std::vector<uint32_t> slot_off_;       // [q * n + i] -> record offset, 0 if no slot (hot path)
+  std::vector<const Slot*> slot_ptr_;    // [q * n + i] -> slot, null if none (hot path)
   std::vector<uint8_t> consumer_queue_, consumer_pos_, consumer_auto_;
   std::vector<uint32_t> consumer_prefetch_;
   uint32_t sent_ = 0, sent_bytes_ = 0, crashes_ = 0, now_ = 0, up_ = 0, attached_ = 0;
