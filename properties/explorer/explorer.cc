@@ -379,6 +379,7 @@ class PackedModelSpace final : public Space {
 
 inline constexpr uint32_t kWindowStates = 1 << 14;  // parents per window
 inline constexpr uint32_t kChunkStates = 256;       // parents per chunk
+inline constexpr size_t kPrefetchAhead = 8;         // merge: table slots fetched ahead
 
 class Search {
  public:
@@ -517,6 +518,7 @@ bool Search::merge(size_t count, ExploreResult& result) {
       }
       result.transitions += transitions;
       for (; at < out.candidates.size() && out.candidates[at].parent == parent; ++at) {
+        if (at + kPrefetchAhead < out.candidates.size()) visited_.prefetch(out.candidates[at + kPrefetchAhead].fp);
         const auto& cand = out.candidates[at];
         const auto r = visited_.insert(cand.fp);
         index[at] = r.index;

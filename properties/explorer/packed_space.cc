@@ -753,23 +753,34 @@ bool PackedSpace::apply(const uint8_t* s, const PackedOp& o, uint8_t* out, uint3
 // conservation hold by construction of the layout (one slot per queue and message).
 bool PackedSpace::invariants_hold(Mut& a) const {
   const TimeNs now = a.now();
+  const bool up = a.up();
   for (uint32_t q = 0; q < queues_.size(); ++q) {
     const Queue& Q = queues_[q];
-    if (a.size(q) > Q.capacity) return false;
-    auto waiting_ok = [&](uint32_t i) {
-      return !a.expired(q, i) && a.retries_left(q, i) && a.ts(q, i) <= now && a.rec(q, i)[kRecPriority] < Q.levels;
+    uint32_t size = 0;
+    // ready and delayed: not expired, retries left, not from the future, priority in
+    // range; ready at its level and deliverable, delayed not yet.
+    auto waiting_ok = [&](uint8_t i, int level) {
+      const uint8_t* r = a.rec(q, i);
+      const Attrs& at = slot_ptr_[q * n_ + i]->attrs[(r[kRecPlace] >> 3) & 1];
+      const TimeNs ts = get16(r + kRecTs);
+      if ((at.ttl_ns > 0 && now >= ts + at.ttl_ns) || r[kRecAttempts] > at.max_retries || ts > now) return false;
+      if (r[kRecPriority] >= Q.levels) return false;
+      const bool deliverable = now >= ts + at.delay_ns;
+      return level >= 0 ? r[kRecPriority] == level && deliverable : !deliverable;
     };
     for (uint32_t l = 0; l < Q.levels; ++l) {
       const uint8_t* lst = a.ready(q, l);
-      for (uint32_t k = 0; k < lst[0]; ++k) {
-        const uint8_t i = lst[1 + k];
-        if (!waiting_ok(i) || a.rec(q, i)[kRecPriority] != l || now < a.not_before(q, i)) return false;
-      }
+      size += lst[0];
+      for (uint32_t k = 0; k < lst[0]; ++k)
+        if (!waiting_ok(lst[1 + k], static_cast<int>(l))) return false;
     }
     const uint8_t* d = a.delayed(q);
+    size += d[0];
     for (uint32_t k = 0; k < d[0]; ++k)
-      if (!waiting_ok(d[1 + k]) || now >= a.not_before(q, d[1 + k])) return false;
+      if (!waiting_ok(d[1 + k], -1)) return false;
     const uint8_t* f = a.in_flight(q);
+    size += f[0];
+    if (size > Q.capacity || (!up && f[0] != 0)) return false;
     for (uint32_t k = 0; k < f[0]; ++k) {
       const uint8_t* r = a.rec(q, f[1 + k]);
       const uint8_t c = r[kRecConsumer];
@@ -777,16 +788,14 @@ bool PackedSpace::invariants_hold(Mut& a) const {
       if (c >= consumer_queue_.size() || consumer_queue_[c] != q || !a.attached(c) || consumer_auto_[c]) return false;
       if (r[kRecAttempts] < 1 || (Q.vt == 0) != (deadline == 0) || (deadline != 0 && deadline <= now)) return false;
     }
-    if (!a.up() && f[0] != 0) return false;
     if (a.cursor(q) >= std::max<size_t>(Q.ring.size(), 1)) return false;
   }
   for (uint32_t c = 0; c < consumer_queue_.size(); ++c) {
-    if (!a.up() && a.attached(c)) return false;
+    if (!up && a.attached(c)) return false;
     if (consumer_prefetch_[c] != 0 && a.unacked(c) > consumer_prefetch_[c]) return false;
   }
   return true;
 }
-
 
 // ModelProperties::observe (properties/model_properties.cc) on a successful step,
 // updating the checker's memory kept in `a`. Returns the properties broken.
