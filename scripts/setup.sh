@@ -8,6 +8,7 @@ packages=(
   libgtest-dev libgmock-dev librapidcheck-dev
   libboost-graph-dev libbenchmark-dev libconcurrentqueue-dev
   nlohmann-json3-dev libcli11-dev
+  spin
 )
 
 missing=()

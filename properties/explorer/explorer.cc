@@ -206,6 +206,7 @@ class Space {
  public:
   virtual ~Space() = default;
   virtual std::string root() const = 0;
+  virtual size_t root_identity() const = 0;  // the size of the root's identity prefix
   // One thread's expander (it owns that thread's working memory).
   class Expander {
    public:
@@ -230,6 +231,10 @@ class ReferenceSpace final : public Space {
     std::string out;
     explorer::encode(root_, out);
     return out;
+  }
+  size_t root_identity() const override {
+    std::string out;
+    return explorer::encode(root_, out);
   }
   class Ref final : public Expander {
    public:
@@ -284,6 +289,7 @@ class PackedModelSpace final : public Space {
     space_.canonicalize(reinterpret_cast<uint8_t*>(out.data()));
     return out;
   }
+  size_t root_identity() const override { return space_.state_size(); }
   class Packed final : public Expander {
    public:
     explicit Packed(const PackedModelSpace& s)
@@ -406,7 +412,7 @@ class Search {
     }
     current_.clear(0, pool_);
     const std::string r = space_->root();
-    visited_.insert(fingerprint(r));
+    visited_.insert(fingerprint(std::string_view(r).substr(0, space_->root_identity())));
     parent_.push_back(kNoParent);
     via_.push_back(0);
     current_.append(r, pool_);
