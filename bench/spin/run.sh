@@ -34,15 +34,15 @@ grep -q "errors: 0" "$work/spin.out" || { echo "run.sh: SPIN found an error:"; c
 
 run_explorer() {  # label, extra arguments
   local label=$1; shift
-  /usr/bin/time -f "%U %S" -o "$work/x.time" "$harness" explore --config "$root/configs/explore-medium.json" \
+  /usr/bin/time -f "%U %S %e" -o "$work/x.time" "$harness" explore --config "$root/configs/explore-medium.json" \
     --no-liveness "$@" > "$work/x.out" 2>&1 || { [[ $? -eq 0 ]] || { cat "$work/x.out"; exit 1; }; }
   grep -q "^PROVED" "$work/x.out" || { echo "run.sh: explore did not prove:"; cat "$work/x.out"; exit 1; }
   local states cpu bytes
   states=$(sed -n 's/^states \([0-9]*\), .*/\1/p' "$work/x.out")
   bytes=$(sed -n 's/.*; \([0-9.]*\) bytes per visited state.*/\1/p' "$work/x.out")
   cpu=$(cpu_of "$work/x.time")
-  printf "%-34s %10s states %8.2f cpu s %10.0f states/cpu s %8.1f bytes/state\n" "$label" "$states" "$cpu" \
-    "$(div "$states" "$cpu")" "$bytes"
+  printf "%-34s %10s states %8.2f cpu s %10.0f states/cpu s %8.1f bytes/state (%s s wall)\n" "$label" "$states" \
+    "$cpu" "$(div "$states" "$cpu")" "$bytes" "$(awk '{print $3}' "$work/x.time")"
 }
 
 printf "%-34s %10s states %8.2f cpu s %10.0f states/cpu s %8.1f bytes/state (%s MB total, %s MB states)\n" \
