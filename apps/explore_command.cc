@@ -1,11 +1,11 @@
 #include "apps/explore_command.h"
 
-#include <CLI/CLI.hpp>
-#include <chrono>
-#include <ctime>
-#include <cstdio>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <optional>
 
 #include "properties/explorer/explorer.h"
@@ -17,7 +17,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // Processor time of this process: what the search cost, whatever else the machine runs.
-double cpu_seconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
+double cpu_seconds() {
+  return static_cast<double>(std::clock()) / CLOCKS_PER_SEC;
+}
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -49,12 +51,13 @@ uint64_t physical_memory_bytes() {
 }
 
 void print_summary(const ExploreConfig& c) {
-  std::printf("explore: %zu queues, %zu consumers, %zu menu messages, time 0..%lld, %u crash(es), "
-              "fetch %s, nacks %s, consumer faults %s, liveness %s, max %llu states\n",
-              c.topology.queues.size(), c.topology.consumers.size(), c.messages.size(),
-              static_cast<long long>(c.max_time_ns), c.max_crashes, c.fetch ? "on" : "off", c.nacks ? "on" : "off",
-              c.consumer_faults ? "on" : "off", c.liveness ? "on" : "off",
-              static_cast<unsigned long long>(c.max_states));
+  std::printf(
+      "explore: %zu queues, %zu consumers, %zu menu messages, time 0..%lld, %u crash(es), "
+      "fetch %s, nacks %s, consumer faults %s, liveness %s, max %llu states\n",
+      c.topology.queues.size(), c.topology.consumers.size(), c.messages.size(),
+      static_cast<long long>(c.max_time_ns), c.max_crashes, c.fetch ? "on" : "off", c.nacks ? "on" : "off",
+      c.consumer_faults ? "on" : "off", c.liveness ? "on" : "off",
+      static_cast<unsigned long long>(c.max_states));
   std::printf("bounds: %llu states, %.1f MiB of memory\n", static_cast<unsigned long long>(c.max_states),
               c.max_memory_bytes / 1048576.0);
 }
@@ -62,10 +65,12 @@ void print_summary(const ExploreConfig& c) {
 }  // namespace
 
 void add_explore_command(CLI::App& app, ExploreOptions& o) {
-  auto* cmd = app.add_subcommand("explore", "Visit every reachable state of a bounded model configuration; "
-                                            "check every property on every transition, and liveness on the "
-                                            "state graph");
-  cmd->add_option("--config", o.config, "Explorer configuration (JSON, see docs/explorer.md)")->default_val(o.config);
+  auto* cmd = app.add_subcommand("explore",
+                                 "Visit every reachable state of a bounded model configuration; "
+                                 "check every property on every transition, and liveness on the "
+                                 "state graph");
+  cmd->add_option("--config", o.config, "Explorer configuration (JSON, see docs/explorer.md)")
+      ->default_val(o.config);
   cmd->add_option("--max-states", o.max_states, "Override the configuration's state bound");
   cmd->add_flag("--no-liveness", o.no_liveness, "Skip the liveness check (saves the graph's memory)");
   cmd->add_option("--max-memory", o.max_memory,
@@ -79,8 +84,9 @@ void add_explore_command(CLI::App& app, ExploreOptions& o) {
                 "Compare every transition of the packed state space with the model's own code (slow)");
   cmd->add_flag("--reference", o.reference,
                 "Run the model's own code on decoded states instead of the packed state space (slow)");
-  cmd->add_option("--trace-out", o.trace_out, "Write a counterexample as a trace: FILE (history) and "
-                                              "FILE.topology.json; 'mqharness replay FILE' re-executes it on BrokerCore");
+  cmd->add_option("--trace-out", o.trace_out,
+                  "Write a counterexample as a trace: FILE (history) and "
+                  "FILE.topology.json; 'mqharness replay FILE' re-executes it on BrokerCore");
 }
 
 int run_explore_command(const ExploreOptions& o) {
@@ -115,23 +121,25 @@ int run_explore_command(const ExploreOptions& o) {
   const ExploreResult r = explore(c, options, [&](const ExploreProgress& p) {
     if (!tty) return;
     std::fprintf(stderr, "\r  %llu states, depth %u, %.0f states/s, %.1f MiB   ",
-                 static_cast<unsigned long long>(p.states), p.depth, p.states / std::max(seconds_since(start), 1e-9),
-                 p.memory_bytes / 1048576.0);
+                 static_cast<unsigned long long>(p.states), p.depth,
+                 p.states / std::max(seconds_since(start), 1e-9), p.memory_bytes / 1048576.0);
   });
   const double secs = seconds_since(start);
   const double cpu = cpu_seconds() - cpu_start;
   if (tty) std::fprintf(stderr, "\r%*s\r", 70, "");
-  std::printf("states %llu, transitions %llu, depth %u; %.3f s wall, %.3f s cpu, %.0f states per cpu second; "
-              "%.1f bytes per visited state, %.1f MiB at the end\n",
-              static_cast<unsigned long long>(r.states), static_cast<unsigned long long>(r.transitions), r.max_depth,
-              secs, cpu, r.states / std::max(cpu, 1e-9), static_cast<double>(r.state_bytes) / std::max<uint64_t>(r.states, 1),
-              r.memory_bytes / 1048576.0);
+  std::printf(
+      "states %llu, transitions %llu, depth %u; %.3f s wall, %.3f s cpu, %.0f states per cpu second; "
+      "%.1f bytes per visited state, %.1f MiB at the end\n",
+      static_cast<unsigned long long>(r.states), static_cast<unsigned long long>(r.transitions), r.max_depth,
+      secs, cpu, r.states / std::max(cpu, 1e-9),
+      static_cast<double>(r.state_bytes) / std::max<uint64_t>(r.states, 1), r.memory_bytes / 1048576.0);
   std::printf("state space: %s; %u thread(s)\n", r.engine.c_str(), r.jobs);
   if (!r.symmetry.empty()) {
-    std::printf("symmetry: %s; the %llu canonical states stand for at most %llu states (reduction up to %.2fx)\n",
-                r.symmetry.c_str(), static_cast<unsigned long long>(r.states),
-                static_cast<unsigned long long>(r.represented),
-                static_cast<double>(r.represented) / std::max<uint64_t>(r.states, 1));
+    std::printf(
+        "symmetry: %s; the %llu canonical states stand for at most %llu states (reduction up to %.2fx)\n",
+        r.symmetry.c_str(), static_cast<unsigned long long>(r.states),
+        static_cast<unsigned long long>(r.represented),
+        static_cast<double>(r.represented) / std::max<uint64_t>(r.states, 1));
   }
   std::printf("states are stored by 64-bit fingerprint: the chance that two of them collided is about %.1e\n",
               static_cast<double>(r.states) * static_cast<double>(r.states) / 3.6893488147419103e19);
@@ -147,19 +155,22 @@ int run_explore_command(const ExploreOptions& o) {
       std::fprintf(stderr, "explore: %s\n", w.to_string().c_str());
       return 2;
     }
-    std::printf("trace: %s (%zu steps; replay on BrokerCore with: mqharness replay %s)\n", o.trace_out.c_str(),
-                steps.size(), o.trace_out.c_str());
+    std::printf("trace: %s (%zu steps; replay on BrokerCore with: mqharness replay %s)\n",
+                o.trace_out.c_str(), steps.size(), o.trace_out.c_str());
   }
   if (r.counterexample) {
     std::printf("VIOLATION of %s: %s\nshortest counterexample (%zu steps):\n%s",
-                property_name(r.counterexample->violation.property), r.counterexample->violation.message.c_str(),
-                r.counterexample->steps.size(), format_steps(r.counterexample->steps).c_str());
+                property_name(r.counterexample->violation.property),
+                r.counterexample->violation.message.c_str(), r.counterexample->steps.size(),
+                format_steps(r.counterexample->steps).c_str());
     return 1;
   }
   if (r.lasso) {
-    std::printf("VIOLATION of liveness: %s never finishes on a fair cycle\nprefix (%zu steps):\n%scycle (%zu steps):\n%s",
-                r.lasso->stuck.c_str(), r.lasso->prefix.size(), format_steps(r.lasso->prefix).c_str(),
-                r.lasso->cycle.size(), format_steps(r.lasso->cycle, r.lasso->prefix.size() + 1).c_str());
+    std::printf(
+        "VIOLATION of liveness: %s never finishes on a fair cycle\nprefix (%zu steps):\n%scycle (%zu "
+        "steps):\n%s",
+        r.lasso->stuck.c_str(), r.lasso->prefix.size(), format_steps(r.lasso->prefix).c_str(),
+        r.lasso->cycle.size(), format_steps(r.lasso->cycle, r.lasso->prefix.size() + 1).c_str());
     return 1;
   }
   if (!r.complete) {
@@ -168,8 +179,11 @@ int run_explore_command(const ExploreOptions& o) {
                 r.bound_hit.c_str());
     return 3;
   }
-  std::printf("PROVED for this configuration (exhaustive, up to the collision chance above): every property holds in all %llu reachable states%s\n",
-              static_cast<unsigned long long>(r.states), r.liveness_checked ? ", and no fair cycle leaves a message unfinished" : "");
+  std::printf(
+      "PROVED for this configuration (exhaustive, up to the collision chance above): every property holds in "
+      "all %llu reachable states%s\n",
+      static_cast<unsigned long long>(r.states),
+      r.liveness_checked ? ", and no fair cycle leaves a message unfinished" : "");
   return 0;
 }
 

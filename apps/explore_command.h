@@ -4,7 +4,9 @@
 #include <cstdint>
 #include <string>
 
-namespace CLI { class App; }
+namespace CLI {
+class App;
+}
 
 namespace mq::app {
 

@@ -31,8 +31,13 @@ void BM_ExploreSmall(benchmark::State& state) {
   }
   state.counters["states/s"] = benchmark::Counter(static_cast<double>(states), benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_ExploreSmall)->ArgNames({"liveness", "jobs"})->Args({0, 1})->Args({0, 2})->Args({1, 1})
-    ->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_ExploreSmall)
+    ->ArgNames({"liveness", "jobs"})
+    ->Args({0, 1})
+    ->Args({0, 2})
+    ->Args({1, 1})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 // Every candidate of the initial state's successors, over and over: the cost of
 // apply() (operation, properties, invariants) without the search around it.
@@ -49,10 +54,12 @@ void BM_PackedSuccessors(benchmark::State& state) {
   const uint32_t m = space.candidates(mid.data(), ops.data());
   uint64_t transitions = 0;
   for (auto _ : state) {
-    for (uint32_t k = 0; k < m; ++k) benchmark::DoNotOptimize(space.apply(mid.data(), ops[k], out.data(), violations, sc));
+    for (uint32_t k = 0; k < m; ++k)
+      benchmark::DoNotOptimize(space.apply(mid.data(), ops[k], out.data(), violations, sc));
     transitions += m;
   }
-  state.counters["transitions/s"] = benchmark::Counter(static_cast<double>(transitions), benchmark::Counter::kIsRate);
+  state.counters["transitions/s"] =
+      benchmark::Counter(static_cast<double>(transitions), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_PackedSuccessors);
 

@@ -33,7 +33,8 @@ TEST(ExplorerSymmetryTest, ShippedConfigsSameVerdictWithAndWithout) {
       ExploreConfig config = *c;
       config.liveness = liveness;
       if (liveness && config.max_time_ns > 1) continue;  // explore-medium's graph: minutes, not a unit test
-      const ExploreResult on = explore(config, with_symmetry(true)), off = explore(config, with_symmetry(false));
+      const ExploreResult on = explore(config, with_symmetry(true)),
+                          off = explore(config, with_symmetry(false));
       EXPECT_EQ(verdict(on), verdict(off)) << name;
       EXPECT_EQ(verdict(on), "proved") << name;
       if (!liveness) {
@@ -47,7 +48,8 @@ TEST(ExplorerSymmetryTest, ShippedConfigsSameVerdictWithAndWithout) {
 
 TEST(ExplorerSymmetryTest, AuditClaimsSameVerdictWithAndWithout) {
   for (const AuditCase& c : audit_cases()) {
-    const ExploreResult on = run_audit_case(c, with_symmetry(true)), off = run_audit_case(c, with_symmetry(false));
+    const ExploreResult on = run_audit_case(c, with_symmetry(true)),
+                        off = run_audit_case(c, with_symmetry(false));
     EXPECT_EQ(verdict(on), verdict(off)) << c.claim << (c.as_stated ? " as stated" : " as repaired");
     // Variants of the model are explored without symmetry (it is not known to be
     // sound for them); the model's safety claims are reduced.

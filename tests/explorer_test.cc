@@ -297,7 +297,8 @@ TEST(ExplorerTest, MemoryBoundStopsCleanly) {
 // counterexample written by explore), 2 bad input, 3 a bound without a verdict.
 int run(const std::string& args, std::string* out = nullptr) {
   const std::string file = ::testing::TempDir() + "explore_exit_" + std::to_string(getpid()) + ".txt";
-  const int status = std::system((std::string(MQ_HARNESS_BIN) + " explore " + args + " > " + file + " 2>&1").c_str());
+  const int status =
+      std::system((std::string(MQ_HARNESS_BIN) + " explore " + args + " > " + file + " 2>&1").c_str());
   if (out) {
     std::ifstream in(file);
     out->assign(std::istreambuf_iterator<char>(in), {});

@@ -63,7 +63,9 @@ ExploreConfig random_config(uint64_t seed) {
   return c;
 }
 
-std::shared_ptr<const Wiring> wiring_of(const ExploreConfig& c) { return Model::create(c.topology).value().wiring(); }
+std::shared_ptr<const Wiring> wiring_of(const ExploreConfig& c) {
+  return Model::create(c.topology).value().wiring();
+}
 
 std::vector<uint8_t> root_of(const PackedSpace& s) {
   std::vector<uint8_t> out(s.state_size());

@@ -1,5 +1,7 @@
 #include "properties/explorer/explorer.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -7,8 +9,6 @@
 #include <sstream>
 #include <thread>
 #include <utility>
-
-#include <sys/mman.h>
 
 #include "properties/explorer/liveness.h"
 #include "properties/explorer/packed_space.h"
@@ -26,7 +26,8 @@ namespace {
 class Block {
  public:
   explicit Block(size_t capacity) : capacity_(capacity) {
-    void* p = mmap(nullptr, capacity_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    void* p =
+        mmap(nullptr, capacity_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
     MQ_CHECK_MSG(p != MAP_FAILED, "explore: out of memory for a layer block");
     madvise(p, capacity_, MADV_HUGEPAGE);  // advice only
     data_ = static_cast<char*>(p);
@@ -34,7 +35,8 @@ class Block {
   ~Block() {
     if (data_) munmap(data_, capacity_);
   }
-  Block(Block&& o) noexcept : data_(std::exchange(o.data_, nullptr)), size_(o.size_), capacity_(o.capacity_) {}
+  Block(Block&& o) noexcept
+      : data_(std::exchange(o.data_, nullptr)), size_(o.size_), capacity_(o.capacity_) {}
   Block& operator=(Block&& o) noexcept {
     std::swap(data_, o.data_);
     std::swap(size_, o.size_);
@@ -137,7 +139,7 @@ struct ChunkOut {
     }
     std::string_view view(uint32_t begin, uint32_t end) const { return {data.get() + begin, end - begin}; }
   } bytes;
-  std::vector<Edge> edges;                   // with liveness: every changing transition
+  std::vector<Edge> edges;                                 // with liveness: every changing transition
   std::vector<std::pair<uint32_t, uint32_t>> transitions;  // (parent, changing transitions)
   std::optional<std::pair<uint32_t, uint16_t>> violation;  // (parent, via): stops the chunk
   void clear() {
@@ -183,7 +185,8 @@ class Sink {
       if (to == VisitedSet::kNotFound) {
         to = ChunkOut::kCandidate | static_cast<uint32_t>(out_.candidates.size());
         const uint32_t len = c.end - c.begin;
-        if (write != c.begin) std::memmove(out_.bytes.data.get() + write, out_.bytes.data.get() + c.begin, len);
+        if (write != c.begin)
+          std::memmove(out_.bytes.data.get() + write, out_.bytes.data.get() + c.begin, len);
         c.begin = write;
         c.end = write += len;
         out_.candidates.push_back(c);
@@ -281,7 +284,10 @@ class ReferenceSpace final : public Space {
 class PackedModelSpace final : public Space {
  public:
   PackedModelSpace(const ExploreConfig& config, const SearchNode& root, bool symmetry, bool cross_check)
-      : config_(config), space_(config, root.model.wiring(), symmetry), root_(root), cross_check_(cross_check) {}
+      : config_(config),
+        space_(config, root.model.wiring(), symmetry),
+        root_(root),
+        cross_check_(cross_check) {}
   const explorer::PackedSpace& space() const { return space_; }
   std::string root() const override {
     std::string out(space_.state_size(), '\0');
@@ -318,7 +324,8 @@ class PackedModelSpace final : public Space {
    private:
     // --cross-check: the reference must agree on the candidate, the change, the
     // violations and the successor.
-    void check(const SearchNode& node, const uint8_t* p, uint32_t k, uint32_t n, bool changed, uint32_t violations) {
+    void check(const SearchNode& node, const uint8_t* p, uint32_t k, uint32_t n, bool changed,
+               uint32_t violations) {
       const std::vector<Op> ops = explorer::candidate_ops(node, s_.config_);
       MQ_CHECK_MSG(ops.size() == n, "cross-check: candidate count differs");
       MQ_CHECK_MSG(ops[k] == s_.space_.to_op(p, ops_[k]), "cross-check: candidate differs");
@@ -403,7 +410,8 @@ class Search {
       auto packed = std::make_unique<PackedModelSpace>(config_, root, symmetry, options_.cross_check);
       engine_ = "packed, " + std::to_string(packed->space().state_size()) + " bytes per state";
       symmetry_ = packed->space().symmetry_summary();
-      if (options_.symmetry && config_.liveness) engine_ += " (symmetry off: liveness is judged on the full graph)";
+      if (options_.symmetry && config_.liveness)
+        engine_ += " (symmetry off: liveness is judged on the full graph)";
       space_ = std::move(packed);
     } else {
       space_ = std::make_unique<ReferenceSpace>(config_, apply ? *apply : apply_model_fn_, root);
@@ -515,7 +523,7 @@ bool Search::merge(size_t count, ExploreResult& result) {
   for (size_t c = 0; c < count; ++c) {
     ChunkOut& out = chunks_[c];
     index.assign(out.candidates.size(), 0);
-    size_t at = 0;      // next candidate
+    size_t at = 0;  // next candidate
     for (const auto& [parent, transitions] : out.transitions) {
       if (visited_.size() >= config_.max_states) {
         result.bound_hit = "max_states " + std::to_string(config_.max_states);
@@ -524,7 +532,8 @@ bool Search::merge(size_t count, ExploreResult& result) {
       }
       result.transitions += transitions;
       for (; at < out.candidates.size() && out.candidates[at].parent == parent; ++at) {
-        if (at + kPrefetchAhead < out.candidates.size()) visited_.prefetch(out.candidates[at + kPrefetchAhead].fp);
+        if (at + kPrefetchAhead < out.candidates.size())
+          visited_.prefetch(out.candidates[at + kPrefetchAhead].fp);
         const auto& cand = out.candidates[at];
         const auto r = visited_.insert(cand.fp);
         index[at] = r.index;
@@ -538,7 +547,8 @@ bool Search::merge(size_t count, ExploreResult& result) {
     }
     if (config_.liveness) {
       for (const auto& e : out.edges) {
-        edges_.emplace_back(e.from, (e.to & ChunkOut::kCandidate) ? index[e.to & ~ChunkOut::kCandidate] : e.to);
+        edges_.emplace_back(e.from,
+                            (e.to & ChunkOut::kCandidate) ? index[e.to & ~ChunkOut::kCandidate] : e.to);
         edge_via_.push_back(e.via);
       }
     }

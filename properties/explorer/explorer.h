@@ -79,14 +79,14 @@ struct ExploreResult {
   uint64_t states = 0;       // distinct states visited (canonical states, with symmetry)
   uint64_t transitions = 0;  // transitions taken (edges, counting those to known states)
   uint32_t max_depth = 0;
-  uint64_t memory_bytes = 0;      // peak-ish: visited set, frontier, graph (with liveness)
-  uint64_t state_bytes = 0;       // what every visited state keeps: fingerprint, index, parent, transition
-  bool complete = false;          // every reachable state was visited
-  std::string bound_hit;          // why not complete ("max_states 1000", ...)
+  uint64_t memory_bytes = 0;  // peak-ish: visited set, frontier, graph (with liveness)
+  uint64_t state_bytes = 0;   // what every visited state keeps: fingerprint, index, parent, transition
+  bool complete = false;      // every reachable state was visited
+  std::string bound_hit;      // why not complete ("max_states 1000", ...)
   Bound bound = Bound::kNone;
-  std::string engine;             // "packed" or "reference" (and why)
-  std::string symmetry;           // what symmetry identified; "" if none
-  uint64_t represented = 0;       // with symmetry: the states the canonical ones stand for, at most
+  std::string engine;        // "packed" or "reference" (and why)
+  std::string symmetry;      // what symmetry identified; "" if none
+  uint64_t represented = 0;  // with symmetry: the states the canonical ones stand for, at most
   uint32_t jobs = 1;
   bool liveness_checked = false;  // complete and liveness enabled
   std::optional<Counterexample> counterexample;
@@ -95,10 +95,10 @@ struct ExploreResult {
 
 // How to search (not what): the result's verdict does not depend on these.
 struct SearchOptions {
-  uint32_t jobs = 1;          // threads
-  bool symmetry = true;       // where sound: the packed space, without liveness
-  bool cross_check = false;   // packed space: compare every transition with the reference
-  bool reference = false;     // use the reference space even for the model
+  uint32_t jobs = 1;         // threads
+  bool symmetry = true;      // where sound: the packed space, without liveness
+  bool cross_check = false;  // packed space: compare every transition with the reference
+  bool reference = false;    // use the reference space even for the model
 };
 
 // REQUIRES: config.topology is valid. Explores the model itself.

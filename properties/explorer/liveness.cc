@@ -135,8 +135,8 @@ std::optional<FairCycle> find_fair_stuck_cycle(
                           [](const auto& a, const auto& b) { return a.first < b.first; }));
   const Graph g(boost::edges_are_sorted, graph.edges.begin(), graph.edges.end(), graph.states);
   std::vector<uint32_t> component(graph.states);
-  const auto count =
-      boost::strong_components(g, boost::make_iterator_property_map(component.begin(), get(boost::vertex_index, g)));
+  const auto count = boost::strong_components(
+      g, boost::make_iterator_property_map(component.begin(), get(boost::vertex_index, g)));
   std::vector<std::vector<uint32_t>> members(count);
   for (uint32_t v = 0; v < graph.states; ++v) members[component[v]].push_back(v);
   // Components in order of their earliest state, so the prefix found is short.

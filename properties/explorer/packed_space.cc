@@ -31,7 +31,9 @@ inline uint16_t get16(const uint8_t* p) {
   std::memcpy(&v, p, 2);
   return v;
 }
-inline void set16(uint8_t* p, uint16_t v) { std::memcpy(p, &v, 2); }
+inline void set16(uint8_t* p, uint16_t v) {
+  std::memcpy(p, &v, 2);
+}
 
 // A list: a length byte, then menu indices.
 inline void list_erase_at(uint8_t* l, uint32_t at) {
@@ -78,7 +80,8 @@ Relabel Relabel::inverse() const {
 }
 
 std::string PackedSpace::unsupported_reason(const ExploreConfig& c) {
-  if ((c.properties & ~kAllPropertiesMask) != 0) return "the origin document's claims are checked by the reference";
+  if ((c.properties & ~kAllPropertiesMask) != 0)
+    return "the origin document's claims are checked by the reference";
   if (c.topology.consumers.size() > 63) return "more than 63 consumers";
   TimeNs vt = 0;
   for (const auto& q : c.topology.queues) {
@@ -245,7 +248,6 @@ void PackedSpace::root(uint8_t* out) const {
     for (size_t k = 0; k < Q.ring.size(); ++k) set16(out + Q.turns + 2 * k, 1);  // count 0, eligible
 }
 
-
 // ---- a state being changed by one operation (mirrors Model's private mechanics) ----
 
 class PackedSpace::Mut {
@@ -296,7 +298,9 @@ class PackedSpace::Mut {
     return ttl > 0 && now() >= ts(q, i) + ttl;
   }
   TimeNs not_before(uint32_t q, uint32_t i) const { return ts(q, i) + attrs(q, i).delay_ns; }
-  bool retries_left(uint32_t q, uint32_t i) const { return rec(q, i)[kRecAttempts] <= attrs(q, i).max_retries; }
+  bool retries_left(uint32_t q, uint32_t i) const {
+    return rec(q, i)[kRecAttempts] <= attrs(q, i).max_retries;
+  }
   uint32_t size(uint32_t q) const {
     uint32_t n = delayed(q)[0] + in_flight(q)[0];
     for (uint32_t l = 0; l < sp_.queues_[q].levels; ++l) n += ready(q, l)[0];
@@ -321,15 +325,15 @@ class PackedSpace::Mut {
 
   void effect(EffectKind kind, uint32_t q, uint32_t i, uint32_t consumer = kNoConsumerByte) {
     const uint8_t* r = rec(q, i);
-    sc_->effects.push_back({kind, static_cast<uint8_t>(q), static_cast<uint8_t>(i), static_cast<uint8_t>(consumer),
-                           r[kRecAttempts], r[kRecPriority], static_cast<uint8_t>((r[kRecPlace] >> 3) & 1),
-                           get16(r + kRecTs)});
+    sc_->effects.push_back({kind, static_cast<uint8_t>(q), static_cast<uint8_t>(i),
+                            static_cast<uint8_t>(consumer), r[kRecAttempts], r[kRecPriority],
+                            static_cast<uint8_t>((r[kRecPlace] >> 3) & 1), get16(r + kRecTs)});
   }
 
   // ---- the mechanics ----
   void finish(uint32_t q, uint32_t i, Fate fate, uint32_t consumer = kNoConsumerByte) {
-    static constexpr EffectKind kKind[] = {EffectKind::kAcked, EffectKind::kExpired, EffectKind::kDeadLettered,
-                                           EffectKind::kLost};
+    static constexpr EffectKind kKind[] = {EffectKind::kAcked, EffectKind::kExpired,
+                                           EffectKind::kDeadLettered, EffectKind::kLost};
     list_push_back(finished(q), sp_.queues_[q].slots, static_cast<uint8_t>(i));
     effect(kKind[static_cast<int>(fate)], q, i, consumer);
     uint8_t* r = rec(q, i);
@@ -623,7 +627,6 @@ class PackedSpace::Mut {
   Scratch* sc_;  // null: read only
 };
 
-
 // ---- candidates ----
 
 uint32_t PackedSpace::candidates(const uint8_t* s, PackedOp* out) const {
@@ -633,7 +636,8 @@ uint32_t PackedSpace::candidates(const uint8_t* s, PackedOp* out) const {
     if (!v.sent(i)) out[n++] = {PackedOp::kSend, static_cast<uint8_t>(i), 0};
   for (uint32_t q = 0; q < queues_.size(); ++q) out[n++] = {PackedOp::kDispatch, static_cast<uint8_t>(q), 0};
   const auto cn = static_cast<uint32_t>(consumer_queue_.size());
-  for (uint32_t c = 0; config_.fetch && c < cn; ++c) out[n++] = {PackedOp::kFetch, static_cast<uint8_t>(c), 0};
+  for (uint32_t c = 0; config_.fetch && c < cn; ++c)
+    out[n++] = {PackedOp::kFetch, static_cast<uint8_t>(c), 0};
   for (uint32_t q = 0; q < queues_.size(); ++q) {
     const uint8_t* l = v.in_flight(q);
     for (uint32_t k = 0; k < l[0]; ++k) {
@@ -763,7 +767,8 @@ bool PackedSpace::invariants_hold(Mut& a) const {
       const uint8_t* r = a.rec(q, i);
       const Attrs& at = slot_ptr_[q * n_ + i]->attrs[(r[kRecPlace] >> 3) & 1];
       const TimeNs ts = get16(r + kRecTs);
-      if ((at.ttl_ns > 0 && now >= ts + at.ttl_ns) || r[kRecAttempts] > at.max_retries || ts > now) return false;
+      if ((at.ttl_ns > 0 && now >= ts + at.ttl_ns) || r[kRecAttempts] > at.max_retries || ts > now)
+        return false;
       if (r[kRecPriority] >= Q.levels) return false;
       const bool deliverable = now >= ts + at.delay_ns;
       return level >= 0 ? r[kRecPriority] == level && deliverable : !deliverable;
@@ -785,8 +790,10 @@ bool PackedSpace::invariants_hold(Mut& a) const {
       const uint8_t* r = a.rec(q, f[1 + k]);
       const uint8_t c = r[kRecConsumer];
       const TimeNs deadline = get16(r + kRecDeadline);
-      if (c >= consumer_queue_.size() || consumer_queue_[c] != q || !a.attached(c) || consumer_auto_[c]) return false;
-      if (r[kRecAttempts] < 1 || (Q.vt == 0) != (deadline == 0) || (deadline != 0 && deadline <= now)) return false;
+      if (c >= consumer_queue_.size() || consumer_queue_[c] != q || !a.attached(c) || consumer_auto_[c])
+        return false;
+      if (r[kRecAttempts] < 1 || (Q.vt == 0) != (deadline == 0) || (deadline != 0 && deadline <= now))
+        return false;
     }
     if (a.cursor(q) >= std::max<size_t>(Q.ring.size(), 1)) return false;
   }
@@ -840,7 +847,8 @@ uint32_t PackedSpace::judge(Mut& b, Mut& a, const PackedOp& o, Scratch& sc) cons
       if (expired) v |= bit(ModelProperty::kTtlDelay);
       delivered_to = e.consumer;
     }
-    if ((e.kind == EffectKind::kDelivered || e.kind == EffectKind::kReleased) && now < e.timestamp + at.delay_ns)
+    if ((e.kind == EffectKind::kDelivered || e.kind == EffectKind::kReleased) &&
+        now < e.timestamp + at.delay_ns)
       v |= bit(ModelProperty::kTtlDelay);
     if (e.kind == EffectKind::kExpired && !expired) v |= bit(ModelProperty::kTtlDelay);
     if (e.kind == EffectKind::kLost && (o.kind != PackedOp::kCrash || queues_[e.queue].durable))
@@ -896,8 +904,8 @@ SearchNode PackedSpace::to_node(const uint8_t* s) const {
     auto message = [&](uint8_t i) {
       const Attrs& at = v.attrs(q, i);
       const uint8_t* r = v.rec(q, i);
-      return Message{i + 1u, config_.messages[i].spec.payload, v.ts(q, i), r[kRecPriority], at.ttl_ns,
-                     v.ts(q, i) + at.delay_ns, r[kRecAttempts], at.max_retries};
+      return Message{i + 1u,    config_.messages[i].spec.payload, v.ts(q, i),      r[kRecPriority],
+                     at.ttl_ns, v.ts(q, i) + at.delay_ns,         r[kRecAttempts], at.max_retries};
     };
     qs.ready.resize(Q.levels);
     for (uint32_t l = 0; l < Q.levels; ++l)
@@ -936,7 +944,6 @@ SearchNode PackedSpace::to_node(const uint8_t* s) const {
   for (uint32_t i = 0; i < n_; ++i) sent |= uint64_t{v.sent(i)} << i;
   return SearchNode{std::move(model), std::move(checker), s[crashes_], sent};
 }
-
 
 void PackedSpace::from_node(const SearchNode& node, uint8_t* out) const {
   std::memset(out, 0, size_);
@@ -994,7 +1001,8 @@ void PackedSpace::from_node(const SearchNode& node, uint8_t* out) const {
     out[Q.dlr] = static_cast<uint8_t>(qs.counters.dead_letter_refused);
     for (uint32_t l = 0; l < Q.levels; ++l) {
       const uint64_t n = r.u();
-      for (uint64_t k = 0; k < n; ++k) list_push_back(v.never(q, l), Q.slots, static_cast<uint8_t>(r.u() - 1));
+      for (uint64_t k = 0; k < n; ++k)
+        list_push_back(v.never(q, l), Q.slots, static_cast<uint8_t>(r.u() - 1));
     }
     // The checker's live set is not stored: it must be the set of held messages.
     std::vector<MessageId> live(r.u()), held;

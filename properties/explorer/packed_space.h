@@ -76,8 +76,19 @@ class PackedSpace {
 
   // One candidate operation, compactly.
   struct PackedOp {
-    enum Kind : uint8_t { kSend, kDispatch, kFetch, kAck, kNackRequeue, kNackDead, kAdvance, kCrash, kRecover,
-                          kAttach, kDetach };
+    enum Kind : uint8_t {
+      kSend,
+      kDispatch,
+      kFetch,
+      kAck,
+      kNackRequeue,
+      kNackDead,
+      kAdvance,
+      kCrash,
+      kRecover,
+      kAttach,
+      kDetach
+    };
     Kind kind;
     uint8_t a = 0, b = 0;  // send: a = menu index; dispatch: a = queue; others: a = consumer, b = menu index
   };
@@ -89,7 +100,8 @@ class PackedSpace {
   // Writes the successor of `op` into `out` (state_size() bytes). Returns false if the
   // operation changed nothing (an error or a no-op). `violations` gets the enabled
   // properties the step breaks (bits as bit(ModelProperty)).
-  bool apply(const uint8_t* s, const PackedOp& op, uint8_t* out, uint32_t& violations, Scratch& scratch) const;
+  bool apply(const uint8_t* s, const PackedOp& op, uint8_t* out, uint32_t& violations,
+             Scratch& scratch) const;
   // A candidate as the model's operation.
   Op to_op(const uint8_t* s, const PackedOp& op) const;
 
@@ -154,8 +166,8 @@ class PackedSpace {
   std::vector<Menu> menu_;
   std::vector<int> slot_of_;  // [q * n + i] -> slot, or -1
   std::vector<Slot> slots_;
-  std::vector<uint32_t> slot_off_;       // [q * n + i] -> record offset, 0 if no slot (hot path)
-  std::vector<const Slot*> slot_ptr_;    // [q * n + i] -> slot, null if none (hot path)
+  std::vector<uint32_t> slot_off_;     // [q * n + i] -> record offset, 0 if no slot (hot path)
+  std::vector<const Slot*> slot_ptr_;  // [q * n + i] -> slot, null if none (hot path)
   std::vector<uint8_t> consumer_queue_, consumer_pos_, consumer_auto_;
   std::vector<uint32_t> consumer_prefetch_;
   uint32_t sent_ = 0, sent_bytes_ = 0, crashes_ = 0, now_ = 0, up_ = 0, attached_ = 0;
