@@ -181,8 +181,8 @@ int run_explore_command(const ExploreOptions& o) {
   }
   std::printf(
       "PROVED for this configuration (exhaustive, up to the collision chance above): every property holds in "
-      "all %llu reachable states%s\n",
-      static_cast<unsigned long long>(r.states),
+      "all %llu reachable states%s%s\n",
+      static_cast<unsigned long long>(r.states), r.symmetry.empty() ? "" : " (one per orbit of the symmetry above)",
       r.liveness_checked ? ", and no fair cycle leaves a message unfinished" : "");
   return 0;
 }
