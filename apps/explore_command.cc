@@ -69,6 +69,10 @@ void add_explore_command(CLI::App& app, ExploreOptions& o) {
                                  "Visit every reachable state of a bounded model configuration; "
                                  "check every property on every transition, and liveness on the "
                                  "state graph");
+  cmd->footer(
+      "Exit status: 0 proved, 1 violation (counterexample or lasso printed), 2 bad input, 3 no violation up "
+      "to "
+      "a state or memory bound (not a proof).");
   cmd->add_option("--config", o.config, "Explorer configuration (JSON, see docs/explorer.md)")
       ->default_val(o.config);
   cmd->add_option("--max-states", o.max_states, "Override the configuration's state bound");
@@ -79,7 +83,8 @@ void add_explore_command(CLI::App& app, ExploreOptions& o) {
   cmd->add_option("--jobs,-j", o.jobs, "Threads; the result is the same for any number")
       ->check(CLI::Range(1u, 256u));
   cmd->add_flag("--no-symmetry", o.no_symmetry,
-                "Store every state, not one per orbit of interchangeable consumers and messages");
+                "Store every state, not one per orbit of interchangeable consumers and messages (symmetry "
+                "applies to the model's safety search; with liveness it is off)");
   cmd->add_flag("--cross-check", o.cross_check,
                 "Compare every transition of the packed state space with the model's own code (slow)");
   cmd->add_flag("--reference", o.reference,
@@ -182,7 +187,8 @@ int run_explore_command(const ExploreOptions& o) {
   std::printf(
       "PROVED for this configuration (exhaustive, up to the collision chance above): every property holds in "
       "all %llu reachable states%s%s\n",
-      static_cast<unsigned long long>(r.states), r.symmetry.empty() ? "" : " (one per orbit of the symmetry above)",
+      static_cast<unsigned long long>(r.states),
+      r.symmetry.empty() ? "" : " (one per orbit of the symmetry above)",
       r.liveness_checked ? ", and no fair cycle leaves a message unfinished" : "");
   return 0;
 }
