@@ -208,7 +208,6 @@ PackedSpace::PackedSpace(const ExploreConfig& config, std::shared_ptr<const Wiri
       const ConsumerConfig& b = t.consumers[Q.ring[0]];
       if (a.prefetch != b.prefetch || a.ack_mode != b.ack_mode) Q.rotatable = false;
     }
-    rotate_any_ = rotate_any_ || Q.rotatable;
   }
   for (uint32_t i = 0; i < n_; ++i) {
     menu_[i].cls = i;
@@ -235,8 +234,6 @@ PackedSpace::PackedSpace(const ExploreConfig& config, std::shared_ptr<const Wiri
 PackedSpace::Scratch PackedSpace::make_scratch() const {
   Scratch s;
   s.effects.reserve(4 * slots_.size() + 8);
-  s.before_ready_top.resize(queues_.size());
-  s.list.reserve(n_ + 1);
   return s;
 }
 

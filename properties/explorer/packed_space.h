@@ -68,9 +68,7 @@ class PackedSpace {
       uint8_t queue, index, consumer, attempts, priority, origin;
       uint16_t timestamp;
     };
-    std::vector<Effect> effects;
-    std::vector<uint8_t> before_ready_top;  // [queue] highest ready level + 1 before the step, 0 none
-    std::vector<uint8_t> list;              // temporary list of menu indices
+    std::vector<Effect> effects;  // of the step being judged, in the model's order
   };
   Scratch make_scratch() const;
 
@@ -155,7 +153,6 @@ class PackedSpace {
   void permute_messages(uint8_t* s, const uint8_t* to) const;
   void signature(const uint8_t* s, uint32_t i, std::string& out) const;
 
-  uint32_t list_len(uint32_t q_list_cap) const { return 1 + q_list_cap; }
   int slot_index(uint32_t q, uint32_t i) const { return slot_of_[q * n_ + i]; }
 
   ExploreConfig config_;
@@ -174,7 +171,6 @@ class PackedSpace {
   size_t size_ = 0;
   uint32_t max_candidates_ = 0;
   std::vector<std::vector<uint8_t>> classes_;  // interchangeable menu indices, size >= 2
-  bool rotate_any_ = false;
 };
 
 }  // namespace mq::explorer
