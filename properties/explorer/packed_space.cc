@@ -100,12 +100,19 @@ std::string PackedSpace::unsupported_reason(const ExploreConfig& c) {
 PackedSpace::PackedSpace(const ExploreConfig& config, std::shared_ptr<const Wiring> wiring, bool symmetry)
     : config_(config), wiring_(std::move(wiring)), symmetry_(symmetry) {
   MQ_CHECK(unsupported_reason(config_).empty());
-  const Topology& t = wiring_->topology;
   n_ = static_cast<uint32_t>(config_.messages.size());
-  const auto qn = static_cast<uint32_t>(t.queues.size());
+  const Reach reach = reach_of();
+  size_ = lay_out_slots(reach, lay_out_queues(reach));
+  index_consumers();
+  find_symmetries();
+}
+
+// Which (queue, message) slots can be filled, and how: [q * n + i][origin].
+PackedSpace::Reach PackedSpace::reach_of() {
+  const auto qn = static_cast<uint32_t>(wiring_->topology.queues.size());
   menu_.resize(n_);
   slot_of_.assign(qn * n_, -1);
-  std::vector<std::vector<uint8_t>> reach(qn * n_, std::vector<uint8_t>(2, 0));  // [q*n+i][origin]
+  Reach reach(qn * n_, std::vector<uint8_t>(2, 0));
   for (uint32_t i = 0; i < n_; ++i) {
     const MenuMessage& m = config_.messages[i];
     menu_[i].spec = m.spec;
@@ -126,6 +133,14 @@ PackedSpace::PackedSpace(const ExploreConfig& config, std::shared_ptr<const Wiri
         if (reach[q * n_ + i][0] || reach[q * n_ + i][1]) reach[*dlq * n_ + i][1] = 1;
     }
   }
+  return reach;
+}
+
+// The header and each queue's cursor, counters, lists and checker memory; returns
+// where the slot records begin.
+size_t PackedSpace::lay_out_queues(const Reach& reach) {
+  const Topology& t = wiring_->topology;
+  const auto qn = static_cast<uint32_t>(t.queues.size());
   queues_.resize(qn);
   size_t at = 0;
   sent_ = 0;
@@ -163,6 +178,12 @@ PackedSpace::PackedSpace(const ExploreConfig& config, std::shared_ptr<const Wiri
     Q.turns = at;
     at += 2 * Q.ring.size();
   }
+  return at;
+}
+
+// One record per slot that can be filled; returns the state size.
+size_t PackedSpace::lay_out_slots(const Reach& reach, size_t at) {
+  const auto qn = static_cast<uint32_t>(wiring_->topology.queues.size());
   for (uint32_t q = 0; q < qn; ++q) {
     for (uint32_t i = 0; i < n_; ++i) {
       const auto& r = reach[q * n_ + i];
@@ -180,7 +201,6 @@ PackedSpace::PackedSpace(const ExploreConfig& config, std::shared_ptr<const Wiri
       slots_.push_back(s);
     }
   }
-  size_ = at;
   slot_off_.assign(qn * n_, 0);
   slot_ptr_.assign(qn * n_, nullptr);
   for (uint32_t k = 0; k < qn * n_; ++k) {
@@ -188,6 +208,12 @@ PackedSpace::PackedSpace(const ExploreConfig& config, std::shared_ptr<const Wiri
     slot_off_[k] = slots_[slot_of_[k]].offset;
     slot_ptr_[k] = &slots_[slot_of_[k]];
   }
+  return at;
+}
+
+void PackedSpace::index_consumers() {
+  const Topology& t = wiring_->topology;
+  const auto qn = static_cast<uint32_t>(t.queues.size());
   for (ConsumerId c = 0; c < t.consumers.size(); ++c) {
     const QueueId q = wiring_->queue_of_consumer[c];
     consumer_queue_.push_back(static_cast<uint8_t>(q));
@@ -199,7 +225,12 @@ PackedSpace::PackedSpace(const ExploreConfig& config, std::shared_ptr<const Wiri
   uint32_t list_total = 0;
   for (const auto& Q : queues_) list_total += Q.list_cap;
   max_candidates_ = n_ + qn + static_cast<uint32_t>(t.consumers.size()) * 2 + 3 * list_total + 3;
-  // Symmetry classes.
+}
+
+// Rings of identical consumers, and classes of alike menu messages.
+void PackedSpace::find_symmetries() {
+  const Topology& t = wiring_->topology;
+  const auto qn = static_cast<uint32_t>(t.queues.size());
   for (uint32_t q = 0; q < qn; ++q) {
     Queue& Q = queues_[q];
     Q.rotatable = symmetry_ && Q.ring.size() >= 2;

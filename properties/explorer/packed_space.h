@@ -147,6 +147,12 @@ class PackedSpace {
     uint32_t cls = 0;  // symmetry class: equal for interchangeable messages
   };
   class Mut;
+  using Reach = std::vector<std::vector<uint8_t>>;
+  Reach reach_of();
+  size_t lay_out_queues(const Reach& reach);
+  size_t lay_out_slots(const Reach& reach, size_t at);
+  void index_consumers();
+  void find_symmetries();
   bool invariants_hold(Mut& after) const;
   uint32_t judge(Mut& before, Mut& after, const PackedOp& op, Scratch& sc) const;
   void rotate(uint8_t* s, uint32_t q, uint32_t by, Relabel* r) const;
