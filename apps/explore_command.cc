@@ -62,6 +62,43 @@ void print_summary(const ExploreConfig& c) {
               c.max_memory_bytes / 1048576.0);
 }
 
+// The command line's overrides of the configuration; false (after saying why) on bad input.
+bool apply_overrides(const ExploreOptions& o, ExploreConfig& c) {
+  if (o.max_states > 0) c.max_states = o.max_states;
+  if (o.no_liveness) c.liveness = false;
+  if (!o.max_memory.empty()) {
+    const auto bytes = parse_bytes(o.max_memory);
+    if (!bytes) {
+      std::fprintf(stderr, "explore: --max-memory: '%s' is not a size (examples: 512M, 2G, 1048576)\n",
+                   o.max_memory.c_str());
+      return false;
+    }
+    c.max_memory_bytes = *bytes;
+  } else if (const uint64_t physical = physical_memory_bytes(); physical > 0) {
+    c.max_memory_bytes = std::min(c.max_memory_bytes, physical / 4 * 3);
+  }
+  return true;
+}
+
+void print_measures(const ExploreResult& r, double secs, double cpu) {
+  std::printf(
+      "states %llu, transitions %llu, depth %u; %.3f s wall, %.3f s cpu, %.0f states per cpu second; "
+      "%.1f bytes per visited state, %.1f MiB at the end\n",
+      static_cast<unsigned long long>(r.states), static_cast<unsigned long long>(r.transitions), r.max_depth,
+      secs, cpu, r.states / std::max(cpu, 1e-9),
+      static_cast<double>(r.state_bytes) / std::max<uint64_t>(r.states, 1), r.memory_bytes / 1048576.0);
+  std::printf("state space: %s; %u thread(s)\n", r.engine.c_str(), r.jobs);
+  if (!r.symmetry.empty()) {
+    std::printf(
+        "symmetry: %s; the %llu canonical states stand for at most %llu states (reduction up to %.2fx)\n",
+        r.symmetry.c_str(), static_cast<unsigned long long>(r.states),
+        static_cast<unsigned long long>(r.represented),
+        static_cast<double>(r.represented) / std::max<uint64_t>(r.states, 1));
+  }
+  std::printf("states are stored by 64-bit fingerprint: the chance that two of them collided is about %.1e\n",
+              static_cast<double>(r.states) * static_cast<double>(r.states) / 3.6893488147419103e19);
+}
+
 }  // namespace
 
 void add_explore_command(CLI::App& app, ExploreOptions& o) {
@@ -101,19 +138,7 @@ int run_explore_command(const ExploreOptions& o) {
     return 2;
   }
   ExploreConfig c = std::move(config).value();
-  if (o.max_states > 0) c.max_states = o.max_states;
-  if (o.no_liveness) c.liveness = false;
-  if (!o.max_memory.empty()) {
-    const auto bytes = parse_bytes(o.max_memory);
-    if (!bytes) {
-      std::fprintf(stderr, "explore: --max-memory: '%s' is not a size (examples: 512M, 2G, 1048576)\n",
-                   o.max_memory.c_str());
-      return 2;
-    }
-    c.max_memory_bytes = *bytes;
-  } else if (const uint64_t physical = physical_memory_bytes(); physical > 0) {
-    c.max_memory_bytes = std::min(c.max_memory_bytes, physical / 4 * 3);
-  }
+  if (!apply_overrides(o, c)) return 2;
   SearchOptions options;
   options.jobs = o.jobs;
   options.symmetry = !o.no_symmetry;
@@ -132,22 +157,7 @@ int run_explore_command(const ExploreOptions& o) {
   const double secs = seconds_since(start);
   const double cpu = cpu_seconds() - cpu_start;
   if (tty) std::fprintf(stderr, "\r%*s\r", 70, "");
-  std::printf(
-      "states %llu, transitions %llu, depth %u; %.3f s wall, %.3f s cpu, %.0f states per cpu second; "
-      "%.1f bytes per visited state, %.1f MiB at the end\n",
-      static_cast<unsigned long long>(r.states), static_cast<unsigned long long>(r.transitions), r.max_depth,
-      secs, cpu, r.states / std::max(cpu, 1e-9),
-      static_cast<double>(r.state_bytes) / std::max<uint64_t>(r.states, 1), r.memory_bytes / 1048576.0);
-  std::printf("state space: %s; %u thread(s)\n", r.engine.c_str(), r.jobs);
-  if (!r.symmetry.empty()) {
-    std::printf(
-        "symmetry: %s; the %llu canonical states stand for at most %llu states (reduction up to %.2fx)\n",
-        r.symmetry.c_str(), static_cast<unsigned long long>(r.states),
-        static_cast<unsigned long long>(r.represented),
-        static_cast<double>(r.represented) / std::max<uint64_t>(r.states, 1));
-  }
-  std::printf("states are stored by 64-bit fingerprint: the chance that two of them collided is about %.1e\n",
-              static_cast<double>(r.states) * static_cast<double>(r.states) / 3.6893488147419103e19);
+  print_measures(r, secs, cpu);
   if (!o.trace_out.empty() && (r.counterexample || r.lasso)) {
     std::vector<sim::TraceStep> steps;
     const auto add = [&](const std::vector<ExploreStep>& from) {
