@@ -200,22 +200,39 @@ std::string config_line(const ExploreConfig& c) {
 
 }  // namespace
 
-std::vector<AuditRun> run_audit(const AuditProgressFn& progress) {
-  std::vector<AuditRun> runs;
-  const size_t total = 2 * std::size(kClaims);
+std::vector<AuditCase> audit_cases() {
+  std::vector<AuditCase> out;
   for (const Claim& c : kClaims) {
-    AuditRun seed{c.id, "as stated", c.checked_seed, seed_config(), seed_design_model(), {}};
+    AuditCase seed{c.id, true, seed_config(), seed_design_model()};
     seed.config.properties = bit(c.seed_property);
-    AuditRun repaired{c.id, "as repaired", c.checked_repaired, repaired_config(), apply_model, {}};
+    out.push_back(std::move(seed));
+    AuditCase repaired{c.id, false, repaired_config(), {}};
     repaired.config.properties = bit(c.repaired_property);
     repaired.config.liveness = c.repaired_property == ModelProperty::kLiveness;
-    for (AuditRun* r : {&seed, &repaired}) {
-      if (progress) progress(runs.size(), total, r->claim + ", " + r->reading);
-      r->result = explore(r->config, r->apply);
-      runs.push_back(std::move(*r));
-    }
+    out.push_back(std::move(repaired));
   }
-  if (progress) progress(runs.size(), total, "done");
+  return out;
+}
+
+ExploreResult run_audit_case(const AuditCase& c, const SearchOptions& options) {
+  return c.variant ? explore(c.config, c.variant, {}, options) : explore(c.config, options);
+}
+
+std::vector<AuditRun> run_audit(const AuditProgressFn& progress) {
+  std::vector<AuditRun> runs;
+  const std::vector<AuditCase> cases = audit_cases();
+  MQ_CHECK(cases.size() == 2 * std::size(kClaims));
+  for (size_t k = 0; k < cases.size(); ++k) {
+    const AuditCase& c = cases[k];
+    const Claim& claim = kClaims[k / 2];
+    AuditRun r{c.claim, c.as_stated ? "as stated" : "as repaired",
+               c.as_stated ? claim.checked_seed : claim.checked_repaired, c.config,
+               c.variant ? c.variant : ApplyFn(apply_model), {}};
+    if (progress) progress(runs.size(), cases.size(), r.claim + ", " + r.reading);
+    r.result = run_audit_case(c);
+    runs.push_back(std::move(r));
+  }
+  if (progress) progress(runs.size(), cases.size(), "done");
   return runs;
 }
 

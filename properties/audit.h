@@ -13,14 +13,24 @@
 
 namespace mq {
 
-// One exploration of the audit: a claim read as stated (under the origin document's
-// design) or as repaired (under the harness's model).
+// One exploration of the audit: a claim as stated (under the origin document's own
+// design, a variant of the model) or as repaired (under the model itself).
+struct AuditCase {
+  std::string claim;
+  bool as_stated = false;
+  ExploreConfig config;  // with the one property checked
+  ApplyFn variant;       // as stated: the seed's design; as repaired: empty (the model)
+};
+std::vector<AuditCase> audit_cases();
+ExploreResult run_audit_case(const AuditCase& c, const SearchOptions& options = {});
+
+// One exploration of the audit with its result, for the document and the report.
 struct AuditRun {
   std::string claim;    // "Theorem 3.1.1 (reliability)"
   std::string reading;  // "as stated" or "as repaired"
   std::string checked;  // what was checked, in words
   ExploreConfig config;
-  ApplyFn apply;  // the design explored
+  ApplyFn apply;  // the design explored (the model's apply_model when repaired)
   ExploreResult result;
 };
 

@@ -19,6 +19,8 @@ packages=(
   # live runs (docs/live.md): the brokers, their client libraries, the fault tools
   rabbitmq-server librabbitmq-dev nats-server libnats-dev beanstalkd
   fiu-utils libfuse3-dev fuse3 iproute2
+  # the explorer's benchmark beside SPIN (bench/spin)
+  spin
 )
 
 missing=()
