@@ -248,6 +248,13 @@ int run_live_command(const LiveCommandOptions& o) {
             faults_text(r->faults).c_str(), lo.history_path.c_str());
         if (status == kExitOk) status = kExitViolation;
       }
+      if (!r->nemesis.errors.empty()) {
+        // A fault that was not healed (or not injected) judges the harness, not the broker.
+        std::fprintf(stderr, "mqharness live: %s/%s seed %llu: the nemesis failed (%s); the verdict is not the "
+                     "broker's alone\n", name.c_str(), config.c_str(), static_cast<unsigned long long>(seed),
+                     r->nemesis.errors.front().c_str());
+        status = kExitBad;
+      }
       if (o.bench) bench_rows.emplace_back(name + "/" + config, r->latency);
       std::fflush(stdout);
     }

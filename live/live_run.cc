@@ -226,6 +226,8 @@ std::string verdict_table(const LiveResult& r) {
            r.violation ? "VIOLATION of what the configuration claims"
                        : "consistent with what the configuration claims");
   for (const auto& v : r.violations) s += "  violation: " + v + "\n";
+  // A fault that could not be injected or healed: the run says less than it seems to.
+  for (const auto& e : r.nemesis.errors) s += "  nemesis error: " + e + "\n";
   return s;
 }
 
