@@ -57,7 +57,11 @@ class Mqd {
   Mqd(std::string dir, std::vector<std::string> extra = {}) : dir_(std::move(dir)), extra_(std::move(extra)) {
     start();
   }
-  ~Mqd() { kill9(); }
+  ~Mqd() {
+    kill9();
+    // The daemon's own account of a failed test.
+    if (::testing::Test::HasFailure()) std::fprintf(stderr, "mqd's log (%s):\n%s\n", log_.c_str(), log().c_str());
+  }
 
   void start(uint16_t port = 0) {
     log_ = dir_ + "/mqd.log." + std::to_string(++starts_);
