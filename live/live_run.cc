@@ -258,6 +258,7 @@ Result<LiveResult> run_live(const LiveOptions& o, std::FILE* out) {
     std::filesystem::create_directories(run_dir, ec);
     if (ec) return io_error("cannot create " + run_dir + ": " + ec.message());
   }
+  r.run_dir = run_dir;
   const Status s = execute(t, o, run_dir, r, out);
   if (!s.ok()) {
     if (temp) temp->keep();  // the server's log explains the failure
