@@ -267,7 +267,8 @@ Result<LiveResult> run_live(const LiveOptions& o, std::FILE* out) {
   judge(r, o.strict);
   if (r.violation && temp) {
     temp->keep();  // the server's log and data explain the violation
-    std::fprintf(out, "  run dir kept: %s\n", run_dir.c_str());
+    std::fprintf(out, "  run dir kept: %s\n  %s/server.log ends with:\n%s\n", run_dir.c_str(), run_dir.c_str(),
+                 server_log_tail(run_dir).c_str());
   }
   return r;
 }
