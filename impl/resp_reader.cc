@@ -55,11 +55,11 @@ redisReplyObjectFunctions kFunctions = {create_string, create_array, create_inte
 
 }  // namespace
 
-
 RespReader::RespReader(RespLimits limits)
     : limits_(limits), reader_(redisReaderCreateWithFunctions(&kFunctions)) {
   MQ_CHECK_MSG(reader_ != nullptr, "hiredis could not make a reader");
   MQ_CHECK(limits_.max_args > 0 && limits_.max_request_bytes > 0);
+  reader_->privdata = &array_bound_;
 }
 
 RespReader::~RespReader() { redisReaderFree(reader_); }
@@ -78,11 +78,8 @@ Status RespReader::fail(std::string why) {
 
 Result<std::optional<std::vector<std::string>>> RespReader::next() {
   if (failed_) return invalid_argument("the connection had a protocol error");
-  std::pair<size_t, bool*> limits{limits_.max_args, &too_many_args_};
-  reader_->privdata = &limits;
   void* reply = nullptr;
   const int rc = redisReaderGetReply(reader_, &reply);
-  reader_->privdata = nullptr;
   if (rc != REDIS_OK) {
     if (too_many_args_) return fail("a request has more than " + std::to_string(limits_.max_args) + " arguments");
     const std::string what = reader_->errstr;

@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -55,6 +56,10 @@ class RespReader {
   redisReader* reader_;
   bool failed_ = false;
   bool too_many_args_ = false;
+  // What the array callback reads (hiredis's privdata). hiredis copies the reader's
+  // privdata into each task when the task starts, and a task started in one next()
+  // may finish in a later one, so this lives as long as the reader.
+  std::pair<size_t, bool*> array_bound_{limits_.max_args, &too_many_args_};
 };
 
 }  // namespace mq::impl

@@ -43,6 +43,34 @@ TEST(RespReader, ReadsPipelinedRequestsWholeOrByteByByte) {
   EXPECT_EQ(a, b);
 }
 
+// next() from a deep frame, so that its locals lie where later, shallower calls run
+// their callees.
+[[gnu::noinline]] bool nothing_yet_from_deep(RespReader& r, int depth) {
+  volatile char pad[512];
+  pad[0] = static_cast<char>(depth);
+  if (depth > 0) return nothing_yet_from_deep(r, depth - 1) && pad[0] == static_cast<char>(depth);
+  auto next = r.next();
+  return next.ok() && !next->has_value();
+}
+
+// The daemon asks for the next request from different depths (a read completion, a
+// resumed connection). A request whose reading began in one call (even at an empty
+// buffer) and ends in another must not depend on the first call's frame: under ASan
+// this test caught the reader handing hiredis a pointer into it.
+TEST(RespReader, ARequestBegunInOneCallEndsInAnotherFromAnotherFrame) {
+  RespReader r;
+  r.feed("*1\r\n$4\r\nPING\r\n");
+  ASSERT_EQ(read_all(r).size(), 1u);  // and a last call at the empty buffer
+  for (int round = 0; round < 3; ++round) {
+    ASSERT_TRUE(nothing_yet_from_deep(r, 20));
+    r.feed("*2\r\n$4\r\nSEND\r\n$1\r\nx\r\n");
+    auto next = r.next();
+    ASSERT_TRUE(next.ok()) << next.status().to_string();
+    ASSERT_TRUE(next->has_value());
+    EXPECT_EQ(**next, (std::vector<std::string>{"SEND", "x"}));
+  }
+}
+
 TEST(RespReader, RefusesInlineCommandsAndNonStringArguments) {
   for (const std::string in : {"PING\r\n", "*1\r\n:5\r\n", "*0\r\n", "*-1\r\n", "+OK\r\n", "*1\r\n*1\r\n$1\r\na\r\n"}) {
     RespReader r;
