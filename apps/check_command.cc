@@ -10,6 +10,7 @@
 #include "properties/checkers/jepsen_queue.h"
 #include "properties/checkers/queue_linearizability.h"
 #include "properties/checkers/stream_check.h"
+#include "sim/scenario.h"
 
 namespace mq::app {
 namespace {
@@ -32,18 +33,41 @@ void print(const Verdict& v) {
   for (const auto& e : v.witness) std::printf("    %s\n", to_string(e).c_str());
 }
 
-Result<Topology> load_topology(const CheckCommandOptions& o) {
-  std::string path = o.topology;
-  if (path.empty()) {
-    path = o.file + ".topology.json";
-    if (!std::filesystem::exists(path)) {
-      return invalid_argument(o.file + ": an mqharness history needs its topology: give --topology T.json, or put it in " +
-                              path + " (docs/checkers.md)");
-    }
-  }
+// The topology of a run file (what `run --history H` writes beside H as H.run.json):
+// the scenario it embeds.
+Result<Topology> topology_of_run_file(const std::string& path) {
   auto j = read_json_file(path);
   if (!j.ok()) return j.status();
-  return topology_from_json(*j, path);
+  const auto text = j->find("scenario");
+  if (!j->is_object() || text == j->end() || !text->is_string()) {
+    return invalid_argument(path + ": /scenario: missing or not a string (not a run file of `mqharness run`)");
+  }
+  const auto file = j->find("scenario_file");
+  auto s = sim::scenario_from_text(text->get<std::string>(),
+                                   file != j->end() && file->is_string() ? file->get<std::string>() : path);
+  if (!s.ok()) return s.status();
+  return std::move(s->topology);
+}
+
+// --topology T, else the first of FILE.topology.json (beside the history) and
+// FILE.run.json (a run's own file, its scenario embedded) that exists.
+Result<Topology> load_topology(const CheckCommandOptions& o, std::string& source) {
+  source = o.topology;
+  if (source.empty()) {
+    const std::string beside = o.file + ".topology.json", run = o.file + ".run.json";
+    if (std::filesystem::exists(beside)) {
+      source = beside;
+    } else if (std::filesystem::exists(run)) {
+      source = run;
+      return topology_of_run_file(run);
+    } else {
+      return invalid_argument(o.file + ": an mqharness history needs its topology: give --topology T.json, or put it in " +
+                              beside + " (or the run's " + run + "; docs/checkers.md)");
+    }
+  }
+  auto j = read_json_file(source);
+  if (!j.ok()) return j.status();
+  return topology_from_json(*j, source);
 }
 
 // The command that judges the file again, without the report's own options.
@@ -57,7 +81,9 @@ std::string check_line(const CheckCommandOptions& o) {
 }
 
 int check_ours(const CheckCommandOptions& o) {
-  auto topology = load_topology(o);
+  if (o.fifo) return bad_input(o.file + ": --fifo applies to Jepsen queue histories; this is an mqharness history");
+  std::string topology_source;
+  auto topology = load_topology(o, topology_source);
   if (!topology.ok()) return bad_input(topology.status().message());
   // Every check streams (memory bounded by what is in flight); --stream is kept for
   // scripts that pass it.
@@ -73,7 +99,7 @@ int check_ours(const CheckCommandOptions& o) {
     report::ReportInput in;
     in.title = "mqharness check: " + o.file;
     in.facts = {{"history", o.file + " (" + std::to_string(history->events.size()) + " events)"},
-                {"topology", o.topology.empty() ? o.file + ".topology.json" : o.topology},
+                {"topology", topology_source},
                 {"complete", o.complete ? "yes: every message must have ended" : "no"}};
     in.properties = report::rows_from_verdicts(*verdicts, std::nullopt, check_line(o));
     in.verdicts = *verdicts;
@@ -85,6 +111,11 @@ int check_ours(const CheckCommandOptions& o) {
 }
 
 int check_jepsen(const CheckCommandOptions& o) {
+  // Options of the other format are refused, not ignored: the user meant something.
+  for (const auto& [given, name] : {std::pair{!o.topology.empty(), "--topology"}, {o.complete, "--complete"},
+                                    {o.queue_retry_budget, "--queue-retry-budget"}}) {
+    if (given) return bad_input(o.file + ": " + name + " applies to mqharness histories; this is a Jepsen queue history");
+  }
   if (!o.report.trace.empty())
     return bad_input("--trace: only an mqharness history can be exported as a trace");
   TotalQueueChecker total;
@@ -102,7 +133,7 @@ int check_jepsen(const CheckCommandOptions& o) {
   std::vector<report::PropertyRow> rows = {
       {"total-queue", 1, r.valid ? 0u : 1u, std::nullopt, to_string(r), r.valid ? "" : check_line(o)}};
   if (o.fifo) {
-    auto history = queue_history_from_jepsen(ops);
+    auto history = queue_history_from_jepsen(ops, o.file);
     if (!history.ok()) return bad_input(history.status().message());
     const LinearizabilityReport lin = check_queue_linearizability(*history);
     std::fputs(to_string(lin).c_str(), stdout);
@@ -127,7 +158,7 @@ void add_check_command(CLI::App& app, CheckCommandOptions& o) {
   auto* cmd = app.add_subcommand("check", "Judge a recorded history (mqharness JSON lines, or a Jepsen queue "
                                           "history) and print one line per property with its witness");
   cmd->add_option("file", o.file, "The history file (JSON lines)")->required();
-  cmd->add_option("--topology", o.topology, "Topology JSON of an mqharness history (default: FILE.topology.json)");
+  cmd->add_option("--topology", o.topology, "Topology JSON of an mqharness history (default: FILE.topology.json, else the scenario of FILE.run.json)");
   cmd->add_flag("--complete", o.complete,
                 "The history ran to quiescence after faults healed: every message must have ended");
   cmd->add_flag("--queue-retry-budget", o.queue_retry_budget,

@@ -9,9 +9,7 @@
 #include "apps/mqd_config.h"
 #include "impl/daemon.h"
 
-#ifndef MQ_VERSION
-#define MQ_VERSION "dev"
-#endif
+#include "mq_version.h"
 
 namespace {
 
