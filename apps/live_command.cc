@@ -7,6 +7,7 @@
 #include "apps/walk_command.h"
 #include "live/live_run.h"
 #include "live/process.h"
+#include "report/report.h"
 
 namespace mq::app {
 namespace {
@@ -137,6 +138,61 @@ void print_excerpt(const std::string& report) {
   if (pos < report.size()) std::printf("  ... (mqharness check HISTORY prints every witness)\n");
 }
 
+// The HTML report of one run, in its run directory (--report): the verdict rows of
+// verdict_table(), the target and the nemesis schedule as facts. A Jepsen history has
+// no message lifecycle for the timeline: the report holds verdicts, facts and the
+// schedule (docs/report.md).
+void write_live_report(const live::LiveOptions& lo, const live::LiveResult& r, const std::string& reproduce) {
+  const auto& t = r.total;
+  auto row = [&](std::string property, bool violated, std::string message) {
+    return report::PropertyRow{std::move(property), 1, violated ? 1u : 0u,
+                               violated ? std::optional<uint64_t>(lo.workload.seed) : std::nullopt,
+                               std::move(message), violated ? reproduce : ""};
+  };
+  report::ReportInput in;
+  in.title = "mqharness live: " + r.target + "/" + r.config + ", seed " + std::to_string(lo.workload.seed);
+  in.command_line = reproduce;
+  const bool lost_violates = t.lost_count > 0 && r.claim.no_loss;
+  in.properties = {
+      row("no-loss", lost_violates,
+          std::to_string(t.lost_count) + " of " + std::to_string(t.acknowledged_count) +
+              " acknowledged messages never dequeued" +
+              (r.claim.no_loss ? " (claimed: none)" : " (loss is not claimed under these faults)")),
+      row("no-unexpected", t.unexpected_count > 0,
+          std::to_string(t.unexpected_count) + " dequeued values that were never enqueued"),
+      row("drained", !r.drained, r.drained ? "the queue drained after the faults healed"
+                                           : "the queue did not drain after the faults healed (liveness)"),
+  };
+  if (r.fifo) in.properties.push_back(row("fifo", !r.fifo->valid, to_string(*r.fifo)));
+  in.facts = {{"target", r.target + "/" + r.config},
+              {"version", r.version},
+              {"configuration", r.describe},
+              {"seed", std::to_string(lo.workload.seed)},
+              {"duration", std::to_string(lo.duration_ms / 1000) + " s"},
+              {"nemesis", faults_text(r.faults)},
+              {"claim", r.claim.no_loss ? "no loss under these faults" : "may lose under these faults"},
+              {"history", lo.history_path},
+              {"attempted", std::to_string(t.attempt_count)},
+              {"acknowledged", std::to_string(t.acknowledged_count)},
+              {"duplicated (allowed)", std::to_string(t.duplicated_count)},
+              {"recovered (allowed)", std::to_string(t.recovered_count)},
+              {"server logs and data", r.run_dir}};
+  for (const auto& why : r.left_out) in.notes.push_back("left out: " + why);
+  for (const auto& w : r.schedule) {
+    in.notes.push_back(std::string(live::fault_kind_name(w.kind)) + " at " + std::to_string(w.start_ms) +
+                       " ms for " + std::to_string(w.length_ms) + " ms");
+  }
+  for (const auto& e : r.nemesis.errors) in.notes.push_back("nemesis error: " + e);
+  const std::string checker = to_string(t);
+  in.notes.push_back("checker: " + checker.substr(0, checker.find('\n')));
+  const std::string dir = r.run_dir + "/report";
+  if (const Status s = report::write_report(dir, in); !s.ok()) {
+    std::fprintf(stderr, "mqharness live: report: %s\n", s.message().c_str());
+    return;
+  }
+  std::printf("report: %s/index.html\n", dir.c_str());
+}
+
 void print_bench(const std::vector<std::pair<std::string, live::LatencySummary>>& rows) {
   std::printf("\n%-28s %10s %10s %10s %10s %10s\n", "target/config", "acked/s", "p50 us", "p99 us", "p999 us",
               "max us");
@@ -183,7 +239,7 @@ void add_live_command(CLI::App& app, LiveCommandOptions& o) {
       "--history", o.history,
       "Jepsen queue history (JSON lines); with several runs, .TARGET.CONFIG.seedS is put before the "
       "extension");
-  cmd->add_option("--report", o.report, "Keep each run's directory (server logs, data) under this directory");
+  cmd->add_option("--report", o.report, "Keep each run's directory (server logs, data) under this directory, with an HTML report in its report/");
   cmd->add_flag("--bench", o.bench, "No nemesis; report throughput and publish-to-ack latency per target");
   cmd->add_flag("--strict", o.strict,
                 "Any invalid history is a violation, whatever the configuration claims");
@@ -241,12 +297,20 @@ int run_live_command(const LiveCommandOptions& o) {
       if (!r->total.lost.empty() || !r->total.unexpected.empty()) print_excerpt(to_string(r->total));
       if (r->fifo && !r->fifo->valid) print_excerpt(to_string(*r->fifo));
       print_summary(lo, *r);
+      const std::string reproduce = "mqharness live --target " + name + "/" + config + " --seed " +
+                                    std::to_string(seed) + " --duration " + o.duration + " --nemesis " +
+                                    faults_text(r->faults) + " --history " + lo.history_path;
       if (r->violation) {
-        std::printf(
-            "reproduce: mqharness live --target %s/%s --seed %llu --duration %s --nemesis %s --history %s\n",
-            name.c_str(), config.c_str(), static_cast<unsigned long long>(seed), o.duration.c_str(),
-            faults_text(r->faults).c_str(), lo.history_path.c_str());
+        std::printf("reproduce: %s\n", reproduce.c_str());
         if (status == kExitOk) status = kExitViolation;
+      }
+      if (!o.report.empty()) write_live_report(lo, *r, reproduce);
+      if (!r->nemesis.errors.empty()) {
+        // A fault that was not healed (or not injected) judges the harness, not the broker.
+        std::fprintf(stderr, "mqharness live: %s/%s seed %llu: the nemesis failed (%s); the verdict is not the "
+                     "broker's alone\n", name.c_str(), config.c_str(), static_cast<unsigned long long>(seed),
+                     r->nemesis.errors.front().c_str());
+        status = kExitBad;
       }
       if (o.bench) bench_rows.emplace_back(name + "/" + config, r->latency);
       std::fflush(stdout);

@@ -125,6 +125,7 @@ Status Broker::start() {
 }
 
 void Broker::start_threads() {
+  started_ = true;
   commit_thread_ = std::thread([this] { commit_loop(); });
   timer_thread_ = std::thread([this] { timer_loop(); });
   for (uint32_t k = 0; k < options_.worker_threads; ++k) workers_.emplace_back([this] { worker_loop(); });
@@ -135,6 +136,12 @@ void Broker::close() {
   {
     Lock lk(mu_);
     if (closed_) return;
+    if (!started_) {  // open() failed: no shell, no threads; only the directory to release
+      closed_ = true;
+      wal_.reset();
+      storage_.reset();
+      return;
+    }
     closing_ = true;
     changed_cv_.notify_all();
     work_cv_.notify_all();
@@ -253,6 +260,8 @@ void Broker::perform(Lock& lk, Action& a, Callbacks& cbs) {
           observe(x);
         } else if constexpr (std::is_same_v<T, act::Noted>) {
           // The embedded broker writes no notes.
+        } else if constexpr (std::is_same_v<T, act::CommitSoon>) {
+          MQ_CHECK_MSG(false, "the embedded broker's shell starts each group commit at once (no defer_commit)");
         } else {
           static_assert(std::is_same_v<T, act::Fail>);
           broke(lk, x.why, cbs);

@@ -235,6 +235,7 @@ class Broker {
   bool closing_ = false;  // refuses publish and fetch
   bool stopped_ = false;  // the threads drain and stop
   bool closed_ = false;
+  bool started_ = false;  // start() succeeded: there is a shell to settle and threads to join
   Status broken_;         // the log's failure, if any
   ConnId next_conn_ = 1;
   std::map<ConnId, Call> calls_;

@@ -120,6 +120,13 @@ class BrokerCore {
 
   // REQUIRES: q < config().queues.size().
   QueueStats stats(QueueId q) const;
+  // Something is ready and a consumer is attached: dispatch() may deliver (eager
+  // dispatch asks this before each try, so it must cost nothing).
+  // REQUIRES: q < config().queues.size().
+  bool dispatchable(QueueId q) const {
+    const QueueRt& qr = queues_[q];
+    return qr.counters.consumer_count > 0 && (qr.nonempty[0] | qr.nonempty[1] | qr.nonempty[2] | qr.nonempty[3]) != 0;
+  }
   // What capacity bounds (ready + delayed + in flight), without building stats().
   // REQUIRES: q < config().queues.size().
   uint64_t size(QueueId q) const { return queues_[q].live.size(); }

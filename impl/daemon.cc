@@ -36,20 +36,6 @@ using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 using boost::system::error_code;
 
-// fsync never: appends reach the files (the page cache), syncs are skipped.
-class NoSyncStorage final : public Storage {
- public:
-  explicit NoSyncStorage(std::unique_ptr<Storage> inner) : inner_(std::move(inner)) {}
-  Status append(const std::string& name, std::string_view data) override { return inner_->append(name, data); }
-  Status sync(const std::string&) override { return Status(); }
-  Result<std::string> read(const std::string& name) override { return inner_->read(name); }
-  Result<std::vector<std::string>> list() override { return inner_->list(); }
-  Status remove(const std::string& name) override { return inner_->remove(name); }
-
- private:
-  std::unique_ptr<Storage> inner_;
-};
-
 // One piece of disk work the shell asked for, done on the commit thread.
 struct DiskJob {
   enum class Kind : uint8_t { kWrite, kCheckpoint, kStart, kRecover };
@@ -192,6 +178,8 @@ struct Daemon::Impl {
   bool stopping = false;
   Clock::time_point shutdown_deadline;
   std::atomic<uint16_t> port{0};
+  uint64_t shell_generation = 0;  // bumped when a recovery replaces the shell
+  std::vector<std::shared_ptr<Conn>> dirty;  // answers appended, to write after the drain
   uint64_t committed = 0, connections_total = 0, refused_clients = 0, protocol_errors = 0;
 
   explicit Impl(DaemonOptions o) : options(std::move(o)), commands(options.config) {}
@@ -211,6 +199,7 @@ struct Daemon::Impl {
     ShellOptions o;
     o.config = options.config;
     o.checkpoint_bytes = options.wal.checkpoint_bytes;
+    o.defer_commit = true;
     if (options.fsync == FsyncMode::kBatch) {
       o.commit_delay_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(options.batch_delay).count();
     }
@@ -219,14 +208,20 @@ struct Daemon::Impl {
 
   // ---- the shell's actions ----
 
+  // Carries out the shell's actions; answers are written once per round, each
+  // connection's together (one write for a pipelined batch).
   void drain() {
     std::vector<Action> batch;
-    // Bounded: each round carries out what the shell asked since the last.
-    for (size_t round = 0; shell && shell->has_actions(); ++round) {
+    // Bounded: each round carries out what the shell asked since the last (a write
+    // that closes a connection may ask for more).
+    for (size_t round = 0; shell && (shell->has_actions() || !dirty.empty()); ++round) {
       MQ_CHECK(round < (size_t{1} << 32));
       batch.clear();
       shell->take_actions(batch);
       for (Action& a : batch) perform(a);
+      std::vector<std::shared_ptr<Conn>> written;
+      written.swap(dirty);
+      for (auto& c : written) flush(c);
     }
   }
 
@@ -249,6 +244,14 @@ struct Daemon::Impl {
             ++committed;
           } else if constexpr (std::is_same_v<T, act::Noted>) {
             // The daemon writes no notes.
+          } else if constexpr (std::is_same_v<T, act::CommitSoon>) {
+            // After the handlers already queued (the requests that arrived with this
+            // one): one sync for all of them.
+            asio::post(io, [this, generation = shell_generation] {
+              if (!shell || generation != shell_generation) return;
+              shell->commit_now(now());
+              drain();
+            });
           } else {
             static_assert(std::is_same_v<T, act::Fail>);
             failed(x.why);
@@ -270,8 +273,8 @@ struct Daemon::Impl {
     MQ_CHECK(c->outstanding > 0);
     --c->outstanding;
     if (auto* info = std::get_if<resp::Info>(&r.response)) info->text = server_info() + info->text;
+    if (c->out.empty()) dirty.push_back(c);
     commands.encode(r.response, c->out);
-    flush(c);
   }
 
   std::string server_info() {
@@ -340,6 +343,7 @@ struct Daemon::Impl {
     }
     base_ns = std::max(base_ns, d.recovery->image.time_ns);
     shell.emplace(std::move(fresh).value());
+    ++shell_generation;
     timers = {};  // the old shell's
     armed_at.reset();
     shell->start(now());
@@ -590,7 +594,9 @@ Result<std::unique_ptr<Daemon>> Daemon::open(DaemonOptions options) {
   auto files = FileStorage::open(d.options.data_dir);
   if (!files.ok()) return files.status();
   d.storage = std::move(files).value();
-  if (d.options.fsync == FsyncMode::kNever) d.storage = std::make_unique<NoSyncStorage>(std::move(d.storage));
+  // fsync never: records are appended without a sync; checkpoints are still synced,
+  // so that a power loss leaves a log recovery can read (impl/wal.h).
+  if (d.options.fsync == FsyncMode::kNever) d.options.wal.sync_appends = false;
   auto recovery = Wal::recover(*d.storage, d.options.config, d.options.wal);
   if (!recovery.ok()) return recovery.status();
   Effects effects;

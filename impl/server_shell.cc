@@ -152,6 +152,7 @@ void ServerShell::crash() {
   log_ = LogBuffer();
   writing_.reset();
   delay_armed_ = false;
+  commit_wanted_ = false;
   ++delay_token_;
   timer_at_.reset();
   ++timer_token_;
@@ -630,8 +631,13 @@ void ServerShell::forget_taken_back(const Effects& effects) {
 // ---- the log ----
 
 // Group commit: one write in flight; it takes every record added so far.
-void ServerShell::start_commit(TimeNs now) {
+void ServerShell::start_commit(TimeNs now, bool asked) {
   if (writing_ || state_ != State::kUp || log_.added_lsn() == synced_lsn_) return;
+  if (options_.defer_commit && !asked) {
+    if (!commit_wanted_) actions_.emplace_back(act::CommitSoon{});
+    commit_wanted_ = true;
+    return;
+  }
   const TimeNs earliest = last_commit_start_ns_.value_or(now) + options_.commit_delay_ns;
   if (options_.commit_delay_ns > 0 && last_commit_start_ns_ && now < earliest) {
     if (!delay_armed_) {
@@ -646,6 +652,11 @@ void ServerShell::start_commit(TimeNs now) {
   writing_bytes_ = batch.bytes.size();
   last_commit_start_ns_ = now;
   actions_.emplace_back(act::WriteLog{std::move(batch)});
+}
+
+void ServerShell::commit_now(TimeNs now) {
+  commit_wanted_ = false;
+  start_commit(now, /*asked=*/true);
 }
 
 void ServerShell::synced(TimeNs now, const Status& s) {
@@ -733,8 +744,7 @@ void ServerShell::dispatch_all(TimeNs now) {
   for (QueueId q = 0; q < options_.config.queues.size(); ++q) {
     for (;;) {
       MQ_CHECK_MSG(++rounds <= dispatch_bound_, "eager dispatch over its bound");
-      const QueueStats st = core_->stats(q);
-      if (st.ready == 0 || st.consumer_count == 0) break;
+      if (!core_->dispatchable(q)) break;
       if (!execute(now, cmd::Dispatch{q}).delivered) break;
     }
   }

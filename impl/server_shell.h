@@ -117,10 +117,12 @@ struct Noted {  // a note() came out, in order with the released outputs
 struct Fail {  // a write failed: the shell stopped (rule 5)
   Status why;
 };
+struct CommitSoon {  // defer_commit: records wait; call commit_now() when idle
+};
 }  // namespace act
 
 using Action = std::variant<act::Reply, act::WriteLog, act::WriteCheckpoint, act::StartLog, act::SetTimer,
-                            act::Committed, act::Noted, act::Fail>;
+                            act::Committed, act::Noted, act::Fail, act::CommitSoon>;
 
 // A consumer's session when the shell starts fresh (every consumer attached).
 struct InitialSession {
@@ -133,6 +135,11 @@ struct ShellOptions {
   BrokerConfig config;
   uint64_t checkpoint_bytes = 64u << 20;  // rule 4
   TimeNs commit_delay_ns = 0;             // rule 3
+  // Rule 3 again: instead of starting a write the moment a record is added, ask the
+  // driver (CommitSoon) to call commit_now() once it has handled the requests already
+  // waiting, so that one sync covers all of them (a daemon's event loop does; the
+  // simulator starts at once).
+  bool defer_commit = false;
   // An attached consumer not heard from for longer than session_timeout_ns is
   // detached, checked every session_check_ns. 0: sessions never time out (the
   // daemon's sessions end when their connection closes).
@@ -177,6 +184,8 @@ class ServerShell {
   void synced(TimeNs now, const Status& s);
   // The StartLog completed. REQUIRES: kStarting.
   void log_started(TimeNs now, const Status& s);
+  // defer_commit: the driver is idle; the group commit may start now.
+  void commit_now(TimeNs now);
   // An opaque marker, released in order with the outputs before it (the simulator
   // orders its fault events this way). Waits for no sync; survives a crash.
   void note(TimeNs now, uint64_t note);
@@ -203,7 +212,7 @@ class ServerShell {
   bool up() const { return state_ == State::kUp; }
   bool has_core() const { return core_.has_value(); }
   // Nothing waits for the log (every output released, no write in flight).
-  bool settled() const { return outputs_.empty() && !writing_ && !delay_armed_; }
+  bool settled() const { return outputs_.empty() && !writing_ && !delay_armed_ && !commit_wanted_; }
   // The time of the last output released: a crash is recorded at this time, since
   // nobody outside saw anything later.
   TimeNs released_ns() const { return released_ns_; }
@@ -302,7 +311,7 @@ class ServerShell {
   void forget_taken_back(const Effects& effects);
 
   // The log.
-  void start_commit(TimeNs now);
+  void start_commit(TimeNs now, bool asked = false);
   void fail_stop(const Status& why);
 
   // Timers and dispatch.
@@ -322,6 +331,7 @@ class ServerShell {
   uint64_t bytes_since_checkpoint_ = 0;
   std::optional<TimeNs> last_commit_start_ns_;  // none yet: the first may start at once
   bool delay_armed_ = false;
+  bool commit_wanted_ = false;  // defer_commit: CommitSoon emitted, commit_now() not yet called
   uint64_t delay_token_ = 0;
   TimeNs released_ns_ = 0;
   std::deque<Output> outputs_;                    // not yet released, in command order

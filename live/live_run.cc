@@ -226,6 +226,8 @@ std::string verdict_table(const LiveResult& r) {
            r.violation ? "VIOLATION of what the configuration claims"
                        : "consistent with what the configuration claims");
   for (const auto& v : r.violations) s += "  violation: " + v + "\n";
+  // A fault that could not be injected or healed: the run says less than it seems to.
+  for (const auto& e : r.nemesis.errors) s += "  nemesis error: " + e + "\n";
   return s;
 }
 
@@ -256,6 +258,7 @@ Result<LiveResult> run_live(const LiveOptions& o, std::FILE* out) {
     std::filesystem::create_directories(run_dir, ec);
     if (ec) return io_error("cannot create " + run_dir + ": " + ec.message());
   }
+  r.run_dir = run_dir;
   const Status s = execute(t, o, run_dir, r, out);
   if (!s.ok()) {
     if (temp) temp->keep();  // the server's log explains the failure
@@ -264,7 +267,8 @@ Result<LiveResult> run_live(const LiveOptions& o, std::FILE* out) {
   judge(r, o.strict);
   if (r.violation && temp) {
     temp->keep();  // the server's log and data explain the violation
-    std::fprintf(out, "  run dir kept: %s\n", run_dir.c_str());
+    std::fprintf(out, "  run dir kept: %s\n  %s/server.log ends with:\n%s\n", run_dir.c_str(), run_dir.c_str(),
+                 server_log_tail(run_dir).c_str());
   }
   return r;
 }

@@ -67,6 +67,7 @@ struct LiveResult {
   bool violation = false;
   std::vector<std::string> violations;  // one sentence each
   int64_t start_unix_ns = 0;
+  std::string run_dir;  // the servers' directory (kept with --report, or on a violation)
 };
 
 // Runs one target. Errors: kInvalidArgument (unknown target), kUnavailable (the

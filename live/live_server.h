@@ -29,6 +29,10 @@ struct ServerOptions {
   std::string powerfs_binary;  // empty: default_powerfs_binary()
 };
 
+// The last part of the server log a run directory holds (RUN_DIR/server.log): what a
+// failed start or a violation is explained by.
+std::string server_log_tail(const std::string& run_dir);
+
 class LiveServer {
  public:
   // Sets up namespace, mount and data directory; does not start the server.
@@ -62,7 +66,7 @@ class LiveServer {
 
  private:
   LiveServer(const Target& target, ServerOptions options) : target_(target), options_(std::move(options)) {}
-  std::string log_tail() const;
+  std::string log_tail() const { return server_log_tail(options_.run_dir); }
 
   const Target& target_;
   ServerOptions options_;

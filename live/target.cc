@@ -3,6 +3,7 @@
 #include "live/beanstalk_target.h"
 #include "live/nats_target.h"
 #include "live/rabbitmq_target.h"
+#include "live/mqd_target.h"
 #include "live/redis_target.h"
 
 namespace mq::live {
@@ -47,6 +48,7 @@ const std::vector<Known>& known() {
       {"rabbitmq-quorum", {"durable"}},
       {"nats-js", {"file-storage"}},
       {"beanstalkd", {"no-binlog", "binlog", "binlog-fsync-always"}},
+      {"mqd", {"always", "batch", "never"}},
   };
   return k;
 }
@@ -76,6 +78,9 @@ Result<std::unique_ptr<Target>> make_target(const std::string& name, const std::
   if (name == "nats-js" && config == "file-storage") t = std::make_unique<NatsTarget>();
   if (name == "beanstalkd") {
     if (auto d = BeanstalkTarget::parse(config)) t = std::make_unique<BeanstalkTarget>(*d);
+  }
+  if (name == "mqd") {
+    if (auto f = MqdTarget::parse_fsync(config)) t = std::make_unique<MqdTarget>(*f);
   }
   if (t == nullptr) {
     std::string list;

@@ -95,8 +95,8 @@ struct Claim {
   std::string why;
 };
 
-// How to start the server: argv, extra environment, files written into the data dir
-// first (name relative to the data dir, content).
+// How to start the server: argv, extra environment, files written into the run dir
+// first (name relative to the run dir, content).
 // Helpers are processes the server needs beside it (RabbitMQ's epmd): started before
 // the server's first start, in the same namespace, never faulted, stopped at the end.
 struct Launch {

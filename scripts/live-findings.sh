@@ -51,6 +51,8 @@ if [[ ${#cells[@]} -eq 0 ]]; then
     "rabbitmq-classic/durable kill" "rabbitmq-classic/durable power" "rabbitmq-quorum/durable kill"
     "nats-js/file-storage kill" "nats-js/file-storage power"
     "beanstalkd/no-binlog kill" "beanstalkd/binlog kill" "beanstalkd/binlog power" "beanstalkd/binlog-fsync-always power"
+    "mqd/always kill,pause,partition" "mqd/always power" "mqd/always disk" "mqd/batch power"
+    "mqd/never kill" "mqd/never power"
   )
 fi
 

@@ -108,6 +108,8 @@ void BrokerNode::perform(impl::Action& a, bool last) {
           const Fault f = faults_.at(x.note);
           faults_.erase(x.note);
           recorder_.record_fault(f.f, f.node, x.at_ns);
+        } else if constexpr (std::is_same_v<T, impl::act::CommitSoon>) {
+          MQ_CHECK_MSG(false, "the simulator's shell starts each group commit at once (no defer_commit)");
         } else {
           static_assert(std::is_same_v<T, impl::act::Fail>);
           MQ_CHECK(last);

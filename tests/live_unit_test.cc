@@ -11,6 +11,7 @@
 #include "live/beanstalk_target.h"
 #include "live/history_writer.h"
 #include "live/live_run.h"
+#include "live/mqd_target.h"
 #include "live/nats_target.h"
 #include "live/nemesis.h"
 #include "live/pending_writes.h"
@@ -117,6 +118,28 @@ TEST(LiveOutcome, NatsApiErrorIsFailTimeoutIsInfo) {
   EXPECT_EQ(nats_outcome(NATS_CONNECTION_CLOSED, static_cast<jsErrCode>(0), true).type, EventType::kInfo);
   EXPECT_EQ(nats_outcome(NATS_CONNECTION_CLOSED, static_cast<jsErrCode>(0), /*sent=*/false).type,
             EventType::kFail);
+}
+
+// ---- mqd (the project's client library) ----
+
+TEST(LiveOutcome, MqdAnswersAreOkOrFailNoAnswerIsInfo) {
+  EXPECT_EQ(mqd_outcome(Status()).type, EventType::kOk);
+  EXPECT_EQ(mqd_outcome(failed_precondition("NOTHELD message #3")).type, EventType::kFail);
+  EXPECT_EQ(mqd_outcome(invalid_argument("ERR unknown consumer 'c9'")).type, EventType::kFail);
+  EXPECT_EQ(mqd_outcome(unavailable("UNAVAILABLE the broker is starting")).type, EventType::kFail);
+  const Outcome lost = mqd_outcome(io_error("SEND: Connection reset by peer (the outcome is unknown)"));
+  EXPECT_EQ(lost.type, EventType::kInfo);
+  EXPECT_NE(lost.error.find("unknown"), std::string::npos);
+}
+
+TEST(LiveMqd, ConfigurationNamesEveryClientTheLiveCommandAllows) {
+  const std::string json = MqdTarget::config_json(std::chrono::milliseconds(2000));
+  EXPECT_NE(json.find("\"visibility_timeout_ns\": 2000000000"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"c63\""), std::string::npos);
+  EXPECT_NE(json.find("\"p63\""), std::string::npos);
+  EXPECT_TRUE(MqdTarget(MqdFsync::kAlways).claim(FaultKind::kPowerLoss).no_loss);
+  EXPECT_FALSE(MqdTarget(MqdFsync::kNever).claim(FaultKind::kPowerLoss).no_loss);
+  EXPECT_TRUE(MqdTarget(MqdFsync::kNever).claim(FaultKind::kKill).no_loss);
 }
 
 // ---- beanstalkd reply lines ----

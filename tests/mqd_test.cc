@@ -57,7 +57,11 @@ class Mqd {
   Mqd(std::string dir, std::vector<std::string> extra = {}) : dir_(std::move(dir)), extra_(std::move(extra)) {
     start();
   }
-  ~Mqd() { kill9(); }
+  ~Mqd() {
+    kill9();
+    // The daemon's own account of a failed test.
+    if (::testing::Test::HasFailure()) std::fprintf(stderr, "mqd's log (%s):\n%s\n", log_.c_str(), log().c_str());
+  }
 
   void start(uint16_t port = 0) {
     log_ = dir_ + "/mqd.log." + std::to_string(++starts_);
@@ -121,6 +125,7 @@ class Mqd {
   std::string log() const { return read_file(log_); }
   Client client() const {
     auto c = Client::connect("127.0.0.1", port_, 5000ms);
+    if (!c.ok()) std::fprintf(stderr, "mqd's log (%s):\n%s\n", log_.c_str(), log().c_str());
     MQ_CHECK_MSG(c.ok(), c.status().to_string().c_str());
     return std::move(c).value();
   }
@@ -191,6 +196,12 @@ class Raw {
   bool ok_ = false;
 };
 
+// The outcome of a send, or a test failure naming the error (never an abort, so the
+// fixture can print the daemon's log).
+std::string sent(const Result<SendOutcome>& r) {
+  return r.ok() ? send_outcome_name(*r) : "error: " + r.status().to_string();
+}
+
 SendOptions priority(uint32_t p) {
   SendOptions o;
   o.priority = p;
@@ -203,10 +214,10 @@ TEST(Mqd, ServesTheModelOverResp) {
   Mqd mqd(temp_dir(""));
   Client c = mqd.client();
   ASSERT_TRUE(c.ping().ok());
-  EXPECT_EQ(*c.send("work", 1, "one"), SendOutcome::kStored);
-  EXPECT_EQ(*c.send("work", 1, "one"), SendOutcome::kDuplicate);  // idempotent publish
-  EXPECT_EQ(*c.send("urgent", 2, "low", priority(1)), SendOutcome::kStored);
-  EXPECT_EQ(*c.send("urgent", 3, "high", priority(9)), SendOutcome::kStored);
+  EXPECT_EQ(sent(c.send("work", 1, "one")), "stored");
+  EXPECT_EQ(sent(c.send("work", 1, "one")), "duplicate");  // idempotent publish
+  EXPECT_EQ(sent(c.send("urgent", 2, "low", priority(1))), "stored");
+  EXPECT_EQ(sent(c.send("urgent", 3, "high", priority(9))), "stored");
   auto topic = c.publish("events", 4, "ev");
   ASSERT_TRUE(topic.ok()) << topic.status().to_string();
   EXPECT_EQ(topic->size(), 2u);
@@ -217,6 +228,7 @@ TEST(Mqd, ServesTheModelOverResp) {
   EXPECT_EQ((*got)[0].attempts, 1u);
   EXPECT_TRUE(c.nack("urgent-1", 3, true).ok());
   got = c.fetch("urgent-1", 1, 2000);
+  ASSERT_TRUE(got.ok()) << got.status().to_string();
   ASSERT_EQ(got->size(), 1u);
   EXPECT_EQ((*got)[0].id, 3u);
   EXPECT_EQ((*got)[0].attempts, 2u);  // a redelivery, marked
@@ -239,9 +251,9 @@ TEST(Mqd, AFullQueueRefusesAndSaysSo) {
     "consumers": [{"name": "c", "queue": "q"}]})";
   Mqd mqd(dir, {"--config", dir + "/small.json"});
   Client c = mqd.client();
-  EXPECT_EQ(*c.send("q", 1, "a"), SendOutcome::kStored);
-  EXPECT_EQ(*c.send("q", 2, "b"), SendOutcome::kStored);
-  EXPECT_EQ(*c.send("q", 3, "c"), SendOutcome::kFull);
+  EXPECT_EQ(sent(c.send("q", 1, "a")), "stored");
+  EXPECT_EQ(sent(c.send("q", 2, "b")), "stored");
+  EXPECT_EQ(sent(c.send("q", 3, "c")), "full");
 }
 
 TEST(Mqd, ABadConfigIsNamedAndRefused) {
@@ -401,7 +413,7 @@ TEST(Mqd, SigtermShutsDownCleanlyAndKeepsEverything) {
   Mqd mqd(temp_dir(""));
   {
     Client c = mqd.client();
-    for (uint64_t id = 1; id <= 50; ++id) ASSERT_EQ(*c.send("work", id, "x"), SendOutcome::kStored);
+    for (uint64_t id = 1; id <= 50; ++id) ASSERT_EQ(sent(c.send("work", id, "x")), "stored");
   }
   EXPECT_EQ(mqd.term(), 0) << mqd.log();
   mqd.start(mqd.port());
@@ -417,7 +429,7 @@ TEST(Mqd, SigtermShutsDownCleanlyAndKeepsEverything) {
 TEST(Mqd, MalformedRespIsAnsweredAndClosedWhileOthersAreServed) {
   Mqd mqd(temp_dir(""));
   Client good = mqd.client();
-  ASSERT_EQ(*good.send("work", 1, "kept"), SendOutcome::kStored);
+  ASSERT_EQ(sent(good.send("work", 1, "kept")), "stored");
   for (const std::string bad : {"PING\r\n", "*1\r\n:5\r\n", "*2\r\n$4\r\nPING\r\n*1\r\n$1\r\nx\r\n", "*-5\r\n"}) {
     Raw raw(mqd.port());
     ASSERT_TRUE(raw.ok());
@@ -428,7 +440,9 @@ TEST(Mqd, MalformedRespIsAnsweredAndClosedWhileOthersAreServed) {
     EXPECT_TRUE(raw.closed_by_peer()) << bad;
     EXPECT_TRUE(good.ping().ok());
   }
-  EXPECT_EQ(good.fetch("worker-1")->size(), 1u);
+  auto kept = good.fetch("worker-1");
+  ASSERT_TRUE(kept.ok()) << kept.status().to_string();
+  EXPECT_EQ(kept->size(), 1u);
 }
 
 TEST(Mqd, CommandErrorsAreRepliesAndTheConnectionGoesOn) {
@@ -508,13 +522,13 @@ TEST(Mqd, TenThousandConnectionsAtOnce) {
   for (auto& c : conns) ok += c.read_until("\r\n") == "+PONG\r\n";
   EXPECT_EQ(ok, 10000u);
   Client c = mqd.client();
-  EXPECT_EQ(*c.send("work", 1, "still served"), SendOutcome::kStored);
+  EXPECT_EQ(sent(c.send("work", 1, "still served")), "stored");
 }
 
 TEST(Mqd, AClientThatNeverReadsCannotGrowTheServer) {
   Mqd mqd(temp_dir(""));
   Client good = mqd.client();
-  ASSERT_EQ(*good.send("work", 1, "kept"), SendOutcome::kStored);
+  ASSERT_EQ(sent(good.send("work", 1, "kept")), "stored");
   Raw greedy(mqd.port());
   // ECHO of 64 KiB, 40,000 times: 2.6 GB of answers it never reads.
   const std::string payload(64 * 1024, 'e');
@@ -527,7 +541,9 @@ TEST(Mqd, AClientThatNeverReadsCannotGrowTheServer) {
   });
   std::this_thread::sleep_for(1500ms);
   EXPECT_TRUE(good.ping().ok());
-  EXPECT_EQ(good.fetch("worker-1")->size(), 1u);
+  auto kept = good.fetch("worker-1");
+  ASSERT_TRUE(kept.ok()) << kept.status().to_string();
+  EXPECT_EQ(kept->size(), 1u);
   EXPECT_LT(mqd.rss_kb(), 400u * 1024) << "kB: the server buffered what the client does not read";
   done = true;
   greedy.shut();

@@ -49,9 +49,11 @@ MessageSpec spec(MessageId id) { return MessageSpec{id, "m" + std::to_string(id)
 // The test's driver: a simulated disk, log writes held until complete_write().
 class Harness {
  public:
-  explicit Harness(bool fresh = true, TimeNs commit_delay_ns = 0, uint64_t checkpoint_bytes = 1u << 30) {
+  explicit Harness(bool fresh = true, TimeNs commit_delay_ns = 0, uint64_t checkpoint_bytes = 1u << 30,
+                   bool defer_commit = false) {
     options_.config = config();
     options_.commit_delay_ns = commit_delay_ns;
+    options_.defer_commit = defer_commit;
     options_.checkpoint_bytes = checkpoint_bytes;
     options_.session_timeout_ns = 1000;
     options_.session_check_ns = 100;
@@ -172,6 +174,7 @@ class Harness {
   std::vector<act::Reply> replies;
   std::vector<act::Committed> committed;
   std::vector<Status> fails;
+  std::vector<TimeNs> soon;  // CommitSoon actions (defer_commit)
 
   // Responses to one connection, in order.
   std::vector<Response> to(ConnId c) const {
@@ -212,6 +215,7 @@ class Harness {
     if (auto* t = std::get_if<act::SetTimer>(&a)) return timers_.push_back(*t);
     if (auto* c = std::get_if<act::Committed>(&a)) return committed.push_back(std::move(*c));
     if (auto* f = std::get_if<act::Fail>(&a)) return fails.push_back(f->why);
+    if (std::holds_alternative<act::CommitSoon>(a)) return soon.push_back(now_);
   }
 
   ShellOptions options_;
@@ -369,6 +373,22 @@ TEST(ServerShell, TheCommitDelaySpacesGroupCommits) {
   h.complete_write();  // both in one batch
   EXPECT_EQ(h.to(1).size(), 3u);
   EXPECT_EQ(h.shell().stats().commits, 2u);
+}
+
+TEST(ServerShell, ADeferredCommitWaitsForTheDriverAndCoversEverythingAddedBefore) {
+  Harness h(false, 0, 1u << 30, /*defer_commit=*/true);
+  h.publish(1, kDurable, 1);
+  h.publish(2, kDurable, 2);
+  EXPECT_FALSE(h.writing());
+  EXPECT_EQ(h.soon.size(), 1u);  // asked once
+  EXPECT_TRUE(h.replies.empty());
+  EXPECT_FALSE(h.shell().settled());
+  h.shell().commit_now(h.now());
+  h.timer(TimerId{TimerKind::kDeadline, 0});  // (a stale timer: pumps the actions)
+  ASSERT_TRUE(h.writing());
+  h.complete_write();
+  EXPECT_EQ(h.replies.size(), 2u);  // one sync for both
+  EXPECT_EQ(h.shell().stats().commits, 1u);
 }
 
 TEST(ServerShell, ACheckpointComesWhenDueAndACrashBeforeItKeepsTheOldGeneration) {
