@@ -1,12 +1,16 @@
 #include "model/line_reader.h"
 
+#include <algorithm>
 #include <cstring>
 #include <istream>
 
 namespace mq {
 namespace {
 
-// Bytes asked of the stream at a time.
+// Bytes asked of the stream at a time: the first read is small, and each one after
+// doubles up to kChunkBytes, so a short input (a fuzz input, a small file) costs no
+// megabyte allocation while a long one is read in large chunks.
+constexpr size_t kFirstChunkBytes = size_t{4} << 10;
 constexpr size_t kChunkBytes = size_t{1} << 20;
 
 // Appends what `in` has (up to `max` bytes) to `buffer`; false at the end of the
@@ -43,7 +47,9 @@ bool LineReader::fill() {
   buffer_.erase(0, keep_from);
   pos_ -= keep_from;
   if (mark_pos_) mark_pos_ = 0;
-  return read_more(in_, buffer_, kChunkBytes);
+  const size_t chunk = chunk_bytes_;
+  chunk_bytes_ = std::min(kChunkBytes, chunk_bytes_ == 0 ? kFirstChunkBytes : 2 * chunk_bytes_);
+  return read_more(in_, buffer_, chunk == 0 ? kFirstChunkBytes : chunk);
 }
 
 Result<std::optional<std::string_view>> LineReader::next() {

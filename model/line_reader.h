@@ -1,6 +1,6 @@
 #pragma once
 // LineReader: the lines of a stream, each at most a given number of bytes, read in
-// large chunks and cut at '\n' (memchr; much cheaper than std::getline). Memory is
+// growing chunks (up to 1 MiB) and cut at '\n' (memchr; much cheaper than std::getline). Memory is
 // one chunk plus the longest line allowed, whatever the stream holds: a line longer
 // than the limit is an error naming the file, the line and the limit, found before
 // more of it is read.
@@ -29,7 +29,8 @@ class LineReader {
  public:
   // `what` names the kind of line in the limit's message ("a history line").
   // REQUIRES: `in` outlives the reader; max_line_bytes > 0.
-  LineReader(std::istream& in, std::string_view file, size_t max_line_bytes, std::string_view what = "a line");
+  LineReader(std::istream& in, std::string_view file, size_t max_line_bytes,
+             std::string_view what = "a line");
 
   // The next line without its '\n' (a '\r' before it is kept), valid until the next
   // call; nullopt at the end of the stream.
@@ -63,6 +64,7 @@ class LineReader {
   std::optional<size_t> mark_pos_;  // while marked: buffer_ is not compacted before it
   uint64_t mark_line_ = 0;
   size_t max_marked_bytes_ = 0;
+  size_t chunk_bytes_ = 0;  // the next read's size (0: the first, small one)
 };
 
 }  // namespace mq
