@@ -1,4 +1,8 @@
 #pragma once
+// The command-line convention every binary shares (README "One convention for every
+// command"): parse errors exit 2, not CLI11's own 104-115; unsigned numbers are
+// never wrapped.
+//
 // Unsigned numbers on the command line are read, never wrapped: CLI11 turns "-1" into
 // 18446744073709551615 and "99999999999999999999" into the same (strtoull saturates
 // without a word), so every unsigned option gets this check first. A value that is
@@ -8,6 +12,7 @@
 #include <CLI/CLI.hpp>
 #include <cerrno>
 #include <cstdlib>
+#include <optional>
 #include <string>
 
 namespace mq::app {
@@ -32,6 +37,28 @@ inline void refuse_wrapping_numbers(CLI::App& app) {
     if (opt->get_type_name() == "UINT") opt->check(check);
   }
   for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) refuse_wrapping_numbers(*sub);
+}
+
+inline constexpr int kExitUsage = 2;
+
+// Parses argv into `app` (after refuse_wrapping_numbers): nullopt to go on, or the
+// exit status: 0 after --help or --version (printed), kExitUsage after a parse error
+// (printed with CLI11's usage hint).
+inline std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
+  refuse_wrapping_numbers(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    (void)app.exit(e);  // prints the message as CLI11 does
+    return kExitUsage;
+  }
+  return std::nullopt;
 }
 
 }  // namespace mq::app

@@ -1,6 +1,6 @@
 // mqharness: the command-line front end. Each subcommand lives in its own file.
 //
-// Exit status, the same for every verb (README "Exit status"): 0 ok / every property
+// Exit status, the same for every verb (README "One convention for every command"): 0 ok / every property
 // held; 1 a property violated or a check failed; 2 a usage or input error (CLI11's
 // own parse errors included, which would otherwise exit 104-115); 3 a bound reached
 // without a verdict.
@@ -10,7 +10,7 @@
 
 #include "apps/audit_command.h"
 #include "apps/check_command.h"
-#include "apps/cli_numbers.h"
+#include "apps/cli_convention.h"
 #include "apps/complexity_command.h"
 #include "apps/explore_command.h"
 #include "apps/live_command.h"
@@ -21,7 +21,7 @@
 
 namespace {
 
-constexpr int kExitUsage = 2;
+using mq::app::kExitUsage;
 
 // The first argument that is not an option, when it names no subcommand: CLI11
 // would only say "A subcommand is required".
@@ -33,8 +33,8 @@ int unknown_subcommand(const CLI::App& app, int argc, char** argv) {
     if (sub->get_name() == verb) return 0;
     names += (names.empty() ? "" : ", ") + sub->get_name();
   }
-  std::fprintf(stderr, "mqharness: unknown subcommand '%s' (one of: %s; see mqharness --help)\n", verb.c_str(),
-               names.c_str());
+  std::fprintf(stderr, "mqharness: unknown subcommand '%s' (one of: %s; see mqharness --help)\n",
+               verb.c_str(), names.c_str());
   return kExitUsage;
 }
 
@@ -43,7 +43,8 @@ int unknown_subcommand(const CLI::App& app, int argc, char** argv) {
 int main(int argc, char** argv) {
   mq::app::set_command_line(argc, argv);
   CLI::App app{"mqharness: a verification and simulation harness for message queues"};
-  app.set_version_flag("--version", std::string("mqharness ") + MQ_VERSION, "The git revision this build is of");
+  app.set_version_flag("--version", std::string("mqharness ") + MQ_VERSION,
+                       "The git revision this build is of");
   app.footer(
       "Exit status (every verb): 0 ok, every property held; 1 a property violated or a check failed; "
       "2 a usage or input error; 3 a bound reached without a verdict.");
@@ -62,20 +63,8 @@ int main(int argc, char** argv) {
   mq::app::add_live_command(app, live);
   mq::app::SimCommandOptions sim;
   mq::app::add_sim_commands(app, sim);
-  mq::app::refuse_wrapping_numbers(app);
   if (const int status = unknown_subcommand(app, argc, argv); status != 0) return status;
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    (void)app.exit(e);  // prints the message (and the usage hint) as CLI11 does
-    return kExitUsage;
-  }
+  if (const auto status = mq::app::parse_command_line(app, argc, argv)) return *status;
   if (app.got_subcommand("walk")) return mq::app::run_walk_command(walk);
   if (app.got_subcommand("explore")) return mq::app::run_explore_command(explore);
   if (app.got_subcommand("check")) return mq::app::run_check_command(check);

@@ -15,13 +15,13 @@
 namespace {
 
 struct Outcome {
-  int status = -1;  // the exit status; -1 when the process did not exit normally
+  int status = -1;     // the exit status; -1 when the process did not exit normally
   std::string output;  // stdout and stderr together
 };
 
-// Runs `mqharness ARGS` (a shell word list) with a bounded output read.
-Outcome run(const std::string& args) {
-  const std::string command = std::string(MQ_HARNESS_BIN) + " " + args + " 2>&1";
+// Runs `BINARY ARGS` (a shell word list; mqharness by default) with a bounded output read.
+Outcome run(const std::string& args, const std::string& binary = MQ_HARNESS_BIN) {
+  const std::string command = binary + " " + args + " 2>&1";
   FILE* p = ::popen(command.c_str(), "r");
   Outcome out;
   if (p == nullptr) return out;
@@ -46,10 +46,10 @@ std::string write_file(const std::string& name, const std::string& text) {
   return path;
 }
 
-#define EXPECT_RUN(args, want_status, want_text)                                          \
-  do {                                                                                    \
-    const Outcome o_ = run(args);                                                         \
-    EXPECT_EQ(o_.status, (want_status)) << (args) << "\n" << o_.output;                   \
+#define EXPECT_RUN(args, want_status, want_text)                                            \
+  do {                                                                                      \
+    const Outcome o_ = run(args);                                                           \
+    EXPECT_EQ(o_.status, (want_status)) << (args) << "\n" << o_.output;                     \
     EXPECT_NE(o_.output.find(want_text), std::string::npos) << (args) << "\n" << o_.output; \
   } while (0)
 
@@ -118,12 +118,37 @@ TEST(Cli, CheckExitStatusesAndPreciseErrors) {
   const std::string bad = write_file("line1.jsonl", "{\"v\":1,\"time\":\n");
   EXPECT_RUN("check " + bad, 2, bad + ":1: not valid JSON at byte");
   // A Jepsen value nested 100,000 deep crashed the checker; now it is refused.
-  const std::string deep = write_file(
-      "deep.jsonl", "{\"process\":0,\"type\":\"invoke\",\"f\":\"enqueue\",\"value\":" + std::string(100'000, '[') +
-                        std::string(100'000, ']') + "}\n");
+  const std::string deep =
+      write_file("deep.jsonl", "{\"process\":0,\"type\":\"invoke\",\"f\":\"enqueue\",\"value\":" +
+                                   std::string(100'000, '[') + std::string(100'000, ']') + "}\n");
   EXPECT_RUN("check " + deep, 2, deep + ":1: nested deeper than 128 levels");
   std::remove(bad.c_str());
   std::remove(deep.c_str());
+}
+
+TEST(Cli, CheckReadsStandardInput) {
+  const std::string data = MQ_TEST_DATA_DIR;
+  EXPECT_RUN("check - < " + data + "/jepsen/queue-lost.jsonl", 1, "<stdin>: Jepsen queue history");
+  EXPECT_RUN("check - --topology " + data + "/histories/example.jsonl.topology.json < " + data +
+                 "/histories/example.jsonl",
+             0, "<stdin>: mqharness history");
+  EXPECT_RUN("check - < " + data + "/histories/example.jsonl", 2, "needs --topology");
+}
+
+// The daemon and the mutants binary follow the same convention.
+TEST(Cli, MqdAndMutantsBinaryExit2OnUsageErrors) {
+  for (const char* binary : {MQ_MQD_BIN, MQ_MUTANTS_BIN}) {
+    const Outcome bad = run("--no-such-option", binary);
+    EXPECT_EQ(bad.status, 2) << binary << "\n" << bad.output;
+    EXPECT_NE(bad.output.find("--no-such-option"), std::string::npos) << bad.output;
+  }
+  const Outcome wrapped = run("run --seed -1", MQ_MUTANTS_BIN);
+  EXPECT_EQ(wrapped.status, 2) << wrapped.output;
+  EXPECT_NE(wrapped.output.find("--seed: '-1' is not a non-negative whole number"), std::string::npos)
+      << wrapped.output;
+  const Outcome version = run("--version", MQ_MQD_BIN);
+  EXPECT_EQ(version.status, 0) << version.output;
+  EXPECT_EQ(version.output.rfind("mqd ", 0), 0u) << version.output;
 }
 
 // 3: a bound reached without a verdict (a merge missing a shard).
