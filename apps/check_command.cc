@@ -3,13 +3,17 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
+#include <iostream>
 
 #include "model/history_io.h"
+#include "model/input_file.h"
 #include "model/json_config.h"
+#include "model/line_reader.h"
 #include "properties/checkers/check_all.h"
 #include "properties/checkers/jepsen_queue.h"
 #include "properties/checkers/queue_linearizability.h"
 #include "properties/checkers/stream_check.h"
+#include "sim/scenario.h"
 
 namespace mq::app {
 namespace {
@@ -32,18 +36,43 @@ void print(const Verdict& v) {
   for (const auto& e : v.witness) std::printf("    %s\n", to_string(e).c_str());
 }
 
-Result<Topology> load_topology(const CheckCommandOptions& o) {
-  std::string path = o.topology;
-  if (path.empty()) {
-    path = o.file + ".topology.json";
-    if (!std::filesystem::exists(path)) {
-      return invalid_argument(o.file + ": an mqharness history needs its topology: give --topology T.json, or put it in " +
-                              path + " (docs/checkers.md)");
-    }
-  }
+// The topology of a run file (what `run --history H` writes beside H as H.run.json):
+// the scenario it embeds.
+Result<Topology> topology_of_run_file(const std::string& path) {
   auto j = read_json_file(path);
   if (!j.ok()) return j.status();
-  return topology_from_json(*j, path);
+  const auto text = j->find("scenario");
+  if (!j->is_object() || text == j->end() || !text->is_string()) {
+    return invalid_argument(path +
+                            ": /scenario: missing or not a string (not a run file of `mqharness run`)");
+  }
+  const auto file = j->find("scenario_file");
+  auto s = sim::scenario_from_text(text->get<std::string>(),
+                                   file != j->end() && file->is_string() ? file->get<std::string>() : path);
+  if (!s.ok()) return s.status();
+  return std::move(s->topology);
+}
+
+// --topology T, else the first of FILE.topology.json (beside the history) and
+// FILE.run.json (a run's own file, its scenario embedded) that exists.
+Result<Topology> load_topology(const CheckCommandOptions& o, std::string& source) {
+  source = o.topology;
+  if (source.empty()) {
+    const std::string beside = o.file + ".topology.json", run = o.file + ".run.json";
+    if (std::filesystem::exists(beside)) {
+      source = beside;
+    } else if (std::filesystem::exists(run)) {
+      source = run;
+      return topology_of_run_file(run);
+    } else {
+      return invalid_argument(
+          o.file + ": an mqharness history needs its topology: give --topology T.json, or put it in " +
+          beside + " (or the run's " + run + "; docs/checkers.md)");
+    }
+  }
+  auto j = read_json_file(source);
+  if (!j.ok()) return j.status();
+  return topology_from_json(*j, source);
 }
 
 // The command that judges the file again, without the report's own options.
@@ -56,16 +85,29 @@ std::string check_line(const CheckCommandOptions& o) {
   return line;
 }
 
-int check_ours(const CheckCommandOptions& o) {
-  auto topology = load_topology(o);
+int check_ours(const CheckCommandOptions& o, LineReader& lines) {
+  if (o.fifo)
+    return bad_input(o.file + ": --fifo applies to Jepsen queue histories; this is an mqharness history");
+  if (lines.file() == kStdinName && o.topology.empty()) {
+    return bad_input(lines.file() +
+                     ": an mqharness history read from standard input needs --topology T.json");
+  }
+  std::string topology_source;
+  auto topology = load_topology(o, topology_source);
   if (!topology.ok()) return bad_input(topology.status().message());
   // Every check streams (memory bounded by what is in flight); --stream is kept for
   // scripts that pass it.
-  auto verdicts = check_streaming(o.file, *topology, CheckOptions{o.complete, o.queue_retry_budget});
-  if (!verdicts.ok()) return bad_input(verdicts.status().message());
-  std::printf("%s: mqharness history v%d%s\n", o.file.c_str(), kHistoryFormatVersion, o.complete ? ", complete" : "");
-  for (const auto& v : *verdicts) print(v);
-  if (!verdicts->front().valid) return kExitBadInput;  // malformed against the topology
+  StreamingChecks checks(*topology, CheckOptions{o.complete, o.queue_retry_budget});
+  const Status read = read_history_lines(lines, [&](HistoryEvent&& e) {
+    checks.add(std::move(e));
+    return Status();
+  });
+  if (!read.ok()) return bad_input(read.message());
+  const std::vector<Verdict> verdicts = checks.finish();
+  std::printf("%s: mqharness history v%d%s\n", lines.file().c_str(), kHistoryFormatVersion,
+              o.complete ? ", complete" : "");
+  for (const auto& v : verdicts) print(v);
+  if (!verdicts.front().valid) return kExitBadInput;  // malformed against the topology
   if (o.report.any()) {
     // The report draws every event, so the history is read again, into memory.
     auto history = read_history(o.file);
@@ -73,36 +115,44 @@ int check_ours(const CheckCommandOptions& o) {
     report::ReportInput in;
     in.title = "mqharness check: " + o.file;
     in.facts = {{"history", o.file + " (" + std::to_string(history->events.size()) + " events)"},
-                {"topology", o.topology.empty() ? o.file + ".topology.json" : o.topology},
+                {"topology", topology_source},
                 {"complete", o.complete ? "yes: every message must have ended" : "no"}};
-    in.properties = report::rows_from_verdicts(*verdicts, std::nullopt, check_line(o));
-    in.verdicts = *verdicts;
+    in.properties = report::rows_from_verdicts(verdicts, std::nullopt, check_line(o));
+    in.verdicts = verdicts;
     in.history = &*history;
     in.topology = &*topology;
     if (!write_outputs(o.report, std::move(in), "mqharness check")) return kExitBadInput;
   }
-  return all_valid(*verdicts) ? kExitValid : kExitViolation;
+  return all_valid(verdicts) ? kExitValid : kExitViolation;
 }
 
-int check_jepsen(const CheckCommandOptions& o) {
+int check_jepsen(const CheckCommandOptions& o, LineReader& lines) {
+  // Options of the other format are refused, not ignored: the user meant something.
+  for (const auto& [given, name] : {std::pair{!o.topology.empty(), "--topology"},
+                                    {o.complete, "--complete"},
+                                    {o.queue_retry_budget, "--queue-retry-budget"}}) {
+    if (given)
+      return bad_input(o.file + ": " + name +
+                       " applies to mqharness histories; this is a Jepsen queue history");
+  }
   if (!o.report.trace.empty())
     return bad_input("--trace: only an mqharness history can be exported as a trace");
   TotalQueueChecker total;
   std::vector<JepsenOp> ops;  // kept only for --fifo
-  Status read = for_each_jepsen_op(o.file, [&](JepsenOp&& op) {
+  Status read = read_jepsen_lines(lines, [&](JepsenOp&& op) {
     total.add(op);
     if (o.fifo) ops.push_back(std::move(op));
     return Status();
   });
   if (!read.ok()) return bad_input(read.message());
   const TotalQueueReport r = total.finish();
-  std::printf("%s: Jepsen queue history\n", o.file.c_str());
+  std::printf("%s: Jepsen queue history\n", lines.file().c_str());
   std::fputs(to_string(r).c_str(), stdout);
   bool valid = r.valid;
   std::vector<report::PropertyRow> rows = {
       {"total-queue", 1, r.valid ? 0u : 1u, std::nullopt, to_string(r), r.valid ? "" : check_line(o)}};
   if (o.fifo) {
-    auto history = queue_history_from_jepsen(ops);
+    auto history = queue_history_from_jepsen(ops, o.file);
     if (!history.ok()) return bad_input(history.status().message());
     const LinearizabilityReport lin = check_queue_linearizability(*history);
     std::fputs(to_string(lin).c_str(), stdout);
@@ -124,10 +174,13 @@ int check_jepsen(const CheckCommandOptions& o) {
 }  // namespace
 
 void add_check_command(CLI::App& app, CheckCommandOptions& o) {
-  auto* cmd = app.add_subcommand("check", "Judge a recorded history (mqharness JSON lines, or a Jepsen queue "
-                                          "history) and print one line per property with its witness");
-  cmd->add_option("file", o.file, "The history file (JSON lines)")->required();
-  cmd->add_option("--topology", o.topology, "Topology JSON of an mqharness history (default: FILE.topology.json)");
+  auto* cmd = app.add_subcommand("check",
+                                 "Judge a recorded history (mqharness JSON lines, or a Jepsen queue "
+                                 "history) and print one line per property with its witness");
+  cmd->add_option("file", o.file, "The history file (JSON lines); '-' reads standard input")->required();
+  cmd->add_option("--topology", o.topology,
+                  "Topology JSON of an mqharness history (default: FILE.topology.json, else the scenario of "
+                  "FILE.run.json)");
   cmd->add_flag("--complete", o.complete,
                 "The history ran to quiescence after faults healed: every message must have ended");
   cmd->add_flag("--queue-retry-budget", o.queue_retry_budget,
@@ -135,14 +188,26 @@ void add_check_command(CLI::App& app, CheckCommandOptions& o) {
                 "a publish's own max_retries is always judged");
   cmd->add_flag("--stream", o.stream,
                 "Accepted for compatibility: every check reads the history one event at a time");
-  cmd->add_flag("--fifo", o.fifo, "Jepsen histories: also check FIFO queue linearizability (distinct values)");
+  cmd->add_flag("--fifo", o.fifo,
+                "Jepsen histories: also check FIFO queue linearizability (distinct values)");
   add_report_options(cmd, o.report, true);
 }
 
 int run_check_command(const CheckCommandOptions& o) {
-  auto format = detect_history_format(o.file);
+  // One reader for telling the format and then reading: "-" (standard input) cannot
+  // be opened twice.
+  auto in = InputFile::open(o.file, /*allow_stdin=*/true);
+  if (!in.ok()) return bad_input(in.status().message());
+  // std::cin synced with stdio has no buffer of its own, so the reader's readsome
+  // would see nothing; unsynced, it reads in blocks (output here is printf only).
+  if (in->is_stdin()) std::ios::sync_with_stdio(false);
+  if (in->is_stdin() && o.report.any()) {
+    return bad_input("--report/--trace: the report reads the history twice; give a file, not '-'");
+  }
+  LineReader lines(in.value().stream(), in->name(), kMaxHistoryLineBytes, "a history line");
+  auto format = detect_history_format(lines);
   if (!format.ok()) return bad_input(format.status().message());
-  return *format == HistoryFormat::kJepsen ? check_jepsen(o) : check_ours(o);
+  return *format == HistoryFormat::kJepsen ? check_jepsen(o, lines) : check_ours(o, lines);
 }
 
 }  // namespace mq::app

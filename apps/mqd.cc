@@ -6,12 +6,11 @@
 #include <cstdio>
 #include <sys/resource.h>
 
+#include "apps/cli_convention.h"
 #include "apps/mqd_config.h"
 #include "impl/daemon.h"
 
-#ifndef MQ_VERSION
-#define MQ_VERSION "dev"
-#endif
+#include "mq_version.h"
 
 namespace {
 
@@ -65,7 +64,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--print-config", print_config, "print the built-in configuration and exit");
   app.add_flag("--version", version, "print the version and exit");
-  CLI11_PARSE(app, argc, argv);
+  if (const auto status = mq::app::parse_command_line(app, argc, argv)) return *status;
   if (version) {
     std::printf("mqd %s\n", MQ_VERSION);
     return 0;

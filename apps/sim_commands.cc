@@ -28,6 +28,8 @@
 #include "sim/simulator.h"
 #include "sim/trace_replay.h"
 
+#include "mq_version.h"  // generated: the git revision built
+
 namespace mq::app {
 namespace {
 
@@ -122,7 +124,8 @@ Status write_run_files(const std::string& path, const Scenario& s, uint64_t seed
                                {"scenario", s.text},           {"shadow", o.shadow},
                                {"overrides", overrides_json(o.overrides)},
                                {"stop_after_events", o.stop_after_events},
-                               {"events", r.history_events},   {"hash", hex(r.history_hash)}};
+                               {"events", r.history_events},   {"hash", hex(r.history_hash)},
+                               {"build", MQ_VERSION}};
   std::ofstream out(path + kRunFileSuffix, std::ios::binary);
   out << meta.dump(2) << "\n";
   if (!out) return io_error(path + kRunFileSuffix + ": cannot write");
@@ -136,6 +139,7 @@ struct RunFile {
   SimOptions options;
   uint64_t events = 0;
   std::string hash;
+  std::string build;  // the git revision that wrote it (absent in older run files)
 };
 
 Status read_overrides(JsonFields& f, const std::string& file, SimOverrides& o) {
@@ -172,7 +176,7 @@ Result<RunFile> read_run_file(const std::string& file) {
   std::string text, scenario_file;
   f.u64("mqharness_run", version, true).str("history", rf.history_path, true).u64("seed", rf.seed, true);
   f.str("scenario_file", scenario_file, true).str("scenario", text, true).boolean("shadow", rf.options.shadow);
-  f.u64("events", rf.events).str("hash", rf.hash).u64("stop_after_events", rf.options.stop_after_events);
+  f.u64("events", rf.events).str("hash", rf.hash).str("build", rf.build).u64("stop_after_events", rf.options.stop_after_events);
   MQ_RETURN_IF_ERROR(read_overrides(f, meta_path, rf.options.overrides));
   MQ_RETURN_IF_ERROR(f.finish());
   if (version != 1) return invalid_argument(meta_path + ": /mqharness_run: version " + std::to_string(version) + " is not 1");
@@ -334,27 +338,42 @@ SeedOutcome run_one(const Scenario& s, uint64_t seed, bool shadow) {
 // shard file list all of them).
 constexpr size_t kShownFailures = 20;
 
-// Runs `seeds` on `jobs` threads; outcomes come back in the order of `seeds` (those
-// not run because of a stop signal have ran == false). Each failing seed is printed
-// with its reproduce line as soon as it is found.
-std::vector<SeedOutcome> run_parallel(const Scenario& s, const std::vector<uint64_t>& seeds, unsigned jobs,
-                                      const SimCommandOptions& o) {
-  std::vector<SeedOutcome> out(seeds.size());
-  std::atomic<size_t> next{0}, shown{0};
+// What a sweep keeps of its runs while they go on: the tally and the failing seeds
+// (the result), and, only for --report, each run's outcome. Memory is what the work
+// in flight and the result hold, not the range: a billion seeds are never a list.
+struct SweepFold {
+  std::mutex mu;
+  SweepSummary* summary = nullptr;
+  std::vector<SeedOutcome>* kept = nullptr;  // nullptr: no report, outcomes not kept
+};
+
+// Runs the seeds of `seeds` on `jobs` threads, folding each outcome into `fold` as it
+// ends; stops early on a stop signal. Each failing seed is printed with its reproduce
+// line as soon as it is found. summary->failing ends in seed order.
+void run_parallel(const Scenario& s, const ShardSeeds& seeds, unsigned jobs, const SimCommandOptions& o,
+                  SweepFold& fold) {
+  std::atomic<uint64_t> next{0};
+  std::atomic<size_t> shown{0};
   report::Progress progress({.verb = "sweep", .unit = "seeds", .total = seeds.size()});
   auto worker = [&] {
-    for (size_t i = next++; i < seeds.size() && !report::stop_requested(); i = next++) {
-      out[i] = run_one(s, seeds[i], !o.no_shadow);
-      const bool failed = !out[i].first_failure.empty();
-      out[i].figures.reproduce = failed ? reproduce_line(o, seeds[i]) : "";
+    // Bounded by seeds.size(): each round takes the next index.
+    for (uint64_t i = next++; i < seeds.size() && !report::stop_requested(); i = next++) {
+      SeedOutcome out = run_one(s, seeds.at(i), !o.no_shadow);
+      const bool failed = !out.first_failure.empty();
+      out.figures.reproduce = failed ? reproduce_line(o, out.seed) : "";
       progress.step(1, failed ? 1 : 0);
       const size_t n = failed ? shown++ : 0;
       if (failed && n < kShownFailures) {
-        progress.print("FAIL seed " + std::to_string(seeds[i]) + ": " + out[i].first_failure +
-                       "\n  reproduce: " + out[i].figures.reproduce);
+        progress.print("FAIL seed " + std::to_string(out.seed) + ": " + out.first_failure +
+                       "\n  reproduce: " + out.figures.reproduce);
       } else if (failed && n == kShownFailures) {
         progress.print("(more failing seeds: counted in the table below)");
       }
+      const std::lock_guard lock(fold.mu);
+      ++fold.summary->runs;
+      tally_run(fold.summary->properties, out.seed, out.verdicts);
+      if (failed) fold.summary->failing.push_back({out.seed, out.first_failure, out.figures.reproduce});
+      if (fold.kept != nullptr) fold.kept->push_back(std::move(out));
     }
   };
   std::vector<std::thread> threads;
@@ -366,7 +385,10 @@ std::vector<SeedOutcome> run_parallel(const Scenario& s, const std::vector<uint6
   }
   for (auto& t : threads) t.join();
   progress.finish();
-  return out;
+  // Threads finish seeds out of order; the result lists them in seed order.
+  auto by_seed = [](const auto& a, const auto& b) { return a.seed < b.seed; };
+  std::sort(fold.summary->failing.begin(), fold.summary->failing.end(), by_seed);
+  if (fold.kept != nullptr) std::sort(fold.kept->begin(), fold.kept->end(), by_seed);
 }
 // How many problems of a merge are listed before "... and N more".
 constexpr size_t kShownProblems = 50;
@@ -495,30 +517,25 @@ int sweep_command(const SimCommandOptions& o) {
   }
   const auto start = std::chrono::steady_clock::now();
   const uint64_t cpu_start_ms = process_cpu_ms();
-  std::vector<uint64_t> seeds;
-  for (uint64_t seed = first; seed <= last && seed >= first; ++seed) {
-    if (seed % shards == shard) seeds.push_back(seed);
-  }
+  const ShardSeeds seeds(first, last, shard, shards);
   const unsigned jobs = std::max(1u, o.jobs);
-  std::printf("sweep: scenario '%s' (%s), seeds %s, shard %s: %zu runs on %u threads\n", scenario->name.c_str(),
-              scenario->file.c_str(), o.seeds.c_str(), o.shard.c_str(), seeds.size(), jobs);
+  std::printf("sweep: scenario '%s' (%s), seeds %s, shard %s: %llu runs on %u threads\n", scenario->name.c_str(),
+              scenario->file.c_str(), o.seeds.c_str(), o.shard.c_str(), ull(seeds.size()), jobs);
   std::fflush(stdout);
   report::install_stop_handlers();
-  const auto outcomes = run_parallel(*scenario, seeds, jobs, o);
-  for (const auto& out : outcomes) {
-    if (!out.ran) continue;
-    ++summary.runs;
-    tally_run(summary.properties, out.seed, out.verdicts);
-    if (!out.first_failure.empty()) summary.failing.push_back({out.seed, out.first_failure, out.figures.reproduce});
-  }
+  std::vector<SeedOutcome> outcomes;  // only for --report
+  SweepFold fold;
+  fold.summary = &summary;
+  fold.kept = o.report.any() ? &outcomes : nullptr;
+  run_parallel(*scenario, seeds, jobs, o, fold);
   summary.cpu_ms = process_cpu_ms() - cpu_start_ms;
   summary.wall_ms = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start)
           .count());
   const int signal = report::stop_signal();
   if (signal != 0) {
-    std::printf("INTERRUPTED by signal %d after %llu of %zu seeds: the summary covers the seeds that ran%s\n",
-                signal, ull(summary.runs), seeds.size(), o.out.empty() ? "" : " (no shard file: it did not finish)");
+    std::printf("INTERRUPTED by signal %d after %llu of %llu seeds: the summary covers the seeds that ran%s\n",
+                signal, ull(summary.runs), ull(seeds.size()), o.out.empty() ? "" : " (no shard file: it did not finish)");
   }
   // An interrupted shard is not written: a shard file means the shard finished.
   Status kept = o.out.empty() || signal != 0 ? Status() : keep_failing_runs(o, *scenario, summary);
@@ -708,6 +725,10 @@ int replay_command(const SimCommandOptions& o) {
   }
   std::printf("replay: %s: scenario '%s', seed %llu, %zu recorded events\n", rf->history_path.c_str(),
               rf->scenario.name.c_str(), ull(rf->seed), recorded->events.size());
+  if (rf->build != MQ_VERSION) {
+    std::printf("replay: recorded by build %s, replayed by build %s\n",
+                rf->build.empty() ? "(not recorded)" : rf->build.c_str(), MQ_VERSION);
+  }
   const SimResult r = sim::simulate(rf->scenario, rf->seed, rf->options);
   const auto& a = recorded->events;
   const auto& b = r.history.events;

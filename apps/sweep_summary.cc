@@ -175,6 +175,19 @@ uint64_t seeds_in_shard(uint64_t first, uint64_t last, uint64_t index, uint64_t 
   return upto(last) - (first == 0 ? 0 : upto(first - 1));
 }
 
+ShardSeeds::ShardSeeds(uint64_t first, uint64_t last, uint64_t index, uint64_t count)
+    : step_(count), size_(seeds_in_shard(first, last, index, count)) {
+  // The first s >= first with s % count == index; it exists (and cannot overflow) when
+  // the shard has a seed, since it is then <= last.
+  const uint64_t r = first % count;
+  first_ = size_ == 0 ? 0 : first + (index >= r ? index - r : count - (r - index));
+}
+
+uint64_t ShardSeeds::at(uint64_t k) const {
+  MQ_CHECK(k < size_);
+  return first_ + k * step_;  // <= last: no overflow
+}
+
 void tally_run(Tally& t, uint64_t seed, const std::vector<std::pair<std::string, bool>>& verdicts) {
   for (const auto& [property, held] : verdicts) {
     PropertyTally& p = t[property];

@@ -74,6 +74,23 @@ bool parse_shard(const std::string& text, uint64_t& shard, uint64_t& shards);
 // REQUIRES: first <= last, index < count.
 uint64_t seeds_in_shard(uint64_t first, uint64_t last, uint64_t index, uint64_t count);
 
+// The seeds of one shard as arithmetic, never as a list: the k-th is first() + k *
+// step(), for k < size(). Constant memory and time whatever the range (a billion-seed
+// range with a shard of five seeds costs five runs, not a billion steps).
+class ShardSeeds {
+ public:
+  // REQUIRES: first <= last, index < count (parse_seed_range and parse_shard hold).
+  ShardSeeds(uint64_t first, uint64_t last, uint64_t index, uint64_t count);
+  uint64_t size() const { return size_; }
+  // The k-th seed of the shard, in increasing order. REQUIRES: k < size().
+  uint64_t at(uint64_t k) const;
+
+ private:
+  uint64_t first_ = 0;  // the shard's smallest seed (meaningless when size_ == 0)
+  uint64_t step_ = 1;
+  uint64_t size_ = 0;
+};
+
 // The order of a sweep's table: the simulator's own verdicts, then check_all's.
 const std::vector<std::string>& property_order();
 

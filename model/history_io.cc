@@ -10,6 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/input_file.h"
+#include "model/json_config.h"
+
 namespace mq {
 namespace {
 
@@ -153,29 +156,6 @@ Status read_body(const FieldReader& r, HistoryEvent& e) {
   MQ_RETURN_IF_ERROR(r.get_int<TimeNs>("not_before_ns", 0, kMaxTime, e.not_before_ns));
   MQ_RETURN_IF_ERROR(r.get_int<uint32_t>("attempts", 0, UINT32_MAX, e.attempts));
   MQ_RETURN_IF_ERROR(r.get_bool("requeue", e.requeue));
-  return Status();
-}
-
-// Parses one line, refusing duplicate keys (nlohmann would keep the last silently).
-Status parse_line(std::string_view text, const std::string& prefix, Json& out) {
-  std::set<std::string> seen;
-  std::string duplicate;
-  auto callback = [&](int d, Json::parse_event_t event, Json& parsed) {
-    if (event == Json::parse_event_t::key && d == 1 && !seen.insert(parsed.get<std::string>()).second &&
-        duplicate.empty()) {
-      duplicate = parsed.get<std::string>();
-    }
-    return true;
-  };
-  try {
-    out = Json::parse(text.begin(), text.end(), callback);
-  } catch (const Json::parse_error& err) {
-    return corruption(prefix + "not valid JSON at byte " + std::to_string(err.byte) + ": " + err.what());
-  } catch (const Json::exception& err) {
-    return corruption(prefix + "not valid JSON: " + err.what());
-  }
-  if (!duplicate.empty()) return corruption(prefix + "field '" + duplicate + "': appears twice");
-  if (!out.is_object()) return corruption(prefix + "not a JSON object");
   return Status();
 }
 
@@ -387,8 +367,9 @@ Result<HistoryEvent> from_json(std::string_view text, std::string_view file, uin
     if (FastLine(text, fast).parse()) return fast;
   }
   const std::string prefix = std::string(file) + ":" + std::to_string(line) + ": ";
-  Json j;
-  MQ_RETURN_IF_ERROR(parse_line(text, prefix, j));
+  auto parsed = parse_json_line(text, prefix, /*refuse_duplicate_keys=*/true);
+  if (!parsed.ok()) return parsed.status();
+  const Json& j = *parsed;
   FieldReader r(j, file, line);
   for (const auto& item : j.items()) {
     if (!known_key(item.key())) return r.error(item.key(), "unknown field");
@@ -432,90 +413,39 @@ Result<std::string> to_json(const HistoryEvent& e) {
   }
 }
 
-namespace {
-
-// Appends what `in` has (up to `max` bytes) to `buffer`; false at the end of the
-// stream or after a failure (badbit). readsome takes only what the stream buffer
-// holds, so bytes read before a failing refill are kept (istream::read would lose
-// their count).
-bool read_more(std::istream& in, std::string& buffer, size_t max) {
-  const size_t kept = buffer.size();
-  buffer.resize(kept + max);
-  std::streamsize got = 0;
-  // Two rounds at most: if nothing is buffered, peek() refills the buffer (or ends).
-  for (int round = 0; round < 2 && got == 0 && in.good(); ++round) {
-    got = in.readsome(buffer.data() + kept, static_cast<std::streamsize>(max));
-    if (got == 0 && in.good()) in.peek();
-  }
-  buffer.resize(kept + static_cast<size_t>(got));
-  return got > 0;
-}
-
-}  // namespace
-
-Status read_history_stream(std::istream& in, std::string_view file, const HistoryEventSink& sink) {
-  // Read in chunks of kChunkBytes, cut at '\n' with memchr: much cheaper than getline.
-  constexpr size_t kChunkBytes = size_t{1} << 20;
+Status read_history_lines(LineReader& lines, const HistoryEventSink& sink) {
   HistoryValidator validator;
-  std::string buffer;
-  size_t pos = 0;  // start of the next line in buffer
-  bool at_end = false;
-  uint64_t line = 0;
-  auto prefix = [&](uint64_t l) { return std::string(file) + ":" + std::to_string(l) + ": "; };
-  // Bounded by the stream: one iteration per line or per chunk, each line bounded below.
+  // Bounded by the stream: one round per line, each line bounded by the reader.
   for (;;) {
-    const auto* nl = static_cast<const char*>(
-        pos < buffer.size() ? std::memchr(buffer.data() + pos, '\n', buffer.size() - pos) : nullptr);
-    std::string_view text;
-    bool terminated = true;
-    if (nl != nullptr) {
-      text = std::string_view(buffer.data() + pos, static_cast<size_t>(nl - (buffer.data() + pos)));
-      pos += text.size() + 1;
-    } else if (!at_end) {
-      if (buffer.size() - pos > kMaxHistoryLineBytes) {
-        return corruption(prefix(line + 1) + "line longer than " + std::to_string(kMaxHistoryLineBytes) + " bytes");
-      }
-      buffer.erase(0, pos);
-      pos = 0;
-      at_end = !read_more(in, buffer, kChunkBytes);
-      continue;
-    } else if (in.bad()) {
-      break;  // a read failed: the rest of the buffer is not a whole line
-    } else if (pos < buffer.size()) {
-      text = std::string_view(buffer.data() + pos, buffer.size() - pos);
-      pos = buffer.size();
-      terminated = false;
-    } else {
-      break;
-    }
-    ++line;
-    if (text.size() > kMaxHistoryLineBytes) {
-      return corruption(prefix(line) + "line longer than " + std::to_string(kMaxHistoryLineBytes) + " bytes");
-    }
-    if (text.empty() || text == "\r") return corruption(prefix(line) + "empty line");
-    auto event = from_json(text, file, line, line - 1);
+    auto next = lines.next();
+    if (!next.ok()) return next.status();
+    if (!next->has_value()) return Status();
+    const std::string_view text = **next;
+    const uint64_t line = lines.line();
+    if (text.empty() || text == "\r") return corruption(lines.where() + "empty line");
+    auto event = from_json(text, lines.file(), line, line - 1);
     if (!event.ok()) {
-      if (!terminated) {
-        return corruption(prefix(line) + "truncated last line (no newline at the end and not a valid event: " +
+      if (lines.unterminated()) {
+        return corruption(lines.where() + "truncated last line (no newline at the end and not a valid event: " +
                           event.status().message() + ")");
       }
       return event.status();
     }
     Status valid = validator.add(*event);
-    if (!valid.ok()) return corruption(prefix(line) + valid.message());
+    if (!valid.ok()) return corruption(lines.where() + valid.message());
     MQ_RETURN_IF_ERROR(sink(std::move(event).value()));
   }
-  if (in.bad()) return io_error(std::string(file) + ":" + std::to_string(line + 1) + ": read failed");
-  return Status();
+}
+
+Status read_history_stream(std::istream& in, std::string_view file, const HistoryEventSink& sink) {
+  LineReader lines(in, file, kMaxHistoryLineBytes, "a history line");
+  return read_history_lines(lines, sink);
 }
 
 Status for_each_history_event(const std::string& path, const HistoryEventSink& sink) {
-  std::ifstream in;
-  std::vector<char> file_buffer(size_t{1} << 20);  // fewer, larger reads
-  in.rdbuf()->pubsetbuf(file_buffer.data(), static_cast<std::streamsize>(file_buffer.size()));
-  in.open(path, std::ios::binary);
-  if (!in) return io_error(path + ": cannot open for reading");
-  return read_history_stream(in, path, sink);
+  auto in = InputFile::open(path);
+  if (!in.ok()) return in.status();
+  return read_history_stream(in.value().stream(), path, sink);
 }
 
 namespace {

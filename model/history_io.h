@@ -6,9 +6,12 @@
 // Reading never crashes and never skips: every malformed line is a Status that names
 // the file, the 1-based line number and, where there is one, the field:
 //   "run.jsonl:7: field 'time': 5 is before the previous event's time 10".
+// Memory per line is bounded (kMaxHistoryLineBytes, kMaxJsonDepth), and a missing
+// file, a directory and an unreadable file each have their own message.
 // Errors: kCorruption for a malformed file (bad JSON, missing or unknown field, wrong
 // type, unknown f or type, time going backwards, unpaired completion, truncated last
-// line), kIoError when the file cannot be opened or read, kInvalidArgument from the
+// line), kNotFound for a missing file and kInvalidArgument for a directory
+// (model/input_file.h), kIoError when the file cannot be opened or read, kInvalidArgument from the
 // writer for an event that cannot be written (a payload that is not UTF-8).
 //
 // Thread-safety: none needed; functions touch only their arguments.
@@ -21,6 +24,7 @@
 
 #include "base/status.h"
 #include "model/history.h"
+#include "model/line_reader.h"
 
 namespace mq {
 
@@ -44,6 +48,9 @@ using HistoryEventSink = std::function<Status(HistoryEvent&& event)>;
 // Streams the events of `in` to `sink`, validating the history as it goes (so
 // memory is what the sink keeps). `file` names the source in error messages.
 Status read_history_stream(std::istream& in, std::string_view file, const HistoryEventSink& sink);
+// The same from lines already opened (model/line_reader.h), e.g. after the format
+// was told from the first of them and the reader rewound.
+Status read_history_lines(LineReader& lines, const HistoryEventSink& sink);
 // The same for a file on disk.
 Status for_each_history_event(const std::string& path, const HistoryEventSink& sink);
 

@@ -1,32 +1,113 @@
 #include "model/json_config.h"
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
+#include <set>
+
+#include "model/input_file.h"
 
 namespace mq {
 
+std::optional<size_t> json_too_deep(std::string_view text, size_t max_depth) {
+  size_t depth = 0;
+  bool in_string = false;
+  // Bounded by the text: one step per byte (an escape skips the byte after it).
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return i;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+std::string too_deep_message(size_t at) {
+  return "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels at byte " + std::to_string(at + 1) +
+         " (the limit for arrays and objects)";
+}
+
+// Line and column of byte `at` (0-based) of `text`, as an editor shows them.
+std::string line_column(std::string_view text, size_t at) {
+  at = std::min(at, text.size());
+  const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<long>(at), '\n');
+  const auto last_nl = at == 0 ? std::string_view::npos : text.rfind('\n', at - 1);
+  const size_t column = last_nl == std::string_view::npos ? at + 1 : at - last_nl;
+  return std::to_string(line) + ":" + std::to_string(column);
+}
+
+}  // namespace
+
 Result<nlohmann::json> parse_json_text(std::string_view text, std::string_view file) {
+  if (const auto deep = json_too_deep(text)) {
+    return invalid_argument(std::string(file) + ":" + line_column(text, *deep) + ": " + too_deep_message(*deep));
+  }
   try {
     return nlohmann::json::parse(text.begin(), text.end());
   } catch (const nlohmann::json::parse_error& e) {
     // Turn the byte offset into a line and column, which is what an editor shows.
-    const size_t at = std::min<size_t>(e.byte > 0 ? e.byte - 1 : 0, text.size());
-    const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<long>(at), '\n');
-    const auto last_nl = text.rfind('\n', at > 0 ? at - 1 : 0);
-    const size_t column = last_nl == std::string_view::npos || at == 0 ? at + 1 : at - last_nl;
-    return invalid_argument(std::string(file) + ":" + std::to_string(line) + ":" + std::to_string(column) +
+    return invalid_argument(std::string(file) + ":" + line_column(text, e.byte > 0 ? e.byte - 1 : 0) +
                             ": not valid JSON: " + e.what());
+  } catch (const nlohmann::json::exception& e) {
+    // out_of_range.406: a number too large for a double ("1e400").
+    return invalid_argument(std::string(file) + ": not valid JSON: " + e.what());
   }
 }
 
+Result<nlohmann::json> parse_json_line(std::string_view text, const std::string& where,
+                                       bool refuse_duplicate_keys) {
+  using Json = nlohmann::json;
+  if (const auto deep = json_too_deep(text)) return corruption(where + too_deep_message(*deep));
+  std::set<std::string> seen;
+  std::string duplicate;
+  auto callback = [&](int d, Json::parse_event_t event, Json& parsed) {
+    if (refuse_duplicate_keys && event == Json::parse_event_t::key && d == 1 && duplicate.empty() &&
+        !seen.insert(parsed.get<std::string>()).second) {
+      duplicate = parsed.get<std::string>();
+    }
+    return true;
+  };
+  Json out;
+  try {
+    out = Json::parse(text.begin(), text.end(), callback);
+  } catch (const Json::parse_error& err) {
+    return corruption(where + "not valid JSON at byte " + std::to_string(err.byte) + ": " + err.what());
+  } catch (const Json::exception& err) {
+    return corruption(where + "not valid JSON: " + err.what());
+  }
+  if (!duplicate.empty()) return corruption(where + "field '" + duplicate + "': appears twice");
+  if (!out.is_object()) return corruption(where + "not a JSON object (got " + std::string(out.type_name()) + ")");
+  return out;
+}
+
 Result<std::string> read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return io_error(path + ": cannot open for reading");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return io_error(path + ": read error");
-  return text.str();
+  auto in = InputFile::open(path);
+  if (!in.ok()) return in.status();
+  std::string text;
+  constexpr size_t kChunk = size_t{1} << 20;
+  // Bounded: at most kMaxConfigFileBytes / kChunk + 1 rounds.
+  while (in.value().stream()) {
+    const size_t had = text.size();
+    text.resize(had + kChunk);
+    in.value().stream().read(text.data() + had, static_cast<std::streamsize>(kChunk));
+    text.resize(had + static_cast<size_t>(in.value().stream().gcount()));
+    if (text.size() > kMaxConfigFileBytes) {
+      return invalid_argument(path + ": larger than " + std::to_string(kMaxConfigFileBytes) +
+                              " bytes (the limit for a configuration, scenario, run or summary file)");
+    }
+  }
+  if (in.value().stream().bad()) return io_error(path + ": read error");
+  return text;
 }
 
 Result<nlohmann::json> read_json_file(const std::string& path) {

@@ -8,6 +8,7 @@
 // scripts/slurm-sweep --binary build/mutants/mqharness-mutants -- --mutant NAME ...).
 #include <CLI/CLI.hpp>
 
+#include "apps/cli_convention.h"
 #include "apps/sim_commands.h"
 #include "impl/mutant.h"
 #include "mutants/mutants_command.h"
@@ -31,7 +32,7 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember(names))
         ->default_val(mutant);
   }
-  CLI11_PARSE(app, argc, argv);
+  if (const auto status = mq::app::parse_command_line(app, argc, argv)) return *status;
   if (app.get_subcommands().empty()) return mq::mutants::run_mutants(options);
   const auto selected = mq::impl::mutant_by_name(mutant);
   if (!selected) return 2;  // unreachable: the option only takes names of kMutants

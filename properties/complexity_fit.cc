@@ -89,8 +89,11 @@ FitResult fit_complexity(const std::vector<CostPoint>& points) {
   for (Complexity c : {Complexity::kConstant, Complexity::kLog, Complexity::kLinear, Complexity::kNLogN}) {
     r.fits.push_back(fit_one(c, points));
   }
-  const auto [lo, hi] = std::minmax_element(points.begin(), points.end(),
-                                            [](const CostPoint& x, const CostPoint& y) { return x.n < y.n; });
+  // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+  const auto range = std::minmax_element(points.begin(), points.end(),
+                                         [](const CostPoint& x, const CostPoint& y) { return x.n < y.n; });
+  const auto lo = range.first;
+  const auto hi = range.second;
   // A class counts only if its growth term explains a real part of the cost over the
   // range; otherwise it is O(1) in disguise (cache effects, noise).
   auto counts = [&](const ClassFit& f) {

@@ -21,6 +21,8 @@ packages=(
   fiu-utils libfuse3-dev fuse3 iproute2
   # the explorer's benchmark beside SPIN (bench/spin)
   spin
+  # the fuzz targets (docs/fuzzing.md): clang with libFuzzer and the sanitizer runtimes
+  clang libclang-rt-dev
 )
 
 missing=()

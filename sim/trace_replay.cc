@@ -63,14 +63,14 @@ Status publish_op(const History& h, const Topology& t, size_t i, size_t& next, s
   if (!defaults) spec.max_retries = e.max_retries;
   for (TopicId k = 0; k < t.topics.size() && queues.size() > 1; ++k) {
     if (t.queues_of(k) == queues) {
-      ops.emplace_back(std::in_place_type<op::Publish>, *p, k, std::move(spec));
+      ops.emplace_back(op::Publish{*p, k, std::move(spec)});
       return Status();
     }
   }
   if (queues.size() > 1) {
     next = i + 2;  // not a topic: one send; the next pair is read on its own
   }
-  ops.emplace_back(std::in_place_type<op::Send>, *p, queues.front(), std::move(spec));
+  ops.emplace_back(op::Send{*p, queues.front(), std::move(spec)});
   return Status();
 }
 

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -91,6 +92,44 @@ TEST(CheckerJepsen, TheFormatIsToldPerFile) {
   EXPECT_EQ(r.lost_count, 1u);
   EXPECT_EQ(r.unexpected_count, 1u);
   EXPECT_FALSE(detect_history_format(MQ_TEST_DATA_DIR "/nowhere.jsonl").ok());
+}
+
+// Issue 14's first example: a value nested 100,000 deep crashed `check` (dump()
+// recursed); it is now refused at the limit, naming the file and line.
+TEST(CheckerJepsen, DeepValueIsRefusedWithItsLine) {
+  const std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
+  auto r = parse_jepsen_history(op(0, "invoke", "enqueue", "1") + op(0, "ok", "enqueue", deep), "j.jsonl");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kCorruption);
+  EXPECT_NE(r.status().message().find("j.jsonl:2: nested deeper than"), std::string::npos) << r.status().to_string();
+}
+
+// A line that is no JSON object gets the same precise message on line 1 as on any
+// other line (it used to be "cannot tell the history's format" on line 1 only).
+TEST(CheckerJepsen, LineOneErrorsArePrecise) {
+  const std::string dir = ::testing::TempDir();
+  auto detect = [&](const std::string& name, const std::string& text) {
+    const std::string path = dir + "/" + name;
+    std::ofstream(path, std::ios::binary) << text;
+    return detect_history_format(path);
+  };
+  auto bad_json = detect("bad1.jsonl", "{\"v\":1,\"time\":\n");
+  ASSERT_FALSE(bad_json.ok());
+  EXPECT_NE(bad_json.status().message().find("bad1.jsonl:1: not valid JSON at byte"), std::string::npos)
+      << bad_json.status().to_string();
+  auto array = detect("array1.jsonl", "[1,2]\n");
+  ASSERT_FALSE(array.ok());
+  EXPECT_NE(array.status().message().find("array1.jsonl:1: not a JSON object (got array)"), std::string::npos)
+      << array.status().to_string();
+  auto empty_line = detect("empty1.jsonl", "\n");
+  ASSERT_FALSE(empty_line.ok());
+  EXPECT_NE(empty_line.status().message().find("empty1.jsonl:1: empty line"), std::string::npos);
+  auto deep = detect("deep1.jsonl", "{\"f\":" + std::string(1000, '[') + std::string(1000, ']') + "}\n");
+  ASSERT_FALSE(deep.ok());
+  EXPECT_NE(deep.status().message().find("deep1.jsonl:1: nested deeper than"), std::string::npos);
+  auto dir_given = detect_history_format(dir);
+  ASSERT_FALSE(dir_given.ok());
+  EXPECT_NE(dir_given.status().message().find("is a directory"), std::string::npos);
 }
 
 // One hand-written history per total-queue category (tests/data/jepsen/), with the

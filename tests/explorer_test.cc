@@ -205,7 +205,8 @@ TEST(ExplorerTest, ConfigErrorsNameFileAndField) {
       << bad_msg.status().message();
   const auto missing = load_explore_config("/nonexistent/explore.json");
   ASSERT_FALSE(missing.ok());
-  EXPECT_EQ(missing.status().code(), Code::kIoError);
+  EXPECT_EQ(missing.status().code(), Code::kNotFound);
+  EXPECT_EQ(missing.status().message(), "/nonexistent/explore.json: no such file");
 }
 
 SearchOptions jobs(uint32_t n) {

@@ -1,6 +1,7 @@
 // History I/O: every error branch of the reader names the file, the line and the
 // field; the writer is byte-deterministic; write then read gives the same events.
 #include "model/history_io.h"
+#include "model/json_config.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -16,6 +17,7 @@ namespace {
 
 using ::testing::AllOf;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr const char* kPublishInvoke =
     R"({"v":1,"time":0,"process":"p0","type":"invoke","f":"publish","queue":"q","id":1,"payload":"a"})";
@@ -182,11 +184,31 @@ TEST(HistoryIo, LineTooLong) {
               AllOf(HasSubstr("h.jsonl:2:"), HasSubstr("line longer than")));
 }
 
-TEST(HistoryIo, MissingFileIsAnIoError) {
+// A value nested past kMaxJsonDepth is refused by the limit (nlohmann's parse,
+// dump and destructor recurse once per level: 100,000 levels overflowed the stack).
+TEST(HistoryIo, NestingDeeperThanTheLimitIsAnErrorNotACrash) {
+  const size_t kDeep = 100'000;
+  const std::string deep = R"({"v":1,"time":5,"process":"p0","type":"ok","f":"publish","queue":"q","id":1,"payload":)" +
+                           std::string(kDeep, '[') + std::string(kDeep, ']') + "}";
+  EXPECT_THAT(error_of(std::string(kPublishInvoke) + "\n" + deep + "\n"),
+              AllOf(HasSubstr("h.jsonl:2:"), HasSubstr("nested deeper than " + std::to_string(kMaxJsonDepth))));
+  // Brackets inside a string are text, not nesting.
+  const std::string in_string = R"({"v":1,"time":5,"process":"p0","type":"ok","f":"publish","queue":"q","id":1,"payload":")" +
+                                std::string(1000, '[') + "\"}";
+  EXPECT_THAT(error_of(std::string(kPublishInvoke) + "\n" + in_string + "\n" + kPublishOk),
+              Not(HasSubstr("nested")));
+}
+
+// A missing file and a directory each have their own message, never "bad JSON".
+TEST(HistoryIo, MissingFileAndDirectoryAreNamedAsSuch) {
   auto h = read_history("/nonexistent/dir/h.jsonl");
   ASSERT_FALSE(h.ok());
-  EXPECT_EQ(h.status().code(), Code::kIoError);
-  EXPECT_THAT(h.status().message(), HasSubstr("/nonexistent/dir/h.jsonl"));
+  EXPECT_EQ(h.status().code(), Code::kNotFound);
+  EXPECT_EQ(h.status().message(), "/nonexistent/dir/h.jsonl: no such file");
+  auto d = read_history(::testing::TempDir());
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().code(), Code::kInvalidArgument);
+  EXPECT_THAT(d.status().message(), HasSubstr("is a directory, not a file"));
 }
 
 // A stream whose storage fails after the first line.

@@ -22,10 +22,10 @@ TEST(SimScenario, DefaultLoadsAndNamesItsTargets) {
   EXPECT_EQ(s.faults.loss_ppm, (Range{0, 20000}));
 }
 
-TEST(SimScenario, MissingFileIsAnIoError) {
+TEST(SimScenario, MissingFileIsNotFound) {
   auto s = load_scenario("/nonexistent/scenario.json");
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.status().code(), Code::kIoError);
+  EXPECT_EQ(s.status().code(), Code::kNotFound);
   EXPECT_NE(s.status().message().find("/nonexistent/scenario.json"), std::string::npos);
 }
 

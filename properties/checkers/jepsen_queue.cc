@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "model/history_io.h"
+#include "model/input_file.h"
+#include "model/json_config.h"
 #include "properties/checkers/verdict.h"
 
 namespace mq {
@@ -92,13 +94,9 @@ std::string to_string(const JepsenOp& op) {
 }
 
 Result<JepsenOp> jepsen_op_from_json(std::string_view text, std::string_view file, uint64_t line) {
-  Json j;
-  try {
-    j = Json::parse(text);
-  } catch (const Json::parse_error& err) {
-    return corruption(std::string(file) + ":" + std::to_string(line) + ": invalid JSON: " + err.what());
-  }
-  if (!j.is_object()) return corruption(std::string(file) + ":" + std::to_string(line) + ": not a JSON object");
+  auto parsed = parse_json_line(text, std::string(file) + ":" + std::to_string(line) + ": ");
+  if (!parsed.ok()) return parsed.status();
+  Json& j = parsed.value();
   JepsenOp op;
   op.line = line;
   MQ_RETURN_IF_ERROR(read_process(j, file, line, op.process));
@@ -130,31 +128,29 @@ Result<JepsenOp> jepsen_op_from_json(std::string_view text, std::string_view fil
   return op;
 }
 
-Status read_jepsen_stream(std::istream& in, std::string_view file, const JepsenOpSink& sink) {
-  std::string text;
-  uint64_t line = 0;
-  // Bounded by the stream: one iteration per line, each line bounded below.
-  while (std::getline(in, text)) {
-    ++line;
-    if (text.size() > kMaxHistoryLineBytes) {
-      return corruption(std::string(file) + ":" + std::to_string(line) + ": line longer than " +
-                        std::to_string(kMaxHistoryLineBytes) + " bytes");
-    }
-    if (text.empty() || text == "\r") {
-      return corruption(std::string(file) + ":" + std::to_string(line) + ": empty line");
-    }
-    auto op = jepsen_op_from_json(text, file, line);
+Status read_jepsen_lines(LineReader& lines, const JepsenOpSink& sink) {
+  // Bounded by the stream: one round per line, each line bounded by the reader.
+  for (;;) {
+    auto next = lines.next();
+    if (!next.ok()) return next.status();
+    if (!next->has_value()) return Status();
+    const std::string_view text = **next;
+    if (text.empty() || text == "\r") return corruption(lines.where() + "empty line");
+    auto op = jepsen_op_from_json(text, lines.file(), lines.line());
     if (!op.ok()) return op.status();
     MQ_RETURN_IF_ERROR(sink(std::move(op).value()));
   }
-  if (in.bad()) return io_error(std::string(file) + ":" + std::to_string(line + 1) + ": read failed");
-  return Status();
+}
+
+Status read_jepsen_stream(std::istream& in, std::string_view file, const JepsenOpSink& sink) {
+  LineReader lines(in, file, kMaxHistoryLineBytes, "a history line");
+  return read_jepsen_lines(lines, sink);
 }
 
 Status for_each_jepsen_op(const std::string& path, const JepsenOpSink& sink) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return io_error(path + ": cannot open for reading");
-  return read_jepsen_stream(in, path, sink);
+  auto in = InputFile::open(path);
+  if (!in.ok()) return in.status();
+  return read_jepsen_stream(in.value().stream(), path, sink);
 }
 
 Result<std::vector<JepsenOp>> read_jepsen_history(const std::string& path) {
@@ -176,27 +172,42 @@ Result<std::vector<JepsenOp>> parse_jepsen_history(std::string_view text, std::s
   return ops;
 }
 
-Result<HistoryFormat> detect_history_format(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return io_error(path + ": cannot open for reading");
-  std::string text;
-  uint64_t line = 0;
-  while (line < kMaxFormatProbeLines && std::getline(in, text)) {
-    ++line;
-    if (text.size() > kMaxHistoryLineBytes) break;
-    Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded() || !j.is_object()) {
-      return corruption(path + ":" + std::to_string(line) + ": not a JSON object; cannot tell the history's format");
-    }
-    if (j.contains("v")) return HistoryFormat::kMqHarness;
-    if (j.contains("f") && j["f"].is_string()) {
-      const std::string f = strip_colon(j["f"].get<std::string>());
-      if (f == "enqueue" || f == "dequeue" || f == "drain") return HistoryFormat::kJepsen;
+Result<HistoryFormat> detect_history_format(LineReader& lines) {
+  lines.mark(kMaxFormatProbeBytes);
+  uint64_t probed = 0;
+  Status verdict = Status();
+  std::optional<HistoryFormat> format;
+  // Bounded by kMaxFormatProbeLines (and the reader's kMaxFormatProbeBytes).
+  while (!format && verdict.ok() && probed < kMaxFormatProbeLines) {
+    auto next = lines.next();
+    if (!next.ok()) return next.status();
+    if (!next->has_value()) break;
+    ++probed;
+    const std::string_view text = **next;
+    // The readers' own message for a line that is no JSON object, whichever line it is.
+    if (text.empty() || text == "\r") return corruption(lines.where() + "empty line");
+    auto j = parse_json_line(text, lines.where());
+    if (!j.ok()) return j.status();
+    if (j->contains("v")) format = HistoryFormat::kMqHarness;
+    const auto f = j->find("f");
+    if (f != j->end() && f->is_string()) {
+      const std::string name = strip_colon(f->get<std::string>());
+      if (name == "enqueue" || name == "dequeue" || name == "drain") format = HistoryFormat::kJepsen;
     }
   }
-  if (line == 0) return corruption(path + ":1: empty file: no history");
-  return corruption(path + ":" + std::to_string(line) + ": field 'f': no line of the first " + std::to_string(line) +
+  lines.rewind();
+  if (format) return *format;
+  if (probed == 0) return corruption(lines.file() + ":1: empty file: no history");
+  return corruption(lines.file() + ":" + std::to_string(probed) + ": field 'f': no line of the first " +
+                    std::to_string(probed) +
                     " has \"v\" (an mqharness history) or f enqueue/dequeue/drain (a Jepsen queue history)");
+}
+
+Result<HistoryFormat> detect_history_format(const std::string& path) {
+  auto in = InputFile::open(path);
+  if (!in.ok()) return in.status();
+  LineReader lines(in.value().stream(), path, kMaxHistoryLineBytes, "a history line");
+  return detect_history_format(lines);
 }
 
 uint64_t total(const ValueMultiset& m) {

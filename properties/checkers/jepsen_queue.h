@@ -26,6 +26,7 @@
 
 #include "base/status.h"
 #include "model/history.h"
+#include "model/line_reader.h"
 
 namespace mq {
 
@@ -50,6 +51,7 @@ using JepsenOpSink = std::function<Status(JepsenOp&& op)>;
 Result<JepsenOp> jepsen_op_from_json(std::string_view text, std::string_view file, uint64_t line);
 // Streams every op of `in` (or of the file at `path`) to `sink`, in order.
 Status read_jepsen_stream(std::istream& in, std::string_view file, const JepsenOpSink& sink);
+Status read_jepsen_lines(LineReader& lines, const JepsenOpSink& sink);
 Status for_each_jepsen_op(const std::string& path, const JepsenOpSink& sink);
 Result<std::vector<JepsenOp>> read_jepsen_history(const std::string& path);
 Result<std::vector<JepsenOp>> parse_jepsen_history(std::string_view text, std::string_view file);
@@ -57,10 +59,15 @@ Result<std::vector<JepsenOp>> parse_jepsen_history(std::string_view text, std::s
 // Which of the two formats a file holds, told by its lines: a line with "v" is ours
 // (docs/history-format.md); a line whose f is enqueue, dequeue or drain (with or
 // without ':') is Jepsen's. Lines that tell neither (a Jepsen nemesis op) are passed
-// over, at most kMaxFormatProbeLines of them.
+// over, at most kMaxFormatProbeLines of them in at most kMaxFormatProbeBytes. A line
+// that is not a JSON object gets the readers' own message, on any line.
 enum class HistoryFormat : uint8_t { kMqHarness, kJepsen };
 inline constexpr size_t kMaxFormatProbeLines = 10000;
+inline constexpr size_t kMaxFormatProbeBytes = size_t{64} << 20;
 Result<HistoryFormat> detect_history_format(const std::string& path);
+// From the reader's next lines; the reader is rewound to where it was, so the
+// history can then be read from it (standard input cannot be reopened).
+Result<HistoryFormat> detect_history_format(LineReader& lines);
 
 // A multiset of values (compact JSON text -> multiplicity).
 using ValueMultiset = std::map<std::string, uint64_t>;

@@ -134,14 +134,18 @@ std::optional<LinearizabilityReport> empty(const QueueHistory& h, const Index& x
 
 }  // namespace
 
-Result<QueueHistory> queue_history_from_jepsen(const std::vector<JepsenOp>& ops) {
+Result<QueueHistory> queue_history_from_jepsen(const std::vector<JepsenOp>& ops, std::string_view file) {
+  // "FILE:N" as the readers say it ("line N" when the ops have no file).
+  auto line_of = [&](uint64_t n) {
+    return (file.empty() ? "line " : std::string(file) + ":") + std::to_string(n);
+  };
   QueueHistory h;
   std::map<std::string, size_t> open;  // process -> its invoke
   std::vector<size_t> pending;         // indices into h.ops of operations still open
   for (size_t i = 0; i < ops.size(); ++i) {
     const JepsenOp& op = ops[i];
     if (op.f != "enqueue" && op.f != "dequeue" && op.f != "drain") continue;
-    const std::string at = "line " + std::to_string(op.line);
+    const std::string at = line_of(op.line);
     if (op.type == EventType::kInvoke) {
       if (open.contains(op.process)) {
         return corruption(at + ": field 'type': process " + op.process + " invokes while its previous operation is open");
@@ -160,7 +164,7 @@ Result<QueueHistory> queue_history_from_jepsen(const std::vector<JepsenOp>& ops)
     QueueOperation q{op.f == "enqueue", std::nullopt, invoke_at, known ? i : kNoEvent, inv.line, known ? op.line : 0, op.process};
     if (q.enqueue) {
       q.value = inv.value;
-      if (!q.value) return corruption("line " + std::to_string(inv.line) + ": field 'value': an enqueue needs a value");
+      if (!q.value) return corruption(line_of(inv.line) + ": field 'value': an enqueue needs a value");
       h.ops.push_back(q);
     } else if (op.f == "drain") {
       for (const auto& v : op.drained) {
@@ -177,7 +181,7 @@ Result<QueueHistory> queue_history_from_jepsen(const std::vector<JepsenOp>& ops)
     if (inv.f == "drain") continue;
     QueueOperation q{inv.f == "enqueue", std::nullopt, i, kNoEvent, inv.line, 0, process};
     if (q.enqueue) q.value = inv.value;
-    if (q.enqueue && !q.value) return corruption("line " + std::to_string(inv.line) + ": field 'value': an enqueue needs a value");
+    if (q.enqueue && !q.value) return corruption(line_of(inv.line) + ": field 'value': an enqueue needs a value");
     h.ops.push_back(q);
   }
   return h;

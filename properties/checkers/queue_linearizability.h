@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -58,8 +59,9 @@ struct QueueHistory {
 
 // Pairs each process's invoke with its completion. An ok dequeue with value null is
 // an empty dequeue; an ok drain is one dequeue per element, each within the drain's
-// interval. Errors name the line: a completion without invoke, a second invoke.
-Result<QueueHistory> queue_history_from_jepsen(const std::vector<JepsenOp>& ops);
+// interval. Errors name the file (when given) and the line: a completion without
+// invoke, a second invoke.
+Result<QueueHistory> queue_history_from_jepsen(const std::vector<JepsenOp>& ops, std::string_view file = {});
 
 struct LinearizabilityReport {
   bool valid = true;

@@ -1,0 +1,162 @@
+// The command-line convention (README "Exit status", issue 14), tested on the built
+// binary per verb: 0 ok, 1 a property violated, 2 a usage or input error, 3 a bound
+// reached without a verdict; an unknown subcommand is named; unsigned numbers are
+// never wrapped; --version names the revision; and the hostile inputs that used to
+// crash, spin or mislead now get a clear answer.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+namespace {
+
+struct Outcome {
+  int status = -1;     // the exit status; -1 when the process did not exit normally
+  std::string output;  // stdout and stderr together
+};
+
+// Runs `BINARY ARGS` (a shell word list; mqharness by default) with a bounded output read.
+Outcome run(const std::string& args, const std::string& binary = MQ_HARNESS_BIN) {
+  const std::string command = binary + " " + args + " 2>&1";
+  FILE* p = ::popen(command.c_str(), "r");
+  Outcome out;
+  if (p == nullptr) return out;
+  std::array<char, 4096> buf{};
+  constexpr size_t kMaxOutputBytes = size_t{16} << 20;
+  size_t n = 0;
+  while (out.output.size() < kMaxOutputBytes && (n = std::fread(buf.data(), 1, buf.size(), p)) > 0) {
+    out.output.append(buf.data(), n);
+  }
+  const int raw = ::pclose(p);
+  out.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  return out;
+}
+
+std::string temp_path(const std::string& name) {
+  return ::testing::TempDir() + "cli_test_" + std::to_string(::getpid()) + "_" + name;
+}
+
+std::string write_file(const std::string& name, const std::string& text) {
+  const std::string path = temp_path(name);
+  std::ofstream(path, std::ios::binary) << text;
+  return path;
+}
+
+#define EXPECT_RUN(args, want_status, want_text)                                            \
+  do {                                                                                      \
+    const Outcome o_ = run(args);                                                           \
+    EXPECT_EQ(o_.status, (want_status)) << (args) << "\n" << o_.output;                     \
+    EXPECT_NE(o_.output.find(want_text), std::string::npos) << (args) << "\n" << o_.output; \
+  } while (0)
+
+TEST(Cli, UsageErrorsExit2AndNameTheProblem) {
+  EXPECT_RUN("", 2, "A subcommand is required");
+  EXPECT_RUN("frobnicate", 2, "unknown subcommand 'frobnicate' (one of: walk, explore, check");
+  // An option no verb has, per verb: CLI11's own codes (104-115) are not leaked. A
+  // verb with a required argument names that first.
+  for (const char* verb : {"walk", "explore", "audit", "complexity", "run", "sweep"}) {
+    EXPECT_RUN(std::string(verb) + " --no-such-option", 2, "--no-such-option");
+  }
+  EXPECT_RUN("check --no-such-option", 2, "file is required");
+  EXPECT_RUN("replay --no-such-option", 2, "file is required");
+  EXPECT_RUN("shrink --no-such-option", 2, "--seed is required");
+  EXPECT_RUN("live --no-such-option", 2, "--target is required");
+  EXPECT_RUN("check", 2, "file is required");
+}
+
+TEST(Cli, HelpAndVersionExit0) {
+  EXPECT_RUN("--help", 0, "Exit status (every verb): 0 ok");
+  const Outcome v = run("--version");
+  EXPECT_EQ(v.status, 0) << v.output;
+  EXPECT_EQ(v.output.rfind("mqharness ", 0), 0u) << v.output;
+  EXPECT_GT(v.output.size(), std::string("mqharness \n").size()) << "no revision: " << v.output;
+}
+
+TEST(Cli, UnsignedNumbersAreNeverWrapped) {
+  EXPECT_RUN("run --seed -1", 2, "--seed: '-1' is not a non-negative whole number");
+  EXPECT_RUN("run --seed 99999999999999999999", 2, "--seed: '99999999999999999999' is too large");
+  EXPECT_RUN("shrink --seed 1x", 2, "--seed: '1x' is not a non-negative whole number");
+  EXPECT_RUN("sweep --keep-runs -1", 2, "--keep-runs: '-1'");
+  EXPECT_RUN("explore --max-states -5", 2, "--max-states: '-5'");
+  EXPECT_RUN("walk --steps 0", 2, "--steps");
+  EXPECT_RUN("sweep --seeds 5..1", 2, "bad --seeds '5..1'");
+  EXPECT_RUN("sweep --seeds 1..99999999999999999999", 2, "bad --seeds");
+}
+
+// Issue 14: a billion-seed range with a shard of one seed ran out of memory listing
+// the seeds; a range near 2^64 with a huge shard count spun through the whole range.
+// Both now run their few seeds at once (the shard is arithmetic).
+TEST(Cli, HugeSeedRangesWithSmallShardsRunAtOnce) {
+  EXPECT_RUN("sweep --seeds 1..1000000000 --shard 5/1000000000", 0, "shard 5/1000000000: 1 runs");
+  EXPECT_RUN("sweep --seeds 1..9999999999999999999 --shard 5/9000000000000000000 --no-shadow", 0,
+             "shard 5/9000000000000000000: 2 runs");
+}
+
+TEST(Cli, RunThenCheckFindsTheTopologyInTheRunFile) {
+  const std::string h = temp_path("run.jsonl");
+  EXPECT_RUN("run --seed 3 --history " + h, 0, "PASS: seed 3");
+  EXPECT_RUN("check " + h, 0, "mqharness history v");
+  std::remove((h + ".run.json").c_str());
+  EXPECT_RUN("check " + h, 2, "needs its topology");
+  std::remove(h.c_str());
+}
+
+TEST(Cli, CheckExitStatusesAndPreciseErrors) {
+  EXPECT_RUN(std::string("check ") + MQ_TEST_DATA_DIR "/jepsen/queue-ok.jsonl", 0, "Jepsen queue history");
+  EXPECT_RUN(std::string("check ") + MQ_TEST_DATA_DIR "/jepsen/queue-lost.jsonl", 1, "Jepsen queue history");
+  EXPECT_RUN(std::string("check ") + MQ_TEST_DATA_DIR "/jepsen/queue-ok.jsonl --complete", 2,
+             "--complete applies to mqharness histories");
+  EXPECT_RUN(std::string("check ") + MQ_TEST_DATA_DIR "/histories/example.jsonl --fifo", 2,
+             "--fifo applies to Jepsen queue histories");
+  EXPECT_RUN("check /nonexistent/h.jsonl", 2, "/nonexistent/h.jsonl: no such file");
+  EXPECT_RUN("check " + ::testing::TempDir(), 2, "is a directory, not a file");
+  // Line 1 gets the same precise message as any other line.
+  const std::string bad = write_file("line1.jsonl", "{\"v\":1,\"time\":\n");
+  EXPECT_RUN("check " + bad, 2, bad + ":1: not valid JSON at byte");
+  // A Jepsen value nested 100,000 deep crashed the checker; now it is refused.
+  const std::string deep =
+      write_file("deep.jsonl", "{\"process\":0,\"type\":\"invoke\",\"f\":\"enqueue\",\"value\":" +
+                                   std::string(100'000, '[') + std::string(100'000, ']') + "}\n");
+  EXPECT_RUN("check " + deep, 2, deep + ":1: nested deeper than 128 levels");
+  std::remove(bad.c_str());
+  std::remove(deep.c_str());
+}
+
+TEST(Cli, CheckReadsStandardInput) {
+  const std::string data = MQ_TEST_DATA_DIR;
+  EXPECT_RUN("check - < " + data + "/jepsen/queue-lost.jsonl", 1, "<stdin>: Jepsen queue history");
+  EXPECT_RUN("check - --topology " + data + "/histories/example.jsonl.topology.json < " + data +
+                 "/histories/example.jsonl",
+             0, "<stdin>: mqharness history");
+  EXPECT_RUN("check - < " + data + "/histories/example.jsonl", 2, "needs --topology");
+}
+
+// The daemon and the mutants binary follow the same convention.
+TEST(Cli, MqdAndMutantsBinaryExit2OnUsageErrors) {
+  for (const char* binary : {MQ_MQD_BIN, MQ_MUTANTS_BIN}) {
+    const Outcome bad = run("--no-such-option", binary);
+    EXPECT_EQ(bad.status, 2) << binary << "\n" << bad.output;
+    EXPECT_NE(bad.output.find("--no-such-option"), std::string::npos) << bad.output;
+  }
+  const Outcome wrapped = run("run --seed -1", MQ_MUTANTS_BIN);
+  EXPECT_EQ(wrapped.status, 2) << wrapped.output;
+  EXPECT_NE(wrapped.output.find("--seed: '-1' is not a non-negative whole number"), std::string::npos)
+      << wrapped.output;
+  const Outcome version = run("--version", MQ_MQD_BIN);
+  EXPECT_EQ(version.status, 0) << version.output;
+  EXPECT_EQ(version.output.rfind("mqd ", 0), 0u) << version.output;
+}
+
+// 3: a bound reached without a verdict (a merge missing a shard).
+TEST(Cli, MissingShardsExit3) {
+  const std::string dir = temp_path("sweep-out");
+  EXPECT_RUN("sweep --seeds 1..2 --shard 0/2 --no-shadow --out " + dir, 0, "PASS");
+  EXPECT_RUN("sweep --merge " + dir, 3, "MISSING: shard 1/2");
+  std::system(("rm -rf '" + dir + "'").c_str());
+}
+
+}  // namespace
