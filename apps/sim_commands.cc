@@ -5,7 +5,6 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -15,12 +14,12 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
-#include <thread>
 
 #include "apps/sweep_summary.h"
 #include "apps/walk_command.h"
 #include "model/history_io.h"
 #include "model/json_config.h"
+#include "mutants/isolated_run.h"
 #include "properties/checkers/check_all.h"
 #include "sim/shrink.h"
 #include "sim/simulator.h"
@@ -34,8 +33,12 @@ using sim::SimOptions;
 using sim::SimOverrides;
 using sim::SimResult;
 
-constexpr const char* kShadow = "shadow";
-constexpr const char* kLiveness = "liveness";
+constexpr const char* kShadow = mutants::kShadowProperty;
+constexpr const char* kLiveness = mutants::kLivenessProperty;
+// A seed of a sweep, or a candidate of shrink, running longer than this in its child
+// process is killed and reported as "watchdog" (a run is bounded by
+// sim::kMaxEventsPerRun anyway; this catches a hang in between).
+constexpr unsigned kRunLimitS = 600;
 constexpr const char* kRunFileSuffix = ".run.json";
 
 // ---- scenarios, verdicts, reproduction ----
@@ -45,31 +48,7 @@ Result<Scenario> load(const std::string& path) {
   return sim::load_scenario(path);
 }
 
-// The shadow's verdict, the liveness verdict, then check_all's, in that order.
-std::vector<Verdict> judge(const Scenario& s, const SimResult& r) {
-  std::vector<Verdict> out;
-  if (r.divergence) {
-    out.push_back(fail(kShadow, "core and model diverge at " + r.divergence->to_string(), {}));
-  } else {
-    out.push_back(pass(kShadow, std::to_string(r.shadow_steps) + " steps, core and model agree"));
-  }
-  if (r.corruption) {
-    out.push_back(pass("disk", "DETECTED: a bit flipped at rest was caught by the log's CRC at recovery; the broker "
-                               "was taken out of service and the run stopped (" + *r.corruption + ")"));
-    out.push_back(pass(kLiveness, "not judged: the run stopped at a detected disk fault"));
-  } else if (r.cut) {
-    out.push_back(pass(kLiveness, "not judged: the run was cut after " + std::to_string(r.history_events) +
-                                      " history events (a shrunk reproducer: the prefix up to its first violation)"));
-  } else if (r.liveness.empty()) {
-    out.push_back(pass(kLiveness, "every message confirmed and finished by " + std::to_string(r.end_ns) + " ns"));
-  } else {
-    std::string m;
-    for (const auto& l : r.liveness) m += (m.empty() ? "" : "\n    ") + l;
-    out.push_back(fail(kLiveness, m, {}));
-  }
-  for (auto& v : check_all(r.history, s.topology, CheckOptions{.complete = r.quiescent})) out.push_back(std::move(v));
-  return out;
-}
+using mutants::judge;
 
 std::string failed_properties(const std::vector<Verdict>& verdicts) {
   std::string s;
@@ -250,7 +229,7 @@ int run_command(const SimCommandOptions& o) {
     std::printf("history: %s (replay with: %s %s)\n", o.history.c_str(), command(o, "replay").c_str(),
                 o.history.c_str());
   }
-  const auto verdicts = judge(s, r);
+  const auto verdicts = judge(r);
   const int status = print_verdicts(verdicts);
   if (status == 0) {
     std::printf("PASS: seed %llu, every property held\n", ull(o.seed));
@@ -267,43 +246,32 @@ struct SeedOutcome {
   uint64_t seed = 0;
   std::vector<std::pair<std::string, bool>> verdicts;  // property, held
   std::string first_failure;                           // one line, empty when all held
+  bool died = false;                                   // an assertion or the watchdog ended it
 };
 
-SeedOutcome run_one(const Scenario& s, uint64_t seed, bool shadow) {
-  SimOptions options;
-  options.shadow = shadow;
-  const SimResult r = sim::simulate(s, seed, options);
-  SeedOutcome out{seed, {}, {}};
-  for (const auto& v : judge(s, r)) {
-    out.verdicts.emplace_back(v.property, v.valid);
-    if (!v.valid && out.first_failure.empty()) {
-      out.first_failure = v.property + ": " + v.message.substr(0, v.message.find('\n'));
-    }
-  }
-  return out;
-}
-
-// Runs `seeds` on `jobs` threads; outcomes come back in the order of `seeds`.
+// Runs `seeds`, each in a child process, `jobs` at a time (mutants/isolated_run.h): a
+// seed that trips an assertion is that seed's violation ("assertion", with the failed
+// condition) and the sweep goes on. Outcomes come back in the order of `seeds`.
 std::vector<SeedOutcome> run_parallel(const Scenario& s, const std::vector<uint64_t>& seeds, unsigned jobs,
                                       bool shadow) {
   std::vector<SeedOutcome> out(seeds.size());
-  std::atomic<size_t> next{0}, done{0}, failed{0};
-  auto worker = [&] {
-    for (size_t i = next++; i < seeds.size(); i = next++) {
-      out[i] = run_one(s, seeds[i], shadow);
-      if (!out[i].first_failure.empty()) ++failed;
-      ++done;
-    }
-  };
-  std::vector<std::thread> threads;
-  for (unsigned j = 0; j < jobs; ++j) threads.emplace_back(worker);
+  SimOptions options;
+  options.shadow = shadow;
   const bool tty = isatty(fileno(stderr)) != 0;
-  while (tty && done < seeds.size()) {
-    std::fprintf(stderr, "\rsweep: %zu/%zu seeds, %zu failing", done.load(), seeds.size(), failed.load());
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  for (auto& t : threads) t.join();
-  if (tty) std::fprintf(stderr, "\rsweep: %zu/%zu seeds, %zu failing\n", done.load(), seeds.size(), failed.load());
+  size_t done = 0, failed = 0;
+  mutants::run_seeds_isolated(
+      s, seeds, options, jobs, kRunLimitS, [&](size_t i, const mutants::RunVerdict& v) {
+        SeedOutcome& o = out[i];
+        o.seed = seeds[i];
+        o.verdicts = v.verdicts;
+        o.died = v.died;
+        if (v.caught()) o.first_failure = v.failed.front() + ": " + v.first_failure;
+        failed += v.caught() ? 1 : 0;
+        if (tty && (++done % 8 == 0 || done == seeds.size())) {
+          std::fprintf(stderr, "\rsweep: %zu/%zu seeds, %zu failing", done, seeds.size(), failed);
+        }
+      });
+  if (tty) std::fprintf(stderr, "\n");
   return out;
 }
 
@@ -313,13 +281,18 @@ constexpr size_t kShownFailures = 20;
 // How many problems of a merge are listed before "... and N more".
 constexpr size_t kShownProblems = 50;
 
+// This process's CPU time and that of its children that ended (the runs).
 uint64_t process_cpu_ms() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
   auto ms = [](const timeval& t) {
     return static_cast<uint64_t>(t.tv_sec) * 1000 + static_cast<uint64_t>(t.tv_usec) / 1000;
   };
-  return ms(u.ru_utime) + ms(u.ru_stime);
+  uint64_t total = 0;
+  for (const int who : {RUSAGE_SELF, RUSAGE_CHILDREN}) {
+    rusage u{};
+    getrusage(who, &u);
+    total += ms(u.ru_utime) + ms(u.ru_stime);
+  }
+  return total;
 }
 
 // What this sweep is, before it runs: compared with the shards already in --out.
@@ -353,13 +326,23 @@ Status check_out_dir(const std::string& dir, const SweepSummary& id) {
 
 // Re-runs the first `o.keep_runs` failing seeds (in seed order, so the choice does
 // not depend on thread timing) and writes their run files under DIR/runs.
+// Each is written by a child process: a seed that dies (an assertion) writes no run
+// file; its reproduce line says how to see it die.
 Status keep_failing_runs(const SimCommandOptions& o, const Scenario& s, const SweepSummary& summary) {
   SimOptions options;
   options.shadow = !o.no_shadow;
+  mutants::ChildPool pool(1, kRunLimitS);
   for (size_t i = 0; i < summary.failing.size() && i < o.keep_runs; ++i) {
     const uint64_t seed = summary.failing[i].seed;
-    MQ_RETURN_IF_ERROR(
-        write_run_files(run_path(o.out, seed), s, seed, options, sim::simulate(s, seed, options)));
+    pool.start(seed, [&] {
+      const Status w =
+          write_run_files(run_path(o.out, seed), s, seed, options, sim::simulate(s, seed, options));
+      return w.ok() ? std::string("written\n") : "error " + w.to_string() + "\n";
+    });
+    const mutants::ChildEnd end = pool.wait_one().second;
+    if (const auto at = end.output.find("error "); at != std::string::npos) {
+      return io_error(end.output.substr(at + 6, end.output.find('\n', at) - at - 6));
+    }
   }
   return Status();
 }
@@ -394,8 +377,9 @@ int sweep_command(const SimCommandOptions& o) {
     if (seed % shards == shard) seeds.push_back(seed);
   }
   const unsigned jobs = std::max(1u, o.jobs);
-  std::printf("sweep: scenario '%s' (%s), seeds %s, shard %s: %zu runs on %u threads\n", scenario->name.c_str(),
-              scenario->file.c_str(), o.seeds.c_str(), o.shard.c_str(), seeds.size(), jobs);
+  std::printf(
+      "sweep: scenario '%s' (%s), seeds %s, shard %s: %zu runs, %u at a time (each in a child process)\n",
+      scenario->name.c_str(), scenario->file.c_str(), o.seeds.c_str(), o.shard.c_str(), seeds.size(), jobs);
   const auto outcomes = run_parallel(*scenario, seeds, jobs, !o.no_shadow);
   for (const auto& out : outcomes) {
     tally_run(summary.properties, out.seed, out.verdicts);
@@ -561,7 +545,7 @@ int replay_command(const SimCommandOptions& o) {
     return 1;
   }
   std::printf("REPRODUCED: %zu events identical, hash %s\n", b.size(), hex(r.history_hash).c_str());
-  const auto verdicts = judge(rf->scenario, r);
+  const auto verdicts = judge(r);
   const int status = print_verdicts(verdicts);
   std::printf("%s\n", status == 0 ? "PASS: every property held" : ("FAIL: " + failed_properties(verdicts)).c_str());
   return status;
@@ -569,27 +553,53 @@ int replay_command(const SimCommandOptions& o) {
 
 // ---- shrink ----
 
-// Whether the run fails `property` ("" = any property); fills in which.
-// `trial` (when given) gets the history's size and, for the shadow, the events up to
-// its divergence.
-bool fails(const Scenario& s, uint64_t seed, const SimOptions& options, std::string& property,
-           sim::Trial* trial = nullptr) {
-  const SimResult r = sim::simulate(s, seed, options);
-  if (trial != nullptr) {
-    trial->history_events = r.history_events;
-    const bool shadow = property.empty() || property == kShadow;
-    trial->violation_events = shadow && r.divergence ? sim::events_until(r.history, r.divergence->time_ns) : 0;
+// A failure "of the same kind" as the one being shrunk: the same property, and for a
+// run that dies, the same failed assertion (its file, line and condition).
+struct Failure {
+  std::string property;  // "" = the first that fails
+  std::string assertion;
+  bool same(const mutants::RunVerdict& v) const {
+    if (!v.fails(property)) return false;
+    return property != mutants::kAssertion || v.first_failure == assertion;
   }
-  for (const auto& v : judge(s, r)) {
-    if (v.valid || (!property.empty() && v.property != property)) continue;
-    property = v.property;
-    return true;
+};
+
+// One run in a child process (it may die on an assertion), judged for `f`; the
+// first run of a shrink fills `f` in from what failed first.
+sim::Trial try_run(const Scenario& s, uint64_t seed, const SimOptions& options, Failure& f) {
+  const mutants::RunVerdict v = mutants::run_isolated(s, seed, options, kRunLimitS);
+  if (f.property.empty() && v.caught()) {
+    f.property = v.failed.front();
+    if (v.died) f.assertion = v.first_failure;
   }
-  return false;
+  sim::Trial t;
+  t.fails = !f.property.empty() && f.same(v);
+  t.history_events = v.history_events;
+  t.violation_events = f.property == kShadow ? v.violation_events : 0;
+  return t;
+}
+
+// Writes the shrunk run's files from a child process. A run that dies leaves no
+// history: its files hold the scenario and overrides, and replay dies the same way.
+Status write_shrunk(const std::string& path, const Scenario& s, uint64_t seed, const SimOptions& options) {
+  mutants::ChildPool pool(1, kRunLimitS);
+  pool.start(0, [&] {
+    const Status w = write_run_files(path, s, seed, options, sim::simulate(s, seed, options));
+    return w.ok() ? std::string("written\n") : "error " + w.to_string() + "\n";
+  });
+  const mutants::ChildEnd end = pool.wait_one().second;
+  if (end.output.find("written\n") != std::string::npos) return Status();
+  if (const auto at = end.output.find("error "); at != std::string::npos) {
+    return io_error(end.output.substr(at + 6, end.output.find('\n', at) - at - 6));
+  }
+  SimResult died;
+  died.scenario = s;
+  return write_run_files(path, s, seed, options, died);
 }
 
 // sim::shrink() (the one shrinker, also the mutants report's) with the checkers as
-// its judge: a cut is kept while the same property still fails.
+// its judge: a cut is kept while a failure of the same kind remains. Every candidate
+// runs in a child process, so one that trips an assertion is judged, not fatal.
 int shrink_command(const SimCommandOptions& o) {
   auto scenario = load(o.scenario);
   if (!scenario.ok()) {
@@ -598,41 +608,35 @@ int shrink_command(const SimCommandOptions& o) {
   }
   SimOptions options;
   options.shadow = !o.no_shadow;
-  std::string property = o.property;
-  sim::Trial first;
-  if (!fails(*scenario, o.seed, options, property, &first)) {
+  Failure failure{o.property, ""};
+  sim::Trial first = try_run(*scenario, o.seed, options, failure);
+  if (!first.fails) {
     std::printf("shrink: seed %llu does not fail%s: nothing to shrink\n", ull(o.seed),
                 o.property.empty() ? "" : (" '" + o.property + "'").c_str());
     return 0;
   }
-  std::printf("shrink: seed %llu fails '%s' (%llu history events); shrinking\n", ull(o.seed), property.c_str(),
+  std::printf("shrink: seed %llu fails '%s'%s (%llu history events); shrinking\n", ull(o.seed),
+              failure.property.c_str(), failure.assertion.empty() ? "" : (": " + failure.assertion).c_str(),
               ull(first.history_events));
   const auto still_fails = [&](const sim::Reproducer& c) {
     SimOptions trial = options;
     trial.overrides = c.overrides;
     trial.stop_after_events = c.stop_after_events;
-    std::string same = property;
-    sim::Trial t;
-    t.fails = fails(c.scenario, o.seed, trial, same, &t);
-    if (property != kShadow) t.violation_events = 0;
-    return t;
+    return try_run(c.scenario, o.seed, trial, failure);
   };
-  first.fails = true;
-  if (property != kShadow) first.violation_events = 0;
-  const sim::ShrinkOutcome out =
-      sim::shrink(sim::Reproducer{*scenario, {}, 0}, first, still_fails, sim::kDefaultShrinkRuns, property == kLiveness);
+  const sim::ShrinkOutcome out = sim::shrink(sim::Reproducer{*scenario, {}, 0}, first, still_fails,
+                                             sim::kDefaultShrinkRuns, failure.property == kLiveness);
   for (const auto& cut : out.cuts) std::printf("  still fails with: %s\n", cut.c_str());
   options.overrides = out.reproducer.overrides;
   options.stop_after_events = out.reproducer.stop_after_events;
-  const SimResult r = sim::simulate(out.reproducer.scenario, o.seed, options);
   const std::string path = o.history.empty() ? "shrunk.jsonl" : o.history;
-  const Status w = write_run_files(path, out.reproducer.scenario, o.seed, options, r);
+  const Status w = write_shrunk(path, out.reproducer.scenario, o.seed, options);
   if (!w.ok()) {
     std::fprintf(stderr, "shrink: %s\n", w.to_string().c_str());
     return 2;
   }
   std::printf("shrunk after %u runs (%u cuts kept): %s, %llu history events (from %llu)\nreproduce: %s %s\n",
-              out.runs, out.steps, overrides_json(options.overrides).dump().c_str(), ull(r.history_events),
+              out.runs, out.steps, overrides_json(options.overrides).dump().c_str(), ull(out.history_events),
               ull(first.history_events), command(o, "replay").c_str(), path.c_str());
   return 1;
 }
@@ -651,10 +655,13 @@ void add_sim_commands(CLI::App& app, SimCommandOptions& o) {
   run->add_option("--seed", o.seed, "The master seed")->default_val(o.seed);
   run->add_option("--history", o.history, "Write the history (JSON lines) here, and FILE.run.json for replay");
 
-  auto* sweep = app.add_subcommand("sweep", "Simulate many seeds across threads; a summary per property");
+  auto* sweep =
+      app.add_subcommand("sweep", "Simulate many seeds, each in a child process; a summary per property");
   add_scenario_option(sweep, o);
   sweep->add_option("--seeds", o.seeds, "'A..B' (inclusive) or one seed 'S'")->default_val(o.seeds);
-  sweep->add_option("--jobs", o.jobs, "Threads")->default_val(o.jobs)->check(CLI::Range(1u, 256u));
+  sweep->add_option("--jobs", o.jobs, "Runs at a time (each seed runs in its own child process)")
+      ->default_val(o.jobs)
+      ->check(CLI::Range(1u, 256u));
   sweep->add_option("--shard", o.shard, "Run only seeds with seed % n == i ('i/n')")->default_val(o.shard);
   sweep->add_option("--out", o.out,
                     "Output directory (docs/simulator.md): DIR/shards/I-of-N.json, failing "

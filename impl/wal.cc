@@ -58,8 +58,9 @@ bool all_zero(std::string_view s) {
 // segment, the only place a torn tail may be.
 Scan scan_segment(std::string name, uint64_t number, std::string_view data, bool last) {
   Scan s{std::move(name), number, {}, std::nullopt, false};
-  auto stop = [&](uint64_t offset, std::string what, bool tail_like) {
-    s.error = CorruptionReport{s.name, offset, std::move(what)};
+  auto stop = [&](uint64_t offset, std::string what, bool tail_like,
+                  CorruptionKind kind = CorruptionKind::kFraming) {
+    s.error = CorruptionReport{s.name, offset, std::move(what), kind};
     s.torn = last && tail_like;
   };
   if (data.substr(0, kSegmentMagic.size()) != kSegmentMagic.substr(0, std::min(data.size(), kSegmentMagic.size()))) {
@@ -89,10 +90,12 @@ Scan scan_segment(std::string name, uint64_t number, std::string_view data, bool
     // Fault: the checksum is not compared, so a flipped bit is decoded as data.
     if (!MQ_MUTANT(kWalIgnoresCrc) && crc32c(body, crc32c(rest.substr(0, 4))) != le32(rest, 4)) {
       const bool final_frame = rest.size() == kFrameHeaderBytes + length;
-      return stop(off, "checksum mismatch (record length " + std::to_string(length) + ")", final_frame), s;
+      return stop(off, "checksum mismatch (record length " + std::to_string(length) + ")", final_frame,
+                  CorruptionKind::kChecksum),
+             s;
     }
     auto record = decode_body(body);
-    if (!record.ok()) return stop(off, record.status().message(), false), s;
+    if (!record.ok()) return stop(off, record.status().message(), false, CorruptionKind::kDecode), s;
     s.frames.push_back(Frame{off, std::move(record).value()});
     off += kFrameHeaderBytes + length;
   }
@@ -364,7 +367,8 @@ Result<Recovery> Wal::recover(Storage& storage, const BrokerConfig& config, cons
     for (const Frame& f : s.frames) {
       const Status st = builder.apply(f.record);
       if (!st.ok()) {
-        MQ_RETURN_IF_ERROR(report(options, rec, {s.name, f.offset, st.message()}));
+        MQ_RETURN_IF_ERROR(
+            report(options, rec, {s.name, f.offset, st.message(), CorruptionKind::kInconsistent}));
         skip_rest = true;
         break;
       }

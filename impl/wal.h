@@ -60,10 +60,21 @@ struct WalOptions {
   bool skip_corruption = false;           // recovery: skip and report instead of stopping
 };
 
+// What kind of damage a CorruptionReport describes: a driver that injects faults
+// (the simulator) tells the damage it caused (a flipped bit: kChecksum at that
+// frame) from a log the broker itself wrote wrong.
+enum class CorruptionKind : uint8_t {
+  kChecksum,      // a frame's CRC does not match its bytes (with more data after it)
+  kFraming,       // a length past the record limit, a frame cut short, a bad magic
+  kDecode,        // a body that does not decode
+  kInconsistent,  // a record that does not fit the state before it
+};
+
 struct CorruptionReport {
   std::string file;
-  uint64_t offset = 0;
+  uint64_t offset = 0;  // where the frame starts
   std::string what;
+  CorruptionKind kind = CorruptionKind::kFraming;
   std::string to_string() const { return file + " at byte " + std::to_string(offset) + ": " + what; }
 };
 

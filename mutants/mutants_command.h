@@ -19,8 +19,7 @@ namespace CLI { class App; }
 namespace mq::mutants {
 
 struct MutantsOptions {
-  std::string seeds = "1..200";  // 'A..B' or 'N' (= 1..N)
-  double budget_s = 30;          // per fault: the sweep stops after this much wall time
+  std::string seeds = "1..200";         // 'A..B' or 'N' (= 1..N)
   std::string out = "docs/mutants.md";  // '' or '-': no file
   std::vector<std::string> only;        // fault names; empty: all
   uint32_t shrink_runs = 400;           // per fault (sim::kDefaultShrinkRuns)

@@ -1,5 +1,6 @@
 #include "sim/broker_node.h"
 
+#include <algorithm>
 #include <type_traits>
 #include <variant>
 
@@ -239,6 +240,29 @@ void BrokerNode::lose_unsynced(const CrashFaults& faults, TimeNs now, uint64_t u
   }
   disk_.crash(keep);
   if (faults.flip) flip_bit(faults.flip_draw, now);
+  if (options_.inconsistent_log && disk_stats_.recoveries == 0) append_inconsistent_record();
+}
+
+// The test hook: a record with a valid frame and CRC whose content the log cannot
+// explain (the release of a message that no queue holds), at the end of the newest
+// segment, where a broker bug would have written it.
+void BrokerNode::append_inconsistent_record() {
+  auto names = disk_.list();
+  MQ_CHECK(names.ok());
+  std::string segment;
+  for (const auto& n : *names) {
+    if (n.starts_with("wal-")) segment = n;
+  }
+  const auto q = std::find(durable_.begin(), durable_.end(), true);
+  if (segment.empty() || q == durable_.end()) return;
+  impl::WalRecord r;
+  r.type = impl::RecordType::kRelease;
+  r.queue = static_cast<QueueId>(q - durable_.begin());
+  r.id = UINT64_MAX;  // no producer draws this id
+  std::string frame;
+  impl::encode_record(r, frame);
+  MQ_CHECK(disk_.append(segment, frame).ok());
+  MQ_CHECK(disk_.sync(segment).ok());
 }
 
 // Flips one bit in the CRC or body of a synced frame of the newest segment that is
@@ -266,6 +290,7 @@ void BrokerNode::flip_bit(uint64_t draw, TimeNs at_ns) {
   const auto& [offset, length] = frames[draw % (frames.size() - 1)];
   const uint64_t byte = offset + 4 + (draw >> 16) % (4 + length);
   disk_.flip_bit(segment, byte, static_cast<uint8_t>((draw >> 56) % 8));
+  flips_.push_back(Flip{segment, offset});
   ++disk_stats_.bit_flips;
   recorder_.record_fault(EventF::kBitFlip, "", at_ns, segment + " byte " + std::to_string(byte));
 }
@@ -285,9 +310,7 @@ Effects BrokerNode::lost_in_volatile_queues() const {
 bool BrokerNode::restore_from_disk(TimeNs crash_ns) {
   auto recovered = impl::Wal::recover(disk_, config_, impl::WalOptions{});
   if (!recovered.ok()) {
-    corruption_ = recovered.status().to_string();
-    recorder_.record(op::Crash{}, Effects{}, crash_ns);
-    recorder_.record_fault(EventF::kCorruptionDetected, "", crash_ns, *corruption_);
+    take_out_of_service(crash_ns, recovered.status().to_string(), flips_explain());
     return false;
   }
   ++disk_stats_.recoveries;
@@ -298,7 +321,12 @@ bool BrokerNode::restore_from_disk(TimeNs crash_ns) {
   }
   impl::Effects effects;
   const Status s = shell_.restore(crash_ns, image, effects);
-  MQ_CHECK_MSG(s.ok(), "a log the simulator wrote restores");
+  if (!s.ok()) {
+    // A flipped bit never gets this far (the CRC catches it): the log holds what the
+    // broker wrote, and the core refuses it.
+    take_out_of_service(crash_ns, "the recovered log does not fit the broker: " + s.to_string(), false);
+    return false;
+  }
   Result<Effects> result = to_model_result(s, effects);
   for (auto& e : lost_in_volatile_queues()) result.value().push_back(std::move(e));
   if (shadow_) shadow_->crash(crash_ns, result, durable_);
@@ -307,8 +335,36 @@ bool BrokerNode::restore_from_disk(TimeNs crash_ns) {
   return true;
 }
 
+// Whether the bits this run flipped explain a failed recovery: read again, skipping
+// what is corrupt, the log reports only checksum failures, each at a flipped frame.
+bool BrokerNode::flips_explain() {
+  if (flips_.empty()) return false;
+  impl::WalOptions skip;
+  skip.skip_corruption = true;
+  const auto again = impl::Wal::recover(disk_, config_, skip);
+  if (!again.ok() || again->skipped.empty()) return false;
+  for (const auto& r : again->skipped) {
+    const bool flipped = std::any_of(flips_.begin(), flips_.end(), [&](const Flip& f) {
+      return f.segment == r.file && f.frame_offset == r.offset;
+    });
+    if (r.kind != impl::CorruptionKind::kChecksum || !flipped) return false;
+  }
+  return true;
+}
+
+void BrokerNode::take_out_of_service(TimeNs crash_ns, const std::string& why, bool explained) {
+  recorder_.record(op::Crash{}, Effects{}, crash_ns);
+  if (explained) {
+    corruption_ = why;
+    recorder_.record_fault(EventF::kCorruptionDetected, "", crash_ns, why);
+  } else {
+    recovery_failure_ = why;
+    recorder_.record_fault(EventF::kRecoveryFailed, "", crash_ns, why);
+  }
+}
+
 bool BrokerNode::recover() {
-  if (shell_.up() || corruption_ || !shell_.has_core()) return false;
+  if (shell_.up() || out_of_service() || !shell_.has_core()) return false;
   shell_.start(queue_.now());
   drain();
   restart_pending_ = !shell_.up();

@@ -47,13 +47,16 @@ std::optional<EffectKind> effect_of(EventF f) {
     case EventF::kDeadLetter: return EffectKind::kDeadLettered;
     case EventF::kDeadLetterRefused: return EffectKind::kDeadLetterRefused;
     case EventF::kLost: return EffectKind::kLost;
+    case EventF::kDrop:
+      return EffectKind::kDropped;
     default: return std::nullopt;
   }
 }
 
 bool finishes(const HistoryEvent& e) {
-  return e.type == EventType::kOk && (e.f == EventF::kAck || e.f == EventF::kExpire ||
-                                      e.f == EventF::kDeadLetter || e.f == EventF::kLost);
+  return e.type == EventType::kOk &&
+         (e.f == EventF::kAck || e.f == EventF::kExpire || e.f == EventF::kDeadLetter ||
+          e.f == EventF::kLost || e.f == EventF::kDrop);
 }
 
 Topology with_a_producer(Topology t) {
