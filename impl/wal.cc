@@ -308,11 +308,35 @@ WalRecord make_record(RecordType type, QueueId q) {
   return r;
 }
 
+// The error recover() stops with, and the report it is made of.
+Status stop_at(CorruptionReport r, CorruptionReport* problem) {
+  Status s = corruption("write-ahead log corrupt: " + r.to_string());
+  if (problem != nullptr) *problem = std::move(r);
+  return s;
+}
+
 // What recover() does with a problem: stop, or note it and go on.
-Status report(const WalOptions& options, Recovery& rec, CorruptionReport r) {
-  if (!options.skip_corruption) return corruption("write-ahead log corrupt: " + r.to_string());
+Status report(const WalOptions& options, Recovery& rec, CorruptionReport r, CorruptionReport* problem) {
+  if (!options.skip_corruption) return stop_at(std::move(r), problem);
   rec.skipped.push_back(std::move(r));
   return Status();
+}
+
+// No segment begins with a complete checkpoint: what cut the newest one short (a
+// segment that begins a checkpoint and stopped at a bad frame inside it), else the
+// start of the log is missing.
+CorruptionReport no_checkpoint(const std::vector<Scan>& scans) {
+  for (size_t i = scans.size(); i-- > 0;) {
+    const Scan& s = scans[i];
+    const bool begins = !s.frames.empty() && s.frames[0].record.type == RecordType::kSnapshotBegin;
+    if (begins && s.error) {
+      CorruptionReport r = *s.error;
+      r.what = "checkpoint cut short: " + r.what;
+      return r;
+    }
+  }
+  return CorruptionReport{scans[0].name, 0, "no segment begins with a complete checkpoint (the log's start is missing)",
+                          CorruptionKind::kFraming};
 }
 
 }  // namespace
@@ -323,7 +347,8 @@ std::string segment_name(uint64_t number) {
   return buf;
 }
 
-Result<Recovery> Wal::recover(Storage& storage, const BrokerConfig& config, const WalOptions& options) {
+Result<Recovery> Wal::recover(Storage& storage, const BrokerConfig& config, const WalOptions& options,
+                              CorruptionReport* problem) {
   auto names = storage.list();
   if (!names.ok()) return names.status();
   std::vector<std::pair<uint64_t, std::string>> segments;
@@ -349,14 +374,12 @@ Result<Recovery> Wal::recover(Storage& storage, const BrokerConfig& config, cons
       break;
     }
   }
-  if (base == scans.size()) {
-    return corruption("write-ahead log corrupt: " + scans[0].name +
-                      " at byte 0: no segment begins with a complete checkpoint (the log's start is missing)");
-  }
+  if (base == scans.size()) return stop_at(no_checkpoint(scans), problem);
   for (size_t i = base + 1; i < scans.size(); ++i) {
     if (scans[i].number != scans[i - 1].number + 1) {
-      return corruption("write-ahead log corrupt: missing segment " + segment_name(scans[i - 1].number + 1) +
-                        " (before " + scans[i].name + ")");
+      return stop_at(CorruptionReport{scans[i].name, 0, "missing segment " + segment_name(scans[i - 1].number + 1) +
+                                                            " before it", CorruptionKind::kFraming},
+                     problem);
     }
   }
   ImageBuilder builder(config);
@@ -368,7 +391,7 @@ Result<Recovery> Wal::recover(Storage& storage, const BrokerConfig& config, cons
       const Status st = builder.apply(f.record);
       if (!st.ok()) {
         MQ_RETURN_IF_ERROR(
-            report(options, rec, {s.name, f.offset, st.message(), CorruptionKind::kInconsistent}));
+            report(options, rec, {s.name, f.offset, st.message(), CorruptionKind::kInconsistent}, problem));
         skip_rest = true;
         break;
       }
@@ -378,7 +401,7 @@ Result<Recovery> Wal::recover(Storage& storage, const BrokerConfig& config, cons
     if (s.torn) {
       rec.torn_tail = s.error;
     } else {
-      MQ_RETURN_IF_ERROR(report(options, rec, *s.error));
+      MQ_RETURN_IF_ERROR(report(options, rec, *s.error, problem));
     }
   }
   rec.image = builder.build();

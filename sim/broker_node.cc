@@ -11,7 +11,7 @@ namespace {
 
 bool finishes(EffectKind k) {
   return k == EffectKind::kAcked || k == EffectKind::kExpired || k == EffectKind::kDeadLettered ||
-         k == EffectKind::kLost;
+         k == EffectKind::kLost || k == EffectKind::kDropped;
 }
 
 uint32_t le32(std::string_view s, size_t at) {
@@ -42,6 +42,7 @@ impl::ShellOptions BrokerNode::shell_options(const Scenario& scenario) {
   impl::ShellOptions o;
   o.config = to_broker_config(scenario.topology);
   o.checkpoint_bytes = scenario.disk.checkpoint_bytes;
+  o.commit_delay_ns = scenario.disk.commit_delay_ns;
   o.session_timeout_ns = scenario.clients.session_timeout_ns;
   o.session_check_ns = scenario.clients.heartbeat_ns;
   // Every consumer starts attached, in its first session, on its own endpoint.
@@ -308,9 +309,11 @@ Effects BrokerNode::lost_in_volatile_queues() const {
 // Wal::recover -> ServerShell::restore (the crash time), recorded as the crash.
 // ServerShell::start (a new log generation) happens at the restart.
 bool BrokerNode::restore_from_disk(TimeNs crash_ns) {
-  auto recovered = impl::Wal::recover(disk_, config_, impl::WalOptions{});
+  impl::CorruptionReport problem;
+  auto recovered = impl::Wal::recover(disk_, config_, impl::WalOptions{}, &problem);
   if (!recovered.ok()) {
-    take_out_of_service(crash_ns, recovered.status().to_string(), flips_explain());
+    const bool corrupt = recovered.status().code() == Code::kCorruption;
+    take_out_of_service(crash_ns, recovered.status().to_string(), corrupt && flip_explains(problem));
     return false;
   }
   ++disk_stats_.recoveries;
@@ -335,21 +338,12 @@ bool BrokerNode::restore_from_disk(TimeNs crash_ns) {
   return true;
 }
 
-// Whether the bits this run flipped explain a failed recovery: read again, skipping
-// what is corrupt, the log reports only checksum failures, each at a flipped frame.
-bool BrokerNode::flips_explain() {
-  if (flips_.empty()) return false;
-  impl::WalOptions skip;
-  skip.skip_corruption = true;
-  const auto again = impl::Wal::recover(disk_, config_, skip);
-  if (!again.ok() || again->skipped.empty()) return false;
-  for (const auto& r : again->skipped) {
-    const bool flipped = std::any_of(flips_.begin(), flips_.end(), [&](const Flip& f) {
-      return f.segment == r.file && f.frame_offset == r.offset;
-    });
-    if (r.kind != impl::CorruptionKind::kChecksum || !flipped) return false;
-  }
-  return true;
+// Whether a bit this run flipped explains the problem recovery stopped at: a checksum
+// failure at the very frame the bit was flipped in.
+bool BrokerNode::flip_explains(const impl::CorruptionReport& problem) const {
+  return problem.kind == impl::CorruptionKind::kChecksum &&
+         std::any_of(flips_.begin(), flips_.end(),
+                     [&](const Flip& f) { return f.segment == problem.file && f.frame_offset == problem.offset; });
 }
 
 void BrokerNode::take_out_of_service(TimeNs crash_ns, const std::string& why, bool explained) {

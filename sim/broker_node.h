@@ -30,8 +30,8 @@
 // A recovery that fails takes the broker out of service for the rest of the run, and
 // the run stops; never silent. The node tells the damage it injected from a broker
 // bug: the failure is "detected corruption" (corruption(), a corruption-detected
-// event: correct behaviour) only when the log, read again with skip_corruption,
-// reports nothing but checksum failures, each at a frame this run flipped a bit of.
+// event: correct behaviour) only when recovery stopped at a checksum failure of a
+// frame this run flipped a bit of (Wal::recover's `problem`).
 // Any other failure (a record that does not fit the state, an undecodable body, a
 // missing segment, a recovered image the core refuses) is recovery_failure(), a
 // recovery-failed event, which the "recovery" property reports as a violation.
@@ -156,7 +156,7 @@ class BrokerNode {
   void flip_bit(uint64_t draw, TimeNs at_ns);
   void append_inconsistent_record();
   bool restore_from_disk(TimeNs crash_ns);
-  bool flips_explain();
+  bool flip_explains(const impl::CorruptionReport& problem) const;
   void take_out_of_service(TimeNs crash_ns, const std::string& why, bool explained);
   Effects lost_in_volatile_queues() const;
   void track(const Effects& effects, TimeNs at_ns);

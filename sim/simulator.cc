@@ -1,9 +1,11 @@
 #include "sim/simulator.h"
 
+#include <cstdio>
 #include <variant>
 
 #include "model/history_io.h"
 #include "model/history_recorder.h"
+#include "sim/swarm.h"
 
 namespace mq::sim {
 namespace {
@@ -284,8 +286,14 @@ uint64_t history_hash(const History& history) {
 }
 
 SimResult simulate(const Scenario& scenario, uint64_t seed, const SimOptions& options) {
-  World world(scenario, seed, options);
-  return world.run(options);
+  std::vector<std::string> drawn;
+  const auto s = draw_scenario(scenario, seed, &drawn);
+  if (!s.ok()) std::fprintf(stderr, "simulate: %s\n", s.status().to_string().c_str());
+  MQ_CHECK_MSG(s.ok(), "REQUIRES: the seed's scenario draws a valid one (the commands check draw_scenario first)");
+  World world(*s, seed, options);
+  SimResult r = world.run(options);
+  r.params.swarm = std::move(drawn);
+  return r;
 }
 
 }  // namespace mq::sim

@@ -79,6 +79,8 @@ struct SimResult {
   std::vector<std::string> fault_log;
 };
 
+// The run of seed `seed`: of the scenario it draws (sim/swarm.h; `scenario` itself when
+// it has no swarm section). REQUIRES: draw_scenario(scenario, seed).ok().
 SimResult simulate(const Scenario& scenario, uint64_t seed, const SimOptions& options = {});
 
 // The rolling hash of a history as written (JSON lines), event by event.

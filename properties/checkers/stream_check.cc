@@ -27,6 +27,7 @@ struct StreamingChecks::Impl {
         replay_(index_, topology),
         integrity_(index_),
         no_loss_(index_, replay_, topology),
+        duplicates_(topology),
         capacity_(index_, replay_, topology),
         ttl_delay_(index_),
         priority_(index_, replay_, topology),
