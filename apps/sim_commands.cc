@@ -23,6 +23,7 @@
 #include "properties/checkers/check_all.h"
 #include "sim/shrink.h"
 #include "sim/simulator.h"
+#include "sim/swarm.h"
 #include "sim/trace_replay.h"
 
 namespace mq::app {
@@ -214,6 +215,10 @@ int run_command(const SimCommandOptions& o) {
     return 2;
   }
   const Scenario& s = *scenario;
+  if (const Status drawn = sim::draw_scenario(s, o.seed).status(); !drawn.ok()) {
+    std::fprintf(stderr, "run: %s\n", drawn.to_string().c_str());
+    return 2;
+  }
   SimOptions options;
   options.shadow = !o.no_shadow;
   const SimResult r = sim::simulate(s, o.seed, options);
@@ -375,6 +380,13 @@ int sweep_command(const SimCommandOptions& o) {
   std::vector<uint64_t> seeds;
   for (uint64_t seed = first; seed <= last && seed >= first; ++seed) {
     if (seed % shards == shard) seeds.push_back(seed);
+  }
+  // Each seed's draw is a valid scenario (sim/swarm.h), or nothing runs.
+  for (const uint64_t seed : seeds) {
+    if (const Status drawn = sim::draw_scenario(*scenario, seed).status(); !drawn.ok()) {
+      std::fprintf(stderr, "sweep: %s\n", drawn.to_string().c_str());
+      return 2;
+    }
   }
   const unsigned jobs = std::max(1u, o.jobs);
   std::printf(
@@ -606,10 +618,16 @@ int shrink_command(const SimCommandOptions& o) {
     std::fprintf(stderr, "shrink: %s\n", scenario.status().to_string().c_str());
     return 2;
   }
+  // The seed's draw, pinned: the shrinker cuts that scenario (sim/swarm.h).
+  auto pinned = sim::draw_scenario(*scenario, o.seed);
+  if (!pinned.ok()) {
+    std::fprintf(stderr, "shrink: %s\n", pinned.status().to_string().c_str());
+    return 2;
+  }
   SimOptions options;
   options.shadow = !o.no_shadow;
   Failure failure{o.property, ""};
-  sim::Trial first = try_run(*scenario, o.seed, options, failure);
+  sim::Trial first = try_run(*pinned, o.seed, options, failure);
   if (!first.fails) {
     std::printf("shrink: seed %llu does not fail%s: nothing to shrink\n", ull(o.seed),
                 o.property.empty() ? "" : (" '" + o.property + "'").c_str());
@@ -624,7 +642,7 @@ int shrink_command(const SimCommandOptions& o) {
     trial.stop_after_events = c.stop_after_events;
     return try_run(c.scenario, o.seed, trial, failure);
   };
-  const sim::ShrinkOutcome out = sim::shrink(sim::Reproducer{*scenario, {}, 0}, first, still_fails,
+  const sim::ShrinkOutcome out = sim::shrink(sim::Reproducer{*pinned, {}, 0}, first, still_fails,
                                              sim::kDefaultShrinkRuns, failure.property == kLiveness);
   for (const auto& cut : out.cuts) std::printf("  still fails with: %s\n", cut.c_str());
   options.overrides = out.reproducer.overrides;

@@ -18,6 +18,7 @@
 #include "properties/checkers/check_all.h"
 #include "properties/explorer/explorer.h"
 #include "sim/shrink.h"
+#include "sim/swarm.h"
 
 static_assert(mq::impl::kMutantsCompiledIn, "mqharness-mutants needs the mutant build (MQ_MUTANTS)");
 
@@ -180,7 +181,10 @@ void shrink(const sim::Scenario& s, const MutantsOptions& o, FaultReport& r) {
   };
   const sim::Trial first{true, r.caught.history_events,
                          r.shrink_property == "shadow" ? r.caught.violation_events : 0};
-  r.shrunk = sim::shrink(sim::Reproducer{s, {}, 0}, first, still_fails, o.shrink_runs, r.shrink_property == "liveness");
+  auto pinned = sim::draw_scenario(s, seed);
+  MQ_CHECK_MSG(pinned.ok(), "a seed the sweep ran draws a valid scenario");
+  r.shrunk = sim::shrink(sim::Reproducer{*pinned, {}, 0}, first, still_fails, o.shrink_runs,
+                         r.shrink_property == "liveness");
   r.shrink_runs = r.shrunk.runs;
   const sim::Reproducer& x = r.shrunk.reproducer;
   r.shrunk_verdict = run_isolated(x.scenario, seed, x.overrides, o.run_limit_s, x.stop_after_events);

@@ -407,6 +407,7 @@ uint64_t events_until(const History& h, TimeNs time_ns) {
 
 ShrinkOutcome shrink(const Reproducer& start, const Trial& start_trial, const StillFails& still_fails,
                      uint32_t max_runs, bool keep_healing) {
+  MQ_CHECK_MSG(start.scenario.swarm.empty(), "REQUIRES: a scenario pinned to its seed's draw");
   ShrinkOutcome out{start, start_trial.history_events, 0, 0, {}};
   uint64_t violation = start_trial.violation_events;
   const uint32_t prefix_runs = std::min(max_runs / 3, kMaxPrefixRuns);

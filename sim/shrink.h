@@ -81,8 +81,10 @@ struct ShrinkOutcome {
   std::vector<std::string> cuts; // what each kept cut did, in order
 };
 
-// REQUIRES: start_trial == still_fails(start) (not re-checked). At most max_runs
-// predicate calls.
+// REQUIRES: start_trial == still_fails(start) (not re-checked); start.scenario has no
+// swarm section (pin the seed's draw first: draw_scenario, sim/swarm.h; the cuts edit
+// the scenario's JSON, which a swarm rule would redraw). At most max_runs predicate
+// calls.
 ShrinkOutcome shrink(const Reproducer& start, const Trial& start_trial, const StillFails& still_fails,
                      uint32_t max_runs, bool keep_healing = false);
 
