@@ -12,6 +12,11 @@
 
 #include "properties/checkers/check_all.h"
 #include "sim/shrink.h"
+#include "sim/trace_replay.h"
+
+#if defined(MQ_COVERAGE)
+extern "C" void __gcov_dump(void);  // libgcov: writes the counts (an _exit skips that)
+#endif
 
 namespace mq::mutants {
 namespace {
@@ -78,6 +83,9 @@ void ChildPool::start(uint64_t tag, const Task& task) {
     const std::string report = task();
     std::fflush(nullptr);
     write_all(STDOUT_FILENO, report);
+#if defined(MQ_COVERAGE)
+    __gcov_dump();
+#endif
     _exit(0);
   }
   close(fds[1]);
@@ -233,6 +241,57 @@ void run_seeds_isolated(const sim::Scenario& scenario, const std::vector<uint64_
     auto [index, end] = pool.wait_one();
     done(static_cast<size_t>(index), parse_run(end));
   }
+}
+
+// ---- the schedule ----
+
+namespace {
+
+// check_all's properties: the ones a replay on the core alone can judge.
+bool judged_by_checkers(const std::string& property) {
+  return property != kShadowProperty && property != kLivenessProperty && property != kAssertion &&
+         property != kWatchdog && property != "recovery" && property != "disk";
+}
+
+// A candidate schedule replayed on BrokerCore in a child; whether `property` fails.
+sim::Trial replay_fails(const Topology& topology, const std::vector<Op>& ops, const std::string& property,
+                        unsigned time_limit_s) {
+  ChildPool pool(1, time_limit_s);
+  pool.start(0, [&] {
+    const History h = sim::run_on_core(topology, ops, "schedule");
+    std::string report = "events " + std::to_string(h.events.size()) + "\n";
+    for (const Verdict& v : check_all(h, topology, CheckOptions{})) {
+      report += "verdict " + std::string(v.valid ? "1 " : "0 ") + v.property + " -\n";
+    }
+    return report + "done\n";
+  });
+  const RunVerdict v = parse_run(pool.wait_one().second);
+  return sim::Trial{v.fails(property), v.history_events, 0};
+}
+
+}  // namespace
+
+std::optional<ScheduleReproducer> shrink_run_schedule(const sim::Scenario& scenario, uint64_t seed,
+                                                      const sim::SimOptions& options,
+                                                      const std::string& property, uint32_t max_runs,
+                                                      unsigned time_limit_s) {
+  if (!judged_by_checkers(property)) return std::nullopt;
+  // The run failed `property` in a child without dying, so it runs here the same way.
+  const sim::SimResult r = sim::simulate(scenario, seed, options);
+  const Topology& topology = r.scenario.topology;
+  auto ops = sim::trace_ops(r.history, topology);
+  if (!ops.ok()) return std::nullopt;
+  const sim::Trial start = replay_fails(topology, *ops, property, time_limit_s);
+  if (!start.fails) return std::nullopt;
+  const sim::ScheduleOutcome out = sim::shrink_schedule(
+      *ops, start,
+      [&](const std::vector<Op>& c) { return replay_fails(topology, c, property, time_limit_s); }, max_runs);
+  ScheduleReproducer rep;
+  rep.history =
+      sim::run_on_core(topology, out.ops, "schedule of " + scenario.name + " seed " + std::to_string(seed));
+  rep.ops = out.ops.size();
+  rep.runs = out.runs + 1;
+  return rep;
 }
 
 }  // namespace mq::mutants

@@ -109,6 +109,22 @@ RunVerdict run_isolated(const sim::Scenario& scenario, uint64_t seed, const sim:
 RunVerdict run_isolated(const sim::Scenario& scenario, uint64_t seed, const sim::SimOverrides& overrides,
                         unsigned time_limit_s, uint64_t stop_after_events = 0);
 
+// The schedule of a failing run, shrunk (sim::shrink_schedule): the run's inputs read
+// back from its history, cut while `property` still fails when they are replayed on
+// BrokerCore alone (run_on_core) and judged by check_all, each candidate in a child
+// process. Only for properties check_all judges (not the shadow, liveness, recovery
+// or a run that dies: those need the whole simulator). nullopt when the core alone
+// does not reproduce the failure (a fault of the log, say).
+struct ScheduleReproducer {
+  History history;  // the replayed schedule: a trace (`replay` re-executes it on BrokerCore)
+  size_t ops = 0;
+  uint32_t runs = 0;
+};
+std::optional<ScheduleReproducer> shrink_run_schedule(const sim::Scenario& scenario, uint64_t seed,
+                                                      const sim::SimOptions& options,
+                                                      const std::string& property, uint32_t max_runs,
+                                                      unsigned time_limit_s);
+
 // Runs `seeds` in children, `jobs` at a time; calls done(index into seeds, verdict)
 // in the order they finish.
 void run_seeds_isolated(const sim::Scenario& scenario, const std::vector<uint64_t>& seeds,
