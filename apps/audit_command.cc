@@ -2,12 +2,67 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
 #include "properties/audit.h"
+#include "report/progress.h"
+#include "report/report.h"
 
 namespace mq::app {
+namespace {
+
+std::vector<AuditRun> audit_with_progress() {
+  report::install_stop_handlers();
+  report::Progress progress({.verb = "audit", .unit = "explorations"});
+  auto runs = run_audit([&](size_t done, size_t total, const std::string& what) {
+    if (const int signal = report::stop_signal(); signal != 0) {
+      progress.finish();
+      std::printf("INTERRUPTED by signal %d after %zu of %zu explorations; nothing written\n", signal, done,
+                  total);
+      std::fflush(stdout);
+      std::exit(report::stopped_exit_status(signal));
+    }
+    progress.set(done, 0, what + " (" + std::to_string(done) + " of " + std::to_string(total) + ")");
+  });
+  progress.finish();
+  return runs;
+}
+
+bool write_audit_report(const AuditOptions& o, const std::vector<AuditRun>& runs) {
+  report::ReportInput in;
+  in.title = "mqharness audit: the origin document's theorems";
+  in.facts = {{"explorations", std::to_string(runs.size())}, {"written", o.check ? "(checked only)" : o.out}};
+  size_t false_claims = 0;
+  for (const AuditRun& r : runs) {
+    const std::string name = r.claim + ", " + r.reading;
+    report::PropertyRow row{name, 1, 0, std::nullopt, "", ""};
+    if (r.result.counterexample) {
+      row.violations = 1;
+      row.message = "false: " + r.result.counterexample->violation.message;
+      in.counterexamples.push_back(
+          report::counterexample_view(name, r.config, r.apply, *r.result.counterexample));
+    } else if (r.result.lasso) {
+      row.violations = 1;
+      row.message = "false: " + r.result.lasso->stuck + " never finishes on a fair cycle";
+      in.counterexamples.push_back(report::lasso_view(name, r.config, r.apply, *r.result.lasso));
+    } else {
+      row.message = (r.result.complete ? "holds in all " : "no counterexample in ") +
+                    std::to_string(r.result.states) + " states";
+    }
+    if (row.violations > 0) {
+      ++false_claims;
+      row.reproduce = "build/apps/mqharness audit --out " + o.out;
+    }
+    row.message = "checked: " + r.checked + ". " + row.message;
+    in.properties.push_back(std::move(row));
+  }
+  in.outcome = std::to_string(false_claims) + " of " + std::to_string(runs.size()) + " readings false";
+  return write_outputs(o.report, std::move(in), "audit");
+}
+
+}  // namespace
 
 void add_audit_command(CLI::App& app, AuditOptions& o) {
   auto* cmd = app.add_subcommand("audit",
@@ -15,10 +70,13 @@ void add_audit_command(CLI::App& app, AuditOptions& o) {
                                  "repaired, and write the report (docs/theorems.md)");
   cmd->add_option("--out", o.out, "Where to write the report")->default_val(o.out);
   cmd->add_flag("--check", o.check, "Do not write: exit 1 if the file differs from a fresh audit");
+  add_report_options(cmd, o.report, false);
 }
 
 int run_audit_command(const AuditOptions& o) {
-  const std::string text = generate_audit();
+  const std::vector<AuditRun> runs = audit_with_progress();
+  const std::string text = render_audit(runs);
+  if (o.report.any() && !write_audit_report(o, runs)) return 2;
   if (o.check) {
     std::ifstream in(o.out, std::ios::binary);
     std::ostringstream old;

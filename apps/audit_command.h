@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "apps/report_output.h"
+
 namespace CLI {
 class App;
 }
@@ -12,6 +14,7 @@ namespace mq::app {
 struct AuditOptions {
   std::string out = "docs/theorems.md";
   bool check = false;  // compare with `out` instead of writing it
+  ReportOptions report;  // --report DIR: every exploration, its counterexample's steps and state graph
 };
 
 void add_audit_command(CLI::App& app, AuditOptions& options);

@@ -46,6 +46,16 @@ Result<Topology> load_topology(const CheckCommandOptions& o) {
   return topology_from_json(*j, path);
 }
 
+// The command that judges the file again, without the report's own options.
+std::string check_line(const CheckCommandOptions& o) {
+  std::string line = "build/apps/mqharness check " + o.file;
+  if (!o.topology.empty()) line += " --topology " + o.topology;
+  if (o.complete) line += " --complete";
+  if (o.queue_retry_budget) line += " --queue-retry-budget";
+  if (o.fifo) line += " --fifo";
+  return line;
+}
+
 int check_ours(const CheckCommandOptions& o) {
   auto topology = load_topology(o);
   if (!topology.ok()) return bad_input(topology.status().message());
@@ -56,10 +66,27 @@ int check_ours(const CheckCommandOptions& o) {
   std::printf("%s: mqharness history v%d%s\n", o.file.c_str(), kHistoryFormatVersion, o.complete ? ", complete" : "");
   for (const auto& v : *verdicts) print(v);
   if (!verdicts->front().valid) return kExitBadInput;  // malformed against the topology
+  if (o.report.any()) {
+    // The report draws every event, so the history is read again, into memory.
+    auto history = read_history(o.file);
+    if (!history.ok()) return bad_input(history.status().message());
+    report::ReportInput in;
+    in.title = "mqharness check: " + o.file;
+    in.facts = {{"history", o.file + " (" + std::to_string(history->events.size()) + " events)"},
+                {"topology", o.topology.empty() ? o.file + ".topology.json" : o.topology},
+                {"complete", o.complete ? "yes: every message must have ended" : "no"}};
+    in.properties = report::rows_from_verdicts(*verdicts, std::nullopt, check_line(o));
+    in.verdicts = *verdicts;
+    in.history = &*history;
+    in.topology = &*topology;
+    if (!write_outputs(o.report, std::move(in), "mqharness check")) return kExitBadInput;
+  }
   return all_valid(*verdicts) ? kExitValid : kExitViolation;
 }
 
 int check_jepsen(const CheckCommandOptions& o) {
+  if (!o.report.trace.empty())
+    return bad_input("--trace: only an mqharness history can be exported as a trace");
   TotalQueueChecker total;
   std::vector<JepsenOp> ops;  // kept only for --fifo
   Status read = for_each_jepsen_op(o.file, [&](JepsenOp&& op) {
@@ -72,12 +99,24 @@ int check_jepsen(const CheckCommandOptions& o) {
   std::printf("%s: Jepsen queue history\n", o.file.c_str());
   std::fputs(to_string(r).c_str(), stdout);
   bool valid = r.valid;
+  std::vector<report::PropertyRow> rows = {
+      {"total-queue", 1, r.valid ? 0u : 1u, std::nullopt, to_string(r), r.valid ? "" : check_line(o)}};
   if (o.fifo) {
     auto history = queue_history_from_jepsen(ops);
     if (!history.ok()) return bad_input(history.status().message());
     const LinearizabilityReport lin = check_queue_linearizability(*history);
     std::fputs(to_string(lin).c_str(), stdout);
     valid = valid && lin.valid;
+    rows.push_back({"fifo-linearizability", 1, lin.valid ? 0u : 1u, std::nullopt, to_string(lin),
+                    lin.valid ? "" : check_line(o)});
+  }
+  if (!o.report.dir.empty()) {
+    report::ReportInput in;
+    in.title = "mqharness check: " + o.file + " (Jepsen queue history)";
+    in.facts = {{"history", o.file}, {"format", "Jepsen queue history: verdicts only, no timeline"}};
+    in.properties = rows;
+    if (!write_outputs(ReportOptions{o.report.dir, ""}, std::move(in), "mqharness check"))
+      return kExitBadInput;
   }
   return valid ? kExitValid : kExitViolation;
 }
@@ -97,6 +136,7 @@ void add_check_command(CLI::App& app, CheckCommandOptions& o) {
   cmd->add_flag("--stream", o.stream,
                 "Accepted for compatibility: every check reads the history one event at a time");
   cmd->add_flag("--fifo", o.fifo, "Jepsen histories: also check FIFO queue linearizability (distinct values)");
+  add_report_options(cmd, o.report, true);
 }
 
 int run_check_command(const CheckCommandOptions& o) {

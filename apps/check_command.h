@@ -11,6 +11,8 @@
 
 #include <string>
 
+#include "apps/report_output.h"
+
 namespace CLI { class App; }
 
 namespace mq::app {
@@ -22,6 +24,7 @@ struct CheckCommandOptions {
   bool queue_retry_budget = false;  // every message has its queue's max_retries
   bool fifo = false;                // Jepsen histories: also judge FIFO linearizability
   bool stream = false;              // ours: only the streaming checks, memory bounded by in-flight
+  ReportOptions report;             // --report DIR, --trace FILE (ours: the history is read into memory)
 };
 
 void add_check_command(CLI::App& app, CheckCommandOptions& options);

@@ -1,6 +1,7 @@
 #include "apps/sim_commands.h"
 
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -9,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -21,6 +23,8 @@
 #include "model/json_config.h"
 #include "mutants/isolated_run.h"
 #include "properties/checkers/check_all.h"
+#include "report/progress.h"
+#include "report/report.h"
 #include "sim/shrink.h"
 #include "sim/simulator.h"
 #include "sim/swarm.h"
@@ -208,6 +212,26 @@ int print_verdicts(const std::vector<Verdict>& verdicts) {
   return all_valid(verdicts) ? 0 : 1;
 }
 
+// What a report says about one simulated run: the seed, the scenario, its derived
+// parameters and counters, the verdicts with their witnesses, the history.
+report::ReportInput run_report(std::string title, const Scenario& s, uint64_t seed, const SimResult& r,
+                               const std::vector<Verdict>& verdicts, const std::string& reproduce) {
+  report::ReportInput in;
+  in.title = std::move(title);
+  in.facts = {
+      {"scenario", s.name + " (" + s.file + ")"},
+      {"seed", std::to_string(seed)},
+      {"history", std::to_string(r.history_events) + " events, hash " + hex(r.history_hash)},
+      {"virtual time", std::to_string(r.end_ns) + " ns (" + (r.quiescent ? "all quiet" : "NOT quiet") + ")"}};
+  for (const auto& line : r.params.lines()) in.facts.push_back({"parameter", line});
+  for (const auto& line : r.fault_log) in.facts.push_back({"fault", line});
+  in.properties = report::rows_from_verdicts(verdicts, seed, reproduce);
+  in.verdicts = verdicts;
+  in.history = &r.history;
+  in.topology = &r.scenario.topology;  // the seed's draw (sim/swarm.h)
+  return in;
+}
+
 int run_command(const SimCommandOptions& o) {
   auto scenario = load(o.scenario);
   if (!scenario.ok()) {
@@ -236,6 +260,13 @@ int run_command(const SimCommandOptions& o) {
   }
   const auto verdicts = judge(r);
   const int status = print_verdicts(verdicts);
+  if (o.report.any()) {
+    const std::string title = "mqharness run: seed " + std::to_string(o.seed) + " of '" + s.name + "'";
+    if (!write_outputs(
+            o.report, run_report(title, s, o.seed, r, verdicts, reproduce_line(o, o.seed)), "run")) {
+      return 2;
+    }
+  }
   if (status == 0) {
     std::printf("PASS: seed %llu, every property held\n", ull(o.seed));
   } else {
@@ -245,44 +276,104 @@ int run_command(const SimCommandOptions& o) {
   return status;
 }
 
+// ---- work that may die: in a child process ----
+
+// Runs `task` in a child process, where an assertion it trips ends only the child;
+// what it printed is printed here. True when it returned true; false when it returned
+// false or died (then `died` is the failed assertion, or the child's end).
+bool in_child(const std::function<bool()>& task, std::string* died = nullptr) {
+  mutants::ChildPool pool(1, kRunLimitS);
+  pool.start(0, [&] { return std::string(task() ? "\n#ok\n" : "\n#failed\n"); });
+  const mutants::ChildEnd end = pool.wait_one().second;
+  const size_t at = end.output.rfind("\n#");
+  const bool finished = WIFEXITED(end.status) && WEXITSTATUS(end.status) == 0 && at != std::string::npos;
+  std::fputs(end.output.substr(0, finished ? at : end.output.size()).c_str(), stdout);
+  std::fflush(stdout);
+  if (!finished && died) *died = mutants::parse_run(end).first_failure;
+  return finished && end.output.compare(at, 5, "\n#ok\n") == 0;
+}
+
+// Writes a run's files (write_run_files) from a child process. A run that dies
+// leaves no history: its files hold the scenario and overrides, and replay dies the
+// same way.
+Status write_run_isolated(const std::string& path, const Scenario& s, uint64_t seed, const SimOptions& options) {
+  std::string died;
+  if (in_child(
+          [&] {
+            const Status st = write_run_files(path, s, seed, options, sim::simulate(s, seed, options));
+            if (!st.ok()) std::printf("%s\n", st.to_string().c_str());
+            return st.ok();
+          },
+          &died)) {
+    return Status();
+  }
+  if (died.empty()) return io_error("writing the run files " + path + " failed (see above)");
+  SimResult dies;
+  dies.scenario = s;
+  return write_run_files(path, s, seed, options, dies);
+}
+
 // ---- sweep ----
 
 struct SeedOutcome {
   uint64_t seed = 0;
+  bool ran = false;                                    // false: the sweep was stopped before this seed
   std::vector<std::pair<std::string, bool>> verdicts;  // property, held
+  std::map<std::string, std::string> failures;         // property -> its message's first line
   std::string first_failure;                           // one line, empty when all held
-  bool died = false;                                   // an assertion or the watchdog ended it
+  report::SeedFigures figures;
 };
-
-// Runs `seeds`, each in a child process, `jobs` at a time (mutants/isolated_run.h): a
-// seed that trips an assertion is that seed's violation ("assertion", with the failed
-// condition) and the sweep goes on. Outcomes come back in the order of `seeds`.
-std::vector<SeedOutcome> run_parallel(const Scenario& s, const std::vector<uint64_t>& seeds, unsigned jobs,
-                                      bool shadow) {
-  std::vector<SeedOutcome> out(seeds.size());
-  SimOptions options;
-  options.shadow = shadow;
-  const bool tty = isatty(fileno(stderr)) != 0;
-  size_t done = 0, failed = 0;
-  mutants::run_seeds_isolated(
-      s, seeds, options, jobs, kRunLimitS, [&](size_t i, const mutants::RunVerdict& v) {
-        SeedOutcome& o = out[i];
-        o.seed = seeds[i];
-        o.verdicts = v.verdicts;
-        o.died = v.died;
-        if (v.caught()) o.first_failure = v.failed.front() + ": " + v.first_failure;
-        failed += v.caught() ? 1 : 0;
-        if (tty && (++done % 8 == 0 || done == seeds.size())) {
-          std::fprintf(stderr, "\rsweep: %zu/%zu seeds, %zu failing", done, seeds.size(), failed);
-        }
-      });
-  if (tty) std::fprintf(stderr, "\n");
-  return out;
-}
 
 // How many failing seeds a sweep lists on its terminal (the summary line and the
 // shard file list all of them).
 constexpr size_t kShownFailures = 20;
+
+SeedOutcome outcome_of(uint64_t seed, const mutants::RunVerdict& v) {
+  SeedOutcome out{seed, true, v.verdicts, {}, {}, {}};
+  for (size_t k = 0; k < v.failed.size(); ++k) out.failures.emplace(v.failed[k], v.messages[k]);
+  if (v.caught()) out.first_failure = v.failed.front() + ": " + v.first_failure;
+  out.figures = {seed,
+                 v.history_events,
+                 v.confirmed,
+                 v.faults_injected,
+                 static_cast<double>(v.end_ns) / 1e9,
+                 v.wall_s,
+                 out.first_failure,
+                 ""};
+  return out;
+}
+
+// Runs `seeds`, each in a child process, `jobs` at a time (mutants/isolated_run.h): a
+// seed that trips an assertion is that seed's violation ("assertion", with the failed
+// condition) and the sweep goes on. Outcomes come back in the order of `seeds` (those
+// not run because of a stop signal have ran == false). Each failing seed is printed
+// with its reproduce line as soon as it is found.
+std::vector<SeedOutcome> run_parallel(const Scenario& s, const std::vector<uint64_t>& seeds, unsigned jobs,
+                                      const SimCommandOptions& o) {
+  std::vector<SeedOutcome> out(seeds.size());
+  SimOptions options;
+  options.shadow = !o.no_shadow;
+  size_t shown = 0;
+  report::Progress progress({.verb = "sweep", .unit = "seeds", .total = seeds.size()});
+  const auto done = [&](size_t i, const mutants::RunVerdict& v) {
+    out[i] = outcome_of(seeds[i], v);
+    const bool failed = !out[i].first_failure.empty();
+    out[i].figures.reproduce = failed ? reproduce_line(o, seeds[i]) : "";
+    progress.step(1, failed ? 1 : 0);
+    const size_t n = failed ? shown++ : 0;
+    if (failed && n < kShownFailures) {
+      progress.print("FAIL seed " + std::to_string(seeds[i]) + ": " + out[i].first_failure +
+                     "\n  reproduce: " + out[i].figures.reproduce);
+    } else if (failed && n == kShownFailures) {
+      progress.print("(more failing seeds: counted in the table below)");
+    }
+  };
+  mutants::run_seeds_isolated(s, seeds, options, jobs, kRunLimitS, done, report::stop_requested,
+                              [&] { progress.tick(); });
+  progress.finish();
+  return out;
+}
+
 // How many problems of a merge are listed before "... and N more".
 constexpr size_t kShownProblems = 50;
 
@@ -331,25 +422,66 @@ Status check_out_dir(const std::string& dir, const SweepSummary& id) {
 
 // Re-runs the first `o.keep_runs` failing seeds (in seed order, so the choice does
 // not depend on thread timing) and writes their run files under DIR/runs.
-// Each is written by a child process: a seed that dies (an assertion) writes no run
-// file; its reproduce line says how to see it die.
+// Each is written by a child process (write_run_isolated): a seed that dies writes
+// its scenario and overrides, and replay dies the same way.
 Status keep_failing_runs(const SimCommandOptions& o, const Scenario& s, const SweepSummary& summary) {
   SimOptions options;
   options.shadow = !o.no_shadow;
-  mutants::ChildPool pool(1, kRunLimitS);
   for (size_t i = 0; i < summary.failing.size() && i < o.keep_runs; ++i) {
     const uint64_t seed = summary.failing[i].seed;
-    pool.start(seed, [&] {
-      const Status w =
-          write_run_files(run_path(o.out, seed), s, seed, options, sim::simulate(s, seed, options));
-      return w.ok() ? std::string("written\n") : "error " + w.to_string() + "\n";
-    });
-    const mutants::ChildEnd end = pool.wait_one().second;
-    if (const auto at = end.output.find("error "); at != std::string::npos) {
-      return io_error(end.output.substr(at + 6, end.output.find('\n', at) - at - 6));
-    }
+    MQ_RETURN_IF_ERROR(write_run_isolated(run_path(o.out, seed), s, seed, options));
   }
   return Status();
+}
+
+// The sweep's report: the table, the per-seed distributions, the failing seeds, and
+// the first failing seed run again with its history kept, for its timeline.
+bool write_sweep_report(const SimCommandOptions& o, const Scenario& s, const SweepSummary& summary,
+                        const std::vector<SeedOutcome>& outcomes, bool interrupted) {
+  const Tally& t = summary.properties;
+  report::ReportInput in;
+  in.title = "mqharness sweep: seeds " + o.seeds + " of '" + s.name + "'";
+  in.interrupted = interrupted;
+  in.facts = {{"scenario", s.name + " (" + s.file + ")"}, {"seeds", o.seeds}, {"shard", o.shard}};
+  std::optional<uint64_t> first_failing;
+  for (const auto& out : outcomes) {
+    if (!out.ran) continue;
+    in.seeds.push_back(out.figures);
+    // A seed that died has no history to show (re-running it here would die too).
+    const bool died = out.failures.count(mutants::kAssertion) + out.failures.count(mutants::kWatchdog) > 0;
+    if (!out.first_failure.empty() && !died && !first_failing) first_failing = out.seed;
+  }
+  in.facts.push_back({"runs", std::to_string(in.seeds.size())});
+  auto add_row = [&](const std::string& name, const PropertyTally& p) {
+    report::PropertyRow row{name, p.seeds, p.violations, p.first_failing_seed, "held on every seed", ""};
+    if (p.first_failing_seed) {
+      for (const auto& out : outcomes) {
+        if (out.seed == *p.first_failing_seed && out.failures.count(name) > 0)
+          row.message = out.failures.at(name);
+      }
+      row.reproduce = reproduce_line(o, *p.first_failing_seed);
+    }
+    in.properties.push_back(std::move(row));
+  };
+  for (const auto& name : property_order()) {
+    if (const auto it = t.find(name); it != t.end()) add_row(name, it->second);
+  }
+  for (const auto& [name, p] : t) {
+    if (std::find(property_order().begin(), property_order().end(), name) == property_order().end())
+      add_row(name, p);
+  }
+  SimResult again;
+  if (first_failing) {
+    SimOptions options;
+    options.shadow = !o.no_shadow;
+    again = sim::simulate(s, *first_failing, options);
+    in.verdicts = judge(again);
+    in.history = &again.history;
+    in.topology = &again.scenario.topology;
+    in.notes.push_back("The timeline and plots show the first failing seed, " +
+                       std::to_string(*first_failing) + ", run again.");
+  }
+  return write_outputs(o.report, std::move(in), "sweep");
 }
 
 int sweep_command(const SimCommandOptions& o) {
@@ -392,21 +524,37 @@ int sweep_command(const SimCommandOptions& o) {
   std::printf(
       "sweep: scenario '%s' (%s), seeds %s, shard %s: %zu runs, %u at a time (each in a child process)\n",
       scenario->name.c_str(), scenario->file.c_str(), o.seeds.c_str(), o.shard.c_str(), seeds.size(), jobs);
-  const auto outcomes = run_parallel(*scenario, seeds, jobs, !o.no_shadow);
+  std::fflush(stdout);
+  report::install_stop_handlers();
+  const auto outcomes = run_parallel(*scenario, seeds, jobs, o);
   for (const auto& out : outcomes) {
+    if (!out.ran) continue;
+    ++summary.runs;
     tally_run(summary.properties, out.seed, out.verdicts);
-    if (!out.first_failure.empty())
-      summary.failing.push_back({out.seed, out.first_failure, reproduce_line(o, out.seed)});
+    if (!out.first_failure.empty()) summary.failing.push_back({out.seed, out.first_failure, out.figures.reproduce});
   }
-  summary.runs = outcomes.size();
   summary.cpu_ms = process_cpu_ms() - cpu_start_ms;
   summary.wall_ms = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start)
           .count());
-  Status kept = o.out.empty() ? Status() : keep_failing_runs(o, *scenario, summary);
-  const int status = print_summary(summary, kShownFailures, kept.ok() ? o.out : "");
+  const int signal = report::stop_signal();
+  if (signal != 0) {
+    std::printf("INTERRUPTED by signal %d after %llu of %zu seeds: the summary covers the seeds that ran%s\n",
+                signal, ull(summary.runs), seeds.size(), o.out.empty() ? "" : " (no shard file: it did not finish)");
+  }
+  // An interrupted shard is not written: a shard file means the shard finished.
+  Status kept = o.out.empty() || signal != 0 ? Status() : keep_failing_runs(o, *scenario, summary);
+  // The failing seeds were printed as they were found; the table and the verdict now.
+  const int status = print_summary(summary, 0, "");
+  if (kept.ok() && !o.out.empty() && signal == 0 && !summary.failing.empty()) {
+    std::printf("runs of the first %zu failing seeds: %s\n", std::min<size_t>(summary.failing.size(), o.keep_runs),
+                (o.out + "/runs").c_str());
+  }
   print_cost(summary);
   std::printf("%s\n", summary_line(summary).c_str());
+  std::fflush(stdout);
+  if (o.report.any() && !write_sweep_report(o, *scenario, summary, outcomes, signal != 0)) return 2;
+  if (signal != 0) return report::stopped_exit_status(signal);
   if (o.out.empty()) return status;
   if (kept.ok()) kept = write_shard(o.out, summary);
   // A sweep of the whole range is its own merge: DIR/summary.json as any merge writes it.
@@ -493,9 +641,51 @@ std::string event_text(const HistoryEvent& e) {
 
 bool file_exists(const std::string& path) { return std::ifstream(path).good(); }
 
+// The format version of a history file: its first line's "v" (1 if unreadable; the
+// reader has already refused a file it cannot read).
+int history_file_version(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string line;
+  std::getline(in, line);
+  const auto j = nlohmann::json::parse(line, nullptr, false);
+  return j.is_object() && j.contains("v") && j["v"].is_number_integer() ? j["v"].get<int>() : 1;
+}
+
+// A replayed event as a file of `version` records it: a version 1 history has no
+// topic and bound queues on a topic publish (docs/history-format.md), so a run
+// recorded then is compared without them; everything else must be identical.
+HistoryEvent as_recorded_in(int version, HistoryEvent e) {
+  if (version < 2) {
+    e.topic.clear();
+    e.bound.clear();
+  }
+  return e;
+}
+
+// A replay that diverged: the recorded history on the timeline, its first event that
+// the re-execution did not reproduce as the witness.
+bool write_divergence_report(const ReportOptions& report, const std::string& replay_cmd, const std::string& file,
+                             const History& recorded, const Topology& topology, size_t at, const std::string& was,
+                             const std::string& now) {
+  std::vector<HistoryEvent> witness;
+  if (at < recorded.events.size()) witness.push_back(recorded.events[at]);
+  const std::vector<Verdict> verdicts = {fail(
+      "replay", "DIVERGES at event " + std::to_string(at) + "\n  recorded: " + was + "\n  replayed: " + now,
+      witness)};
+  report::ReportInput in;
+  in.title = "mqharness replay: " + file + " DIVERGES at event " + std::to_string(at);
+  in.facts = {{"recorded", file + " (" + std::to_string(recorded.events.size()) + " events)"}};
+  in.properties =
+      report::rows_from_verdicts(verdicts, std::nullopt, replay_cmd + " " + file);
+  in.verdicts = verdicts;
+  in.history = &recorded;
+  in.topology = &topology;
+  return write_outputs(report, std::move(in), "replay");
+}
+
 // A trace (an explorer counterexample written with --trace-out): the history's
 // inputs re-executed on the real BrokerCore, compared event by event.
-int trace_replay_command(const std::string& file) {
+int trace_replay_command(const std::string& file, const ReportOptions& report, const std::string& replay_cmd) {
   auto j = read_json_file(file + ".topology.json");
   if (!j.ok()) {
     std::fprintf(stderr, "replay: %s\n", j.status().to_string().c_str());
@@ -519,11 +709,27 @@ int trace_replay_command(const std::string& file) {
   if (c.diverges_at) {
     std::printf("DIVERGES at event %zu (line %zu): the implementation differs from the trace\n  recorded: %s\n"
                 "  replayed: %s\n", *c.diverges_at, *c.diverges_at + 1, c.recorded.c_str(), c.replayed.c_str());
+    if (report.any() && !write_divergence_report(report, replay_cmd, file, *recorded, *topology, *c.diverges_at,
+                                                 c.recorded, c.replayed)) {
+      return 2;
+    }
     return 1;
   }
   std::printf("REPRODUCED: %zu events identical on BrokerCore\n", c.events);
   const auto verdicts = check_all(replayed, *topology, CheckOptions{});
   const int status = print_verdicts(verdicts);
+  if (report.any()) {
+    report::ReportInput in;
+    in.title = "mqharness replay: trace " + file + " on BrokerCore";
+    in.facts = {
+        {"trace", file}, {"inputs", std::to_string(ops->size())}, {"events", std::to_string(c.events)}};
+    in.properties =
+        report::rows_from_verdicts(verdicts, std::nullopt, replay_cmd + " " + file);
+    in.verdicts = verdicts;
+    in.history = &replayed;
+    in.topology = &*topology;
+    if (!write_outputs(report, std::move(in), "replay")) return 2;
+  }
   std::printf("%s\n", status == 0 ? "PASS: every property held" : ("FAIL: " + failed_properties(verdicts)).c_str());
   return status;
 }
@@ -531,7 +737,7 @@ int trace_replay_command(const std::string& file) {
 int replay_command(const SimCommandOptions& o) {
   const bool is_meta = o.replay_file.ends_with(kRunFileSuffix);
   if (!is_meta && !file_exists(o.replay_file + kRunFileSuffix) && file_exists(o.replay_file + ".topology.json")) {
-    return trace_replay_command(o.replay_file);
+    return trace_replay_command(o.replay_file, o.report, command(o, "replay"));
   }
   auto rf = read_run_file(o.replay_file);
   if (!rf.ok()) {
@@ -546,19 +752,34 @@ int replay_command(const SimCommandOptions& o) {
   std::printf("replay: %s: scenario '%s', seed %llu, %zu recorded events\n", rf->history_path.c_str(),
               rf->scenario.name.c_str(), ull(rf->seed), recorded->events.size());
   const SimResult r = sim::simulate(rf->scenario, rf->seed, rf->options);
+  const int version = history_file_version(rf->history_path);
   const auto& a = recorded->events;
   const auto& b = r.history.events;
   for (size_t i = 0; i < std::max(a.size(), b.size()); ++i) {
     const std::string was = i < a.size() ? event_text(a[i]) : "(end of the recorded history)";
-    const std::string now = i < b.size() ? event_text(b[i]) : "(end of the re-executed history)";
+    const std::string now =
+        i < b.size() ? event_text(as_recorded_in(version, b[i])) : "(end of the re-executed history)";
     if (was == now) continue;
     std::printf("DIVERGES at event %zu (line %zu):\n  recorded: %s\n  replayed: %s\n", i, i + 1, was.c_str(),
                 now.c_str());
+    if (o.report.any() &&
+        !write_divergence_report(o.report, command(o, "replay"), rf->history_path, *recorded,
+                                 rf->scenario.topology, i, was, now)) {
+      return 2;
+    }
     return 1;
   }
   std::printf("REPRODUCED: %zu events identical, hash %s\n", b.size(), hex(r.history_hash).c_str());
   const auto verdicts = judge(r);
   const int status = print_verdicts(verdicts);
+  if (o.report.any()) {
+    const std::string title =
+        "mqharness replay: " + rf->history_path + " (seed " + std::to_string(rf->seed) + ")";
+    report::ReportInput in = run_report(title, rf->scenario, rf->seed, r, verdicts,
+                                        command(o, "replay") + " " + o.replay_file);
+    in.facts.insert(in.facts.begin(), {"replayed", rf->history_path + ": REPRODUCED, every event identical"});
+    if (!write_outputs(o.report, std::move(in), "replay")) return 2;
+  }
   std::printf("%s\n", status == 0 ? "PASS: every property held" : ("FAIL: " + failed_properties(verdicts)).c_str());
   return status;
 }
@@ -591,22 +812,19 @@ sim::Trial try_run(const Scenario& s, uint64_t seed, const SimOptions& options, 
   return t;
 }
 
-// Writes the shrunk run's files from a child process. A run that dies leaves no
-// history: its files hold the scenario and overrides, and replay dies the same way.
-Status write_shrunk(const std::string& path, const Scenario& s, uint64_t seed, const SimOptions& options) {
-  mutants::ChildPool pool(1, kRunLimitS);
-  pool.start(0, [&] {
-    const Status w = write_run_files(path, s, seed, options, sim::simulate(s, seed, options));
-    return w.ok() ? std::string("written\n") : "error " + w.to_string() + "\n";
-  });
-  const mutants::ChildEnd end = pool.wait_one().second;
-  if (end.output.find("written\n") != std::string::npos) return Status();
-  if (const auto at = end.output.find("error "); at != std::string::npos) {
-    return io_error(end.output.substr(at + 6, end.output.find('\n', at) - at - 6));
-  }
-  SimResult died;
-  died.scenario = s;
-  return write_run_files(path, s, seed, options, died);
+// The shrunk run's report: the reproducer's run with the cuts that made it.
+report::ReportInput shrink_report(const SimCommandOptions& o, const sim::Trial& first,
+                                  const sim::ShrinkOutcome& out, const std::string& path, const Failure& failure,
+                                  const SimResult& r) {
+  const std::string title = "mqharness shrink: seed " + std::to_string(o.seed) + ", '" + failure.property +
+                            "' in " + std::to_string(r.history_events) + " events";
+  report::ReportInput in = run_report(title, r.scenario, o.seed, r, judge(r), command(o, "replay") + " " + path);
+  in.reproducer_table = true;
+  in.facts.insert(in.facts.begin(),
+                  {"shrunk", std::to_string(first.history_events) + " -> " + std::to_string(r.history_events) +
+                                 " history events in " + std::to_string(out.runs) + " runs; written to " + path});
+  for (const auto& cut : out.cuts) in.notes.push_back("still fails with: " + cut);
+  return in;
 }
 
 // sim::shrink() (the one shrinker, also the mutants report's) with the checkers as
@@ -648,7 +866,7 @@ int shrink_command(const SimCommandOptions& o) {
   options.overrides = out.reproducer.overrides;
   options.stop_after_events = out.reproducer.stop_after_events;
   const std::string path = o.history.empty() ? "shrunk.jsonl" : o.history;
-  const Status w = write_shrunk(path, out.reproducer.scenario, o.seed, options);
+  const Status w = write_run_isolated(path, out.reproducer.scenario, o.seed, options);
   if (!w.ok()) {
     std::fprintf(stderr, "shrink: %s\n", w.to_string().c_str());
     return 2;
@@ -656,6 +874,19 @@ int shrink_command(const SimCommandOptions& o) {
   std::printf("shrunk after %u runs (%u cuts kept): %s, %llu history events (from %llu)\nreproduce: %s %s\n",
               out.runs, out.steps, overrides_json(options.overrides).dump().c_str(), ull(out.history_events),
               ull(first.history_events), command(o, "replay").c_str(), path.c_str());
+  // The report runs the reproducer again, in a child: it may die on its assertion.
+  std::string died;
+  if (o.report.any() && !in_child(
+                            [&] {
+                              const SimResult r = sim::simulate(out.reproducer.scenario, o.seed, options);
+                              return write_outputs(o.report, shrink_report(o, first, out, path, failure, r),
+                                                   "shrink");
+                            },
+                            &died)) {
+    std::fprintf(stderr, "shrink: no report: %s\n",
+                 died.empty() ? "it could not be written" : ("the reproducer dies: " + died).c_str());
+    return 2;
+  }
   return 1;
 }
 
@@ -672,6 +903,7 @@ void add_sim_commands(CLI::App& app, SimCommandOptions& o) {
   add_scenario_option(run, o);
   run->add_option("--seed", o.seed, "The master seed")->default_val(o.seed);
   run->add_option("--history", o.history, "Write the history (JSON lines) here, and FILE.run.json for replay");
+  add_report_options(run, o.report, true);
 
   auto* sweep =
       app.add_subcommand("sweep", "Simulate many seeds, each in a child process; a summary per property");
@@ -695,16 +927,19 @@ void add_sim_commands(CLI::App& app, SimCommandOptions& o) {
                    "summary lines); checks every shard is there once; exit 3 if one is "
                    "missing")
       ->expected(1, -1);
+  add_report_options(sweep, o.report, false);
 
   auto* replay = app.add_subcommand("replay", "Re-execute a recorded run and confirm it event for event");
   replay->add_option("file", o.replay_file, "The history written by run --history (or its .run.json), or a trace "
                                             "(explore --trace-out: FILE with FILE.topology.json)")->required();
+  add_report_options(replay, o.report, true);
 
   auto* shrink = app.add_subcommand("shrink", "Make a failing run smaller while it fails the same property");
   add_scenario_option(shrink, o);
   shrink->add_option("--seed", o.seed, "The failing seed")->required();
   shrink->add_option("--property", o.property, "The property that must keep failing (default: the first)");
   shrink->add_option("--history", o.history, "Where to write the shrunk run (default shrunk.jsonl)");
+  add_report_options(shrink, o.report, true);
 }
 
 int run_sim_command(const CLI::App& app, const SimCommandOptions& o) {

@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "apps/report_output.h"
+
 namespace CLI { class App; }
 
 namespace mq::app {
@@ -39,6 +41,7 @@ struct SimCommandOptions {
   // build sets them to its binary and " --mutant NAME".
   std::string program = "build/apps/mqharness";
   std::string verb_args;
+  ReportOptions report;  // --report DIR, --trace FILE
 };
 
 void add_sim_commands(CLI::App& app, SimCommandOptions& options);

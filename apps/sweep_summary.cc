@@ -32,14 +32,6 @@ std::string shard_text(uint64_t shard, uint64_t shards) {
   return std::to_string(shard) + "/" + std::to_string(shards);
 }
 
-// The order of the table: the simulator's own verdicts, then check_all's.
-const std::vector<std::string>& property_order() {
-  static const std::vector<std::string> kOrder = {"shadow",    "disk",     "liveness",   kWellFormed,
-                                                  "integrity", "no-loss",  "duplicates", "capacity",
-                                                  "ttl-delay", "priority", "order",      "load-balance"};
-  return kOrder;
-}
-
 // Digits only, no sign, and the value fits: "18446744073709551616" is refused, not wrapped.
 bool parse_u64(const std::string& s, uint64_t& out) {
   if (s.empty() || s.size() > 20 || s.find_first_not_of("0123456789") != std::string::npos) return false;
@@ -95,6 +87,14 @@ Status read_timing(const nlohmann::json* j, const std::string& where, SweepSumma
 }
 
 }  // namespace
+
+// The order of the table: the simulator's own verdicts, then check_all's.
+const std::vector<std::string>& property_order() {
+  static const std::vector<std::string> kOrder = {"shadow",    "disk",     "liveness",   kWellFormed,
+                                                  "integrity", "no-loss",  "duplicates", "capacity",
+                                                  "ttl-delay", "priority", "order",      "load-balance"};
+  return kOrder;
+}
 
 bool parse_shard(const std::string& text, uint64_t& shard, uint64_t& shards) {
   const auto slash = text.find('/');

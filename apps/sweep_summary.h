@@ -74,6 +74,9 @@ bool parse_shard(const std::string& text, uint64_t& shard, uint64_t& shards);
 // REQUIRES: first <= last, index < count.
 uint64_t seeds_in_shard(uint64_t first, uint64_t last, uint64_t index, uint64_t count);
 
+// The order of a sweep's table: the simulator's own verdicts, then check_all's.
+const std::vector<std::string>& property_order();
+
 // Adds one run's verdicts (property, held) to `t`.
 void tally_run(Tally& t, uint64_t seed, const std::vector<std::pair<std::string, bool>>& verdicts);
 

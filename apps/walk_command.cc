@@ -5,6 +5,7 @@
 #include <map>
 
 #include "properties/model_walk.h"
+#include "report/progress.h"
 
 namespace mq::app {
 namespace {
@@ -70,19 +71,32 @@ int run_walk_command(WalkOptions o) {
               static_cast<long long>(kDrainBoundNs));
   std::map<std::string, uint64_t> ops, effects;
   uint64_t steps = 0, failed_ops = 0, walks = 0;
+  report::install_stop_handlers();
+  report::Progress progress({.verb = "walk", .unit = "seeds", .total = o.last_seed - o.first_seed + 1});
   for (uint64_t seed = o.first_seed; seed <= o.last_seed; ++seed) {
+    if (const int signal = report::stop_signal(); signal != 0) {
+      progress.finish();
+      std::printf(
+          "INTERRUPTED by signal %d: %llu walks (seeds %llu..%llu), %llu steps, no property violated\n",
+          signal, static_cast<unsigned long long>(walks), static_cast<unsigned long long>(o.first_seed),
+          static_cast<unsigned long long>(seed - 1), static_cast<unsigned long long>(steps));
+      return report::stopped_exit_status(signal);
+    }
     WalkReport r = random_walk(topology_for(o, seed), seed, o.steps);
     if (!r.violations.empty()) {
+      progress.finish();
       r = random_walk(topology_for(o, seed), seed, o.steps, WalkSetup{.keep_trace = true});
       print_failure(o, r);
       return 1;
     }
+    progress.step();
     ++walks;
     steps += r.steps;
     failed_ops += r.failed_ops;
     for (const auto& [k, v] : r.op_counts) ops[k] += v;
     for (const auto& [k, v] : r.effect_counts) effects[k] += v;
   }
+  progress.finish();
   std::printf("operations:");
   for (const auto& [k, v] : ops) std::printf(" %s=%llu", k.c_str(), static_cast<unsigned long long>(v));
   std::printf("\n  of which rejected as bad input: %llu\neffects:   ",

@@ -61,6 +61,7 @@ uint16_t free_port() {
 class Server {
  public:
   Server(std::vector<std::string> argv, uint16_t port, std::string log) : port_(port) {
+    std::fflush(stdout);  // the child must not print what the parent buffered
     pid_ = ::fork();
     if (pid_ == 0) {
       std::vector<char*> args;

@@ -36,20 +36,6 @@ using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 using boost::system::error_code;
 
-// fsync never: appends reach the files (the page cache), syncs are skipped.
-class NoSyncStorage final : public Storage {
- public:
-  explicit NoSyncStorage(std::unique_ptr<Storage> inner) : inner_(std::move(inner)) {}
-  Status append(const std::string& name, std::string_view data) override { return inner_->append(name, data); }
-  Status sync(const std::string&) override { return Status(); }
-  Result<std::string> read(const std::string& name) override { return inner_->read(name); }
-  Result<std::vector<std::string>> list() override { return inner_->list(); }
-  Status remove(const std::string& name) override { return inner_->remove(name); }
-
- private:
-  std::unique_ptr<Storage> inner_;
-};
-
 // One piece of disk work the shell asked for, done on the commit thread.
 struct DiskJob {
   enum class Kind : uint8_t { kWrite, kCheckpoint, kStart, kRecover };
@@ -590,7 +576,9 @@ Result<std::unique_ptr<Daemon>> Daemon::open(DaemonOptions options) {
   auto files = FileStorage::open(d.options.data_dir);
   if (!files.ok()) return files.status();
   d.storage = std::move(files).value();
-  if (d.options.fsync == FsyncMode::kNever) d.storage = std::make_unique<NoSyncStorage>(std::move(d.storage));
+  // fsync never: records are appended without a sync; checkpoints are still synced,
+  // so that a power loss leaves a log recovery can read (impl/wal.h).
+  if (d.options.fsync == FsyncMode::kNever) d.options.wal.sync_appends = false;
   auto recovery = Wal::recover(*d.storage, d.options.config, d.options.wal);
   if (!recovery.ok()) return recovery.status();
   Effects effects;

@@ -14,8 +14,9 @@
 //
 // Durability modes: kAlways syncs every group commit; kBatch syncs too but starts a
 // commit at most every batch_delay (fewer syncs, longer waits); kNever appends
-// without syncing, and confirms once the bytes are written (a process crash loses
-// nothing, a power loss loses what the page cache held).
+// records without syncing, and confirms once the bytes are written (a process crash
+// loses nothing, a power loss loses the records the page cache held; checkpoints are
+// synced even then, so the log stays readable).
 //
 // Bad clients cannot hurt the others: a request over max_request_bytes or with more
 // than max_args arguments, or malformed RESP, is answered with an error and its

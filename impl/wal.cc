@@ -442,7 +442,7 @@ Status Wal::write(Batch batch) {
     segment_bytes_ += batch.bytes.size();
     bytes_since_checkpoint_ += batch.bytes.size();
     // Fault: the sync is skipped, yet the batch is reported synced (and confirmed).
-    if (s.ok() && !MQ_MUTANT(kConfirmBeforeSync)) s = storage_->sync(name);
+    if (s.ok() && options_.sync_appends && !MQ_MUTANT(kConfirmBeforeSync)) s = storage_->sync(name);
     if (!s.ok()) return fail(s);
   }
   synced_lsn_ = std::max(synced_lsn_, batch.last_lsn);

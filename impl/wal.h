@@ -60,6 +60,11 @@ struct WalOptions {
   uint64_t segment_bytes = 8u << 20;      // start a new segment past this size
   uint64_t checkpoint_bytes = 64u << 20;  // checkpoint_due() past this much log since the last one
   bool skip_corruption = false;           // recovery: skip and report instead of stopping
+  // false: write() appends without syncing (mqd --fsync never: a record counts once it
+  // is in the page cache). Checkpoints and the start of a generation are synced
+  // regardless, so that a power loss leaves a log that recovery can read: the last
+  // checkpoint and whatever of the records after it reached the disk.
+  bool sync_appends = true;
 };
 
 // What kind of damage a CorruptionReport describes: a driver that injects faults

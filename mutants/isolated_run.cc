@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <sstream>
 
@@ -93,15 +94,25 @@ void ChildPool::start(uint64_t tag, const Task& task) {
 }
 
 std::pair<uint64_t, ChildEnd> ChildPool::wait_one() {
+  // Bounded by the children: each of them ends (or its time limit kills it).
+  for (;;) {
+    if (auto end = wait_one_for(-1)) return std::move(*end);
+  }
+}
+
+std::optional<std::pair<uint64_t, ChildEnd>> ChildPool::wait_one_for(int timeout_ms) {
   MQ_CHECK(!children_.empty());
-  // Bounded by the children's output: every round reads some of it, or sees one end.
+  // Bounded by the children's output: every round reads some of it, or sees one end,
+  // or the timeout passes (one poll that returns nothing).
   for (;;) {
     std::vector<pollfd> fds;
     for (const Child& c : children_) fds.push_back(pollfd{c.fd, POLLIN, 0});
-    if (poll(fds.data(), fds.size(), -1) < 0) {
+    const int ready = poll(fds.data(), fds.size(), timeout_ms);
+    if (ready < 0) {
       MQ_CHECK_MSG(errno == EINTR, "poll() on the children's pipes");
-      continue;
+      return std::nullopt;  // a signal: the caller looks at its stop request
     }
+    if (ready == 0) return std::nullopt;
     for (size_t i = 0; i < fds.size(); ++i) {
       if (fds[i].revents == 0) continue;
       Child& c = children_[i];
@@ -112,7 +123,7 @@ std::pair<uint64_t, ChildEnd> ChildPool::wait_one() {
       }
       const uint64_t tag = c.tag;
       children_.erase(children_.begin() + static_cast<std::ptrdiff_t>(i));
-      return {tag, std::move(end)};
+      return std::make_pair(tag, std::move(end));
     }
   }
 }
@@ -154,8 +165,15 @@ std::vector<Verdict> judge(const sim::SimResult& r) {
 }
 
 std::string run_report(const sim::Scenario& scenario, uint64_t seed, const sim::SimOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
   const sim::SimResult r = sim::simulate(scenario, seed, options);
+  const auto wall_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
+  const sim::FaultStats& f = r.faults;
   std::string report = "events " + std::to_string(r.history_events) + "\n";
+  report += "figures " + std::to_string(r.producers.confirmed) + " " +
+            std::to_string(f.broker_crashes + f.consumer_crashes + f.partitions + f.clogs + f.disk_full) +
+            " " + std::to_string(r.end_ns) + " " + std::to_string(wall_us) + "\n";
   if (r.corruption) report += "corruption\n";
   if (r.divergence) {
     report +=
@@ -177,6 +195,12 @@ RunVerdict parse_run(const ChildEnd& end) {
     if (line == "corruption") v.corruption_detected = true;
     if (line.starts_with("violation_events ")) v.violation_events = std::stoull(line.substr(17));
     if (line == "done") done = true;
+    if (line.starts_with("figures ")) {
+      std::istringstream figures(line.substr(8));
+      uint64_t wall_us = 0;
+      figures >> v.confirmed >> v.faults_injected >> v.end_ns >> wall_us;
+      v.wall_s = static_cast<double>(wall_us) / 1e6;
+    }
     if (line.find("MQ_CHECK(") != std::string::npos && assertion.empty()) assertion = one_line(line);
     if (!line.starts_with("verdict ") || line.size() < 10) continue;
     const bool held = line[8] == '1';
@@ -186,7 +210,8 @@ RunVerdict parse_run(const ChildEnd& end) {
     v.verdicts.emplace_back(property, held);
     if (held) continue;
     v.failed.push_back(property);
-    if (v.first_failure.empty()) v.first_failure = space == std::string::npos ? "" : rest.substr(space + 1);
+    v.messages.push_back(space == std::string::npos ? "" : rest.substr(space + 1));
+    if (v.first_failure.empty()) v.first_failure = v.messages.back();
   }
   if (WIFEXITED(end.status) && WEXITSTATUS(end.status) == 0 && done) return v;
   v = RunVerdict{};
@@ -200,6 +225,7 @@ RunVerdict parse_run(const ChildEnd& end) {
     v.first_failure =
         assertion.empty() ? "the run died (status " + std::to_string(end.status) + ")" : assertion;
   }
+  v.messages.push_back(v.first_failure);
   return v;
 }
 
@@ -228,18 +254,21 @@ RunVerdict run_isolated(const sim::Scenario& scenario, uint64_t seed, const sim:
 
 void run_seeds_isolated(const sim::Scenario& scenario, const std::vector<uint64_t>& seeds,
                         const sim::SimOptions& options, unsigned jobs, unsigned time_limit_s,
-                        const std::function<void(size_t, const RunVerdict&)>& done) {
-  ChildPool pool(jobs, time_limit_s);
+                        const std::function<void(size_t, const RunVerdict&)>& done,
+                        const std::function<bool()>& stop, const std::function<void()>& tick) {
+  ChildPool pool(jobs, time_limit_s);  // its destructor kills the runs a stop leaves
   size_t next = 0;
-  // Bounded by the seeds: every round starts one run or collects one.
-  while (next < seeds.size() || pool.running() > 0) {
+  // Bounded by the seeds: every round starts one run, collects one, or waits at most
+  // kTickMs for one (each run ends, or its time limit kills it).
+  while ((next < seeds.size() || pool.running() > 0) && !(stop && stop())) {
     if (next < seeds.size() && !pool.full()) {
       const uint64_t seed = seeds[next];
       pool.start(next++, [&] { return run_report(scenario, seed, options); });
       continue;
     }
-    auto [index, end] = pool.wait_one();
-    done(static_cast<size_t>(index), parse_run(end));
+    auto ended = pool.wait_one_for(tick ? kTickMs : -1);
+    if (tick) tick();
+    if (ended) done(static_cast<size_t>(ended->first), parse_run(ended->second));
   }
 }
 

@@ -61,6 +61,9 @@ class ChildPool {
   void start(uint64_t tag, const Task& task);
   // Waits until one child has ended; its tag and end. REQUIRES: running() > 0.
   std::pair<uint64_t, ChildEnd> wait_one();
+  // The same, waiting at most `timeout_ms` (a caller that redraws its progress);
+  // nullopt when no child ended in that time. REQUIRES: running() > 0.
+  std::optional<std::pair<uint64_t, ChildEnd>> wait_one_for(int timeout_ms);
 
   bool full() const { return children_.size() >= jobs_; }
   size_t running() const { return children_.size(); }
@@ -81,11 +84,17 @@ class ChildPool {
 struct RunVerdict {
   std::vector<std::pair<std::string, bool>> verdicts;  // property, held; in the report's order
   std::vector<std::string> failed;                     // properties that failed, in order; empty: all held
-  std::string first_failure;        // the first failure's message, one line
-  uint64_t history_events = 0;      // 0 when the child did not finish
-  uint64_t violation_events = 0;    // the history up to the shadow's divergence; 0: none or unknown
+  std::vector<std::string> messages;                   // each failed property's message, one line
+  std::string first_failure;                           // the first failure's message, one line
+  uint64_t history_events = 0;                         // 0 when the child did not finish
+  uint64_t violation_events = 0;     // the history up to the shadow's divergence; 0: none or unknown
   bool corruption_detected = false;  // recovery found the log corrupt where a bit was flipped
   bool died = false;                 // "assertion" or "watchdog": the run did not finish
+  // What the run did (0 when it died): for a sweep's figures.
+  uint64_t confirmed = 0;        // publishes confirmed to producers
+  uint64_t faults_injected = 0;  // crashes, partitions, clogs, full disks
+  uint64_t end_ns = 0;           // virtual time at its end
+  double wall_s = 0;             // the child's wall time for the run (reporting only)
   bool caught() const { return !failed.empty(); }
   bool fails(const std::string& property) const;
   // Whether some property other than the shadow comparison failed: the history
@@ -126,9 +135,13 @@ std::optional<ScheduleReproducer> shrink_run_schedule(const sim::Scenario& scena
                                                       unsigned time_limit_s);
 
 // Runs `seeds` in children, `jobs` at a time; calls done(index into seeds, verdict)
-// in the order they finish.
+// in the order they finish. Between results it calls tick() at least every
+// kTickMs (a progress line); once stop() is true it starts no more seeds and kills
+// those running (their done() is never called). stop and tick may be empty.
+inline constexpr int kTickMs = 100;
 void run_seeds_isolated(const sim::Scenario& scenario, const std::vector<uint64_t>& seeds,
                         const sim::SimOptions& options, unsigned jobs, unsigned time_limit_s,
-                        const std::function<void(size_t, const RunVerdict&)>& done);
+                        const std::function<void(size_t, const RunVerdict&)>& done,
+                        const std::function<bool()>& stop = {}, const std::function<void()>& tick = {});
 
 }  // namespace mq::mutants

@@ -17,6 +17,9 @@
 #include "mutants/mutant_catalog.h"
 #include "properties/checkers/check_all.h"
 #include "properties/explorer/explorer.h"
+#include "report/chrome_trace.h"
+#include "report/progress.h"
+#include "report/report.h"
 #include "sim/shrink.h"
 #include "sim/swarm.h"
 #include "sim/trace_replay.h"
@@ -111,6 +114,7 @@ struct FaultReport {
 void sweep(const sim::Scenario& s, const MutantsOptions& o, uint64_t first, uint64_t last, FaultReport& r) {
   const auto start = Clock::now();
   for (uint64_t seed = first; seed <= last && seed >= first; ++seed) {
+    if (report::stop_requested()) break;
     const RunVerdict v = run_isolated(s, seed, sim::SimOverrides{}, o.run_limit_s);
     ++r.seeds_run;
     if (v.caught() && !r.caught_seed) {
@@ -273,7 +277,7 @@ Control run_control(const MutantsOptions& o, bool explore_too) {
   for (const std::string_view name : {"default", "bitrot"}) {
     auto s = scenario_named(name);
     MQ_CHECK_MSG(s.ok(), "the built-in scenarios load");
-    for (uint64_t seed = 1; seed <= o.clean_seeds; ++seed) {
+    for (uint64_t seed = 1; seed <= o.clean_seeds && !report::stop_requested(); ++seed) {
       const RunVerdict v = run_isolated(*s, seed, sim::SimOverrides{}, o.run_limit_s);
       ++c.seeds;
       if (v.caught()) c.failures.emplace_back(seed, v);
@@ -472,6 +476,44 @@ Result<sim::SimOverrides> parse_overrides(const std::string& text) {
   return o;
 }
 
+// --report and --trace of a --run: the run's verdicts, witnesses and history.
+bool write_run_outputs(const FaultPlan& plan, const MutantsOptions& o, const sim::Scenario& s,
+                       const sim::SimResult& r, const std::vector<Verdict>& verdicts) {
+  const std::string fault(impl::mutant_name(plan.mutant));
+  const std::string title =
+      "mqharness-mutants: fault '" + fault + "', seed " + std::to_string(o.run_seed) + " of '" + s.name + "'";
+  bool ok = true;
+  if (!o.trace.empty()) {
+    const Status w = report::write_chrome_trace(r.history, &r.scenario.topology, title, o.trace);
+    if (!w.ok()) std::fprintf(stderr, "mqharness-mutants: %s\n", w.to_string().c_str());
+    ok = ok && w.ok();
+  }
+  if (o.report.empty()) return ok;
+  report::ReportInput in;
+  in.title = title;
+  in.command_line = o.command_line;
+  in.facts = {
+      {"fault", fault + ": " + std::string(impl::kMutants[static_cast<size_t>(plan.mutant) - 1].breaks)},
+      {"scenario", s.name},
+      {"seed", std::to_string(o.run_seed)},
+      {"overrides", o.overrides.empty() ? "none" : o.overrides},
+      {"history", std::to_string(r.history_events) + " events"}};
+  std::string reproduce =
+      "build/mutants/mqharness-mutants --only " + fault + " --run " + std::to_string(o.run_seed);
+  if (!o.overrides.empty()) reproduce += " --overrides '" + o.overrides + "'";
+  in.properties = report::rows_from_verdicts(verdicts, o.run_seed, reproduce);
+  in.verdicts = verdicts;
+  in.history = &r.history;
+  in.topology = &r.scenario.topology;  // the seed's draw (sim/swarm.h)
+  const Status w = report::write_report(o.report, in);
+  if (!w.ok()) {
+    std::fprintf(stderr, "mqharness-mutants: %s\n", w.to_string().c_str());
+    return false;
+  }
+  std::printf("report: %s/index.html\n", o.report.c_str());
+  return ok;
+}
+
 // One run in this process (an assertion aborts it, with its message).
 int reproduce(const FaultPlan& plan, const MutantsOptions& o) {
   auto scenario = scenario_named(plan.scenario);
@@ -494,10 +536,12 @@ int reproduce(const FaultPlan& plan, const MutantsOptions& o) {
     if (!w.ok()) std::fprintf(stderr, "mqharness-mutants: %s\n", w.to_string().c_str());
   }
   bool all_held = true;
-  for (const Verdict& v : judge(r)) {
+  const std::vector<Verdict> verdicts = judge(r);
+  for (const Verdict& v : verdicts) {
     all_held = all_held && v.valid;
     std::printf("  %s\n", to_string(v).substr(0, to_string(v).find('\n')).c_str());
   }
+  if (!write_run_outputs(plan, o, *scenario, r, verdicts)) return 2;
   return all_held ? 0 : 1;
 }
 
@@ -565,6 +609,8 @@ void add_mutants_options(CLI::App& app, MutantsOptions& o) {
   app.add_option("--run", o.run_seed, "Reproduce: run this one seed of the --only fault (in process)");
   app.add_option("--overrides", o.overrides, "With --run: the shrunk overrides, JSON as the report prints them");
   app.add_option("--history", o.history, "With --run: write the history (JSON lines) here");
+  app.add_option("--report", o.report, "With --run: write an HTML report of the run into DIR");
+  app.add_option("--trace", o.trace, "With --run: write the run as a Chrome Trace Event file");
   app.add_option("--reproducer", o.reproducer, "Write each shrunk run here (FILE and FILE.run.json; use with one --only)");
   app.add_option("--replay", o.replay, "Re-execute a reproducer written with --reproducer (with its --only fault)");
 }
@@ -573,6 +619,10 @@ int run_mutants(const MutantsOptions& o) {
   uint64_t first = 0, last = 0;
   std::string error;
   const auto plans = selected_plans(o, error);
+  if ((!o.report.empty() || !o.trace.empty()) && o.run_seed == 0) {
+    std::fprintf(stderr, "mqharness-mutants: --report and --trace go with --run (one run's report)\n");
+    return 2;
+  }
   if (o.run_seed != 0) {
     if (plans.size() != 1 || !error.empty()) {
       std::fprintf(stderr, "mqharness-mutants: --run needs exactly one --only fault%s\n", error.empty() ? "" : (": " + error).c_str());
@@ -592,22 +642,37 @@ int run_mutants(const MutantsOptions& o) {
     return 2;
   }
   const auto start = Clock::now();
+  report::install_stop_handlers();
+  report::Progress progress({.verb = "mutants", .unit = "faults", .total = plans.size()});
+  progress.set_detail("control: the clean broker");
   const Control control = run_control(o, o.explore);
-  std::printf("control: %llu clean runs, %zu with a violation (%.2f s)\n", static_cast<unsigned long long>(control.seeds),
-              control.failures.size(), control.seconds);
+  progress.print("control: " + std::to_string(control.seeds) + " clean runs, " +
+                 std::to_string(control.failures.size()) + " with a violation (" + fixed(control.seconds) +
+                 " s)");
   std::vector<FaultReport> reports;
   int escaped = 0, shadow_only = 0, over_bar = 0;
   for (const FaultPlan* p : plans) {
+    if (report::stop_requested()) break;
+    progress.set_detail(std::string(impl::mutant_name(p->mutant)));
     reports.push_back(run_fault(*p, o, first, last));
     const FaultReport& r = reports.back();
     escaped += r.caught_seed ? 0 : 1;
     shadow_only += r.caught_seed && !r.checker_seed ? 1 : 0;
     over_bar += r.caught_seed && o.events_bar > 0 && reproducer_events(r) > o.events_bar ? 1 : 0;
-    std::printf("%-30s %s | %s | %s seeds, %s s | no shadow: %s | reproducer %s | %s\n",
-                std::string(impl::mutant_name(p->mutant)).c_str(), r.caught_seed ? "CAUGHT " : "ESCAPED",
-                caught_cell(r).c_str(), r.caught_seed ? std::to_string(r.caught_after).c_str() : "-",
-                fixed(r.caught_s).c_str(), checker_cell(r).c_str(), reproducer_cell(r).c_str(), r.explorer.c_str());
-    std::fflush(stdout);
+    char line[1024];
+    std::snprintf(line, sizeof line, "%-30s %s | %s | %s seeds, %s s | no shadow: %s | reproducer %s | %s",
+                  std::string(impl::mutant_name(p->mutant)).c_str(), r.caught_seed ? "CAUGHT " : "ESCAPED",
+                  caught_cell(r).c_str(), r.caught_seed ? std::to_string(r.caught_after).c_str() : "-",
+                  fixed(r.caught_s).c_str(), checker_cell(r).c_str(), reproducer_cell(r).c_str(),
+                  r.explorer.c_str());
+    progress.print(line);
+    progress.step(1, r.caught_seed ? 0 : 1);
+  }
+  progress.finish();
+  if (const int signal = report::stop_signal(); signal != 0) {
+    std::printf("INTERRUPTED by signal %d after %zu of %zu faults (%d escaped so far); no report written\n",
+                signal, reports.size(), plans.size(), escaped);
+    return report::stopped_exit_status(signal);
   }
   const std::string md = render(reports, control, o, seconds_since(start));
   if (!o.out.empty() && o.out != "-") {

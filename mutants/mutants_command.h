@@ -36,6 +36,9 @@ struct MutantsOptions {
   uint64_t run_seed = 0;
   std::string overrides;
   std::string history;
+  // With --run: an HTML report of the run (report/report.h) and its Chrome trace.
+  std::string report;
+  std::string trace;
   // Write the shrunk run (history + FILE.run.json) here; replay it with `replay`.
   std::string reproducer;
   std::string replay;

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages mqharness needs, and nothing else. Idempotent: when
+# Installs the Debian packages mqharness needs, and nothing else (chromium: the report
+# tests open HTML reports in it, headless; graphviz: `dot` draws the state graphs). Idempotent: when
 # every package is present it only asks dpkg, which takes well under a second.
 set -euo pipefail
 
@@ -13,6 +14,15 @@ packages=(
   libhiredis-dev redis-server redis-tools
   # scripts/slurm-sweep's test starts a throwaway single-node Slurm cluster (label slurm).
   slurm-wlm munge
+  # the HTML reports' browser tests and state graphs
+  chromium graphviz
+  # live runs (docs/live.md): the brokers, their client libraries, the fault tools
+  rabbitmq-server librabbitmq-dev nats-server libnats-dev beanstalkd
+  fiu-utils libfuse3-dev fuse3 iproute2
+  # the explorer's benchmark beside SPIN (bench/spin)
+  spin
+  # scripts/coverage: line and branch coverage of impl/ reached by the default sweep
+  gcovr
 )
 
 missing=()
@@ -29,6 +39,15 @@ if [[ $(id -u) -ne 0 ]]; then
   sudo="sudo"
 fi
 export DEBIAN_FRONTEND=noninteractive
+# The brokers are packages with services: the tests start their own servers on free
+# ports, so the packages' services are not started (policy-rc.d, while installing).
+added_policy=""
+if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+  $sudo chmod +x /usr/sbin/policy-rc.d
+  added_policy=1
+fi
+trap '[[ -n "$added_policy" ]] && $sudo rm -f /usr/sbin/policy-rc.d' EXIT
 # A fresh machine may have empty package lists; refresh them only when needed.
 if ! $sudo apt-get install -y --no-install-recommends "${missing[@]}"; then
   $sudo apt-get update

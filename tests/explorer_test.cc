@@ -4,6 +4,13 @@
 #include "properties/explorer/explorer.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 
 #include "properties/model_variants.h"
 
@@ -199,6 +206,117 @@ TEST(ExplorerTest, ConfigErrorsNameFileAndField) {
   const auto missing = load_explore_config("/nonexistent/explore.json");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().code(), Code::kIoError);
+}
+
+SearchOptions jobs(uint32_t n) {
+  SearchOptions o;
+  o.jobs = n;
+  return o;
+}
+
+// The state numbering, every count, the bound's cut and the counterexample do not
+// depend on the number of threads or their timing: windows are merged in order.
+TEST(ExplorerTest, CounterexamplesAreTheSameOnOneAndTwoThreads) {
+  ExploreConfig c = tiny(2, 2, {msg(0), msg(0), msg(1, /*ttl=*/1), msg(0, 0, /*delay=*/2)});
+  c.max_time_ns = 2;
+  c.nacks = true;
+  c.max_crashes = 1;
+  c.fetch = true;
+  c.topology.queues[0].durable = true;
+  c.topology.consumers.push_back({"c1", "q", 1, AckMode::kManual});
+  c.max_states = 20'000;  // flaws caught late would otherwise explore everything, slowly
+  int caught = 0;
+  for (int f = 0; f < kFlawCount; ++f) {
+    const auto flaw = static_cast<Flaw>(f);
+    const ExploreResult one = explore(c, flawed_model(flaw), {}, jobs(1));
+    caught += one.counterexample || one.lasso;
+    for (int round = 0; round < 2; ++round) {  // timing differs from run to run
+      const ExploreResult two = explore(c, flawed_model(flaw), {}, jobs(2));
+      EXPECT_EQ(one.states, two.states) << flaw_name(flaw);
+      EXPECT_EQ(one.transitions, two.transitions) << flaw_name(flaw);
+      ASSERT_EQ(one.counterexample.has_value(), two.counterexample.has_value()) << flaw_name(flaw);
+      ASSERT_EQ(one.lasso.has_value(), two.lasso.has_value()) << flaw_name(flaw);
+      if (one.counterexample) {
+        EXPECT_EQ(one.counterexample->violation.message, two.counterexample->violation.message);
+        EXPECT_EQ(format_steps(one.counterexample->steps), format_steps(two.counterexample->steps))
+            << flaw_name(flaw);
+      }
+      if (one.lasso) {
+        EXPECT_EQ(format_steps(one.lasso->prefix), format_steps(two.lasso->prefix)) << flaw_name(flaw);
+        EXPECT_EQ(format_steps(one.lasso->cycle), format_steps(two.lasso->cycle)) << flaw_name(flaw);
+      }
+    }
+  }
+  EXPECT_GE(caught, kFlawCount - 2);
+}
+
+TEST(ExplorerTest, PackedSearchIsTheSameOnOneAndTwoThreads) {
+  auto loaded = load_explore_config(std::string(MQ_SOURCE_DIR) + "/configs/explore-small.json");
+  ASSERT_TRUE(loaded.ok());
+  ExploreConfig c = *loaded;
+  c.liveness = false;
+  for (const uint64_t bound : {uint64_t{40'000}, uint64_t{20'000'000}}) {
+    c.max_states = bound;
+    const ExploreResult one = explore(c, jobs(1)), two = explore(c, jobs(2));
+    EXPECT_EQ(one.states, two.states);
+    EXPECT_EQ(one.transitions, two.transitions);
+    EXPECT_EQ(one.max_depth, two.max_depth);
+    EXPECT_EQ(one.bound_hit, two.bound_hit);
+    EXPECT_EQ(one.represented, two.represented);
+  }
+}
+
+TEST(ExplorerTest, StateBoundIsExactAndReported) {
+  ExploreConfig c = tiny(2, 2, {msg(0), msg(1), msg(0, 2)});
+  c.max_time_ns = 3;
+  c.max_states = 50;
+  const ExploreResult packed = explore(c);
+  SearchOptions reference;
+  reference.reference = true;
+  const ExploreResult ref = explore(c, reference);
+  EXPECT_EQ(packed.bound, Bound::kStates);
+  // The search stops before the first state expanded at or past the bound: the same
+  // cut in both state spaces, whatever the windows.
+  EXPECT_EQ(packed.states, ref.states);
+  EXPECT_EQ(packed.transitions, ref.transitions);
+  EXPECT_GE(packed.states, 50u);
+}
+
+TEST(ExplorerTest, MemoryBoundStopsCleanly) {
+  ExploreConfig c = tiny(2, 2, {msg(0), msg(1), msg(0, 2)});
+  c.max_time_ns = 3;
+  c.max_memory_bytes = 1;
+  const ExploreResult r = explore(c);
+  EXPECT_FALSE(r.complete);
+  EXPECT_EQ(r.bound, Bound::kMemory);
+  EXPECT_EQ(r.bound_hit, "max_memory_bytes 1");
+  EXPECT_FALSE(r.counterexample.has_value());
+}
+
+// The command's exit statuses: 0 proved, 1 violated (see sim_trace_test for a
+// counterexample written by explore), 2 bad input, 3 a bound without a verdict.
+int run(const std::string& args, std::string* out = nullptr) {
+  const std::string file = ::testing::TempDir() + "explore_exit_" + std::to_string(getpid()) + ".txt";
+  const int status =
+      std::system((std::string(MQ_HARNESS_BIN) + " explore " + args + " > " + file + " 2>&1").c_str());
+  if (out) {
+    std::ifstream in(file);
+    out->assign(std::istreambuf_iterator<char>(in), {});
+  }
+  std::remove(file.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST(ExplorerTest, ExitStatusesDistinguishProvedBoundedAndBadInput) {
+  const std::string config = std::string(MQ_SOURCE_DIR) + "/configs/explore-small.json";
+  std::string out;
+  EXPECT_EQ(run("--config " + config + " --no-liveness --max-states 1000", &out), 3) << out;
+  EXPECT_NE(out.find("NO VIOLATION up to "), std::string::npos) << out;
+  EXPECT_NE(out.find("(state bound: max_states 1000)"), std::string::npos) << out;
+  EXPECT_EQ(run("--config " + config + " --no-liveness --max-memory 64K", &out), 3) << out;
+  EXPECT_NE(out.find("(memory bound: max_memory_bytes 65536)"), std::string::npos) << out;
+  EXPECT_EQ(run("--config " + config + " --max-memory lots", &out), 2) << out;
+  EXPECT_EQ(run("--config /nonexistent.json", &out), 2) << out;
 }
 
 TEST(ExplorerTest, ShippedConfigLoads) {

@@ -42,7 +42,8 @@ TEST(SimShrinkTest, EveryCandidateIsAValidSmallerScenario) {
   EXPECT_TRUE(fewer_queues && fewer_consumers && fewer_producers);
   // Liveness: the healing phase stays.
   for (const auto& family : shrink_families(base, nullptr, /*keep_healing=*/true)) {
-    for (const Reproducer& c : family) EXPECT_EQ(c.scenario.durations.healing_ns, base.scenario.durations.healing_ns);
+    for (const Reproducer& c : family)
+      EXPECT_EQ(c.scenario.durations.healing_ns, base.scenario.durations.healing_ns);
   }
 }
 

@@ -1,8 +1,17 @@
 #include "properties/explorer/explorer.h"
 
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstring>
 #include <sstream>
+#include <thread>
+#include <utility>
 
 #include "properties/explorer/liveness.h"
+#include "properties/explorer/packed_space.h"
 #include "properties/explorer/search_node.h"
 #include "properties/explorer/visited_set.h"
 
@@ -12,70 +21,423 @@ using explorer::SearchNode;
 
 namespace {
 
-inline constexpr uint64_t kProgressEvery = 1 << 16;
-
-// The config with menu ids 1..n (the "sent" bit of message i is bit i).
-ExploreConfig normalized(ExploreConfig c) {
-  for (size_t i = 0; i < c.messages.size(); ++i) {
-    c.messages[i].spec.id = i + 1;
-    if (c.messages[i].spec.payload.empty()) c.messages[i].spec.payload = "m" + std::to_string(i + 1);
+// A block of a layer: anonymous memory, populated when mapped (one system call
+// instead of a page fault per page) and advised for huge pages.
+class Block {
+ public:
+  explicit Block(size_t capacity) : capacity_(capacity) {
+    void* p =
+        mmap(nullptr, capacity_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    MQ_CHECK_MSG(p != MAP_FAILED, "explore: out of memory for a layer block");
+    madvise(p, capacity_, MADV_HUGEPAGE);  // advice only
+    data_ = static_cast<char*>(p);
   }
-  return c;
-}
-
-// A breadth-first layer of full states, encoded back to back.
-struct Layer {
-  uint32_t first = 0;  // index of its first state
-  std::string bytes;
-  std::vector<size_t> ends;  // end offset of each state in `bytes`
-
-  size_t size() const { return ends.size(); }
-  std::string_view at(size_t k) const {
-    const size_t begin = k == 0 ? 0 : ends[k - 1];
-    return std::string_view(bytes).substr(begin, ends[k] - begin);
+  ~Block() {
+    if (data_) munmap(data_, capacity_);
   }
-  void clear(uint32_t new_first) {
-    first = new_first;
-    bytes.clear();
-    ends.clear();
+  Block(Block&& o) noexcept
+      : data_(std::exchange(o.data_, nullptr)), size_(o.size_), capacity_(o.capacity_) {}
+  Block& operator=(Block&& o) noexcept {
+    std::swap(data_, o.data_);
+    std::swap(size_, o.size_);
+    std::swap(capacity_, o.capacity_);
+    return *this;
   }
-  uint64_t memory_bytes() const { return bytes.capacity() + ends.capacity() * sizeof(size_t); }
+  size_t size() const { return size_; }
+  size_t capacity() const { return capacity_; }
+  const char* data() const { return data_; }
+  void append(std::string_view v) {
+    MQ_CHECK(size_ + v.size() <= capacity_);
+    std::memcpy(data_ + size_, v.data(), v.size());
+    size_ += v.size();
+  }
+  void clear() { size_ = 0; }
+
+ private:
+  char* data_ = nullptr;
+  size_t size_ = 0, capacity_ = 0;
 };
+
+// A breadth-first layer of full states, in blocks (a state is never split); a
+// cleared layer gives its blocks back to a pool, so that after the first layers no
+// memory is mapped or first touched again.
+inline constexpr size_t kBlockBytes = size_t{2} << 20;
+
+struct Layer {
+  struct Ref {
+    uint32_t block, begin, size;
+  };
+  uint32_t first = 0;  // index of its first state
+  std::vector<Block> blocks;
+  std::vector<Ref> refs;
+
+  size_t size() const { return refs.size(); }
+  std::string_view at(size_t k) const {
+    const Ref& r = refs[k];
+    return std::string_view(blocks[r.block].data() + r.begin, r.size);
+  }
+  void append(std::string_view state, std::vector<Block>& pool) {
+    if (blocks.empty() || blocks.back().size() + state.size() > blocks.back().capacity()) {
+      if (!pool.empty() && pool.back().capacity() >= state.size()) {
+        blocks.push_back(std::move(pool.back()));
+        pool.pop_back();
+      } else {
+        blocks.emplace_back(std::max(kBlockBytes, state.size()));
+      }
+    }
+    Block& b = blocks.back();
+    refs.push_back({static_cast<uint32_t>(blocks.size() - 1), static_cast<uint32_t>(b.size()),
+                    static_cast<uint32_t>(state.size())});
+    b.append(state);
+  }
+  void clear(uint32_t new_first, std::vector<Block>& pool) {
+    first = new_first;
+    for (auto& b : blocks) {
+      b.clear();
+      pool.push_back(std::move(b));
+    }
+    blocks.clear();
+    refs.clear();
+  }
+  uint64_t memory_bytes() const {
+    uint64_t n = refs.capacity() * sizeof(Ref);
+    for (const auto& b : blocks) n += b.capacity();
+    return n;
+  }
+};
+
+// ---- the two state spaces, behind one interface ----
+
+// What one thread's expansion of a chunk of parents produces, in order.
+struct ChunkOut {
+  struct Candidate {  // a successor not in the visited set when the window began
+    uint64_t fp;
+    uint32_t parent;
+    uint16_t via;
+    uint32_t begin, end;  // its bytes in `bytes`
+  };
+  struct Edge {
+    uint32_t from;
+    uint16_t via;
+    uint32_t to;  // a state index, or kCandidate | candidate number in this chunk
+  };
+  static constexpr uint32_t kCandidate = 0x80000000u;
+  std::vector<Candidate> candidates;
+  // Bytes of candidates (and, while a parent is expanded, of all its successors).
+  struct Bytes {
+    std::unique_ptr<char[]> data;
+    size_t size = 0, capacity = 0;
+    char* reserve(size_t n) {  // room for n more bytes; returns where they go
+      if (size + n > capacity) {
+        const size_t grown = std::max(size + n, capacity * 2 + 4096);
+        std::unique_ptr<char[]> more(new char[grown]);
+        if (size) std::memcpy(more.get(), data.get(), size);
+        data = std::move(more);
+        capacity = grown;
+      }
+      return data.get() + size;
+    }
+    std::string_view view(uint32_t begin, uint32_t end) const { return {data.get() + begin, end - begin}; }
+  } bytes;
+  std::vector<Edge> edges;                                 // with liveness: every changing transition
+  std::vector<std::pair<uint32_t, uint32_t>> transitions;  // (parent, changing transitions)
+  std::optional<std::pair<uint32_t, uint16_t>> violation;  // (parent, via): stops the chunk
+  void clear() {
+    candidates.clear();
+    bytes.size = 0;
+    edges.clear();
+    transitions.clear();
+    violation.reset();
+  }
+};
+
+// Receives the successors of one parent from a state space.
+class Sink {
+ public:
+  Sink(const VisitedSet& visited, bool edges, ChunkOut& out) : visited_(visited), edges_(edges), out_(out) {}
+  void begin(uint32_t parent) {
+    parent_ = parent;
+    pending_.clear();
+    bytes_begin_ = static_cast<uint32_t>(out_.bytes.size);
+  }
+  // Where the next successor's `size` bytes go (valid until the next call).
+  char* slot(size_t size) { return out_.bytes.reserve(size); }
+  // The successor just written at slot() is a changed successor by candidate `via`;
+  // its identity is its first `identity` bytes.
+  void add(uint16_t via, size_t size, size_t identity) {
+    const auto begin = static_cast<uint32_t>(out_.bytes.size);
+    const uint64_t fp = fingerprint(std::string_view(out_.bytes.data.get() + begin, identity));
+    visited_.prefetch(fp);
+    out_.bytes.size += size;
+    pending_.push_back({fp, parent_, via, begin, static_cast<uint32_t>(out_.bytes.size)});
+  }
+  void add(uint16_t via, std::string_view bytes, size_t identity) {
+    std::memcpy(slot(bytes.size()), bytes.data(), bytes.size());
+    add(via, bytes.size(), identity);
+  }
+  void violation(uint16_t via) { out_.violation = {parent_, via}; }
+  // Looks the parent's successors up together (their table slots were prefetched);
+  // keeps the bytes of those not seen before.
+  void end() {
+    uint32_t write = bytes_begin_;
+    for (auto c : pending_) {
+      uint32_t to = visited_.find(c.fp);
+      if (to == VisitedSet::kNotFound) {
+        to = ChunkOut::kCandidate | static_cast<uint32_t>(out_.candidates.size());
+        const uint32_t len = c.end - c.begin;
+        if (write != c.begin)
+          std::memmove(out_.bytes.data.get() + write, out_.bytes.data.get() + c.begin, len);
+        c.begin = write;
+        c.end = write += len;
+        out_.candidates.push_back(c);
+      }
+      if (edges_) out_.edges.push_back({parent_, c.via, to});
+    }
+    out_.bytes.size = write;
+    out_.transitions.emplace_back(parent_, static_cast<uint32_t>(pending_.size()));
+  }
+
+ private:
+  const VisitedSet& visited_;
+  bool edges_;
+  ChunkOut& out_;
+  uint32_t parent_ = 0, bytes_begin_ = 0;
+  std::vector<ChunkOut::Candidate> pending_;
+};
+
+class Space {
+ public:
+  virtual ~Space() = default;
+  virtual std::string root() const = 0;
+  virtual size_t root_identity() const = 0;  // the size of the root's identity prefix
+  // One thread's expander (it owns that thread's working memory).
+  class Expander {
+   public:
+    virtual ~Expander() = default;
+    // Every candidate of `state` in order; stops at the first violating one.
+    virtual void expand(std::string_view state, Sink& sink) = 0;
+  };
+  virtual std::unique_ptr<Expander> expander() const = 0;
+  // Replays candidate indices from the initial state: the steps (as the model took
+  // them from the real initial state), the node reached, the last step's violations.
+  virtual void replay(const std::vector<uint16_t>& vias, std::vector<ExploreStep>* steps, SearchNode* end,
+                      std::vector<Violation>* last) const = 0;
+  virtual uint64_t orbit_size(std::string_view) const { return 1; }
+};
+
+// The model's own code on decoded nodes, for any ApplyFn.
+class ReferenceSpace final : public Space {
+ public:
+  ReferenceSpace(const ExploreConfig& config, const ApplyFn& apply, const SearchNode& root)
+      : config_(config), apply_(apply), root_(root), blank_(root.props) {}
+  std::string root() const override {
+    std::string out;
+    explorer::encode(root_, out);
+    return out;
+  }
+  size_t root_identity() const override {
+    std::string out;
+    return explorer::encode(root_, out);
+  }
+  class Ref final : public Expander {
+   public:
+    explicit Ref(const ReferenceSpace& s) : s_(s) {}
+    void expand(std::string_view state, Sink& sink) override {
+      const SearchNode node = explorer::decode(s_.root_.model.wiring(), s_.blank_, state);
+      const std::vector<Op> ops = explorer::candidate_ops(node, s_.config_);
+      for (size_t k = 0; k < ops.size(); ++k) {
+        auto next = explorer::successor(node, ops[k], s_.apply_);
+        if (!next.violations.empty()) return sink.violation(static_cast<uint16_t>(k));
+        if (!next.changed) continue;
+        buffer_.clear();
+        const size_t identity = explorer::encode(next.node, buffer_);
+        sink.add(static_cast<uint16_t>(k), buffer_, identity);
+      }
+    }
+
+   private:
+    const ReferenceSpace& s_;
+    std::string buffer_;
+  };
+  std::unique_ptr<Expander> expander() const override { return std::make_unique<Ref>(*this); }
+  void replay(const std::vector<uint16_t>& vias, std::vector<ExploreStep>* steps, SearchNode* end,
+              std::vector<Violation>* last) const override {
+    SearchNode node = root_;
+    for (uint16_t via : vias) {
+      const Op op = explorer::candidate_ops(node, config_)[via];
+      auto next = explorer::successor(node, op, apply_);
+      if (steps) steps->push_back({op, next.result.ok() ? *next.result : Effects{}});
+      if (last) *last = next.violations;
+      node = std::move(next.node);
+    }
+    if (end) *end = std::move(node);
+  }
+
+ private:
+  const ExploreConfig& config_;
+  const ApplyFn& apply_;
+  SearchNode root_;
+  ModelProperties blank_;
+};
+
+// The packed space of the model itself (packed_space.h).
+class PackedModelSpace final : public Space {
+ public:
+  PackedModelSpace(const ExploreConfig& config, const SearchNode& root, bool symmetry, bool cross_check)
+      : config_(config),
+        space_(config, root.model.wiring(), symmetry),
+        root_(root),
+        cross_check_(cross_check) {}
+  const explorer::PackedSpace& space() const { return space_; }
+  std::string root() const override {
+    std::string out(space_.state_size(), '\0');
+    space_.root(reinterpret_cast<uint8_t*>(out.data()));
+    space_.canonicalize(reinterpret_cast<uint8_t*>(out.data()));
+    return out;
+  }
+  size_t root_identity() const override { return space_.state_size(); }
+  class Packed final : public Expander {
+   public:
+    explicit Packed(const PackedModelSpace& s)
+        : s_(s), sc_(s.space_.make_scratch()), ops_(s.space_.max_candidates()), out_(s.space_.state_size()) {}
+    void expand(std::string_view state, Sink& sink) override {
+      const auto* p = reinterpret_cast<const uint8_t*>(state.data());
+      const uint32_t n = s_.space_.candidates(p, ops_.data());
+      std::optional<SearchNode> node;
+      if (s_.cross_check_) node = s_.space_.to_node(p);
+      const size_t size = s_.space_.state_size();
+      for (uint32_t k = 0; k < n; ++k) {
+        uint32_t violations = 0;
+        auto* out = reinterpret_cast<uint8_t*>(sink.slot(size));
+        const bool changed = s_.space_.apply(p, ops_[k], out, violations, sc_);
+        if (node) {
+          std::memcpy(out_.data(), out, size);
+          check(*node, p, k, n, changed, violations);
+        }
+        if (violations != 0) return sink.violation(static_cast<uint16_t>(k));
+        if (!changed) continue;
+        s_.space_.canonicalize(out);
+        sink.add(static_cast<uint16_t>(k), size, size);
+      }
+    }
+
+   private:
+    // --cross-check: the reference must agree on the candidate, the change, the
+    // violations and the successor.
+    void check(const SearchNode& node, const uint8_t* p, uint32_t k, uint32_t n, bool changed,
+               uint32_t violations) {
+      const std::vector<Op> ops = explorer::candidate_ops(node, s_.config_);
+      MQ_CHECK_MSG(ops.size() == n, "cross-check: candidate count differs");
+      MQ_CHECK_MSG(ops[k] == s_.space_.to_op(p, ops_[k]), "cross-check: candidate differs");
+      auto next = explorer::successor(node, ops[k], apply_model);
+      uint32_t want = 0;
+      for (const auto& v : next.violations) want |= bit(v.property);
+      if (want != violations) {
+        std::fprintf(stderr, "cross-check: %s: reference %x, packed %x\n%s", to_string(ops[k]).c_str(), want,
+                     violations, to_string(node.model.state()).c_str());
+        for (const auto& v : next.violations) std::fprintf(stderr, "  %s\n", v.message.c_str());
+      }
+      MQ_CHECK_MSG(want == violations, "cross-check: violations differ");
+      MQ_CHECK_MSG(next.changed == changed, "cross-check: change differs");
+      if (!changed) return;
+      std::vector<uint8_t> ref(s_.space_.state_size());
+      s_.space_.from_node(next.node, ref.data());
+      MQ_CHECK_MSG(ref == out_, "cross-check: successor differs");
+    }
+    const PackedModelSpace& s_;
+    explorer::PackedSpace::Scratch sc_;
+    std::vector<explorer::PackedSpace::PackedOp> ops_;
+    std::vector<uint8_t> out_;
+  };
+  std::unique_ptr<Expander> expander() const override { return std::make_unique<Packed>(*this); }
+  // Replays in canonical states and maps each operation back to the real path: h
+  // takes the labels of the current canonical state to those of the real one.
+  void replay(const std::vector<uint16_t>& vias, std::vector<ExploreStep>* steps, SearchNode* end,
+              std::vector<Violation>* last) const override {
+    SearchNode node = root_;
+    std::string root_bytes = root();
+    std::vector<uint8_t> cur(root_bytes.begin(), root_bytes.end()), next_state(cur.size());
+    std::vector<explorer::PackedSpace::PackedOp> ops(space_.max_candidates());
+    auto sc = space_.make_scratch();
+    auto h = explorer::Relabel::identity(config_.topology.consumers.size(), config_.messages.size());
+    for (uint16_t via : vias) {
+      const uint32_t n = space_.candidates(cur.data(), ops.data());
+      MQ_CHECK(via < n);
+      const Op op = space_.relabel(space_.to_op(cur.data(), ops[via]), h);
+      auto next = explorer::successor(node, op, apply_model);
+      if (steps) steps->push_back({op, next.result.ok() ? *next.result : Effects{}});
+      if (last) *last = next.violations;
+      node = std::move(next.node);
+      uint32_t violations = 0;
+      space_.apply(cur.data(), ops[via], next_state.data(), violations, sc);
+      explorer::Relabel applied;
+      space_.canonicalize(next_state.data(), &applied);
+      h = applied.inverse().then(h);
+      cur.swap(next_state);
+    }
+    if (end) *end = std::move(node);
+  }
+  uint64_t orbit_size(std::string_view s) const override {
+    return space_.orbit_size(reinterpret_cast<const uint8_t*>(s.data()));
+  }
+
+ private:
+  const ExploreConfig& config_;
+  explorer::PackedSpace space_;
+  SearchNode root_;
+  bool cross_check_;
+};
+
+// ---- the search ----
+
+inline constexpr uint32_t kWindowStates = 1 << 14;  // parents per window
+inline constexpr uint32_t kChunkStates = 256;       // parents per chunk
+inline constexpr size_t kPrefetchAhead = 8;         // merge: table slots fetched ahead
 
 class Search {
  public:
-  Search(const ExploreConfig& config, const ApplyFn& apply, const ProgressFn& progress)
-      : config_(normalized(config)), apply_(apply), progress_(progress) {
+  Search(const ExploreConfig& config, const ApplyFn* apply, const SearchOptions& options,
+         const ProgressFn& progress)
+      : config_(normalized(config)), options_(options), progress_(progress), visited_(config_.liveness) {
     MQ_CHECK_MSG(config_.messages.size() <= 64, "explore: at most 64 menu messages");
     MQ_CHECK_MSG(config_.topology.consumers.size() <= 63, "explore: at most 63 consumers");
+    MQ_CHECK(options_.jobs >= 1);
     Model initial = Model::create(config_.topology).value();
-    wiring_ = initial.wiring();
-    blank_props_.emplace(initial, config_.properties);
-    root_.emplace(SearchNode{initial, *blank_props_, 0, 0});
-    current_.clear(0);
-    add(*root_, kNoParent, 0, current_);
+    const SearchNode root{initial, ModelProperties(initial, config_.properties), 0, 0};
+    const std::string why = explorer::PackedSpace::unsupported_reason(config_);
+    if (apply == nullptr && why.empty() && !options_.reference) {
+      const bool symmetry = options_.symmetry && !config_.liveness;
+      auto packed = std::make_unique<PackedModelSpace>(config_, root, symmetry, options_.cross_check);
+      engine_ = "packed, " + std::to_string(packed->space().state_size()) + " bytes per state";
+      symmetry_ = packed->space().symmetry_summary();
+      if (options_.symmetry && config_.liveness)
+        engine_ += " (symmetry off: liveness is judged on the full graph)";
+      space_ = std::move(packed);
+    } else {
+      space_ = std::make_unique<ReferenceSpace>(config_, apply ? *apply : apply_model_fn_, root);
+      engine_ = apply ? "reference (a variant of the model)"
+                      : "reference" + (why.empty() ? std::string() : " (" + why + ")");
+    }
+    current_.clear(0, pool_);
+    const std::string r = space_->root();
+    visited_.insert(fingerprint(std::string_view(r).substr(0, space_->root_identity())));
+    parent_.push_back(kNoParent);
+    via_.push_back(0);
+    current_.append(r, pool_);
+    represented_ = space_->orbit_size(r);
   }
 
   ExploreResult run();
 
  private:
   static constexpr uint32_t kNoParent = UINT32_MAX;
-
-  // Records a state if new (appending it to `layer`); returns its index.
-  uint32_t add(const SearchNode& node, uint32_t parent, uint16_t via, Layer& layer) {
-    buffer_.clear();
-    const size_t identity = explorer::encode(node, buffer_);
-    const auto r = visited_.insert(fingerprint(std::string_view(buffer_).substr(0, identity)));
-    if (r.inserted) {
-      parent_.push_back(parent);
-      via_.push_back(via);
-      layer.bytes.append(buffer_);
-      layer.ends.push_back(layer.bytes.size());
+  static ExploreConfig normalized(ExploreConfig c) {
+    for (size_t i = 0; i < c.messages.size(); ++i) {
+      c.messages[i].spec.id = i + 1;
+      if (c.messages[i].spec.payload.empty()) c.messages[i].spec.payload = "m" + std::to_string(i + 1);
     }
-    return r.index;
+    return c;
   }
-  SearchNode decode(std::string_view bytes) const { return explorer::decode(wiring_, *blank_props_, bytes); }
-  bool bound_hit(ExploreResult& result) const;
   void measure(ExploreResult& r) const {
     r.states = visited_.size();
     r.state_bytes =
@@ -83,104 +445,167 @@ class Search {
     r.memory_bytes = r.state_bytes + current_.memory_bytes() + next_.memory_bytes() +
                      edges_.capacity() * sizeof(edges_[0]) + edge_via_.capacity() * sizeof(uint16_t);
   }
-  void report(const ExploreResult& r) const {
-    if (progress_) progress_({r.states, r.transitions, r.max_depth, r.memory_bytes});
+  void report(const ExploreResult& r, uint32_t depth) const {
+    if (progress_) progress_({r.states, r.transitions, depth, r.memory_bytes});
   }
-  // Expands one state; false when it found a violation (recorded in `result`).
-  bool expand(uint32_t index, const SearchNode& node, ExploreResult& result);
-  // The steps from the initial state to state `index`, and that state, rebuilt by
-  // replaying the recorded transitions (only the frontier keeps full states).
-  std::vector<ExploreStep> path_to(uint32_t index, SearchNode* end = nullptr) const;
+  // Expands parents [first, last) of the current layer; false when the search stops
+  // (a violation, or the state bound inside this window).
+  bool window(size_t first, size_t last, ExploreResult& result);
+  void expand_chunks(size_t first, size_t last);
+  bool merge(size_t chunks, ExploreResult& result);
+  std::vector<uint16_t> vias_to(uint32_t index) const {
+    std::vector<uint16_t> vias;
+    for (uint32_t at = index; at != 0; at = parent_[at]) vias.push_back(via_[at]);
+    std::reverse(vias.begin(), vias.end());
+    return vias;
+  }
   SearchNode load(uint32_t index) const {
-    SearchNode node = *root_;
-    path_to(index, &node);
+    SearchNode node = SearchNode{Model::create(config_.topology).value(),
+                                 ModelProperties(Model::create(config_.topology).value()), 0, 0};
+    space_->replay(vias_to(index), nullptr, &node, nullptr);
     return node;
   }
   std::optional<Lasso> find_lasso() const;
 
+  const ApplyFn apply_model_fn_ = apply_model;
   ExploreConfig config_;
-  const ApplyFn& apply_;
+  SearchOptions options_;
   const ProgressFn& progress_;
-  std::shared_ptr<const Wiring> wiring_;
-  std::optional<ModelProperties> blank_props_;  // the checker of the initial state
-  std::optional<SearchNode> root_;
+  std::unique_ptr<Space> space_;
+  std::string engine_, symmetry_;
   VisitedSet visited_;
+  uint64_t represented_ = 0;
   std::vector<uint32_t> parent_;  // [state]
   std::vector<uint16_t> via_;     // [state] candidate op index at the parent
   Layer current_, next_;
-  std::string buffer_;
+  std::vector<Block> pool_;  // blocks of cleared layers
+  std::vector<ChunkOut> chunks_;
   std::vector<std::pair<uint32_t, uint32_t>> edges_;  // with liveness: (from, to)
   std::vector<uint16_t> edge_via_;
 };
 
-bool Search::bound_hit(ExploreResult& result) const {
-  if (visited_.size() >= config_.max_states) {
-    result.bound_hit = "max_states " + std::to_string(config_.max_states);
-  } else if (result.memory_bytes > config_.max_memory_bytes) {
-    result.bound_hit = "max_memory_bytes " + std::to_string(config_.max_memory_bytes);
-  }
-  return !result.bound_hit.empty();
+void Search::expand_chunks(size_t first, size_t last) {
+  const size_t count = (last - first + kChunkStates - 1) / kChunkStates;
+  if (chunks_.size() < count) chunks_.resize(count);
+  std::atomic<size_t> next{0};
+  std::atomic<size_t> stop_after{SIZE_MAX};  // the first chunk with a violation
+  auto work = [&]() {
+    auto expander = space_->expander();
+    for (size_t c = next++; c < count; c = next++) {
+      ChunkOut& out = chunks_[c];
+      out.clear();
+      if (c > stop_after.load()) continue;  // a chunk before it violates: not needed
+      Sink sink(visited_, config_.liveness, out);
+      const size_t end = std::min(last, first + (c + 1) * kChunkStates);
+      for (size_t k = first + c * kChunkStates; k < end; ++k) {
+        sink.begin(static_cast<uint32_t>(current_.first + k));
+        expander->expand(current_.at(k), sink);
+        sink.end();
+        if (out.violation) {
+          for (size_t seen = stop_after.load(); c < seen && !stop_after.compare_exchange_weak(seen, c);) {
+          }
+          break;
+        }
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  const size_t helpers = std::min<size_t>(options_.jobs, count) - 1;
+  for (size_t t = 0; t < helpers; ++t) threads.emplace_back(work);
+  work();
+  for (auto& t : threads) t.join();
 }
 
-bool Search::expand(uint32_t index, const SearchNode& node, ExploreResult& result) {
-  const std::vector<Op> ops = explorer::candidate_ops(node, config_);
-  for (size_t k = 0; k < ops.size(); ++k) {
-    auto next = explorer::successor(node, ops[k], apply_);
-    if (!next.violations.empty()) {
-      std::vector<ExploreStep> steps = path_to(index);
-      steps.push_back({ops[k], next.result.ok() ? *next.result : Effects{}});
-      result.counterexample = Counterexample{next.violations.front(), std::move(steps)};
-      return false;
+// Adds the window's new states in chunk order: the same numbering as one thread
+// expanding parent after parent.
+bool Search::merge(size_t count, ExploreResult& result) {
+  std::vector<uint32_t> index;
+  for (size_t c = 0; c < count; ++c) {
+    ChunkOut& out = chunks_[c];
+    index.assign(out.candidates.size(), 0);
+    size_t at = 0;  // next candidate
+    for (const auto& [parent, transitions] : out.transitions) {
+      if (visited_.size() >= config_.max_states) {
+        result.bound_hit = "max_states " + std::to_string(config_.max_states);
+        result.bound = Bound::kStates;
+        return false;
+      }
+      result.transitions += transitions;
+      for (; at < out.candidates.size() && out.candidates[at].parent == parent; ++at) {
+        if (at + kPrefetchAhead < out.candidates.size())
+          visited_.prefetch(out.candidates[at + kPrefetchAhead].fp);
+        const auto& cand = out.candidates[at];
+        const auto r = visited_.insert(cand.fp);
+        index[at] = r.index;
+        if (!r.inserted) continue;
+        parent_.push_back(parent);
+        via_.push_back(cand.via);
+        const std::string_view bytes = out.bytes.view(cand.begin, cand.end);
+        next_.append(bytes, pool_);
+        if (!symmetry_.empty()) represented_ += space_->orbit_size(bytes);
+      }
     }
-    if (!next.changed) continue;
-    result.transitions++;
-    const uint32_t to = add(next.node, index, static_cast<uint16_t>(k), next_);
     if (config_.liveness) {
-      edges_.emplace_back(index, to);
-      edge_via_.push_back(static_cast<uint16_t>(k));
+      for (const auto& e : out.edges) {
+        edges_.emplace_back(e.from,
+                            (e.to & ChunkOut::kCandidate) ? index[e.to & ~ChunkOut::kCandidate] : e.to);
+        edge_via_.push_back(e.via);
+      }
+    }
+    if (out.violation) {
+      const auto [parent, via] = *out.violation;
+      std::vector<uint16_t> vias = vias_to(parent);
+      vias.push_back(via);
+      Counterexample cx;
+      std::vector<Violation> last;
+      space_->replay(vias, &cx.steps, nullptr, &last);
+      MQ_CHECK_MSG(!last.empty(), "explore: the replayed counterexample does not violate");
+      cx.violation = last.front();
+      result.counterexample = std::move(cx);
+      return false;
     }
   }
   return true;
 }
 
+bool Search::window(size_t first, size_t last, ExploreResult& result) {
+  expand_chunks(first, last);
+  return merge((last - first + kChunkStates - 1) / kChunkStates, result);
+}
+
 ExploreResult Search::run() {
   ExploreResult result;
-  for (bool stop = false; !stop && current_.size() > 0; ++result.max_depth) {
-    next_.clear(static_cast<uint32_t>(visited_.size()));
-    for (size_t k = 0; k < current_.size() && !stop; ++k) {
+  result.engine = engine_;
+  result.symmetry = symmetry_;
+  result.jobs = options_.jobs;
+  bool stop = false;
+  for (; !stop && current_.size() > 0; ++result.max_depth) {
+    next_.clear(static_cast<uint32_t>(visited_.size()), pool_);
+    for (size_t first = 0; first < current_.size() && !stop; first += kWindowStates) {
       measure(result);
-      if (bound_hit(result)) break;
-      const auto index = static_cast<uint32_t>(current_.first + k);
-      stop = !expand(index, decode(current_.at(k)), result);
-      if ((index + 1) % kProgressEvery == 0) report(result);
+      if (result.memory_bytes > config_.max_memory_bytes) {
+        result.bound_hit = "max_memory_bytes " + std::to_string(config_.max_memory_bytes);
+        result.bound = Bound::kMemory;
+        stop = true;
+        break;
+      }
+      stop = !window(first, std::min(current_.size(), first + kWindowStates), result);
+      measure(result);
+      report(result, result.max_depth);
     }
-    if (!result.bound_hit.empty()) break;
+    if (stop) break;
     std::swap(current_, next_);
   }
-  if (result.max_depth > 0) result.max_depth--;  // the last layer added nothing
+  if (!stop && result.max_depth > 0) result.max_depth--;  // the last layer added nothing
   measure(result);
+  result.represented = symmetry_.empty() ? result.states : represented_;
   result.complete = !result.counterexample && result.bound_hit.empty();
   if (result.complete && config_.liveness) {
     result.liveness_checked = true;
     result.lasso = find_lasso();
   }
-  report(result);
+  report(result, result.max_depth);
   return result;
-}
-
-std::vector<ExploreStep> Search::path_to(uint32_t index, SearchNode* end) const {
-  std::vector<uint16_t> vias;
-  for (uint32_t at = index; at != 0; at = parent_[at]) vias.push_back(via_[at]);
-  std::vector<ExploreStep> steps;
-  SearchNode node = *root_;
-  for (auto it = vias.rbegin(); it != vias.rend(); ++it) {
-    const Op op = explorer::candidate_ops(node, config_)[*it];
-    auto next = explorer::successor(node, op, apply_);
-    steps.push_back({op, next.result.ok() ? *next.result : Effects{}});
-    node = std::move(next.node);
-  }
-  if (end) *end = std::move(node);
-  return steps;
 }
 
 std::optional<Lasso> Search::find_lasso() const {
@@ -191,21 +616,25 @@ std::optional<Lasso> Search::find_lasso() const {
   if (!cycle) return std::nullopt;
   Lasso lasso;
   lasso.stuck = cycle->stuck;
-  lasso.prefix = path_to(cycle->entry);
-  SearchNode node = load(cycle->entry);
-  for (const auto& [to, via] : cycle->walk) {
-    const Op op = explorer::candidate_ops(node, config_)[via];
-    auto next = explorer::successor(node, op, apply_);
-    lasso.cycle.push_back({op, next.result.ok() ? *next.result : Effects{}});
-    node = std::move(next.node);
-  }
+  std::vector<uint16_t> vias = vias_to(cycle->entry);
+  space_->replay(vias, &lasso.prefix, nullptr, nullptr);
+  for (const auto& [to, via] : cycle->walk) vias.push_back(via);
+  std::vector<ExploreStep> all;
+  space_->replay(vias, &all, nullptr, nullptr);
+  lasso.cycle.assign(all.begin() + static_cast<std::ptrdiff_t>(lasso.prefix.size()), all.end());
   return lasso;
 }
 
 }  // namespace
 
-ExploreResult explore(const ExploreConfig& config, const ApplyFn& apply, const ProgressFn& progress) {
-  Search search(config, apply, progress);
+ExploreResult explore(const ExploreConfig& config, const SearchOptions& options, const ProgressFn& progress) {
+  Search search(config, nullptr, options, progress);
+  return search.run();
+}
+
+ExploreResult explore(const ExploreConfig& config, const ApplyFn& apply, const ProgressFn& progress,
+                      const SearchOptions& options) {
+  Search search(config, &apply, options, progress);
   return search.run();
 }
 

@@ -2,7 +2,7 @@
 #include "properties/explorer/liveness.h"
 
 #include <algorithm>
-#include <boost/graph/adjacency_list.hpp>
+#include <boost/graph/compressed_sparse_row_graph.hpp>
 #include <boost/graph/strong_components.hpp>
 #include <deque>
 #include <map>
@@ -10,7 +10,10 @@
 namespace mq::explorer {
 namespace {
 
-using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS>;
+// Compressed sparse rows, built in place from the explorer's edges, which come sorted
+// by source (breadth-first order): two arrays, no allocation per state.
+using Graph = boost::compressed_sparse_row_graph<boost::directedS, boost::no_property, boost::no_property,
+                                                 boost::no_property, uint32_t, uint32_t>;
 
 inline constexpr int kMaxFairnessRounds = 32;
 
@@ -128,10 +131,12 @@ std::set<std::string> pending_messages(const SearchNode& node) {
 std::optional<FairCycle> find_fair_stuck_cycle(
     const LivenessGraph& graph, const std::function<std::vector<Op>(uint32_t)>& ops_of,
     const std::function<std::set<std::string>(uint32_t)>& pending) {
-  Graph g(graph.states);
-  for (const auto& [from, to] : graph.edges) boost::add_edge(from, to, g);
+  MQ_CHECK(std::is_sorted(graph.edges.begin(), graph.edges.end(),
+                          [](const auto& a, const auto& b) { return a.first < b.first; }));
+  const Graph g(boost::edges_are_sorted, graph.edges.begin(), graph.edges.end(), graph.states);
   std::vector<uint32_t> component(graph.states);
-  const auto count = boost::strong_components(g, component.data());
+  const auto count = boost::strong_components(
+      g, boost::make_iterator_property_map(component.begin(), get(boost::vertex_index, g)));
   std::vector<std::vector<uint32_t>> members(count);
   for (uint32_t v = 0; v < graph.states; ++v) members[component[v]].push_back(v);
   // Components in order of their earliest state, so the prefix found is short.

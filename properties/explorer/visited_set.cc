@@ -1,5 +1,7 @@
 #include "properties/explorer/visited_set.h"
 
+#include <sys/mman.h>
+
 #include <cstring>
 
 #include "base/check.h"
@@ -32,37 +34,68 @@ uint64_t fingerprint(std::string_view b) {
   return mum(mum(x ^ kP0 ^ h, y ^ kP1), kP0 ^ rest);
 }
 
+namespace {
+
+// Zeroed anonymous memory, advised for huge pages.
+void* map_zeroed(size_t bytes) {
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  MQ_CHECK_MSG(p != MAP_FAILED, "visited set: out of memory");
+  madvise(p, bytes, MADV_HUGEPAGE);  // advice only: no error if the kernel declines
+  return p;
+}
+
+}  // namespace
+
+VisitedSet::~VisitedSet() {
+  if (mapping_) munmap(mapping_, bytes_);
+}
+
 void VisitedSet::grow() {
-  std::vector<uint64_t> old_keys;
-  std::vector<uint32_t> old_index;
-  old_keys.swap(keys_);
-  old_index.swap(index_);
-  const size_t capacity = old_keys.empty() ? 1024 : old_keys.size() * 2;
-  keys_.assign(capacity, 0);
-  index_.assign(capacity, 0);
-  const size_t mask = capacity - 1;
-  for (size_t s = 0; s < old_keys.size(); ++s) {
+  const uint64_t* old_keys = keys_;
+  const uint32_t* old_index = index_;
+  void* old_mapping = mapping_;
+  const size_t old_capacity = capacity_, old_bytes = bytes_;
+  capacity_ = capacity_ == 0 ? 1024 : capacity_ * 2;
+  bytes_ = capacity_ * (sizeof(uint64_t) + (with_index_ ? sizeof(uint32_t) : 0));
+  mapping_ = map_zeroed(bytes_);
+  keys_ = static_cast<uint64_t*>(mapping_);
+  index_ = with_index_ ? reinterpret_cast<uint32_t*>(keys_ + capacity_) : nullptr;
+  const size_t mask = capacity_ - 1;
+  for (size_t s = 0; s < old_capacity; ++s) {
     if (old_keys[s] == 0) continue;
     size_t at = old_keys[s] & mask;
-    for (size_t probe = 0; keys_[at] != 0; ++probe, at = (at + 1) & mask) MQ_CHECK(probe < capacity);
+    for (size_t probe = 0; keys_[at] != 0; ++probe, at = (at + 1) & mask) MQ_CHECK(probe < capacity_);
     keys_[at] = old_keys[s];
-    index_[at] = old_index[s];
+    if (index_) index_[at] = old_index[s];
   }
+  if (old_mapping) munmap(old_mapping, old_bytes);
 }
 
 VisitedSet::Insert VisitedSet::insert(uint64_t fp) {
   if (fp == 0) fp = 1;
   MQ_CHECK(size_ < UINT32_MAX - 1);
-  if ((size_ + 1) * 4 > keys_.size() * 3) grow();  // load factor <= 3/4
-  const size_t mask = keys_.size() - 1;
+  if ((size_ + 1) * 4 > capacity_ * 3) grow();  // load factor <= 3/4
+  const size_t mask = capacity_ - 1;
   size_t at = fp & mask;
   for (size_t probe = 0; keys_[at] != 0; ++probe, at = (at + 1) & mask) {
-    MQ_CHECK(probe < keys_.size());
-    if (keys_[at] == fp) return {index_[at], false};
+    MQ_CHECK(probe < capacity_);
+    if (keys_[at] == fp) return {index_ ? index_[at] : 0, false};
   }
   keys_[at] = fp;
-  index_[at] = static_cast<uint32_t>(size_);
+  if (index_) index_[at] = static_cast<uint32_t>(size_);
   return {static_cast<uint32_t>(size_++), true};
+}
+
+uint32_t VisitedSet::find(uint64_t fp) const {
+  if (fp == 0) fp = 1;
+  if (capacity_ == 0) return kNotFound;
+  const size_t mask = capacity_ - 1;
+  size_t at = fp & mask;
+  for (size_t probe = 0; keys_[at] != 0; ++probe, at = (at + 1) & mask) {
+    MQ_CHECK(probe < capacity_);
+    if (keys_[at] == fp) return index_ ? index_[at] : 0;
+  }
+  return kNotFound;
 }
 
 }  // namespace mq

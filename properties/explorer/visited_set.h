@@ -1,20 +1,24 @@
 #pragma once
 // VisitedSet: the explorer's set of states seen, by 64-bit fingerprint (hash
-// compaction, as SPIN's -DHC). Each state costs one fingerprint and one index in an
-// open-addressing table, plus its parent and the transition that led to it, kept by
-// the caller: about 25 bytes per state however large the state is. Full states are
-// kept only for the breadth-first frontier; any other state is rebuilt by replaying
-// its path from the initial state.
+// compaction, as SPIN's -DHC). Each state costs one fingerprint in an open-addressing
+// table (and, when the caller needs to name old states, as the liveness graph does,
+// its index), plus its parent and the transition that led to it, kept by the caller:
+// about 20-30 bytes per state however large the state is. Full states are kept only
+// for the breadth-first frontier; any other state is rebuilt by replaying its path
+// from the initial state.
+//
+// The table lives in anonymous memory advised for transparent huge pages: lookups
+// land at random, and 2 MiB pages spare most TLB misses and page faults.
 //
 // Two different states with the same fingerprint would make the search skip the
 // second one. With n states the chance of any such collision is about n^2 / 2^65:
 // 3e-6 for ten million states. The explorer reports it with its result.
 //
-// Thread-safety: none.
+// Thread-safety: find() may run on many threads at once while nobody inserts.
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
-#include <vector>
 
 namespace mq {
 
@@ -24,22 +28,36 @@ class VisitedSet {
     uint32_t index;  // in order of first insertion, from 0
     bool inserted;   // false: seen before
   };
+  static constexpr uint32_t kNotFound = UINT32_MAX;
+
+  // `with_index`: remember each state's index (find and insert report it); without,
+  // they report 0 for every state seen, and a slot is 8 bytes instead of 12.
+  explicit VisitedSet(bool with_index = true) : with_index_(with_index) {}
+  ~VisitedSet();
+  VisitedSet(const VisitedSet&) = delete;
+  VisitedSet& operator=(const VisitedSet&) = delete;
 
   // REQUIRES: fewer than 2^32 - 1 states.
   Insert insert(uint64_t fingerprint);
-  size_t size() const { return size_; }
-  uint64_t memory_bytes() const {
-    return keys_.capacity() * sizeof(uint64_t) + index_.capacity() * sizeof(uint32_t);
+  // The index of a fingerprint inserted before (0 without indices), or kNotFound.
+  uint32_t find(uint64_t fingerprint) const;
+  void prefetch(uint64_t fingerprint) const {
+    if (capacity_ != 0) __builtin_prefetch(&keys_[slot_of(fingerprint)]);
   }
+  size_t size() const { return size_; }
+  uint64_t memory_bytes() const { return bytes_; }
 
  private:
+  size_t slot_of(uint64_t fp) const { return (fp == 0 ? 1 : fp) & (capacity_ - 1); }
   void grow();
 
   // Parallel arrays (no padding). A key of 0 marks an empty slot; fingerprint 0 is
   // mapped to 1, which merges two of 2^64 values.
-  std::vector<uint64_t> keys_;
-  std::vector<uint32_t> index_;
-  size_t size_ = 0;
+  bool with_index_;
+  uint64_t* keys_ = nullptr;
+  uint32_t* index_ = nullptr;  // null without indices
+  void* mapping_ = nullptr;
+  size_t capacity_ = 0, size_ = 0, bytes_ = 0;
 };
 
 // A 64-bit fingerprint of a byte string (wyhash-style 128-bit multiply mixing).

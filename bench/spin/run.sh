@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The explorer beside SPIN on the configuration of configs/explore-medium.json, in
+# one run on one machine: states, processor seconds, states per processor second and
+# bytes per stored state for each (bench/spin/README.md).
+#
+# Usage: bench/spin/run.sh [path/to/mqharness]   (default: build-release/apps/mqharness)
+# Needs Debian's spin and gcc (scripts/setup.sh installs them).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+harness=${1:-$root/build-release/apps/mqharness}
+command -v spin >/dev/null || { echo "run.sh: spin is not installed (scripts/setup.sh installs it)" >&2; exit 2; }
+[[ -x "$harness" ]] || { echo "run.sh: no $harness (cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release && cmake --build build-release --target mqharness)" >&2; exit 2; }
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cp "$here/explore_medium.pml" "$work/"
+
+# CPU seconds (user + system) of a command, from GNU time's "%U %S" on fd 3.
+cpu_of() { awk '{print $1 + $2}' "$1"; }
+div() { awk -v a="$1" -v b="$2" 'BEGIN {print a / b}'; }
+
+echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "spin: $(spin -V 2>&1 | head -1)"
+(cd "$work" && spin -a explore_medium.pml >/dev/null && gcc -O2 -DSAFETY -DNOREDUCE -o pan pan.c 2>/dev/null)
+# -w22: a hash table of 4M slots, more than the states, so that SPIN's memory is its
+# states' and not an oversized table; -m1000: the depth is below 200.
+/usr/bin/time -f "%U %S" -o "$work/spin.time" "$work/pan" -E -m1000 -w22 > "$work/spin.out" 2>&1
+spin_states=$(awk '/states, stored/ {print $1}' "$work/spin.out")
+spin_mem=$(awk '/total actual memory usage/ {print $1}' "$work/spin.out")
+spin_state_mem=$(awk '/actual memory usage for states/ {print $1}' "$work/spin.out")
+spin_cpu=$(cpu_of "$work/spin.time")
+grep -q "errors: 0" "$work/spin.out" || { echo "run.sh: SPIN found an error:"; cat "$work/spin.out"; exit 1; }
+
+run_explorer() {  # label, extra arguments
+  local label=$1; shift
+  /usr/bin/time -f "%U %S %e" -o "$work/x.time" "$harness" explore --config "$root/configs/explore-medium.json" \
+    --no-liveness "$@" > "$work/x.out" 2>&1 || { [[ $? -eq 0 ]] || { cat "$work/x.out"; exit 1; }; }
+  grep -q "^PROVED" "$work/x.out" || { echo "run.sh: explore did not prove:"; cat "$work/x.out"; exit 1; }
+  local states cpu bytes
+  states=$(sed -n 's/^states \([0-9]*\), .*/\1/p' "$work/x.out")
+  bytes=$(sed -n 's/.*; \([0-9.]*\) bytes per visited state.*/\1/p' "$work/x.out")
+  cpu=$(cpu_of "$work/x.time")
+  printf "%-34s %10s states %8.2f cpu s %10.0f states/cpu s %8.1f bytes/state (%s s wall)\n" "$label" "$states" \
+    "$cpu" "$(div "$states" "$cpu")" "$bytes" "$(awk '{print $3}' "$work/x.time")"
+}
+
+printf "%-34s %10s states %8.2f cpu s %10.0f states/cpu s %8.1f bytes/state (%s MB total, %s MB states)\n" \
+  "spin -a; pan -E -w22 (SAFETY)" "$spin_states" "$spin_cpu" "$(div "$spin_states" "$spin_cpu")" \
+  "$(div "$(awk -v m="$spin_mem" 'BEGIN {print m * 1048576}')" "$spin_states")" "$spin_mem" "$spin_state_mem"
+run_explorer "explore --no-symmetry -j1" --no-symmetry -j 1
+run_explorer "explore --no-symmetry -j2" --no-symmetry -j 2
+run_explorer "explore (symmetry) -j1" -j 1
