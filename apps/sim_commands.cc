@@ -1,31 +1,33 @@
 #include "apps/sim_commands.h"
 
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
-#include <thread>
 
 #include "apps/sweep_summary.h"
 #include "apps/walk_command.h"
 #include "model/history_io.h"
 #include "model/json_config.h"
+#include "mutants/isolated_run.h"
 #include "properties/checkers/check_all.h"
 #include "report/progress.h"
 #include "report/report.h"
 #include "sim/shrink.h"
 #include "sim/simulator.h"
+#include "sim/swarm.h"
 #include "sim/trace_replay.h"
 
 #include "mq_version.h"  // generated: the git revision built
@@ -38,8 +40,12 @@ using sim::SimOptions;
 using sim::SimOverrides;
 using sim::SimResult;
 
-constexpr const char* kShadow = "shadow";
-constexpr const char* kLiveness = "liveness";
+constexpr const char* kShadow = mutants::kShadowProperty;
+constexpr const char* kLiveness = mutants::kLivenessProperty;
+// A seed of a sweep, or a candidate of shrink, running longer than this in its child
+// process is killed and reported as "watchdog" (a run is bounded by
+// sim::kMaxEventsPerRun anyway; this catches a hang in between).
+constexpr unsigned kRunLimitS = 600;
 constexpr const char* kRunFileSuffix = ".run.json";
 
 // ---- scenarios, verdicts, reproduction ----
@@ -49,31 +55,7 @@ Result<Scenario> load(const std::string& path) {
   return sim::load_scenario(path);
 }
 
-// The shadow's verdict, the liveness verdict, then check_all's, in that order.
-std::vector<Verdict> judge(const Scenario& s, const SimResult& r) {
-  std::vector<Verdict> out;
-  if (r.divergence) {
-    out.push_back(fail(kShadow, "core and model diverge at " + r.divergence->to_string(), {}));
-  } else {
-    out.push_back(pass(kShadow, std::to_string(r.shadow_steps) + " steps, core and model agree"));
-  }
-  if (r.corruption) {
-    out.push_back(pass("disk", "DETECTED: a bit flipped at rest was caught by the log's CRC at recovery; the broker "
-                               "was taken out of service and the run stopped (" + *r.corruption + ")"));
-    out.push_back(pass(kLiveness, "not judged: the run stopped at a detected disk fault"));
-  } else if (r.cut) {
-    out.push_back(pass(kLiveness, "not judged: the run was cut after " + std::to_string(r.history_events) +
-                                      " history events (a shrunk reproducer: the prefix up to its first violation)"));
-  } else if (r.liveness.empty()) {
-    out.push_back(pass(kLiveness, "every message confirmed and finished by " + std::to_string(r.end_ns) + " ns"));
-  } else {
-    std::string m;
-    for (const auto& l : r.liveness) m += (m.empty() ? "" : "\n    ") + l;
-    out.push_back(fail(kLiveness, m, {}));
-  }
-  for (auto& v : check_all(r.history, s.topology, CheckOptions{.complete = r.quiescent})) out.push_back(std::move(v));
-  return out;
-}
+using mutants::judge;
 
 std::string failed_properties(const std::vector<Verdict>& verdicts) {
   std::string s;
@@ -250,7 +232,7 @@ report::ReportInput run_report(std::string title, const Scenario& s, uint64_t se
   in.properties = report::rows_from_verdicts(verdicts, seed, reproduce);
   in.verdicts = verdicts;
   in.history = &r.history;
-  in.topology = &s.topology;
+  in.topology = &r.scenario.topology;  // the seed's draw (sim/swarm.h)
   return in;
 }
 
@@ -261,6 +243,10 @@ int run_command(const SimCommandOptions& o) {
     return 2;
   }
   const Scenario& s = *scenario;
+  if (const Status drawn = sim::draw_scenario(s, o.seed).status(); !drawn.ok()) {
+    std::fprintf(stderr, "run: %s\n", drawn.to_string().c_str());
+    return 2;
+  }
   SimOptions options;
   options.shadow = !o.no_shadow;
   const SimResult r = sim::simulate(s, o.seed, options);
@@ -276,7 +262,7 @@ int run_command(const SimCommandOptions& o) {
     std::printf("history: %s (replay with: %s %s)\n", o.history.c_str(), command(o, "replay").c_str(),
                 o.history.c_str());
   }
-  const auto verdicts = judge(s, r);
+  const auto verdicts = judge(r);
   const int status = print_verdicts(verdicts);
   if (o.report.any()) {
     const std::string title = "mqharness run: seed " + std::to_string(o.seed) + " of '" + s.name + "'";
@@ -294,6 +280,43 @@ int run_command(const SimCommandOptions& o) {
   return status;
 }
 
+// ---- work that may die: in a child process ----
+
+// Runs `task` in a child process, where an assertion it trips ends only the child;
+// what it printed is printed here. True when it returned true; false when it returned
+// false or died (then `died` is the failed assertion, or the child's end).
+bool in_child(const std::function<bool()>& task, std::string* died = nullptr) {
+  mutants::ChildPool pool(1, kRunLimitS);
+  pool.start(0, [&] { return std::string(task() ? "\n#ok\n" : "\n#failed\n"); });
+  const mutants::ChildEnd end = pool.wait_one().second;
+  const size_t at = end.output.rfind("\n#");
+  const bool finished = WIFEXITED(end.status) && WEXITSTATUS(end.status) == 0 && at != std::string::npos;
+  std::fputs(end.output.substr(0, finished ? at : end.output.size()).c_str(), stdout);
+  std::fflush(stdout);
+  if (!finished && died) *died = mutants::parse_run(end).first_failure;
+  return finished && end.output.compare(at, 5, "\n#ok\n") == 0;
+}
+
+// Writes a run's files (write_run_files) from a child process. A run that dies
+// leaves no history: its files hold the scenario and overrides, and replay dies the
+// same way.
+Status write_run_isolated(const std::string& path, const Scenario& s, uint64_t seed, const SimOptions& options) {
+  std::string died;
+  if (in_child(
+          [&] {
+            const Status st = write_run_files(path, s, seed, options, sim::simulate(s, seed, options));
+            if (!st.ok()) std::printf("%s\n", st.to_string().c_str());
+            return st.ok();
+          },
+          &died)) {
+    return Status();
+  }
+  if (died.empty()) return io_error("writing the run files " + path + " failed (see above)");
+  SimResult dies;
+  dies.scenario = s;
+  return write_run_files(path, s, seed, options, dies);
+}
+
 // ---- sweep ----
 
 struct SeedOutcome {
@@ -305,30 +328,20 @@ struct SeedOutcome {
   report::SeedFigures figures;
 };
 
-uint64_t faults_injected(const sim::FaultStats& f) {
-  return f.broker_crashes + f.consumer_crashes + f.partitions + f.clogs + f.disk_full;
-}
+// How many failing seeds a sweep lists on its terminal (the summary line and the
+// shard file list all of them).
+constexpr size_t kShownFailures = 20;
 
-SeedOutcome run_one(const Scenario& s, uint64_t seed, bool shadow) {
-  const auto start = std::chrono::steady_clock::now();
-  SimOptions options;
-  options.shadow = shadow;
-  const SimResult r = sim::simulate(s, seed, options);
-  SeedOutcome out{seed, true, {}, {}, {}, {}};
-  for (const auto& v : judge(s, r)) {
-    out.verdicts.emplace_back(v.property, v.valid);
-    if (v.valid) continue;
-    const std::string line = v.message.substr(0, v.message.find('\n'));
-    out.failures.emplace(v.property, line);
-    if (out.first_failure.empty()) out.first_failure = v.property + ": " + line;
-  }
-  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+SeedOutcome outcome_of(uint64_t seed, const mutants::RunVerdict& v) {
+  SeedOutcome out{seed, true, v.verdicts, {}, {}, {}};
+  for (size_t k = 0; k < v.failed.size(); ++k) out.failures.emplace(v.failed[k], v.messages[k]);
+  if (v.caught()) out.first_failure = v.failed.front() + ": " + v.first_failure;
   out.figures = {seed,
-                 r.history_events,
-                 r.producers.confirmed,
-                 faults_injected(r.faults),
-                 static_cast<double>(r.end_ns) / 1e9,
-                 wall_s,
+                 v.history_events,
+                 v.confirmed,
+                 v.faults_injected,
+                 static_cast<double>(v.end_ns) / 1e9,
+                 v.wall_s,
                  out.first_failure,
                  ""};
   return out;
@@ -342,64 +355,64 @@ constexpr size_t kShownFailures = 20;
 // (the result), and, only for --report, each run's outcome. Memory is what the work
 // in flight and the result hold, not the range: a billion seeds are never a list.
 struct SweepFold {
-  std::mutex mu;
   SweepSummary* summary = nullptr;
   std::vector<SeedOutcome>* kept = nullptr;  // nullptr: no report, outcomes not kept
 };
 
-// Runs the seeds of `seeds` on `jobs` threads, folding each outcome into `fold` as it
-// ends; stops early on a stop signal. Each failing seed is printed with its reproduce
-// line as soon as it is found. summary->failing ends in seed order.
+// Runs the seeds of `seeds`, each in a child process, `jobs` at a time
+// (mutants/isolated_run.h): a seed that trips an assertion is that seed's violation
+// ("assertion", with the failed condition) and the sweep goes on. Each outcome is
+// folded into `fold` as it ends, and each failing seed printed with its reproduce line
+// as soon as it is found; stops early on a stop signal. summary->failing ends in seed
+// order.
 void run_parallel(const Scenario& s, const ShardSeeds& seeds, unsigned jobs, const SimCommandOptions& o,
                   SweepFold& fold) {
-  std::atomic<uint64_t> next{0};
-  std::atomic<size_t> shown{0};
+  SimOptions options;
+  options.shadow = !o.no_shadow;
+  size_t shown = 0;
   report::Progress progress({.verb = "sweep", .unit = "seeds", .total = seeds.size()});
-  auto worker = [&] {
-    // Bounded by seeds.size(): each round takes the next index.
-    for (uint64_t i = next++; i < seeds.size() && !report::stop_requested(); i = next++) {
-      SeedOutcome out = run_one(s, seeds.at(i), !o.no_shadow);
-      const bool failed = !out.first_failure.empty();
-      out.figures.reproduce = failed ? reproduce_line(o, out.seed) : "";
-      progress.step(1, failed ? 1 : 0);
-      const size_t n = failed ? shown++ : 0;
-      if (failed && n < kShownFailures) {
-        progress.print("FAIL seed " + std::to_string(out.seed) + ": " + out.first_failure +
-                       "\n  reproduce: " + out.figures.reproduce);
-      } else if (failed && n == kShownFailures) {
-        progress.print("(more failing seeds: counted in the table below)");
-      }
-      const std::lock_guard lock(fold.mu);
-      ++fold.summary->runs;
-      tally_run(fold.summary->properties, out.seed, out.verdicts);
-      if (failed) fold.summary->failing.push_back({out.seed, out.first_failure, out.figures.reproduce});
-      if (fold.kept != nullptr) fold.kept->push_back(std::move(out));
+  const auto done = [&](uint64_t k, const mutants::RunVerdict& v) {
+    SeedOutcome out = outcome_of(seeds.at(k), v);
+    const bool failed = !out.first_failure.empty();
+    out.figures.reproduce = failed ? reproduce_line(o, out.seed) : "";
+    progress.step(1, failed ? 1 : 0);
+    const size_t n = failed ? shown++ : 0;
+    if (failed && n < kShownFailures) {
+      progress.print("FAIL seed " + std::to_string(out.seed) + ": " + out.first_failure +
+                     "\n  reproduce: " + out.figures.reproduce);
+    } else if (failed && n == kShownFailures) {
+      progress.print("(more failing seeds: counted in the table below)");
     }
+    ++fold.summary->runs;
+    tally_run(fold.summary->properties, out.seed, out.verdicts);
+    if (failed) fold.summary->failing.push_back({out.seed, out.first_failure, out.figures.reproduce});
+    if (fold.kept != nullptr) fold.kept->push_back(std::move(out));
   };
-  std::vector<std::thread> threads;
-  for (unsigned j = 0; j < jobs; ++j) threads.emplace_back(worker);
-  constexpr auto kPoll = std::chrono::milliseconds(100);
-  while (progress.done() < seeds.size() && !report::stop_requested()) {
-    progress.tick();
-    std::this_thread::sleep_for(kPoll);
-  }
-  for (auto& t : threads) t.join();
+  mutants::run_seeds_isolated(
+      s, seeds.size(), [&](uint64_t k) { return seeds.at(k); }, options, jobs, kRunLimitS, done,
+      report::stop_requested, [&] { progress.tick(); });
   progress.finish();
-  // Threads finish seeds out of order; the result lists them in seed order.
+  // Children finish out of order; the result lists them in seed order.
   auto by_seed = [](const auto& a, const auto& b) { return a.seed < b.seed; };
   std::sort(fold.summary->failing.begin(), fold.summary->failing.end(), by_seed);
   if (fold.kept != nullptr) std::sort(fold.kept->begin(), fold.kept->end(), by_seed);
 }
+
 // How many problems of a merge are listed before "... and N more".
 constexpr size_t kShownProblems = 50;
 
+// This process's CPU time and that of its children that ended (the runs).
 uint64_t process_cpu_ms() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
   auto ms = [](const timeval& t) {
     return static_cast<uint64_t>(t.tv_sec) * 1000 + static_cast<uint64_t>(t.tv_usec) / 1000;
   };
-  return ms(u.ru_utime) + ms(u.ru_stime);
+  uint64_t total = 0;
+  for (const int who : {RUSAGE_SELF, RUSAGE_CHILDREN}) {
+    rusage u{};
+    getrusage(who, &u);
+    total += ms(u.ru_utime) + ms(u.ru_stime);
+  }
+  return total;
 }
 
 // What this sweep is, before it runs: compared with the shards already in --out.
@@ -433,13 +446,14 @@ Status check_out_dir(const std::string& dir, const SweepSummary& id) {
 
 // Re-runs the first `o.keep_runs` failing seeds (in seed order, so the choice does
 // not depend on thread timing) and writes their run files under DIR/runs.
+// Each is written by a child process (write_run_isolated): a seed that dies writes
+// its scenario and overrides, and replay dies the same way.
 Status keep_failing_runs(const SimCommandOptions& o, const Scenario& s, const SweepSummary& summary) {
   SimOptions options;
   options.shadow = !o.no_shadow;
   for (size_t i = 0; i < summary.failing.size() && i < o.keep_runs; ++i) {
     const uint64_t seed = summary.failing[i].seed;
-    MQ_RETURN_IF_ERROR(
-        write_run_files(run_path(o.out, seed), s, seed, options, sim::simulate(s, seed, options)));
+    MQ_RETURN_IF_ERROR(write_run_isolated(run_path(o.out, seed), s, seed, options));
   }
   return Status();
 }
@@ -457,7 +471,9 @@ bool write_sweep_report(const SimCommandOptions& o, const Scenario& s, const Swe
   for (const auto& out : outcomes) {
     if (!out.ran) continue;
     in.seeds.push_back(out.figures);
-    if (!out.first_failure.empty() && !first_failing) first_failing = out.seed;
+    // A seed that died has no history to show (re-running it here would die too).
+    const bool died = out.failures.count(mutants::kAssertion) + out.failures.count(mutants::kWatchdog) > 0;
+    if (!out.first_failure.empty() && !died && !first_failing) first_failing = out.seed;
   }
   in.facts.push_back({"runs", std::to_string(in.seeds.size())});
   auto add_row = [&](const std::string& name, const PropertyTally& p) {
@@ -483,9 +499,9 @@ bool write_sweep_report(const SimCommandOptions& o, const Scenario& s, const Swe
     SimOptions options;
     options.shadow = !o.no_shadow;
     again = sim::simulate(s, *first_failing, options);
-    in.verdicts = judge(s, again);
+    in.verdicts = judge(again);
     in.history = &again.history;
-    in.topology = &s.topology;
+    in.topology = &again.scenario.topology;
     in.notes.push_back("The timeline and plots show the first failing seed, " +
                        std::to_string(*first_failing) + ", run again.");
   }
@@ -518,9 +534,20 @@ int sweep_command(const SimCommandOptions& o) {
   const auto start = std::chrono::steady_clock::now();
   const uint64_t cpu_start_ms = process_cpu_ms();
   const ShardSeeds seeds(first, last, shard, shards);
+  // Each seed's draw is a valid scenario (sim/swarm.h): the first ones are checked here,
+  // so that a bad swarm section is refused before anything runs (a later seed whose
+  // draw fails is that seed's violation, in its child).
+  constexpr uint64_t kDrawsChecked = 1000;
+  for (uint64_t k = 0; k < seeds.size() && k < kDrawsChecked; ++k) {
+    if (const Status drawn = sim::draw_scenario(*scenario, seeds.at(k)).status(); !drawn.ok()) {
+      std::fprintf(stderr, "sweep: %s\n", drawn.to_string().c_str());
+      return 2;
+    }
+  }
   const unsigned jobs = std::max(1u, o.jobs);
-  std::printf("sweep: scenario '%s' (%s), seeds %s, shard %s: %llu runs on %u threads\n", scenario->name.c_str(),
-              scenario->file.c_str(), o.seeds.c_str(), o.shard.c_str(), ull(seeds.size()), jobs);
+  std::printf(
+      "sweep: scenario '%s' (%s), seeds %s, shard %s: %llu runs, %u at a time (each in a child process)\n",
+      scenario->name.c_str(), scenario->file.c_str(), o.seeds.c_str(), o.shard.c_str(), ull(seeds.size()), jobs);
   std::fflush(stdout);
   report::install_stop_handlers();
   std::vector<SeedOutcome> outcomes;  // only for --report
@@ -636,6 +663,27 @@ std::string event_text(const HistoryEvent& e) {
 
 bool file_exists(const std::string& path) { return std::ifstream(path).good(); }
 
+// The format version of a history file: its first line's "v" (1 if unreadable; the
+// reader has already refused a file it cannot read).
+int history_file_version(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string line;
+  std::getline(in, line);
+  const auto j = nlohmann::json::parse(line, nullptr, false);
+  return j.is_object() && j.contains("v") && j["v"].is_number_integer() ? j["v"].get<int>() : 1;
+}
+
+// A replayed event as a file of `version` records it: a version 1 history has no
+// topic and bound queues on a topic publish (docs/history-format.md), so a run
+// recorded then is compared without them; everything else must be identical.
+HistoryEvent as_recorded_in(int version, HistoryEvent e) {
+  if (version < 2) {
+    e.topic.clear();
+    e.bound.clear();
+  }
+  return e;
+}
+
 // A replay that diverged: the recorded history on the timeline, its first event that
 // the re-execution did not reproduce as the witness.
 bool write_divergence_report(const ReportOptions& report, const std::string& replay_cmd, const std::string& file,
@@ -730,11 +778,13 @@ int replay_command(const SimCommandOptions& o) {
                 rf->build.empty() ? "(not recorded)" : rf->build.c_str(), MQ_VERSION);
   }
   const SimResult r = sim::simulate(rf->scenario, rf->seed, rf->options);
+  const int version = history_file_version(rf->history_path);
   const auto& a = recorded->events;
   const auto& b = r.history.events;
   for (size_t i = 0; i < std::max(a.size(), b.size()); ++i) {
     const std::string was = i < a.size() ? event_text(a[i]) : "(end of the recorded history)";
-    const std::string now = i < b.size() ? event_text(b[i]) : "(end of the re-executed history)";
+    const std::string now =
+        i < b.size() ? event_text(as_recorded_in(version, b[i])) : "(end of the re-executed history)";
     if (was == now) continue;
     std::printf("DIVERGES at event %zu (line %zu):\n  recorded: %s\n  replayed: %s\n", i, i + 1, was.c_str(),
                 now.c_str());
@@ -746,7 +796,7 @@ int replay_command(const SimCommandOptions& o) {
     return 1;
   }
   std::printf("REPRODUCED: %zu events identical, hash %s\n", b.size(), hex(r.history_hash).c_str());
-  const auto verdicts = judge(rf->scenario, r);
+  const auto verdicts = judge(r);
   const int status = print_verdicts(verdicts);
   if (o.report.any()) {
     const std::string title =
@@ -762,84 +812,106 @@ int replay_command(const SimCommandOptions& o) {
 
 // ---- shrink ----
 
-// Whether the run fails `property` ("" = any property); fills in which.
-// `trial` (when given) gets the history's size and, for the shadow, the events up to
-// its divergence.
-bool fails(const Scenario& s, uint64_t seed, const SimOptions& options, std::string& property,
-           sim::Trial* trial = nullptr) {
-  const SimResult r = sim::simulate(s, seed, options);
-  if (trial != nullptr) {
-    trial->history_events = r.history_events;
-    const bool shadow = property.empty() || property == kShadow;
-    trial->violation_events = shadow && r.divergence ? sim::events_until(r.history, r.divergence->time_ns) : 0;
+// A failure "of the same kind" as the one being shrunk: the same property, and for a
+// run that dies, the same failed assertion (its file, line and condition).
+struct Failure {
+  std::string property;  // "" = the first that fails
+  std::string assertion;
+  bool same(const mutants::RunVerdict& v) const {
+    if (!v.fails(property)) return false;
+    return property != mutants::kAssertion || v.first_failure == assertion;
   }
-  for (const auto& v : judge(s, r)) {
-    if (v.valid || (!property.empty() && v.property != property)) continue;
-    property = v.property;
-    return true;
+};
+
+// One run in a child process (it may die on an assertion), judged for `f`; the
+// first run of a shrink fills `f` in from what failed first.
+sim::Trial try_run(const Scenario& s, uint64_t seed, const SimOptions& options, Failure& f) {
+  const mutants::RunVerdict v = mutants::run_isolated(s, seed, options, kRunLimitS);
+  if (f.property.empty() && v.caught()) {
+    f.property = v.failed.front();
+    if (v.died) f.assertion = v.first_failure;
   }
-  return false;
+  sim::Trial t;
+  t.fails = !f.property.empty() && f.same(v);
+  t.history_events = v.history_events;
+  t.violation_events = f.property == kShadow ? v.violation_events : 0;
+  return t;
+}
+
+// The shrunk run's report: the reproducer's run with the cuts that made it.
+report::ReportInput shrink_report(const SimCommandOptions& o, const sim::Trial& first,
+                                  const sim::ShrinkOutcome& out, const std::string& path, const Failure& failure,
+                                  const SimResult& r) {
+  const std::string title = "mqharness shrink: seed " + std::to_string(o.seed) + ", '" + failure.property +
+                            "' in " + std::to_string(r.history_events) + " events";
+  report::ReportInput in = run_report(title, r.scenario, o.seed, r, judge(r), command(o, "replay") + " " + path);
+  in.reproducer_table = true;
+  in.facts.insert(in.facts.begin(),
+                  {"shrunk", std::to_string(first.history_events) + " -> " + std::to_string(r.history_events) +
+                                 " history events in " + std::to_string(out.runs) + " runs; written to " + path});
+  for (const auto& cut : out.cuts) in.notes.push_back("still fails with: " + cut);
+  return in;
 }
 
 // sim::shrink() (the one shrinker, also the mutants report's) with the checkers as
-// its judge: a cut is kept while the same property still fails.
+// its judge: a cut is kept while a failure of the same kind remains. Every candidate
+// runs in a child process, so one that trips an assertion is judged, not fatal.
 int shrink_command(const SimCommandOptions& o) {
   auto scenario = load(o.scenario);
   if (!scenario.ok()) {
     std::fprintf(stderr, "shrink: %s\n", scenario.status().to_string().c_str());
     return 2;
   }
+  // The seed's draw, pinned: the shrinker cuts that scenario (sim/swarm.h).
+  auto pinned = sim::draw_scenario(*scenario, o.seed);
+  if (!pinned.ok()) {
+    std::fprintf(stderr, "shrink: %s\n", pinned.status().to_string().c_str());
+    return 2;
+  }
   SimOptions options;
   options.shadow = !o.no_shadow;
-  std::string property = o.property;
-  sim::Trial first;
-  if (!fails(*scenario, o.seed, options, property, &first)) {
+  Failure failure{o.property, ""};
+  sim::Trial first = try_run(*pinned, o.seed, options, failure);
+  if (!first.fails) {
     std::printf("shrink: seed %llu does not fail%s: nothing to shrink\n", ull(o.seed),
                 o.property.empty() ? "" : (" '" + o.property + "'").c_str());
     return 0;
   }
-  std::printf("shrink: seed %llu fails '%s' (%llu history events); shrinking\n", ull(o.seed), property.c_str(),
+  std::printf("shrink: seed %llu fails '%s'%s (%llu history events); shrinking\n", ull(o.seed),
+              failure.property.c_str(), failure.assertion.empty() ? "" : (": " + failure.assertion).c_str(),
               ull(first.history_events));
   const auto still_fails = [&](const sim::Reproducer& c) {
     SimOptions trial = options;
     trial.overrides = c.overrides;
     trial.stop_after_events = c.stop_after_events;
-    std::string same = property;
-    sim::Trial t;
-    t.fails = fails(c.scenario, o.seed, trial, same, &t);
-    if (property != kShadow) t.violation_events = 0;
-    return t;
+    return try_run(c.scenario, o.seed, trial, failure);
   };
-  first.fails = true;
-  if (property != kShadow) first.violation_events = 0;
-  const sim::ShrinkOutcome out =
-      sim::shrink(sim::Reproducer{*scenario, {}, 0}, first, still_fails, sim::kDefaultShrinkRuns, property == kLiveness);
+  const sim::ShrinkOutcome out = sim::shrink(sim::Reproducer{*pinned, {}, 0}, first, still_fails,
+                                             sim::kDefaultShrinkRuns, failure.property == kLiveness);
   for (const auto& cut : out.cuts) std::printf("  still fails with: %s\n", cut.c_str());
   options.overrides = out.reproducer.overrides;
   options.stop_after_events = out.reproducer.stop_after_events;
-  const SimResult r = sim::simulate(out.reproducer.scenario, o.seed, options);
   const std::string path = o.history.empty() ? "shrunk.jsonl" : o.history;
-  const Status w = write_run_files(path, out.reproducer.scenario, o.seed, options, r);
+  const Status w = write_run_isolated(path, out.reproducer.scenario, o.seed, options);
   if (!w.ok()) {
     std::fprintf(stderr, "shrink: %s\n", w.to_string().c_str());
     return 2;
   }
   std::printf("shrunk after %u runs (%u cuts kept): %s, %llu history events (from %llu)\nreproduce: %s %s\n",
-              out.runs, out.steps, overrides_json(options.overrides).dump().c_str(), ull(r.history_events),
+              out.runs, out.steps, overrides_json(options.overrides).dump().c_str(), ull(out.history_events),
               ull(first.history_events), command(o, "replay").c_str(), path.c_str());
-  if (o.report.any()) {
-    const auto verdicts = judge(out.reproducer.scenario, r);
-    const std::string title = "mqharness shrink: seed " + std::to_string(o.seed) + ", '" + property +
-                              "' in " + std::to_string(r.history_events) + " events";
-    report::ReportInput in = run_report(title, out.reproducer.scenario, o.seed, r, verdicts,
-                                        command(o, "replay") + " " + path);
-    in.reproducer_table = true;
-    in.facts.insert(
-        in.facts.begin(),
-        {"shrunk", std::to_string(first.history_events) + " -> " + std::to_string(r.history_events) +
-                       " history events in " + std::to_string(out.runs) + " runs; written to " + path});
-    for (const auto& cut : out.cuts) in.notes.push_back("still fails with: " + cut);
-    if (!write_outputs(o.report, std::move(in), "shrink")) return 2;
+  // The report runs the reproducer again, in a child: it may die on its assertion.
+  std::string died;
+  if (o.report.any() && !in_child(
+                            [&] {
+                              const SimResult r = sim::simulate(out.reproducer.scenario, o.seed, options);
+                              return write_outputs(o.report, shrink_report(o, first, out, path, failure, r),
+                                                   "shrink");
+                            },
+                            &died)) {
+    std::fprintf(stderr, "shrink: no report: %s\n",
+                 died.empty() ? "it could not be written" : ("the reproducer dies: " + died).c_str());
+    return 2;
   }
   return 1;
 }
@@ -859,10 +931,13 @@ void add_sim_commands(CLI::App& app, SimCommandOptions& o) {
   run->add_option("--history", o.history, "Write the history (JSON lines) here, and FILE.run.json for replay");
   add_report_options(run, o.report, true);
 
-  auto* sweep = app.add_subcommand("sweep", "Simulate many seeds across threads; a summary per property");
+  auto* sweep =
+      app.add_subcommand("sweep", "Simulate many seeds, each in a child process; a summary per property");
   add_scenario_option(sweep, o);
   sweep->add_option("--seeds", o.seeds, "'A..B' (inclusive) or one seed 'S'")->default_val(o.seeds);
-  sweep->add_option("--jobs", o.jobs, "Threads")->default_val(o.jobs)->check(CLI::Range(1u, 256u));
+  sweep->add_option("--jobs", o.jobs, "Runs at a time (each seed runs in its own child process)")
+      ->default_val(o.jobs)
+      ->check(CLI::Range(1u, 256u));
   sweep->add_option("--shard", o.shard, "Run only seeds with seed % n == i ('i/n')")->default_val(o.shard);
   sweep->add_option("--out", o.out,
                     "Output directory (docs/simulator.md): DIR/shards/I-of-N.json, failing "

@@ -2,11 +2,14 @@
 // The simulator's commands (docs/simulator.md):
 //   run     one seed of a scenario: derived parameters first, the verdict last, and
 //           on failure the one line that reproduces it;
-//   sweep   many seeds across threads (each run independent and deterministic),
+//   sweep   many seeds, each in its own child process, --jobs at a time (each run
+//           independent and deterministic; one that dies on an assertion is that seed's
+//           violation "assertion" and the sweep goes on),
 //           summary per property; --shard i/n, --out DIR and --merge to spread a
 //           sweep over processes and machines (apps/sweep_summary.h);
 //   replay  re-executes a recorded run and confirms it event for event;
-//   shrink  makes a failing run smaller while it keeps failing the same property.
+//   shrink  makes a failing run smaller while it keeps failing the same property (each
+//           candidate in a child process: one that dies is judged as "assertion").
 // Exit status: 0 all properties held, 1 a violation (or a replay that diverged),
 // 2 bad input (a scenario or replay file that cannot be read; shards that do not
 // make one sweep), 3 a merge with shards missing (no verdict).

@@ -58,8 +58,9 @@ bool all_zero(std::string_view s) {
 // segment, the only place a torn tail may be.
 Scan scan_segment(std::string name, uint64_t number, std::string_view data, bool last) {
   Scan s{std::move(name), number, {}, std::nullopt, false};
-  auto stop = [&](uint64_t offset, std::string what, bool tail_like) {
-    s.error = CorruptionReport{s.name, offset, std::move(what)};
+  auto stop = [&](uint64_t offset, std::string what, bool tail_like,
+                  CorruptionKind kind = CorruptionKind::kFraming) {
+    s.error = CorruptionReport{s.name, offset, std::move(what), kind};
     s.torn = last && tail_like;
   };
   if (data.substr(0, kSegmentMagic.size()) != kSegmentMagic.substr(0, std::min(data.size(), kSegmentMagic.size()))) {
@@ -89,10 +90,12 @@ Scan scan_segment(std::string name, uint64_t number, std::string_view data, bool
     // Fault: the checksum is not compared, so a flipped bit is decoded as data.
     if (!MQ_MUTANT(kWalIgnoresCrc) && crc32c(body, crc32c(rest.substr(0, 4))) != le32(rest, 4)) {
       const bool final_frame = rest.size() == kFrameHeaderBytes + length;
-      return stop(off, "checksum mismatch (record length " + std::to_string(length) + ")", final_frame), s;
+      return stop(off, "checksum mismatch (record length " + std::to_string(length) + ")", final_frame,
+                  CorruptionKind::kChecksum),
+             s;
     }
     auto record = decode_body(body);
-    if (!record.ok()) return stop(off, record.status().message(), false), s;
+    if (!record.ok()) return stop(off, record.status().message(), false, CorruptionKind::kDecode), s;
     s.frames.push_back(Frame{off, std::move(record).value()});
     off += kFrameHeaderBytes + length;
   }
@@ -305,11 +308,35 @@ WalRecord make_record(RecordType type, QueueId q) {
   return r;
 }
 
+// The error recover() stops with, and the report it is made of.
+Status stop_at(CorruptionReport r, CorruptionReport* problem) {
+  Status s = corruption("write-ahead log corrupt: " + r.to_string());
+  if (problem != nullptr) *problem = std::move(r);
+  return s;
+}
+
 // What recover() does with a problem: stop, or note it and go on.
-Status report(const WalOptions& options, Recovery& rec, CorruptionReport r) {
-  if (!options.skip_corruption) return corruption("write-ahead log corrupt: " + r.to_string());
+Status report(const WalOptions& options, Recovery& rec, CorruptionReport r, CorruptionReport* problem) {
+  if (!options.skip_corruption) return stop_at(std::move(r), problem);
   rec.skipped.push_back(std::move(r));
   return Status();
+}
+
+// No segment begins with a complete checkpoint: what cut the newest one short (a
+// segment that begins a checkpoint and stopped at a bad frame inside it), else the
+// start of the log is missing.
+CorruptionReport no_checkpoint(const std::vector<Scan>& scans) {
+  for (size_t i = scans.size(); i-- > 0;) {
+    const Scan& s = scans[i];
+    const bool begins = !s.frames.empty() && s.frames[0].record.type == RecordType::kSnapshotBegin;
+    if (begins && s.error) {
+      CorruptionReport r = *s.error;
+      r.what = "checkpoint cut short: " + r.what;
+      return r;
+    }
+  }
+  return CorruptionReport{scans[0].name, 0, "no segment begins with a complete checkpoint (the log's start is missing)",
+                          CorruptionKind::kFraming};
 }
 
 }  // namespace
@@ -320,7 +347,8 @@ std::string segment_name(uint64_t number) {
   return buf;
 }
 
-Result<Recovery> Wal::recover(Storage& storage, const BrokerConfig& config, const WalOptions& options) {
+Result<Recovery> Wal::recover(Storage& storage, const BrokerConfig& config, const WalOptions& options,
+                              CorruptionReport* problem) {
   auto names = storage.list();
   if (!names.ok()) return names.status();
   std::vector<std::pair<uint64_t, std::string>> segments;
@@ -346,14 +374,12 @@ Result<Recovery> Wal::recover(Storage& storage, const BrokerConfig& config, cons
       break;
     }
   }
-  if (base == scans.size()) {
-    return corruption("write-ahead log corrupt: " + scans[0].name +
-                      " at byte 0: no segment begins with a complete checkpoint (the log's start is missing)");
-  }
+  if (base == scans.size()) return stop_at(no_checkpoint(scans), problem);
   for (size_t i = base + 1; i < scans.size(); ++i) {
     if (scans[i].number != scans[i - 1].number + 1) {
-      return corruption("write-ahead log corrupt: missing segment " + segment_name(scans[i - 1].number + 1) +
-                        " (before " + scans[i].name + ")");
+      return stop_at(CorruptionReport{scans[i].name, 0, "missing segment " + segment_name(scans[i - 1].number + 1) +
+                                                            " before it", CorruptionKind::kFraming},
+                     problem);
     }
   }
   ImageBuilder builder(config);
@@ -364,7 +390,8 @@ Result<Recovery> Wal::recover(Storage& storage, const BrokerConfig& config, cons
     for (const Frame& f : s.frames) {
       const Status st = builder.apply(f.record);
       if (!st.ok()) {
-        MQ_RETURN_IF_ERROR(report(options, rec, {s.name, f.offset, st.message()}));
+        MQ_RETURN_IF_ERROR(
+            report(options, rec, {s.name, f.offset, st.message(), CorruptionKind::kInconsistent}, problem));
         skip_rest = true;
         break;
       }
@@ -374,7 +401,7 @@ Result<Recovery> Wal::recover(Storage& storage, const BrokerConfig& config, cons
     if (s.torn) {
       rec.torn_tail = s.error;
     } else {
-      MQ_RETURN_IF_ERROR(report(options, rec, *s.error));
+      MQ_RETURN_IF_ERROR(report(options, rec, *s.error, problem));
     }
   }
   rec.image = builder.build();

@@ -14,7 +14,9 @@
 //
 // Recovery rules (docs/durability.md has the full statement):
 // - Reading starts at the newest segment that begins with a complete checkpoint;
-//   older segments are superseded leftovers of an interrupted removal.
+//   older segments are superseded leftovers of an interrupted removal. If none
+//   does, the error names what cut the newest checkpoint short (a bad frame in it),
+//   or else the first segment ("the log's start is missing").
 // - From there, segment numbers must be consecutive: a gap is kCorruption
 //   ("missing segment ...").
 // - A torn final record ends the log: in the last segment, a frame cut short by
@@ -65,10 +67,21 @@ struct WalOptions {
   bool sync_appends = true;
 };
 
+// What kind of damage a CorruptionReport describes: a driver that injects faults
+// (the simulator) tells the damage it caused (a flipped bit: kChecksum at that
+// frame) from a log the broker itself wrote wrong.
+enum class CorruptionKind : uint8_t {
+  kChecksum,      // a frame's CRC does not match its bytes (with more data after it)
+  kFraming,       // a length past the record limit, a frame cut short, a bad magic
+  kDecode,        // a body that does not decode
+  kInconsistent,  // a record that does not fit the state before it
+};
+
 struct CorruptionReport {
   std::string file;
-  uint64_t offset = 0;
+  uint64_t offset = 0;  // where the frame starts
   std::string what;
+  CorruptionKind kind = CorruptionKind::kFraming;
   std::string to_string() const { return file + " at byte " + std::to_string(offset) + ": " + what; }
 };
 
@@ -86,8 +99,12 @@ class Wal {
  public:
   // Reads the log (changes nothing) and rebuilds what it says the durable queues
   // hold. An empty storage gives an empty image.
-  // Errors: kCorruption (with file and offset), kIoError from the storage.
-  static Result<Recovery> recover(Storage& storage, const BrokerConfig& config, const WalOptions& options);
+  // Errors: kCorruption (with file and offset), kIoError from the storage. On
+  // kCorruption, `problem` (when given) receives the report the error is made of (a
+  // checkpoint cut short names the frame that cut it), so that a caller that injected
+  // damage can tell it from damage it did not cause.
+  static Result<Recovery> recover(Storage& storage, const BrokerConfig& config, const WalOptions& options,
+                                  CorruptionReport* problem = nullptr);
 
   // Starts a new generation: a checkpoint of `image` in a segment numbered after
   // every existing one, synced, then every older segment removed. Call it after

@@ -22,6 +22,7 @@ enum class EffectKind : uint8_t {
   kDeadLetterRefused,  // the dead-letter queue was full or had the id: nowhere to go
   kExpired,            // finished: TTL passed
   kLost,               // finished: held by a non-durable queue at a crash
+  kDropped,            // finished: a drop-oldest queue dropped it to make room (Overflow)
 };
 const char* effect_kind_name(EffectKind kind);
 

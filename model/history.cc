@@ -6,11 +6,34 @@ namespace mq {
 namespace {
 
 constexpr std::array<const char*, 4> kTypeNames = {"invoke", "ok", "fail", "info"};
-constexpr std::array<const char*, kEventFCount> kFNames = {
-    "publish", "deliver", "ack",  "nack",  "requeue", "release", "expire", "dead-letter",
-    "dead-letter-refused", "lost", "crash", "recover", "attach", "detach",
-    "partition", "partition-end", "clog", "clog-end", "consumer-crash", "consumer-restart",
-    "torn-write", "bit-flip", "unsynced-lost", "disk-full", "disk-space", "corruption-detected"};
+constexpr std::array<const char*, kEventFCount> kFNames = {"publish",
+                                                           "deliver",
+                                                           "ack",
+                                                           "nack",
+                                                           "requeue",
+                                                           "release",
+                                                           "expire",
+                                                           "dead-letter",
+                                                           "dead-letter-refused",
+                                                           "lost",
+                                                           "crash",
+                                                           "recover",
+                                                           "attach",
+                                                           "detach",
+                                                           "partition",
+                                                           "partition-end",
+                                                           "clog",
+                                                           "clog-end",
+                                                           "consumer-crash",
+                                                           "consumer-restart",
+                                                           "torn-write",
+                                                           "bit-flip",
+                                                           "unsynced-lost",
+                                                           "disk-full",
+                                                           "disk-space",
+                                                           "corruption-detected",
+                                                           "recovery-failed",
+                                                           "drop"};
 
 bool needs_node(EventF f) {
   switch (f) {
@@ -26,7 +49,9 @@ bool is_broker_f(EventF f) {
   switch (f) {
     case EventF::kPublish: case EventF::kDeliver: case EventF::kAck: case EventF::kRequeue:
     case EventF::kRelease: case EventF::kExpire: case EventF::kDeadLetter:
-    case EventF::kDeadLetterRefused: case EventF::kLost:
+    case EventF::kDeadLetterRefused:
+    case EventF::kLost:
+    case EventF::kDrop:
       return true;
     default:
       return false;
@@ -56,6 +81,7 @@ bool needs_id(const HistoryEvent& e) {
     case EventF::kConsumerCrash: case EventF::kConsumerRestart: case EventF::kTornWrite:
     case EventF::kBitFlip: case EventF::kUnsyncedLost: case EventF::kDiskFull: case EventF::kDiskSpace:
     case EventF::kCorruptionDetected:
+    case EventF::kRecoveryFailed:
       return false;
     case EventF::kDeliver:
       return e.type == EventType::kOk;
@@ -87,6 +113,26 @@ Status check_process_may_do(const HistoryEvent& e) {
   return Status();
 }
 
+// A topic publish names its topic and the queues bound to it, its own queue among
+// them, each once.
+Status check_topic(const HistoryEvent& e) {
+  if (e.topic.empty() && e.bound.empty()) return Status();
+  if (e.f != EventF::kPublish || !e.is_client())
+    return field_error("topic", "only a client's publish carries it");
+  if (e.topic.empty()) return field_error("topic", "required with 'bound'");
+  if (e.bound.empty()) return field_error("bound", "required with 'topic' (the queues bound to it)");
+  bool mine = false;
+  for (size_t i = 0; i < e.bound.size(); ++i) {
+    if (e.bound[i].empty()) return field_error("bound", "a queue name is empty");
+    for (size_t j = 0; j < i; ++j) {
+      if (e.bound[j] == e.bound[i]) return field_error("bound", "queue '" + e.bound[i] + "' is listed twice");
+    }
+    mine = mine || e.bound[i] == e.queue;
+  }
+  if (!mine) return field_error("bound", "does not list the event's own queue '" + e.queue + "'");
+  return Status();
+}
+
 Status check_non_negative(std::string_view field, const std::optional<TimeNs>& v) {
   if (v && *v < 0) return field_error(field, "must be >= 0, got " + std::to_string(*v));
   return Status();
@@ -94,7 +140,9 @@ Status check_non_negative(std::string_view field, const std::optional<TimeNs>& v
 
 }  // namespace
 
-bool is_fault_f(EventF f) { return f >= EventF::kPartition && f <= EventF::kCorruptionDetected; }
+bool is_fault_f(EventF f) {
+  return f >= EventF::kPartition && f <= EventF::kRecoveryFailed;
+}
 
 const char* event_type_name(EventType type) { return kTypeNames[static_cast<size_t>(type)]; }
 const char* event_f_name(EventF f) { return kFNames[static_cast<size_t>(f)]; }
@@ -121,6 +169,10 @@ std::string to_string(const HistoryEvent& e) {
   std::string s = where(e) + " t=" + std::to_string(e.time_ns) + " " + e.process + " " +
                   event_type_name(e.type) + " " + event_f_name(e.f);
   if (!e.queue.empty()) s += " queue=" + e.queue;
+  if (!e.topic.empty()) {
+    s += " topic=" + e.topic + " bound=";
+    for (size_t k = 0; k < e.bound.size(); ++k) s += (k ? "," : "") + e.bound[k];
+  }
   if (!e.consumer.empty()) s += " consumer=" + e.consumer;
   if (!e.node.empty()) s += " node=" + e.node;
   if (e.id) s += " id=" + std::to_string(*e.id);
@@ -154,6 +206,7 @@ Status check_event_shape(const HistoryEvent& e) {
   }
   if (e.f == EventF::kNack && !e.requeue) return field_error("requeue", "required for nack");
   if (e.max_retries && e.f != EventF::kPublish) return field_error("max_retries", "only a publish carries it");
+  MQ_RETURN_IF_ERROR(check_topic(e));
   if (e.time_ns < 0) return field_error("time", "must be >= 0, got " + std::to_string(e.time_ns));
   MQ_RETURN_IF_ERROR(check_non_negative("ttl_ns", e.ttl_ns));
   MQ_RETURN_IF_ERROR(check_non_negative("delay_ns", e.delay_ns));

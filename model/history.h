@@ -21,8 +21,11 @@
 
 namespace mq {
 
-// The version written in every line ("v"); a reader refuses any other.
-inline constexpr int kHistoryFormatVersion = 1;
+// The version written in every line ("v"). A reader takes every version from
+// kOldestHistoryFormatVersion on (docs/history-format.md says what each added) and
+// refuses any other.
+inline constexpr int kHistoryFormatVersion = 2;
+inline constexpr int kOldestHistoryFormatVersion = 1;
 
 // The processes that never invoke: steps of the broker and injected faults.
 inline constexpr std::string_view kBrokerProcess = "broker";
@@ -48,20 +51,23 @@ enum class EventF : uint8_t {
   // Nemesis events added after version 1's first release (additive: files without
   // them read as before). They record faults; the checkers ignore them, except where
   // noted in docs/history-format.md. `node` names the client a fault is about.
-  kPartition,          // `node` is cut off from the broker (both ways)
-  kPartitionEnd,       // `node` is reachable again
-  kClog,               // `node`'s packets are held (delayed, not lost)
-  kClogEnd,            // ... until now
-  kConsumerCrash,      // consumer `node` stops; it loses what it holds (its detach follows later)
-  kConsumerRestart,    // consumer `node` starts a new session
-  kTornWrite,          // the broker's crash tore the log write in flight
-  kBitFlip,            // a bit of a synced log record flipped at rest
-  kUnsyncedLost,       // the broker's crash lost log writes not yet synced (never confirmed)
-  kDiskFull,           // the broker's disk is full: appends fail (ENOSPC)
-  kDiskSpace,          // the disk has space again
-  kCorruptionDetected, // recovery found a corrupt log (CRC); `error` says where. The run stops.
+  kPartition,           // `node` is cut off from the broker (both ways)
+  kPartitionEnd,        // `node` is reachable again
+  kClog,                // `node`'s packets are held (delayed, not lost)
+  kClogEnd,             // ... until now
+  kConsumerCrash,       // consumer `node` stops; it loses what it holds (its detach follows later)
+  kConsumerRestart,     // consumer `node` starts a new session
+  kTornWrite,           // the broker's crash tore the log write in flight
+  kBitFlip,             // a bit of a synced log record flipped at rest
+  kUnsyncedLost,        // the broker's crash lost log writes not yet synced (never confirmed)
+  kDiskFull,            // the broker's disk is full: appends fail (ENOSPC)
+  kDiskSpace,           // the disk has space again
+  kCorruptionDetected,  // recovery found a corrupt log (CRC); `error` says where. The run stops.
+  // Version 2.
+  kRecoveryFailed,  // recovery failed, and no injected fault explains it (`error`: why). The run stops.
+  kDrop,            // broker: finished, dropped by a drop-oldest queue to make room for a new message
 };
-inline constexpr int kEventFCount = 26;
+inline constexpr int kEventFCount = 28;
 // Whether f is one of the nemesis's fault events other than crash and recover.
 bool is_fault_f(EventF f);
 
@@ -91,6 +97,11 @@ struct HistoryEvent {
   std::string consumer;  // deliver, ack, nack, requeue (who held it), attach, detach
   std::string error;     // why a fail or info happened: kErrorFull, kErrorEmpty, ...
   std::string node;      // fault events: the client the fault is about
+  // A topic publish (version 2): each of its per-queue publish events names the
+  // topic and every queue bound to it when it was published, so that a checker sees
+  // a bound queue the publish never reached.
+  std::string topic;
+  std::vector<std::string> bound;
 
   // The message, as the event knows it.
   std::optional<MessageId> id;

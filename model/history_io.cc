@@ -19,11 +19,12 @@ namespace {
 using Json = nlohmann::json;
 using OrderedJson = nlohmann::ordered_json;
 
-// Every key a version 1 line may carry, in the order the writer emits them.
-constexpr const char* kKeys[] = {"v",       "index",   "time",      "process", "type",
-                                 "f",       "queue",   "consumer",  "id",      "payload",
-                                 "priority", "ttl_ns", "delay_ns",  "max_retries", "timestamp_ns",
-                                 "not_before_ns", "attempts", "requeue", "error", "node"};
+// Every key a line may carry, in the order the writer emits them.
+constexpr const char* kKeys[] = {"v",           "index",        "time",          "process",  "type",
+                                 "f",           "queue",        "topic",         "bound",    "consumer",
+                                 "id",          "payload",      "priority",      "ttl_ns",   "delay_ns",
+                                 "max_retries", "timestamp_ns", "not_before_ns", "attempts", "requeue",
+                                 "error",       "node"};
 
 bool known_key(const std::string& key) {
   for (const char* k : kKeys) {
@@ -83,6 +84,19 @@ class FieldReader {
     return Status();
   }
 
+  Status get_strings(const char* key, std::vector<std::string>& out) const {
+    if (!has(key)) return Status();
+    const Json& v = j_.at(key);
+    if (!v.is_array())
+      return error(key, std::string("must be an array of strings, got ") + json_type_name(v));
+    out.clear();
+    for (const Json& x : v) {
+      if (!x.is_string()) return error(key, std::string("must hold strings only, got ") + json_type_name(x));
+      out.push_back(x.get<std::string>());
+    }
+    return Status();
+  }
+
   Status get_bool(const char* key, std::optional<bool>& out) const {
     if (!has(key)) return Status();
     const Json& v = j_.at(key);
@@ -107,8 +121,9 @@ Status read_header(const FieldReader& r, const Json& j, HistoryEvent& e) {
   for (const char* key : {"v", "time", "process", "type", "f"}) MQ_RETURN_IF_ERROR(r.required(key));
   std::optional<int64_t> version;
   MQ_RETURN_IF_ERROR(r.get_int<int64_t>("v", 0, kMaxTime, version));
-  if (*version != kHistoryFormatVersion) {
+  if (*version < kOldestHistoryFormatVersion || *version > kHistoryFormatVersion) {
     return r.error("v", "unsupported version " + std::to_string(*version) + " (this build reads " +
+                            std::to_string(kOldestHistoryFormatVersion) + " to " +
                             std::to_string(kHistoryFormatVersion) + ")");
   }
   std::optional<uint64_t> index;
@@ -143,6 +158,8 @@ Status read_body(const FieldReader& r, HistoryEvent& e) {
   MQ_RETURN_IF_ERROR(r.get_string("consumer", e.consumer));
   MQ_RETURN_IF_ERROR(r.get_string("error", e.error));
   MQ_RETURN_IF_ERROR(r.get_string("node", e.node));
+  MQ_RETURN_IF_ERROR(r.get_string("topic", e.topic));
+  MQ_RETURN_IF_ERROR(r.get_strings("bound", e.bound));
   if (r.has("payload")) {
     e.payload.emplace();
     MQ_RETURN_IF_ERROR(r.get_string("payload", *e.payload));
@@ -191,13 +208,38 @@ class FastLine {
   }
 
  private:
-  enum Field { kV, kIndex, kTime, kProcess, kType, kF, kQueue, kConsumer, kId, kPayload, kPriority, kTtl,
-               kDelay, kMaxRetries, kTimestamp, kNotBefore, kAttempts, kRequeue, kError, kNode, kFields };
+  enum Field {
+    kV,
+    kIndex,
+    kTime,
+    kProcess,
+    kType,
+    kF,
+    kQueue,
+    kTopic,
+    kBound,
+    kConsumer,
+    kId,
+    kPayload,
+    kPriority,
+    kTtl,
+    kDelay,
+    kMaxRetries,
+    kTimestamp,
+    kNotBefore,
+    kAttempts,
+    kRequeue,
+    kError,
+    kNode,
+    kFields
+  };
 
   static int field_of(std::string_view k) {
     static constexpr std::string_view kNames[kFields] = {
-        "v", "index", "time", "process", "type", "f", "queue", "consumer", "id", "payload", "priority", "ttl_ns",
-        "delay_ns", "max_retries", "timestamp_ns", "not_before_ns", "attempts", "requeue", "error", "node"};
+        "v",        "index",   "time",     "process",     "type",         "f",
+        "queue",    "topic",   "bound",    "consumer",    "id",           "payload",
+        "priority", "ttl_ns",  "delay_ns", "max_retries", "timestamp_ns", "not_before_ns",
+        "attempts", "requeue", "error",    "node"};
     for (int i = 0; i < kFields; ++i) {
       if (kNames[i] == k) return i;
     }
@@ -266,6 +308,19 @@ class FastLine {
     return false;
   }
 
+  // A JSON array of strings, without whitespace: ["a","b"].
+  bool strings(std::vector<std::string>& out) {
+    if (!lit('[')) return false;
+    out.clear();
+    if (lit(']')) return true;
+    // Bounded by the line: each round consumes a string and a separator.
+    for (;;) {
+      if (!string(out.emplace_back())) return false;
+      if (lit(']')) return true;
+      if (!lit(',')) return false;
+    }
+  }
+
   // A JSON integer >= 0 of at most 19 digits (so it fits) and <= max.
   bool number(uint64_t max, uint64_t& out) {
     if (p_ == end_ || *p_ < '0' || *p_ > '9') return false;
@@ -299,7 +354,9 @@ class FastLine {
     uint64_t v = 0;
     std::string_view name;
     switch (field) {
-      case kV: return number(kTimeMax, v) && v == static_cast<uint64_t>(kHistoryFormatVersion);
+      case kV:
+        return number(kTimeMax, v) && v >= static_cast<uint64_t>(kOldestHistoryFormatVersion) &&
+               v <= static_cast<uint64_t>(kHistoryFormatVersion);
       case kIndex:
         if (!number(std::numeric_limits<uint64_t>::max(), v)) return false;
         e_.index = v;
@@ -326,6 +383,10 @@ class FastLine {
         return f.has_value();
       }
       case kQueue: return string(e_.queue);
+      case kTopic:
+        return string(e_.topic);
+      case kBound:
+        return strings(e_.bound);
       case kConsumer: return string(e_.consumer);
       case kError: return string(e_.error);
       case kNode: return string(e_.node);
@@ -393,6 +454,8 @@ Result<std::string> to_json(const HistoryEvent& e) {
   j["type"] = event_type_name(e.type);
   j["f"] = event_f_name(e.f);
   if (!e.queue.empty()) j["queue"] = e.queue;
+  if (!e.topic.empty()) j["topic"] = e.topic;
+  if (!e.bound.empty()) j["bound"] = e.bound;
   if (!e.consumer.empty()) j["consumer"] = e.consumer;
   if (e.id) j["id"] = *e.id;
   if (e.payload) j["payload"] = *e.payload;

@@ -36,6 +36,8 @@ EventF broker_f(EffectKind kind) {
     case EffectKind::kDeadLetterRefused: return EventF::kDeadLetterRefused;
     case EffectKind::kExpired: return EventF::kExpire;
     case EffectKind::kLost: return EventF::kLost;
+    case EffectKind::kDropped:
+      return EventF::kDrop;
     case EffectKind::kRefused: break;
   }
   // Only a send is refused, and record_send consumes that effect itself.
@@ -80,40 +82,48 @@ void HistoryRecorder::broker_events(const Effects& effects, size_t first) {
   }
 }
 
-// One invoke and one completion per queue the message was sent to, in queue order.
-void HistoryRecorder::record_send(ProducerId p, const std::vector<QueueId>& queues,
-                                  const MessageSpec& spec, const Result<Effects>& result) {
+// One invoke and one completion per queue the message was sent to, in queue order;
+// a topic publish (`topic` set) names the topic and its bound queues on each. A drop
+// that made room for the message (drop-oldest) comes right after its completion.
+void HistoryRecorder::record_send(ProducerId p, const std::vector<QueueId>& queues, const MessageSpec& spec,
+                                  const Result<Effects>& result, const TopicConfig* topic) {
   const std::string& process = topology_.producers[p].name;
-  if (!result.ok()) {
-    for (QueueId q : queues) {
-      const uint32_t budget = topology_.queues[q].max_retries;
-      put_spec(push(EventType::kInvoke, EventF::kPublish, process, topology_.queues[q].name), spec, budget);
-      HistoryEvent& fail = push(EventType::kFail, EventF::kPublish, process, topology_.queues[q].name);
-      put_spec(fail, spec, budget);
-      fail.error = error_of(result);
+  auto pair = [&](QueueId q, EventType outcome) -> HistoryEvent& {
+    const uint32_t budget = topology_.queues[q].max_retries;
+    HistoryEvent* e = nullptr;
+    for (const EventType type : {EventType::kInvoke, outcome}) {
+      e = &push(type, EventF::kPublish, process, topology_.queues[q].name);
+      put_spec(*e, spec, budget);
+      if (topic != nullptr) {
+        e->topic = topic->name;
+        e->bound = topic->queues;
+      }
     }
+    return *e;
+  };
+  if (!result.ok()) {
+    for (QueueId q : queues) pair(q, EventType::kFail).error = error_of(result);
     return;
   }
-  Effects rest;
-  for (const Effect& x : *result) {
-    if (x.kind != EffectKind::kAccepted && x.kind != EffectKind::kRefused) {
-      rest.push_back(x);
-      continue;
-    }
-    const std::string& queue = topology_.queues[x.queue].name;
-    const uint32_t budget = topology_.queues[x.queue].max_retries;
-    put_spec(push(EventType::kInvoke, EventF::kPublish, process, queue), spec, budget);
+  const Effects& fx = *result;
+  size_t flushed = 0;  // effects before this one are recorded
+  for (size_t i = 0; i < fx.size(); ++i) {
+    const Effect& x = fx[i];
+    if (x.kind != EffectKind::kAccepted && x.kind != EffectKind::kRefused) continue;
     const bool accepted = x.kind == EffectKind::kAccepted;
-    HistoryEvent& done = push(accepted ? EventType::kOk : EventType::kFail, EventF::kPublish, process, queue);
-    put_spec(done, spec, budget);
+    HistoryEvent& done = pair(x.queue, accepted ? EventType::kOk : EventType::kFail);
     if (accepted) {
       done.timestamp_ns = x.message.timestamp_ns;
       done.not_before_ns = x.message.not_before_ns;
     } else {
       done.error = std::string(kErrorFull);
     }
+    broker_events(Effects(fx.begin() + static_cast<std::ptrdiff_t>(flushed),
+                          fx.begin() + static_cast<std::ptrdiff_t>(i)),
+                  0);
+    flushed = i + 1;
   }
-  broker_events(rest, 0);
+  broker_events(Effects(fx.begin() + static_cast<std::ptrdiff_t>(flushed), fx.end()), 0);
 }
 
 // Fetch, Ack, Nack, Attach, Detach: the consumer's invoke, its completion (which
@@ -170,11 +180,11 @@ void HistoryRecorder::record(const Op& op, const Result<Effects>& result, TimeNs
   const auto consumers = topology_.consumers.size();
   if (const auto* s = std::get_if<op::Send>(&op)) {
     if (s->producer < producers && s->queue < topology_.queues.size()) {
-      record_send(s->producer, {s->queue}, s->spec, result);
+      record_send(s->producer, {s->queue}, s->spec, result, nullptr);
     }
   } else if (const auto* p = std::get_if<op::Publish>(&op)) {
     if (p->producer < producers && p->topic < topology_.topics.size()) {
-      record_send(p->producer, topology_.queues_of(p->topic), p->spec, result);
+      record_send(p->producer, topology_.queues_of(p->topic), p->spec, result, &topology_.topics[p->topic]);
     }
   } else if (std::holds_alternative<op::Dispatch>(op) || std::holds_alternative<op::Advance>(op)) {
     if (result.ok()) broker_events(*result, 0);

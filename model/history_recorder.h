@@ -7,7 +7,9 @@
 // Mapping (every event at the model's time after the op):
 //   Send, Publish      invoke publish, then ok (accepted) or fail "full" (refused) per
 //                      bound queue; a model error is a fail with the Status as error;
-//                      both carry the message's max_retries (its own, else its queue's)
+//                      both carry the message's max_retries (its own, else its queue's),
+//                      and for a Publish the topic and its bound queues; a drop that
+//                      made room for the message follows its completion
 //   Fetch              invoke deliver, then ok with the message or fail "empty"
 //   Ack, Nack, Attach, Detach   invoke, then ok or fail with the Status as error
 //   Dispatch, Advance  no client events: their effects only
@@ -51,7 +53,7 @@ class HistoryRecorder {
 
  private:
   void record_send(ProducerId p, const std::vector<QueueId>& queues, const MessageSpec& spec,
-                   const Result<Effects>& result);
+                   const Result<Effects>& result, const TopicConfig* topic);
   void record_client(EventF f, ConsumerId c, const Op& op, const Result<Effects>& result);
   void broker_events(const Effects& effects, size_t first);
   HistoryEvent& push(EventType type, EventF f, std::string process, std::string queue);

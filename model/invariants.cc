@@ -63,7 +63,10 @@ Status check_in_flight(const Model& model, QueueId q, const QueueState& qs) {
 }
 
 Status check_places(const Topology& t, QueueId q, const QueueState& qs) {
-  // Every id in every place, sorted: a repeated id is a message in two places.
+  // Every id in every place, sorted: a repeated id is a message in two places. A
+  // windowed queue may accept a finished id again once its window forgot it, so
+  // there only the live places must not share an id.
+  const bool windowed = t.queues[q].windowed();
   std::vector<MessageId> ids;
   ids.reserve(qs.size() + qs.finished.size());
   for (const auto& level : qs.ready)
@@ -72,10 +75,10 @@ Status check_places(const Topology& t, QueueId q, const QueueState& qs) {
   for (const auto& f : qs.in_flight) ids.push_back(f.message.id);
   uint64_t acked = 0;
   for (const auto& f : qs.finished) {
-    ids.push_back(f.id);
+    if (!windowed) ids.push_back(f.id);
     acked += f.fate == Fate::kAcked;
   }
-  const size_t places = ids.size();
+  const size_t places = ids.size() + (windowed ? qs.finished.size() : 0);
   std::sort(ids.begin(), ids.end());
   if (auto dup = std::adjacent_find(ids.begin(), ids.end()); dup != ids.end()) {
     return already_exists(at(t, q) + "message #" + std::to_string(*dup) + " in two places");

@@ -213,12 +213,19 @@ namespace {
 
 Status read_queue(const nlohmann::json& j, const std::string& file, const std::string& path, QueueConfig& q) {
   JsonFields f(j, file, path);
-  std::string dlq, redelivery = "back";
+  std::string dlq, redelivery = "back", overflow = "reject";
   f.str("name", q.name, true).u32("capacity", q.capacity, true).u32("priority_levels", q.priority_levels);
   f.boolean("durable", q.durable)
       .u32("max_retries", q.max_retries)
       .i64("visibility_timeout_ns", q.visibility_timeout_ns);
-  f.str("dead_letter_queue", dlq).str("redelivery", redelivery);
+  f.str("dead_letter_queue", dlq).str("redelivery", redelivery).str("overflow", overflow);
+  f.u32("dedup_window_ids", q.dedup_window_ids).i64("dedup_window_ns", q.dedup_window_ns);
+  if (overflow == "reject")
+    q.overflow = Overflow::kReject;
+  else if (overflow == "drop-oldest")
+    q.overflow = Overflow::kDropOldest;
+  else
+    f.fail(f.path_of("overflow"), "expected \"reject\" or \"drop-oldest\", got \"" + overflow + "\"");
   if (!dlq.empty()) q.dead_letter_queue = dlq;
   if (redelivery == "back")
     q.redelivery = Redelivery::kBack;
@@ -307,6 +314,10 @@ nlohmann::json topology_to_json(const Topology& t) {
                         {"visibility_timeout_ns", q.visibility_timeout_ns},
                         {"redelivery", q.redelivery == Redelivery::kBack ? "back" : "front"}};
     if (q.dead_letter_queue) o["dead_letter_queue"] = *q.dead_letter_queue;
+    // Written only when not the default, so that older readers still take the file.
+    if (q.overflow == Overflow::kDropOldest) o["overflow"] = "drop-oldest";
+    if (q.dedup_window_ids > 0) o["dedup_window_ids"] = q.dedup_window_ids;
+    if (q.dedup_window_ns > 0) o["dedup_window_ns"] = q.dedup_window_ns;
     j["queues"].push_back(o);
   }
   for (const auto& c : t.consumers) {

@@ -66,8 +66,11 @@ Status Model::check_up() const {
   return Status();
 }
 
+// Whether id is a duplicate in q: held, or finished and still remembered (for ever,
+// or within the queue's window).
 bool Model::holds_id(QueueId q, MessageId id) const {
   const QueueState& qs = state_.queues[q];
+  const bool windowed = topology().queues[q].windowed();
   for (const auto& level : qs.ready) {
     for (const auto& m : level)
       if (m.id == id) return true;
@@ -76,8 +79,17 @@ bool Model::holds_id(QueueId q, MessageId id) const {
     if (m.id == id) return true;
   for (const auto& f : qs.in_flight)
     if (f.message.id == id) return true;
+  if (windowed) return in_window(q, id);
   for (const auto& f : qs.finished)
     if (f.id == id) return true;
+  return false;
+}
+
+bool Model::in_window(QueueId q, MessageId id) const {
+  const TimeNs max_age = topology().queues[q].dedup_window_ns;
+  for (const auto& w : state_.queues[q].window) {
+    if (w.id == id && (max_age == 0 || w.accepted_ns + max_age > state_.now_ns)) return true;
+  }
   return false;
 }
 
@@ -99,7 +111,7 @@ Status Model::check_spec(QueueId q, const MessageSpec& spec) const {
 void Model::finish(QueueId q, const Message& m, Fate fate, Effects& out) {
   state_.queues[q].finished.push_back(Finished{m.id, fate});
   static constexpr EffectKind kKind[] = {EffectKind::kAcked, EffectKind::kExpired, EffectKind::kDeadLettered,
-                                         EffectKind::kLost};
+                                         EffectKind::kLost, EffectKind::kDropped};
   // kAcked and kDeadLettered name the consumer through the caller; see ack().
   out.push_back(effect(kKind[static_cast<int>(fate)], q, m));
 }
@@ -116,11 +128,44 @@ void Model::place_ready(QueueId q, Message m, Effects& out) {
   }
 }
 
+// A windowed queue remembers the id: the oldest ones beyond the count and age bounds go.
+void Model::remember(QueueId q, MessageId id) {
+  const QueueConfig& cfg = topology().queues[q];
+  if (!cfg.windowed()) return;
+  auto& window = state_.queues[q].window;
+  if (cfg.dedup_window_ns > 0) {
+    std::erase_if(window,
+                  [&](const WindowEntry& w) { return w.accepted_ns + cfg.dedup_window_ns <= state_.now_ns; });
+  }
+  window.push_back(WindowEntry{id, state_.now_ns});
+  if (cfg.dedup_window_ids > 0 && window.size() > cfg.dedup_window_ids) window.erase(window.begin());
+}
+
+// A full drop-oldest queue drops the head of its lowest non-empty ready level, else
+// its oldest delayed message; false when it refuses (reject, or everything in flight).
+bool Model::make_room(QueueId q, Effects& out) {
+  if (topology().queues[q].overflow != Overflow::kDropOldest) return false;
+  QueueState& qs = state_.queues[q];
+  for (auto& level : qs.ready) {
+    if (level.empty()) continue;
+    const Message m = level.front();
+    level.erase(level.begin());
+    finish(q, m, Fate::kDropped, out);
+    return true;
+  }
+  if (qs.delayed.empty()) return false;
+  const Message m = qs.delayed.front();
+  qs.delayed.erase(qs.delayed.begin());
+  finish(q, m, Fate::kDropped, out);
+  return true;
+}
+
 void Model::enqueue(QueueId q, Message m, Effects& out) {
   QueueState& qs = state_.queues[q];
   MQ_CHECK(qs.size() < topology().queues[q].capacity);
   qs.counters.accepted++;
   out.push_back(effect(EffectKind::kAccepted, q, m));
+  remember(q, m.id);
   if (!m.deliverable_at(state_.now_ns)) {
     qs.delayed.push_back(std::move(m));
   } else {
@@ -142,7 +187,7 @@ void Model::dead_letter(QueueId q, const Message& m, Effects& out) {
                state_.now_ns,
                0,
                cfg.max_retries};
-  if (state_.queues[*dlq].size() >= cfg.capacity || holds_id(*dlq, m.id)) {
+  if (holds_id(*dlq, m.id) || (state_.queues[*dlq].size() >= cfg.capacity && !make_room(*dlq, out))) {
     state_.queues[q].counters.dead_letter_refused++;
     out.push_back(effect(EffectKind::kDeadLetterRefused, q, m));
     return;
@@ -257,7 +302,7 @@ Result<Effects> Model::send(ProducerId p, QueueId q, const MessageSpec& spec) {
             0,
             spec.max_retries.value_or(cfg.max_retries)};
   Effects out;
-  if (state_.queues[q].size() >= cfg.capacity) {
+  if (state_.queues[q].size() >= cfg.capacity && !make_room(q, out)) {
     state_.queues[q].counters.refused++;
     out.push_back(effect(EffectKind::kRefused, q, m));
     return out;
@@ -522,6 +567,9 @@ QueueStats Model::stats(QueueId q) const {
         break;
       case Fate::kLost:
         s.lost++;
+        break;
+      case Fate::kDropped:
+        s.dropped++;
         break;
     }
   }

@@ -6,7 +6,12 @@
 //
 // Semantics in brief:
 // - send/publish: accepted iff the queue holds fewer than `capacity` messages (ready +
-//   delayed + in flight); otherwise kRefused, and nothing is stored (Def. 2.3).
+//   delayed + in flight); otherwise kRefused, and nothing is stored (Def. 2.3). A
+//   drop-oldest queue (Overflow::kDropOldest) that is full first drops the head of its
+//   lowest non-empty ready level, else its oldest delayed message (kDropped), and
+//   refuses only when everything it holds is in flight.
+// - a duplicate id (one the queue holds, or finished within its idempotency window,
+//   Topology: dedup_window_*; by default every id ever accepted) is kAlreadyExists.
 // - dispatch: the head of the highest non-empty priority level goes to the next
 //   attached consumer with credit, in round-robin order from the queue's cursor.
 // - a delivery that fails (nack with requeue, visibility timeout, consumer detach,
@@ -46,7 +51,7 @@ struct QueueStats {
   uint64_t consumer_count = 0;  // attached consumers
   uint64_t ready = 0, delayed = 0, in_flight = 0;
   uint64_t accepted = 0, refused = 0, deliveries = 0, redeliveries = 0;
-  uint64_t acked = 0, expired = 0, dead_lettered = 0, lost = 0, dead_letter_refused = 0;
+  uint64_t acked = 0, expired = 0, dead_lettered = 0, lost = 0, dead_letter_refused = 0, dropped = 0;
 
   friend bool operator==(const QueueStats&, const QueueStats&) = default;
 };
@@ -110,8 +115,11 @@ class Model {
   Status check_up() const;
   Status check_spec(QueueId q, const MessageSpec& spec) const;
   bool holds_id(QueueId q, MessageId id) const;
+  bool in_window(QueueId q, MessageId id) const;
+  bool make_room(QueueId q, Effects& out);
 
   void enqueue(QueueId q, Message m, Effects& out);
+  void remember(QueueId q, MessageId id);
   void deliver(QueueId q, ConsumerId c, Effects& out);
   void finish(QueueId q, const Message& m, Fate fate, Effects& out);
   void place_ready(QueueId q, Message m, Effects& out);

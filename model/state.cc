@@ -17,6 +17,8 @@ const char* fate_name(Fate fate) {
       return "dead-lettered";
     case Fate::kLost:
       return "lost";
+    case Fate::kDropped:
+      return "dropped";
   }
   return "?";
 }
@@ -77,6 +79,8 @@ void add_queue(Hasher& h, const QueueState& q) {
   }
   h.add(q.finished.size());
   for (const auto& f : q.finished) h.add((f.id << 3) ^ static_cast<uint64_t>(f.fate));
+  h.add(q.window.size());
+  for (const auto& w : q.window) h.add(w.id ^ (static_cast<uint64_t>(w.accepted_ns) << 1));
   h.add(q.rr_cursor);
   const auto& c = q.counters;
   for (uint64_t v : {c.accepted, c.refused, c.deliveries, c.redeliveries, c.dead_letter_refused}) {
@@ -161,6 +165,8 @@ const char* effect_kind_name(EffectKind kind) {
       return "expired";
     case EffectKind::kLost:
       return "lost";
+    case EffectKind::kDropped:
+      return "dropped";
   }
   return "?";
 }

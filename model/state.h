@@ -20,6 +20,7 @@ enum class Fate : uint8_t {
   kExpired,       // its TTL passed while it was not in flight
   kDeadLettered,  // nacked without requeue, or out of retries
   kLost,          // held by a non-durable queue when the broker crashed
+  kDropped,       // dropped by a drop-oldest queue to make room for a new message
 };
 const char* fate_name(Fate fate);
 
@@ -36,6 +37,14 @@ struct Finished {
   Fate fate = Fate::kAcked;
 
   friend bool operator==(const Finished&, const Finished&) = default;
+};
+
+// An id a windowed queue accepted (Topology: dedup_window_*), and when.
+struct WindowEntry {
+  MessageId id = 0;
+  TimeNs accepted_ns = 0;
+
+  friend bool operator==(const WindowEntry&, const WindowEntry&) = default;
 };
 
 // Counts that cannot be derived from the places above.
@@ -56,6 +65,10 @@ struct QueueState {
   std::vector<Message> delayed;     // not yet deliverable, in acceptance order
   std::vector<InFlight> in_flight;  // in delivery order
   std::vector<Finished> finished;   // in the order they finished
+  // Windowed queues only (empty otherwise): the ids accepted, oldest first, at most
+  // dedup_window_ids of them and none older than dedup_window_ns (pruned at each
+  // acceptance; an entry's age is checked again when it is read).
+  std::vector<WindowEntry> window;
   uint32_t rr_cursor = 0;           // index into the queue's consumers: who is next
   QueueCounters counters;
 

@@ -33,6 +33,7 @@ Status check_queue(const Topology& t, const QueueConfig& q) {
                             std::to_string(q.priority_levels));
   }
   if (q.visibility_timeout_ns < 0) return invalid_argument(where + "visibility_timeout_ns < 0");
+  if (q.dedup_window_ns < 0) return invalid_argument(where + "dedup_window_ns < 0");
   if (q.dead_letter_queue) {
     if (!t.find_queue(*q.dead_letter_queue)) {
       return not_found(where + "unknown dead_letter_queue '" + *q.dead_letter_queue + "'");

@@ -24,6 +24,15 @@ enum class AckMode : uint8_t {
   kManual,  // the consumer acks or nacks; a visibility timeout takes it back
 };
 
+// What a full queue does with one more message. The origin document refuses it
+// (Def. 2.3); drop-oldest is what RabbitMQ's x-overflow=drop-head does.
+enum class Overflow : uint8_t {
+  kReject,      // refuse the new message (kRefused)
+  kDropOldest,  // drop the head of the lowest non-empty ready level, else the oldest
+                // delayed message (kDropped), then accept; refuse only when every
+                // message held is in flight
+};
+
 struct QueueConfig {
   std::string name;
   uint32_t capacity = 0;                         // bound on ready + delayed + in-flight; must be > 0
@@ -33,6 +42,16 @@ struct QueueConfig {
   TimeNs visibility_timeout_ns = 0;              // 0: an unacked delivery never times out
   std::optional<std::string> dead_letter_queue;  // where exhausted messages go
   Redelivery redelivery = Redelivery::kBack;
+  Overflow overflow = Overflow::kReject;
+  // Idempotent publish. An id the queue holds is always a duplicate. An id it
+  // finished is one while it is among the last `dedup_window_ids` ids the queue
+  // accepted (0: no count bound) and was accepted less than `dedup_window_ns` ago
+  // (0: no age bound); with both 0 (the default) the queue remembers every id for
+  // ever. Past the window a resent id is a new message (at-least-once, as in Kafka's
+  // bounded idempotence).
+  uint32_t dedup_window_ids = 0;
+  TimeNs dedup_window_ns = 0;
+  bool windowed() const { return dedup_window_ids > 0 || dedup_window_ns > 0; }
 };
 
 struct ConsumerConfig {

@@ -1,25 +1,26 @@
 #include "mutants/isolated_run.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <sstream>
 
 #include "properties/checkers/check_all.h"
 #include "sim/shrink.h"
-#include "sim/simulator.h"
+#include "sim/trace_replay.h"
+
+#if defined(MQ_COVERAGE)
+extern "C" void __gcov_dump(void);  // libgcov: writes the counts (an _exit skips that)
+#endif
 
 namespace mq::mutants {
 namespace {
-
-constexpr const char* kShadow = "shadow";
-constexpr const char* kLiveness = "liveness";
-// The child's report is a few lines; an assertion message or two more. Anything
-// beyond this is noise (a runaway child) and is not kept.
-constexpr size_t kMaxChildOutput = 1u << 20;
 
 std::string one_line(const std::string& s) {
   std::string line = s.substr(0, s.find('\n'));
@@ -28,93 +29,46 @@ std::string one_line(const std::string& s) {
   return line;
 }
 
-// The child: run, judge, report on stdout (the pipe), exit.
-[[noreturn]] void child(const sim::Scenario& scenario, uint64_t seed, const sim::SimOverrides& overrides,
-                        uint64_t stop_after_events) {
-  sim::SimOptions options;
-  options.overrides = overrides;
-  options.stop_after_events = stop_after_events;
-  const sim::SimResult r = sim::simulate(scenario, seed, options);
-  std::string report = "events " + std::to_string(r.history_events) + "\n";
-  if (r.corruption) report += "corruption\n";
-  if (r.divergence) report += "violation_events " + std::to_string(sim::events_until(r.history, r.divergence->time_ns)) + "\n";
-  for (const Verdict& v : judge(scenario, r)) {
-    if (!v.valid) report += "failed " + v.property + " " + one_line(v.message) + "\n";
-  }
-  report += "done\n";
+void write_all(int fd, const std::string& text) {
   size_t off = 0;
   // Bounded: each round writes at least one byte or gives up.
-  while (off < report.size()) {
-    const ssize_t n = write(STDOUT_FILENO, report.data() + off, report.size() - off);
+  while (off < text.size()) {
+    const ssize_t n = write(fd, text.data() + off, text.size() - off);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     off += static_cast<size_t>(n);
   }
-  _exit(0);
 }
 
-RunVerdict parse(const std::string& output, int status) {
-  RunVerdict v;
-  bool done = false;
-  std::string assertion;
-  std::istringstream in(output);
-  for (std::string line; std::getline(in, line);) {
-    if (line.starts_with("events ")) v.history_events = std::stoull(line.substr(7));
-    if (line == "corruption") v.corruption_detected = true;
-    if (line.starts_with("violation_events ")) v.violation_events = std::stoull(line.substr(17));
-    if (line == "done") done = true;
-    if (line.find("MQ_CHECK(") != std::string::npos && assertion.empty()) assertion = one_line(line);
-    if (!line.starts_with("failed ")) continue;
-    const std::string rest = line.substr(7);
-    const size_t space = rest.find(' ');
-    v.failed.push_back(rest.substr(0, space));
-    if (v.first_failure.empty()) v.first_failure = space == std::string::npos ? "" : rest.substr(space + 1);
-  }
-  const bool clean_exit = WIFEXITED(status) && WEXITSTATUS(status) == 0 && done;
-  if (clean_exit) return v;
-  v.failed.clear();
-  v.history_events = 0;
-  v.violation_events = 0;
-  if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) {
-    v.failed.push_back(kWatchdog);
-    v.first_failure = "the run exceeded its time limit";
-  } else {
-    v.failed.push_back(kAssertion);
-    v.first_failure = assertion.empty() ? "the run died (status " + std::to_string(status) + ")" : assertion;
-  }
-  return v;
+// Reads what is there; false at the end of the child's output.
+bool drain(int fd, std::string& out) {
+  char buf[4096];
+  const ssize_t n = read(fd, buf, sizeof buf);
+  if (n < 0 && errno == EINTR) return true;
+  if (n <= 0) return false;
+  if (out.size() < ChildPool::kMaxChildOutput) out.append(buf, static_cast<size_t>(n));
+  return true;
 }
 
 }  // namespace
 
-// The verdicts `mqharness run` gives (apps/sim_commands.cc judge()): the shadow's,
-// liveness, then check_all's.
-std::vector<Verdict> judge(const sim::Scenario& s, const sim::SimResult& r) {
-  std::vector<Verdict> out;
-  if (r.divergence) {
-    out.push_back(fail(kShadow, "core and model diverge at " + r.divergence->to_string(), {}));
-  } else {
-    out.push_back(pass(kShadow, "core and model agree"));
+// ---- the pool ----
+
+ChildPool::ChildPool(unsigned jobs, unsigned time_limit_s)
+    : jobs_(std::max(1u, jobs)), time_limit_s_(time_limit_s) {}
+
+ChildPool::~ChildPool() {
+  for (Child& c : children_) {
+    kill(c.pid, SIGKILL);
+    close(c.fd);
+    int status = 0;
+    while (waitpid(c.pid, &status, 0) < 0 && errno == EINTR) {
+    }
   }
-  if (r.cut) {
-    out.push_back(pass(kLiveness, "not judged: the run was cut (a shrunk reproducer's prefix)"));
-  } else if (r.liveness.empty()) {
-    out.push_back(pass(kLiveness, "every message finished"));
-  } else {
-    out.push_back(fail(kLiveness, r.liveness.front(), {}));
-  }
-  for (auto& v : check_all(r.history, s.topology, CheckOptions{.complete = r.quiescent})) out.push_back(std::move(v));
-  return out;
 }
 
-bool RunVerdict::caught_without_shadow() const {
-  for (const auto& p : failed) {
-    if (p != kShadow) return true;
-  }
-  return false;
-}
-
-RunVerdict run_isolated(const sim::Scenario& scenario, uint64_t seed, const sim::SimOverrides& overrides,
-                        unsigned time_limit_s, uint64_t stop_after_events) {
+void ChildPool::start(uint64_t tag, const Task& task) {
+  MQ_CHECK(!full());
   int fds[2];
   MQ_CHECK_MSG(pipe(fds) == 0, "pipe() for a child run");
   std::fflush(nullptr);  // nothing buffered may be written twice
@@ -122,27 +76,260 @@ RunVerdict run_isolated(const sim::Scenario& scenario, uint64_t seed, const sim:
   MQ_CHECK_MSG(pid >= 0, "fork() for a child run");
   if (pid == 0) {
     close(fds[0]);
+    for (const Child& c : children_) close(c.fd);
     dup2(fds[1], STDOUT_FILENO);
     dup2(fds[1], STDERR_FILENO);  // an MQ_CHECK failure's message comes back too
     close(fds[1]);
-    alarm(time_limit_s);
-    child(scenario, seed, overrides, stop_after_events);
+    if (time_limit_s_ > 0) alarm(time_limit_s_);
+    const std::string report = task();
+    std::fflush(nullptr);
+    write_all(STDOUT_FILENO, report);
+#if defined(MQ_COVERAGE)
+    __gcov_dump();
+#endif
+    _exit(0);
   }
   close(fds[1]);
-  std::string output;
-  char buf[4096];
-  // Bounded by the child's output: read until it closes the pipe (exit or death).
+  children_.push_back(Child{tag, pid, fds[0], {}});
+}
+
+std::pair<uint64_t, ChildEnd> ChildPool::wait_one() {
+  // Bounded by the children: each of them ends (or its time limit kills it).
   for (;;) {
-    const ssize_t n = read(fds[0], buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    if (output.size() < kMaxChildOutput) output.append(buf, static_cast<size_t>(n));
+    if (auto end = wait_one_for(-1)) return std::move(*end);
   }
-  close(fds[0]);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+}
+
+std::optional<std::pair<uint64_t, ChildEnd>> ChildPool::wait_one_for(int timeout_ms) {
+  MQ_CHECK(!children_.empty());
+  // Bounded by the children's output: every round reads some of it, or sees one end,
+  // or the timeout passes (one poll that returns nothing).
+  for (;;) {
+    std::vector<pollfd> fds;
+    for (const Child& c : children_) fds.push_back(pollfd{c.fd, POLLIN, 0});
+    const int ready = poll(fds.data(), fds.size(), timeout_ms);
+    if (ready < 0) {
+      MQ_CHECK_MSG(errno == EINTR, "poll() on the children's pipes");
+      return std::nullopt;  // a signal: the caller looks at its stop request
+    }
+    if (ready == 0) return std::nullopt;
+    for (size_t i = 0; i < fds.size(); ++i) {
+      if (fds[i].revents == 0) continue;
+      Child& c = children_[i];
+      if (drain(c.fd, c.output)) continue;
+      close(c.fd);
+      ChildEnd end{std::move(c.output), 0};
+      while (waitpid(c.pid, &end.status, 0) < 0 && errno == EINTR) {
+      }
+      const uint64_t tag = c.tag;
+      children_.erase(children_.begin() + static_cast<std::ptrdiff_t>(i));
+      return std::make_pair(tag, std::move(end));
+    }
   }
-  return parse(output, status);
+}
+
+// ---- one run ----
+
+std::vector<Verdict> judge(const sim::SimResult& r) {
+  std::vector<Verdict> out;
+  if (r.divergence) {
+    out.push_back(fail(kShadowProperty, "core and model diverge at " + r.divergence->to_string(), {}));
+  } else {
+    out.push_back(pass(kShadowProperty, std::to_string(r.shadow_steps) + " steps, core and model agree"));
+  }
+  if (r.corruption) {
+    out.push_back(pass("disk",
+                       "DETECTED: a bit flipped at rest was caught by the log's CRC at recovery; the broker "
+                       "was taken out of service and the run stopped (" +
+                           *r.corruption + ")"));
+    out.push_back(pass(kLivenessProperty, "not judged: the run stopped at a detected disk fault"));
+  } else if (r.recovery_failure) {
+    out.push_back(pass(kLivenessProperty, "not judged: the run stopped at a failed recovery (see recovery)"));
+  } else if (r.cut) {
+    out.push_back(
+        pass(kLivenessProperty, "not judged: the run was cut after " + std::to_string(r.history_events) +
+                                    " history events (a shrunk reproducer: the prefix up to its first "
+                                    "violation)"));
+  } else if (r.liveness.empty()) {
+    out.push_back(pass(kLivenessProperty,
+                       "every message confirmed and finished by " + std::to_string(r.end_ns) + " ns"));
+  } else {
+    std::string m;
+    for (const auto& l : r.liveness) m += (m.empty() ? "" : "\n    ") + l;
+    out.push_back(fail(kLivenessProperty, m, {}));
+  }
+  for (auto& v : check_all(r.history, r.scenario.topology, CheckOptions{.complete = r.quiescent})) {
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+std::string run_report(const sim::Scenario& scenario, uint64_t seed, const sim::SimOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  const sim::SimResult r = sim::simulate(scenario, seed, options);
+  const auto wall_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
+  const sim::FaultStats& f = r.faults;
+  std::string report = "events " + std::to_string(r.history_events) + "\n";
+  report += "figures " + std::to_string(r.producers.confirmed) + " " +
+            std::to_string(f.broker_crashes + f.consumer_crashes + f.partitions + f.clogs + f.disk_full) +
+            " " + std::to_string(r.end_ns) + " " + std::to_string(wall_us) + "\n";
+  if (r.corruption) report += "corruption\n";
+  if (r.divergence) {
+    report +=
+        "violation_events " + std::to_string(sim::events_until(r.history, r.divergence->time_ns)) + "\n";
+  }
+  for (const Verdict& v : judge(r)) {
+    report += "verdict " + std::string(v.valid ? "1 " : "0 ") + v.property + " " + one_line(v.message) + "\n";
+  }
+  return report + "done\n";
+}
+
+RunVerdict parse_run(const ChildEnd& end) {
+  RunVerdict v;
+  bool done = false;
+  std::string assertion;
+  std::istringstream in(end.output);
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with("events ")) v.history_events = std::stoull(line.substr(7));
+    if (line == "corruption") v.corruption_detected = true;
+    if (line.starts_with("violation_events ")) v.violation_events = std::stoull(line.substr(17));
+    if (line == "done") done = true;
+    if (line.starts_with("figures ")) {
+      std::istringstream figures(line.substr(8));
+      uint64_t wall_us = 0;
+      figures >> v.confirmed >> v.faults_injected >> v.end_ns >> wall_us;
+      v.wall_s = static_cast<double>(wall_us) / 1e6;
+    }
+    if (line.find("MQ_CHECK(") != std::string::npos && assertion.empty()) assertion = one_line(line);
+    if (!line.starts_with("verdict ") || line.size() < 10) continue;
+    const bool held = line[8] == '1';
+    const std::string rest = line.substr(10);
+    const size_t space = rest.find(' ');
+    const std::string property = rest.substr(0, space);
+    v.verdicts.emplace_back(property, held);
+    if (held) continue;
+    v.failed.push_back(property);
+    v.messages.push_back(space == std::string::npos ? "" : rest.substr(space + 1));
+    if (v.first_failure.empty()) v.first_failure = v.messages.back();
+  }
+  if (WIFEXITED(end.status) && WEXITSTATUS(end.status) == 0 && done) return v;
+  v = RunVerdict{};
+  v.died = true;
+  const bool watchdog = WIFSIGNALED(end.status) && WTERMSIG(end.status) == SIGALRM;
+  v.failed.push_back(watchdog ? kWatchdog : kAssertion);
+  v.verdicts.emplace_back(v.failed.front(), false);
+  if (watchdog) {
+    v.first_failure = "the run exceeded its time limit";
+  } else {
+    v.first_failure =
+        assertion.empty() ? "the run died (status " + std::to_string(end.status) + ")" : assertion;
+  }
+  v.messages.push_back(v.first_failure);
+  return v;
+}
+
+bool RunVerdict::fails(const std::string& property) const {
+  return std::find(failed.begin(), failed.end(), property) != failed.end();
+}
+
+bool RunVerdict::caught_without_shadow() const {
+  return std::any_of(failed.begin(), failed.end(), [](const std::string& p) { return p != kShadowProperty; });
+}
+
+RunVerdict run_isolated(const sim::Scenario& scenario, uint64_t seed, const sim::SimOptions& options,
+                        unsigned time_limit_s) {
+  ChildPool pool(1, time_limit_s);
+  pool.start(0, [&] { return run_report(scenario, seed, options); });
+  return parse_run(pool.wait_one().second);
+}
+
+RunVerdict run_isolated(const sim::Scenario& scenario, uint64_t seed, const sim::SimOverrides& overrides,
+                        unsigned time_limit_s, uint64_t stop_after_events) {
+  sim::SimOptions options;
+  options.overrides = overrides;
+  options.stop_after_events = stop_after_events;
+  return run_isolated(scenario, seed, options, time_limit_s);
+}
+
+void run_seeds_isolated(const sim::Scenario& scenario, uint64_t count, const std::function<uint64_t(uint64_t)>& seed_at,
+                        const sim::SimOptions& options, unsigned jobs, unsigned time_limit_s,
+                        const std::function<void(uint64_t, const RunVerdict&)>& done,
+                        const std::function<bool()>& stop, const std::function<void()>& tick) {
+  ChildPool pool(jobs, time_limit_s);  // its destructor kills the runs a stop leaves
+  uint64_t next = 0;
+  // Bounded by the seeds: every round starts one run, collects one, or waits at most
+  // kTickMs for one (each run ends, or its time limit kills it).
+  while ((next < count || pool.running() > 0) && !(stop && stop())) {
+    if (next < count && !pool.full()) {
+      const uint64_t seed = seed_at(next);
+      pool.start(next++, [&] { return run_report(scenario, seed, options); });
+      continue;
+    }
+    auto ended = pool.wait_one_for(tick ? kTickMs : -1);
+    if (tick) tick();
+    if (ended) done(static_cast<uint64_t>(ended->first), parse_run(ended->second));
+  }
+}
+
+void run_seeds_isolated(const sim::Scenario& scenario, const std::vector<uint64_t>& seeds,
+                        const sim::SimOptions& options, unsigned jobs, unsigned time_limit_s,
+                        const std::function<void(size_t, const RunVerdict&)>& done,
+                        const std::function<bool()>& stop, const std::function<void()>& tick) {
+  run_seeds_isolated(
+      scenario, seeds.size(), [&](uint64_t k) { return seeds[static_cast<size_t>(k)]; }, options, jobs,
+      time_limit_s, [&](uint64_t k, const RunVerdict& v) { done(static_cast<size_t>(k), v); }, stop, tick);
+}
+
+// ---- the schedule ----
+
+namespace {
+
+// check_all's properties: the ones a replay on the core alone can judge.
+bool judged_by_checkers(const std::string& property) {
+  return property != kShadowProperty && property != kLivenessProperty && property != kAssertion &&
+         property != kWatchdog && property != "recovery" && property != "disk";
+}
+
+// A candidate schedule replayed on BrokerCore in a child; whether `property` fails.
+sim::Trial replay_fails(const Topology& topology, const std::vector<Op>& ops, const std::string& property,
+                        unsigned time_limit_s) {
+  ChildPool pool(1, time_limit_s);
+  pool.start(0, [&] {
+    const History h = sim::run_on_core(topology, ops, "schedule");
+    std::string report = "events " + std::to_string(h.events.size()) + "\n";
+    for (const Verdict& v : check_all(h, topology, CheckOptions{})) {
+      report += "verdict " + std::string(v.valid ? "1 " : "0 ") + v.property + " -\n";
+    }
+    return report + "done\n";
+  });
+  const RunVerdict v = parse_run(pool.wait_one().second);
+  return sim::Trial{v.fails(property), v.history_events, 0};
+}
+
+}  // namespace
+
+std::optional<ScheduleReproducer> shrink_run_schedule(const sim::Scenario& scenario, uint64_t seed,
+                                                      const sim::SimOptions& options,
+                                                      const std::string& property, uint32_t max_runs,
+                                                      unsigned time_limit_s) {
+  if (!judged_by_checkers(property)) return std::nullopt;
+  // The run failed `property` in a child without dying, so it runs here the same way.
+  const sim::SimResult r = sim::simulate(scenario, seed, options);
+  const Topology& topology = r.scenario.topology;
+  auto ops = sim::trace_ops(r.history, topology);
+  if (!ops.ok()) return std::nullopt;
+  const sim::Trial start = replay_fails(topology, *ops, property, time_limit_s);
+  if (!start.fails) return std::nullopt;
+  const sim::ScheduleOutcome out = sim::shrink_schedule(
+      *ops, start,
+      [&](const std::vector<Op>& c) { return replay_fails(topology, c, property, time_limit_s); }, max_runs);
+  ScheduleReproducer rep;
+  rep.history =
+      sim::run_on_core(topology, out.ops, "schedule of " + scenario.name + " seed " + std::to_string(seed));
+  rep.ops = out.ops.size();
+  rep.runs = out.runs + 1;
+  return rep;
 }
 
 }  // namespace mq::mutants

@@ -1,48 +1,153 @@
 #pragma once
-// run_isolated(): one simulator run of the mutant build, judged by the shadow model,
-// the liveness verdict and every checker (the verdicts `mqharness run` gives), in a
-// child process. A fault may break an invariant that MQ_CHECK guards (the broker's
-// or the simulator's own assertions, which stay on in every build): the child then
-// aborts, and that is reported as the pseudo-property "assertion" with the failed
-// condition, instead of taking the report down with it. A run that exceeds its time
-// limit is killed and reported as "watchdog".
+// Runs in child processes: a failure that kills a run (an always-on assertion,
+// MQ_CHECK, in the broker, the simulator or a checker; a run past its time limit)
+// becomes that run's verdict instead of taking the caller down with it.
 //
-// REQUIRES: the fault to test is selected (impl::select_mutant) before the call; the
-// child inherits the selection. Not to be called from several threads at once
-// (fork in a multi-threaded process); one call at a time.
+// ChildPool forks one child per task, at most `jobs` at a time; a task returns a
+// report (text) that comes back through a pipe with whatever the child wrote to
+// stdout and stderr (an MQ_CHECK's message among it). run_isolated() is one
+// simulator run judged there: the verdicts `mqharness run` gives (judge()), or the
+// pseudo-property "assertion" with the failed condition when the child dies, or
+// "watchdog" when it exceeds its time limit (it is killed). The sweep, `shrink` and
+// the mutants report all run seeds this way.
+//
+// Forking: the pool forks from the thread that calls it; call it from a process
+// with no other threads running (or whose other threads hold no lock the child
+// needs). REQUIRES for the mutant build: the fault is selected (impl::select_mutant)
+// before; the children inherit the selection.
+// Thread-safety: none; one pool per caller.
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "properties/checkers/verdict.h"
 #include "sim/scenario.h"
-#include "sim/simulator.h"
 #include "sim/sim_params.h"
+#include "sim/simulator.h"
 
 namespace mq::mutants {
 
 inline constexpr const char* kAssertion = "assertion";
 inline constexpr const char* kWatchdog = "watchdog";
+inline constexpr const char* kShadowProperty = "shadow";
+inline constexpr const char* kLivenessProperty = "liveness";
 
+// How a child ended: what it wrote (stdout and stderr, at most kMaxChildOutput
+// bytes) and its wait status.
+struct ChildEnd {
+  std::string output;
+  int status = 0;
+};
+
+class ChildPool {
+ public:
+  // The child's work: returns the report written back to the parent.
+  using Task = std::function<std::string()>;
+  // The report of a child's output longer than this is cut (a runaway child).
+  static constexpr size_t kMaxChildOutput = size_t{1} << 20;
+
+  // REQUIRES: jobs >= 1. time_limit_s: a child still running after this long is
+  // killed (SIGALRM); 0: no limit.
+  ChildPool(unsigned jobs, unsigned time_limit_s);
+  ~ChildPool();  // kills and reaps the children still running
+  ChildPool(const ChildPool&) = delete;
+  ChildPool& operator=(const ChildPool&) = delete;
+
+  // Starts `task` in a child. REQUIRES: !full().
+  void start(uint64_t tag, const Task& task);
+  // Waits until one child has ended; its tag and end. REQUIRES: running() > 0.
+  std::pair<uint64_t, ChildEnd> wait_one();
+  // The same, waiting at most `timeout_ms` (a caller that redraws its progress);
+  // nullopt when no child ended in that time. REQUIRES: running() > 0.
+  std::optional<std::pair<uint64_t, ChildEnd>> wait_one_for(int timeout_ms);
+
+  bool full() const { return children_.size() >= jobs_; }
+  size_t running() const { return children_.size(); }
+
+ private:
+  struct Child {
+    uint64_t tag = 0;
+    int pid = 0;
+    int fd = -1;
+    std::string output;
+  };
+  unsigned jobs_;
+  unsigned time_limit_s_;
+  std::vector<Child> children_;
+};
+
+// One run's verdicts as a child reported them.
 struct RunVerdict {
-  std::vector<std::string> failed;  // properties that failed, in the report's order; empty: all held
-  std::string first_failure;        // the first failure's message, one line
-  uint64_t history_events = 0;      // 0 when the child did not finish
-  uint64_t violation_events = 0;    // the history up to the shadow's divergence; 0: none or unknown
-  bool corruption_detected = false; // recovery found the log corrupt (a fault detected, not a violation)
+  std::vector<std::pair<std::string, bool>> verdicts;  // property, held; in the report's order
+  std::vector<std::string> failed;                     // properties that failed, in order; empty: all held
+  std::vector<std::string> messages;                   // each failed property's message, one line
+  std::string first_failure;                           // the first failure's message, one line
+  uint64_t history_events = 0;                         // 0 when the child did not finish
+  uint64_t violation_events = 0;     // the history up to the shadow's divergence; 0: none or unknown
+  bool corruption_detected = false;  // recovery found the log corrupt where a bit was flipped
+  bool died = false;                 // "assertion" or "watchdog": the run did not finish
+  // What the run did (0 when it died): for a sweep's figures.
+  uint64_t confirmed = 0;        // publishes confirmed to producers
+  uint64_t faults_injected = 0;  // crashes, partitions, clogs, full disks
+  uint64_t end_ns = 0;           // virtual time at its end
+  double wall_s = 0;             // the child's wall time for the run (reporting only)
   bool caught() const { return !failed.empty(); }
+  bool fails(const std::string& property) const;
   // Whether some property other than the shadow comparison failed: the history
   // alone (checkers, liveness) or an assertion shows the bug.
   bool caught_without_shadow() const;
 };
 
-// The verdicts `mqharness run` gives (apps/sim_commands.cc): the shadow's, liveness,
-// then check_all's.
-std::vector<Verdict> judge(const sim::Scenario& scenario, const sim::SimResult& result);
+// The verdicts of one run, as `mqharness run` prints them: the shadow's, liveness,
+// "disk" when a flipped bit was detected, then check_all's (with the topology the
+// run used: result.scenario's).
+std::vector<Verdict> judge(const sim::SimResult& result);
 
-// `stop_after_events`: SimOptions::stop_after_events (0: the whole run).
+// The report a child writes for one run (parsed by parse_run).
+std::string run_report(const sim::Scenario& scenario, uint64_t seed, const sim::SimOptions& options);
+RunVerdict parse_run(const ChildEnd& end);
+
+// One run in a child process. `time_limit_s`: 0 for none.
+RunVerdict run_isolated(const sim::Scenario& scenario, uint64_t seed, const sim::SimOptions& options,
+                        unsigned time_limit_s);
+// The mutants report's form: the run judged with the shadow.
 RunVerdict run_isolated(const sim::Scenario& scenario, uint64_t seed, const sim::SimOverrides& overrides,
                         unsigned time_limit_s, uint64_t stop_after_events = 0);
+
+// The schedule of a failing run, shrunk (sim::shrink_schedule): the run's inputs read
+// back from its history, cut while `property` still fails when they are replayed on
+// BrokerCore alone (run_on_core) and judged by check_all, each candidate in a child
+// process. Only for properties check_all judges (not the shadow, liveness, recovery
+// or a run that dies: those need the whole simulator). nullopt when the core alone
+// does not reproduce the failure (a fault of the log, say).
+struct ScheduleReproducer {
+  History history;  // the replayed schedule: a trace (`replay` re-executes it on BrokerCore)
+  size_t ops = 0;
+  uint32_t runs = 0;
+};
+std::optional<ScheduleReproducer> shrink_run_schedule(const sim::Scenario& scenario, uint64_t seed,
+                                                      const sim::SimOptions& options,
+                                                      const std::string& property, uint32_t max_runs,
+                                                      unsigned time_limit_s);
+
+// Runs `seeds` in children, `jobs` at a time; calls done(index into seeds, verdict)
+// in the order they finish. Between results it calls tick() at least every
+// kTickMs (a progress line); once stop() is true it starts no more seeds and kills
+// those running (their done() is never called). stop and tick may be empty.
+inline constexpr int kTickMs = 100;
+void run_seeds_isolated(const sim::Scenario& scenario, const std::vector<uint64_t>& seeds,
+                        const sim::SimOptions& options, unsigned jobs, unsigned time_limit_s,
+                        const std::function<void(size_t, const RunVerdict&)>& done,
+                        const std::function<bool()>& stop = {}, const std::function<void()>& tick = {});
+// The same over `count` seeds given by seed_at(k) (a sweep's shard is computed, never
+// listed: memory does not grow with the range).
+void run_seeds_isolated(const sim::Scenario& scenario, uint64_t count, const std::function<uint64_t(uint64_t)>& seed_at,
+                        const sim::SimOptions& options, unsigned jobs, unsigned time_limit_s,
+                        const std::function<void(uint64_t, const RunVerdict&)>& done,
+                        const std::function<bool()>& stop = {}, const std::function<void()>& tick = {});
 
 }  // namespace mq::mutants

@@ -21,6 +21,8 @@
 #include "report/progress.h"
 #include "report/report.h"
 #include "sim/shrink.h"
+#include "sim/swarm.h"
+#include "sim/trace_replay.h"
 
 static_assert(mq::impl::kMutantsCompiledIn, "mqharness-mutants needs the mutant build (MQ_MUTANTS)");
 
@@ -30,10 +32,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using impl::Mutant;
 
-// The issue's bars (docs/mutants.md): caught within this many seeds and seconds, and
+// The bars (docs/mutants.md): caught within this many seeds, and
 // a shrunk reproducer of at most this many history events where the fault allows.
 constexpr uint64_t kSeedBar = 200;
-constexpr double kSecondsBar = 30;
 constexpr uint64_t kEventsBar = 20;
 // The watchdog of one shrink candidate, seconds (the sweep's runs get --run-limit-s).
 constexpr unsigned kShrinkRunLimitS = 10;
@@ -93,9 +94,13 @@ struct FaultReport {
   double checker_s = 0;
   RunVerdict checker;
   std::string shrink_property;  // the property the shrunk run must still fail
+  std::string shrink_assertion;  // for "assertion": the failed condition it must be
+  uint64_t shrink_seed = 0;      // the seed shrunk: the first the history alone caught
   sim::ShrinkOutcome shrunk;
   RunVerdict shrunk_verdict;
   uint64_t shrunk_events = 0;   // the reproducer's history (for a run that dies: before the abort)
+  std::optional<ScheduleReproducer>
+      schedule;  // the run's schedule shrunk on the core, if it reproduces there
   uint32_t shrink_runs = 0;
   double shrink_s = 0;
   std::string explorer = "-";
@@ -104,12 +109,13 @@ struct FaultReport {
 };
 
 // Sweeps seeds until the shadow or any checker fails, then on until a property other
-// than the shadow fails too (or the seeds or the time budget run out).
+// than the shadow fails too, or the seeds run out: bounded by seeds, not time, so the
+// verdict is the same on any machine (the time is reported).
 void sweep(const sim::Scenario& s, const MutantsOptions& o, uint64_t first, uint64_t last, FaultReport& r) {
   const auto start = Clock::now();
   for (uint64_t seed = first; seed <= last && seed >= first; ++seed) {
-    if (seconds_since(start) >= o.budget_s || report::stop_requested()) break;
-    const RunVerdict v = run_isolated(s, seed, {}, o.run_limit_s);
+    if (report::stop_requested()) break;
+    const RunVerdict v = run_isolated(s, seed, sim::SimOverrides{}, o.run_limit_s);
     ++r.seeds_run;
     if (v.caught() && !r.caught_seed) {
       r.caught_seed = seed;
@@ -168,29 +174,57 @@ void write_reproducer(const std::string& path, const sim::Reproducer& x, uint64_
               w.ok() && out ? "written" : "NOT written", std::string(impl::mutant_name(m)).c_str(), path.c_str());
 }
 
-// Shrinks the first failing run with sim::shrink() (the one shrinker, also
-// `mqharness shrink`'s): a cut is kept while the first property the run failed still
-// fails ("assertion" for a run that dies on an MQ_CHECK: the child process dies again).
+// Shrinks a failing run with sim::shrink() (the one shrinker, also `mqharness
+// shrink`'s): the first run the history alone caught (the shadow's only when nothing
+// else did), for its first property other than the shadow; a cut is kept while that
+// property still fails ("assertion" for a run that dies on the same MQ_CHECK: the child
+// process dies again). Then the run's schedule, on the core alone, where it reproduces.
 void shrink(const sim::Scenario& s, const MutantsOptions& o, FaultReport& r) {
   const auto start = Clock::now();
-  const uint64_t seed = *r.caught_seed;
-  r.shrink_property = r.caught.failed.front();
+  const RunVerdict& found = r.checker_seed ? r.checker : r.caught;
+  const uint64_t seed = r.checker_seed ? *r.checker_seed : *r.caught_seed;
+  r.shrink_seed = seed;
+  r.shrink_property = found.failed.front();
+  for (const auto& p : found.failed) {
+    if (p == kShadowProperty) continue;
+    r.shrink_property = p;
+    break;
+  }
+  if (r.shrink_property == kAssertion) r.shrink_assertion = found.first_failure;
+  const bool shadow = r.shrink_property == kShadowProperty;
+  const auto same = [&](const RunVerdict& v) {
+    return v.fails(r.shrink_property) &&
+           (r.shrink_property != kAssertion || v.first_failure == r.shrink_assertion);
+  };
   const auto still_fails = [&](const sim::Reproducer& c) {
     // A candidate much slower than the run it shrinks is not smaller: killed early.
     const RunVerdict v = run_isolated(c.scenario, seed, c.overrides, std::min(o.run_limit_s, kShrinkRunLimitS),
                                       c.stop_after_events);
-    const bool same = std::find(v.failed.begin(), v.failed.end(), r.shrink_property) != v.failed.end();
-    return sim::Trial{same, v.history_events, r.shrink_property == "shadow" ? v.violation_events : 0};
+    return sim::Trial{same(v), v.history_events, shadow ? v.violation_events : 0};
   };
-  const sim::Trial first{true, r.caught.history_events,
-                         r.shrink_property == "shadow" ? r.caught.violation_events : 0};
-  r.shrunk = sim::shrink(sim::Reproducer{s, {}, 0}, first, still_fails, o.shrink_runs, r.shrink_property == "liveness");
+  const sim::Trial first{true, found.history_events, shadow ? found.violation_events : 0};
+  auto pinned = sim::draw_scenario(s, seed);
+  MQ_CHECK_MSG(pinned.ok(), "a seed the sweep ran draws a valid scenario");
+  r.shrunk = sim::shrink(sim::Reproducer{*pinned, {}, 0}, first, still_fails, o.shrink_runs,
+                         r.shrink_property == "liveness");
   r.shrink_runs = r.shrunk.runs;
   const sim::Reproducer& x = r.shrunk.reproducer;
   r.shrunk_verdict = run_isolated(x.scenario, seed, x.overrides, o.run_limit_s, x.stop_after_events);
   r.shrunk_events = r.shrunk_verdict.history_events > 0 ? r.shrunk_verdict.history_events : r.shrunk.history_events;
+  sim::SimOptions options;
+  options.overrides = x.overrides;
+  options.stop_after_events = x.stop_after_events;
+  r.schedule =
+      shrink_run_schedule(x.scenario, seed, options, r.shrink_property, o.shrink_runs, kShrinkRunLimitS);
   r.shrink_s = seconds_since(start);
   if (!o.reproducer.empty()) write_reproducer(o.reproducer, x, seed, r.plan->mutant);
+  if (!o.reproducer.empty() && r.schedule) {
+    const std::string path = o.reproducer + ".schedule.jsonl";
+    const Status w = sim::write_trace_history(path, x.scenario.topology, r.schedule->history);
+    std::printf("schedule: %s (%s); replay with: mqharness-mutants replay --mutant %s %s\n", path.c_str(),
+                w.ok() ? "written" : w.to_string().c_str(),
+                std::string(impl::mutant_name(r.plan->mutant)).c_str(), path.c_str());
+  }
 }
 
 void explore_flaw(FaultReport& r) {
@@ -244,7 +278,7 @@ Control run_control(const MutantsOptions& o, bool explore_too) {
     auto s = scenario_named(name);
     MQ_CHECK_MSG(s.ok(), "the built-in scenarios load");
     for (uint64_t seed = 1; seed <= o.clean_seeds && !report::stop_requested(); ++seed) {
-      const RunVerdict v = run_isolated(*s, seed, {}, o.run_limit_s);
+      const RunVerdict v = run_isolated(*s, seed, sim::SimOverrides{}, o.run_limit_s);
       ++c.seeds;
       if (v.caught()) c.failures.emplace_back(seed, v);
     }
@@ -276,9 +310,20 @@ std::string checker_cell(const FaultReport& r) {
          " seeds, " + fixed(r.checker_s) + " s)";
 }
 
+// The smallest reproducer: the run's, or its schedule's on the core.
+uint64_t reproducer_events(const FaultReport& r) {
+  if (r.schedule && r.schedule->history.events.size() < r.shrunk_events)
+    return r.schedule->history.events.size();
+  return r.shrunk_events;
+}
+
 std::string reproducer_cell(const FaultReport& r) {
   if (!r.caught_seed) return "-";
-  const uint64_t events = r.shrunk_events;
+  const uint64_t events = reproducer_events(r);
+  if (r.schedule && events < r.shrunk_events) {
+    return std::to_string(events) + " (core schedule; the run: " + std::to_string(r.shrunk_events) + ")" +
+           (events <= kEventsBar ? "" : " (over " + std::to_string(kEventsBar) + ")");
+  }
   const bool dies = r.shrunk_verdict.history_events == 0;
   if (dies && events == 0) return "(the run dies: " + join(r.shrunk_verdict.failed) + ")";
   return std::to_string(events) + (dies ? ", then the " + join(r.shrunk_verdict.failed) : "") +
@@ -307,15 +352,32 @@ void write_details(std::ostream& md, const std::vector<FaultReport>& reports) {
     if (r.caught_seed) {
       md << "- first failure (seed " << *r.caught_seed << "): " << r.caught.failed.front() << ": "
          << r.caught.first_failure << "\n";
-      md << "- shrunk for `" << r.shrink_property << "` in " << r.shrink_runs << " runs (" << fixed(r.shrink_s)
-         << " s) from " << (r.caught.history_events > 0 ? std::to_string(r.caught.history_events) : "an unknown number of (the run dies)")
+      md << "- shrunk seed " << r.shrink_seed << " for `" << r.shrink_property << "` in " << r.shrink_runs
+         << " runs (" << fixed(r.shrink_s) << " s) from "
+         << (r.caught.history_events > 0 ? std::to_string(r.caught.history_events)
+                                         : "an unknown number of (the run dies)")
          << " to " << r.shrunk_events << " history events"
          << (r.shrunk_verdict.history_events == 0 ? " (before the event that aborts)" : "") << "; it fails "
-         << join(r.shrunk_verdict.failed) << "; overrides `" << overrides_json(r.shrunk.reproducer.overrides).dump()
-         << "`; " << r.shrunk.steps << " cuts kept; the reproducer: " << sim::summary(r.shrunk.reproducer) << "\n";
-      md << "- reproduce: `mqharness-mutants --only " << info.name << " --seeds " << *r.caught_seed << ".."
-         << *r.caught_seed << " --out - --reproducer shrunk.jsonl`, then `mqharness-mutants --only " << info.name
-         << " --replay shrunk.jsonl`\n";
+         << join(r.shrunk_verdict.failed) << "; overrides `"
+         << overrides_json(r.shrunk.reproducer.overrides).dump() << "`; " << r.shrunk.steps
+         << " cuts kept; the reproducer: " << sim::summary(r.shrunk.reproducer) << "\n";
+      if (r.schedule) {
+        md << "- its schedule on BrokerCore alone (delta debugging over the run's inputs, "
+           << r.schedule->runs << " replays): " << r.schedule->ops << " inputs, "
+           << r.schedule->history.events.size() << " history events, still failing `" << r.shrink_property
+           << "`\n";
+      } else {
+        md << "- its schedule on BrokerCore alone: not reproduced there (the failure needs the simulator: "
+              "the log, "
+              "a crash of the process, or the shadow)\n";
+      }
+      md << "- reproduce: `mqharness-mutants --only " << info.name << " --seeds " << r.shrink_seed << ".."
+         << r.shrink_seed << " --out - --reproducer shrunk.jsonl`, then `mqharness-mutants --only "
+         << info.name << " --replay shrunk.jsonl`"
+         << (r.schedule ? " (and `mqharness-mutants replay --mutant " + std::string(info.name) +
+                              " shrunk.jsonl.schedule.jsonl` for the schedule)"
+                        : std::string())
+         << "\n";
     }
     md << "- explorer: " << r.plan->flaw_note;
     if (r.plan->flaw) md << "; " << r.explorer << " (" << fixed(r.explore_s) << " s)";
@@ -354,17 +416,29 @@ std::string render(const std::vector<FaultReport>& reports, const Control& contr
   md << "Generated by `" << o.command_line << "` on " << today_utc() << " (" << fixed(total_s, 1)
      << " s in all, one core: each run is a child process, one at a time). Do not edit by hand.\n\n";
   md << "Each fault of `impl/mutant.h` is compiled only into the mutant build (`mutants/`, `MQ_MUTANTS`); "
-        "the production build has none. For each: seeds " << o.seeds << " of its scenario are swept until the first "
-        "violation (the shadow model, liveness, a checker, or an always-on assertion); the sweep goes on until a "
-        "property other than the shadow fails too (the column \"the history alone\"), within " << fixed(o.budget_s, 0)
-     << " s; the first failing run is shrunk by `sim/shrink.h` (the shrinker of `mqharness shrink`: fewer messages, "
-        "fault kinds off, shorter phases, a smaller topology, capacities, priority levels and ranges, kept while "
-        "the first property it failed still fails) and cut at its first violation; the reproducer's history up to "
-        "and including that violation is counted (for a run that dies on an assertion: the history before the "
-        "event that aborts); and the explorer runs the matching broken MODEL variant on a small configuration "
-        "(one durable queue of capacity 2 with 2 levels, 2 consumers, 4 menu messages, time 0..2, one crash).\n\n";
-  md << "Bars (issue 7): every fault caught within " << kSeedBar << " seeds and " << fixed(kSecondsBar, 0)
-     << " s on one core; a shrunk reproducer of at most " << kEventsBar << " events where the fault allows.\n\n";
+        "the production build has none. For each: seeds "
+     << o.seeds
+     << " of its scenario are swept until the first "
+        "violation (the shadow model, liveness, a checker, or an always-on assertion); the sweep goes on "
+        "until a "
+        "property other than the shadow fails too (the column \"the history alone\"), or the seeds run out "
+        "(the "
+        "bound is seeds, not time: the same verdict on any machine; the time is reported); the first failing "
+        "run is shrunk by `sim/shrink.h` (the shrinker of `mqharness shrink`: fewer messages, "
+        "fault kinds off, shorter phases, a smaller topology, capacities, priority levels and ranges, kept "
+        "while "
+        "the first property it failed still fails) and cut at its first violation; the reproducer's history "
+        "up to "
+        "and including that violation is counted (for a run that dies on an assertion: the history before "
+        "the "
+        "event that aborts); and the explorer runs the matching broken MODEL variant on a small "
+        "configuration "
+        "(one durable queue of capacity 2 with 2 levels, 2 consumers, 4 menu messages, time 0..2, one "
+        "crash).\n\n";
+  md << "Bars: every fault caught within " << kSeedBar
+     << " seeds, by a history checker without the shadow too; "
+        "a shrunk reproducer of at most "
+     << kEventsBar << " events.\n\n";
   write_table(md, reports);
   write_control(md, control, o);
   write_details(md, reports);
@@ -410,7 +484,7 @@ bool write_run_outputs(const FaultPlan& plan, const MutantsOptions& o, const sim
       "mqharness-mutants: fault '" + fault + "', seed " + std::to_string(o.run_seed) + " of '" + s.name + "'";
   bool ok = true;
   if (!o.trace.empty()) {
-    const Status w = report::write_chrome_trace(r.history, &s.topology, title, o.trace);
+    const Status w = report::write_chrome_trace(r.history, &r.scenario.topology, title, o.trace);
     if (!w.ok()) std::fprintf(stderr, "mqharness-mutants: %s\n", w.to_string().c_str());
     ok = ok && w.ok();
   }
@@ -430,7 +504,7 @@ bool write_run_outputs(const FaultPlan& plan, const MutantsOptions& o, const sim
   in.properties = report::rows_from_verdicts(verdicts, o.run_seed, reproduce);
   in.verdicts = verdicts;
   in.history = &r.history;
-  in.topology = &s.topology;
+  in.topology = &r.scenario.topology;  // the seed's draw (sim/swarm.h)
   const Status w = report::write_report(o.report, in);
   if (!w.ok()) {
     std::fprintf(stderr, "mqharness-mutants: %s\n", w.to_string().c_str());
@@ -462,7 +536,7 @@ int reproduce(const FaultPlan& plan, const MutantsOptions& o) {
     if (!w.ok()) std::fprintf(stderr, "mqharness-mutants: %s\n", w.to_string().c_str());
   }
   bool all_held = true;
-  const std::vector<Verdict> verdicts = judge(*scenario, r);
+  const std::vector<Verdict> verdicts = judge(r);
   for (const Verdict& v : verdicts) {
     all_held = all_held && v.valid;
     std::printf("  %s\n", to_string(v).substr(0, to_string(v).find('\n')).c_str());
@@ -509,7 +583,7 @@ int replay(const FaultPlan& plan, const MutantsOptions& o) {
   }
   std::printf("REPRODUCED: %zu events identical\n", b.size());
   bool all_held = true;
-  for (const Verdict& v : judge(*scenario, r)) {
+  for (const Verdict& v : judge(r)) {
     all_held = all_held && v.valid;
     std::printf("  %s\n", to_string(v).substr(0, to_string(v).find('\n')).c_str());
   }
@@ -521,10 +595,12 @@ int replay(const FaultPlan& plan, const MutantsOptions& o) {
 
 void add_mutants_options(CLI::App& app, MutantsOptions& o) {
   app.add_option("--seeds", o.seeds, "Seeds per fault: 'A..B' or 'N' (= 1..N)")->default_val(o.seeds);
-  app.add_option("--budget-s", o.budget_s, "Wall seconds per fault's sweep")->default_val(o.budget_s);
   app.add_option("--out", o.out, "The report (Markdown); '-' for none")->default_val(o.out);
   app.add_option("--only", o.only, "Only these faults (repeatable); see --list");
   app.add_option("--shrink-runs", o.shrink_runs, "Runs per shrink")->default_val(o.shrink_runs);
+  app.add_option("--events-bar", o.events_bar,
+                 "Fail when a fault's smallest reproducer has more history events than this (0: not judged)")
+      ->default_val(o.events_bar);
   app.add_option("--run-limit-s", o.run_limit_s, "Kill one run after this long (watchdog)")->default_val(o.run_limit_s);
   app.add_option("--clean-seeds", o.clean_seeds, "Control: seeds of the clean broker per scenario")
       ->default_val(o.clean_seeds);
@@ -574,13 +650,15 @@ int run_mutants(const MutantsOptions& o) {
                  std::to_string(control.failures.size()) + " with a violation (" + fixed(control.seconds) +
                  " s)");
   std::vector<FaultReport> reports;
-  int escaped = 0;
+  int escaped = 0, shadow_only = 0, over_bar = 0;
   for (const FaultPlan* p : plans) {
     if (report::stop_requested()) break;
     progress.set_detail(std::string(impl::mutant_name(p->mutant)));
     reports.push_back(run_fault(*p, o, first, last));
     const FaultReport& r = reports.back();
     escaped += r.caught_seed ? 0 : 1;
+    shadow_only += r.caught_seed && !r.checker_seed ? 1 : 0;
+    over_bar += r.caught_seed && o.events_bar > 0 && reproducer_events(r) > o.events_bar ? 1 : 0;
     char line[1024];
     std::snprintf(line, sizeof line, "%-30s %s | %s | %s seeds, %s s | no shadow: %s | reproducer %s | %s",
                   std::string(impl::mutant_name(p->mutant)).c_str(), r.caught_seed ? "CAUGHT " : "ESCAPED",
@@ -606,9 +684,12 @@ int run_mutants(const MutantsOptions& o) {
     }
     std::printf("report: %s\n", o.out.c_str());
   }
-  std::printf("%zu faults, %d escaped; control %s\n", reports.size(), escaped,
-              control.failures.empty() ? "clean" : "FAILED");
-  return escaped == 0 && control.failures.empty() ? 0 : 1;
+  std::printf(
+      "%zu faults, %d escaped, %d caught by the shadow only, %d with a reproducer over %llu events; "
+      "control %s\n",
+      reports.size(), escaped, shadow_only, over_bar, static_cast<unsigned long long>(o.events_bar),
+      control.failures.empty() ? "clean" : "FAILED");
+  return escaped == 0 && shadow_only == 0 && over_bar == 0 && control.failures.empty() ? 0 : 1;
 }
 
 }  // namespace mq::mutants

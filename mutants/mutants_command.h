@@ -7,8 +7,9 @@
 // A control sweep of the same build with no fault selected comes first: a fault is
 // only "caught" where the clean broker passes.
 //
-// Exit status: 0 every fault caught and the control clean; 1 a fault escaped (or the
-// control failed); 2 bad input. With --run: 0 every property held, 1 a violation.
+// Exit status: 0 every fault caught, by a property other than the shadow too, with a
+// reproducer within --events-bar, and the control clean; 1 otherwise; 2 bad input.
+// With --run: 0 every property held, 1 a violation.
 
 #include <cstdint>
 #include <string>
@@ -19,11 +20,11 @@ namespace CLI { class App; }
 namespace mq::mutants {
 
 struct MutantsOptions {
-  std::string seeds = "1..200";  // 'A..B' or 'N' (= 1..N)
-  double budget_s = 30;          // per fault: the sweep stops after this much wall time
+  std::string seeds = "1..200";         // 'A..B' or 'N' (= 1..N)
   std::string out = "docs/mutants.md";  // '' or '-': no file
   std::vector<std::string> only;        // fault names; empty: all
   uint32_t shrink_runs = 400;           // per fault (sim::kDefaultShrinkRuns)
+  uint64_t events_bar = 20;             // a reproducer longer than this fails the report; 0: not judged
   unsigned run_limit_s = 60;            // one run longer than this is killed (watchdog)
   uint64_t clean_seeds = 50;            // the control sweep
   bool explore = true;

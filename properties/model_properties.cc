@@ -74,7 +74,7 @@ std::optional<Priority> highest_ready(const QueueState& qs) {
 
 bool is_finish(EffectKind k) {
   return k == EffectKind::kAcked || k == EffectKind::kExpired || k == EffectKind::kDeadLettered ||
-         k == EffectKind::kLost;
+         k == EffectKind::kLost || k == EffectKind::kDropped;
 }
 
 void erase_id(std::vector<MessageId>& v, MessageId id) {
@@ -149,6 +149,7 @@ void ModelProperties::check_fifo(const Effect& e, std::vector<Violation>& out) {
       break;
     case EffectKind::kExpired:
     case EffectKind::kLost:
+    case EffectKind::kDropped:
       erase_id(levels[e.message.priority], id);
       break;
     default:

@@ -61,6 +61,8 @@ WindowEdge window_edge(EventF f) {
     case EventF::kBitFlip:
     case EventF::kUnsyncedLost:
     case EventF::kCorruptionDetected:
+    case EventF::kRecoveryFailed:
+    case EventF::kDrop:
     case EventF::kPublish:
     case EventF::kDeliver:
     case EventF::kAck:

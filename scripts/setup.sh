@@ -23,6 +23,8 @@ packages=(
   spin
   # the fuzz targets (docs/fuzzing.md): clang with libFuzzer and the sanitizer runtimes
   clang libclang-rt-dev
+  # scripts/coverage: line and branch coverage of impl/ reached by the default sweep
+  gcovr
 )
 
 missing=()

@@ -1,5 +1,6 @@
 #include "sim/broker_node.h"
 
+#include <algorithm>
 #include <type_traits>
 #include <variant>
 
@@ -10,7 +11,7 @@ namespace {
 
 bool finishes(EffectKind k) {
   return k == EffectKind::kAcked || k == EffectKind::kExpired || k == EffectKind::kDeadLettered ||
-         k == EffectKind::kLost;
+         k == EffectKind::kLost || k == EffectKind::kDropped;
 }
 
 uint32_t le32(std::string_view s, size_t at) {
@@ -41,6 +42,7 @@ impl::ShellOptions BrokerNode::shell_options(const Scenario& scenario) {
   impl::ShellOptions o;
   o.config = to_broker_config(scenario.topology);
   o.checkpoint_bytes = scenario.disk.checkpoint_bytes;
+  o.commit_delay_ns = scenario.disk.commit_delay_ns;
   o.session_timeout_ns = scenario.clients.session_timeout_ns;
   o.session_check_ns = scenario.clients.heartbeat_ns;
   // Every consumer starts attached, in its first session, on its own endpoint.
@@ -241,6 +243,29 @@ void BrokerNode::lose_unsynced(const CrashFaults& faults, TimeNs now, uint64_t u
   }
   disk_.crash(keep);
   if (faults.flip) flip_bit(faults.flip_draw, now);
+  if (options_.inconsistent_log && disk_stats_.recoveries == 0) append_inconsistent_record();
+}
+
+// The test hook: a record with a valid frame and CRC whose content the log cannot
+// explain (the release of a message that no queue holds), at the end of the newest
+// segment, where a broker bug would have written it.
+void BrokerNode::append_inconsistent_record() {
+  auto names = disk_.list();
+  MQ_CHECK(names.ok());
+  std::string segment;
+  for (const auto& n : *names) {
+    if (n.starts_with("wal-")) segment = n;
+  }
+  const auto q = std::find(durable_.begin(), durable_.end(), true);
+  if (segment.empty() || q == durable_.end()) return;
+  impl::WalRecord r;
+  r.type = impl::RecordType::kRelease;
+  r.queue = static_cast<QueueId>(q - durable_.begin());
+  r.id = UINT64_MAX;  // no producer draws this id
+  std::string frame;
+  impl::encode_record(r, frame);
+  MQ_CHECK(disk_.append(segment, frame).ok());
+  MQ_CHECK(disk_.sync(segment).ok());
 }
 
 // Flips one bit in the CRC or body of a synced frame of the newest segment that is
@@ -268,6 +293,7 @@ void BrokerNode::flip_bit(uint64_t draw, TimeNs at_ns) {
   const auto& [offset, length] = frames[draw % (frames.size() - 1)];
   const uint64_t byte = offset + 4 + (draw >> 16) % (4 + length);
   disk_.flip_bit(segment, byte, static_cast<uint8_t>((draw >> 56) % 8));
+  flips_.push_back(Flip{segment, offset});
   ++disk_stats_.bit_flips;
   recorder_.record_fault(EventF::kBitFlip, "", at_ns, segment + " byte " + std::to_string(byte));
 }
@@ -285,11 +311,11 @@ Effects BrokerNode::lost_in_volatile_queues() const {
 // Wal::recover -> ServerShell::restore (the crash time), recorded as the crash.
 // ServerShell::start (a new log generation) happens at the restart.
 bool BrokerNode::restore_from_disk(TimeNs crash_ns) {
-  auto recovered = impl::Wal::recover(disk_, config_, impl::WalOptions{});
+  impl::CorruptionReport problem;
+  auto recovered = impl::Wal::recover(disk_, config_, impl::WalOptions{}, &problem);
   if (!recovered.ok()) {
-    corruption_ = recovered.status().to_string();
-    recorder_.record(op::Crash{}, Effects{}, crash_ns);
-    recorder_.record_fault(EventF::kCorruptionDetected, "", crash_ns, *corruption_);
+    const bool corrupt = recovered.status().code() == Code::kCorruption;
+    take_out_of_service(crash_ns, recovered.status().to_string(), corrupt && flip_explains(problem));
     return false;
   }
   ++disk_stats_.recoveries;
@@ -300,7 +326,12 @@ bool BrokerNode::restore_from_disk(TimeNs crash_ns) {
   }
   impl::Effects effects;
   const Status s = shell_.restore(crash_ns, image, effects);
-  MQ_CHECK_MSG(s.ok(), "a log the simulator wrote restores");
+  if (!s.ok()) {
+    // A flipped bit never gets this far (the CRC catches it): the log holds what the
+    // broker wrote, and the core refuses it.
+    take_out_of_service(crash_ns, "the recovered log does not fit the broker: " + s.to_string(), false);
+    return false;
+  }
   Result<Effects> result = to_model_result(s, effects);
   for (auto& e : lost_in_volatile_queues()) result.value().push_back(std::move(e));
   if (shadow_) shadow_->crash(crash_ns, result, durable_);
@@ -309,8 +340,27 @@ bool BrokerNode::restore_from_disk(TimeNs crash_ns) {
   return true;
 }
 
+// Whether a bit this run flipped explains the problem recovery stopped at: a checksum
+// failure at the very frame the bit was flipped in.
+bool BrokerNode::flip_explains(const impl::CorruptionReport& problem) const {
+  return problem.kind == impl::CorruptionKind::kChecksum &&
+         std::any_of(flips_.begin(), flips_.end(),
+                     [&](const Flip& f) { return f.segment == problem.file && f.frame_offset == problem.offset; });
+}
+
+void BrokerNode::take_out_of_service(TimeNs crash_ns, const std::string& why, bool explained) {
+  recorder_.record(op::Crash{}, Effects{}, crash_ns);
+  if (explained) {
+    corruption_ = why;
+    recorder_.record_fault(EventF::kCorruptionDetected, "", crash_ns, why);
+  } else {
+    recovery_failure_ = why;
+    recorder_.record_fault(EventF::kRecoveryFailed, "", crash_ns, why);
+  }
+}
+
 bool BrokerNode::recover() {
-  if (shell_.up() || corruption_ || !shell_.has_core()) return false;
+  if (shell_.up() || out_of_service() || !shell_.has_core()) return false;
   shell_.start(queue_.now());
   drain();
   restart_pending_ = !shell_.up();

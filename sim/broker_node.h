@@ -27,9 +27,14 @@
 // the durable queues. Non-durable queues lose what they held at that point; the node
 // reports each such message as lost (it tracks what was released).
 //
-// A recovery that finds corruption (a flipped bit, caught by the CRC) takes the
-// broker out of service for the rest of the run: corruption() says where, the
-// history ends with a corruption-detected event, and the run stops. Never silent.
+// A recovery that fails takes the broker out of service for the rest of the run, and
+// the run stops; never silent. The node tells the damage it injected from a broker
+// bug: the failure is "detected corruption" (corruption(), a corruption-detected
+// event: correct behaviour) only when recovery stopped at a checksum failure of a
+// frame this run flipped a bit of (Wal::recover's `problem`).
+// Any other failure (a record that does not fit the state, an undecodable body, a
+// missing segment, a recovered image the core refuses) is recovery_failure(), a
+// recovery-failed event, which the "recovery" property reports as a violation.
 //
 // A failed append or sync (ENOSPC while the disk is full) makes the shell fail-stop:
 // the node crashes it (what it appended after its last sync is discarded), and until
@@ -63,6 +68,10 @@ struct BrokerNodeOptions {
   // altered (its attempt count bumped) before anyone sees it. 0: never. The shadow
   // must catch it at that step.
   uint64_t corrupt_step = 0;
+  // Test hook: at the first crash, a well-formed record that does not fit the log
+  // (the release of a message no queue holds) is appended to the newest segment, as
+  // a broker bug would write it. Recovery must fail, and no injected fault explains it.
+  bool inconsistent_log = false;
 };
 
 using BrokerNodeStats = impl::ShellStats;
@@ -112,8 +121,12 @@ class BrokerNode {
   const ShadowModel* shadow() const { return shadow_ ? &*shadow_ : nullptr; }
   const BrokerNodeStats& stats() const { return shell_.stats(); }
   const DiskStats& disk_stats() const { return disk_stats_; }
-  // Set when a recovery found the log corrupt: the broker is out of service.
+  // Set when a recovery found the log corrupt where this run flipped a bit: the
+  // broker is out of service (a detected fault).
   const std::optional<std::string>& corruption() const { return corruption_; }
+  // Set when a recovery failed and no injected fault explains it: out of service.
+  const std::optional<std::string>& recovery_failure() const { return recovery_failure_; }
+  bool out_of_service() const { return corruption_ || recovery_failure_; }
 
  private:
   // Wakes of the shell's timers carry their TimerKind; the commit completion its own.
@@ -141,7 +154,10 @@ class BrokerNode {
   void crash_now(const CrashFaults& faults);
   void lose_unsynced(const CrashFaults& faults, TimeNs at_ns, uint64_t unsynced);
   void flip_bit(uint64_t draw, TimeNs at_ns);
+  void append_inconsistent_record();
   bool restore_from_disk(TimeNs crash_ns);
+  bool flip_explains(const impl::CorruptionReport& problem) const;
+  void take_out_of_service(TimeNs crash_ns, const std::string& why, bool explained);
   Effects lost_in_volatile_queues() const;
   void track(const Effects& effects, TimeNs at_ns);
   Endpoint consumer_endpoint(ConsumerId c) const;
@@ -164,6 +180,12 @@ class BrokerNode {
   bool disk_is_full_ = false;
   bool restart_pending_ = false;  // a restart failed for lack of space
   std::optional<std::string> corruption_;
+  std::optional<std::string> recovery_failure_;
+  struct Flip {  // a bit this run flipped: the frame it lies in
+    std::string segment;
+    uint64_t frame_offset = 0;
+  };
+  std::vector<Flip> flips_;
   std::optional<ShadowModel> shadow_;
   std::map<uint64_t, Fault> faults_;  // notes given to the shell, by id
   uint64_t next_note_ = 0;

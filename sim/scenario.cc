@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "model/json_config.h"
+#include "sim/swarm.h"
 
 namespace mq::sim {
 namespace {
@@ -160,10 +161,35 @@ Status read_disk(JsonFields& parent, const std::string& file, DiskConfig& d) {
   if (j == nullptr) return Status();
   JsonFields f(*j, file, "/disk");
   duration(f, "latency_ns", d.latency_ns, 0);
+  duration(f, "commit_delay_ns", d.commit_delay_ns, 0);
   f.u64("segment_bytes", d.segment_bytes).u64("checkpoint_bytes", d.checkpoint_bytes);
   if (d.segment_bytes < 64) f.fail(f.path_of("segment_bytes"), "must be >= 64");
   if (d.checkpoint_bytes < 64) f.fail(f.path_of("checkpoint_bytes"), "must be >= 64");
   return f.finish();
+}
+
+// The rules only; that each matches a place is checked when the scenario is known.
+Status read_swarm(JsonFields& parent, const std::string& file, std::vector<SwarmRule>& rules) {
+  const nlohmann::json* list = parent.child("swarm");
+  if (list == nullptr) return Status();
+  if (!list->is_array()) return invalid_argument(file + ": /swarm: expected an array of rules");
+  for (size_t i = 0; i < list->size(); ++i) {
+    const std::string at = "/swarm/" + std::to_string(i);
+    JsonFields f((*list)[i], file, at);
+    SwarmRule r;
+    f.str("path", r.path, true);
+    if (const nlohmann::json* c = f.child("choose")) {
+      if (!c->is_array() || c->empty()) f.fail(f.path_of("choose"), "expected a non-empty array of values");
+      for (size_t k = 0; c->is_array() && k < c->size(); ++k) r.choices.push_back((*c)[k].dump());
+    }
+    const bool has_range = f.child("range") != nullptr;
+    range(f, "range", r.range, INT64_MIN, INT64_MAX);
+    if (has_range == !r.choices.empty()) f.fail(at, "expected exactly one of \"choose\" and \"range\"");
+    if (!r.path.starts_with("/")) f.fail(f.path_of("path"), "expected a JSON pointer (\"/topology/...\")");
+    MQ_RETURN_IF_ERROR(f.finish());
+    rules.push_back(std::move(r));
+  }
+  return Status();
 }
 
 Status read_durations(JsonFields& parent, const std::string& file, Durations& d) {
@@ -234,12 +260,16 @@ Result<Scenario> scenario_from_text(std::string_view text, const std::string& fi
   MQ_RETURN_IF_ERROR(read_faults(f, file, s.faults));
   MQ_RETURN_IF_ERROR(read_disk(f, file, s.disk));
   MQ_RETURN_IF_ERROR(read_durations(f, file, s.durations));
+  MQ_RETURN_IF_ERROR(read_swarm(f, file, s.swarm));
   MQ_RETURN_IF_ERROR(f.finish());
   default_targets(s);
   if (s.workload.targets.empty()) {
     return invalid_argument(file + ": /workload/targets: no target, and no queue has a consumer");
   }
   MQ_RETURN_IF_ERROR(check_loss_needs_timeouts(s));
+  // A swarm section is checked by drawing once: every rule must match a place, and
+  // what it puts there must make a valid scenario (sweeps check every seed's draw).
+  if (!s.swarm.empty()) MQ_RETURN_IF_ERROR(draw_scenario(s, 1).status());
   return s;
 }
 

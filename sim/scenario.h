@@ -90,8 +90,18 @@ struct FaultConfig {
 // The broker's simulated disk: the write-ahead log over impl::MemStorage.
 struct DiskConfig {
   Range latency_ns{20'000, 200'000};   // one group commit: append + sync
+  TimeNs commit_delay_ns = 0;          // the server shell's group-commit delay (its rule 3)
   uint64_t segment_bytes = 256u << 10;   // small, so that segments roll in a run
   uint64_t checkpoint_bytes = 1u << 20;  // ... and checkpoints happen
+};
+
+// One rule of the scenario's `swarm` section (sim/swarm.h): a place in the scenario's
+// JSON and the values a seed may put there.
+struct SwarmRule {
+  std::string path;                  // a JSON pointer; "*" steps match every element
+  std::vector<std::string> choices;  // JSON texts; empty: `range` instead
+  Range range;
+  friend bool operator==(const SwarmRule&, const SwarmRule&) = default;
 };
 
 struct Durations {
@@ -111,6 +121,7 @@ struct Scenario {
   FaultConfig faults;
   DiskConfig disk;
   Durations durations;
+  std::vector<SwarmRule> swarm;  // empty: every seed runs this very scenario
 };
 
 // Parses and validates a scenario. `file` names it in errors.

@@ -407,6 +407,7 @@ uint64_t events_until(const History& h, TimeNs time_ns) {
 
 ShrinkOutcome shrink(const Reproducer& start, const Trial& start_trial, const StillFails& still_fails,
                      uint32_t max_runs, bool keep_healing) {
+  MQ_CHECK_MSG(start.scenario.swarm.empty(), "REQUIRES: a scenario pinned to its seed's draw");
   ShrinkOutcome out{start, start_trial.history_events, 0, 0, {}};
   uint64_t violation = start_trial.violation_events;
   const uint32_t prefix_runs = std::min(max_runs / 3, kMaxPrefixRuns);
@@ -469,6 +470,34 @@ ShrinkOutcome shrink(const Reproducer& start, const Trial& start_trial, const St
     out.reproducer.stop_after_events = hi;
     out.history_events = hi_events > 0 ? hi_events : hi - 1;
     out.cuts.push_back("stopped after " + str(hi) + " history events");
+  }
+  return out;
+}
+
+ScheduleOutcome shrink_schedule(const std::vector<Op>& ops, const Trial& start,
+                                const ScheduleFails& still_fails, uint32_t max_runs) {
+  ScheduleOutcome out{ops, start.history_events, 0};
+  size_t n = 2;  // chunks
+  // Bounded by max_runs: every round makes at least one predicate call, or ends.
+  while (out.ops.size() >= 2 && out.runs < max_runs) {
+    const size_t chunk = (out.ops.size() + n - 1) / n;
+    bool cut = false;
+    for (size_t at = 0; at < out.ops.size() && out.runs < max_runs; at += chunk) {
+      std::vector<Op> candidate(out.ops.begin(), out.ops.begin() + static_cast<std::ptrdiff_t>(at));
+      const size_t end = std::min(out.ops.size(), at + chunk);
+      candidate.insert(candidate.end(), out.ops.begin() + static_cast<std::ptrdiff_t>(end), out.ops.end());
+      ++out.runs;
+      const Trial t = still_fails(candidate);
+      if (!t.fails) continue;
+      out.ops = std::move(candidate);
+      out.history_events = t.history_events;
+      n = std::max<size_t>(n - 1, 2);
+      cut = true;
+      break;
+    }
+    if (cut) continue;
+    if (n >= out.ops.size()) break;
+    n = std::min(2 * n, out.ops.size());
   }
   return out;
 }

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "model/history.h"
+#include "model/op.h"
 #include "sim/scenario.h"
 #include "sim/sim_params.h"
 
@@ -81,13 +82,38 @@ struct ShrinkOutcome {
   std::vector<std::string> cuts; // what each kept cut did, in order
 };
 
-// REQUIRES: start_trial == still_fails(start) (not re-checked). At most max_runs
-// predicate calls.
+// REQUIRES: start_trial == still_fails(start) (not re-checked); start.scenario has no
+// swarm section (pin the seed's draw first: draw_scenario, sim/swarm.h; the cuts edit
+// the scenario's JSON, which a swarm rule would redraw). At most max_runs predicate
+// calls.
 ShrinkOutcome shrink(const Reproducer& start, const Trial& start_trial, const StillFails& still_fails,
                      uint32_t max_runs, bool keep_healing = false);
 
 // The number of events of `h` at or before `time_ns` (the prefix up to a violation
 // observed at that time).
 uint64_t events_until(const History& h, TimeNs time_ns);
+
+// ---- shrinking the schedule ----
+// shrink_schedule(): after the scenario is as small as it gets, delta debugging
+// (Zeller's ddmin, complements only) over the run itself: its inputs as trace_ops()
+// reads them back from its history (sim/trace_replay.h): the clients' operations, the
+// broker's pushes (dispatches), crashes and recoveries, and the advances of time. A
+// candidate is a subsequence of them; the predicate replays it (the commands replay it
+// on BrokerCore, run_on_core, and judge the history with the checkers, in a child
+// process) and says whether the same property still fails. Chunks are cut from halves
+// down to single operations (cutting the tail is the prefix up to the violation),
+// greedily, until no single cut keeps the failure. This reaches what cutting scenario
+// parameters cannot: a run that needs one consumer without credit at one moment and
+// credit back at a later one, without every other message of the workload.
+// Deterministic; at most max_runs predicate calls.
+struct ScheduleOutcome {
+  std::vector<Op> ops;          // the smallest schedule found (the start if none)
+  uint64_t history_events = 0;  // its replayed history, as the predicate saw it
+  uint32_t runs = 0;            // predicate calls made
+};
+using ScheduleFails = std::function<Trial(const std::vector<Op>&)>;
+// REQUIRES: start == still_fails(ops), start.fails.
+ScheduleOutcome shrink_schedule(const std::vector<Op>& ops, const Trial& start,
+                                const ScheduleFails& still_fails, uint32_t max_runs);
 
 }  // namespace mq::sim

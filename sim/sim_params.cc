@@ -90,10 +90,11 @@ std::vector<std::string> SimParams::lines() const {
       kv("faults.bit_flip_ppm", bit_flip_ppm),
       kv("faults.disk_full_ppm", disk_full_ppm),
   };
+  for (const auto& s : swarm) out.push_back("swarm" + s);
   std::string slow = "consumers.slow_factor=";
   for (size_t c = 0; c < slow_factor.size(); ++c) slow += (c ? "," : "") + std::to_string(slow_factor[c]);
   out.push_back(slow);
-  for (const char* component : {"swarm", "network", "nemesis", "disk"}) {
+  for (const char* component : {"swarm", "topology", "network", "nemesis", "disk"}) {
     out.push_back(std::string("seed.") + component + "=" + std::to_string(derive_seed(seed, component)));
   }
   return out;

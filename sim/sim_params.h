@@ -53,6 +53,7 @@ struct SimParams {
   uint64_t messages = 0;
   TimeNs faulty_ns = 0, healing_ns = 0;
   bool heal = true;
+  std::vector<std::string> swarm;  // what the seed drew for the scenario (sim/swarm.h): "path=value"
 
   // "name=value" lines, in a fixed order.
   std::vector<std::string> lines() const;

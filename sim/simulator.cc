@@ -1,9 +1,11 @@
 #include "sim/simulator.h"
 
+#include <cstdio>
 #include <variant>
 
 #include "model/history_io.h"
 #include "model/history_recorder.h"
+#include "sim/swarm.h"
 
 namespace mq::sim {
 namespace {
@@ -35,11 +37,12 @@ void add(ConsumerStats& a, const ConsumerStats& b) {
 class World {
  public:
   World(const Scenario& scenario, uint64_t seed, const SimOptions& options)
-      : scenario_(scenario), params_(derive_params(scenario, seed, options.overrides)),
+      : scenario_(scenario),
+        params_(derive_params(scenario, seed, options.overrides)),
         network_(scenario.network, params_.network, derive_seed(seed, "network"), queue_, clients()),
         recorder_(scenario.topology, scenario.name + " seed " + std::to_string(seed)),
-        broker_(scenario, BrokerNodeOptions{options.shadow, options.corrupt_step}, derive_seed(seed, "disk"), queue_,
-                network_, recorder_) {
+        broker_(scenario, BrokerNodeOptions{options.shadow, options.corrupt_step, options.inconsistent_log},
+                derive_seed(seed, "disk"), queue_, network_, recorder_) {
     const auto& t = scenario.topology;
     for (ProducerId p = 0; p < t.producers.size(); ++p) {
       // Round-robin shares: the first producers take one more when it does not divide.
@@ -156,7 +159,7 @@ SimResult World::run(const SimOptions& options) {
     MQ_CHECK_MSG(++r.events <= kMaxEventsPerRun, "a run over its event bound");
     const auto entry = queue_.pop();
     handle(entry.body);
-    if (broker_.corruption()) break;  // out of service: the run ends with the detected fault
+    if (broker_.out_of_service()) break;  // the run ends with the failed recovery
     if (options.stop_after_events != 0 && recorder_.history().events.size() >= options.stop_after_events) {
       r.cut = true;
       break;
@@ -168,9 +171,11 @@ SimResult World::run(const SimOptions& options) {
   }
   r.end_ns = queue_.now();
   r.corruption = broker_.corruption();
-  if (!r.corruption && !r.cut) report_liveness(r);
+  r.recovery_failure = broker_.recovery_failure();
+  if (!broker_.out_of_service() && !r.cut) report_liveness(r);
   r.disk = broker_.disk_stats();
   r.params = params_;
+  r.scenario = scenario_;
   if (const ShadowModel* s = broker_.shadow()) {
     r.divergence = s->divergence();
     r.shadow_steps = s->steps();
@@ -225,8 +230,11 @@ void unum(std::string& out, const char* k, uint64_t v) {
 // caller then uses to_json). sim_determinism_test checks the two agree.
 bool fast_json_line(const HistoryEvent& e, std::string& out) {
   if (!plain(e.process) || !plain(e.queue) || !plain(e.consumer) || !plain(e.error) || !plain(e.node) ||
-      (e.payload && !plain(*e.payload))) {
+      !plain(e.topic) || (e.payload && !plain(*e.payload))) {
     return false;
+  }
+  for (const auto& q : e.bound) {
+    if (!plain(q)) return false;
   }
   out = "{\"v\":" + std::to_string(kHistoryFormatVersion);
   unum(out, "index", e.index);
@@ -235,6 +243,12 @@ bool fast_json_line(const HistoryEvent& e, std::string& out) {
   str(out, "type", event_type_name(e.type));
   str(out, "f", event_f_name(e.f));
   if (!e.queue.empty()) str(out, "queue", e.queue);
+  if (!e.topic.empty()) str(out, "topic", e.topic);
+  if (!e.bound.empty()) {
+    key(out, "bound");
+    for (size_t k = 0; k < e.bound.size(); ++k) out += (k ? ",\"" : "[\"") + e.bound[k] + "\"";
+    out += ']';
+  }
   if (!e.consumer.empty()) str(out, "consumer", e.consumer);
   if (e.id) unum(out, "id", *e.id);
   if (e.payload) str(out, "payload", *e.payload);
@@ -272,8 +286,14 @@ uint64_t history_hash(const History& history) {
 }
 
 SimResult simulate(const Scenario& scenario, uint64_t seed, const SimOptions& options) {
-  World world(scenario, seed, options);
-  return world.run(options);
+  std::vector<std::string> drawn;
+  const auto s = draw_scenario(scenario, seed, &drawn);
+  if (!s.ok()) std::fprintf(stderr, "simulate: %s\n", s.status().to_string().c_str());
+  MQ_CHECK_MSG(s.ok(), "REQUIRES: the seed's scenario draws a valid one (the commands check draw_scenario first)");
+  World world(*s, seed, options);
+  SimResult r = world.run(options);
+  r.params.swarm = std::move(drawn);
+  return r;
 }
 
 }  // namespace mq::sim

@@ -42,6 +42,7 @@ struct SimOptions {
   bool shadow = true;        // run the model in lockstep
   bool keep_history = true;  // false: only the hash and the summary (sweeps need no events)
   uint64_t corrupt_step = 0; // test hook, see BrokerNodeOptions
+  bool inconsistent_log = false;  // test hook, see BrokerNodeOptions
   SimOverrides overrides;
   // 0: no cut. Else the run stops after the agenda event that brings the history to
   // this many events (a shrunk reproducer is the prefix up to its first violation);
@@ -50,6 +51,7 @@ struct SimOptions {
 };
 
 struct SimResult {
+  Scenario scenario;  // the scenario the run used (its topology judges the history)
   SimParams params;
   History history;            // empty unless keep_history
   uint64_t history_hash = 0;  // FNV-1a over the history's JSON lines
@@ -65,14 +67,20 @@ struct SimResult {
   NetworkStats network;
   BrokerNodeStats broker;
   DiskStats disk;
-  // Recovery found the log corrupt (a flipped bit caught by its CRC): the broker was
-  // taken out of service and the run stopped there. A detected fault, not a loss.
+  // Recovery found the log corrupt where this run flipped a bit (caught by its CRC):
+  // the broker was taken out of service and the run stopped there. A detected fault,
+  // not a loss.
   std::optional<std::string> corruption;
+  // Recovery failed and no injected fault explains it: the broker was taken out of
+  // service and the run stopped there. A violation (property "recovery").
+  std::optional<std::string> recovery_failure;
   ProducerStats producers;    // summed
   ConsumerStats consumers;    // summed
   std::vector<std::string> fault_log;
 };
 
+// The run of seed `seed`: of the scenario it draws (sim/swarm.h; `scenario` itself when
+// it has no swarm section). REQUIRES: draw_scenario(scenario, seed).ok().
 SimResult simulate(const Scenario& scenario, uint64_t seed, const SimOptions& options = {});
 
 // The rolling hash of a history as written (JSON lines), event by event.

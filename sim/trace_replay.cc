@@ -26,23 +26,35 @@ Status unexplained(const HistoryEvent& e, const std::string& why) {
   return invalid_argument(where(e) + ": " + why + ": " + to_string(e));
 }
 
-// The consecutive publish pairs of one process, id and time, from `i`: their queues.
-std::vector<QueueId> publish_group(const History& h, const Topology& t, size_t i, size_t& next) {
+// The consecutive publish pairs of one process, id and time (and topic, when the
+// history names it: version 2) from `i`, each queue once, with the broker's drops
+// that made room for them in between (effects of the same publish): their queues and
+// the positions of their invokes.
+std::vector<QueueId> publish_group(const History& h, const Topology& t, size_t i, size_t& next,
+                                   std::vector<size_t>& at) {
   const HistoryEvent& first = h.events[i];
   std::vector<QueueId> queues;
   size_t k = i;
-  for (; k + 1 < h.events.size(); k += 2) {
+  // Bounded by the history: each round consumes a pair (and the drops after it).
+  while (k + 1 < h.events.size()) {
     const HistoryEvent& inv = h.events[k];
     const HistoryEvent& done = h.events[k + 1];
     if (inv.type != EventType::kInvoke || inv.f != EventF::kPublish || inv.process != first.process ||
-        inv.id != first.id || inv.time_ns != first.time_ns || done.process != first.process) {
+        inv.id != first.id || inv.time_ns != first.time_ns || inv.topic != first.topic ||
+        done.process != first.process) {
       break;
     }
     const auto q = t.find_queue(inv.queue);
-    if (!q) break;
+    if (!q || std::find(queues.begin(), queues.end(), *q) != queues.end()) break;
     queues.push_back(*q);
+    at.push_back(k);
+    k += 2;
+    const size_t pair_end = k;
+    while (k < h.events.size() && h.events[k].f == EventF::kDrop) ++k;
+    // Drops are effects; a group that ends here resumes reading after its last pair.
+    next = pair_end;
   }
-  next = k;
+  if (queues.empty()) next = k;
   return queues;
 }
 
@@ -50,17 +62,26 @@ Status publish_op(const History& h, const Topology& t, size_t i, size_t& next, s
   const HistoryEvent& e = h.events[i];
   const auto p = t.find_producer(e.process);
   if (!p) return unexplained(e, "no producer of that name");
-  const std::vector<QueueId> queues = publish_group(h, t, i, next);
+  std::vector<size_t> at;
+  const std::vector<QueueId> queues = publish_group(h, t, i, next, at);
   if (queues.empty()) return unexplained(e, "a publish invoke without its completion, or of an unknown queue");
   MessageSpec spec{*e.id, e.payload.value_or(""), e.priority.value_or(0), e.ttl_ns.value_or(0),
                    e.delay_ns.value_or(0), std::nullopt};
   // The recorder writes each queue's default when the spec has none.
   bool defaults = true;
   for (size_t k = 0; k < queues.size(); ++k) {
-    const auto& ev = h.events[i + 2 * k];
+    const auto& ev = h.events[at[k]];
     defaults = defaults && ev.max_retries.value_or(t.queues[queues[k]].max_retries) == t.queues[queues[k]].max_retries;
   }
   if (!defaults) spec.max_retries = e.max_retries;
+  // A version 2 history names the topic; an older one is a topic publish when its
+  // queues are exactly a topic's bound queues.
+  if (!e.topic.empty()) {
+    const auto topic = t.find_topic(e.topic);
+    if (!topic) return unexplained(e, "no topic of that name");
+    ops.emplace_back(std::in_place_type<op::Publish>, *p, *topic, std::move(spec));
+    return Status();
+  }
   for (TopicId k = 0; k < t.topics.size() && queues.size() > 1; ++k) {
     if (t.queues_of(k) == queues) {
       ops.emplace_back(op::Publish{*p, k, std::move(spec)});
@@ -68,7 +89,7 @@ Status publish_op(const History& h, const Topology& t, size_t i, size_t& next, s
     }
   }
   if (queues.size() > 1) {
-    next = i + 2;  // not a topic: one send; the next pair is read on its own
+    next = at[1];  // not a topic: one send; the next pair is read on its own
   }
   ops.emplace_back(op::Send{*p, queues.front(), std::move(spec)});
   return Status();
@@ -104,7 +125,11 @@ History trace_history(const Topology& topology, const std::vector<TraceStep>& st
 }
 
 Status write_trace(const std::string& path, const Topology& topology, const std::vector<TraceStep>& steps) {
-  MQ_RETURN_IF_ERROR(write_history_file(trace_history(topology, steps, path), path));
+  return write_trace_history(path, topology, trace_history(topology, steps, path));
+}
+
+Status write_trace_history(const std::string& path, const Topology& topology, const History& history) {
+  MQ_RETURN_IF_ERROR(write_history_file(history, path));
   std::ofstream out(path + ".topology.json", std::ios::binary | std::ios::trunc);
   out << topology_to_json(topology).dump(2) << "\n";
   out.close();

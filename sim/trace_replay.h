@@ -40,6 +40,8 @@ History trace_history(const Topology& topology, const std::vector<TraceStep>& st
 // Writes trace_history() to `path` and the topology to `path`.topology.json.
 // Errors: kIoError.
 Status write_trace(const std::string& path, const Topology& topology, const std::vector<TraceStep>& steps);
+// The same for a history already made (run_on_core's): `replay` re-executes it.
+Status write_trace_history(const std::string& path, const Topology& topology, const History& history);
 
 // The inputs of a trace history. Errors (kInvalidArgument) name the event that no op
 // explains (an unknown process, queue or consumer).

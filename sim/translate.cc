@@ -18,8 +18,9 @@ EffectKind to_model(impl::EffectKind k) {
     case impl::EffectKind::kDeadLetterRefused: return EffectKind::kDeadLetterRefused;
     case impl::EffectKind::kExpired: return EffectKind::kExpired;
     case impl::EffectKind::kLost: return EffectKind::kLost;
-    case impl::EffectKind::kDuplicate:
     case impl::EffectKind::kDropped:
+      return EffectKind::kDropped;
+    case impl::EffectKind::kDuplicate:
     case impl::EffectKind::kTimer: break;
   }
   MQ_CHECK_MSG(false, "core effect kind without a model counterpart");
@@ -29,8 +30,9 @@ EffectKind to_model(impl::EffectKind k) {
 }  // namespace
 
 impl::BrokerConfig to_broker_config(const Topology& t) {
-  // Larger than any workload the scenario reader accepts (10^7 messages).
-  constexpr uint32_t kDedupWindowIds = 1u << 24;
+  // A queue without a count bound: larger than any workload the scenario reader
+  // accepts (10^7 messages), so that it never forgets an id by count.
+  constexpr uint32_t kUnboundedWindowIds = 1u << 24;
   impl::BrokerConfig c;
   for (const auto& p : t.producers) c.producers.push_back({p.name});
   for (const auto& q : t.queues) {
@@ -43,8 +45,10 @@ impl::BrokerConfig to_broker_config(const Topology& t) {
     o.visibility_timeout_ns = q.visibility_timeout_ns;
     o.dead_letter_queue = q.dead_letter_queue;
     o.redelivery = q.redelivery == Redelivery::kFront ? impl::Redelivery::kFront : impl::Redelivery::kBack;
-    o.overflow = impl::OverflowPolicy::kRejectPublish;
-    o.dedup_window_ids = kDedupWindowIds;
+    o.overflow = q.overflow == Overflow::kDropOldest ? impl::OverflowPolicy::kDropOldest
+                                                     : impl::OverflowPolicy::kRejectPublish;
+    o.dedup_window_ids = q.dedup_window_ids > 0 ? q.dedup_window_ids : kUnboundedWindowIds;
+    o.dedup_window_ns = q.dedup_window_ns;
     c.queues.push_back(std::move(o));
   }
   for (const auto& k : t.consumers) {

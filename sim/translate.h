@@ -7,8 +7,7 @@
 //  - A duplicate id: the core answers ok with only kDuplicate effects (idempotent
 //    publish), the model fails with kAlreadyExists; the core's answer becomes that
 //    failure, so the history records the resend as a publish that stored nothing.
-//  - kDropped (drop-oldest) has no model counterpart; the simulator configures every
-//    queue to reject when full (the model's policy), so it never occurs (MQ_CHECK).
+//  - kDropped (drop-oldest overflow) is the model's kDropped (Topology: overflow).
 //  - kRefused / kDeadLetterRefused lose the core's reason.
 //
 // Thread-safety: pure functions.
@@ -24,8 +23,9 @@
 
 namespace mq::sim {
 
-// The core's configuration for a topology: same shapes; reject-when-full; an
-// idempotency window larger than any run (as the model never forgets an id).
+// The core's configuration for a topology: the same shapes, overflow policies and
+// idempotency windows; a window without a count bound (the model's default) is one
+// larger than any run.
 impl::BrokerConfig to_broker_config(const Topology& topology);
 impl::MessageSpec to_core(const MessageSpec& spec);
 MessageSpec to_model(const impl::MessageSpec& spec);

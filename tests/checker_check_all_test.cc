@@ -27,7 +27,7 @@ TEST(CheckerCheckAll, AGoodHistoryGetsEveryVerdictValid) {
   }
   EXPECT_EQ(names, (std::vector<std::string>{"well-formed", "integrity", "no-loss", "duplicates", "capacity",
                                              "ttl-delay", "priority", "order", "load-balance",
-                                             "completeness", "refinement"}));
+                                             "completeness", "refinement", "fan-out", "recovery"}));
   EXPECT_TRUE(all_valid(verdicts));
 }
 

@@ -136,8 +136,10 @@ TEST(HistoryIo, UnknownValuesAndFields) {
                            "ttl", "unknown field");
   expect_line2_field_error(R"({"v":1,"time":5,"time":6,"process":"p0","type":"ok","f":"publish","queue":"q","id":1,"payload":"a"})",
                            "time", "appears twice");
-  expect_line2_field_error(R"({"v":2,"time":5,"process":"p0","type":"ok","f":"publish","queue":"q","id":1,"payload":"a"})",
-                           "v", "unsupported version 2");
+  expect_line2_field_error(R"({"v":3,"time":5,"process":"p0","type":"ok","f":"publish","queue":"q","id":1,"payload":"a"})",
+                           "v", "unsupported version 3");
+  expect_line2_field_error(R"({"v":0,"time":5,"process":"p0","type":"ok","f":"publish","queue":"q","id":1,"payload":"a"})",
+                           "v", "unsupported version 0");
 }
 
 TEST(HistoryIo, ShapeErrors) {
@@ -275,7 +277,7 @@ TEST(HistoryIo, WritesKeysInTheDocumentedOrder) {
   auto line = to_json(full_event());
   ASSERT_TRUE(line.ok());
   EXPECT_EQ(*line,
-            R"({"v":1,"index":0,"time":42,"process":"c0","type":"ok","f":"deliver","queue":"q","consumer":"c0",)"
+            R"({"v":2,"index":0,"time":42,"process":"c0","type":"ok","f":"deliver","queue":"q","consumer":"c0",)"
             R"("id":7,"payload":"h)" "\xC3\xA9" R"(llo \"quoted\"\n","priority":2,"ttl_ns":100,"delay_ns":3,)"
             R"("timestamp_ns":40,"not_before_ns":43,"attempts":2,"requeue":false,"error":"none"})");
 }
@@ -351,7 +353,7 @@ TEST(HistoryIo, MaxRetriesIsReadWrittenAndOnlyOnPublish) {
   ASSERT_TRUE(e.ok()) << e.status().to_string();
   EXPECT_EQ(e->max_retries, 2u);
   EXPECT_EQ(*to_json(*e),
-            R"({"v":1,"index":0,"time":5,"process":"p0","type":"invoke","f":"publish","queue":"q","id":1,"payload":"a","max_retries":2})");
+            R"({"v":2,"index":0,"time":5,"process":"p0","type":"invoke","f":"publish","queue":"q","id":1,"payload":"a","max_retries":2})");
   expect_line2_field_error(R"({"v":1,"time":5,"process":"p0","type":"ok","f":"publish","queue":"q","id":1,"payload":"a","max_retries":-1})",
                            "max_retries", "got -1");
   expect_line2_field_error(R"({"v":1,"time":5,"process":"broker","type":"ok","f":"expire","queue":"q","id":1,"max_retries":1})",
@@ -383,6 +385,50 @@ TEST(HistoryIo, ReadsLinesAcrossChunkBoundaries) {
   ASSERT_TRUE(from_text.ok());
   EXPECT_EQ(from_text->events, h.events);
   std::remove(path.c_str());
+}
+
+// Version 2: a topic publish names its topic and bound queues (an array), read the
+// same on both paths and written back as it was; version 1 lines still read.
+TEST(HistoryIo, TopicAndBoundQueuesOfVersion2) {
+  const std::string line =
+      R"({"v":2,"index":0,"time":5,"process":"p0","type":"invoke","f":"publish","queue":"b","topic":"t",)"
+      R"("bound":["a","b"],"id":1,"payload":"x"})";
+  auto e = from_json(line, "h.jsonl", 1, 0);
+  ASSERT_TRUE(e.ok()) << e.status().to_string();
+  EXPECT_EQ(e->topic, "t");
+  EXPECT_EQ(e->bound, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(*to_json(*e), line);
+  // The general JSON path (whitespace) gives the same event.
+  auto spaced = from_json(R"({"v": 2, "time": 5, "process": "p0", "type": "invoke", "f": "publish", "queue": "b",)"
+                          R"( "topic": "t", "bound": [ "a", "b" ], "id": 1, "payload": "x"})",
+                          "h.jsonl", 1, 0);
+  ASSERT_TRUE(spaced.ok()) << spaced.status().to_string();
+  EXPECT_EQ(*spaced, *e);
+  EXPECT_TRUE(from_json(kPublishInvoke, "h.jsonl", 1, 0).ok());  // v1
+  const std::string invoke = R"({"v":2,"time":5,"process":"p0","type":"invoke","f":"publish","queue":"b","id":1,"payload":"x",)";
+  expect_line2_field_error(invoke + R"("topic":"t"})", "bound", "required with 'topic'");
+  expect_line2_field_error(invoke + R"("bound":["b"]})", "topic", "required with 'bound'");
+  expect_line2_field_error(invoke + R"("topic":"t","bound":["a"]})", "bound", "own queue 'b'");
+  expect_line2_field_error(invoke + R"("topic":"t","bound":["b","b"]})", "bound", "listed twice");
+  expect_line2_field_error(invoke + R"("topic":"t","bound":"b"})", "bound", "array of strings");
+  expect_line2_field_error(invoke + R"("topic":"t","bound":[1]})", "bound", "strings only");
+  expect_line2_field_error(
+      R"({"v":2,"time":5,"process":"broker","type":"ok","f":"expire","queue":"b","id":1,"topic":"t","bound":["b"]})",
+      "topic", "only a client's publish");
+}
+
+TEST(HistoryIo, DropAndRecoveryFailedEvents) {
+  auto drop = from_json(R"({"v":2,"time":5,"process":"broker","type":"ok","f":"drop","queue":"q","id":3})", "h.jsonl", 1, 0);
+  ASSERT_TRUE(drop.ok()) << drop.status().to_string();
+  EXPECT_EQ(drop->f, EventF::kDrop);
+  auto failed = from_json(R"({"v":2,"time":5,"process":"nemesis","type":"ok","f":"recovery-failed","error":"why"})",
+                          "h.jsonl", 1, 0);
+  ASSERT_TRUE(failed.ok()) << failed.status().to_string();
+  EXPECT_TRUE(is_fault_f(failed->f));
+  expect_line2_field_error(R"({"v":2,"time":5,"process":"broker","type":"ok","f":"drop","queue":"q"})", "id",
+                           "required for drop");
+  expect_line2_field_error(R"({"v":2,"time":5,"process":"p0","type":"invoke","f":"drop","queue":"q","id":3})", "f",
+                           "a client does not do drop");
 }
 
 }  // namespace

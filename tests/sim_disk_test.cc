@@ -74,6 +74,7 @@ TEST(SimDisk, BitFlipIsCaughtByTheChecksumAndReported) {
     const SimResult r = simulate(s, seed);
     if (r.disk.bit_flips == 0) continue;
     ASSERT_TRUE(r.corruption.has_value()) << "seed " << seed << ": a flipped bit must never pass silently";
+    EXPECT_FALSE(r.recovery_failure.has_value()) << *r.recovery_failure;
     EXPECT_NE(r.corruption->find("corrupt"), std::string::npos) << *r.corruption;
     ++detected;
     EXPECT_EQ(count(r.history, EventF::kBitFlip), 1u);
@@ -88,11 +89,35 @@ TEST(SimDisk, BitFlipIsCaughtByTheChecksumAndReported) {
     }
     EXPECT_TRUE(r.liveness.empty());  // the run stopped on purpose: not judged
     EXPECT_FALSE(r.divergence.has_value());
-    for (const auto& v : check_all(r.history, s.topology, CheckOptions{.complete = false})) {
+    for (const auto& v : check_all(r.history, r.scenario.topology, CheckOptions{.complete = false})) {
       EXPECT_TRUE(v.valid) << "seed " << seed << ": " << to_string(v);
     }
   }
   EXPECT_GT(detected, 0u);
+}
+
+// A log the broker wrote wrong (a well-formed record that does not fit, no bit flipped)
+// is not "detected corruption": the run fails, with its own property, from the
+// history alone too.
+TEST(SimDisk, AnInconsistentLogWithoutAFlipFailsTheRun) {
+  const Scenario s = testing::scenario_of(disky(0, 0, 0));
+  SimOptions o;
+  o.inconsistent_log = true;
+  const SimResult r = simulate(s, 1, o);
+  ASSERT_TRUE(r.recovery_failure.has_value());
+  EXPECT_NE(r.recovery_failure->find("which queue"), std::string::npos) << *r.recovery_failure;
+  EXPECT_FALSE(r.corruption.has_value());
+  EXPECT_EQ(r.disk.bit_flips, 0u);
+  EXPECT_EQ(count(r.history, EventF::kRecoveryFailed), 1u);
+  bool failed = false;
+  for (const auto& v : check_all(r.history, r.scenario.topology, CheckOptions{})) {
+    if (v.property == "recovery") failed = !v.valid;
+  }
+  EXPECT_TRUE(failed) << "the recovery property must fail on this history";
+  // The same seed without the hook recovers every time.
+  const SimResult clean = simulate(s, 1);
+  EXPECT_FALSE(clean.recovery_failure.has_value());
+  EXPECT_GT(clean.disk.recoveries, 0u);
 }
 
 TEST(SimDisk, FullDiskRefusesWritesAndTellsTheProducers) {

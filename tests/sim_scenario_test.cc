@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "sim/swarm.h"
 #include "sim_test_util.h"
 
 namespace mq::sim {
@@ -76,6 +77,68 @@ TEST(SimScenario, LossWithoutVisibilityTimeoutIsRefused) {
       << error_of(j);
   j["faults"] = nlohmann::json::object();  // no loss, no partition, no clog: accepted
   EXPECT_TRUE(scenario_from_text(j.dump(), "ok.json").ok());
+}
+
+// The swarm section: each seed draws its own configuration, deterministically; the
+// draw is a scenario of its own that runs the same without drawing again.
+TEST(SimSwarm, EachSeedDrawsItsOwnConfigurationDeterministically) {
+  const Scenario s = default_scenario();
+  ASSERT_FALSE(s.swarm.empty());
+  std::vector<std::string> a, b, c;
+  const auto x = draw_scenario(s, 1, &a);
+  const auto y = draw_scenario(s, 1, &b);
+  const auto z = draw_scenario(s, 2, &c);
+  ASSERT_TRUE(x.ok() && y.ok() && z.ok()) << x.status().to_string();
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(x->text, y->text);
+  EXPECT_NE(a, c);
+  EXPECT_TRUE(x->swarm.empty());
+  EXPECT_EQ(x->name, s.name);
+  EXPECT_EQ(a.size(), 36u) << "one value per rule and place";
+  // Over some seeds, every choice of the overflow rule happens.
+  bool drop = false, reject = false;
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    const auto d = draw_scenario(s, seed);
+    ASSERT_TRUE(d.ok()) << d.status().to_string();
+    for (const auto& q : d->topology.queues) (q.overflow == Overflow::kDropOldest ? drop : reject) = true;
+  }
+  EXPECT_TRUE(drop && reject);
+}
+
+TEST(SimSwarm, ThePinnedDrawRunsTheSameAsTheSwarm) {
+  nlohmann::json j = nlohmann::json::parse(default_scenario_text());
+  j["workload"]["messages"] = 60;
+  j["durations"] = {{"faulty_ns", 300000000}, {"healing_ns", 2000000000}, {"heal", true}};
+  const Scenario s = testing::scenario_of(j);
+  const auto pinned = draw_scenario(s, 7);
+  ASSERT_TRUE(pinned.ok());
+  const SimResult a = simulate(s, 7);
+  const SimResult b = simulate(*pinned, 7);
+  EXPECT_EQ(a.history_hash, b.history_hash);
+  EXPECT_EQ(a.scenario.text, b.scenario.text);
+  EXPECT_FALSE(a.params.swarm.empty());
+  EXPECT_TRUE(b.params.swarm.empty());
+}
+
+TEST(SimSwarm, BadRulesAreErrorsNamingThePath) {
+  nlohmann::json j = testing::default_json();
+  j["swarm"] = {{{"path", "/topology/queues/*/nonsense_field"}, {"choose", {1}}}};
+  EXPECT_NE(error_of(j).find("unknown field"), std::string::npos) << error_of(j);
+  j["swarm"] = {{{"path", "/nowhere/*/x"}, {"choose", {1}}}};
+  EXPECT_NE(error_of(j).find("/swarm/0/path: '/nowhere/*/x' matches no place"), std::string::npos) << error_of(j);
+  j["swarm"] = {{{"path", "/workload/ttl_ppm"}, {"choose", nlohmann::json::array()}}};
+  EXPECT_NE(error_of(j).find("/swarm/0/choose: expected a non-empty array"), std::string::npos) << error_of(j);
+  j["swarm"] = {{{"path", "/workload/ttl_ppm"}, {"range", {5, 2}}}};
+  EXPECT_NE(error_of(j).find("/swarm/0/range: lo 5 > hi 2"), std::string::npos) << error_of(j);
+  j["swarm"] = {{{"path", "/workload/ttl_ppm"}, {"range", {0, 1}}, {"choose", {1}}}};
+  EXPECT_NE(error_of(j).find("exactly one of"), std::string::npos) << error_of(j);
+  j["swarm"] = {{{"path", "workload/ttl_ppm"}, {"range", {0, 1}}}};
+  EXPECT_NE(error_of(j).find("expected a JSON pointer"), std::string::npos) << error_of(j);
+  // A value that makes the scenario invalid names the seed and what was drawn.
+  j["swarm"] = {{{"path", "/topology/queues/0/capacity"}, {"choose", {0}}}};
+  EXPECT_NE(error_of(j).find("seed 1 draws a scenario that is not valid (/topology/queues/0/capacity=0)"),
+            std::string::npos)
+      << error_of(j);
 }
 
 }  // namespace

@@ -2,10 +2,10 @@
 // cuts are valid scenarios, it is bounded and deterministic, it cuts the topology and
 // the workload, and it stops a run at its first violation (also for a run that dies,
 // whose length is unknown).
-#include "sim/shrink.h"
-
 #include <gtest/gtest.h>
 
+#include "sim/shrink.h"
+#include "sim/trace_replay.h"
 #include "sim_test_util.h"
 
 namespace mq::sim {
@@ -42,7 +42,8 @@ TEST(SimShrinkTest, EveryCandidateIsAValidSmallerScenario) {
   EXPECT_TRUE(fewer_queues && fewer_consumers && fewer_producers);
   // Liveness: the healing phase stays.
   for (const auto& family : shrink_families(base, nullptr, /*keep_healing=*/true)) {
-    for (const Reproducer& c : family) EXPECT_EQ(c.scenario.durations.healing_ns, base.scenario.durations.healing_ns);
+    for (const Reproducer& c : family)
+      EXPECT_EQ(c.scenario.durations.healing_ns, base.scenario.durations.healing_ns);
   }
 }
 
@@ -116,6 +117,53 @@ TEST(SimShrinkTest, RealRunIsCutAtItsFirstDivergence) {
   EXPECT_TRUE(again.liveness.empty()) << "a cut run's liveness is not judged";
   EXPECT_EQ(again.history_events, out.history_events);
   EXPECT_EQ(again.history_hash, run(out.reproducer).history_hash);
+}
+
+// shrink_schedule(): delta debugging over a run's inputs finds the two operations a
+// synthetic failure needs, within its bound, the same way twice.
+TEST(SimShrinkTest, ScheduleIsCutToTheOperationsTheFailureNeeds) {
+  std::vector<Op> ops;
+  for (TimeNs t = 1; t <= 100; ++t) ops.emplace_back(op::Advance{t});
+  const auto needs_two = [](const std::vector<Op>& c) {
+    const bool a = std::find(c.begin(), c.end(), Op{op::Advance{17}}) != c.end();
+    const bool b = std::find(c.begin(), c.end(), Op{op::Advance{63}}) != c.end();
+    return Trial{a && b, c.size(), 0};
+  };
+  const Trial start = needs_two(ops);
+  ASSERT_TRUE(start.fails);
+  const ScheduleOutcome a = shrink_schedule(ops, start, needs_two, 400);
+  const ScheduleOutcome b = shrink_schedule(ops, start, needs_two, 400);
+  EXPECT_EQ(a.ops, (std::vector<Op>{op::Advance{17}, op::Advance{63}}));
+  EXPECT_EQ(a.history_events, 2u);
+  EXPECT_LE(a.runs, 400u);
+  EXPECT_EQ(a.ops, b.ops);
+  EXPECT_EQ(a.runs, b.runs);
+  for (const uint32_t max : {0u, 1u, 5u}) EXPECT_LE(shrink_schedule(ops, start, needs_two, max).runs, max);
+  // Nothing fails without cutting: the start stays.
+  const auto never = [](const std::vector<Op>&) { return Trial{false, 0, 0}; };
+  EXPECT_EQ(shrink_schedule(ops, start, never, 400).ops, ops);
+}
+
+// A real run's inputs, read back from its history and replayed on BrokerCore: the
+// schedule that still delivers a redelivered message is a handful of operations.
+TEST(SimShrinkTest, RealScheduleReplaysOnTheCoreAndShrinks) {
+  const Scenario s = scenario_of(small_json());
+  const SimResult r = simulate(s, 3, SimOptions{});
+  auto ops = trace_ops(r.history, r.scenario.topology);
+  ASSERT_TRUE(ops.ok()) << ops.status().to_string();
+  ASSERT_GT(ops->size(), 100u);
+  const auto delivers = [&](const std::vector<Op>& c) {
+    const History h = run_on_core(r.scenario.topology, c, "test");
+    bool found = false;
+    for (const HistoryEvent& e : h.events) found |= e.f == EventF::kDeliver && e.type == EventType::kOk;
+    return Trial{found, h.events.size(), 0};
+  };
+  const Trial start = delivers(*ops);
+  ASSERT_TRUE(start.fails);
+  const ScheduleOutcome out = shrink_schedule(*ops, start, delivers, 2000);
+  EXPECT_LE(out.ops.size(), 4u) << "a send and a dispatch or fetch (and what attaches the consumer)";
+  EXPECT_LE(out.history_events, 8u);
+  EXPECT_TRUE(delivers(out.ops).fails);
 }
 
 }  // namespace

@@ -12,7 +12,13 @@
 
 namespace mq::sim::testing {
 
-inline nlohmann::json default_json() { return nlohmann::json::parse(default_scenario_text()); }
+// The default without its swarm section: a test that sets a feature wants it kept,
+// not redrawn per seed (the swarm has its own tests, sim_scenario_test.cc).
+inline nlohmann::json default_json() {
+  nlohmann::json j = nlohmann::json::parse(default_scenario_text());
+  j.erase("swarm");
+  return j;
+}
 
 inline Scenario scenario_of(const nlohmann::json& j, const std::string& file = "test.json") {
   auto s = scenario_from_text(j.dump(), file);
@@ -49,11 +55,11 @@ inline nlohmann::json stormy_json() {
 }
 
 // "" when the simulator's verdicts and every checker's hold; else what failed.
-inline std::string failures(const Scenario& s, const SimResult& r) {
+inline std::string failures(const Scenario&, const SimResult& r) {
   std::string out;
   if (r.divergence) out += "shadow: " + r.divergence->to_string() + "\n";
   for (const auto& l : r.liveness) out += "liveness: " + l + "\n";
-  for (const auto& v : check_all(r.history, s.topology, CheckOptions{.complete = r.quiescent})) {
+  for (const auto& v : check_all(r.history, r.scenario.topology, CheckOptions{.complete = r.quiescent})) {
     if (!v.valid) out += to_string(v) + "\n";
   }
   return out;

@@ -9,13 +9,22 @@
 // may have been accepted unseen (open or info). Acceptance is placed at the publish's
 // completion, the latest it can be, so (1) never blames a broker for a publish it
 // may not have taken yet, and (2) gives it every publish it may have taken.
-// Witness: (1) the acceptance events of the capacity + 1 messages held at once;
-// (2) the refused publish's invoke and fail.
+// A drop-oldest queue (Overflow::kDropOldest) makes room instead of refusing: (1) a
+// client's publish ok may take it to capacity + 1 if the queue's next event is the
+// drop that makes room (the recorder writes it right after the completion); (2) it
+// refuses only when, besides being full, it holds no message it could drop (none
+// surely ready or delayed and unexpired); (3) it drops only when full (size +
+// pending >= capacity before the drop).
+// Witness: (1) the acceptance events of the capacity + 1 messages held at once, or
+// the acceptance and the queue's next event that is not a drop; (2) the refused
+// publish's invoke and fail, and the droppable message's readiness; (3) the drop.
 //
 // REQUIRES: validate_history(history).ok() and every queue of the history in the
 // topology (check_well_formed).
 
+#include <map>
 #include <optional>
+#include <string>
 
 #include "model/history.h"
 #include "model/topology.h"
@@ -41,8 +50,12 @@ class CapacityChecker {
   const StreamIndex& index_;
   const QueueReplay& replay_;
   const Topology& topology_;
+  void judge_refusal(const Step& step, const QueueConfig& queue);
+  void judge_drop(const HistoryEvent& e, const QueueConfig& queue);
   std::optional<Verdict> violation_;
-  uint64_t refusals_ = 0;
+  uint64_t refusals_ = 0, drops_ = 0;
+  // Drop-oldest queues at capacity + 1 after a client's publish ok: that event.
+  std::map<std::string, EventPtr> owes_drop_;
 };
 
 Verdict check_capacity(const History& history, const Topology& topology);

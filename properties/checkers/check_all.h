@@ -30,7 +30,8 @@ struct CheckOptions {
 Verdict check_well_formed(const History& history, const Topology& topology);
 
 // The well-formed verdict, then integrity, no-loss, duplicates, capacity, ttl-delay,
-// priority, order, load-balance, completeness, refinement, in that order. A malformed history gets only its
+// priority, order, load-balance, completeness, refinement, fan-out, recovery, in that
+// order. A malformed history gets only its
 // well-formed verdict: the others would judge nonsense.
 // REQUIRES: topology.validate().ok().
 std::vector<Verdict> check_all(const History& history, const Topology& topology,

@@ -122,6 +122,7 @@ void CompletenessChecker::on_message_event(const EventPtr& ptr) {
     case EventF::kAck:
     case EventF::kExpire:
     case EventF::kLost:
+    case EventF::kDrop:
       held_.erase(k);
       ++finished_;
       break;

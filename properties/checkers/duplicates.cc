@@ -4,9 +4,25 @@
 
 namespace mq {
 
+bool DuplicatesChecker::windowed(const std::string& queue) const {
+  const auto q = topology_.find_queue(queue);
+  return q && topology_.queues[*q].windowed();
+}
+
 void DuplicatesChecker::on(const Step& step) {
   const HistoryEvent& e = step.e();
   if (violation_ || e.type != EventType::kOk) return;
+  const bool finishes = e.f == EventF::kAck || e.f == EventF::kExpire || e.f == EventF::kDeadLetter ||
+                        e.f == EventF::kLost || e.f == EventF::kDrop;
+  if (finishes && e.id) {
+    if (auto it = last_.find(key_of(e)); it != last_.end()) it->second.finished = true;
+  }
+  if (e.f == EventF::kPublish && e.id) {
+    // A new message with a finished id: the window forgot it (see the header).
+    if (auto it = last_.find(key_of(e)); it != last_.end() && it->second.finished && windowed(e.queue)) {
+      last_.erase(it);
+    }
+  }
   if (e.f == EventF::kCrash) ++crashes_;
   if (e.f == EventF::kDetach) ++detaches_[e.consumer];
   if (e.f == EventF::kRequeue || e.f == EventF::kNack) {
@@ -35,7 +51,7 @@ void DuplicatesChecker::on(const Step& step) {
     }
     ++redeliveries_;
   }
-  last_[k] = LastDelivery{step.event, false, crashes_, detaches_[e.consumer]};
+  last_[k] = LastDelivery{step.event, false, crashes_, detaches_[e.consumer], false};
 }
 
 Verdict DuplicatesChecker::finish() const {
@@ -43,9 +59,9 @@ Verdict DuplicatesChecker::finish() const {
   return pass(kDuplicates, std::to_string(redeliveries_) + " redeliveries, each marked and caused");
 }
 
-Verdict check_duplicates(const History& history) {
-  return drive<DuplicatesChecker>(history, [](StreamIndex& i) {
-    auto c = std::make_unique<DuplicatesChecker>();
+Verdict check_duplicates(const History& history, const Topology& topology) {
+  return drive<DuplicatesChecker>(history, [&](StreamIndex& i) {
+    auto c = std::make_unique<DuplicatesChecker>(topology);
     i.on_forget([p = c.get()](const MessageKey& k) { p->forget(k); });
     return c;
   });

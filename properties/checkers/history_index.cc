@@ -16,7 +16,8 @@ T first_of(const std::optional<T>& a, const std::optional<T>& b, T otherwise) {
 
 bool finishes(const HistoryEvent& e) {
   return e.type == EventType::kOk && e.id && !e.queue.empty() &&
-         (e.f == EventF::kAck || e.f == EventF::kExpire || e.f == EventF::kDeadLetter || e.f == EventF::kLost);
+         (e.f == EventF::kAck || e.f == EventF::kExpire || e.f == EventF::kDeadLetter ||
+          e.f == EventF::kLost || e.f == EventF::kDrop);
 }
 
 }  // namespace

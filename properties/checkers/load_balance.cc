@@ -65,6 +65,30 @@ std::optional<Verdict> LoadBalanceChecker::judge_window(const Window& w, const s
               std::move(witness));
 }
 
+// (1), at a push of the window's queue to e.consumer, judged in the state before it.
+std::optional<Verdict> LoadBalanceChecker::judge_turns(Window& w, const HistoryEvent& e, const Step& step) const {
+  for (auto& [a, owed] : w.owed) std::erase_if(owed, [&](const std::string& b) { return !replay_.has_credit(b); });
+  const auto mine = w.owed.find(e.consumer);
+  if (mine != w.owed.end() && !mine->second.empty()) {
+    const std::string& b = *mine->second.begin();
+    std::vector<HistoryEvent> witness{*w.last_push.at(e.consumer), e};
+    if (const auto it = w.last_push.find(b); it != w.last_push.end()) witness.push_back(*it->second);
+    return fail(kLoadBalance, "queue '" + e.queue + "': consumer '" + e.consumer + "' got its next push while '" + b +
+                                  "' had credit at every push since its previous one and got none (round-robin "
+                                  "must give '" + b + "' its turn first)",
+                std::move(witness));
+  }
+  for (auto& [a, owed] : w.owed) owed.erase(e.consumer);  // served: its turn came
+  std::set<std::string>& next = w.owed[e.consumer];
+  next.clear();
+  const auto q = topology_.find_queue(e.queue);
+  for (ConsumerId c : topology_.consumers_of(*q)) {
+    if (topology_.consumers[c].name != e.consumer) next.insert(topology_.consumers[c].name);
+  }
+  w.last_push[e.consumer] = step.event;
+  return std::nullopt;
+}
+
 void LoadBalanceChecker::before(const Step& step) {
   if (violation_) return;
   if (!started_) {
@@ -76,6 +100,7 @@ void LoadBalanceChecker::before(const Step& step) {
   if (push && !e.queue.empty() && topology_.find_queue(e.queue)) {
     Window& w = windows_[e.queue];
     std::erase_if(w.eligible, [&](const std::string& c) { return !replay_.has_credit(c); });
+    violation_ = judge_turns(w, e, step);
   }
 }
 
@@ -108,8 +133,9 @@ Verdict LoadBalanceChecker::finish() const {
   for (QueueId q = 0; q < topology_.queues.size(); ++q) {
     epsilons += (q == 0 ? "" : ", ") + topology_.queues[q].name + ": " + std::to_string(load_balance_epsilon(topology_, q));
   }
-  return pass(kLoadBalance, std::to_string(pushes_) + " pushes; per window, the counts of consumers with credit "
-                                "differ by at most epsilon = 1 + prefetch window (" + epsilons + ")");
+  return pass(kLoadBalance, std::to_string(pushes_) + " pushes; per window, every consumer with credit got its "
+                                "turn, and the counts of consumers with credit differ by at most epsilon = 1 + "
+                                "prefetch window (" + epsilons + ")");
 }
 
 Verdict check_load_balance(const History& history, const Topology& topology) {

@@ -1,18 +1,27 @@
 #pragma once
-// Load balance: under round-robin dispatch, the consumers of a queue that were ready
-// get about the same number of pushes.
+// Load balance: under round-robin dispatch, every consumer of a queue that has credit
+// gets its turn.
 //
 // Precisely, per queue q, a window is a maximal stretch of the history in which the
 // set of attached consumers of q does not change (it ends at an attach or detach of
-// one of them, a crash or a recover). Within a window, a consumer of q is eligible
-// while it has had credit (attached, broker up, unacked < prefetch) at every push
-// delivery from q so far. Among the eligible consumers, the counts of push
-// deliveries (deliver ok by the broker; a client's fetch is not dispatch) differ by
-// at most epsilon(q) = 1 + the prefetch window, the largest prefetch of q's
-// consumers (an unlimited prefetch counts as 1). Exact round-robin keeps the
-// difference at 1; the window allows a broker to fill one consumer's prefetch
-// at a time. Witness: the event opening the window, and the window's pushes to the
-// most and the least served consumer.
+// one of them, a crash or a recover: round-robin may restart anywhere then). A
+// consumer has credit at a push when it is attached, the broker is up and its unacked
+// deliveries are fewer than its prefetch (QueueReplay, before the push). A push is a
+// deliver ok by the broker (a client's fetch is not dispatch). Within a window:
+//  (1) turns: between two consecutive pushes to consumer A, every other consumer B of
+//      q that had credit at each push of q after the first of them, up to and
+//      including the second, got a push. Round-robin moves its cursor past A and
+//      takes the first consumer with credit from there, so it cannot come back to A
+//      without passing B while B has credit; a dispatcher that skips (starves) a
+//      consumer with credit breaks this within one cycle. Witness: the two pushes to
+//      A, and B's last push in the window (if any).
+//  (2) counts: among the consumers that had credit at every push of q in the window
+//      so far, the counts of pushes differ by at most epsilon(q) = 1 + the prefetch
+//      window (the largest prefetch of q's consumers; unlimited counts as 1). Witness:
+//      the event opening the window, and the pushes to the most and least served.
+// (1) is exact for a round-robin cursor (the model's and BrokerCore's); (2) is the
+// origin document's balance claim, repaired, for brokers that fill prefetch windows
+// one consumer at a time.
 //
 // REQUIRES: validate_history(history).ok() and check_well_formed.
 
@@ -57,7 +66,13 @@ class LoadBalanceChecker {
     std::map<std::string, uint64_t> pushes;              // per consumer
     std::map<std::string, std::vector<EventPtr>> first;  // per consumer: its first kMaxWitnessEvents pushes
     std::set<std::string> eligible;
+    // (1): per consumer A pushed in this window, its last push, and the consumers
+    // that have had credit at every push since and got none (they are owed a turn
+    // before A's next push).
+    std::map<std::string, EventPtr> last_push;
+    std::map<std::string, std::set<std::string>> owed;
   };
+  std::optional<Verdict> judge_turns(Window& w, const HistoryEvent& e, const Step& step) const;
   Window open_window(QueueId q, EventPtr by) const;
   std::optional<Verdict> judge_window(const Window& w, const std::string& queue, uint32_t epsilon) const;
   std::map<std::string, Window> windows_;

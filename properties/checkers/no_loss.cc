@@ -35,6 +35,18 @@ std::optional<Verdict> judge_lost(const QueueReplay& replay, const Topology& top
   return std::nullopt;
 }
 
+// A drop is how a drop-oldest queue makes room; no other queue may drop a message
+// (capacity judges that the queue was full).
+std::optional<Verdict> judge_drop(const Topology& topology, const HistoryEvent& e) {
+  const auto q = topology.find_queue(e.queue);
+  if (!q || topology.queues[*q].overflow == Overflow::kDropOldest) return std::nullopt;
+  return fail(kNoLoss,
+              describe(key_of(e)) + " dropped by queue '" + e.queue +
+                  "', which rejects when full "
+                  "(overflow \"reject\": only a drop-oldest queue drops)",
+              {e});
+}
+
 std::optional<Verdict> judge_empty(const QueueReplay& replay, const Step& step) {
   const HistoryEvent& e = step.e();
   if (step.invoke == nullptr || !replay.has_credit(e.consumer)) return std::nullopt;
@@ -75,6 +87,7 @@ void NoLossChecker::before(const Step& step) {
   violation_ = judge_refused(step);
   if (violation_) return;
   if (e.f == EventF::kLost) violation_ = judge_lost(replay_, topology_, e);
+  if (e.f == EventF::kDrop) violation_ = judge_drop(topology_, e);
   if (e.f == EventF::kDeliver && e.type == EventType::kFail && e.error == kErrorEmpty) {
     violation_ = judge_empty(replay_, step);
   }

@@ -8,7 +8,8 @@
 //      Witness: the fail and the event showing the message.
 //  (2) lost: a `lost` event only in a non-durable queue and only while the broker is
 //      down (between a crash and its recover). Witness: the message's acceptance and
-//      the lost event (durable), or the lost event (broker up).
+//      the lost event (durable), or the lost event (broker up). A `drop` only in a
+//      queue whose overflow is drop-oldest (capacity judges that it was full then).
 //  (3) empty: a fetch answered "empty" (deliver fail) by an attached consumer with
 //      credit, while a message of its queue was surely ready since before the fetch
 //      was invoked: the broker no longer has a message it confirmed.

@@ -147,7 +147,11 @@ void QueueReplay::apply(const Step& step) {
       set_place(*m, Place::kReady, "");
       m->ready_since = step.event;
       break;
-    case EventF::kAck: case EventF::kExpire: case EventF::kDeadLetter: case EventF::kLost:
+    case EventF::kAck:
+    case EventF::kExpire:
+    case EventF::kDeadLetter:
+    case EventF::kLost:
+    case EventF::kDrop:
       finish(k);
       break;
     default: break;  // dead-letter-refused: the dead-letter already ended it

@@ -47,13 +47,16 @@ std::optional<EffectKind> effect_of(EventF f) {
     case EventF::kDeadLetter: return EffectKind::kDeadLettered;
     case EventF::kDeadLetterRefused: return EffectKind::kDeadLetterRefused;
     case EventF::kLost: return EffectKind::kLost;
+    case EventF::kDrop:
+      return EffectKind::kDropped;
     default: return std::nullopt;
   }
 }
 
 bool finishes(const HistoryEvent& e) {
-  return e.type == EventType::kOk && (e.f == EventF::kAck || e.f == EventF::kExpire ||
-                                      e.f == EventF::kDeadLetter || e.f == EventF::kLost);
+  return e.type == EventType::kOk &&
+         (e.f == EventF::kAck || e.f == EventF::kExpire || e.f == EventF::kDeadLetter ||
+          e.f == EventF::kLost || e.f == EventF::kDrop);
 }
 
 Topology with_a_producer(Topology t) {
@@ -95,13 +98,24 @@ struct RefinementChecker::Impl {
     if (why.empty()) why = std::move(text);
   }
 
-  void owe(Candidate& c, const Effects& fx, size_t from, const HistoryEvent& cause) const {
+  // Every effect of fx from `from` on, except the one at `seen` (the event's own).
+  void owe(Candidate& c, const Effects& fx, size_t from, const HistoryEvent& cause, size_t seen = SIZE_MAX) const {
     if (from >= fx.size()) return;
     // The event being judged, shared rather than copied per effect.
     auto ptr = current && current.get() == &cause ? current : std::make_shared<const HistoryEvent>(cause);
     for (size_t i = from; i < fx.size(); ++i) {
-      c.owed.push_back(Owed{fx[i].kind, fx[i].queue, fx[i].message.id, fx[i].consumer, ptr});
+      if (i != seen) c.owed.push_back(Owed{fx[i].kind, fx[i].queue, fx[i].message.id, fx[i].consumer, ptr});
     }
+  }
+
+  // Where a send's effects say the message was accepted: first, or after the drop
+  // that made room for it (drop-oldest); nullopt if refused.
+  static std::optional<size_t> acceptance(const Effects& fx) {
+    for (size_t i = 0; i < fx.size(); ++i) {
+      if (fx[i].kind == EffectKind::kAccepted) return i;
+      if (fx[i].kind != EffectKind::kDropped) break;
+    }
+    return std::nullopt;
   }
 
   void set_state(Candidate& c, ModelState s) const { c.model = Model(wiring, std::move(s)); }
@@ -139,8 +153,9 @@ struct RefinementChecker::Impl {
   }
 
   Result<Effects> send(Candidate& c, const Pending& p) const {
-    // What the model would say had it kept every finished id (see prune_confirmed).
-    if (finished_ids[p.queue].ids.contains(p.spec.id)) {
+    // What the model would say had it kept every finished id (see prune_confirmed). A
+    // windowed queue forgets ids on its own (the model keeps its window: not pruned).
+    if (!topo().queues[p.queue].windowed() && finished_ids[p.queue].ids.contains(p.spec.id)) {
       return already_exists("queue '" + topo().queues[p.queue].name + "': duplicate message id " +
                             std::to_string(p.spec.id) + " (finished earlier in the history)");
     }
@@ -160,13 +175,14 @@ struct RefinementChecker::Impl {
       reject(why, "the model refuses the publish of message " + std::to_string(pending.spec.id) + ": " + fx.status().to_string());
       return false;
     }
-    if (fx->empty() || fx->front().kind != EffectKind::kAccepted) {
+    const auto at = acceptance(*fx);
+    if (!at) {
       const QueueStats st = c.model.stats(pending.queue);
       reject(why, "the model refuses message " + std::to_string(pending.spec.id) + ": queue '" + st.name + "' full (" +
                       std::to_string(st.size) + " of " + std::to_string(st.capacity) + ")");
       return false;
     }
-    owe(c, *fx, 1, e);
+    owe(c, *fx, 0, e, *at);
     return true;
   }
 
@@ -243,7 +259,8 @@ struct RefinementChecker::Impl {
         reject(why, "the model rejects the publish: " + fx.status().to_string());
         continue;
       }
-      const bool accepted = !fx->empty() && fx->front().kind == EffectKind::kAccepted;
+      const auto at = acceptance(*fx);
+      const bool accepted = at.has_value();
       if (e.type == EventType::kOk && !accepted) {
         const QueueStats st = v.model.stats(q);  // only for the message: stats() is not cheap
         reject(why, "the model refuses it: queue '" + e.queue + "' is full (" + std::to_string(st.size) + " of " +
@@ -256,7 +273,7 @@ struct RefinementChecker::Impl {
                         std::to_string(st.capacity));
         continue;
       }
-      owe(v, *fx, 1, e);
+      owe(v, *fx, 0, e, at.value_or(0));
       out.push_back(std::move(v));
     }
   }

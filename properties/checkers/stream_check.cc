@@ -4,6 +4,7 @@
 #include "properties/checkers/capacity.h"
 #include "properties/checkers/completeness.h"
 #include "properties/checkers/duplicates.h"
+#include "properties/checkers/fan_out.h"
 #include "properties/checkers/history_index.h"
 #include "properties/checkers/integrity.h"
 #include "properties/checkers/load_balance.h"
@@ -11,6 +12,7 @@
 #include "properties/checkers/order.h"
 #include "properties/checkers/priority.h"
 #include "properties/checkers/queue_replay.h"
+#include "properties/checkers/recovery.h"
 #include "properties/checkers/refinement.h"
 #include "properties/checkers/ttl_delay.h"
 
@@ -25,6 +27,7 @@ struct StreamingChecks::Impl {
         replay_(index_, topology),
         integrity_(index_),
         no_loss_(index_, replay_, topology),
+        duplicates_(topology),
         capacity_(index_, replay_, topology),
         ttl_delay_(index_),
         priority_(index_, replay_, topology),
@@ -47,6 +50,8 @@ struct StreamingChecks::Impl {
   uint64_t events_ = 0;
   CompletenessChecker completeness_;
   RefinementChecker refinement_;
+  FanOutChecker fan_out_;
+  RecoveryChecker recovery_;
   StreamIndex index_;
   QueueReplay replay_;
   IntegrityChecker integrity_;
@@ -80,6 +85,8 @@ void StreamingChecks::Impl::add(HistoryEvent&& e) {
     malformed_ = fail(kWellFormed, where(e) + ": " + *why, {e});
     return;
   }
+  fan_out_.add(e);
+  recovery_.add(e);
   auto ptr = std::make_shared<const HistoryEvent>(std::move(e));
   completeness_.add(ptr);
   refinement_.add(ptr);
@@ -115,7 +122,9 @@ std::vector<Verdict> StreamingChecks::Impl::finish() {
           order_.finish(),
           load_balance_.finish(),
           completeness_.finish(),
-          refinement_.finish()};
+          refinement_.finish(),
+          fan_out_.finish(),
+          recovery_.finish()};
 }
 
 Result<std::vector<Verdict>> check_streaming(const std::string& path, const Topology& topology,

@@ -4,7 +4,8 @@
 // history's length). check_all is this class fed from a History in memory, so the two
 // paths give identical verdicts (tests/checker_stream_test.cc compares them anyway).
 //
-// Well-formed, completeness and refinement take each event as it comes. The other
+// Well-formed, completeness, refinement, fan-out and recovery take each event as it
+// comes. The other
 // eight (integrity, no-loss, duplicates, capacity, ttl-delay, priority, order,
 // load-balance) take the steps a StreamIndex releases: it holds an event back until
 // the publishes invoked before it have completed (their outcome is lookahead), and
@@ -37,7 +38,7 @@ class StreamingChecks {
   void add(HistoryEvent&& e);  // the same, without a copy
   // The verdicts in check_all's order: well-formed, then (if well formed) integrity,
   // no-loss, duplicates, capacity, ttl-delay, priority, order, load-balance,
-  // completeness, refinement. Call once, after the last add().
+  // completeness, refinement, fan-out, recovery. Call once, after the last add().
   std::vector<Verdict> finish();
 
   ~StreamingChecks();
