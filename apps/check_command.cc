@@ -14,6 +14,7 @@
 #include "properties/checkers/queue_linearizability.h"
 #include "properties/checkers/stream_check.h"
 #include "sim/scenario.h"
+#include "sim/swarm.h"
 
 namespace mq::app {
 namespace {
@@ -37,7 +38,7 @@ void print(const Verdict& v) {
 }
 
 // The topology of a run file (what `run --history H` writes beside H as H.run.json):
-// the scenario it embeds.
+// what the run's seed drew from the scenario it embeds (sim/swarm.h).
 Result<Topology> topology_of_run_file(const std::string& path) {
   auto j = read_json_file(path);
   if (!j.ok()) return j.status();
@@ -50,7 +51,13 @@ Result<Topology> topology_of_run_file(const std::string& path) {
   auto s = sim::scenario_from_text(text->get<std::string>(),
                                    file != j->end() && file->is_string() ? file->get<std::string>() : path);
   if (!s.ok()) return s.status();
-  return std::move(s->topology);
+  const auto seed = j->find("seed");
+  if (seed == j->end() || !seed->is_number_unsigned()) {
+    return invalid_argument(path + ": /seed: missing or not an unsigned number (not a run file of `mqharness run`)");
+  }
+  auto drawn = sim::draw_scenario(*s, seed->get<uint64_t>());
+  if (!drawn.ok()) return drawn.status();
+  return std::move(drawn->topology);
 }
 
 // --topology T, else the first of FILE.topology.json (beside the history) and
