@@ -347,10 +347,6 @@ SeedOutcome outcome_of(uint64_t seed, const mutants::RunVerdict& v) {
   return out;
 }
 
-// How many failing seeds a sweep lists on its terminal (the summary line and the
-// shard file list all of them).
-constexpr size_t kShownFailures = 20;
-
 // What a sweep keeps of its runs while they go on: the tally and the failing seeds
 // (the result), and, only for --report, each run's outcome. Memory is what the work
 // in flight and the result hold, not the range: a billion seeds are never a list.
