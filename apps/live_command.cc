@@ -164,6 +164,11 @@ void write_live_report(const live::LiveOptions& lo, const live::LiveResult& r, c
                                            : "the queue did not drain after the faults healed (liveness)"),
   };
   if (r.fifo) in.properties.push_back(row("fifo", !r.fifo->valid, to_string(*r.fifo)));
+  // judge()'s verdict, so the report's overall result is the run's (--strict included).
+  std::string broken;
+  for (const auto& v : r.violations) broken += (broken.empty() ? "" : "; ") + v;
+  in.properties.push_back(
+      row("claim", r.violation, r.violation ? broken : "consistent with what the configuration claims"));
   in.facts = {{"target", r.target + "/" + r.config},
               {"version", r.version},
               {"configuration", r.describe},
