@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "base/check.h"
+#include "base/fnv.h"
 
 namespace mq {
 
@@ -23,9 +24,7 @@ inline uint64_t splitmix64(uint64_t& x) {
 // A sub-seed for one named component of a run: each component draws from its own
 // stream, so adding draws in one component does not shift the others.
 inline uint64_t derive_seed(uint64_t master, std::string_view component) {
-  uint64_t h = 0xCBF29CE484222325ull;  // FNV-1a over the name
-  for (unsigned char c : component) h = (h ^ c) * 0x100000001B3ull;
-  uint64_t x = master ^ h;
+  uint64_t x = master ^ fnv1a(kFnv1aOffset, component);
   return splitmix64(x);
 }
 

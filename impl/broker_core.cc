@@ -449,6 +449,7 @@ void BrokerCore::accept(QueueId q, Message m, Effects& out) {
 // TTL passed meanwhile, so that ready never holds an expired message.
 void BrokerCore::place_ready(uint32_t s, Effects& out) {
   Slot& slot = slots_[s];
+  MQ_CHECK(slot.place == Place::kTaken);
   if (expired(slot.message, now_ns_)) return finish(s, Fate::kExpired, kNoConsumer, out);
   QueueRt& qr = queues_[slot.queue];
   List& level = qr.levels[slot.message.priority];
@@ -469,6 +470,8 @@ void BrokerCore::place_ready(uint32_t s, Effects& out) {
 // REQUIRES: a message is ready in q; c is attached with credit.
 void BrokerCore::deliver(QueueId q, ConsumerId c, Effects& out) {
   QueueRt& qr = queues_[q];
+  MQ_CHECK(top_level(qr).has_value());
+  MQ_CHECK(consumers_[c].queue == q && consumers_[c].attached && qr.credit.test(consumers_[c].ring_pos));
   // Fault (the seed's heap): the lowest non-empty level goes first.
   const Priority level = MQ_MUTANT(kReversedPriority) ? *bottom_level(qr) : *top_level(qr);
   const uint32_t s = qr.levels[level].head;
@@ -519,13 +522,22 @@ void BrokerCore::take(uint32_t s) {
 // REQUIRES: slot s is taken.
 void BrokerCore::finish(uint32_t s, Fate fate, ConsumerId c, Effects& out) {
   Slot& slot = slots_[s];
+  MQ_CHECK(slot.place == Place::kTaken);
   QueueRt& qr = queues_[slot.queue];
-  static constexpr EffectKind kKind[] = {EffectKind::kAcked, EffectKind::kExpired, EffectKind::kDeadLettered,
-                                         EffectKind::kLost, EffectKind::kDropped};
-  uint64_t* const counter[] = {&qr.counters.acked, &qr.counters.expired, &qr.counters.dead_lettered,
-                               &qr.counters.lost, &qr.counters.dropped};
-  ++*counter[static_cast<int>(fate)];
-  emit(out, effect(kKind[static_cast<int>(fate)], slot.queue, slot.message, c));
+  struct Books {
+    EffectKind kind;
+    uint64_t* counter;
+  };
+  Books books{EffectKind::kAcked, &qr.counters.acked};
+  switch (fate) {
+    case Fate::kAcked: break;
+    case Fate::kExpired: books = {EffectKind::kExpired, &qr.counters.expired}; break;
+    case Fate::kDeadLettered: books = {EffectKind::kDeadLettered, &qr.counters.dead_lettered}; break;
+    case Fate::kLost: books = {EffectKind::kLost, &qr.counters.lost}; break;
+    case Fate::kDropped: books = {EffectKind::kDropped, &qr.counters.dropped}; break;
+  }
+  ++*books.counter;
+  emit(out, effect(books.kind, slot.queue, slot.message, c));
   MQ_CHECK(qr.live.erase(slot.message.id));
   free_slot(s);
 }
@@ -536,6 +548,7 @@ void BrokerCore::finish(uint32_t s, Fate fate, ConsumerId c, Effects& out) {
 // kRequeued or kDeadLettered effect names `c`.
 void BrokerCore::fail_delivery(uint32_t s, ConsumerId c, Effects& out) {
   Slot& slot = slots_[s];
+  MQ_CHECK(slot.place == Place::kTaken);
   if (expired(slot.message, now_ns_)) return finish(s, Fate::kExpired, kNoConsumer, out);
   // Fault: the retry budget is not checked.
   if (!slot.message.retries_left() && !MQ_MUTANT(kUnboundedRetries)) return dead_letter(s, c, out);
@@ -546,6 +559,7 @@ void BrokerCore::fail_delivery(uint32_t s, ConsumerId c, Effects& out) {
 // REQUIRES: slot s is taken. The dead-letter queue receives a fresh message with
 // the same id and payload (the model's copy rule), unless it is full or has the id.
 void BrokerCore::dead_letter(uint32_t s, ConsumerId c, Effects& out) {
+  MQ_CHECK(slots_[s].place == Place::kTaken);
   const QueueId q = slots_[s].queue;
   const Message m = slots_[s].message;
   finish(s, Fate::kDeadLettered, c, out);
@@ -665,6 +679,7 @@ void BrokerCore::collect_due(TimeNs now_ns) {
 // REQUIRES: live(t). Firing one timer never makes another one due now: whatever it
 // places anew is either finished in place or armed for later.
 void BrokerCore::fire(const Timer& t, Effects& out) {
+  MQ_CHECK(live(t));
   Slot& slot = slots_[t.slot];
   switch (t.kind) {
     case TimerKind::kVisibility: {

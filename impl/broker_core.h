@@ -49,8 +49,9 @@
 // live in a pool, queues are intrusive lists, lookups are open-addressing tables.
 //
 // Storage seam: every change of a message's place goes through accept(),
-// place_ready(), deliver(), take() and finish() in broker_core.cc; the write-ahead
-// log's records are to be emitted there, as effects, in a later step.
+// place_ready(), deliver(), take() and finish() in broker_core.cc, and each such
+// change of a durable queue is an effect with `persist` set (impl/effect.h): the
+// record the shell appends to the write-ahead log before it confirms anything.
 //
 // Thread-safety: none; the shell serializes calls. BrokerCore is movable.
 

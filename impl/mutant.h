@@ -24,6 +24,8 @@
 #include <optional>
 #include <string_view>
 
+#include "base/enum_count.h"
+
 #if defined(MQ_MUTANTS)
 #include <atomic>
 #endif
@@ -50,7 +52,6 @@ enum class Mutant : uint8_t {
   kVisibilityNeverFires,      // broker_core deliver: the visibility timeout is never armed
   kUnboundedRetries,          // broker_core fail_delivery: max_retries is ignored; a failing message never dead-letters
 };
-inline constexpr size_t kMutantCount = 16;  // without kNone
 
 struct MutantInfo {
   Mutant mutant;
@@ -59,47 +60,78 @@ struct MutantInfo {
   std::string_view breaks;  // the promise it breaks, in one line
 };
 
-inline constexpr std::array<MutantInfo, kMutantCount> kMutants = {{
-    {Mutant::kConfirmBeforeSync, "confirm-before-sync", "impl/wal.cc Wal::write",
-     "a durable publish is confirmed before its record is synced; a crash loses it"},
-    {Mutant::kDropWhenFull, "drop-when-full", "impl/broker_core.cc BrokerCore::send_one",
-     "the seed's route_message: a full queue drops the message while the send reports success"},
-    {Mutant::kReversedPriority, "reversed-priority", "impl/broker_core.cc BrokerCore::deliver",
-     "the seed's heap: the lowest priority is delivered first"},
-    {Mutant::kRetryJumpsQueue, "retry-jumps-queue", "impl/broker_core.cc BrokerCore::place_ready",
-     "a retried message jumps to the head of its level under back redelivery"},
-    {Mutant::kForgetInFlightOnRecovery, "forget-in-flight-on-recovery", "impl/wal.cc ImageBuilder::build",
-     "recovery forgets the messages that were in flight: a confirmed message is lost"},
-    {Mutant::kRedeliveryNoAttempt, "redelivery-no-attempt", "impl/broker_core.cc BrokerCore::deliver",
-     "a redelivery keeps the attempt count of the first delivery: a silent duplicate"},
-    {Mutant::kAckWrongMessage, "ack-wrong-message", "impl/broker_core.cc BrokerCore::ack",
-     "an ack finishes the consumer's newest delivery instead of the message it names"},
-    {Mutant::kTtlOffByOne, "ttl-off-by-one", "impl/broker_core.cc BrokerCore::place_ready",
-     "the TTL check is off by one tick: a message expires 1 ns before its time"},
-    {Mutant::kEarlyDelay, "early-delay", "impl/broker_core.cc BrokerCore::accept",
-     "a delayed message is released one tick before its not-before time"},
-    {Mutant::kRoundRobinSkip, "round-robin-skip", "impl/broker_core.cc BrokerCore::dispatch",
-     "round-robin steps over the consumer after the one it served"},
-    {Mutant::kDedupForgetsFinished, "dedup-forgets-finished", "impl/broker_core.cc BrokerCore::accept",
-     "the idempotency window never records the id: a resent publish of a finished message goes through twice"},
-    {Mutant::kWalIgnoresCrc, "wal-ignores-crc", "impl/wal.cc scan_segment",
-     "the log reader accepts a record whose CRC does not match"},
-    {Mutant::kAckLostInReplay, "ack-lost-in-replay", "impl/wal.cc ImageBuilder::apply_change",
-     "recovery replay skips the removal of a delivered message: an acked message comes back"},
-    {Mutant::kDeadLetterLoses, "dead-letter-loses", "impl/broker_core.cc BrokerCore::dead_letter",
-     "a dead-lettered message leaves its queue but never reaches the dead-letter queue"},
-    {Mutant::kVisibilityNeverFires, "visibility-never-fires", "impl/broker_core.cc BrokerCore::deliver",
-     "the visibility timeout is never armed: an unacked delivery stays in flight forever"},
-    {Mutant::kUnboundedRetries, "unbounded-retries", "impl/broker_core.cc BrokerCore::fail_delivery",
-     "max_retries is ignored: a message that always fails is retried forever, never dead-lettered"},
-}};
-
-constexpr std::string_view mutant_name(Mutant m) {
-  for (const MutantInfo& i : kMutants) {
-    if (i.mutant == m) return i.name;
+// Every fault's row, in one exhaustive switch: a new enumerator does not build
+// until it has its name, place and promise, and the count and kMutants follow.
+constexpr MutantInfo mutant_info(Mutant m) {
+  switch (m) {
+    case Mutant::kNone:
+      return {m, "none", "", "the clean broker"};
+    case Mutant::kConfirmBeforeSync:
+      return {m, "confirm-before-sync", "impl/wal.cc Wal::write",
+              "a durable publish is confirmed before its record is synced; a crash loses it"};
+    case Mutant::kDropWhenFull:
+      return {m, "drop-when-full", "impl/broker_core.cc BrokerCore::send_one",
+              "the seed's route_message: a full queue drops the message while the send reports success"};
+    case Mutant::kReversedPriority:
+      return {m, "reversed-priority", "impl/broker_core.cc BrokerCore::deliver",
+              "the seed's heap: the lowest priority is delivered first"};
+    case Mutant::kRetryJumpsQueue:
+      return {m, "retry-jumps-queue", "impl/broker_core.cc BrokerCore::place_ready",
+              "a retried message jumps to the head of its level under back redelivery"};
+    case Mutant::kForgetInFlightOnRecovery:
+      return {m, "forget-in-flight-on-recovery", "impl/wal.cc ImageBuilder::build",
+              "recovery forgets the messages that were in flight: a confirmed message is lost"};
+    case Mutant::kRedeliveryNoAttempt:
+      return {m, "redelivery-no-attempt", "impl/broker_core.cc BrokerCore::deliver",
+              "a redelivery keeps the attempt count of the first delivery: a silent duplicate"};
+    case Mutant::kAckWrongMessage:
+      return {m, "ack-wrong-message", "impl/broker_core.cc BrokerCore::ack",
+              "an ack finishes the consumer's newest delivery instead of the message it names"};
+    case Mutant::kTtlOffByOne:
+      return {m, "ttl-off-by-one", "impl/broker_core.cc BrokerCore::place_ready",
+              "the TTL check is off by one tick: a message expires 1 ns before its time"};
+    case Mutant::kEarlyDelay:
+      return {m, "early-delay", "impl/broker_core.cc BrokerCore::accept",
+              "a delayed message is released one tick before its not-before time"};
+    case Mutant::kRoundRobinSkip:
+      return {m, "round-robin-skip", "impl/broker_core.cc BrokerCore::dispatch",
+              "round-robin steps over the consumer after the one it served"};
+    case Mutant::kDedupForgetsFinished:
+      return {m, "dedup-forgets-finished", "impl/broker_core.cc BrokerCore::accept",
+              "the idempotency window never records the id: a resent publish of a finished message goes through twice"};
+    case Mutant::kWalIgnoresCrc:
+      return {m, "wal-ignores-crc", "impl/wal.cc scan_segment",
+              "the log reader accepts a record whose CRC does not match"};
+    case Mutant::kAckLostInReplay:
+      return {m, "ack-lost-in-replay", "impl/wal.cc ImageBuilder::apply_change",
+              "recovery replay skips the removal of a delivered message: an acked message comes back"};
+    case Mutant::kDeadLetterLoses:
+      return {m, "dead-letter-loses", "impl/broker_core.cc BrokerCore::dead_letter",
+              "a dead-lettered message leaves its queue but never reaches the dead-letter queue"};
+    case Mutant::kVisibilityNeverFires:
+      return {m, "visibility-never-fires", "impl/broker_core.cc BrokerCore::deliver",
+              "the visibility timeout is never armed: an unacked delivery stays in flight forever"};
+    case Mutant::kUnboundedRetries:
+      return {m, "unbounded-retries", "impl/broker_core.cc BrokerCore::fail_delivery",
+              "max_retries is ignored: a message that always fails is retried forever, never dead-lettered"};
   }
-  return "none";
+  return {m, {}, {}, {}};  // not an enumerator
 }
+
+// Faults only, kNone left out; enumerators are 0 (kNone), 1, 2, ...
+inline constexpr size_t kMutantCount = [] {
+  size_t n = 0;
+  while (n + 1 < static_cast<size_t>(kMaxEnumerators) && !mutant_info(static_cast<Mutant>(n + 1)).name.empty()) ++n;
+  return n;
+}();
+
+inline constexpr std::array<MutantInfo, kMutantCount> kMutants = [] {
+  std::array<MutantInfo, kMutantCount> all{};
+  for (size_t i = 0; i < kMutantCount; ++i) all[i] = mutant_info(static_cast<Mutant>(i + 1));
+  return all;
+}();
+
+constexpr std::string_view mutant_name(Mutant m) { return mutant_info(m).name; }
 
 constexpr std::optional<Mutant> mutant_by_name(std::string_view name) {
   if (name == "none") return Mutant::kNone;

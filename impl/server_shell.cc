@@ -495,7 +495,16 @@ ServerShell::Ran ServerShell::execute(TimeNs now, Command c) {
       case EffectKind::kAccepted: ran.accepted = true; break;
       case EffectKind::kRefused: ran.refused = true; break;
       case EffectKind::kDuplicate: ran.duplicate = true; break;
-      default: break;
+      case EffectKind::kDropped:
+      case EffectKind::kReleased:
+      case EffectKind::kAcked:
+      case EffectKind::kRequeued:
+      case EffectKind::kDeadLettered:
+      case EffectKind::kDeadLetterRefused:
+      case EffectKind::kExpired:
+      case EffectKind::kLost:
+      case EffectKind::kTimer:
+        break;  // nothing to answer: the log carries them
     }
     if (!publishing) continue;
     if (e.kind == EffectKind::kAccepted) ran.queues.push_back({e.queue, PublishOutcome::kStored});

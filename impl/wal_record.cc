@@ -139,7 +139,11 @@ WalRecord record_of(const Effect& e) {
     case EffectKind::kDropped:
       r.type = RecordType::kRemove;
       break;
-    default:
+    case EffectKind::kDuplicate:
+    case EffectKind::kRefused:
+    case EffectKind::kDeadLetterRefused:
+    case EffectKind::kLost:
+    case EffectKind::kTimer:
       MQ_CHECK_MSG(false, "record_of: effect kind without a record");
   }
   return r;

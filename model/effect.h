@@ -26,6 +26,28 @@ enum class EffectKind : uint8_t {
 };
 const char* effect_kind_name(EffectKind kind);
 
+// Whether the effect ends the message's life in its queue: the id is done there
+// (docs/properties.md, no-loss). The one statement of it: the simulator, the
+// checkers and the model's properties all ask here.
+constexpr bool finishes_message(EffectKind kind) {
+  switch (kind) {
+    case EffectKind::kAcked:
+    case EffectKind::kDeadLettered:
+    case EffectKind::kExpired:
+    case EffectKind::kLost:
+    case EffectKind::kDropped:
+      return true;
+    case EffectKind::kAccepted:
+    case EffectKind::kRefused:
+    case EffectKind::kReleased:
+    case EffectKind::kDelivered:
+    case EffectKind::kRequeued:
+    case EffectKind::kDeadLetterRefused:
+      return false;
+  }
+  return false;  // not an enumerator
+}
+
 struct Effect {
   EffectKind kind = EffectKind::kAccepted;
   QueueId queue = 0;

@@ -2,93 +2,79 @@
 
 #include <array>
 
+#include "base/check.h"
+
 namespace mq {
 namespace {
 
-constexpr std::array<const char*, 4> kTypeNames = {"invoke", "ok", "fail", "info"};
-constexpr std::array<const char*, kEventFCount> kFNames = {"publish",
-                                                           "deliver",
-                                                           "ack",
-                                                           "nack",
-                                                           "requeue",
-                                                           "release",
-                                                           "expire",
-                                                           "dead-letter",
-                                                           "dead-letter-refused",
-                                                           "lost",
-                                                           "crash",
-                                                           "recover",
-                                                           "attach",
-                                                           "detach",
-                                                           "partition",
-                                                           "partition-end",
-                                                           "clog",
-                                                           "clog-end",
-                                                           "consumer-crash",
-                                                           "consumer-restart",
-                                                           "torn-write",
-                                                           "bit-flip",
-                                                           "unsynced-lost",
-                                                           "disk-full",
-                                                           "disk-space",
-                                                           "corruption-detected",
-                                                           "recovery-failed",
-                                                           "drop"};
+enum class IdRule : uint8_t { kNever, kAlways, kWhenOk };
 
-bool needs_node(EventF f) {
-  switch (f) {
-    case EventF::kPartition: case EventF::kPartitionEnd: case EventF::kClog: case EventF::kClogEnd:
-    case EventF::kConsumerCrash: case EventF::kConsumerRestart:
-      return true;
-    default:
-      return false;
-  }
-}
+// Everything the format says about an f: who writes it and the fields it needs. One
+// row per f, in one exhaustive switch.
+struct EventFRules {
+  EventFRoles roles;
+  bool node = false;      // names the client a fault is about
+  bool consumer = false;  // names a consumer
+  IdRule id = IdRule::kNever;
+};
 
-bool is_broker_f(EventF f) {
+constexpr EventFRoles kClient{true, false, false};
+constexpr EventFRoles kClientOrBroker{true, true, false};
+constexpr EventFRoles kBroker{false, true, false};
+constexpr EventFRoles kNemesis{false, false, true};
+
+EventFRules rules(EventF f) {
   switch (f) {
-    case EventF::kPublish: case EventF::kDeliver: case EventF::kAck: case EventF::kRequeue:
-    case EventF::kRelease: case EventF::kExpire: case EventF::kDeadLetter:
+    case EventF::kPublish: return {kClientOrBroker, false, false, IdRule::kAlways};
+    case EventF::kDeliver: return {kClientOrBroker, false, true, IdRule::kWhenOk};
+    case EventF::kAck: return {kClientOrBroker, false, true, IdRule::kAlways};
+    case EventF::kNack: return {kClient, false, true, IdRule::kAlways};
+    case EventF::kAttach:
+    case EventF::kDetach: return {kClient, false, true, IdRule::kNever};
+    case EventF::kRequeue:
+    case EventF::kRelease:
+    case EventF::kExpire:
+    case EventF::kDeadLetter:
     case EventF::kDeadLetterRefused:
     case EventF::kLost:
-    case EventF::kDrop:
-      return true;
-    default:
-      return false;
+    case EventF::kDrop: return {kBroker, false, false, IdRule::kAlways};
+    case EventF::kCrash:
+    case EventF::kRecover:
+    case EventF::kTornWrite:
+    case EventF::kBitFlip:
+    case EventF::kUnsyncedLost:
+    case EventF::kDiskFull:
+    case EventF::kDiskSpace:
+    case EventF::kCorruptionDetected:
+    case EventF::kRecoveryFailed: return {kNemesis, false, false, IdRule::kNever};
+    case EventF::kPartition:
+    case EventF::kPartitionEnd:
+    case EventF::kClog:
+    case EventF::kClogEnd:
+    case EventF::kConsumerCrash:
+    case EventF::kConsumerRestart: return {kNemesis, true, false, IdRule::kNever};
   }
-}
-
-bool is_client_f(EventF f) {
-  switch (f) {
-    case EventF::kPublish: case EventF::kDeliver: case EventF::kAck: case EventF::kNack:
-    case EventF::kAttach: case EventF::kDetach:
-      return true;
-    default:
-      return false;
-  }
-}
-
-bool needs_consumer(EventF f) {
-  return f == EventF::kDeliver || f == EventF::kAck || f == EventF::kNack ||
-         f == EventF::kAttach || f == EventF::kDetach;
+  MQ_CHECK_MSG(false, "not an EventF");
 }
 
 bool needs_id(const HistoryEvent& e) {
-  switch (e.f) {
-    case EventF::kCrash: case EventF::kRecover: case EventF::kAttach: case EventF::kDetach:
-      return false;
-    case EventF::kPartition: case EventF::kPartitionEnd: case EventF::kClog: case EventF::kClogEnd:
-    case EventF::kConsumerCrash: case EventF::kConsumerRestart: case EventF::kTornWrite:
-    case EventF::kBitFlip: case EventF::kUnsyncedLost: case EventF::kDiskFull: case EventF::kDiskSpace:
-    case EventF::kCorruptionDetected:
-    case EventF::kRecoveryFailed:
-      return false;
-    case EventF::kDeliver:
-      return e.type == EventType::kOk;
-    default:
-      return true;
+  switch (rules(e.f).id) {
+    case IdRule::kNever: return false;
+    case IdRule::kAlways: return true;
+    case IdRule::kWhenOk: return e.type == EventType::kOk;
   }
+  return true;
 }
+
+// The effect each f shows, inverted from event_f_of once.
+constexpr std::array<std::optional<EffectKind>, kEventFCount> kEffectOfF = [] {
+  std::array<std::optional<EffectKind>, kEventFCount> a{};
+  for (int k = 0; k < kMaxEnumerators; ++k) {
+    const auto f = event_f_of(static_cast<EffectKind>(k));
+    if (f) a[static_cast<size_t>(*f)] = static_cast<EffectKind>(k);
+  }
+  return a;
+}();
 
 Status field_error(std::string_view field, const std::string& what) {
   return invalid_argument("field '" + std::string(field) + "': " + what);
@@ -97,13 +83,14 @@ Status field_error(std::string_view field, const std::string& what) {
 Status check_process_may_do(const HistoryEvent& e) {
   const std::string f = event_f_name(e.f);
   if (e.process.empty()) return field_error("process", "must not be empty");
+  const EventFRoles roles = event_f_roles(e.f);
   if (e.process == kNemesisProcess) {
-    if (e.f != EventF::kCrash && e.f != EventF::kRecover && !is_fault_f(e.f)) {
+    if (!roles.nemesis) {
       return field_error("f", "the nemesis only does crash, recover and fault events, not " + f);
     }
   } else if (e.process == kBrokerProcess) {
-    if (!is_broker_f(e.f)) return field_error("f", "the broker does not do " + f);
-  } else if (!is_client_f(e.f)) {
+    if (!roles.broker) return field_error("f", "the broker does not do " + f);
+  } else if (!roles.client) {
     return field_error("f", "a client does not do " + f + " (only the broker or nemesis)");
   }
   if (!e.is_client() && e.type != EventType::kOk) {
@@ -140,23 +127,42 @@ Status check_non_negative(std::string_view field, const std::optional<TimeNs>& v
 
 }  // namespace
 
+EventFRoles event_f_roles(EventF f) { return rules(f).roles; }
+
 bool is_fault_f(EventF f) {
-  return f >= EventF::kPartition && f <= EventF::kRecoveryFailed;
+  return event_f_roles(f).nemesis && f != EventF::kCrash && f != EventF::kRecover;
 }
 
-const char* event_type_name(EventType type) { return kTypeNames[static_cast<size_t>(type)]; }
-const char* event_f_name(EventF f) { return kFNames[static_cast<size_t>(f)]; }
+std::optional<EffectKind> effect_of_f(EventF f) {
+  MQ_CHECK(static_cast<int>(f) < kEventFCount);
+  return kEffectOfF[static_cast<size_t>(f)];
+}
+
+bool finishes_message(const HistoryEvent& e) {
+  const auto effect = effect_of_f(e.f);
+  return e.type == EventType::kOk && effect && finishes_message(*effect);
+}
+
+const char* event_type_name(EventType type) {
+  switch (type) {
+    case EventType::kInvoke: return "invoke";
+    case EventType::kOk: return "ok";
+    case EventType::kFail: return "fail";
+    case EventType::kInfo: return "info";
+  }
+  return nullptr;  // not an enumerator
+}
 
 std::optional<EventType> parse_event_type(std::string_view name) {
-  for (size_t i = 0; i < kTypeNames.size(); ++i) {
-    if (name == kTypeNames[i]) return static_cast<EventType>(i);
+  for (int i = 0; i < kMaxEnumerators && event_type_name(static_cast<EventType>(i)) != nullptr; ++i) {
+    if (name == event_type_name(static_cast<EventType>(i))) return static_cast<EventType>(i);
   }
   return std::nullopt;
 }
 
 std::optional<EventF> parse_event_f(std::string_view name) {
-  for (size_t i = 0; i < kFNames.size(); ++i) {
-    if (name == kFNames[i]) return static_cast<EventF>(i);
+  for (int i = 0; i < kEventFCount; ++i) {
+    if (name == event_f_name(static_cast<EventF>(i))) return static_cast<EventF>(i);
   }
   return std::nullopt;
 }
@@ -192,10 +198,10 @@ std::string to_string(const HistoryEvent& e) {
 Status check_event_shape(const HistoryEvent& e) {
   MQ_RETURN_IF_ERROR(check_process_may_do(e));
   const std::string f = event_f_name(e.f);
-  const bool fault = e.f == EventF::kCrash || e.f == EventF::kRecover || is_fault_f(e.f);
-  if (needs_node(e.f) && e.node.empty()) return field_error("node", "required for " + f);
-  if (!fault && e.queue.empty()) return field_error("queue", "required for " + f);
-  if (needs_consumer(e.f) && e.consumer.empty()) return field_error("consumer", "required for " + f);
+  const EventFRules r = rules(e.f);
+  if (r.node && e.node.empty()) return field_error("node", "required for " + f);
+  if (!r.roles.nemesis && e.queue.empty()) return field_error("queue", "required for " + f);
+  if (r.consumer && e.consumer.empty()) return field_error("consumer", "required for " + f);
   if (needs_id(e) && !e.id) return field_error("id", "required for " + f);
   const bool delivered = e.f == EventF::kDeliver && e.type == EventType::kOk;
   if ((e.f == EventF::kPublish || delivered) && !e.payload) {

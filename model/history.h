@@ -16,7 +16,9 @@
 #include <string_view>
 #include <vector>
 
+#include "base/enum_count.h"
 #include "base/status.h"
+#include "model/effect.h"
 #include "model/message.h"
 
 namespace mq {
@@ -30,6 +32,8 @@ inline constexpr int kOldestHistoryFormatVersion = 1;
 // The processes that never invoke: steps of the broker and injected faults.
 inline constexpr std::string_view kBrokerProcess = "broker";
 inline constexpr std::string_view kNemesisProcess = "nemesis";
+
+struct HistoryEvent;
 
 enum class EventType : uint8_t { kInvoke, kOk, kFail, kInfo };
 
@@ -67,12 +71,82 @@ enum class EventF : uint8_t {
   kRecoveryFailed,  // recovery failed, and no injected fault explains it (`error`: why). The run stops.
   kDrop,            // broker: finished, dropped by a drop-oldest queue to make room for a new message
 };
-inline constexpr int kEventFCount = 28;
+// The name of each f in the history format; kEventFCount is counted from it
+// (base/enum_count.h).
+constexpr const char* event_f_name(EventF f) {
+  switch (f) {
+    case EventF::kPublish: return "publish";
+    case EventF::kDeliver: return "deliver";
+    case EventF::kAck: return "ack";
+    case EventF::kNack: return "nack";
+    case EventF::kRequeue: return "requeue";
+    case EventF::kRelease: return "release";
+    case EventF::kExpire: return "expire";
+    case EventF::kDeadLetter: return "dead-letter";
+    case EventF::kDeadLetterRefused: return "dead-letter-refused";
+    case EventF::kLost: return "lost";
+    case EventF::kCrash: return "crash";
+    case EventF::kRecover: return "recover";
+    case EventF::kAttach: return "attach";
+    case EventF::kDetach: return "detach";
+    case EventF::kPartition: return "partition";
+    case EventF::kPartitionEnd: return "partition-end";
+    case EventF::kClog: return "clog";
+    case EventF::kClogEnd: return "clog-end";
+    case EventF::kConsumerCrash: return "consumer-crash";
+    case EventF::kConsumerRestart: return "consumer-restart";
+    case EventF::kTornWrite: return "torn-write";
+    case EventF::kBitFlip: return "bit-flip";
+    case EventF::kUnsyncedLost: return "unsynced-lost";
+    case EventF::kDiskFull: return "disk-full";
+    case EventF::kDiskSpace: return "disk-space";
+    case EventF::kCorruptionDetected: return "corruption-detected";
+    case EventF::kRecoveryFailed: return "recovery-failed";
+    case EventF::kDrop: return "drop";
+  }
+  return nullptr;  // not an enumerator
+}
+inline constexpr int kEventFCount = enum_count<EventF>(event_f_name);
+
+// Who may write an event of each f (docs/history-format.md): a client (invoke and
+// completion), the broker on its own, the nemesis. One exhaustive switch in
+// history.cc, so a new f does not build until this is decided for it.
+struct EventFRoles {
+  bool client = false;
+  bool broker = false;
+  bool nemesis = false;
+};
+EventFRoles event_f_roles(EventF f);
 // Whether f is one of the nemesis's fault events other than crash and recover.
 bool is_fault_f(EventF f);
 
+// The history f that shows a broker step's effect on its own (a dead-letter arrival
+// is a broker publish, a push a broker deliver, an auto-ack a broker ack). None for
+// kRefused: only a client's failed publish shows a refusal. The one mapping between
+// the model's effects and history events; effect_of_f is its inverse.
+constexpr std::optional<EventF> event_f_of(EffectKind kind) {
+  switch (kind) {
+    case EffectKind::kAccepted: return EventF::kPublish;
+    case EffectKind::kRefused: return std::nullopt;
+    case EffectKind::kReleased: return EventF::kRelease;
+    case EffectKind::kDelivered: return EventF::kDeliver;
+    case EffectKind::kAcked: return EventF::kAck;
+    case EffectKind::kRequeued: return EventF::kRequeue;
+    case EffectKind::kDeadLettered: return EventF::kDeadLetter;
+    case EffectKind::kDeadLetterRefused: return EventF::kDeadLetterRefused;
+    case EffectKind::kExpired: return EventF::kExpire;
+    case EffectKind::kLost: return EventF::kLost;
+    case EffectKind::kDropped: return EventF::kDrop;
+  }
+  return std::nullopt;  // not an enumerator
+}
+std::optional<EffectKind> effect_of_f(EventF f);
+
+// Whether the event ends its message's life in its queue: an ok event showing an
+// effect that finishes_message() (model/effect.h).
+bool finishes_message(const HistoryEvent& e);
+
 const char* event_type_name(EventType type);
-const char* event_f_name(EventF f);
 std::optional<EventType> parse_event_type(std::string_view name);
 std::optional<EventF> parse_event_f(std::string_view name);
 

@@ -25,23 +25,11 @@ void put_message(HistoryEvent& e, const Message& m) {
   if (m.attempts > 0) e.attempts = m.attempts;
 }
 
-EventF broker_f(EffectKind kind) {
-  switch (kind) {
-    case EffectKind::kAccepted: return EventF::kPublish;  // a dead-letter arrival
-    case EffectKind::kReleased: return EventF::kRelease;
-    case EffectKind::kDelivered: return EventF::kDeliver;  // a push (dispatch)
-    case EffectKind::kAcked: return EventF::kAck;          // auto-ack
-    case EffectKind::kRequeued: return EventF::kRequeue;
-    case EffectKind::kDeadLettered: return EventF::kDeadLetter;
-    case EffectKind::kDeadLetterRefused: return EventF::kDeadLetterRefused;
-    case EffectKind::kExpired: return EventF::kExpire;
-    case EffectKind::kLost: return EventF::kLost;
-    case EffectKind::kDropped:
-      return EventF::kDrop;
-    case EffectKind::kRefused: break;
-  }
+EventF broker_f_of(EffectKind kind) {
+  const auto f = event_f_of(kind);
   // Only a send is refused, and record_send consumes that effect itself.
-  MQ_CHECK_MSG(false, "a refusal outside a send");
+  MQ_CHECK_MSG(f.has_value(), "a refusal outside a send");
+  return *f;
 }
 
 std::string error_of(const Result<Effects>& result) { return result.status().to_string(); }
@@ -71,7 +59,7 @@ HistoryEvent& HistoryRecorder::push(EventType type, EventF f, std::string proces
 void HistoryRecorder::broker_events(const Effects& effects, size_t first) {
   for (size_t i = first; i < effects.size(); ++i) {
     const Effect& x = effects[i];
-    HistoryEvent& e = push(EventType::kOk, broker_f(x.kind), std::string(kBrokerProcess),
+    HistoryEvent& e = push(EventType::kOk, broker_f_of(x.kind), std::string(kBrokerProcess),
                            topology_.queues[x.queue].name);
     put_message(e, x.message);
     if (x.kind == EffectKind::kAccepted) {
@@ -178,39 +166,75 @@ void HistoryRecorder::record(const Op& op, const Result<Effects>& result, TimeNs
   now_ns_ = now_ns;
   const auto producers = topology_.producers.size();
   const auto consumers = topology_.consumers.size();
-  if (const auto* s = std::get_if<op::Send>(&op)) {
-    if (s->producer < producers && s->queue < topology_.queues.size()) {
-      record_send(s->producer, {s->queue}, s->spec, result, nullptr);
-    }
-  } else if (const auto* p = std::get_if<op::Publish>(&op)) {
-    if (p->producer < producers && p->topic < topology_.topics.size()) {
-      record_send(p->producer, topology_.queues_of(p->topic), p->spec, result, &topology_.topics[p->topic]);
-    }
-  } else if (std::holds_alternative<op::Dispatch>(op) || std::holds_alternative<op::Advance>(op)) {
-    if (result.ok()) broker_events(*result, 0);
-  } else if (std::holds_alternative<op::Crash>(op) || std::holds_alternative<op::Recover>(op)) {
+  auto client = [&](EventF f, ConsumerId c) {
+    if (c < consumers) record_client(f, c, op, result);
+  };
+  auto nemesis = [&](EventF f) {
     if (!result.ok()) return;
-    const EventF f = std::holds_alternative<op::Crash>(op) ? EventF::kCrash : EventF::kRecover;
     push(EventType::kOk, f, std::string(kNemesisProcess), "");
     broker_events(*result, 0);
-  } else {
-    struct Target {
-      EventF f;
-      ConsumerId c;
-    };
-    const Target t = std::visit(
-        [](const auto& o) -> Target {
-          using T = std::decay_t<decltype(o)>;
-          if constexpr (std::is_same_v<T, op::Fetch>) return {EventF::kDeliver, o.consumer};
-          if constexpr (std::is_same_v<T, op::Ack>) return {EventF::kAck, o.consumer};
-          if constexpr (std::is_same_v<T, op::Nack>) return {EventF::kNack, o.consumer};
-          if constexpr (std::is_same_v<T, op::Attach>) return {EventF::kAttach, o.consumer};
-          if constexpr (std::is_same_v<T, op::Detach>) return {EventF::kDetach, o.consumer};
-          MQ_CHECK_MSG(false, "every other op is handled above");
-        },
-        op);
-    if (t.c < consumers) record_client(t.f, t.c, op, result);
+  };
+  auto broker = [&] {
+    if (result.ok()) broker_events(*result, 0);
+  };
+  std::visit(Overloaded{
+                 [&](const op::Send& s) {
+                   if (s.producer < producers && s.queue < topology_.queues.size()) {
+                     record_send(s.producer, {s.queue}, s.spec, result, nullptr);
+                   }
+                 },
+                 [&](const op::Publish& p) {
+                   if (p.producer < producers && p.topic < topology_.topics.size()) {
+                     record_send(p.producer, topology_.queues_of(p.topic), p.spec, result,
+                                 &topology_.topics[p.topic]);
+                   }
+                 },
+                 [&](const op::Dispatch&) { broker(); },
+                 [&](const op::Advance&) { broker(); },
+                 [&](const op::Crash&) { nemesis(EventF::kCrash); },
+                 [&](const op::Recover&) { nemesis(EventF::kRecover); },
+                 [&](const op::Fetch& o) { client(EventF::kDeliver, o.consumer); },
+                 [&](const op::Ack& o) { client(EventF::kAck, o.consumer); },
+                 [&](const op::Nack& o) { client(EventF::kNack, o.consumer); },
+                 [&](const op::Attach& o) { client(EventF::kAttach, o.consumer); },
+                 [&](const op::Detach& o) { client(EventF::kDetach, o.consumer); },
+             },
+             op);
+}
+
+std::optional<Op> consumer_op_of(const HistoryEvent& e, ConsumerId c) {
+  switch (e.f) {
+    case EventF::kDeliver: return op::Fetch{c};
+    case EventF::kAck: return op::Ack{c, e.id.value_or(0)};
+    case EventF::kNack: return op::Nack{c, e.id.value_or(0), e.requeue.value_or(true)};
+    case EventF::kAttach: return op::Attach{c};
+    case EventF::kDetach: return op::Detach{c};
+    case EventF::kPublish:  // a producer's, and one op per group of queues (sim/trace_replay.h)
+    case EventF::kRequeue:
+    case EventF::kRelease:
+    case EventF::kExpire:
+    case EventF::kDeadLetter:
+    case EventF::kDeadLetterRefused:
+    case EventF::kLost:
+    case EventF::kDrop:
+    case EventF::kCrash:
+    case EventF::kRecover:
+    case EventF::kPartition:
+    case EventF::kPartitionEnd:
+    case EventF::kClog:
+    case EventF::kClogEnd:
+    case EventF::kConsumerCrash:
+    case EventF::kConsumerRestart:
+    case EventF::kTornWrite:
+    case EventF::kBitFlip:
+    case EventF::kUnsyncedLost:
+    case EventF::kDiskFull:
+    case EventF::kDiskSpace:
+    case EventF::kCorruptionDetected:
+    case EventF::kRecoveryFailed:
+      return std::nullopt;
   }
+  return std::nullopt;
 }
 
 }  // namespace mq

@@ -24,6 +24,7 @@
 //
 // Thread-safety: none. The recorder owns its history.
 
+#include <optional>
 #include <string>
 
 #include "base/status.h"
@@ -62,5 +63,11 @@ class HistoryRecorder {
   History history_;
   TimeNs now_ns_ = 0;
 };
+
+// The consumer operation that a client's deliver, ack, nack, attach or detach
+// invoke by consumer `c` stands for: the inverse of the mapping above for those ops.
+// nullopt for every other f (a publish is a Send or a Publish depending on the
+// events around it: sim/trace_replay.h).
+std::optional<Op> consumer_op_of(const HistoryEvent& invoke, ConsumerId c);
 
 }  // namespace mq

@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "base/fnv.h"
 #include "model/effect.h"
 #include "model/op.h"
 
@@ -42,11 +43,11 @@ class Hasher {
     v ^= v >> 30;
     v *= 0xBF58476D1CE4E5B9ull;
     v ^= v >> 27;
-    h_ = (h_ ^ v) * 0x100000001B3ull;
+    h_ = fnv1a_word(h_, v);
   }
   void add(const std::string& s) {
     add(s.size());
-    for (unsigned char c : s) h_ = (h_ ^ c) * 0x100000001B3ull;
+    h_ = fnv1a(h_, s);
   }
   void add(const Message& m) {
     add(m.id);
@@ -60,7 +61,7 @@ class Hasher {
   uint64_t value() const { return h_; }
 
  private:
-  uint64_t h_ = 0xCBF29CE484222325ull;
+  uint64_t h_ = kFnv1aOffset;
 };
 
 void add_queue(Hasher& h, const QueueState& q) {

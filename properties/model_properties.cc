@@ -72,10 +72,6 @@ std::optional<Priority> highest_ready(const QueueState& qs) {
   return best;
 }
 
-bool is_finish(EffectKind k) {
-  return k == EffectKind::kAcked || k == EffectKind::kExpired || k == EffectKind::kDeadLettered ||
-         k == EffectKind::kLost || k == EffectKind::kDropped;
-}
 
 void erase_id(std::vector<MessageId>& v, MessageId id) {
   std::erase(v, id);
@@ -152,8 +148,12 @@ void ModelProperties::check_fifo(const Effect& e, std::vector<Violation>& out) {
     case EffectKind::kDropped:
       erase_id(levels[e.message.priority], id);
       break;
-    default:
-      break;
+    case EffectKind::kRefused:
+    case EffectKind::kAcked:
+    case EffectKind::kRequeued:
+    case EffectKind::kDeadLettered:
+    case EffectKind::kDeadLetterRefused:
+      break;  // delivered before, or never ready: not a first delivery's order
   }
 }
 
@@ -215,7 +215,7 @@ void ModelProperties::check_no_loss(const Op& op, const Effects& fx, const Model
     const auto at = std::lower_bound(live.begin(), live.end(), e.message.id);
     const bool known = at != live.end() && *at == e.message.id;
     if (e.kind == EffectKind::kAccepted && !known) live.insert(at, e.message.id);
-    if (is_finish(e.kind) && known) live.erase(at);
+    if (finishes_message(e.kind) && known) live.erase(at);
     if (e.kind == EffectKind::kLost &&
         (!std::holds_alternative<op::Crash>(op) || after.topology().queues[e.queue].durable)) {
       out.push_back({ModelProperty::kNoLoss,
@@ -278,11 +278,11 @@ void ModelProperties::check_seed_claims(const Model& before, const Op& op, const
     const std::string what = qname(after, e.queue) + " " + mid(e.message.id);
     if (e.kind == EffectKind::kLost)
       out.push_back({ModelProperty::kSeedReliability, what + " was lost by a crash"});
-    if (is_finish(e.kind)) {
+    if (finishes_message(e.kind)) {
       out.push_back(
           {ModelProperty::kSeedIntegrity, what + " is " + effect_kind_name(e.kind) + " and so in no queue"});
     }
-    if (is_finish(e.kind) && e.kind != EffectKind::kAcked) {
+    if (finishes_message(e.kind) && e.kind != EffectKind::kAcked) {
       out.push_back(
           {ModelProperty::kSeedConsumption, what + " was " + effect_kind_name(e.kind) + ", never processed"});
     }

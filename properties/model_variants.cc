@@ -3,14 +3,6 @@
 #include <algorithm>
 
 namespace mq {
-
-std::string flaw_name(Flaw f) {
-  static const char* kNames[] = {"SeedDropWhenFull", "OverCapacity", "FifoSwap",         "ReversedPriority",
-                                 "RoundRobinSkip",   "SilentLoss",   "TtlOffByOne",      "EarlyDelay",
-                                 "ForgetAcked",      "DurableLoss",  "ParkedRedelivery", "UnboundedRetries"};
-  return kNames[static_cast<int>(f)];
-}
-
 namespace {
 
 void rebuild(Model& m, ModelState s) {
@@ -216,9 +208,13 @@ Patch patch_of(Flaw flaw) {
       return parked_redelivery;
     case Flaw::kUnboundedRetries:
       return unbounded_retries;
-    default:
-      return nullptr;
+    case Flaw::kFifoSwap:
+    case Flaw::kReversedPriority:
+    case Flaw::kTtlOffByOne:
+    case Flaw::kDurableLoss:
+      return nullptr;  // wrappers of their own (flawed_model)
   }
+  return nullptr;
 }
 
 }  // namespace
@@ -233,12 +229,19 @@ ApplyFn flawed_model(Flaw flaw, ApplyFn inner) {
       return [inner](Model& m, const Op& op) { return ttl_off_by_one(m, op, inner); };
     case Flaw::kDurableLoss:
       return [inner](Model& m, const Op& op) { return durable_loss(m, op, inner); };
-    default: {
-      const Patch patch = patch_of(flaw);
-      MQ_CHECK(patch != nullptr);
-      return [inner, patch](Model& m, const Op& op) { return patched(m, op, inner, patch); };
-    }
+    case Flaw::kSeedDropWhenFull:
+    case Flaw::kOverCapacity:
+    case Flaw::kRoundRobinSkip:
+    case Flaw::kSilentLoss:
+    case Flaw::kEarlyDelay:
+    case Flaw::kForgetAcked:
+    case Flaw::kParkedRedelivery:
+    case Flaw::kUnboundedRetries:
+      break;
   }
+  const Patch patch = patch_of(flaw);
+  MQ_CHECK(patch != nullptr);
+  return [inner, patch](Model& m, const Op& op) { return patched(m, op, inner, patch); };
 }
 
 ApplyFn seed_design_model() {

@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "base/enum_count.h"
 #include "properties/model_walk.h"
 
 namespace mq {
@@ -25,8 +26,24 @@ enum class Flaw {
   kUnboundedRetries,  // a requeued message forgets its attempts: retries never run out
 };
 
-inline constexpr int kFlawCount = 12;
-std::string flaw_name(Flaw f);
+constexpr const char* flaw_name(Flaw f) {
+  switch (f) {
+    case Flaw::kSeedDropWhenFull: return "SeedDropWhenFull";
+    case Flaw::kOverCapacity: return "OverCapacity";
+    case Flaw::kFifoSwap: return "FifoSwap";
+    case Flaw::kReversedPriority: return "ReversedPriority";
+    case Flaw::kRoundRobinSkip: return "RoundRobinSkip";
+    case Flaw::kSilentLoss: return "SilentLoss";
+    case Flaw::kTtlOffByOne: return "TtlOffByOne";
+    case Flaw::kEarlyDelay: return "EarlyDelay";
+    case Flaw::kForgetAcked: return "ForgetAcked";
+    case Flaw::kDurableLoss: return "DurableLoss";
+    case Flaw::kParkedRedelivery: return "ParkedRedelivery";
+    case Flaw::kUnboundedRetries: return "UnboundedRetries";
+  }
+  return nullptr;  // not an enumerator
+}
+inline constexpr int kFlawCount = enum_count<Flaw>(flaw_name);
 
 // The system under test "`inner` with this flaw", for random_walk and explore.
 // Flaws compose: flawed_model(a, flawed_model(b)).

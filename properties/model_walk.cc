@@ -84,12 +84,33 @@ Op interpret(const Model& model, const OpChoice& choice, MessageId& next_id) {
   return op::Dispatch{0};
 }
 
+namespace {
+
+// How often a walk picks each kind, out of the sum of all. Mostly what moves
+// messages through (sends, dispatches, acks); a crashed broker recovers soon and a
+// detached consumer comes back soon, so faults are frequent but never dominate.
+uint32_t walk_weight(OpKind k, bool up, bool someone_detached) {
+  switch (k) {
+    case OpKind::kSend: return 28;
+    case OpKind::kPublish: return 6;
+    case OpKind::kDispatch: return 22;
+    case OpKind::kFetch: return 5;
+    case OpKind::kAck: return 16;
+    case OpKind::kNack: return 6;
+    case OpKind::kAdvance: return 12;
+    case OpKind::kCrashOrRecover: return up ? 2 : 40;
+    case OpKind::kToggleConsumer: return someone_detached ? 12 : 3;
+  }
+  MQ_CHECK_MSG(false, "not an OpKind");
+}
+
+}  // namespace
+
 OpChoice random_choice(Prng& prng, const Model& model) {
   const ModelState& s = model.state();
   const bool someone_detached = std::count(s.attached.begin(), s.attached.end(), 0) > 0;
-  // Weights per OpKind, in enum order. A crashed broker recovers soon; detached
-  // consumers come back soon; so faults are frequent but do not dominate a run.
-  const uint32_t w[kOpKinds] = {28, 6, 22, 5, 16, 6, 12, s.up ? 2u : 40u, someone_detached ? 12u : 3u};
+  uint32_t w[kOpKinds];
+  for (int k = 0; k < kOpKinds; ++k) w[k] = walk_weight(static_cast<OpKind>(k), s.up, someone_detached);
   uint32_t total = 0;
   for (uint32_t x : w) total += x;
   uint64_t pick = prng.uniform(total);

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "base/enum_count.h"
 #include "base/prng.h"
 #include "model/model.h"
 #include "properties/model_properties.h"
@@ -31,7 +32,21 @@ enum class OpKind : uint8_t {
   kCrashOrRecover,
   kToggleConsumer
 };
-inline constexpr int kOpKinds = 9;
+constexpr const char* op_kind_name(OpKind k) {
+  switch (k) {
+    case OpKind::kSend: return "send";
+    case OpKind::kPublish: return "publish";
+    case OpKind::kDispatch: return "dispatch";
+    case OpKind::kFetch: return "fetch";
+    case OpKind::kAck: return "ack";
+    case OpKind::kNack: return "nack";
+    case OpKind::kAdvance: return "advance";
+    case OpKind::kCrashOrRecover: return "crash-or-recover";
+    case OpKind::kToggleConsumer: return "toggle-consumer";
+  }
+  return nullptr;  // not an enumerator
+}
+inline constexpr int kOpKinds = enum_count<OpKind>(op_kind_name);
 
 struct OpChoice {
   OpKind kind = OpKind::kSend;

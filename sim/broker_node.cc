@@ -9,10 +9,6 @@
 namespace mq::sim {
 namespace {
 
-bool finishes(EffectKind k) {
-  return k == EffectKind::kAcked || k == EffectKind::kExpired || k == EffectKind::kDeadLettered ||
-         k == EffectKind::kLost || k == EffectKind::kDropped;
-}
 
 uint32_t le32(std::string_view s, size_t at) {
   uint32_t v = 0;
@@ -394,7 +390,7 @@ void BrokerNode::track(const Effects& effects, TimeNs at_ns) {
   for (const auto& e : effects) {
     const auto key = std::make_pair(e.queue, e.message.id);
     if (e.kind == EffectKind::kAccepted && !durable_[e.queue]) volatile_ids_[e.queue].push_back({e.message.id, at_ns});
-    if (finishes(e.kind)) {
+    if (finishes_message(e.kind)) {
       live_.erase(key);
     } else if (e.kind != EffectKind::kRefused && e.kind != EffectKind::kDeadLetterRefused) {
       live_[key] = Live{e.kind, e.consumer, at_ns, e.message};

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <variant>
 
+#include "base/fnv.h"
 #include "model/history_io.h"
 #include "model/history_recorder.h"
 #include "sim/swarm.h"
@@ -11,14 +12,6 @@ namespace mq::sim {
 namespace {
 
 enum WorldWakes : uint32_t { kEndFaulty };
-
-constexpr uint64_t kFnvOffset = 0xCBF29CE484222325ull;
-constexpr uint64_t kFnvPrime = 0x100000001B3ull;
-
-uint64_t fnv(uint64_t h, std::string_view s) {
-  for (unsigned char c : s) h = (h ^ c) * kFnvPrime;
-  return h;
-}
 
 void add(ProducerStats& a, const ProducerStats& b) {
   a.generated += b.generated; a.attempts += b.attempts; a.resends += b.resends;
@@ -272,7 +265,7 @@ bool fast_json_line(const HistoryEvent& e, std::string& out) {
 }  // namespace
 
 uint64_t history_hash(const History& history) {
-  uint64_t h = kFnvOffset;
+  uint64_t h = kFnv1aOffset;
   std::string line;
   for (const auto& e : history.events) {
     if (!fast_json_line(e, line)) {
@@ -280,7 +273,7 @@ uint64_t history_hash(const History& history) {
       MQ_CHECK_MSG(json.ok(), "the simulator writes only UTF-8 payloads and names");
       line = std::move(json).value();
     }
-    h = fnv(fnv(h, line), "\n");
+    h = fnv1a(fnv1a(h, line), "\n");
   }
   return h;
 }

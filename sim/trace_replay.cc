@@ -1,12 +1,12 @@
 #include "sim/trace_replay.h"
 
 #include <algorithm>
+#include <fstream>
 #include <variant>
 
 #include "impl/broker_core.h"
 #include "model/history_io.h"
 #include "model/json_config.h"
-#include <fstream>
 #include "model/history_recorder.h"
 #include "sim/translate.h"
 
@@ -101,14 +101,9 @@ Status client_op(const History& h, const Topology& t, size_t i, size_t& next, st
   const auto c = t.find_consumer(e.process);
   if (!c) return unexplained(e, "no consumer of that name");
   next = i + 2;  // the invoke and its completion
-  switch (e.f) {
-    case EventF::kDeliver: ops.emplace_back(op::Fetch{*c}); break;
-    case EventF::kAck: ops.emplace_back(op::Ack{*c, e.id.value_or(0)}); break;
-    case EventF::kNack: ops.emplace_back(op::Nack{*c, e.id.value_or(0), e.requeue.value_or(true)}); break;
-    case EventF::kAttach: ops.emplace_back(op::Attach{*c}); break;
-    case EventF::kDetach: ops.emplace_back(op::Detach{*c}); break;
-    default: return unexplained(e, "a client does not do that");
-  }
+  std::optional<Op> op = consumer_op_of(e, *c);
+  if (!op) return unexplained(e, "a client does not do that");
+  ops.push_back(std::move(*op));
   return Status();
 }
 

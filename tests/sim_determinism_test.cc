@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/fnv.h"
 #include "model/history_io.h"
 #include "sim_test_util.h"
 
@@ -93,11 +94,11 @@ TEST(SimDeterminism, HistoryHashIsTheHashOfTheJsonLines) {
   j["faults"]["disk_full_ppm"] = 20000;
   j["clients"]["fetch_interval_ns"] = 5000000;
   const SimResult r = simulate(testing::scenario_of(j), 4);
-  uint64_t h = 0xCBF29CE484222325ull;
+  uint64_t h = kFnv1aOffset;
   for (const auto& e : r.history.events) {
     auto line = to_json(e);
     ASSERT_TRUE(line.ok());
-    for (unsigned char c : *line + "\n") h = (h ^ c) * 0x100000001B3ull;
+    h = fnv1a(h, *line + "\n");
   }
   EXPECT_EQ(history_hash(r.history), h);
   EXPECT_EQ(r.history_hash, h);

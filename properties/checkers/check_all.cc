@@ -1,29 +1,8 @@
 #include "properties/checkers/check_all.h"
 
-#include "properties/checkers/capacity.h"
-#include "properties/checkers/completeness.h"
-#include "properties/checkers/duplicates.h"
-#include "properties/checkers/integrity.h"
-#include "properties/checkers/load_balance.h"
-#include "properties/checkers/no_loss.h"
-#include "properties/checkers/order.h"
-#include "properties/checkers/priority.h"
-#include "properties/checkers/refinement.h"
 #include "properties/checkers/stream_check.h"
-#include "properties/checkers/ttl_delay.h"
 
 namespace mq {
-
-std::optional<std::string> misnamed(const HistoryEvent& e, const Topology& topology) {
-  if (!e.queue.empty() && !topology.find_queue(e.queue)) return "unknown queue '" + e.queue + "'";
-  if (e.consumer.empty()) return std::nullopt;
-  const auto c = topology.find_consumer(e.consumer);
-  if (!c) return "unknown consumer '" + e.consumer + "'";
-  if (topology.consumers[*c].queue != e.queue) {
-    return "consumer '" + e.consumer + "' reads '" + topology.consumers[*c].queue + "', not '" + e.queue + "'";
-  }
-  return std::nullopt;
-}
 
 Verdict check_well_formed(const History& history, const Topology& topology) {
   HistoryValidator validator;

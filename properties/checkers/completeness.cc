@@ -126,7 +126,27 @@ void CompletenessChecker::on_message_event(const EventPtr& ptr) {
       held_.erase(k);
       ++finished_;
       break;
-    default: break;  // release: still held; dead-letter-refused: already finished
+    case EventF::kPublish:
+    case EventF::kRelease:
+    case EventF::kDeadLetterRefused:
+    case EventF::kCrash:
+    case EventF::kRecover:
+    case EventF::kAttach:
+    case EventF::kDetach:
+    case EventF::kPartition:
+    case EventF::kPartitionEnd:
+    case EventF::kClog:
+    case EventF::kClogEnd:
+    case EventF::kConsumerCrash:
+    case EventF::kConsumerRestart:
+    case EventF::kTornWrite:
+    case EventF::kBitFlip:
+    case EventF::kUnsyncedLost:
+    case EventF::kDiskFull:
+    case EventF::kDiskSpace:
+    case EventF::kCorruptionDetected:
+    case EventF::kRecoveryFailed:
+      break;  // release: still held; dead-letter-refused: already finished; the rest name no message
   }
 }
 

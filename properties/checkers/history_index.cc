@@ -14,11 +14,6 @@ T first_of(const std::optional<T>& a, const std::optional<T>& b, T otherwise) {
   return otherwise;
 }
 
-bool finishes(const HistoryEvent& e) {
-  return e.type == EventType::kOk && e.id && !e.queue.empty() &&
-         (e.f == EventF::kAck || e.f == EventF::kExpire || e.f == EventF::kDeadLetter ||
-          e.f == EventF::kLost || e.f == EventF::kDrop);
-}
 
 }  // namespace
 
@@ -133,7 +128,7 @@ void StreamIndex::release(bool all) {
     }
     on_step_(step);
     const HistoryEvent& e = step.e();
-    if (finishes(e)) {
+    if (finishes_message(e) && e.id && !e.queue.empty()) {
       finished(key_of(e));
     } else if (e.f == EventF::kPublish && e.type == EventType::kFail) {
       // Refused for good so far: remembered like a finished message, not for ever.

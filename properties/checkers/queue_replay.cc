@@ -154,7 +154,26 @@ void QueueReplay::apply(const Step& step) {
     case EventF::kDrop:
       finish(k);
       break;
-    default: break;  // dead-letter-refused: the dead-letter already ended it
+    case EventF::kPublish:
+    case EventF::kDeadLetterRefused:
+    case EventF::kCrash:
+    case EventF::kRecover:
+    case EventF::kAttach:
+    case EventF::kDetach:
+    case EventF::kPartition:
+    case EventF::kPartitionEnd:
+    case EventF::kClog:
+    case EventF::kClogEnd:
+    case EventF::kConsumerCrash:
+    case EventF::kConsumerRestart:
+    case EventF::kTornWrite:
+    case EventF::kBitFlip:
+    case EventF::kUnsyncedLost:
+    case EventF::kDiskFull:
+    case EventF::kDiskSpace:
+    case EventF::kCorruptionDetected:
+    case EventF::kRecoveryFailed:
+      break;  // dead-letter-refused: the dead-letter already ended it; the rest name no message
   }
 }
 

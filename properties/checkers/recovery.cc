@@ -22,8 +22,31 @@ void RecoveryChecker::add(const HistoryEvent& e) {
                           "recovery reported corruption, but no bit of the log was flipped: " + e.error, {e});
       }
       return;
-    default:
-      return;
+    case EventF::kPublish:
+    case EventF::kDeliver:
+    case EventF::kAck:
+    case EventF::kNack:
+    case EventF::kRequeue:
+    case EventF::kRelease:
+    case EventF::kExpire:
+    case EventF::kDeadLetter:
+    case EventF::kDeadLetterRefused:
+    case EventF::kLost:
+    case EventF::kCrash:
+    case EventF::kAttach:
+    case EventF::kDetach:
+    case EventF::kPartition:
+    case EventF::kPartitionEnd:
+    case EventF::kClog:
+    case EventF::kClogEnd:
+    case EventF::kConsumerCrash:
+    case EventF::kConsumerRestart:
+    case EventF::kTornWrite:
+    case EventF::kUnsyncedLost:
+    case EventF::kDiskFull:
+    case EventF::kDiskSpace:
+    case EventF::kDrop:
+      return;  // no bearing on recovery
   }
 }
 

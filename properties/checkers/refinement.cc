@@ -5,6 +5,8 @@
 #include <functional>
 #include <unordered_set>
 
+#include "model/history_recorder.h"
+
 namespace mq {
 namespace {
 
@@ -35,29 +37,6 @@ struct Candidate {
   std::vector<Pending> pending;
   std::vector<uint8_t> free_dispatch;  // [QueueId]: the next push may go to any consumer
 };
-
-std::optional<EffectKind> effect_of(EventF f) {
-  switch (f) {
-    case EventF::kPublish: return EffectKind::kAccepted;
-    case EventF::kDeliver: return EffectKind::kDelivered;
-    case EventF::kAck: return EffectKind::kAcked;
-    case EventF::kRequeue: return EffectKind::kRequeued;
-    case EventF::kRelease: return EffectKind::kReleased;
-    case EventF::kExpire: return EffectKind::kExpired;
-    case EventF::kDeadLetter: return EffectKind::kDeadLettered;
-    case EventF::kDeadLetterRefused: return EffectKind::kDeadLetterRefused;
-    case EventF::kLost: return EffectKind::kLost;
-    case EventF::kDrop:
-      return EffectKind::kDropped;
-    default: return std::nullopt;
-  }
-}
-
-bool finishes(const HistoryEvent& e) {
-  return e.type == EventType::kOk &&
-         (e.f == EventF::kAck || e.f == EventF::kExpire || e.f == EventF::kDeadLetter ||
-          e.f == EventF::kLost || e.f == EventF::kDrop);
-}
 
 Topology with_a_producer(Topology t) {
   if (t.producers.empty()) t.producers.push_back(ProducerConfig{"refinement-producer"});
@@ -312,15 +291,9 @@ struct RefinementChecker::Impl {
       variants.push_back(std::move(c));
     }
     for (auto& v : variants) {
-      Result<Effects> fx = Effects{};
-      switch (e.f) {
-        case EventF::kDeliver: fx = v.model.fetch(cid); break;
-        case EventF::kAck: fx = v.model.ack(cid, *e.id); break;
-        case EventF::kNack: fx = v.model.nack(cid, *e.id, e.requeue.value_or(true)); break;
-        case EventF::kAttach: fx = v.model.attach(cid); break;
-        case EventF::kDetach: fx = v.model.detach(cid); break;
-        default: MQ_CHECK_MSG(false, "publish is handled by client_publish");
-      }
+      const std::optional<Op> op = consumer_op_of(e, cid);
+      MQ_CHECK_MSG(op.has_value(), "publish is handled by client_publish");
+      Result<Effects> fx = v.model.apply(*op);
       if (!fx.ok()) {
         if (check) reject(why, "the model rejects it: " + fx.status().to_string());
         continue;
@@ -392,7 +365,7 @@ struct RefinementChecker::Impl {
 
   void broker_event(Candidate&& c, const HistoryEvent& e, std::vector<Candidate>& out, std::string& why) {
     if (!sight(c, e, why)) return;
-    const auto kind = effect_of(e.f);
+    const auto kind = effect_of_f(e.f);
     const QueueId q = queue(e.queue);
     for (auto it = c.owed.begin(); kind && it != c.owed.end(); ++it) {
       const bool consumer_ok = e.consumer.empty() || it->consumer == kNoConsumer || name_of(it->consumer) == e.consumer;
@@ -582,10 +555,10 @@ struct RefinementChecker::Impl {
     }
     std::swap(candidates, next);
     next.clear();
-    if (e.id && current_queue && finishes(e)) retain_finished(*current_queue, *e.id);
+    if (e.id && current_queue && finishes_message(e)) retain_finished(*current_queue, *e.id);
     prune_confirmed();
     if (e.id && !e.queue.empty()) {
-      if (finishes(e)) {
+      if (finishes_message(e)) {
         last_seen.erase(key_of(e));
       } else {
         last_seen.insert_or_assign(key_of(e), ptr);

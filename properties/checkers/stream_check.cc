@@ -18,6 +18,17 @@
 
 namespace mq {
 
+std::optional<std::string> misnamed(const HistoryEvent& e, const Topology& topology) {
+  if (!e.queue.empty() && !topology.find_queue(e.queue)) return "unknown queue '" + e.queue + "'";
+  if (e.consumer.empty()) return std::nullopt;
+  const auto c = topology.find_consumer(e.consumer);
+  if (!c) return "unknown consumer '" + e.consumer + "'";
+  if (topology.consumers[*c].queue != e.queue) {
+    return "consumer '" + e.consumer + "' reads '" + topology.consumers[*c].queue + "', not '" + e.queue + "'";
+  }
+  return std::nullopt;
+}
+
 struct StreamingChecks::Impl {
   Impl(const Topology& topology, const CheckOptions& options)
       : topology_(topology),
