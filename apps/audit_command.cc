@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "properties/audit.h"
+#include "explorer/audit.h"
 #include "report/progress.h"
 #include "report/report.h"
 

@@ -5,10 +5,10 @@
 #include <filesystem>
 #include <iostream>
 
-#include "model/history_io.h"
-#include "model/input_file.h"
-#include "model/json_config.h"
-#include "model/line_reader.h"
+#include "formats/history_io.h"
+#include "formats/input_file.h"
+#include "formats/json_config.h"
+#include "formats/line_reader.h"
 #include "properties/checkers/check_all.h"
 #include "properties/checkers/jepsen_queue.h"
 #include "properties/checkers/queue_linearizability.h"

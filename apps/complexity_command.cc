@@ -16,7 +16,7 @@
 #include "impl/broker_core.h"
 #include "impl/mem_storage.h"
 #include "impl/wal.h"
-#include "properties/complexity_fit.h"
+#include "apps/complexity_fit.h"
 
 namespace mq::app {
 namespace {

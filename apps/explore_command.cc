@@ -9,7 +9,7 @@
 #include <ctime>
 #include <optional>
 
-#include "properties/explorer/explorer.h"
+#include "explorer/explorer.h"
 #include "report/progress.h"
 #include "report/report.h"
 #include "sim/trace_replay.h"

@@ -1,6 +1,6 @@
 #include "apps/mqd_config.h"
 
-#include "model/json_config.h"
+#include "formats/json_config.h"
 #include "sim/translate.h"
 
 namespace mq::app {

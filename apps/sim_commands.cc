@@ -19,8 +19,8 @@
 
 #include "apps/sweep_summary.h"
 #include "apps/walk_command.h"
-#include "model/history_io.h"
-#include "model/json_config.h"
+#include "formats/history_io.h"
+#include "formats/json_config.h"
 #include "mutants/isolated_run.h"
 #include "properties/checkers/check_all.h"
 #include "report/progress.h"

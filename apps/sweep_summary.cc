@@ -9,7 +9,7 @@
 #include <set>
 #include <sstream>
 
-#include "model/json_config.h"
+#include "formats/json_config.h"
 #include "properties/checkers/check_all.h"
 
 namespace mq::app {

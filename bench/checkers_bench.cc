@@ -13,7 +13,7 @@
 #include <fstream>
 #include <string>
 
-#include "model/history_io.h"
+#include "formats/history_io.h"
 #include "properties/checkers/stream_check.h"
 
 namespace mq {
@@ -130,7 +130,7 @@ void BM_CheckFile(benchmark::State& state) {
 }
 BENCHMARK(BM_CheckFile)->Arg(1'000'000)->Arg(10'000'000)->Unit(benchmark::kMillisecond)->Iterations(1);
 
-// The reader alone (model/history_io.h), for comparison: what the checks add to it.
+// The reader alone (formats/history_io.h), for comparison: what the checks add to it.
 void BM_ReadOnly(benchmark::State& state) {
   const std::string path = "/tmp/mq_checkers_bench_read_" + std::to_string(state.range(0)) + ".jsonl";
   const uint64_t events = write_history(path, static_cast<uint64_t>(state.range(0)));

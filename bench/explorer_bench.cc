@@ -4,8 +4,8 @@
 // The side-by-side comparison with SPIN is bench/spin/run.sh (docs/explorer.md).
 #include <benchmark/benchmark.h>
 
-#include "properties/explorer/explorer.h"
-#include "properties/explorer/packed_space.h"
+#include "explorer/explorer.h"
+#include "explorer/packed_space.h"
 
 namespace mq {
 namespace {

@@ -14,7 +14,7 @@
 
 #include "base/status.h"
 #include "impl/mutant.h"
-#include "properties/explorer/explore_config.h"
+#include "explorer/explore_config.h"
 #include "properties/model_variants.h"
 #include "sim/scenario.h"
 

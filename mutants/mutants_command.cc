@@ -11,12 +11,12 @@
 #include <sstream>
 
 #include "impl/mutant.h"
-#include "model/history_io.h"
-#include "model/json_config.h"
+#include "formats/history_io.h"
+#include "formats/json_config.h"
 #include "mutants/isolated_run.h"
 #include "mutants/mutant_catalog.h"
 #include "properties/checkers/check_all.h"
-#include "properties/explorer/explorer.h"
+#include "explorer/explorer.h"
 #include "report/chrome_trace.h"
 #include "report/progress.h"
 #include "report/report.h"

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "model/history_io.h"
+#include "formats/history_io.h"
 #include "report/assets.h"
 #include "report/figures.h"
 #include "report/history_view.h"

@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "properties/explorer/explore_config.h"
-#include "properties/explorer/explorer.h"
+#include "explorer/explore_config.h"
+#include "explorer/explorer.h"
 #include "properties/model_walk.h"
 
 namespace mq::report {

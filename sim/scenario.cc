@@ -2,7 +2,7 @@
 
 #include <string_view>
 
-#include "model/json_config.h"
+#include "formats/json_config.h"
 #include "sim/swarm.h"
 
 namespace mq::sim {

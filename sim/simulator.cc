@@ -4,7 +4,7 @@
 #include <variant>
 
 #include "base/fnv.h"
-#include "model/history_io.h"
+#include "formats/history_io.h"
 #include "model/history_recorder.h"
 #include "sim/swarm.h"
 

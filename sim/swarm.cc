@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/prng.h"
-#include "model/json_config.h"
+#include "formats/json_config.h"
 
 namespace mq::sim {
 namespace {

@@ -5,8 +5,8 @@
 #include <variant>
 
 #include "impl/broker_core.h"
-#include "model/history_io.h"
-#include "model/json_config.h"
+#include "formats/history_io.h"
+#include "formats/json_config.h"
 #include "model/history_recorder.h"
 #include "sim/translate.h"
 

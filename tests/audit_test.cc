@@ -1,6 +1,6 @@
 // docs/theorems.md is generated; this test keeps it true. Regenerate with
 //   build/apps/mqharness audit --out docs/theorems.md
-#include "properties/audit.h"
+#include "explorer/audit.h"
 
 #include <gtest/gtest.h>
 

@@ -38,7 +38,7 @@ TEST_P(BrokenModelTest, PropertyCatchesFlaw) {
   ASSERT_TRUE(caught.has_value()) << property_name(twin.property) << " missed " << flaw_name(twin.flaw);
   EXPECT_EQ(caught->violations.front().property, twin.property);
   EXPECT_FALSE(caught->violations.front().message.empty());
-  std::printf("  %s caught by %s at seed %llu step %llu: %s\n", flaw_name(twin.flaw).c_str(),
+  std::printf("  %s caught by %s at seed %llu step %llu: %s\n", flaw_name(twin.flaw),
               property_name(twin.property), static_cast<unsigned long long>(caught->seed),
               static_cast<unsigned long long>(caught->violation_step),
               caught->violations.front().message.c_str());
@@ -68,7 +68,7 @@ INSTANTIATE_TEST_SUITE_P(Twins, BrokenModelTest,
                                            Twin{Flaw::kForgetAcked, ModelProperty::kConservation, false},
                                            Twin{Flaw::kParkedRedelivery, ModelProperty::kLiveness, false}),
                          [](const ::testing::TestParamInfo<Twin>& param) {
-                           return flaw_name(param.param.flaw) + "_" + property_name(param.param.property);
+                           return std::string(flaw_name(param.param.flaw)) + "_" + property_name(param.param.property);
                          });
 
 }  // namespace

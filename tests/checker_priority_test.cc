@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "checker_test_util.h"
-#include "model/history_io.h"
+#include "formats/history_io.h"
 #include "model/topology.h"
 
 namespace mq {

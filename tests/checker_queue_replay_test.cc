@@ -12,7 +12,7 @@
 #include <string_view>
 
 #include "checker_test_util.h"
-#include "model/history_io.h"
+#include "formats/history_io.h"
 #include "model/topology.h"
 #include "properties/checkers/capacity.h"
 #include "properties/checkers/check_all.h"

@@ -10,9 +10,9 @@
 #include <map>
 
 #include "base/prng.h"
-#include "model/history_io.h"
+#include "formats/history_io.h"
 #include "model/history_recorder.h"
-#include "model/json_config.h"
+#include "formats/json_config.h"
 #include "properties/model_walk.h"
 
 namespace mq {

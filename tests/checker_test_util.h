@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "model/history_io.h"
+#include "formats/history_io.h"
 #include "model/topology.h"
 #include "properties/checkers/verdict.h"
 

@@ -1,4 +1,4 @@
-#include "properties/complexity_fit.h"
+#include "apps/complexity_fit.h"
 
 #include <gtest/gtest.h>
 

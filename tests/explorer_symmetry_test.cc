@@ -3,8 +3,8 @@
 // the same property and counterexample length).
 #include <gtest/gtest.h>
 
-#include "properties/audit.h"
-#include "properties/explorer/explorer.h"
+#include "explorer/audit.h"
+#include "explorer/explorer.h"
 
 namespace mq {
 namespace {

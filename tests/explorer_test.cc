@@ -1,7 +1,7 @@
 // The explorer: state counts of tiny configurations checked against hand counts,
 // shortest counterexamples for models broken in one way each, the liveness lasso,
 // and the configuration reader's errors.
-#include "properties/explorer/explorer.h"
+#include "explorer/explorer.h"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>

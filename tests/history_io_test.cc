@@ -1,7 +1,7 @@
 // History I/O: every error branch of the reader names the file, the line and the
 // field; the writer is byte-deterministic; write then read gives the same events.
-#include "model/history_io.h"
-#include "model/json_config.h"
+#include "formats/history_io.h"
+#include "formats/json_config.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

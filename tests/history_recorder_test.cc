@@ -7,7 +7,7 @@
 #include <map>
 
 #include "base/prng.h"
-#include "model/history_io.h"
+#include "formats/history_io.h"
 #include "model/model.h"
 #include "properties/checkers/check_all.h"
 #include "properties/model_walk.h"

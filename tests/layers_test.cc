@@ -1,4 +1,4 @@
-// The task queue and the event bus (model/task_queue.h, model/event_bus.h): thin
+// The task queue and the event bus (layers/task_queue.h, layers/event_bus.h): thin
 // layers over the model that report refusals instead of dropping.
 
 #include <optional>
@@ -8,8 +8,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "model/event_bus.h"
-#include "model/task_queue.h"
+#include "layers/event_bus.h"
+#include "layers/task_queue.h"
 
 namespace mq {
 namespace {

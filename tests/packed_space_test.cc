@@ -3,7 +3,7 @@
 // ModelProperties::observe (cross-check), and the symmetry quotient: the canonical
 // images of the states reachable without symmetry are exactly the states reachable
 // with it.
-#include "properties/explorer/packed_space.h"
+#include "explorer/packed_space.h"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +11,7 @@
 #include <set>
 
 #include "base/prng.h"
-#include "properties/explorer/explorer.h"
+#include "explorer/explorer.h"
 #include "properties/model_walk.h"
 
 namespace mq {

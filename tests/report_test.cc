@@ -13,8 +13,8 @@
 #include <map>
 #include <sstream>
 
-#include "model/history_io.h"
-#include "model/json_config.h"
+#include "formats/history_io.h"
+#include "formats/json_config.h"
 #include "properties/checkers/check_all.h"
 #include "properties/model_variants.h"
 #include "report/chrome_trace.h"

@@ -12,7 +12,7 @@
 #include <sstream>
 
 #include "base/fnv.h"
-#include "model/history_io.h"
+#include "formats/history_io.h"
 #include "sim_test_util.h"
 
 namespace mq::sim {

@@ -7,9 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "model/history_io.h"
-#include "model/input_file.h"
-#include "model/json_config.h"
+#include "formats/history_io.h"
+#include "formats/input_file.h"
+#include "formats/json_config.h"
 #include "properties/checkers/verdict.h"
 
 namespace mq {

@@ -26,7 +26,7 @@
 
 #include "base/status.h"
 #include "model/history.h"
-#include "model/line_reader.h"
+#include "formats/line_reader.h"
 
 namespace mq {
 

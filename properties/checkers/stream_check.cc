@@ -1,6 +1,6 @@
 #include "properties/checkers/stream_check.h"
 
-#include "model/history_io.h"
+#include "formats/history_io.h"
 #include "properties/checkers/capacity.h"
 #include "properties/checkers/completeness.h"
 #include "properties/checkers/duplicates.h"

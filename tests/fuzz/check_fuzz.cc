@@ -11,9 +11,9 @@
 // the two paths are one implementation and must not drift apart.
 #include <sstream>
 
-#include "model/history_io.h"
-#include "model/json_config.h"
-#include "model/line_reader.h"
+#include "formats/history_io.h"
+#include "formats/json_config.h"
+#include "formats/line_reader.h"
 #include "properties/checkers/check_all.h"
 #include "properties/checkers/jepsen_queue.h"
 #include "properties/checkers/queue_linearizability.h"

@@ -1,11 +1,11 @@
-// Fuzz target: the explorer configuration reader (properties/explorer/explore_config.h,
+// Fuzz target: the explorer configuration reader (explorer/explore_config.h,
 // docs/explorer.md). Whatever the bytes: a configuration or an error naming the file,
 // never a crash. A configuration the reader accepts can be explored: a search of a
 // few hundred states runs on it, with every transition of the packed state space
 // compared with the model's own code (cross-check), so a configuration that the
 // packing mishandles shows up as a disagreement, not a wrong proof.
-#include "properties/explorer/explore_config.h"
-#include "properties/explorer/explorer.h"
+#include "explorer/explore_config.h"
+#include "explorer/explorer.h"
 #include "tests/fuzz/fuzz_check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

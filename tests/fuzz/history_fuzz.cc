@@ -1,9 +1,9 @@
-// Fuzz target: the mqharness history reader (model/history_io.h, docs/history-format.md).
+// Fuzz target: the mqharness history reader (formats/history_io.h, docs/history-format.md).
 // Whatever the bytes: a History, or kCorruption naming the file and the line, never
 // a crash. What it accepts the writer writes back, and reading that gives the very
 // same events (format_history inverts parse_history on everything it accepts); the
 // writer's text is a fixed point (formatting it again gives the same bytes).
-#include "model/history_io.h"
+#include "formats/history_io.h"
 #include "tests/fuzz/fuzz_check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

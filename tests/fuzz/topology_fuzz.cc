@@ -1,5 +1,5 @@
 // Fuzz target: the topology readers. The first byte chooses which: a topology file
-// (model/json_config.h, docs/model.md), mqd's broker configuration (the topology
+// (formats/json_config.h, docs/model.md), mqd's broker configuration (the topology
 // format plus the broker's own fields, apps/mqd_config.h), or a sweep summary line
 // (apps/sweep_summary.h, what `sweep --merge` reads from shard files). Whatever the
 // bytes: a value or an error naming the file, never a crash. A topology that is
@@ -7,7 +7,7 @@
 // summary that is read writes back to a line that reads to the same summary.
 #include "apps/mqd_config.h"
 #include "apps/sweep_summary.h"
-#include "model/json_config.h"
+#include "formats/json_config.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace {

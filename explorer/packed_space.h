@@ -34,8 +34,8 @@
 #include <string>
 #include <vector>
 
-#include "properties/explorer/explore_config.h"
-#include "properties/explorer/search_node.h"
+#include "explorer/explore_config.h"
+#include "explorer/search_node.h"
 
 namespace mq::explorer {
 

@@ -1,4 +1,4 @@
-#include "model/input_file.h"
+#include "formats/input_file.h"
 
 #include <sys/stat.h>
 

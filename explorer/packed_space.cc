@@ -1,7 +1,7 @@
 // The packed state space: layout, operations (mirroring model/model.cc step by step,
 // so that a reader can hold the two side by side), the step properties (mirroring
 // properties/model_properties.cc), and conversion to and from the reference node.
-#include "properties/explorer/packed_space.h"
+#include "explorer/packed_space.h"
 
 #include <algorithm>
 #include <cstring>

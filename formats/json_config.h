@@ -33,7 +33,7 @@ inline constexpr size_t kMaxConfigFileBytes = size_t{64} << 20;
 std::optional<size_t> json_too_deep(std::string_view text, size_t max_depth = kMaxJsonDepth);
 
 // The whole file, at most kMaxConfigFileBytes; a missing file, a directory and an
-// unreadable file each have their own message (model/input_file.h).
+// unreadable file each have their own message (formats/input_file.h).
 Result<std::string> read_text_file(const std::string& path);
 // The file parsed as JSON; errors as read_text_file, and kInvalidArgument with line
 // and column for a syntax error, a nesting too deep or a number too large.

@@ -1,4 +1,4 @@
-#include "properties/explorer/search_node.h"
+#include "explorer/search_node.h"
 
 namespace mq::explorer {
 namespace {

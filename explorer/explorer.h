@@ -44,7 +44,7 @@
 #include <string>
 #include <vector>
 
-#include "properties/explorer/explore_config.h"
+#include "explorer/explore_config.h"
 #include "properties/model_walk.h"
 
 namespace mq {

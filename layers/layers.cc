@@ -1,6 +1,6 @@
 // The task queue and the event bus: conveniences over Model, no semantics of their own.
-#include "model/event_bus.h"
-#include "model/task_queue.h"
+#include "layers/event_bus.h"
+#include "layers/task_queue.h"
 
 namespace mq {
 

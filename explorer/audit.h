@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "properties/explorer/explorer.h"
+#include "explorer/explorer.h"
 
 namespace mq {
 

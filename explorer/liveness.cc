@@ -1,5 +1,5 @@
 // The only translation unit that instantiates Boost.Graph's strong_components.
-#include "properties/explorer/liveness.h"
+#include "explorer/liveness.h"
 
 #include <algorithm>
 #include <boost/graph/compressed_sparse_row_graph.hpp>

@@ -11,7 +11,7 @@
 // Errors: kCorruption for a malformed file (bad JSON, missing or unknown field, wrong
 // type, unknown f or type, time going backwards, unpaired completion, truncated last
 // line), kNotFound for a missing file and kInvalidArgument for a directory
-// (model/input_file.h), kIoError when the file cannot be opened or read, kInvalidArgument from the
+// (formats/input_file.h), kIoError when the file cannot be opened or read, kInvalidArgument from the
 // writer for an event that cannot be written (a payload that is not UTF-8).
 //
 // Thread-safety: none needed; functions touch only their arguments.
@@ -24,7 +24,7 @@
 
 #include "base/status.h"
 #include "model/history.h"
-#include "model/line_reader.h"
+#include "formats/line_reader.h"
 
 namespace mq {
 
@@ -48,7 +48,7 @@ using HistoryEventSink = std::function<Status(HistoryEvent&& event)>;
 // Streams the events of `in` to `sink`, validating the history as it goes (so
 // memory is what the sink keeps). `file` names the source in error messages.
 Status read_history_stream(std::istream& in, std::string_view file, const HistoryEventSink& sink);
-// The same from lines already opened (model/line_reader.h), e.g. after the format
+// The same from lines already opened (formats/line_reader.h), e.g. after the format
 // was told from the first of them and the reader rewound.
 Status read_history_lines(LineReader& lines, const HistoryEventSink& sink);
 // The same for a file on disk.

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "properties/explorer/explore_config.h"
+#include "explorer/explore_config.h"
 #include "properties/model_walk.h"
 
 namespace mq::explorer {

@@ -1,4 +1,4 @@
-#include "properties/explorer/visited_set.h"
+#include "explorer/visited_set.h"
 
 #include <sys/mman.h>
 

@@ -1,4 +1,4 @@
-#include "properties/explorer/explorer.h"
+#include "explorer/explorer.h"
 
 #include <sys/mman.h>
 
@@ -10,10 +10,10 @@
 #include <thread>
 #include <utility>
 
-#include "properties/explorer/liveness.h"
-#include "properties/explorer/packed_space.h"
-#include "properties/explorer/search_node.h"
-#include "properties/explorer/visited_set.h"
+#include "explorer/liveness.h"
+#include "explorer/packed_space.h"
+#include "explorer/search_node.h"
+#include "explorer/visited_set.h"
 
 namespace mq {
 

@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "properties/explorer/search_node.h"
+#include "explorer/search_node.h"
 
 namespace mq::explorer {
 

@@ -1,9 +1,9 @@
-#include "model/json_config.h"
+#include "formats/json_config.h"
 
 #include <algorithm>
 #include <set>
 
-#include "model/input_file.h"
+#include "formats/input_file.h"
 
 namespace mq {
 

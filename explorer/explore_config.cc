@@ -1,6 +1,6 @@
-#include "properties/explorer/explore_config.h"
+#include "explorer/explore_config.h"
 
-#include "model/json_config.h"
+#include "formats/json_config.h"
 
 namespace mq {
 namespace {

@@ -1,4 +1,4 @@
-#include "model/history_io.h"
+#include "formats/history_io.h"
 
 #include <cstring>
 #include <fstream>
@@ -10,8 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "model/input_file.h"
-#include "model/json_config.h"
+#include "formats/input_file.h"
+#include "formats/json_config.h"
 
 namespace mq {
 namespace {
