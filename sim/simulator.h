@@ -48,6 +48,8 @@ struct SimOptions {
   // this many events (a shrunk reproducer is the prefix up to its first violation);
   // such a run is `cut` and its liveness is not judged.
   uint64_t stop_after_events = 0;
+  // Record the choices the run makes (SimResult::choices): what a shrinker cuts from.
+  bool record_choices = false;
 };
 
 struct SimResult {
@@ -77,6 +79,10 @@ struct SimResult {
   ProducerStats producers;    // summed
   ConsumerStats consumers;    // summed
   std::vector<std::string> fault_log;
+  // With SimOptions::record_choices: the choices made, in order (sim/choices.h), and
+  // whether that list is complete (ChoiceSet::kMaxRecorded).
+  std::vector<uint64_t> choices;
+  bool choices_complete = true;
 };
 
 // The run of seed `seed`: of the scenario it draws (sim/swarm.h; `scenario` itself when
