@@ -468,6 +468,7 @@ class Shrinker {
   bool choices(uint32_t budget);
   void prefix(uint32_t budget);
   ShrinkOutcome take() { return std::move(out_); }
+  uint32_t runs() const { return out_.runs; }
 
  private:
   const StillFails& still_fails_;
@@ -589,11 +590,15 @@ ShrinkOutcome shrink(const Reproducer& start, const Trial& start_trial, const St
                      uint32_t max_runs, bool keep_healing) {
   MQ_CHECK_MSG(start.scenario.swarm.empty(), "REQUIRES: a scenario pinned to its seed's draw");
   Shrinker s(start, start_trial, still_fails, keep_healing);
+  // The greedy passes may use all but a reserve for the other stages; the choices get
+  // what the greedy passes and the first prefix leave, less the second prefix's share.
   const uint32_t prefix_runs = std::min(max_runs / 6, kMaxPrefixRuns);
-  const uint32_t choice_runs = max_runs * 3 / 10;
-  s.greedy(max_runs - 2 * prefix_runs - choice_runs);
+  const uint32_t choice_reserve = max_runs / 5;
+  s.greedy(max_runs - 2 * prefix_runs - choice_reserve);
   s.prefix(prefix_runs);
-  if (s.choices(choice_runs)) s.prefix(prefix_runs);  // a shorter run may fail sooner
+  const uint32_t used = s.runs();
+  const uint32_t left = max_runs > used + prefix_runs ? max_runs - used - prefix_runs : 0;
+  if (s.choices(left)) s.prefix(std::min(prefix_runs, max_runs - s.runs()));  // a shorter run may fail sooner
   return s.take();
 }
 

@@ -32,8 +32,9 @@
 // kept cut, the prefix again.
 //
 // Deterministic: same inputs and predicate answers, same result. Bounded: at most
-// max_runs predicate calls (kDefaultShrinkRuns is the commands' default): about half
-// for the scenario's families, three tenths for the choices, the rest for the prefix.
+// max_runs predicate calls (kDefaultShrinkRuns is the commands' default): the
+// scenario's families take what they need up to all but a fifth and the prefix's
+// share; the choices get what is left.
 // Thread-safety: none of its own; the predicate decides.
 
 #include <cstdint>
@@ -48,7 +49,7 @@
 
 namespace mq::sim {
 
-inline constexpr uint32_t kDefaultShrinkRuns = 400;
+inline constexpr uint32_t kDefaultShrinkRuns = 600;
 
 // A candidate reproducer: the scenario (possibly cut down; its `text` is the JSON it
 // was parsed from, which a run file embeds), the overrides, and where the run stops.

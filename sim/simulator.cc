@@ -1,5 +1,6 @@
 #include "sim/simulator.h"
 
+#include <atomic>
 #include <cstdio>
 #include <variant>
 
@@ -11,6 +12,10 @@ namespace mq::sim {
 namespace {
 
 enum WorldWakes : uint32_t { kEndFaulty };
+
+#if defined(MQ_MUTANTS)
+std::atomic<uint64_t> test_abort_seed{0};
+#endif
 
 constexpr uint64_t kFnvOffset = 0xCBF29CE484222325ull;
 constexpr uint64_t kFnvPrime = 0x100000001B3ull;
@@ -162,6 +167,10 @@ SimResult World::run(const SimOptions& options) {
     MQ_CHECK_MSG(++r.events <= kMaxEventsPerRun, "a run over its event bound");
     const auto entry = queue_.pop();
     handle(entry.body);
+#if defined(MQ_MUTANTS)
+    MQ_CHECK_MSG(params_.seed != test_abort_seed.load() || recorder_.history().events.size() < kTestAbortEvents,
+                 "the test hook's seed trips an always-on assertion");
+#endif
     if (broker_.out_of_service()) break;  // the run ends with the failed recovery
     if (options.stop_after_events != 0 && recorder_.history().events.size() >= options.stop_after_events) {
       r.cut = true;
@@ -275,6 +284,10 @@ bool fast_json_line(const HistoryEvent& e, std::string& out) {
 }
 
 }  // namespace
+
+#if defined(MQ_MUTANTS)
+void set_test_abort_seed(uint64_t seed) { test_abort_seed.store(seed); }
+#endif
 
 uint64_t history_hash(const History& history) {
   uint64_t h = kFnvOffset;

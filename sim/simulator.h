@@ -89,6 +89,16 @@ struct SimResult {
 // it has no swarm section). REQUIRES: draw_scenario(scenario, seed).ok().
 SimResult simulate(const Scenario& scenario, uint64_t seed, const SimOptions& options = {});
 
+#if defined(MQ_MUTANTS)
+// Test hook of the mutant build only (`mqharness-mutants VERB --test-abort-seed S`;
+// the production build has no such switch): the run of seed S trips an always-on
+// assertion (MQ_CHECK) once its history holds kTestAbortEvents events, a stand-in for
+// a broker bug that asserts, so that tests see `sweep` and `shrink` isolate it. Set it
+// before any run starts (children inherit it); 0: off.
+inline constexpr uint64_t kTestAbortEvents = 3;
+void set_test_abort_seed(uint64_t seed);
+#endif
+
 // The rolling hash of a history as written (JSON lines), event by event.
 uint64_t history_hash(const History& history);
 
