@@ -15,9 +15,10 @@
 #include "sim/shrink.h"
 #include "sim/trace_replay.h"
 
-#if defined(MQ_COVERAGE)
-extern "C" void __gcov_dump(void);  // libgcov: writes the counts (an _exit skips that)
-#endif
+// libgcov's: writes the counts (an _exit skips that). Weak: null unless the binary
+// links libgcov (the coverage build does, and pulls this in with -u __gcov_dump), so
+// the other builds compile this file exactly as the coverage build does.
+extern "C" void __gcov_dump(void) __attribute__((weak));
 
 namespace mq::mutants {
 namespace {
@@ -84,9 +85,7 @@ void ChildPool::start(uint64_t tag, const Task& task) {
     const std::string report = task();
     std::fflush(nullptr);
     write_all(STDOUT_FILENO, report);
-#if defined(MQ_COVERAGE)
-    __gcov_dump();
-#endif
+    if (__gcov_dump != nullptr) __gcov_dump();
     _exit(0);
   }
   close(fds[1]);
