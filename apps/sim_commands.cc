@@ -87,16 +87,7 @@ unsigned long long ull(uint64_t v) { return static_cast<unsigned long long>(v); 
 
 // ---- run files: what replay needs to re-execute a run ----
 
-nlohmann::json overrides_json(const SimOverrides& o) {
-  nlohmann::json j = nlohmann::json::object();
-  if (o.messages) j["messages"] = *o.messages;
-  if (o.faulty_ns) j["faulty_ns"] = *o.faulty_ns;
-  j["disabled_faults"] = nlohmann::json::array();
-  for (uint32_t bit = 1; bit <= sim::kAllFaultBits; bit <<= 1) {
-    if (o.disabled_faults & bit) j["disabled_faults"].push_back(sim::fault_bit_name(bit));
-  }
-  return j;
-}
+nlohmann::json overrides_json(const SimOverrides& o) { return sim::overrides_to_json(o); }
 
 Status write_run_files(const std::string& path, const Scenario& s, uint64_t seed, const SimOptions& o,
                        const SimResult& r) {
@@ -127,23 +118,10 @@ struct RunFile {
 Status read_overrides(JsonFields& f, const std::string& file, SimOverrides& o) {
   const nlohmann::json* j = f.child("overrides");
   if (j == nullptr) return Status();
-  JsonFields g(*j, file, "/overrides");
-  uint64_t messages = 0;
-  int64_t faulty_ns = -1;
-  g.u64("messages", messages).i64("faulty_ns", faulty_ns);
-  if (j->contains("messages")) o.messages = messages;
-  if (faulty_ns >= 0) o.faulty_ns = faulty_ns;
-  if (const nlohmann::json* off = g.child("disabled_faults"); off != nullptr && off->is_array()) {
-    for (const auto& name : *off) {
-      uint32_t found = 0;
-      for (uint32_t bit = 1; bit <= sim::kAllFaultBits; bit <<= 1) {
-        if (name.is_string() && name.get<std::string>() == sim::fault_bit_name(bit)) found = bit;
-      }
-      if (found == 0) g.fail("/overrides/disabled_faults", "unknown fault " + name.dump());
-      o.disabled_faults |= found;
-    }
-  }
-  return g.finish();
+  auto read = sim::overrides_from_json(*j, file);
+  if (!read.ok()) return read.status();
+  o = *read;
+  return Status();
 }
 
 // FILE is the history (FILE.run.json next to it) or the run file itself.
@@ -831,6 +809,8 @@ sim::Trial try_run(const Scenario& s, uint64_t seed, const SimOptions& options, 
   t.fails = !f.property.empty() && f.same(v);
   t.history_events = v.history_events;
   t.violation_events = f.property == kShadow ? v.violation_events : 0;
+  t.choices = v.choices;
+  t.choices_known = v.choices_known;
   return t;
 }
 
@@ -880,6 +860,7 @@ int shrink_command(const SimCommandOptions& o) {
     SimOptions trial = options;
     trial.overrides = c.overrides;
     trial.stop_after_events = c.stop_after_events;
+    trial.record_choices = true;
     return try_run(c.scenario, o.seed, trial, failure);
   };
   const sim::ShrinkOutcome out = sim::shrink(sim::Reproducer{*pinned, {}, 0}, first, still_fails,

@@ -15,9 +15,10 @@
 #include "sim/shrink.h"
 #include "sim/trace_replay.h"
 
-#if defined(MQ_COVERAGE)
-extern "C" void __gcov_dump(void);  // libgcov: writes the counts (an _exit skips that)
-#endif
+// libgcov's: writes the counts (an _exit skips that). Weak: null unless the binary
+// links libgcov (the coverage build does, and pulls this in with -u __gcov_dump), so
+// the other builds compile this file exactly as the coverage build does.
+extern "C" void __gcov_dump(void) __attribute__((weak));
 
 namespace mq::mutants {
 namespace {
@@ -84,9 +85,7 @@ void ChildPool::start(uint64_t tag, const Task& task) {
     const std::string report = task();
     std::fflush(nullptr);
     write_all(STDOUT_FILENO, report);
-#if defined(MQ_COVERAGE)
-    __gcov_dump();
-#endif
+    if (__gcov_dump != nullptr) __gcov_dump();
     _exit(0);
   }
   close(fds[1]);
@@ -175,6 +174,14 @@ std::string run_report(const sim::Scenario& scenario, uint64_t seed, const sim::
             std::to_string(f.broker_crashes + f.consumer_crashes + f.partitions + f.clogs + f.disk_full) +
             " " + std::to_string(r.end_ns) + " " + std::to_string(wall_us) + "\n";
   if (r.corruption) report += "corruption\n";
+  // A run with more choices than this is cut by the scenario's parameters first; the
+  // bound keeps the report far below kMaxChildOutput (a key is at most 20 digits).
+  constexpr size_t kMaxReportedChoices = 8192;
+  if (options.record_choices && r.choices_complete && r.choices.size() <= kMaxReportedChoices) {
+    report += "choices";
+    for (uint64_t key : r.choices) report += " " + std::to_string(key);
+    report += "\n";
+  }
   if (r.divergence) {
     report +=
         "violation_events " + std::to_string(sim::events_until(r.history, r.divergence->time_ns)) + "\n";
@@ -193,6 +200,11 @@ RunVerdict parse_run(const ChildEnd& end) {
   for (std::string line; std::getline(in, line);) {
     if (line.starts_with("events ")) v.history_events = std::stoull(line.substr(7));
     if (line == "corruption") v.corruption_detected = true;
+    if (line.starts_with("choices")) {
+      std::istringstream keys(line.substr(7));
+      for (uint64_t key = 0; keys >> key;) v.choices.push_back(key);
+      v.choices_known = true;
+    }
     if (line.starts_with("violation_events ")) v.violation_events = std::stoull(line.substr(17));
     if (line == "done") done = true;
     if (line.starts_with("figures ")) {
@@ -304,7 +316,7 @@ sim::Trial replay_fails(const Topology& topology, const std::vector<Op>& ops, co
     return report + "done\n";
   });
   const RunVerdict v = parse_run(pool.wait_one().second);
-  return sim::Trial{v.fails(property), v.history_events, 0};
+  return sim::Trial{v.fails(property), v.history_events, 0, {}, false};
 }
 
 }  // namespace

@@ -95,6 +95,9 @@ struct RunVerdict {
   uint64_t faults_injected = 0;  // crashes, partitions, clogs, full disks
   uint64_t end_ns = 0;           // virtual time at its end
   double wall_s = 0;             // the child's wall time for the run (reporting only)
+  // With SimOptions::record_choices, when the run recorded them all: its choices.
+  std::vector<uint64_t> choices;
+  bool choices_known = false;
   bool caught() const { return !failed.empty(); }
   bool fails(const std::string& property) const;
   // Whether some property other than the shadow comparison failed: the history

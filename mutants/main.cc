@@ -12,6 +12,7 @@
 #include "apps/sim_commands.h"
 #include "impl/mutant.h"
 #include "mutants/mutants_command.h"
+#include "sim/simulator.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"mqharness-mutants: named faults in the broker, each caught by the harness"};
@@ -26,11 +27,15 @@ int main(int argc, char** argv) {
   std::vector<std::string> names = {"none"};
   for (const auto& m : mq::impl::kMutants) names.emplace_back(m.name);
   std::string mutant = "none";
+  uint64_t abort_seed = 0;
   for (const char* verb : {"run", "sweep", "replay", "shrink"}) {
     app.get_subcommand(verb)
         ->add_option("--mutant", mutant, "The fault to switch on (impl/mutant.h; 'none': the clean broker)")
         ->check(CLI::IsMember(names))
         ->default_val(mutant);
+    app.get_subcommand(verb)->add_option(
+        "--test-abort-seed", abort_seed,
+        "Test hook: the run of this seed trips an always-on assertion after 3 history events (0: none)");
   }
   if (const auto status = mq::app::parse_command_line(app, argc, argv)) return *status;
   if (app.get_subcommands().empty()) return mq::mutants::run_mutants(options);
@@ -38,5 +43,9 @@ int main(int argc, char** argv) {
   if (!selected) return 2;  // unreachable: the option only takes names of kMutants
   mq::impl::select_mutant(*selected);
   if (*selected != mq::impl::Mutant::kNone) sim.verb_args = " --mutant " + mutant;
+  if (abort_seed != 0) {
+    mq::sim::set_test_abort_seed(abort_seed);
+    sim.verb_args += " --test-abort-seed " + std::to_string(abort_seed);
+  }
   return mq::app::run_sim_command(app, sim);
 }

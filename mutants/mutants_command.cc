@@ -69,16 +69,7 @@ bool parse_seeds(const std::string& text, uint64_t& first, uint64_t& last) {
   return first >= 1 && first <= last;
 }
 
-nlohmann::json overrides_json(const sim::SimOverrides& o) {
-  nlohmann::json j = nlohmann::json::object();
-  if (o.messages) j["messages"] = *o.messages;
-  if (o.faulty_ns) j["faulty_ns"] = *o.faulty_ns;
-  j["disabled_faults"] = nlohmann::json::array();
-  for (uint32_t bit = 1; bit <= sim::kAllFaultBits; bit <<= 1) {
-    if (o.disabled_faults & bit) j["disabled_faults"].push_back(sim::fault_bit_name(bit));
-  }
-  return j;
-}
+nlohmann::json overrides_json(const sim::SimOverrides& o) { return sim::overrides_to_json(o); }
 
 // What the report says about one fault.
 struct FaultReport {
@@ -124,10 +115,18 @@ void sweep(const sim::Scenario& s, const MutantsOptions& o, uint64_t first, uint
       r.caught = v;
     }
     if (v.caught_without_shadow() && !r.checker_seed) {
-      r.checker_seed = seed;
-      r.checker_after = r.seeds_run;
-      r.checker_s = seconds_since(start);
-      r.checker = v;
+      // The history alone: the same seed again with the shadow off (it only observes,
+      // so the history is the same; the verdicts are the checkers', liveness's, the
+      // recovery's or an assertion's).
+      sim::SimOptions off;
+      off.shadow = false;
+      const RunVerdict alone = run_isolated(s, seed, off, o.run_limit_s);
+      if (alone.caught()) {
+        r.checker_seed = seed;
+        r.checker_after = r.seeds_run;
+        r.checker_s = seconds_since(start);
+        r.checker = alone;
+      }
     }
     if (r.caught_seed && r.checker_seed) break;
   }
@@ -197,23 +196,28 @@ void shrink(const sim::Scenario& s, const MutantsOptions& o, FaultReport& r) {
            (r.shrink_property != kAssertion || v.first_failure == r.shrink_assertion);
   };
   const auto still_fails = [&](const sim::Reproducer& c) {
+    sim::SimOptions options;
+    options.shadow = shadow;  // a history checker must catch it without the shadow
+    options.overrides = c.overrides;
+    options.stop_after_events = c.stop_after_events;
+    options.record_choices = true;
     // A candidate much slower than the run it shrinks is not smaller: killed early.
-    const RunVerdict v = run_isolated(c.scenario, seed, c.overrides, std::min(o.run_limit_s, kShrinkRunLimitS),
-                                      c.stop_after_events);
-    return sim::Trial{same(v), v.history_events, shadow ? v.violation_events : 0};
+    const RunVerdict v = run_isolated(c.scenario, seed, options, std::min(o.run_limit_s, kShrinkRunLimitS));
+    return sim::Trial{same(v), v.history_events, shadow ? v.violation_events : 0, v.choices, v.choices_known};
   };
-  const sim::Trial first{true, found.history_events, shadow ? found.violation_events : 0};
+  const sim::Trial first{true, found.history_events, shadow ? found.violation_events : 0, {}, false};
   auto pinned = sim::draw_scenario(s, seed);
   MQ_CHECK_MSG(pinned.ok(), "a seed the sweep ran draws a valid scenario");
   r.shrunk = sim::shrink(sim::Reproducer{*pinned, {}, 0}, first, still_fails, o.shrink_runs,
                          r.shrink_property == "liveness");
   r.shrink_runs = r.shrunk.runs;
   const sim::Reproducer& x = r.shrunk.reproducer;
-  r.shrunk_verdict = run_isolated(x.scenario, seed, x.overrides, o.run_limit_s, x.stop_after_events);
-  r.shrunk_events = r.shrunk_verdict.history_events > 0 ? r.shrunk_verdict.history_events : r.shrunk.history_events;
   sim::SimOptions options;
+  options.shadow = shadow;
   options.overrides = x.overrides;
   options.stop_after_events = x.stop_after_events;
+  r.shrunk_verdict = run_isolated(x.scenario, seed, options, o.run_limit_s);
+  r.shrunk_events = r.shrunk_verdict.history_events > 0 ? r.shrunk_verdict.history_events : r.shrunk.history_events;
   r.schedule =
       shrink_run_schedule(x.scenario, seed, options, r.shrink_property, o.shrink_runs, kShrinkRunLimitS);
   r.shrink_s = seconds_since(start);
@@ -459,21 +463,10 @@ std::vector<const FaultPlan*> selected_plans(const MutantsOptions& o, std::strin
 }
 
 Result<sim::SimOverrides> parse_overrides(const std::string& text) {
-  sim::SimOverrides o;
-  if (text.empty()) return o;
+  if (text.empty()) return sim::SimOverrides{};
   const auto j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return invalid_argument("--overrides: not a JSON object");
-  if (j.contains("messages")) o.messages = j["messages"].get<uint64_t>();
-  if (j.contains("faulty_ns")) o.faulty_ns = j["faulty_ns"].get<TimeNs>();
-  for (const auto& name : j.value("disabled_faults", nlohmann::json::array())) {
-    uint32_t found = 0;
-    for (uint32_t bit = 1; bit <= sim::kAllFaultBits; bit <<= 1) {
-      if (name.is_string() && name.get<std::string>() == sim::fault_bit_name(bit)) found = bit;
-    }
-    if (found == 0) return invalid_argument("--overrides: unknown fault " + name.dump());
-    o.disabled_faults |= found;
-  }
-  return o;
+  if (j.is_discarded()) return invalid_argument("--overrides: not JSON");
+  return sim::overrides_from_json(j, "--overrides");
 }
 
 // --report and --trace of a --run: the run's verdicts, witnesses and history.

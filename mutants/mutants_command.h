@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/shrink.h"
+
 namespace CLI { class App; }
 
 namespace mq::mutants {
@@ -23,7 +25,7 @@ struct MutantsOptions {
   std::string seeds = "1..200";         // 'A..B' or 'N' (= 1..N)
   std::string out = "docs/mutants.md";  // '' or '-': no file
   std::vector<std::string> only;        // fault names; empty: all
-  uint32_t shrink_runs = 400;           // per fault (sim::kDefaultShrinkRuns)
+  uint32_t shrink_runs = sim::kDefaultShrinkRuns;  // per fault
   uint64_t events_bar = 20;             // a reproducer longer than this fails the report; 0: not judged
   unsigned run_limit_s = 60;            // one run longer than this is killed (watchdog)
   uint64_t clean_seeds = 50;            // the control sweep

@@ -3,10 +3,10 @@
 namespace mq::sim {
 
 Consumer::Consumer(ConsumerId id, const Scenario& scenario, ConsumerParams params, uint64_t master_seed,
-                   SimQueue& queue, Network& network)
+                   SimQueue& queue, Network& network, ChoiceSet& choices)
     : id_(id), scenario_(scenario), params_(params),
       prng_(derive_seed(master_seed, "consumer/" + scenario.topology.consumers[id].name)), queue_(queue),
-      network_(network), auto_ack_(scenario.topology.consumers[id].ack_mode == AckMode::kAuto) {}
+      network_(network), choices_(choices), auto_ack_(scenario.topology.consumers[id].ack_mode == AckMode::kAuto) {}
 
 Endpoint Consumer::self() const { return static_cast<Endpoint>(1 + scenario_.topology.producers.size() + id_); }
 
@@ -51,9 +51,11 @@ void Consumer::process_next() {
 void Consumer::finish_processing() {
   busy_ = false;
   ++stats_.processed;
-  const bool fails = prng_.chance_ppm(params_.nack_ppm);
+  const bool drawn_fail = prng_.chance_ppm(params_.nack_ppm);
   const bool dead_letter = prng_.chance_ppm(params_.dead_letter_ppm);
   if (!auto_ack_) {
+    const bool fails = drawn_fail && choices_.allow(choice_key(ChoiceKind::kNack, id_,
+                                                               static_cast<uint32_t>(stats_.processed)));
     PendingAck& p = pending_[working_.id];
     p = PendingAck{fails, !dead_letter, 0, 0};
     if (fails) ++stats_.nacks; else ++stats_.acks;

@@ -11,6 +11,8 @@
 //
 // A crash loses everything it holds and stops it; a restart begins a new session
 // (the broker then detaches the old one, so its unacked deliveries come back).
+// Each processing failure is a choice (sim/choices.h), keyed by the number of the
+// delivery processed: a skipped one is acked instead.
 //
 // Thread-safety: none; one per consumer per run.
 
@@ -19,6 +21,7 @@
 #include <map>
 
 #include "base/prng.h"
+#include "sim/choices.h"
 #include "sim/network.h"
 #include "sim/scenario.h"
 
@@ -42,7 +45,7 @@ class Consumer {
   static constexpr size_t kMaxInbox = 4096;
 
   Consumer(ConsumerId id, const Scenario& scenario, ConsumerParams params, uint64_t master_seed,
-           SimQueue& queue, Network& network);
+           SimQueue& queue, Network& network, ChoiceSet& choices);
 
   void start();
   void receive(const Packet& packet);
@@ -75,6 +78,7 @@ class Consumer {
   Prng prng_;
   SimQueue& queue_;
   Network& network_;
+  ChoiceSet& choices_;
   bool auto_ack_;
   bool alive_ = true;
   uint64_t session_ = 1;

@@ -3,9 +3,10 @@
 namespace mq::sim {
 
 Nemesis::Nemesis(const Scenario& scenario, const SimParams& params, SimQueue& queue, Network& network,
-                 BrokerNode& broker, std::vector<Consumer>& consumers, uint32_t producers)
+                 BrokerNode& broker, std::vector<Consumer>& consumers, uint32_t producers, ChoiceSet& choices)
     : scenario_(scenario), params_(params), prng_(derive_seed(params.seed, "nemesis")), queue_(queue),
-      network_(network), broker_(broker), consumers_(consumers), producers_(producers) {}
+      network_(network), broker_(broker), consumers_(consumers), producers_(producers),
+      choices_(choices) {}
 
 void Nemesis::start() {
   if (params_.faulty_ns > 0) queue_.push(scenario_.faults.tick_ns, Wake{kNemesisEndpoint, kTick, 0});
@@ -17,6 +18,7 @@ void Nemesis::note(const std::string& what) {
 
 // Every draw is made whatever its outcome, so one fault does not shift the others.
 void Nemesis::tick() {
+  ++ticks_;
   const FaultConfig& f = scenario_.faults;
   const bool crash = prng_.chance_ppm(params_.broker_crash_ppm);
   const TimeNs down = f.broker_down_ns.draw(prng_);
@@ -25,7 +27,9 @@ void Nemesis::tick() {
   disk.tear_draw = prng_.next();
   disk.flip = prng_.chance_ppm(params_.bit_flip_ppm);
   disk.flip_draw = prng_.next();
-  if (crash && broker_.up()) {
+  if (crash && broker_.up() && allow(kSlotBrokerCrash)) {
+    disk.tear = disk.tear && allow(kSlotTornWrite);
+    disk.flip = disk.flip && allow(kSlotBitFlip);
     ++stats_.broker_crashes;
     note("broker crash for " + std::to_string(down) + " ns" + (disk.tear ? ", tearing a write in flight" : "") +
          (disk.flip ? ", flipping a bit at rest" : ""));
@@ -35,18 +39,18 @@ void Nemesis::tick() {
   for (ConsumerId c = 0; c < consumers_.size(); ++c) {
     const bool stop = prng_.chance_ppm(params_.consumer_crash_ppm);
     const TimeNs gone = f.consumer_down_ns.draw(prng_);
-    if (!stop || !consumers_[c].alive()) continue;
+    if (!stop || !consumers_[c].alive() || !allow(kSlotConsumerCrash + c)) continue;
     ++stats_.consumer_crashes;
     note("consumer '" + scenario_.topology.consumers[c].name + "' crash for " + std::to_string(gone) + " ns");
     consumers_[c].crash();
     broker_.note_fault(EventF::kConsumerCrash, scenario_.topology.consumers[c].name);
     queue_.push(queue_.now() + gone, Wake{kNemesisEndpoint, kRestartConsumer, c});
   }
-  if (prng_.chance_ppm(params_.partition_ppm)) partition();
+  if (prng_.chance_ppm(params_.partition_ppm)) partition();  // draws its victims, then asks
   const bool clog = prng_.chance_ppm(params_.clog_ppm);
   const auto who = static_cast<Endpoint>(1 + prng_.uniform(producers_ + consumers_.size()));
   const TimeNs clog_ns = f.clog_ns.draw(prng_);
-  if (clog) {
+  if (clog && allow(kSlotClog)) {
     ++stats_.clogs;
     note("clog of " + client_name(who) + " for " + std::to_string(clog_ns) + " ns");
     network_.clog_until(who, queue_.now() + clog_ns);
@@ -69,7 +73,7 @@ void Nemesis::disk_tick() {
   const bool full = prng_.chance_ppm(params_.disk_full_ppm);
   const TimeNs length = scenario_.faults.disk_full_ns.draw(prng_);
   const uint64_t slack = prng_.uniform(4096);
-  if (!full || disk_full_) return;
+  if (!full || disk_full_ || !allow(kSlotDiskFull)) return;
   disk_full_ = true;
   ++stats_.disk_full;
   note("disk full for " + std::to_string(length) + " ns (" + std::to_string(slack) + " bytes left)");
@@ -94,6 +98,7 @@ void Nemesis::partition() {
     if (prng_.chance_ppm(500'000)) chosen.push_back(e);
   }
   if (chosen.empty()) chosen.push_back(static_cast<Endpoint>(1 + prng_.uniform(clients)));
+  if (!allow(kSlotPartition)) return;
   for (Endpoint e : chosen) {
     cut(e, length);
     names += " " + client_name(e);

@@ -10,7 +10,8 @@
 // Every fault reaches the history as a nemesis event (crash and recover, partition
 // and its end, clog and its end, consumer crash and restart, disk faults), through
 // the broker node so that it is ordered with the broker's released outputs; log()
-// also keeps them (time and what) for the run's report.
+// also keeps them (time and what) for the run's report. Each fault is a choice
+// (sim/choices.h), keyed by its tick and its slot: a skipped one is drawn, not made.
 //
 // Thread-safety: none; one per run.
 
@@ -20,6 +21,7 @@
 
 #include "base/prng.h"
 #include "sim/broker_node.h"
+#include "sim/choices.h"
 #include "sim/consumer.h"
 #include "sim/sim_params.h"
 
@@ -35,7 +37,7 @@ class Nemesis {
   static constexpr size_t kMaxLog = 256;
 
   Nemesis(const Scenario& scenario, const SimParams& params, SimQueue& queue, Network& network,
-          BrokerNode& broker, std::vector<Consumer>& consumers, uint32_t producers);
+          BrokerNode& broker, std::vector<Consumer>& consumers, uint32_t producers, ChoiceSet& choices);
 
   void start();
   void wake(uint32_t what, uint64_t token);
@@ -56,6 +58,8 @@ class Nemesis {
   void cut(Endpoint e, TimeNs length);
   void disk_tick();
   void restart(ConsumerId c);
+  // Whether this tick's fault in `slot` is made (not a skipped choice).
+  bool allow(uint32_t slot) { return choices_.allow(choice_key(ChoiceKind::kFault, ticks_, slot)); }
 
   const Scenario& scenario_;
   const SimParams& params_;
@@ -65,6 +69,8 @@ class Nemesis {
   BrokerNode& broker_;
   std::vector<Consumer>& consumers_;
   uint32_t producers_;
+  ChoiceSet& choices_;
+  uint32_t ticks_ = 0;   // ticks so far: the key of this tick's faults
   bool active_ = true;   // still in the faulty phase
   bool frozen_ = false;  // healing disabled: scheduled heals are ignored
   bool disk_full_ = false;

@@ -5,9 +5,9 @@
 namespace mq::sim {
 
 Network::Network(const NetworkConfig& config, NetworkParams params, uint64_t seed, SimQueue& queue,
-                 uint32_t clients)
+                 uint32_t clients, ChoiceSet& choices)
     : config_(config), params_(params), prng_(seed), queue_(queue), cut_(clients + 1, false),
-      clogged_until_(clients + 1, 0) {}
+      clogged_until_(clients + 1, 0), choices_(choices), packets_(2 * (clients + 1), 0) {}
 
 TimeNs Network::latency() {
   if (params_.slow_ppm > 0 && prng_.chance_ppm(params_.slow_ppm)) return config_.slow_latency_ns.draw(prng_);
@@ -27,7 +27,9 @@ void Network::send(Endpoint from, Endpoint to, Packet packet) {
   // does not shift the draws of the next.
   const bool lose = prng_.chance_ppm(params_.loss_ppm);
   const bool twice = prng_.chance_ppm(params_.duplicate_ppm);
-  if (lossy_ && lose) {
+  const uint32_t link = 2 * client + (from == kBrokerEndpoint ? 1 : 0);
+  const uint32_t packet_no = ++packets_[link];
+  if (lossy_ && lose && choices_.allow(choice_key(ChoiceKind::kLoss, link, packet_no))) {
     ++stats_.lost;
     return;
   }
@@ -37,7 +39,7 @@ void Network::send(Endpoint from, Endpoint to, Packet packet) {
     ++stats_.clogged;
     start = clogged_until_[client];
   }
-  if (lossy_ && twice) {
+  if (lossy_ && twice && choices_.allow(choice_key(ChoiceKind::kDuplicate, link, packet_no))) {
     ++stats_.duplicated;
     queue_.push(start + latency(), Arrival{to, packet});
   }

@@ -7,7 +7,8 @@
 // (`loss_ppm`) or delivered twice (`duplicate_ppm`, each copy with its own latency).
 // A partitioned client's packets, both ways, are dropped; a clogged client's packets
 // are held until the clog ends, then sent with a fresh latency. heal_all() ends every
-// fault at once.
+// fault at once. Each loss and duplication is a choice (sim/choices.h): the k-th
+// packet on a client's link, one way, which a shrinker may take away.
 //
 // Thread-safety: none; one network per run. Randomness comes only from its own Prng.
 
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "base/prng.h"
+#include "sim/choices.h"
 #include "sim/scenario.h"
 #include "sim/sim_event.h"
 
@@ -32,8 +34,9 @@ struct NetworkStats {
 
 class Network {
  public:
-  // `clients`: the number of client endpoints (1..clients).
-  Network(const NetworkConfig& config, NetworkParams params, uint64_t seed, SimQueue& queue, uint32_t clients);
+  // `clients`: the number of client endpoints (1..clients). `choices` outlives the network.
+  Network(const NetworkConfig& config, NetworkParams params, uint64_t seed, SimQueue& queue, uint32_t clients,
+          ChoiceSet& choices);
 
   // Sends from one endpoint to another; one of them is the broker.
   void send(Endpoint from, Endpoint to, Packet packet);
@@ -56,6 +59,8 @@ class Network {
   SimQueue& queue_;
   std::vector<bool> cut_;              // [Endpoint]: partitioned from the broker
   std::vector<TimeNs> clogged_until_;  // [Endpoint]
+  ChoiceSet& choices_;
+  std::vector<uint32_t> packets_;      // [2 * Endpoint + from the broker]: packets sent on the link
   bool lossy_ = false;
   NetworkStats stats_;
 };

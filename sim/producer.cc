@@ -5,11 +5,11 @@
 namespace mq::sim {
 
 Producer::Producer(ProducerId id, const Scenario& scenario, uint64_t messages, uint64_t master_seed,
-                   SimQueue& queue, Network& network)
+                   SimQueue& queue, Network& network, ChoiceSet& choices)
     : id_(id), scenario_(scenario), total_(messages),
       workload_(derive_seed(master_seed, "workload/" + scenario.topology.producers[id].name)),
       prng_(derive_seed(master_seed, "producer/" + scenario.topology.producers[id].name)), queue_(queue),
-      network_(network) {
+      network_(network), choices_(choices) {
   for (const auto& t : scenario.workload.targets) weight_sum_ += t.weight;
   MQ_CHECK(weight_sum_ > 0);
 }
@@ -72,6 +72,11 @@ void Producer::wake(uint32_t what, uint64_t token) {
   if (what == kNext) {
     MQ_CHECK(!current_ && stats_.generated < total_);
     current_ = next_message();
+    if (!choices_.allow(choice_key(ChoiceKind::kMessage, id_, static_cast<uint32_t>(stats_.generated)))) {
+      ++stats_.skipped;
+      finish_current();
+      return;
+    }
     send_current();
     return;
   }

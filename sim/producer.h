@@ -7,7 +7,9 @@
 //
 // Its messages are drawn from its own workload stream (derive_seed(seed,
 // "workload/<name>")), its timing from its own client stream, so a change in one
-// producer's timing does not change what any producer sends.
+// producer's timing does not change what any producer sends. Each message is a choice
+// (sim/choices.h): a skipped one is drawn as usual, then not sent (it counts as
+// finished), and the producer goes on after its send gap.
 //
 // Thread-safety: none; one per producer per run.
 
@@ -15,6 +17,7 @@
 #include <optional>
 
 #include "base/prng.h"
+#include "sim/choices.h"
 #include "sim/network.h"
 #include "sim/scenario.h"
 
@@ -23,19 +26,20 @@ namespace mq::sim {
 struct ProducerStats {
   uint64_t generated = 0, attempts = 0, resends = 0, full_backoffs = 0;
   uint64_t confirmed = 0, duplicates = 0, given_up = 0, no_space = 0;
+  uint64_t skipped = 0;  // not sent: skipped choices (a shrinker's cut)
 };
 
 class Producer {
  public:
   Producer(ProducerId id, const Scenario& scenario, uint64_t messages, uint64_t master_seed, SimQueue& queue,
-           Network& network);
+           Network& network, ChoiceSet& choices);
 
   void start();
   void receive(const Packet& packet);
   void wake(uint32_t what, uint64_t token);
   // Every message of its share confirmed (or given up on a non-retryable error).
   bool done() const { return stats_.generated == total_ && !current_; }
-  uint64_t unfinished() const { return total_ - stats_.confirmed - stats_.given_up; }
+  uint64_t unfinished() const { return total_ - stats_.confirmed - stats_.given_up - stats_.skipped; }
   const ProducerStats& stats() const { return stats_; }
 
  private:
@@ -60,6 +64,7 @@ class Producer {
   Prng prng_;
   SimQueue& queue_;
   Network& network_;
+  ChoiceSet& choices_;
   std::optional<Current> current_;
   uint64_t token_ = 0;  // the live timeout or backoff; older wakes are stale
   uint64_t weight_sum_ = 0;

@@ -405,47 +405,155 @@ uint64_t events_until(const History& h, TimeNs time_ns) {
   return n;
 }
 
-ShrinkOutcome shrink(const Reproducer& start, const Trial& start_trial, const StillFails& still_fails,
-                     uint32_t max_runs, bool keep_healing) {
-  MQ_CHECK_MSG(start.scenario.swarm.empty(), "REQUIRES: a scenario pinned to its seed's draw");
-  ShrinkOutcome out{start, start_trial.history_events, 0, 0, {}};
-  uint64_t violation = start_trial.violation_events;
-  const uint32_t prefix_runs = std::min(max_runs / 3, kMaxPrefixRuns);
-  const uint32_t greedy_runs = max_runs - prefix_runs;
-  auto attempt = [&](const Reproducer& c) {
-    ++out.runs;
-    return still_fails(c);
-  };
-  // Greedy passes; bounded by greedy_runs: every kept cut costs a run, and a pass
-  // that keeps nothing ends the loop.
-  for (bool progress = true; progress && out.runs < greedy_runs;) {
+namespace {
+
+// Zeller's ddmin, complements only: cuts chunks of `items` (from halves down to single
+// items, each chunk in order) while keep(candidate) says the cut still fails, greedily,
+// until no single cut is kept. Bounded: at most `runs_left` calls of keep (it counts
+// them down); every round calls keep once, or doubles the chunks, or ends.
+template <typename T, typename Keep>
+void ddmin(std::vector<T>& items, uint32_t& runs_left, Keep&& keep) {
+  size_t n = 2;  // chunks
+  while (!items.empty() && runs_left > 0) {
+    n = std::min(n, items.size());
+    const size_t chunk = (items.size() + n - 1) / n;
+    bool cut = false;
+    for (size_t at = 0; at < items.size() && runs_left > 0; at += chunk) {
+      std::vector<T> candidate(items.begin(), items.begin() + static_cast<std::ptrdiff_t>(at));
+      const size_t end = std::min(items.size(), at + chunk);
+      candidate.insert(candidate.end(), items.begin() + static_cast<std::ptrdiff_t>(end), items.end());
+      --runs_left;
+      if (!keep(candidate)) continue;
+      items = std::move(candidate);
+      n = std::max<size_t>(n - 1, 2);
+      cut = true;
+      break;
+    }
+    if (cut) continue;
+    if (n >= items.size()) break;
+    n = std::min(2 * n, items.size());
+  }
+}
+
+// One shrink's state: the best reproducer so far and the runs it cost.
+class Shrinker {
+ public:
+  Shrinker(const Reproducer& start, const Trial& start_trial, const StillFails& still_fails, bool keep_healing)
+      : still_fails_(still_fails),
+        keep_healing_(keep_healing),
+        dies_(start_trial.history_events == 0),
+        violation_(start_trial.violation_events) {
+    out_.reproducer = start;
+    out_.history_events = start_trial.history_events;
+  }
+
+  Trial attempt(const Reproducer& c) {
+    ++out_.runs;
+    return still_fails_(c);
+  }
+  // A failing trial that does not move a known violation later (a longer prefix).
+  bool better(const Trial& t) const {
+    return t.fails && !(t.violation_events != 0 && violation_ != 0 && t.violation_events > violation_);
+  }
+  void keep(const Reproducer& r, const Trial& t, const std::string& what) {
+    out_.reproducer = r;
+    out_.history_events = t.history_events;
+    if (t.violation_events != 0) violation_ = t.violation_events;
+    out_.cuts.push_back(what);
+    ++out_.steps;
+  }
+
+  void greedy(uint32_t budget);
+  // Whether it kept a cut.
+  bool choices(uint32_t budget);
+  void prefix(uint32_t budget);
+  ShrinkOutcome take() { return std::move(out_); }
+  uint32_t runs() const { return out_.runs; }
+
+ private:
+  const StillFails& still_fails_;
+  bool keep_healing_;
+  bool dies_;  // the failure is a run that dies (its history's length is unknown)
+  uint64_t violation_;
+  ShrinkOutcome out_;
+};
+
+// Greedy passes over the scenario's families, until a pass keeps nothing or `budget`
+// runs are spent: every kept cut costs a run.
+void Shrinker::greedy(uint32_t budget) {
+  const uint32_t until = out_.runs + budget;
+  for (bool progress = true; progress && out_.runs < until;) {
     progress = false;
     // One family at a time; after a kept cut the families are regenerated from the
     // new reproducer (a cut changes what can be cut) and the same family is tried
     // again, so that each is cut as far as it goes (the message count first: it is
     // what makes a history long) before the next one may make that harder.
     std::vector<std::vector<std::string>> what;
-    auto families = shrink_families(out.reproducer, &what, keep_healing);
-    for (size_t fam = 0; fam < families.size() && out.runs < greedy_runs; ++fam) {
-      for (size_t i = 0; i < families[fam].size() && out.runs < greedy_runs; ++i) {
+    auto families = shrink_families(out_.reproducer, &what, keep_healing_);
+    for (size_t fam = 0; fam < families.size() && out_.runs < until; ++fam) {
+      for (size_t i = 0; i < families[fam].size() && out_.runs < until; ++i) {
         const Trial t = attempt(families[fam][i]);
-        if (!t.fails || (t.violation_events != 0 && violation != 0 && t.violation_events > violation)) continue;
-        out.reproducer = families[fam][i];
-        out.history_events = t.history_events;
-        if (t.violation_events != 0) violation = t.violation_events;
-        out.cuts.push_back(what[fam][i]);
-        ++out.steps;
+        if (!better(t)) continue;
+        keep(families[fam][i], t, what[fam][i]);
         progress = true;
         what.clear();
-        families = shrink_families(out.reproducer, &what, keep_healing);
+        families = shrink_families(out_.reproducer, &what, keep_healing_);
         --fam;  // the loop's ++fam: this family again (unsigned wrap-around is defined)
         break;
       }
     }
   }
-  // The prefix: the smallest cap at which the property still fails. `lo` is a cap
-  // known to pass (0: none), `hi` one known to fail (0: none yet).
-  Reproducer c = out.reproducer;
+}
+
+// The choices of the run (sim/choices.h), cut by ddmin: the whole simulation runs
+// again for each candidate, so a failure that needs the log, a crash or liveness
+// shrinks too. A run that dies is probed one event short of its abort for the choices
+// it made before it.
+bool Shrinker::choices(uint32_t budget) {
+  if (budget < 2) return false;
+  Reproducer probe = out_.reproducer;
+  if (dies_) {
+    if (probe.stop_after_events <= 1) return false;  // no event before the abort, or no cap before it
+    probe.stop_after_events -= 1;
+  }
+  const Trial seen = attempt(probe);
+  if (!seen.choices_known) return false;
+  const uint32_t steps = out_.steps;
+  // Each key once, in the order first made (a key is made once; this is a guard).
+  std::vector<uint64_t> made, seen_keys;
+  for (uint64_t key : seen.choices) {
+    const auto at = std::lower_bound(seen_keys.begin(), seen_keys.end(), key);
+    if (at != seen_keys.end() && *at == key) continue;
+    seen_keys.insert(at, key);
+    made.push_back(key);
+  }
+  const std::vector<uint64_t> all = made;
+  uint32_t runs_left = budget - 1;
+  ddmin(made, runs_left, [&](const std::vector<uint64_t>& kept) {
+    Reproducer c = out_.reproducer;
+    std::vector<uint64_t> sorted_kept = kept;
+    std::sort(sorted_kept.begin(), sorted_kept.end());
+    for (uint64_t key : all) {
+      if (!std::binary_search(sorted_kept.begin(), sorted_kept.end(), key)) c.overrides.skipped_choices.push_back(key);
+    }
+    std::sort(c.overrides.skipped_choices.begin(), c.overrides.skipped_choices.end());
+    c.overrides.skipped_choices.erase(
+        std::unique(c.overrides.skipped_choices.begin(), c.overrides.skipped_choices.end()),
+        c.overrides.skipped_choices.end());
+    const Trial t = attempt(c);
+    if (!better(t)) return false;
+    keep(c, t, str(all.size() - kept.size()) + " of the run's " + str(all.size()) + " choices skipped (" +
+                   str(kept.size()) + " kept)");
+    return true;
+  });
+  return out_.steps > steps;
+}
+
+// The prefix: the smallest cap at which the property still fails. `lo` is a cap
+// known to pass (0: none), `hi` one known to fail (0: none yet).
+void Shrinker::prefix(uint32_t budget) {
+  const uint32_t until = out_.runs + budget;
+  Reproducer c = out_.reproducer;
   uint64_t lo = 0, hi = 0, hi_events = 0;
   auto try_cap = [&](uint64_t cap) {
     c.stop_after_events = cap;
@@ -458,47 +566,52 @@ ShrinkOutcome shrink(const Reproducer& start, const Trial& start_trial, const St
     }
     return t.fails;
   };
-  if (out.history_events > 0) {
-    if (out.runs < max_runs) try_cap(out.history_events);
+  if (out_.reproducer.stop_after_events != 0) {
+    hi = out_.reproducer.stop_after_events;  // the reproducer fails within its cap
+  } else if (!dies_) {
+    if (out_.runs < until) try_cap(out_.history_events);
   } else {
-    for (uint64_t cap = kFirstDyingCap; cap <= kMaxDyingCap && out.runs < max_runs; cap *= 4) {
+    for (uint64_t cap = kFirstDyingCap; cap <= kMaxDyingCap && out_.runs < until; cap *= 4) {
       if (try_cap(cap)) break;
     }
   }
-  while (hi > 0 && hi - lo > 1 && out.runs < max_runs) try_cap(lo + (hi - lo) / 2);
-  if (hi > 0) {
-    out.reproducer.stop_after_events = hi;
-    out.history_events = hi_events > 0 ? hi_events : hi - 1;
-    out.cuts.push_back("stopped after " + str(hi) + " history events");
-  }
-  return out;
+  while (hi > 0 && hi - lo > 1 && out_.runs < until) try_cap(lo + (hi - lo) / 2);
+  if (hi == 0) return;
+  if (hi != out_.reproducer.stop_after_events) out_.cuts.push_back("stopped after " + str(hi) + " history events");
+  out_.reproducer.stop_after_events = hi;
+  // A run that dies: the events before the one that aborts.
+  if (dies_) out_.history_events = hi - 1;
+  else if (hi_events > 0) out_.history_events = hi_events;
+}
+
+}  // namespace
+
+ShrinkOutcome shrink(const Reproducer& start, const Trial& start_trial, const StillFails& still_fails,
+                     uint32_t max_runs, bool keep_healing) {
+  MQ_CHECK_MSG(start.scenario.swarm.empty(), "REQUIRES: a scenario pinned to its seed's draw");
+  Shrinker s(start, start_trial, still_fails, keep_healing);
+  // The greedy passes may use all but a reserve for the other stages; the choices get
+  // what the greedy passes and the first prefix leave, less the second prefix's share.
+  const uint32_t prefix_runs = std::min(max_runs / 6, kMaxPrefixRuns);
+  const uint32_t choice_reserve = max_runs / 5;
+  s.greedy(max_runs - 2 * prefix_runs - choice_reserve);
+  s.prefix(prefix_runs);
+  const uint32_t used = s.runs();
+  const uint32_t left = max_runs > used + prefix_runs ? max_runs - used - prefix_runs : 0;
+  if (s.choices(left)) s.prefix(std::min(prefix_runs, max_runs - s.runs()));  // a shorter run may fail sooner
+  return s.take();
 }
 
 ScheduleOutcome shrink_schedule(const std::vector<Op>& ops, const Trial& start,
                                 const ScheduleFails& still_fails, uint32_t max_runs) {
   ScheduleOutcome out{ops, start.history_events, 0};
-  size_t n = 2;  // chunks
-  // Bounded by max_runs: every round makes at least one predicate call, or ends.
-  while (out.ops.size() >= 2 && out.runs < max_runs) {
-    const size_t chunk = (out.ops.size() + n - 1) / n;
-    bool cut = false;
-    for (size_t at = 0; at < out.ops.size() && out.runs < max_runs; at += chunk) {
-      std::vector<Op> candidate(out.ops.begin(), out.ops.begin() + static_cast<std::ptrdiff_t>(at));
-      const size_t end = std::min(out.ops.size(), at + chunk);
-      candidate.insert(candidate.end(), out.ops.begin() + static_cast<std::ptrdiff_t>(end), out.ops.end());
-      ++out.runs;
-      const Trial t = still_fails(candidate);
-      if (!t.fails) continue;
-      out.ops = std::move(candidate);
-      out.history_events = t.history_events;
-      n = std::max<size_t>(n - 1, 2);
-      cut = true;
-      break;
-    }
-    if (cut) continue;
-    if (n >= out.ops.size()) break;
-    n = std::min(2 * n, out.ops.size());
-  }
+  uint32_t runs_left = max_runs;
+  ddmin(out.ops, runs_left, [&](const std::vector<Op>& candidate) {
+    const Trial t = still_fails(candidate);
+    if (t.fails) out.history_events = t.history_events;
+    return t.fails;
+  });
+  out.runs = max_runs - runs_left;
   return out;
 }
 

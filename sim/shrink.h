@@ -22,10 +22,19 @@
 // Passes repeat until one keeps nothing. Then the prefix: the smallest
 // stop_after_events at which the property still fails (a binary search; for a run
 // that dies, whose length is unknown, first a doubling search), so the reproducer is
-// the history up to and including its first violation.
+// the history up to and including its first violation. Then the run's choices
+// (sim/choices.h: its messages, the nemesis's faults, nacks, lost and duplicated
+// packets, as the predicate's Trial reports them): delta debugging (ddmin, complements
+// only) over them, each candidate the whole simulation again with those choices
+// skipped (SimOverrides::skipped_choices), so a failure that needs the log, a crash of
+// the node or liveness shrinks as well as one the core alone shows; for a run that
+// dies, the choices made before its abort (a probe stopped one event short). After a
+// kept cut, the prefix again.
 //
 // Deterministic: same inputs and predicate answers, same result. Bounded: at most
-// max_runs predicate calls (kDefaultShrinkRuns is the commands' default).
+// max_runs predicate calls (kDefaultShrinkRuns is the commands' default): the
+// scenario's families take what they need up to all but a fifth and the prefix's
+// share; the choices get what is left.
 // Thread-safety: none of its own; the predicate decides.
 
 #include <cstdint>
@@ -40,7 +49,7 @@
 
 namespace mq::sim {
 
-inline constexpr uint32_t kDefaultShrinkRuns = 400;
+inline constexpr uint32_t kDefaultShrinkRuns = 600;
 
 // A candidate reproducer: the scenario (possibly cut down; its `text` is the JSON it
 // was parsed from, which a run file embeds), the overrides, and where the run stops.
@@ -58,6 +67,10 @@ struct Trial {
   // judge knows (the shadow's divergence: events_until(its time)); 0: unknown. A cut
   // that moves a known violation later is not kept (it would make the prefix longer).
   uint64_t violation_events = 0;
+  // The choices the run made (SimResult::choices, sim/choices.h), when the judge
+  // recorded them completely: what the choice stage cuts from.
+  std::vector<uint64_t> choices;
+  bool choices_known = false;
 };
 using StillFails = std::function<Trial(const Reproducer&)>;
 

@@ -1,5 +1,8 @@
 #include "sim/sim_params.h"
 
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
 namespace mq::sim {
 namespace {
 
@@ -23,6 +26,48 @@ const char* fault_bit_name(uint32_t bit) {
     case kFaultDiskFull: return "disk-full";
     default: return "?";
   }
+}
+
+nlohmann::json overrides_to_json(const SimOverrides& o) {
+  nlohmann::json j = nlohmann::json::object();
+  if (o.messages) j["messages"] = *o.messages;
+  if (o.faulty_ns) j["faulty_ns"] = *o.faulty_ns;
+  j["disabled_faults"] = nlohmann::json::array();
+  for (uint32_t bit = 1; bit <= kAllFaultBits; bit <<= 1) {
+    if (o.disabled_faults & bit) j["disabled_faults"].push_back(fault_bit_name(bit));
+  }
+  if (!o.skipped_choices.empty()) j["skipped_choices"] = o.skipped_choices;
+  return j;
+}
+
+Result<SimOverrides> overrides_from_json(const nlohmann::json& j, const std::string& where) {
+  SimOverrides o;
+  if (!j.is_object()) return invalid_argument(where + ": overrides: not a JSON object");
+  auto bad = [&](const std::string& field, const std::string& what) {
+    return invalid_argument(where + ": overrides/" + field + ": " + what);
+  };
+  if (j.contains("messages")) {
+    if (!j["messages"].is_number_unsigned()) return bad("messages", "not a count");
+    o.messages = j["messages"].get<uint64_t>();
+  }
+  if (j.contains("faulty_ns")) {
+    if (!j["faulty_ns"].is_number_integer() || j["faulty_ns"].get<int64_t>() < 0) return bad("faulty_ns", "not a time");
+    o.faulty_ns = j["faulty_ns"].get<TimeNs>();
+  }
+  for (const auto& name : j.value("disabled_faults", nlohmann::json::array())) {
+    uint32_t found = 0;
+    for (uint32_t bit = 1; bit <= kAllFaultBits; bit <<= 1) {
+      if (name.is_string() && name.get<std::string>() == fault_bit_name(bit)) found = bit;
+    }
+    if (found == 0) return bad("disabled_faults", "unknown fault " + name.dump());
+    o.disabled_faults |= found;
+  }
+  for (const auto& key : j.value("skipped_choices", nlohmann::json::array())) {
+    if (!key.is_number_unsigned()) return bad("skipped_choices", "not a choice key: " + key.dump());
+    o.skipped_choices.push_back(key.get<uint64_t>());
+  }
+  std::sort(o.skipped_choices.begin(), o.skipped_choices.end());
+  return o;
 }
 
 SimParams derive_params(const Scenario& s, uint64_t seed, const SimOverrides& o) {

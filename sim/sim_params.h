@@ -8,10 +8,12 @@
 // records them with the seed.
 
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "sim/network.h"
 #include "sim/scenario.h"
 
@@ -40,8 +42,15 @@ struct SimOverrides {
   std::optional<uint64_t> messages;    // fewer messages than the scenario's
   std::optional<TimeNs> faulty_ns;     // a shorter faulty phase
   uint32_t disabled_faults = 0;        // FaultBit set
+  std::vector<uint64_t> skipped_choices;  // ChoiceKeys not made (sim/choices.h), sorted
   friend bool operator==(const SimOverrides&, const SimOverrides&) = default;
 };
+
+// The overrides as run files and reports write them: {"messages", "faulty_ns",
+// "disabled_faults": [names], "skipped_choices": [keys]} (the last only when some are).
+nlohmann::json overrides_to_json(const SimOverrides& o);
+// The same back. Errors (kInvalidArgument) name the field: `where` says whose it is.
+Result<SimOverrides> overrides_from_json(const nlohmann::json& j, const std::string& where);
 
 struct SimParams {
   uint64_t seed = 0;

@@ -1,5 +1,6 @@
 #include "sim/simulator.h"
 
+#include <atomic>
 #include <cstdio>
 #include <variant>
 
@@ -13,10 +14,14 @@ namespace {
 
 enum WorldWakes : uint32_t { kEndFaulty };
 
+#if defined(MQ_MUTANTS)
+std::atomic<uint64_t> test_abort_seed{0};
+#endif
+
 void add(ProducerStats& a, const ProducerStats& b) {
   a.generated += b.generated; a.attempts += b.attempts; a.resends += b.resends;
   a.full_backoffs += b.full_backoffs; a.confirmed += b.confirmed; a.duplicates += b.duplicates;
-  a.given_up += b.given_up; a.no_space += b.no_space;
+  a.given_up += b.given_up; a.no_space += b.no_space; a.skipped += b.skipped;
 }
 
 void add(ConsumerStats& a, const ConsumerStats& b) {
@@ -32,7 +37,8 @@ class World {
   World(const Scenario& scenario, uint64_t seed, const SimOptions& options)
       : scenario_(scenario),
         params_(derive_params(scenario, seed, options.overrides)),
-        network_(scenario.network, params_.network, derive_seed(seed, "network"), queue_, clients()),
+        choices_(options.overrides.skipped_choices, options.record_choices),
+        network_(scenario.network, params_.network, derive_seed(seed, "network"), queue_, clients(), choices_),
         recorder_(scenario.topology, scenario.name + " seed " + std::to_string(seed)),
         broker_(scenario, BrokerNodeOptions{options.shadow, options.corrupt_step, options.inconsistent_log},
                 derive_seed(seed, "disk"), queue_, network_, recorder_) {
@@ -40,13 +46,14 @@ class World {
     for (ProducerId p = 0; p < t.producers.size(); ++p) {
       // Round-robin shares: the first producers take one more when it does not divide.
       const uint64_t share = params_.messages / t.producers.size() + (p < params_.messages % t.producers.size());
-      producers_.emplace_back(p, scenario, share, seed, queue_, network_);
+      producers_.emplace_back(p, scenario, share, seed, queue_, network_, choices_);
     }
     for (ConsumerId c = 0; c < t.consumers.size(); ++c) {
       const ConsumerParams cp{params_.slow_factor[c], params_.nack_ppm, params_.dead_letter_ppm};
-      consumers_.emplace_back(c, scenario, cp, seed, queue_, network_);
+      consumers_.emplace_back(c, scenario, cp, seed, queue_, network_, choices_);
     }
-    nemesis_.emplace(scenario, params_, queue_, network_, broker_, consumers_, static_cast<uint32_t>(t.producers.size()));
+    nemesis_.emplace(scenario, params_, queue_, network_, broker_, consumers_, static_cast<uint32_t>(t.producers.size()),
+                     choices_);
   }
 
   SimResult run(const SimOptions& options);
@@ -63,6 +70,7 @@ class World {
 
   const Scenario& scenario_;
   SimParams params_;
+  ChoiceSet choices_;
   SimQueue queue_;
   Network network_;
   HistoryRecorder recorder_;
@@ -152,6 +160,10 @@ SimResult World::run(const SimOptions& options) {
     MQ_CHECK_MSG(++r.events <= kMaxEventsPerRun, "a run over its event bound");
     const auto entry = queue_.pop();
     handle(entry.body);
+#if defined(MQ_MUTANTS)
+    MQ_CHECK_MSG(params_.seed != test_abort_seed.load() || recorder_.history().events.size() < kTestAbortEvents,
+                 "the test hook's seed trips an always-on assertion");
+#endif
     if (broker_.out_of_service()) break;  // the run ends with the failed recovery
     if (options.stop_after_events != 0 && recorder_.history().events.size() >= options.stop_after_events) {
       r.cut = true;
@@ -179,6 +191,8 @@ SimResult World::run(const SimOptions& options) {
   r.broker = broker_.stats();
   for (const auto& p : producers_) add(r.producers, p.stats());
   for (const auto& c : consumers_) add(r.consumers, c.stats());
+  r.choices = choices_.made();
+  r.choices_complete = choices_.complete();
   History h = recorder_.take();
   r.history_events = h.events.size();
   r.history_hash = history_hash(h);
@@ -263,6 +277,10 @@ bool fast_json_line(const HistoryEvent& e, std::string& out) {
 }
 
 }  // namespace
+
+#if defined(MQ_MUTANTS)
+void set_test_abort_seed(uint64_t seed) { test_abort_seed.store(seed); }
+#endif
 
 uint64_t history_hash(const History& history) {
   uint64_t h = kFnv1aOffset;

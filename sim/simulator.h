@@ -48,6 +48,8 @@ struct SimOptions {
   // this many events (a shrunk reproducer is the prefix up to its first violation);
   // such a run is `cut` and its liveness is not judged.
   uint64_t stop_after_events = 0;
+  // Record the choices the run makes (SimResult::choices): what a shrinker cuts from.
+  bool record_choices = false;
 };
 
 struct SimResult {
@@ -77,11 +79,25 @@ struct SimResult {
   ProducerStats producers;    // summed
   ConsumerStats consumers;    // summed
   std::vector<std::string> fault_log;
+  // With SimOptions::record_choices: the choices made, in order (sim/choices.h), and
+  // whether that list is complete (ChoiceSet::kMaxRecorded).
+  std::vector<uint64_t> choices;
+  bool choices_complete = true;
 };
 
 // The run of seed `seed`: of the scenario it draws (sim/swarm.h; `scenario` itself when
 // it has no swarm section). REQUIRES: draw_scenario(scenario, seed).ok().
 SimResult simulate(const Scenario& scenario, uint64_t seed, const SimOptions& options = {});
+
+#if defined(MQ_MUTANTS)
+// Test hook of the mutant build only (`mqharness-mutants VERB --test-abort-seed S`;
+// the production build has no such switch): the run of seed S trips an always-on
+// assertion (MQ_CHECK) once its history holds kTestAbortEvents events, a stand-in for
+// a broker bug that asserts, so that tests see `sweep` and `shrink` isolate it. Set it
+// before any run starts (children inherit it); 0: off.
+inline constexpr uint64_t kTestAbortEvents = 3;
+void set_test_abort_seed(uint64_t seed);
+#endif
 
 // The rolling hash of a history as written (JSON lines), event by event.
 uint64_t history_hash(const History& history);

@@ -4,6 +4,9 @@
 // whose length is unknown).
 #include <gtest/gtest.h>
 
+#include <map>
+
+#include "sim/choices.h"
 #include "sim/shrink.h"
 #include "sim/trace_replay.h"
 #include "sim_test_util.h"
@@ -13,6 +16,7 @@ namespace {
 
 using testing::scenario_of;
 using testing::small_json;
+using testing::stormy_json;
 
 uint64_t messages_of(const Reproducer& r) {
   return std::min(r.overrides.messages.value_or(r.scenario.workload.messages), r.scenario.workload.messages);
@@ -52,7 +56,7 @@ Trial needs_five(const Reproducer& r) {
   uint32_t capacity = 0;
   for (const auto& q : r.scenario.topology.queues) capacity = std::max(capacity, q.capacity);
   const uint64_t m = messages_of(r);
-  return Trial{m >= 5 && capacity >= 2, m * 10, 0};
+  return Trial{m >= 5 && capacity >= 2, m * 10, 0, {}, false};
 }
 
 TEST(SimShrinkTest, GreedyBoundedAndDeterministic) {
@@ -78,11 +82,11 @@ TEST(SimShrinkTest, GreedyBoundedAndDeterministic) {
 TEST(SimShrinkTest, RunThatDiesIsCutBeforeTheEventThatAborts) {
   // Dies once the history would pass 37 events; a cut at or below that passes.
   const auto dies_late = [](const Reproducer& r) {
-    if (r.stop_after_events != 0 && r.stop_after_events <= 37) return Trial{false, r.stop_after_events, 0};
-    return Trial{true, 0, 0};
+    if (r.stop_after_events != 0 && r.stop_after_events <= 37) return Trial{false, r.stop_after_events, 0, {}, false};
+    return Trial{true, 0, 0, {}, false};
   };
   const Reproducer base{scenario_of(small_json()), {}, 0};
-  const ShrinkOutcome out = shrink(base, Trial{true, 0, 0}, dies_late, 60);
+  const ShrinkOutcome out = shrink(base, Trial{true, 0, 0, {}, false}, dies_late, 60);
   EXPECT_EQ(out.reproducer.stop_after_events, 38u);
   EXPECT_EQ(out.history_events, 37u);
 }
@@ -102,7 +106,7 @@ TEST(SimShrinkTest, RealRunIsCutAtItsFirstDivergence) {
   const auto diverges = [&](const Reproducer& r) {
     const SimResult x = run(r);
     return Trial{x.divergence.has_value(), x.history_events,
-                 x.divergence ? events_until(x.history, x.divergence->time_ns) : 0};
+                 x.divergence ? events_until(x.history, x.divergence->time_ns) : 0, {}, false};
   };
   const Reproducer base{s, {}, 0};
   const Trial start = diverges(base);
@@ -127,7 +131,7 @@ TEST(SimShrinkTest, ScheduleIsCutToTheOperationsTheFailureNeeds) {
   const auto needs_two = [](const std::vector<Op>& c) {
     const bool a = std::find(c.begin(), c.end(), Op{op::Advance{17}}) != c.end();
     const bool b = std::find(c.begin(), c.end(), Op{op::Advance{63}}) != c.end();
-    return Trial{a && b, c.size(), 0};
+    return Trial{a && b, c.size(), 0, {}, false};
   };
   const Trial start = needs_two(ops);
   ASSERT_TRUE(start.fails);
@@ -140,7 +144,7 @@ TEST(SimShrinkTest, ScheduleIsCutToTheOperationsTheFailureNeeds) {
   EXPECT_EQ(a.runs, b.runs);
   for (const uint32_t max : {0u, 1u, 5u}) EXPECT_LE(shrink_schedule(ops, start, needs_two, max).runs, max);
   // Nothing fails without cutting: the start stays.
-  const auto never = [](const std::vector<Op>&) { return Trial{false, 0, 0}; };
+  const auto never = [](const std::vector<Op>&) { return Trial{false, 0, 0, {}, false}; };
   EXPECT_EQ(shrink_schedule(ops, start, never, 400).ops, ops);
 }
 
@@ -156,7 +160,7 @@ TEST(SimShrinkTest, RealScheduleReplaysOnTheCoreAndShrinks) {
     const History h = run_on_core(r.scenario.topology, c, "test");
     bool found = false;
     for (const HistoryEvent& e : h.events) found |= e.f == EventF::kDeliver && e.type == EventType::kOk;
-    return Trial{found, h.events.size(), 0};
+    return Trial{found, h.events.size(), 0, {}, false};
   };
   const Trial start = delivers(*ops);
   ASSERT_TRUE(start.fails);
@@ -164,6 +168,129 @@ TEST(SimShrinkTest, RealScheduleReplaysOnTheCoreAndShrinks) {
   EXPECT_LE(out.ops.size(), 4u) << "a send and a dispatch or fetch (and what attaches the consumer)";
   EXPECT_LE(out.history_events, 8u);
   EXPECT_TRUE(delivers(out.ops).fails);
+}
+
+
+// ---- the choice stage: the whole run again, with choices skipped ----
+
+// A synthetic run of 60 choices whose failure needs two of them: the choice stage
+// skips the other 58, within its bound, the same way twice.
+TEST(SimShrinkTest, ChoiceStageKeepsOnlyTheChoicesTheFailureNeeds) {
+  std::vector<ChoiceKey> all;
+  for (uint32_t k = 1; k <= 60; ++k) all.push_back(choice_key(ChoiceKind::kMessage, 0, k));
+  const ChoiceKey a = all[16], b = all[43];
+  const auto needs_two = [&](const Reproducer& r) {
+    const auto& skipped = r.overrides.skipped_choices;
+    Trial t;
+    for (ChoiceKey key : all) {
+      if (!std::binary_search(skipped.begin(), skipped.end(), key)) t.choices.push_back(key);
+    }
+    t.choices_known = true;
+    const auto made = [&](ChoiceKey key) { return std::find(t.choices.begin(), t.choices.end(), key) != t.choices.end(); };
+    t.fails = made(a) && made(b);
+    t.history_events = 5 * t.choices.size();
+    return t;
+  };
+  const Reproducer base{scenario_of(small_json()), {}, 0};
+  const Trial start = needs_two(base);
+  ASSERT_TRUE(start.fails);
+  const ShrinkOutcome x = shrink(base, start, needs_two, 400);
+  const ShrinkOutcome y = shrink(base, start, needs_two, 400);
+  EXPECT_LE(x.runs, 400u);
+  EXPECT_EQ(x.reproducer.overrides.skipped_choices.size(), 58u);
+  EXPECT_TRUE(needs_two(x.reproducer).fails);
+  EXPECT_EQ(needs_two(x.reproducer).choices, (std::vector<ChoiceKey>{a, b}));
+  EXPECT_EQ(x.reproducer.overrides, y.reproducer.overrides);
+  EXPECT_EQ(x.cuts, y.cuts);
+  EXPECT_EQ(x.runs, y.runs);
+  for (const uint32_t max : {0u, 2u, 9u, 30u}) EXPECT_LE(shrink(base, start, needs_two, max).runs, max);
+}
+
+// Skipping no choice changes nothing (the histories of every sweep stay byte for
+// byte); skipping a message takes exactly it out of the run; the same skips give the
+// same history twice.
+TEST(SimShrinkTest, SkippedChoicesAreDeterministicAndTakeOutWhatTheyName) {
+  const Scenario s = scenario_of(stormy_json());
+  constexpr uint64_t kSeed = 5;
+  SimOptions plain;
+  SimOptions recorded;
+  recorded.record_choices = true;
+  const SimResult a = simulate(s, kSeed, plain);
+  const SimResult b = simulate(s, kSeed, recorded);
+  EXPECT_EQ(a.history_hash, b.history_hash);
+  EXPECT_TRUE(a.choices.empty());
+  ASSERT_TRUE(b.choices_complete);
+  std::map<ChoiceKind, size_t> kinds;
+  for (ChoiceKey key : b.choices) ++kinds[choice_kind(key)];
+  for (ChoiceKind k : {ChoiceKind::kMessage, ChoiceKind::kFault, ChoiceKind::kNack, ChoiceKind::kLoss,
+                       ChoiceKind::kDuplicate}) {
+    EXPECT_GT(kinds[k], 0u) << "a stormy run makes choices of kind " << static_cast<int>(k);
+  }
+  const ChoiceKey third = choice_key(ChoiceKind::kMessage, 0, 3);
+  ASSERT_NE(std::find(b.choices.begin(), b.choices.end(), third), b.choices.end());
+  EXPECT_EQ(describe_choice(third), "message 3 of producer 0");
+  SimOptions skip = recorded;
+  skip.overrides.skipped_choices = {third};
+  const SimResult c = simulate(s, kSeed, skip);
+  const SimResult d = simulate(s, kSeed, skip);
+  EXPECT_EQ(c.history_hash, d.history_hash);
+  EXPECT_EQ(std::find(c.choices.begin(), c.choices.end(), third), c.choices.end());
+  EXPECT_EQ(c.producers.skipped, 1u);
+  const uint64_t third_id = (uint64_t{1} << 32) | 3;
+  bool third_seen = false;
+  for (const HistoryEvent& e : c.history.events) third_seen |= e.id && *e.id == third_id;
+  EXPECT_FALSE(third_seen);
+}
+
+// The real simulator, a failure that needs a crash and the log's recovery (no replay
+// on the core can show it): "a message delivered again after the broker recovered".
+// The choice stage cuts messages and faults the scenario's parameters could not, so
+// the reproducer is shorter than without it, and it replays the same.
+TEST(SimShrinkTest, ChoiceStageShrinksAFailureThatNeedsACrash) {
+  nlohmann::json j = small_json();
+  j["workload"]["messages"] = 60;
+  j["faults"]["broker_crash_ppm"] = 20000;
+  j["faults"]["consumer_crash_ppm"] = 20000;
+  j["faults"]["nack_ppm"] = 100000;
+  j["faults"]["loss_ppm"] = 20000;
+  const Scenario s = scenario_of(j);
+  constexpr uint64_t kSeed = 3;
+  const auto run = [&](const Reproducer& r) {
+    SimOptions o;
+    o.shadow = false;
+    o.overrides = r.overrides;
+    o.stop_after_events = r.stop_after_events;
+    o.record_choices = true;
+    return simulate(r.scenario, kSeed, o);
+  };
+  const auto redelivered_after_recovery = [&](const Reproducer& r) {
+    const SimResult x = run(r);
+    bool recovered = false, found = false;
+    for (const HistoryEvent& e : x.history.events) {
+      recovered |= e.f == EventF::kRecover && e.type == EventType::kOk;
+      found |= recovered && e.f == EventF::kDeliver && e.attempts && *e.attempts > 1;
+    }
+    return Trial{found, x.history_events, 0, x.choices, x.choices_complete};
+  };
+  // The same judge without the choices: the shrinker as it was before its choice stage.
+  const auto without_choices = [&](const Reproducer& r) {
+    Trial t = redelivered_after_recovery(r);
+    t.choices_known = false;
+    return t;
+  };
+  const Reproducer base{s, {}, 0};
+  const Trial start = redelivered_after_recovery(base);
+  ASSERT_TRUE(start.fails) << "seed " << kSeed << " shows it";
+  const ShrinkOutcome out = shrink(base, start, redelivered_after_recovery, 300);
+  const ShrinkOutcome before = shrink(base, start, without_choices, 300);
+  EXPECT_LE(out.runs, 300u);
+  EXPECT_FALSE(out.reproducer.overrides.skipped_choices.empty()) << "the choice stage kept a cut";
+  EXPECT_TRUE(before.reproducer.overrides.skipped_choices.empty());
+  EXPECT_LT(out.history_events, before.history_events);
+  const SimResult again = run(out.reproducer);
+  EXPECT_TRUE(redelivered_after_recovery(out.reproducer).fails);
+  EXPECT_EQ(again.history_events, out.history_events);
+  EXPECT_EQ(again.history_hash, run(out.reproducer).history_hash);
 }
 
 }  // namespace
