@@ -42,9 +42,9 @@ impl::ShellOptions BrokerNode::shell_options(const Scenario& scenario) {
   o.session_timeout_ns = scenario.clients.session_timeout_ns;
   o.session_check_ns = scenario.clients.heartbeat_ns;
   // Every consumer starts attached, in its first session, on its own endpoint.
-  const auto producers = static_cast<Endpoint>(scenario.topology.producers.size());
+  const size_t producers = scenario.topology.producers.size();
   for (ConsumerId c = 0; c < scenario.topology.consumers.size(); ++c) {
-    o.initial_sessions.push_back(impl::InitialSession{1 + producers + c, 1, impl::SessionMode::kPush});
+    o.initial_sessions.push_back(impl::InitialSession{consumer_endpoint(producers, c), 1, impl::SessionMode::kPush});
   }
   return o;
 }
@@ -63,7 +63,7 @@ BrokerNode::BrokerNode(const Scenario& scenario, BrokerNodeOptions options, uint
 }
 
 Endpoint BrokerNode::consumer_endpoint(ConsumerId c) const {
-  return static_cast<Endpoint>(1 + scenario_.topology.producers.size() + c);
+  return sim::consumer_endpoint(scenario_.topology.producers.size(), c);
 }
 
 // ---- carrying out the shell's actions ----
@@ -411,7 +411,7 @@ void BrokerNode::receive(const Packet& packet) {
     return impl::ConsumerRef{c, session, impl::SessionMode::kPush};
   };
   if (const auto* p = std::get_if<PublishRequest>(&packet)) {
-    shell_.request(now, 1 + p->producer, impl::req::Publish{p->producer, p->topic, p->target, to_core(p->spec)});
+    shell_.request(now, producer_endpoint(p->producer), impl::req::Publish{p->producer, p->topic, p->target, to_core(p->spec)});
   } else if (const auto* a = std::get_if<AckRequest>(&packet)) {
     shell_.request(now, consumer_endpoint(a->consumer),
                    impl::req::Settle{who(a->consumer, a->session), a->id, a->nack, a->requeue});

@@ -8,7 +8,7 @@ Consumer::Consumer(ConsumerId id, const Scenario& scenario, ConsumerParams param
       prng_(derive_seed(master_seed, "consumer/" + scenario.topology.consumers[id].name)), queue_(queue),
       network_(network), choices_(choices), auto_ack_(scenario.topology.consumers[id].ack_mode == AckMode::kAuto) {}
 
-Endpoint Consumer::self() const { return static_cast<Endpoint>(1 + scenario_.topology.producers.size() + id_); }
+Endpoint Consumer::self() const { return consumer_endpoint(scenario_.topology.producers.size(), id_); }
 
 void Consumer::start() {
   queue_.push(queue_.now() + scenario_.clients.heartbeat_ns, Wake{self(), kHeartbeat, 0});

@@ -48,7 +48,7 @@ void Nemesis::tick() {
   }
   if (prng_.chance_ppm(params_.partition_ppm)) partition();  // draws its victims, then asks
   const bool clog = prng_.chance_ppm(params_.clog_ppm);
-  const auto who = static_cast<Endpoint>(1 + prng_.uniform(producers_ + consumers_.size()));
+  const auto who = static_cast<Endpoint>(1 + prng_.uniform(client_endpoints(producers_, consumers_.size())));
   const TimeNs clog_ns = f.clog_ns.draw(prng_);
   if (clog && allow(kSlotClog)) {
     ++stats_.clogs;
@@ -63,9 +63,8 @@ void Nemesis::tick() {
 }
 
 std::string Nemesis::client_name(Endpoint e) const {
-  MQ_CHECK(e >= 1);
-  if (e <= producers_) return scenario_.topology.producers[e - 1].name;
-  return scenario_.topology.consumers.at(e - 1 - producers_).name;
+  const ClientAt c = client_at(producers_, e);
+  return c.producer ? scenario_.topology.producers.at(c.index).name : scenario_.topology.consumers.at(c.index).name;
 }
 
 // Drawn every tick, after the older faults, whatever the outcome.
@@ -90,7 +89,7 @@ void Nemesis::cut(Endpoint e, TimeNs length) {
 
 // Cuts each client off the broker with probability 1/2 (at least one).
 void Nemesis::partition() {
-  const uint32_t clients = producers_ + static_cast<uint32_t>(consumers_.size());
+  const uint32_t clients = client_endpoints(producers_, consumers_.size());
   const TimeNs length = scenario_.faults.partition_ns.draw(prng_);
   std::string names;
   std::vector<Endpoint> chosen;
@@ -143,7 +142,7 @@ void Nemesis::heal_all() {
   active_ = false;
   if (frozen_) return;
   note("heal: every fault ends");
-  const uint32_t clients = producers_ + static_cast<uint32_t>(consumers_.size());
+  const uint32_t clients = client_endpoints(producers_, consumers_.size());
   for (Endpoint e = 1; e <= clients; ++e) {
     if (network_.partitioned(e)) broker_.note_fault(EventF::kPartitionEnd, client_name(e));
   }

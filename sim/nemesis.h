@@ -53,7 +53,7 @@ class Nemesis {
   void tick();
   void note(const std::string& what);
   void partition();
-  Endpoint consumer_endpoint(ConsumerId c) const { return 1 + producers_ + c; }
+  Endpoint consumer_endpoint(ConsumerId c) const { return sim::consumer_endpoint(producers_, c); }
   std::string client_name(Endpoint e) const;
   void cut(Endpoint e, TimeNs length);
   void disk_tick();

@@ -8,13 +8,32 @@
 #include <cstdint>
 #include <variant>
 
+#include "base/check.h"
 #include "model/message.h"
 
 namespace mq::sim {
 
-// Network addresses: 0 is the broker, then the producers, then the consumers.
+// Network addresses: 0 is the broker, then the producers, then the consumers. The
+// two functions below are the only place that arithmetic is written.
 using Endpoint = uint32_t;
 inline constexpr Endpoint kBrokerEndpoint = 0;
+constexpr Endpoint producer_endpoint(ProducerId p) { return 1 + p; }
+constexpr Endpoint consumer_endpoint(size_t producers, ConsumerId c) {
+  return static_cast<Endpoint>(1 + producers + c);
+}
+// Every client endpoint is in 1 .. client_endpoints(producers, consumers).
+constexpr Endpoint client_endpoints(size_t producers, size_t consumers) {
+  return static_cast<Endpoint>(producers + consumers);
+}
+// The inverse: which client a client endpoint is. REQUIRES: e >= 1.
+struct ClientAt {
+  bool producer = false;  // else a consumer
+  uint32_t index = 0;     // its ProducerId or ConsumerId
+};
+constexpr ClientAt client_at(size_t producers, Endpoint e) {
+  MQ_CHECK(e >= 1);
+  return e <= producers ? ClientAt{true, e - 1} : ClientAt{false, static_cast<uint32_t>(e - 1 - producers)};
+}
 
 struct PublishRequest {
   ProducerId producer = 0;

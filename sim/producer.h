@@ -55,7 +55,7 @@ class Producer {
   Priority max_priority(const Target& t) const;
   void send_current();
   void finish_current();
-  Endpoint self() const { return 1 + id_; }
+  Endpoint self() const { return producer_endpoint(id_); }
 
   ProducerId id_;
   const Scenario& scenario_;

@@ -8,24 +8,32 @@ namespace {
 
 uint32_t ppm(const Range& r, Prng& prng) { return static_cast<uint32_t>(r.draw(prng)); }
 
+// What a disabled fault kind zeroes (its values are still drawn first, so that the
+// other parameters do not move).
+void turn_off(FaultKind k, SimParams& p) {
+  switch (k) {
+    case FaultKind::kLoss: p.network.loss_ppm = 0; return;
+    case FaultKind::kDuplicate: p.network.duplicate_ppm = 0; return;
+    case FaultKind::kSlowNetwork: p.network.slow_ppm = 0; return;
+    case FaultKind::kBrokerCrash: p.broker_crash_ppm = 0; return;
+    case FaultKind::kConsumerCrash: p.consumer_crash_ppm = 0; return;
+    case FaultKind::kPartition: p.partition_ppm = 0; return;
+    case FaultKind::kClog: p.clog_ppm = 0; return;
+    case FaultKind::kNack: p.nack_ppm = 0; return;
+    case FaultKind::kTornWrite: p.torn_write_ppm = 0; return;
+    case FaultKind::kBitFlip: p.bit_flip_ppm = 0; return;
+    case FaultKind::kDiskFull: p.disk_full_ppm = 0; return;
+    case FaultKind::kSlowConsumer: std::fill(p.slow_factor.begin(), p.slow_factor.end(), 1); return;
+  }
+}
+
 }  // namespace
 
 const char* fault_bit_name(uint32_t bit) {
-  switch (bit) {
-    case kFaultLoss: return "loss";
-    case kFaultDuplicate: return "duplicate";
-    case kFaultBrokerCrash: return "broker-crash";
-    case kFaultConsumerCrash: return "consumer-crash";
-    case kFaultPartition: return "partition";
-    case kFaultClog: return "clog";
-    case kFaultSlowConsumer: return "slow-consumer";
-    case kFaultNack: return "nack";
-    case kFaultSlowNetwork: return "slow-network";
-    case kFaultTornWrite: return "torn-write";
-    case kFaultBitFlip: return "bit-flip";
-    case kFaultDiskFull: return "disk-full";
-    default: return "?";
+  for (int k = 0; k < kFaultKindCount; ++k) {
+    if (fault_bit(static_cast<FaultKind>(k)) == bit) return fault_kind_info(static_cast<FaultKind>(k)).name;
   }
+  MQ_CHECK_MSG(false, "not one fault kind's bit");
 }
 
 nlohmann::json overrides_to_json(const SimOverrides& o) {
@@ -99,18 +107,9 @@ SimParams derive_params(const Scenario& s, uint64_t seed, const SimOverrides& o)
   p.healing_ns = s.durations.healing_ns;
   p.heal = s.durations.heal;
   const uint32_t off = o.disabled_faults;
-  if (off & kFaultLoss) p.network.loss_ppm = 0;
-  if (off & kFaultDuplicate) p.network.duplicate_ppm = 0;
-  if (off & kFaultSlowNetwork) p.network.slow_ppm = 0;
-  if (off & kFaultBrokerCrash) p.broker_crash_ppm = 0;
-  if (off & kFaultConsumerCrash) p.consumer_crash_ppm = 0;
-  if (off & kFaultPartition) p.partition_ppm = 0;
-  if (off & kFaultClog) p.clog_ppm = 0;
-  if (off & kFaultNack) p.nack_ppm = 0;
-  if (off & kFaultTornWrite) p.torn_write_ppm = 0;
-  if (off & kFaultBitFlip) p.bit_flip_ppm = 0;
-  if (off & kFaultDiskFull) p.disk_full_ppm = 0;
-  if (off & kFaultSlowConsumer) std::fill(p.slow_factor.begin(), p.slow_factor.end(), 1);
+  for (int k = 0; k < kFaultKindCount; ++k) {
+    if (off & fault_bit(static_cast<FaultKind>(k))) turn_off(static_cast<FaultKind>(k), p);
+  }
   return p;
 }
 

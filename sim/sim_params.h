@@ -7,6 +7,7 @@
 // SimOverrides: what `shrink` turns down to make a failing run smaller; a replay file
 // records them with the seed.
 
+#include <array>
 #include <cstdint>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
@@ -14,28 +15,60 @@
 #include <vector>
 
 #include "base/status.h"
+#include "base/enum_count.h"
 #include "sim/network.h"
 #include "sim/scenario.h"
 
 namespace mq::sim {
 
-// Fault kinds, as bits of SimOverrides::disabled_faults.
-enum FaultBit : uint32_t {
-  kFaultLoss = 1u << 0,
-  kFaultDuplicate = 1u << 1,
-  kFaultBrokerCrash = 1u << 2,
-  kFaultConsumerCrash = 1u << 3,
-  kFaultPartition = 1u << 4,
-  kFaultClog = 1u << 5,
-  kFaultSlowConsumer = 1u << 6,
-  kFaultNack = 1u << 7,
-  kFaultSlowNetwork = 1u << 8,
-  kFaultTornWrite = 1u << 9,
-  kFaultBitFlip = 1u << 10,
-  kFaultDiskFull = 1u << 11,
+// The simulator's fault kinds, in one table: fault_kind_info() gives each kind's
+// name (run files and shrink's log print it) and the scenario knobs it draws from
+// (shrink cuts them); turn_off() in sim_params.cc says what disabling it zeroes. A
+// new kind does not build until both switches handle it; the count and the bits
+// follow. SimOverrides::disabled_faults holds fault_bit(kind) for each kind off.
+enum class FaultKind : uint8_t {
+  kLoss,
+  kDuplicate,
+  kBrokerCrash,
+  kConsumerCrash,
+  kPartition,
+  kClog,
+  kSlowConsumer,
+  kNack,
+  kSlowNetwork,
+  kTornWrite,
+  kBitFlip,
+  kDiskFull,
 };
-inline constexpr uint32_t kAllFaultBits = (1u << 12) - 1;
-// "loss", "duplicate", ...; one name per bit.
+
+struct FaultKindInfo {
+  const char* name;                   // "loss", "broker-crash", ...
+  const char* section;                // the scenario's JSON object holding its knobs
+  std::array<const char*, 2> knobs;   // its probabilities there (ppm ranges); nullptr: none
+};
+
+constexpr FaultKindInfo fault_kind_info(FaultKind k) {
+  switch (k) {
+    case FaultKind::kLoss: return {"loss", "faults", {"loss_ppm", nullptr}};
+    case FaultKind::kDuplicate: return {"duplicate", "faults", {"duplicate_ppm", nullptr}};
+    case FaultKind::kBrokerCrash: return {"broker-crash", "faults", {"broker_crash_ppm", nullptr}};
+    case FaultKind::kConsumerCrash: return {"consumer-crash", "faults", {"consumer_crash_ppm", nullptr}};
+    case FaultKind::kPartition: return {"partition", "faults", {"partition_ppm", nullptr}};
+    case FaultKind::kClog: return {"clog", "faults", {"clog_ppm", nullptr}};
+    case FaultKind::kSlowConsumer: return {"slow-consumer", "faults", {"slow_consumer_ppm", nullptr}};
+    case FaultKind::kNack: return {"nack", "faults", {"nack_ppm", "dead_letter_ppm"}};
+    case FaultKind::kSlowNetwork: return {"slow-network", "network", {"slow_ppm", nullptr}};
+    case FaultKind::kTornWrite: return {"torn-write", "faults", {"torn_write_ppm", nullptr}};
+    case FaultKind::kBitFlip: return {"bit-flip", "faults", {"bit_flip_ppm", nullptr}};
+    case FaultKind::kDiskFull: return {"disk-full", "faults", {"disk_full_ppm", nullptr}};
+  }
+  return {nullptr, nullptr, {nullptr, nullptr}};  // not an enumerator
+}
+inline constexpr int kFaultKindCount = enum_count<FaultKind>([](FaultKind k) { return fault_kind_info(k).name; });
+
+constexpr uint32_t fault_bit(FaultKind k) { return uint32_t{1} << static_cast<int>(k); }
+inline constexpr uint32_t kAllFaultBits = (uint32_t{1} << kFaultKindCount) - 1;
+// The name of the kind whose bit is `bit`. REQUIRES: one bit of kAllFaultBits.
 const char* fault_bit_name(uint32_t bit);
 
 struct SimOverrides {

@@ -60,7 +60,7 @@ class World {
 
  private:
   uint32_t clients() const {
-    return static_cast<uint32_t>(scenario_.topology.producers.size() + scenario_.topology.consumers.size());
+    return client_endpoints(scenario_.topology.producers.size(), scenario_.topology.consumers.size());
   }
   void handle(const SimEvent& event);
   void deliver(const Arrival& a);
@@ -82,20 +82,18 @@ class World {
 };
 
 void World::deliver(const Arrival& a) {
-  const auto producers = static_cast<Endpoint>(producers_.size());
-  if (a.to == kBrokerEndpoint) {
-    broker_.receive(a.packet);
-  } else if (a.to <= producers) {
-    producers_[a.to - 1].receive(a.packet);
+  if (a.to == kBrokerEndpoint) return broker_.receive(a.packet);
+  const ClientAt c = client_at(producers_.size(), a.to);
+  if (c.producer) {
+    producers_.at(c.index).receive(a.packet);
   } else {
-    consumers_.at(a.to - 1 - producers).receive(a.packet);
+    consumers_.at(c.index).receive(a.packet);
   }
 }
 
 void World::handle(const SimEvent& event) {
   if (const auto* a = std::get_if<Arrival>(&event)) return deliver(*a);
   const Wake& w = std::get<Wake>(event);
-  const auto producers = static_cast<Endpoint>(producers_.size());
   if (w.who == kWorldEndpoint) {
     MQ_CHECK(w.what == kEndFaulty);
     end_faulty_phase();
@@ -103,10 +101,10 @@ void World::handle(const SimEvent& event) {
     nemesis_->wake(w.what, w.token);
   } else if (w.who == kBrokerEndpoint) {
     broker_.wake(w.what, w.token);
-  } else if (w.who <= producers) {
-    producers_[w.who - 1].wake(w.what, w.token);
+  } else if (const ClientAt c = client_at(producers_.size(), w.who); c.producer) {
+    producers_.at(c.index).wake(w.what, w.token);
   } else {
-    consumers_.at(w.who - 1 - producers).wake(w.what, w.token);
+    consumers_.at(c.index).wake(w.what, w.token);
   }
 }
 
