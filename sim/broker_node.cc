@@ -44,7 +44,7 @@ impl::ShellOptions BrokerNode::shell_options(const Scenario& scenario) {
   // Every consumer starts attached, in its first session, on its own endpoint.
   const size_t producers = scenario.topology.producers.size();
   for (ConsumerId c = 0; c < scenario.topology.consumers.size(); ++c) {
-    o.initial_sessions.push_back(impl::InitialSession{consumer_endpoint(producers, c), 1, impl::SessionMode::kPush});
+    o.initial_sessions.push_back(impl::InitialSession{sim::consumer_endpoint(producers, c), 1, impl::SessionMode::kPush});
   }
   return o;
 }
