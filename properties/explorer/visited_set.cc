@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <atomic>
 #include <cstring>
 
 #include "base/check.h"
@@ -81,8 +82,9 @@ VisitedSet::Insert VisitedSet::insert(uint64_t fp) {
     MQ_CHECK(probe < capacity_);
     if (keys_[at] == fp) return {index_ ? index_[at] : 0, false};
   }
-  keys_[at] = fp;
-  if (index_) index_[at] = static_cast<uint32_t>(size_);
+  // The index before the key: a concurrent find() that sees the key sees its index.
+  if (index_) std::atomic_ref<uint32_t>(index_[at]).store(static_cast<uint32_t>(size_), std::memory_order_relaxed);
+  std::atomic_ref<uint64_t>(keys_[at]).store(fp, std::memory_order_release);
   return {static_cast<uint32_t>(size_++), true};
 }
 
@@ -91,11 +93,12 @@ uint32_t VisitedSet::find(uint64_t fp) const {
   if (capacity_ == 0) return kNotFound;
   const size_t mask = capacity_ - 1;
   size_t at = fp & mask;
-  for (size_t probe = 0; keys_[at] != 0; ++probe, at = (at + 1) & mask) {
+  for (size_t probe = 0;; ++probe, at = (at + 1) & mask) {
     MQ_CHECK(probe < capacity_);
-    if (keys_[at] == fp) return index_ ? index_[at] : 0;
+    const uint64_t key = std::atomic_ref<uint64_t>(keys_[at]).load(std::memory_order_acquire);
+    if (key == 0) return kNotFound;
+    if (key == fp) return index_ ? std::atomic_ref<uint32_t>(index_[at]).load(std::memory_order_relaxed) : 0;
   }
-  return kNotFound;
 }
 
 }  // namespace mq
