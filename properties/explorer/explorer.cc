@@ -183,7 +183,9 @@ class Sink {
  public:
   Sink(const VisitedSet& visited, const Space& space, bool edges, ChunkOut& out)
       : visited_(visited), space_(space), edges_(edges), out_(out) {}
-  void begin(uint32_t parent) { parents_.push_back({parent, static_cast<uint32_t>(pending_.size()), kNoVia}); }
+  void begin(uint32_t parent) {
+    parents_.push_back({parent, static_cast<uint32_t>(pending_.size()), kNoVia});
+  }
   // Where the next successor's `size` bytes go (valid until the next call).
   char* slot(size_t size) { return out_.bytes.reserve(size); }
   // The successor just written at slot() is a changed successor by candidate `via`;
@@ -226,7 +228,8 @@ void Sink::finish() {
   uint32_t write = 0;
   for (size_t p = 0; p < parents_.size(); ++p) {
     const Parent& par = parents_[p];
-    const uint32_t last = p + 1 < parents_.size() ? parents_[p + 1].first : static_cast<uint32_t>(pending_.size());
+    const uint32_t last =
+        p + 1 < parents_.size() ? parents_[p + 1].first : static_cast<uint32_t>(pending_.size());
     uint32_t violation = par.violation, kept = 0;
     for (uint32_t j = par.first; j < last; ++j, ++kept) {
       ChunkOut::Candidate c = pending_[j];
@@ -254,7 +257,6 @@ void Sink::finish() {
   }
   out_.bytes.size = write;
 }
-
 
 // The model's own code on decoded nodes, for any ApplyFn.
 class ReferenceSpace final : public Space {
@@ -514,7 +516,7 @@ class Search {
   Layer current_, next_;
   std::vector<Block> pool_;  // blocks of cleared layers
   std::vector<ChunkOut> chunks_;
-  std::vector<uint32_t> merge_index_;  // merge(): state index of each candidate
+  std::vector<uint32_t> merge_index_;                 // merge(): state index of each candidate
   std::vector<std::pair<uint32_t, uint32_t>> edges_;  // with liveness: (from, to)
   std::vector<uint16_t> edge_via_;
 };
@@ -606,7 +608,8 @@ bool Search::merge(ChunkOut& out, ExploreResult& result) {
     }
     result.transitions += transitions;
     for (; at < out.candidates.size() && out.candidates[at].parent == parent; ++at) {
-      if (at + kPrefetchAhead < out.candidates.size()) visited_.prefetch(out.candidates[at + kPrefetchAhead].fp);
+      if (at + kPrefetchAhead < out.candidates.size())
+        visited_.prefetch(out.candidates[at + kPrefetchAhead].fp);
       const auto& cand = out.candidates[at];
       const auto r = visited_.insert(cand.fp);
       merge_index_[at] = r.index;

@@ -722,8 +722,8 @@ Op PackedSpace::to_op(const uint8_t* s, const PackedOp& o) const {
 
 // ---- a step and its judgement ----
 
-bool PackedSpace::apply(const uint8_t* s, const PackedOp& o, uint8_t* out, uint32_t& violations,
-                        Scratch& sc, bool state_checks) const {
+bool PackedSpace::apply(const uint8_t* s, const PackedOp& o, uint8_t* out, uint32_t& violations, Scratch& sc,
+                        bool state_checks) const {
   violations = 0;
   std::memcpy(out, s, size_);
   sc.effects.clear();

@@ -103,7 +103,8 @@ VisitedSet::Insert VisitedSet::insert(uint64_t fp) {
     if (keys_[at] == fp) return {index_ ? index_[at] : 0, false};
   }
   // The index before the key: a concurrent find() that sees the key sees its index.
-  if (index_) std::atomic_ref<uint32_t>(index_[at]).store(static_cast<uint32_t>(size_), std::memory_order_relaxed);
+  if (index_)
+    std::atomic_ref<uint32_t>(index_[at]).store(static_cast<uint32_t>(size_), std::memory_order_relaxed);
   std::atomic_ref<uint64_t>(keys_[at]).store(fp, std::memory_order_release);
   return {static_cast<uint32_t>(size_++), true};
 }
