@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 #include <sstream>
 #include <thread>
 #include <utility>
@@ -151,59 +152,7 @@ struct ChunkOut {
   }
 };
 
-// Receives the successors of one parent from a state space.
-class Sink {
- public:
-  Sink(const VisitedSet& visited, bool edges, ChunkOut& out) : visited_(visited), edges_(edges), out_(out) {}
-  void begin(uint32_t parent) {
-    parent_ = parent;
-    pending_.clear();
-    bytes_begin_ = static_cast<uint32_t>(out_.bytes.size);
-  }
-  // Where the next successor's `size` bytes go (valid until the next call).
-  char* slot(size_t size) { return out_.bytes.reserve(size); }
-  // The successor just written at slot() is a changed successor by candidate `via`;
-  // its identity is its first `identity` bytes.
-  void add(uint16_t via, size_t size, size_t identity) {
-    const auto begin = static_cast<uint32_t>(out_.bytes.size);
-    const uint64_t fp = fingerprint(std::string_view(out_.bytes.data.get() + begin, identity));
-    visited_.prefetch(fp);
-    out_.bytes.size += size;
-    pending_.push_back({fp, parent_, via, begin, static_cast<uint32_t>(out_.bytes.size)});
-  }
-  void add(uint16_t via, std::string_view bytes, size_t identity) {
-    std::memcpy(slot(bytes.size()), bytes.data(), bytes.size());
-    add(via, bytes.size(), identity);
-  }
-  void violation(uint16_t via) { out_.violation = {parent_, via}; }
-  // Looks the parent's successors up together (their table slots were prefetched);
-  // keeps the bytes of those not seen before.
-  void end() {
-    uint32_t write = bytes_begin_;
-    for (auto c : pending_) {
-      uint32_t to = visited_.find(c.fp);
-      if (to == VisitedSet::kNotFound) {
-        to = ChunkOut::kCandidate | static_cast<uint32_t>(out_.candidates.size());
-        const uint32_t len = c.end - c.begin;
-        if (write != c.begin)
-          std::memmove(out_.bytes.data.get() + write, out_.bytes.data.get() + c.begin, len);
-        c.begin = write;
-        c.end = write += len;
-        out_.candidates.push_back(c);
-      }
-      if (edges_) out_.edges.push_back({parent_, c.via, to});
-    }
-    out_.bytes.size = write;
-    out_.transitions.emplace_back(parent_, static_cast<uint32_t>(pending_.size()));
-  }
-
- private:
-  const VisitedSet& visited_;
-  bool edges_;
-  ChunkOut& out_;
-  uint32_t parent_ = 0, bytes_begin_ = 0;
-  std::vector<ChunkOut::Candidate> pending_;
-};
+class Sink;
 
 class Space {
  public:
@@ -223,7 +172,91 @@ class Space {
   virtual void replay(const std::vector<uint16_t>& vias, std::vector<ExploreStep>* steps, SearchNode* end,
                       std::vector<Violation>* last) const = 0;
   virtual uint64_t orbit_size(std::string_view) const { return 1; }
+  // The properties a state breaks by itself, as bits (0: none, or judged per step).
+  virtual uint32_t state_violations(std::string_view) const { return 0; }
 };
+
+// Receives the successors of a chunk's parents from a state space, parent after
+// parent, and at the chunk's end looks them all up in the visited set together (their
+// table slots were prefetched as they came, so the lookups find them in cache).
+class Sink {
+ public:
+  Sink(const VisitedSet& visited, const Space& space, bool edges, ChunkOut& out)
+      : visited_(visited), space_(space), edges_(edges), out_(out) {}
+  void begin(uint32_t parent) {
+    parents_.push_back({parent, static_cast<uint32_t>(pending_.size()), kNoVia});
+  }
+  // Where the next successor's `size` bytes go (valid until the next call).
+  char* slot(size_t size) { return out_.bytes.reserve(size); }
+  // The successor just written at slot() is a changed successor by candidate `via`;
+  // its identity is its first `identity` bytes.
+  void add(uint16_t via, size_t size, size_t identity) {
+    const auto begin = static_cast<uint32_t>(out_.bytes.size);
+    const uint64_t fp = fingerprint(std::string_view(out_.bytes.data.get() + begin, identity));
+    visited_.prefetch(fp);
+    out_.bytes.size += size;
+    pending_.push_back({fp, parents_.back().parent, via, begin, static_cast<uint32_t>(out_.bytes.size)});
+  }
+  void add(uint16_t via, std::string_view bytes, size_t identity) {
+    std::memcpy(slot(bytes.size()), bytes.data(), bytes.size());
+    add(via, bytes.size(), identity);
+  }
+  // Candidate `via` of the current parent breaks a property: the chunk stops there.
+  void violation(uint16_t via) { parents_.back().violation = via; }
+  bool stopped() const { return !parents_.empty() && parents_.back().violation != kNoVia; }
+  // Keeps the successors not seen before (in order, their bytes packed together), judges
+  // the properties of each such state, and stops at the first violation: a state
+  // property broken by a successor, or a step property (violation()), whichever comes
+  // first in candidate order. A successor already visited was judged when it was found.
+  void finish();
+
+ private:
+  static constexpr uint32_t kNoVia = UINT32_MAX;
+  struct Parent {
+    uint32_t parent, first;  // its successors: pending_[first, next parent's first)
+    uint32_t violation;      // the violating candidate, or kNoVia
+  };
+  const VisitedSet& visited_;
+  const Space& space_;
+  bool edges_;
+  ChunkOut& out_;
+  std::vector<Parent> parents_;
+  std::vector<ChunkOut::Candidate> pending_;
+};
+
+void Sink::finish() {
+  uint32_t write = 0;
+  for (size_t p = 0; p < parents_.size(); ++p) {
+    const Parent& par = parents_[p];
+    const uint32_t last =
+        p + 1 < parents_.size() ? parents_[p + 1].first : static_cast<uint32_t>(pending_.size());
+    uint32_t violation = par.violation, kept = 0;
+    for (uint32_t j = par.first; j < last; ++j, ++kept) {
+      ChunkOut::Candidate c = pending_[j];
+      uint32_t to = visited_.find(c.fp);
+      if (to == VisitedSet::kNotFound) {
+        const std::string_view bytes = out_.bytes.view(c.begin, c.end);
+        if (space_.state_violations(bytes) != 0) {
+          violation = c.via;
+          break;
+        }
+        to = ChunkOut::kCandidate | static_cast<uint32_t>(out_.candidates.size());
+        const uint32_t len = c.end - c.begin;
+        if (write != c.begin) std::memmove(out_.bytes.data.get() + write, bytes.data(), len);
+        c.begin = write;
+        c.end = write += len;
+        out_.candidates.push_back(c);
+      }
+      if (edges_) out_.edges.push_back({par.parent, c.via, to});
+    }
+    out_.transitions.emplace_back(par.parent, kept);
+    if (violation != kNoVia) {
+      out_.violation = {par.parent, static_cast<uint16_t>(violation)};
+      break;
+    }
+  }
+  out_.bytes.size = write;
+}
 
 // The model's own code on decoded nodes, for any ApplyFn.
 class ReferenceSpace final : public Space {
@@ -309,7 +342,7 @@ class PackedModelSpace final : public Space {
       for (uint32_t k = 0; k < n; ++k) {
         uint32_t violations = 0;
         auto* out = reinterpret_cast<uint8_t*>(sink.slot(size));
-        const bool changed = s_.space_.apply(p, ops_[k], out, violations, sc_);
+        const bool changed = s_.space_.apply(p, ops_[k], out, violations, sc_, node.has_value());
         if (node) {
           std::memcpy(out_.data(), out, size);
           check(*node, p, k, n, changed, violations);
@@ -380,6 +413,9 @@ class PackedModelSpace final : public Space {
   uint64_t orbit_size(std::string_view s) const override {
     return space_.orbit_size(reinterpret_cast<const uint8_t*>(s.data()));
   }
+  uint32_t state_violations(std::string_view s) const override {
+    return space_.state_violations(reinterpret_cast<const uint8_t*>(s.data()));
+  }
 
  private:
   const ExploreConfig& config_;
@@ -420,6 +456,7 @@ class Search {
     }
     current_.clear(0, pool_);
     const std::string r = space_->root();
+    MQ_CHECK_MSG(space_->state_violations(r) == 0, "explore: the initial state breaks an invariant");
     visited_.insert(fingerprint(std::string_view(r).substr(0, space_->root_identity())));
     parent_.push_back(kNoParent);
     via_.push_back(0);
@@ -451,8 +488,7 @@ class Search {
   // Expands parents [first, last) of the current layer; false when the search stops
   // (a violation, or the state bound inside this window).
   bool window(size_t first, size_t last, ExploreResult& result);
-  void expand_chunks(size_t first, size_t last);
-  bool merge(size_t chunks, ExploreResult& result);
+  bool merge(ChunkOut& out, ExploreResult& result);
   std::vector<uint16_t> vias_to(uint32_t index) const {
     std::vector<uint16_t> vias;
     for (uint32_t at = index; at != 0; at = parent_[at]) vias.push_back(via_[at]);
@@ -480,33 +516,74 @@ class Search {
   Layer current_, next_;
   std::vector<Block> pool_;  // blocks of cleared layers
   std::vector<ChunkOut> chunks_;
+  std::vector<uint32_t> merge_index_;                 // merge(): state index of each candidate
   std::vector<std::pair<uint32_t, uint32_t>> edges_;  // with liveness: (from, to)
   std::vector<uint16_t> edge_via_;
 };
 
-void Search::expand_chunks(size_t first, size_t last) {
+// The chunks of a window are expanded by the threads in any order; whichever thread
+// finishes the chunk the merge waits for merges it, and every finished chunk after
+// it, while the others go on expanding. So the merge follows chunk order (the
+// numbering of one thread) and overlaps the expansion; with one thread, each chunk is
+// merged as soon as it is expanded, while its bytes are still in cache. Expanders
+// look successors up while the merger inserts: the visited set allows that as long as
+// no insert grows the table, so the merger leaves a chunk that would need growth (and
+// every later one) to the main thread, after the window's threads have stopped.
+bool Search::window(size_t first, size_t last, ExploreResult& result) {
   const size_t count = (last - first + kChunkStates - 1) / kChunkStates;
   if (chunks_.size() < count) chunks_.resize(count);
+  std::unique_ptr<std::atomic<bool>[]> done(new std::atomic<bool>[count]);
+  for (size_t c = 0; c < count; ++c) done[c] = false;
   std::atomic<size_t> next{0};
-  std::atomic<size_t> stop_after{SIZE_MAX};  // the first chunk with a violation
+  std::atomic<size_t> stop_after{SIZE_MAX};  // no chunk after this one is needed
+  std::mutex merge_mu;
+  std::atomic<size_t> merged{0};  // chunks merged, in order (written under merge_mu)
+  bool go_on = true;              // under merge_mu: no violation, no bound
+  bool deferred = false;          // under merge_mu: the next chunk needs a larger table
+  auto merge_ready = [&](bool concurrent) {
+    for (size_t m = merged.load(); go_on && m < count && done[m].load(); m = merged.load()) {
+      if (concurrent && (deferred || !visited_.fits(chunks_[m].candidates.size()))) {
+        deferred = true;
+        return;
+      }
+      go_on = merge(chunks_[m], result);
+      if (!go_on) stop_after = 0;
+      merged = m + 1;
+    }
+  };
+  auto try_merge = [&] {
+    for (size_t round = 0; round < count; ++round) {  // each round merges at least one chunk
+      {
+        std::unique_lock<std::mutex> lock(merge_mu, std::try_to_lock);
+        if (!lock.owns_lock()) return;  // the merger will see this chunk, or the main thread after the window
+        merge_ready(true);
+        if (!go_on || deferred) return;
+      }
+      // A chunk finished while the lock was held, by a thread whose try_lock failed.
+      const size_t m = merged.load();
+      if (m >= count || !done[m].load()) return;
+    }
+  };
   auto work = [&]() {
     auto expander = space_->expander();
     for (size_t c = next++; c < count; c = next++) {
       ChunkOut& out = chunks_[c];
       out.clear();
-      if (c > stop_after.load()) continue;  // a chunk before it violates: not needed
-      Sink sink(visited_, config_.liveness, out);
-      const size_t end = std::min(last, first + (c + 1) * kChunkStates);
-      for (size_t k = first + c * kChunkStates; k < end; ++k) {
-        sink.begin(static_cast<uint32_t>(current_.first + k));
-        expander->expand(current_.at(k), sink);
-        sink.end();
+      if (c <= stop_after.load()) {
+        Sink sink(visited_, *space_, config_.liveness, out);
+        const size_t end = std::min(last, first + (c + 1) * kChunkStates);
+        for (size_t k = first + c * kChunkStates; k < end && !sink.stopped(); ++k) {
+          sink.begin(static_cast<uint32_t>(current_.first + k));
+          expander->expand(current_.at(k), sink);
+        }
+        sink.finish();
         if (out.violation) {
           for (size_t seen = stop_after.load(); c < seen && !stop_after.compare_exchange_weak(seen, c);) {
           }
-          break;
         }
       }
+      done[c] = true;
+      try_merge();
     }
   };
   std::vector<std::thread> threads;
@@ -514,63 +591,54 @@ void Search::expand_chunks(size_t first, size_t last) {
   for (size_t t = 0; t < helpers; ++t) threads.emplace_back(work);
   work();
   for (auto& t : threads) t.join();
+  merge_ready(false);  // alone now: the table may grow
+  return go_on;
 }
 
-// Adds the window's new states in chunk order: the same numbering as one thread
-// expanding parent after parent.
-bool Search::merge(size_t count, ExploreResult& result) {
-  std::vector<uint32_t> index;
-  for (size_t c = 0; c < count; ++c) {
-    ChunkOut& out = chunks_[c];
-    index.assign(out.candidates.size(), 0);
-    size_t at = 0;  // next candidate
-    for (const auto& [parent, transitions] : out.transitions) {
-      if (visited_.size() >= config_.max_states) {
-        result.bound_hit = "max_states " + std::to_string(config_.max_states);
-        result.bound = Bound::kStates;
-        return false;
-      }
-      result.transitions += transitions;
-      for (; at < out.candidates.size() && out.candidates[at].parent == parent; ++at) {
-        if (at + kPrefetchAhead < out.candidates.size())
-          visited_.prefetch(out.candidates[at + kPrefetchAhead].fp);
-        const auto& cand = out.candidates[at];
-        const auto r = visited_.insert(cand.fp);
-        index[at] = r.index;
-        if (!r.inserted) continue;
-        parent_.push_back(parent);
-        via_.push_back(cand.via);
-        const std::string_view bytes = out.bytes.view(cand.begin, cand.end);
-        next_.append(bytes, pool_);
-        if (!symmetry_.empty()) represented_ += space_->orbit_size(bytes);
-      }
-    }
-    if (config_.liveness) {
-      for (const auto& e : out.edges) {
-        edges_.emplace_back(e.from,
-                            (e.to & ChunkOut::kCandidate) ? index[e.to & ~ChunkOut::kCandidate] : e.to);
-        edge_via_.push_back(e.via);
-      }
-    }
-    if (out.violation) {
-      const auto [parent, via] = *out.violation;
-      std::vector<uint16_t> vias = vias_to(parent);
-      vias.push_back(via);
-      Counterexample cx;
-      std::vector<Violation> last;
-      space_->replay(vias, &cx.steps, nullptr, &last);
-      MQ_CHECK_MSG(!last.empty(), "explore: the replayed counterexample does not violate");
-      cx.violation = last.front();
-      result.counterexample = std::move(cx);
+// Adds a chunk's new states in order: the same numbering as one thread expanding
+// parent after parent. False when the search stops (a violation, the state bound).
+bool Search::merge(ChunkOut& out, ExploreResult& result) {
+  merge_index_.assign(out.candidates.size(), 0);
+  size_t at = 0;  // next candidate
+  for (const auto& [parent, transitions] : out.transitions) {
+    if (visited_.size() >= config_.max_states) {
+      result.bound_hit = "max_states " + std::to_string(config_.max_states);
+      result.bound = Bound::kStates;
       return false;
     }
+    result.transitions += transitions;
+    for (; at < out.candidates.size() && out.candidates[at].parent == parent; ++at) {
+      if (at + kPrefetchAhead < out.candidates.size())
+        visited_.prefetch(out.candidates[at + kPrefetchAhead].fp);
+      const auto& cand = out.candidates[at];
+      const auto r = visited_.insert(cand.fp);
+      merge_index_[at] = r.index;
+      if (!r.inserted) continue;
+      parent_.push_back(parent);
+      via_.push_back(cand.via);
+      const std::string_view bytes = out.bytes.view(cand.begin, cand.end);
+      next_.append(bytes, pool_);
+      if (!symmetry_.empty()) represented_ += space_->orbit_size(bytes);
+    }
   }
-  return true;
-}
-
-bool Search::window(size_t first, size_t last, ExploreResult& result) {
-  expand_chunks(first, last);
-  return merge((last - first + kChunkStates - 1) / kChunkStates, result);
+  if (config_.liveness) {
+    for (const auto& e : out.edges) {
+      edges_.emplace_back(e.from,
+                          (e.to & ChunkOut::kCandidate) ? merge_index_[e.to & ~ChunkOut::kCandidate] : e.to);
+      edge_via_.push_back(e.via);
+    }
+  }
+  if (!out.violation) return true;
+  const auto [parent, via] = *out.violation;
+  std::vector<uint16_t> vias = vias_to(parent);
+  vias.push_back(via);
+  Counterexample cx;
+  std::vector<Violation> last;
+  space_->replay(vias, &cx.steps, nullptr, &last);
+  MQ_CHECK_MSG(!last.empty(), "explore: the replayed counterexample does not violate");
+  cx.violation = last.front();
+  result.counterexample = std::move(cx);
+  return false;
 }
 
 ExploreResult Search::run() {

@@ -722,8 +722,8 @@ Op PackedSpace::to_op(const uint8_t* s, const PackedOp& o) const {
 
 // ---- a step and its judgement ----
 
-bool PackedSpace::apply(const uint8_t* s, const PackedOp& o, uint8_t* out, uint32_t& violations,
-                        Scratch& sc) const {
+bool PackedSpace::apply(const uint8_t* s, const PackedOp& o, uint8_t* out, uint32_t& violations, Scratch& sc,
+                        bool state_checks) const {
   violations = 0;
   std::memcpy(out, s, size_);
   sc.effects.clear();
@@ -769,7 +769,7 @@ bool PackedSpace::apply(const uint8_t* s, const PackedOp& o, uint8_t* out, uint3
     return false;
   }
   Mut before(*this, const_cast<uint8_t*>(s), nullptr);  // read only
-  violations = judge(before, m, o, sc) & config_.properties;
+  violations = judge(before, m, o, sc, state_checks) & config_.properties;
   // normalize(): only differences of round-robin counts matter.
   for (const auto& Q : queues_) {
     if (Q.ring.empty()) continue;
@@ -832,11 +832,16 @@ bool PackedSpace::invariants_hold(Mut& a) const {
   return true;
 }
 
+uint32_t PackedSpace::state_violations(const uint8_t* s) const {
+  Mut v(*this, const_cast<uint8_t*>(s), nullptr);  // read only
+  return invariants_hold(v) ? 0 : bit(ModelProperty::kConservation) & config_.properties;
+}
+
 // ModelProperties::observe (properties/model_properties.cc) on a successful step,
 // updating the checker's memory kept in `a`. Returns the properties broken.
-uint32_t PackedSpace::judge(Mut& b, Mut& a, const PackedOp& o, Scratch& sc) const {
+uint32_t PackedSpace::judge(Mut& b, Mut& a, const PackedOp& o, Scratch& sc, bool state_checks) const {
   uint32_t v = 0;
-  if (!invariants_hold(a)) v |= bit(ModelProperty::kConservation);
+  if (state_checks && !invariants_hold(a)) v |= bit(ModelProperty::kConservation);
   const bool is_send = o.kind == PackedOp::kSend;
   for (const auto& e : sc.effects) {
     if (!is_send || (e.kind != EffectKind::kAccepted && e.kind != EffectKind::kRefused)) continue;

@@ -98,8 +98,13 @@ class PackedSpace {
   // Writes the successor of `op` into `out` (state_size() bytes). Returns false if the
   // operation changed nothing (an error or a no-op). `violations` gets the enabled
   // properties the step breaks (bits as bit(ModelProperty)).
-  bool apply(const uint8_t* s, const PackedOp& op, uint8_t* out, uint32_t& violations,
-             Scratch& scratch) const;
+  // With `state_checks` false, the conservation property (check_invariants of the
+  // successor, a function of the successor alone) is left out: the explorer judges it
+  // once per new state with state_violations() instead of once per transition.
+  bool apply(const uint8_t* s, const PackedOp& op, uint8_t* out, uint32_t& violations, Scratch& scratch,
+             bool state_checks = true) const;
+  // The enabled properties that state `s` itself breaks (check_invariants), as bits.
+  uint32_t state_violations(const uint8_t* s) const;
   // A candidate as the model's operation.
   Op to_op(const uint8_t* s, const PackedOp& op) const;
 
@@ -154,7 +159,7 @@ class PackedSpace {
   void index_consumers();
   void find_symmetries();
   bool invariants_hold(Mut& after) const;
-  uint32_t judge(Mut& before, Mut& after, const PackedOp& op, Scratch& sc) const;
+  uint32_t judge(Mut& before, Mut& after, const PackedOp& op, Scratch& sc, bool state_checks) const;
   void rotate(uint8_t* s, uint32_t q, uint32_t by, Relabel* r) const;
   void permute_messages(uint8_t* s, const uint8_t* to) const;
   void signature(const uint8_t* s, uint32_t i, std::string& out) const;

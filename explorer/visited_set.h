@@ -14,7 +14,10 @@
 // second one. With n states the chance of any such collision is about n^2 / 2^65:
 // 3e-6 for ten million states. The explorer reports it with its result.
 //
-// Thread-safety: find() may run on many threads at once while nobody inserts.
+// Thread-safety: find() and prefetch() may run on many threads at once, also while one
+// thread inserts, as long as that insert does not grow the table (fits() said so
+// before): a find() then sees a fingerprint inserted concurrently or not, and if it
+// sees it, it sees its index too. Anything else needs exclusive access.
 
 #include <cstddef>
 #include <cstdint>
@@ -44,6 +47,8 @@ class VisitedSet {
   void prefetch(uint64_t fingerprint) const {
     if (capacity_ != 0) __builtin_prefetch(&keys_[slot_of(fingerprint)]);
   }
+  // Whether `more` inserts fit without growing the table.
+  bool fits(size_t more) const { return (size_ + more) * 4 <= capacity_ * 3; }
   size_t size() const { return size_; }
   uint64_t memory_bytes() const { return bytes_; }
 
