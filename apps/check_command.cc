@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <iostream>
 
+#include "apps/cli_convention.h"
+#include "apps/json_output.h"
 #include "formats/history_io.h"
 #include "formats/input_file.h"
 #include "formats/json_config.h"
@@ -29,6 +31,7 @@ int bad_input(const std::string& what) {
 }
 
 void print(const Verdict& v) {
+  json_add_verdicts({v});
   if (v.valid) {
     std::printf("%s: valid (%s)\n", v.property.c_str(), v.message.c_str());
     return;
@@ -39,9 +42,16 @@ void print(const Verdict& v) {
 
 // The topology of a run file (what `run --history H` writes beside H as H.run.json):
 // what the run's seed drew from the scenario it embeds (sim/swarm.h).
-Result<Topology> topology_of_run_file(const std::string& path) {
+// `quiescent`: whether the run recorded that it ran to quiescence (every message
+// finished), which the judge of the run checks completeness under.
+Result<Topology> topology_of_run_file(const std::string& path, bool& quiescent) {
   auto j = read_json_file(path);
   if (!j.ok()) return j.status();
+  if (j->is_object()) {
+    const auto q = j->find("quiescent");
+    if (q != j->end() && !q->is_boolean()) return invalid_argument(path + ": /quiescent: not true or false");
+    quiescent = q != j->end() && q->get<bool>();
+  }
   const auto text = j->find("scenario");
   if (!j->is_object() || text == j->end() || !text->is_string()) {
     return invalid_argument(path +
@@ -61,8 +71,9 @@ Result<Topology> topology_of_run_file(const std::string& path) {
 }
 
 // --topology T, else the first of FILE.topology.json (beside the history) and
-// FILE.run.json (a run's own file, its scenario embedded) that exists.
-Result<Topology> load_topology(const CheckCommandOptions& o, std::string& source) {
+// FILE.run.json (a run's own file, its scenario embedded) that exists; `quiescent` as
+// the run file records it (false otherwise).
+Result<Topology> load_topology(const CheckCommandOptions& o, std::string& source, bool& quiescent) {
   source = o.topology;
   if (source.empty()) {
     const std::string beside = o.file + ".topology.json", run = o.file + ".run.json";
@@ -70,7 +81,7 @@ Result<Topology> load_topology(const CheckCommandOptions& o, std::string& source
       source = beside;
     } else if (std::filesystem::exists(run)) {
       source = run;
-      return topology_of_run_file(run);
+      return topology_of_run_file(run, quiescent);
     } else {
       return invalid_argument(
           o.file + ": an mqharness history needs its topology: give --topology T.json, or put it in " +
@@ -84,8 +95,8 @@ Result<Topology> load_topology(const CheckCommandOptions& o, std::string& source
 
 // The command that judges the file again, without the report's own options.
 std::string check_line(const CheckCommandOptions& o) {
-  std::string line = "build/apps/mqharness check " + o.file;
-  if (!o.topology.empty()) line += " --topology " + o.topology;
+  std::string line = self_path("build/apps/mqharness") + " check " + rooted(o.file);
+  if (!o.topology.empty()) line += " --topology " + rooted(o.topology);
   if (o.complete) line += " --complete";
   if (o.queue_retry_budget) line += " --queue-retry-budget";
   if (o.fifo) line += " --fifo";
@@ -100,11 +111,14 @@ int check_ours(const CheckCommandOptions& o, LineReader& lines) {
                      ": an mqharness history read from standard input needs --topology T.json");
   }
   std::string topology_source;
-  auto topology = load_topology(o, topology_source);
+  bool quiescent = false;
+  auto topology = load_topology(o, topology_source, quiescent);
   if (!topology.ok()) return bad_input(topology.status().message());
+  // A run that ran to quiescence is judged complete, as the run itself judged it.
+  const bool complete = o.complete || quiescent;
   // Every check streams (memory bounded by what is in flight); --stream is kept for
   // scripts that pass it.
-  StreamingChecks checks(*topology, CheckOptions{o.complete, o.queue_retry_budget});
+  StreamingChecks checks(*topology, CheckOptions{complete, o.queue_retry_budget});
   const Status read = read_history_lines(lines, [&](HistoryEvent&& e) {
     checks.add(std::move(e));
     return Status();
@@ -112,7 +126,11 @@ int check_ours(const CheckCommandOptions& o, LineReader& lines) {
   if (!read.ok()) return bad_input(read.message());
   const std::vector<Verdict> verdicts = checks.finish();
   std::printf("%s: mqharness history v%d%s\n", lines.file().c_str(), kHistoryFormatVersion,
-              o.complete ? ", complete" : "");
+              o.complete  ? ", complete"
+              : quiescent ? ", complete (the run file records it ran to quiescence)"
+                          : "");
+  json_set("format", "mqharness");
+  json_set("complete", complete);
   for (const auto& v : verdicts) print(v);
   if (!verdicts.front().valid) return kExitBadInput;  // malformed against the topology
   if (o.report.any()) {
@@ -123,12 +141,16 @@ int check_ours(const CheckCommandOptions& o, LineReader& lines) {
     in.title = "mqharness check: " + o.file;
     in.facts = {{"history", o.file + " (" + std::to_string(history->events.size()) + " events)"},
                 {"topology", topology_source},
-                {"complete", o.complete ? "yes: every message must have ended" : "no"}};
+                {"complete", complete ? "yes: every message must have ended" : "no"}};
     in.properties = report::rows_from_verdicts(verdicts, std::nullopt, check_line(o));
     in.verdicts = verdicts;
     in.history = &*history;
     in.topology = &*topology;
     if (!write_outputs(o.report, std::move(in), "mqharness check")) return kExitBadInput;
+  }
+  if (!all_valid(verdicts)) {
+    std::printf("reproduce: %s\n", check_line(o).c_str());
+    json_set("reproduce", check_line(o));
   }
   return all_valid(verdicts) ? kExitValid : kExitViolation;
 }
@@ -166,6 +188,14 @@ int check_jepsen(const CheckCommandOptions& o, LineReader& lines) {
     valid = valid && lin.valid;
     rows.push_back({"fifo-linearizability", 1, lin.valid ? 0u : 1u, std::nullopt, to_string(lin),
                     lin.valid ? "" : check_line(o)});
+  }
+  json_set("format", "jepsen");
+  for (const auto& row : rows) {
+    json_add_verdicts({Verdict{row.property, row.violations == 0, row.message, {}}});
+  }
+  if (!valid) {
+    std::printf("reproduce: %s\n", check_line(o).c_str());
+    json_set("reproduce", check_line(o));
   }
   if (!o.report.dir.empty()) {
     report::ReportInput in;

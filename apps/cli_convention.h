@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 #include <cerrno>
 #include <cstdlib>
+#include <filesystem>
 #include <optional>
 #include <string>
 
@@ -39,7 +40,62 @@ inline void refuse_wrapping_numbers(CLI::App& app) {
   for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) refuse_wrapping_numbers(*sub);
 }
 
+// A real number in [lo, hi]: CLI11's Range lets "nan" through (every comparison with
+// it is false) and "inf" past a bound given as infinity.
+inline CLI::Validator finite_range(double lo, double hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& text) -> std::string {
+        char* end = nullptr;
+        const double v = std::strtod(text.c_str(), &end);
+        if (text.empty() || end == nullptr || *end != '\0' || !(v >= lo && v <= hi)) {
+          return "'" + text + "' is not a number in " + std::to_string(lo) + ".." + std::to_string(hi);
+        }
+        return "";
+      },
+      "NUMBER in " + std::to_string(lo) + ".." + std::to_string(hi));
+}
+
+// Why `path` cannot be written as a file, checked before the work that would write
+// it (a run of minutes should not end in "cannot open"): "" when it can be tried.
+inline std::string output_file_error(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) return path + ": is a directory, not a file";
+  const fs::path parent = fs::path(path).parent_path();
+  if (!parent.empty() && !fs::is_directory(parent, ec)) {
+    return path + ": its directory " + parent.string() +
+           (fs::exists(parent, ec) ? " is not a directory" : " does not exist");
+  }
+  return "";
+}
+
+// Why `path` cannot be read as a file: a directory or a missing file, each named.
+inline std::string input_file_error(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) return path + ": is a directory, not a file";
+  if (!fs::exists(path, ec)) return path + ": no such file";
+  return "";
+}
+
 inline constexpr int kExitUsage = 2;
+
+// Reproduce lines run from any directory: every file they name is absolute. `path`
+// made absolute against the current directory ("" and "-" for standard input stay).
+inline std::string rooted(const std::string& path) {
+  if (path.empty() || path == "-") return path;
+  std::error_code ec;
+  const std::filesystem::path p = std::filesystem::absolute(path, ec);
+  return ec ? path : p.lexically_normal().string();
+}
+
+// The running binary, absolute (from /proc/self/exe), for reproduce lines; `fallback`
+// when it cannot be read.
+inline std::string self_path(const std::string& fallback) {
+  std::error_code ec;
+  const std::filesystem::path p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? fallback : p.string();
+}
 
 // Parses argv into `app` (after refuse_wrapping_numbers): nullopt to go on, or the
 // exit status: 0 after --help or --version (printed), kExitUsage after a parse error

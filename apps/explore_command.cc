@@ -9,6 +9,8 @@
 #include <ctime>
 #include <optional>
 
+#include "apps/cli_convention.h"
+#include "apps/json_output.h"
 #include "explorer/explorer.h"
 #include "report/progress.h"
 #include "report/report.h"
@@ -137,7 +139,8 @@ bool write_explore_report(const ExploreOptions& o, const ExploreConfig& c, const
                              (r.complete ? " (every reachable state)" : " (" + r.bound_hit + ")")},
               {"transitions", std::to_string(r.transitions)},
               {"depth", std::to_string(r.max_depth)}};
-  in.properties = explore_rows(c, r, "build/apps/mqharness explore --config " + o.config);
+  in.properties =
+      explore_rows(c, r, self_path("build/apps/mqharness") + " explore --config " + rooted(o.config));
   if (r.counterexample) {
     in.counterexamples.push_back(
         report::counterexample_view("shortest counterexample", c, apply_model, *r.counterexample));
@@ -251,7 +254,13 @@ int run_explore_command(const ExploreOptions& o) {
                 o.trace_out.c_str(), steps.size(), o.trace_out.c_str());
   }
   if (o.report.any() && !write_explore_report(o, c, r, steps)) return 2;
+  json_set("states", r.states);
+  json_set("complete", r.complete);
+  if (!r.complete) json_set("bound", r.bound == Bound::kMemory ? "memory" : "states");
   if (r.counterexample) {
+    json_set("violation", {{"property", property_name(r.counterexample->violation.property)},
+                           {"message", r.counterexample->violation.message},
+                           {"steps", format_steps(r.counterexample->steps)}});
     std::printf("VIOLATION of %s: %s\nshortest counterexample (%zu steps):\n%s",
                 property_name(r.counterexample->violation.property),
                 r.counterexample->violation.message.c_str(), r.counterexample->steps.size(),
@@ -259,6 +268,10 @@ int run_explore_command(const ExploreOptions& o) {
     return 1;
   }
   if (r.lasso) {
+    json_set("violation", {{"property", "liveness"},
+                           {"message", r.lasso->stuck + " never finishes on a fair cycle"},
+                           {"steps", format_steps(r.lasso->prefix) +
+                                         format_steps(r.lasso->cycle, r.lasso->prefix.size() + 1)}});
     std::printf(
         "VIOLATION of liveness: %s never finishes on a fair cycle\nprefix (%zu steps):\n%scycle (%zu "
         "steps):\n%s",

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cstdio>
 
+#include "apps/cli_convention.h"
+#include "apps/json_output.h"
 #include "apps/walk_command.h"
 #include "live/live_run.h"
 #include "live/process.h"
@@ -16,6 +18,8 @@ constexpr int kExitOk = 0;
 constexpr int kExitViolation = 1;
 constexpr int kExitBad = 2;
 constexpr double kDefaultRate = 200;
+constexpr double kMaxRatePerS = 1e9;  // far above any broker; a bound that refuses nan and inf
+constexpr size_t kMaxMessageBytes = size_t{64} << 20;  // a payload must fit a log record
 
 // "30s", "500ms", "2m", or plain seconds.
 bool parse_duration_ms(const std::string& text, int64_t& ms) {
@@ -231,15 +235,21 @@ void add_live_command(CLI::App& app, LiveCommandOptions& o) {
   cmd->add_option("--consumers", o.consumers, "Consumer threads")->check(CLI::Range(1, 64));
   cmd->add_option("--rate", o.rate,
                   "Publishes per second, all producers together; 0: unthrottled "
-                  "(default 200, unthrottled with --bench)");
+                  "(default 200, unthrottled with --bench)")
+      ->check(finite_range(0, kMaxRatePerS));
   cmd->add_option(
-      "--consume-rate", o.consume_rate,
-      "Fetches per second, all consumers together, until the drain; 0: unthrottled (default 3/4 of "
-      "--rate, so a backlog builds up for the faults to hit; unthrottled with --bench)");
-  cmd->add_option("--message-bytes", o.message_bytes, "Pad every payload to this many bytes");
-  cmd->add_option("--op-timeout-ms", o.op_timeout_ms, "A request unanswered this long is recorded as info");
+         "--consume-rate", o.consume_rate,
+         "Fetches per second, all consumers together, until the drain; 0: unthrottled (default 3/4 of "
+         "--rate, so a backlog builds up for the faults to hit; unthrottled with --bench)")
+      ->check(finite_range(0, kMaxRatePerS));
+  cmd->add_option("--message-bytes", o.message_bytes, "Pad every payload to this many bytes")
+      ->check(CLI::Range(size_t{0}, kMaxMessageBytes));
+  // Bounded so that a conversion to nanoseconds cannot overflow.
+  cmd->add_option("--op-timeout-ms", o.op_timeout_ms, "A request unanswered this long is recorded as info")
+      ->check(CLI::Range(int64_t{1}, int64_t{3'600'000}));
   cmd->add_option("--drain-timeout", o.drain_timeout_s,
-                  "Seconds the consumers may take to drain after healing");
+                  "Seconds the consumers may take to drain after healing")
+      ->check(CLI::Range(int64_t{1}, int64_t{86'400}));
   cmd->add_option(
       "--history", o.history,
       "Jepsen queue history (JSON lines); with several runs, .TARGET.CONFIG.seedS is put before the "
@@ -302,11 +312,13 @@ int run_live_command(const LiveCommandOptions& o) {
       if (!r->total.lost.empty() || !r->total.unexpected.empty()) print_excerpt(to_string(r->total));
       if (r->fifo && !r->fifo->valid) print_excerpt(to_string(*r->fifo));
       print_summary(lo, *r);
-      const std::string reproduce = "mqharness live --target " + name + "/" + config + " --seed " +
-                                    std::to_string(seed) + " --duration " + o.duration + " --nemesis " +
-                                    faults_text(r->faults) + " --history " + lo.history_path;
+      const std::string reproduce = self_path("build/apps/mqharness") + " live --target " + name + "/" +
+                                    config + " --seed " + std::to_string(seed) + " --duration " + o.duration +
+                                    " --nemesis " + faults_text(r->faults) + " --history " +
+                                    rooted(lo.history_path);
       if (r->violation) {
         std::printf("reproduce: %s\n", reproduce.c_str());
+        json_set("reproduce", reproduce);
         if (status == kExitOk) status = kExitViolation;
       }
       if (!o.report.empty()) write_live_report(lo, *r, reproduce);

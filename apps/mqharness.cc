@@ -5,6 +5,7 @@
 // own parse errors included, which would otherwise exit 104-115); 3 a bound reached
 // without a verdict.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -13,6 +14,7 @@
 #include "apps/cli_convention.h"
 #include "apps/complexity_command.h"
 #include "apps/explore_command.h"
+#include "apps/json_output.h"
 #include "apps/live_command.h"
 #include "apps/report_output.h"
 #include "apps/sim_commands.h"
@@ -35,6 +37,20 @@ int unknown_subcommand(const CLI::App& app, int argc, char** argv) {
   }
   std::fprintf(stderr, "mqharness: unknown subcommand '%s' (one of: %s; see mqharness --help)\n",
                verb.c_str(), names.c_str());
+  return kExitUsage;
+}
+
+int run_verb(const CLI::App& app, const std::string& verb, const mq::app::WalkOptions& walk,
+             const mq::app::ExploreOptions& explore, const mq::app::CheckCommandOptions& check,
+             const mq::app::AuditOptions& audit, const mq::app::ComplexityOptions& complexity,
+             const mq::app::LiveCommandOptions& live, const mq::app::SimCommandOptions& sim) {
+  if (verb == "walk") return mq::app::run_walk_command(walk);
+  if (verb == "explore") return mq::app::run_explore_command(explore);
+  if (verb == "check") return mq::app::run_check_command(check);
+  if (verb == "audit") return mq::app::run_audit_command(audit);
+  if (verb == "complexity") return mq::app::run_complexity_command(complexity);
+  if (verb == "live") return mq::app::run_live_command(live);
+  if (const int status = mq::app::run_sim_command(app, sim); status >= 0) return status;
   return kExitUsage;
 }
 
@@ -62,15 +78,23 @@ int main(int argc, char** argv) {
   mq::app::LiveCommandOptions live;
   mq::app::add_live_command(app, live);
   mq::app::SimCommandOptions sim;
+  sim.program = mq::app::self_path(sim.program);  // reproduce lines run from any directory
   mq::app::add_sim_commands(app, sim);
+  bool json = false;
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+    sub->add_flag("--json", json,
+                  "Write one JSON object to standard output (the exit status, the outcome, what was found); "
+                  "the text goes to standard error");
+  }
   if (const int status = unknown_subcommand(app, argc, argv); status != 0) return status;
-  if (const auto status = mq::app::parse_command_line(app, argc, argv)) return *status;
-  if (app.got_subcommand("walk")) return mq::app::run_walk_command(walk);
-  if (app.got_subcommand("explore")) return mq::app::run_explore_command(explore);
-  if (app.got_subcommand("check")) return mq::app::run_check_command(check);
-  if (app.got_subcommand("audit")) return mq::app::run_audit_command(audit);
-  if (app.got_subcommand("complexity")) return mq::app::run_complexity_command(complexity);
-  if (app.got_subcommand("live")) return mq::app::run_live_command(live);
-  if (const int status = mq::app::run_sim_command(app, sim); status >= 0) return status;
-  return kExitUsage;
+  // Started before parsing, so that a usage error of a verb run with --json is an
+  // object too (the flag itself is set only by a parse that succeeds).
+  if (argc >= 2 && argv[1][0] != '-' &&
+      std::any_of(argv + 2, argv + argc, [](const char* a) { return std::string(a) == "--json"; })) {
+    if (!mq::app::start_json_output("mqharness", argv[1])) return kExitUsage;
+  }
+  if (const auto status = mq::app::parse_command_line(app, argc, argv))
+    return mq::app::finish_json_output(*status);
+  const std::string verb = app.get_subcommands().front()->get_name();
+  return mq::app::finish_json_output(run_verb(app, verb, walk, explore, check, audit, complexity, live, sim));
 }

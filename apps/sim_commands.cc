@@ -17,10 +17,13 @@
 #include <optional>
 #include <sstream>
 
+#include "apps/cli_convention.h"
+#include "apps/json_output.h"
 #include "apps/sweep_summary.h"
 #include "apps/walk_command.h"
 #include "formats/history_io.h"
 #include "formats/json_config.h"
+#include "mq_version.h"  // generated: the git revision built
 #include "mutants/isolated_run.h"
 #include "properties/checkers/check_all.h"
 #include "report/progress.h"
@@ -29,8 +32,6 @@
 #include "sim/simulator.h"
 #include "sim/swarm.h"
 #include "sim/trace_replay.h"
-
-#include "mq_version.h"  // generated: the git revision built
 
 namespace mq::app {
 namespace {
@@ -72,7 +73,7 @@ std::string command(const SimCommandOptions& o, const char* verb) {
 
 std::string reproduce_line(const SimCommandOptions& o, uint64_t seed) {
   std::string line = command(o, "run");
-  if (!o.scenario.empty()) line += " --scenario " + o.scenario;
+  if (!o.scenario.empty()) line += " --scenario " + rooted(o.scenario);
   if (o.no_shadow) line += " --no-shadow";
   return line + " --seed " + std::to_string(seed);
 }
@@ -92,12 +93,17 @@ nlohmann::json overrides_json(const SimOverrides& o) { return sim::overrides_to_
 Status write_run_files(const std::string& path, const Scenario& s, uint64_t seed, const SimOptions& o,
                        const SimResult& r) {
   MQ_RETURN_IF_ERROR(write_history_file(r.history, path));
-  const nlohmann::json meta = {{"mqharness_run", 1},           {"history", path},
-                               {"seed", seed},                 {"scenario_file", s.file},
-                               {"scenario", s.text},           {"shadow", o.shadow},
+  const nlohmann::json meta = {{"mqharness_run", 1},
+                               {"history", path},
+                               {"seed", seed},
+                               {"scenario_file", s.file},
+                               {"scenario", s.text},
+                               {"shadow", o.shadow},
                                {"overrides", overrides_json(o.overrides)},
                                {"stop_after_events", o.stop_after_events},
-                               {"events", r.history_events},   {"hash", hex(r.history_hash)},
+                               {"events", r.history_events},
+                               {"hash", hex(r.history_hash)},
+                               {"quiescent", r.quiescent},
                                {"build", MQ_VERSION}};
   std::ofstream out(path + kRunFileSuffix, std::ios::binary);
   out << meta.dump(2) << "\n";
@@ -136,6 +142,8 @@ Result<RunFile> read_run_file(const std::string& file) {
   std::string text, scenario_file;
   f.u64("mqharness_run", version, true).str("history", rf.history_path, true).u64("seed", rf.seed, true);
   f.str("scenario_file", scenario_file, true).str("scenario", text, true).boolean("shadow", rf.options.shadow);
+  bool quiescent = false;  // read by check (--complete); replay re-runs and sees it anew
+  f.boolean("quiescent", quiescent);
   f.u64("events", rf.events).str("hash", rf.hash).str("build", rf.build).u64("stop_after_events", rf.options.stop_after_events);
   MQ_RETURN_IF_ERROR(read_overrides(f, meta_path, rf.options.overrides));
   MQ_RETURN_IF_ERROR(f.finish());
@@ -185,6 +193,7 @@ void print_result(const SimResult& r) {
 }
 
 int print_verdicts(const std::vector<Verdict>& verdicts) {
+  json_add_verdicts(verdicts);
   std::printf("verdicts:\n");
   for (const auto& v : verdicts) {
     std::string text = to_string(v);
@@ -215,6 +224,10 @@ report::ReportInput run_report(std::string title, const Scenario& s, uint64_t se
 }
 
 int run_command(const SimCommandOptions& o) {
+  if (const std::string e = o.history.empty() ? "" : output_file_error(o.history); !e.empty()) {
+    std::fprintf(stderr, "run: --history %s\n", e.c_str());
+    return 2;
+  }
   auto scenario = load(o.scenario);
   if (!scenario.ok()) {
     std::fprintf(stderr, "run: %s\n", scenario.status().to_string().c_str());
@@ -238,7 +251,7 @@ int run_command(const SimCommandOptions& o) {
       return 2;
     }
     std::printf("history: %s (replay with: %s %s)\n", o.history.c_str(), command(o, "replay").c_str(),
-                o.history.c_str());
+                rooted(o.history).c_str());
   }
   const auto verdicts = judge(r);
   const int status = print_verdicts(verdicts);
@@ -249,9 +262,12 @@ int run_command(const SimCommandOptions& o) {
       return 2;
     }
   }
+  json_set("seed", o.seed);
+  if (!o.history.empty()) json_set("history", o.history);
   if (status == 0) {
     std::printf("PASS: seed %llu, every property held\n", ull(o.seed));
   } else {
+    json_set("reproduce", reproduce_line(o, o.seed));
     std::printf("FAIL: seed %llu: %s\nreproduce: %s\n", ull(o.seed), failed_properties(verdicts).c_str(),
                 reproduce_line(o, o.seed).c_str());
   }
@@ -548,6 +564,7 @@ int sweep_command(const SimCommandOptions& o) {
   }
   print_cost(summary);
   std::printf("%s\n", summary_line(summary).c_str());
+  json_set("summary", nlohmann::ordered_json::parse(summary_line(summary)));
   std::fflush(stdout);
   if (o.report.any() && !write_sweep_report(o, *scenario, summary, outcomes, signal != 0)) return 2;
   if (signal != 0) return report::stopped_exit_status(signal);
@@ -567,6 +584,7 @@ int print_merged(const SweepSummary& merged, const std::string& runs_dir) {
   const int status = print_summary(merged, merged.failing.size(), runs_dir);
   print_cost(merged);
   std::printf("%s\n", summary_line(merged).c_str());
+  json_set("summary", nlohmann::ordered_json::parse(summary_line(merged)));
   return status;
 }
 
@@ -731,6 +749,12 @@ int trace_replay_command(const std::string& file, const ReportOptions& report, c
 }
 
 int replay_command(const SimCommandOptions& o) {
+  // The history (FILE.run.json beside it) or the run file: a directory or a missing
+  // FILE is named as such, not as a missing FILE.run.json.
+  if (const std::string e = input_file_error(o.replay_file); !e.empty()) {
+    std::fprintf(stderr, "replay: %s\n", e.c_str());
+    return 2;
+  }
   const bool is_meta = o.replay_file.ends_with(kRunFileSuffix);
   if (!is_meta && !file_exists(o.replay_file + kRunFileSuffix) && file_exists(o.replay_file + ".topology.json")) {
     return trace_replay_command(o.replay_file, o.report, command(o, "replay"));
@@ -833,6 +857,10 @@ report::ReportInput shrink_report(const SimCommandOptions& o, const sim::Trial& 
 // its judge: a cut is kept while a failure of the same kind remains. Every candidate
 // runs in a child process, so one that trips an assertion is judged, not fatal.
 int shrink_command(const SimCommandOptions& o) {
+  if (const std::string e = output_file_error(o.history.empty() ? "shrunk.jsonl" : o.history); !e.empty()) {
+    std::fprintf(stderr, "shrink: --history %s\n", e.c_str());
+    return 2;
+  }
   auto scenario = load(o.scenario);
   if (!scenario.ok()) {
     std::fprintf(stderr, "shrink: %s\n", scenario.status().to_string().c_str());
@@ -876,7 +904,8 @@ int shrink_command(const SimCommandOptions& o) {
   }
   std::printf("shrunk after %u runs (%u cuts kept): %s, %llu history events (from %llu)\nreproduce: %s %s\n",
               out.runs, out.steps, overrides_json(options.overrides).dump().c_str(), ull(out.history_events),
-              ull(first.history_events), command(o, "replay").c_str(), path.c_str());
+              ull(first.history_events), command(o, "replay").c_str(), rooted(path).c_str());
+  json_set("reproduce", command(o, "replay") + " " + rooted(path));
   // The report runs the reproducer again, in a child: it may die on its assertion.
   std::string died;
   if (o.report.any() && !in_child(

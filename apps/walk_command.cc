@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <map>
 
+#include "apps/cli_convention.h"
+#include "apps/json_output.h"
 #include "properties/model_walk.h"
 #include "report/progress.h"
 
@@ -21,13 +23,22 @@ Topology topology_for(const WalkOptions& o, uint64_t seed) {
 void print_failure(const WalkOptions& o, const WalkReport& r) {
   std::printf("\nFAIL seed %llu, step %llu:\n", static_cast<unsigned long long>(r.seed),
               static_cast<unsigned long long>(r.violation_step));
-  for (const auto& v : r.violations) std::printf("  %s: %s\n", property_name(v.property), v.message.c_str());
+  nlohmann::ordered_json violations = nlohmann::ordered_json::array();
+  for (const auto& v : r.violations) {
+    std::printf("  %s: %s\n", property_name(v.property), v.message.c_str());
+    violations.push_back({{"property", property_name(v.property)}, {"message", v.message}});
+  }
+  json_set("seed", r.seed);
+  json_set("step", r.violation_step);
+  json_set("violations", violations);
   const size_t from = r.trace.size() > 30 ? r.trace.size() - 30 : 0;
   std::printf("last %zu operations:\n", r.trace.size() - from);
   for (size_t i = from; i < r.trace.size(); ++i) std::printf("  %zu: %s\n", i + 1, r.trace[i].c_str());
-  std::printf("reproduce: build/apps/mqharness walk --seeds %llu --steps %llu --topology %s\n",
-              static_cast<unsigned long long>(r.seed), static_cast<unsigned long long>(o.steps),
-              o.topology.c_str());
+  const std::string reproduce = self_path("build/apps/mqharness") + " walk --seeds " +
+                                std::to_string(r.seed) + " --steps " + std::to_string(o.steps) +
+                                " --topology " + o.topology;
+  std::printf("reproduce: %s\n", reproduce.c_str());
+  json_set("reproduce", reproduce);
 }
 
 }  // namespace
@@ -104,6 +115,8 @@ int run_walk_command(WalkOptions o) {
   for (const auto& [k, v] : effects) std::printf(" %s=%llu", k.c_str(), static_cast<unsigned long long>(v));
   std::printf("\nchecked after every step:");
   for (ModelProperty p : kAllModelProperties) std::printf(" %s", property_name(p));
+  json_set("walks", walks);
+  json_set("steps", steps);
   std::printf("\nPASS: %llu walks, %llu steps, no property violated\n",
               static_cast<unsigned long long>(walks), static_cast<unsigned long long>(steps));
   return 0;

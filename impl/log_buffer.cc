@@ -7,6 +7,7 @@ namespace mq::impl {
 uint64_t LogBuffer::add(const Effects& effects) {
   for (const Effect& e : effects) {
     if (!e.persist) continue;
+    last_frame_at_ = pending_.size();
     encode_record(record_of(e), pending_);
     ++added_lsn_;
   }
@@ -14,6 +15,7 @@ uint64_t LogBuffer::add(const Effects& effects) {
 }
 
 LogBatch LogBuffer::take() {
+  if (!pending_.empty()) mark_ends_write(pending_, last_frame_at_);
   LogBatch b{std::move(pending_), added_lsn_};
   pending_.clear();
   return b;

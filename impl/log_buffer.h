@@ -2,7 +2,8 @@
 // LogBuffer: the encoding half of the write-ahead log (impl/wal.h). It turns the
 // core's `persist` effects into log records (impl/wal_record.h) in a pending buffer
 // and numbers them (log sequence numbers, LSN, from 1); take() hands the pending
-// bytes over as one batch for the writing half (Wal::write) to append and sync.
+// bytes over as one batch for the writing half (Wal::write) to append and sync, with
+// its last record marked as the end of a write (WalRecord::ends_write).
 // Group commit rests on this split: every record added while a batch is being
 // written goes into the next batch.
 //
@@ -35,6 +36,7 @@ class LogBuffer {
 
  private:
   std::string pending_;
+  size_t last_frame_at_ = 0;  // offset in pending_ of the last frame added
   uint64_t added_lsn_ = 0;
 };
 

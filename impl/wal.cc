@@ -99,6 +99,13 @@ Scan scan_segment(std::string name, uint64_t number, std::string_view data, bool
     s.frames.push_back(Frame{off, std::move(record).value()});
     off += kFrameHeaderBytes + length;
   }
+  // Whole frames to the end, but the last one does not end a write: the rest of that
+  // write is missing (a cut between two frames, which nothing above can see).
+  if (!s.frames.empty() && !s.frames.back().record.ends_write) {
+    stop(off, "the log ends inside a write (its last record, at byte " + std::to_string(s.frames.back().offset) +
+                  ", is not the end of one)",
+         true);
+  }
   return s;
 }
 
@@ -485,6 +492,7 @@ Status Wal::checkpoint(const DurableImage& image, uint64_t covers_lsn) {
   }
   WalRecord end = make_record(RecordType::kSnapshotEnd, 0);
   end.count = count;
+  end.ends_write = true;  // the checkpoint is one write
   put(end);
   const uint64_t next = segment_ + 1;
   const std::string name = segment_name(next);

@@ -21,9 +21,14 @@
 //   ("missing segment ...").
 // - A torn final record ends the log: in the last segment, a frame cut short by
 //   the end of the file, or whose CRC fails when it is the last frame in the file, or
-//   a zero-filled tail. It is reported in Recovery::torn_tail, not as an error.
+//   a zero-filled tail, or a file that ends on whole frames whose last one does not
+//   end a write (WalRecord::ends_write: the rest of that write is missing). It is
+//   reported in Recovery::torn_tail, not as an error; the records before it apply.
+//   A cut exactly at the end of a write leaves a log that no byte tells from one
+//   whose later writes never happened: recovery cannot report it.
 // - Anything else that fails (a CRC mismatch followed by more data, a length past
-//   kMaxRecordBytes, a short frame in a segment that is not the last, a bad magic,
+//   kMaxRecordBytes, a short frame in a segment that is not the last, or one that
+//   ends inside a write, a bad magic,
 //   a record that does not fit the state, e.g. a delivery of a message not held) is
 //   corruption, reported with the file and byte offset. By default recovery stops
 //   with kCorruption; with WalOptions::skip_corruption it skips the rest of that

@@ -160,7 +160,7 @@ namespace {
 
 std::string encode_body(const WalRecord& r) {
   std::string body;
-  put<uint8_t>(body, static_cast<uint8_t>(r.type));
+  put<uint8_t>(body, static_cast<uint8_t>(static_cast<uint8_t>(r.type) | (r.ends_write ? kEndsWriteBit : 0)));
   put<uint32_t>(body, r.queue);
   put<int64_t>(body, r.time_ns);
   switch (r.type) {
@@ -212,7 +212,9 @@ void encode_record(const WalRecord& r, std::string& out) {
 Result<WalRecord> decode_body(std::string_view body) {
   Reader in(body);
   WalRecord r;
-  const auto type = in.get<uint8_t>();
+  const auto type_byte = in.get<uint8_t>();
+  r.ends_write = (type_byte & kEndsWriteBit) != 0;
+  const uint8_t type = type_byte & static_cast<uint8_t>(~kEndsWriteBit);
   if (type < static_cast<uint8_t>(RecordType::kPut) || type > static_cast<uint8_t>(RecordType::kSnapshotEnd)) {
     return corruption("unknown record type " + std::to_string(type));
   }
@@ -255,6 +257,22 @@ Result<WalRecord> decode_body(std::string_view body) {
                       " bytes too many");
   }
   return r;
+}
+
+void mark_ends_write(std::string& frames, size_t frame_offset) {
+  MQ_CHECK(frame_offset + kFrameHeaderBytes < frames.size());
+  const std::string_view frame = std::string_view(frames).substr(frame_offset);
+  uint32_t length = 0;
+  for (size_t k = 4; k-- > 0;) length = (length << 8) | static_cast<uint8_t>(frame[k]);
+  MQ_CHECK(kFrameHeaderBytes + length <= frame.size() && length > 0);
+  frames[frame_offset + kFrameHeaderBytes] = static_cast<char>(frames[frame_offset + kFrameHeaderBytes] | kEndsWriteBit);
+  const std::string_view body = std::string_view(frames).substr(frame_offset + kFrameHeaderBytes, length);
+  std::string crc;
+  put<uint32_t>(crc, crc32c(body, crc32c(frame.substr(0, 4))));
+  frames.replace(frame_offset + 4, 4, crc);
+  // Checked after writing, as every record is: the frame decodes, marked.
+  auto back = decode_body(body);
+  MQ_CHECK(back.ok() && back->ends_write);
 }
 
 }  // namespace mq::impl

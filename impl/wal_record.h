@@ -1,11 +1,15 @@
 #pragma once
 // WalRecord: one entry of the write-ahead log, and its byte format.
 //
-// A segment file is an 8-byte magic ("MQWAL001") followed by frames:
+// A segment file is an 8-byte magic ("MQWAL002") followed by frames:
 //   u32 body_length | u32 crc32c(body_length bytes || body) | body
 // all little-endian. The CRC covers the length too, so a flipped length bit is
 // caught. A body is: u8 type | u32 queue | i64 time_ns | type-specific fields
-// (see encode_record). Records of one command are consecutive; the format is
+// (see encode_record). Bit 7 of the type byte (kEndsWriteBit) marks the last record
+// of one write, i.e. of what one append wrote and one sync made durable (a batch of
+// Wal::write, or a checkpoint): a log that ends on a record without it was cut
+// inside a write, which recovery reports as a torn tail even when the cut falls
+// exactly between two frames. Records of one command are consecutive; the format is
 // documented in docs/durability.md.
 //
 // Message records (from BrokerCore effects with persist set):
@@ -29,11 +33,13 @@
 
 namespace mq::impl {
 
-inline constexpr std::string_view kSegmentMagic = "MQWAL001";
+// 002: the type byte carries kEndsWriteBit (001 had no way to see a cut between frames).
+inline constexpr std::string_view kSegmentMagic = "MQWAL002";
 inline constexpr size_t kFrameHeaderBytes = 8;
 // A record larger than this is reported as a wrong length (payloads are bounded
 // far below it), instead of trying to read gigabytes on a corrupt length field.
 inline constexpr uint32_t kMaxRecordBytes = 64u << 20;
+inline constexpr uint8_t kEndsWriteBit = 0x80;
 
 enum class RecordType : uint8_t {
   kPut = 1,
@@ -60,6 +66,7 @@ struct WalRecord {
   TimeNs at_ns = 0;                   // kSnapInFlight: delivered at; kSnapWindow: accepted at
   uint64_t count = 0;                 // kSnapshotEnd
   Message message;                    // kPut, kSnapReady, kSnapDelayed, kSnapInFlight
+  bool ends_write = false;            // the last record of one write (kEndsWriteBit)
 
   bool has_message() const;
 };
@@ -75,5 +82,8 @@ void encode_record(const WalRecord& r, std::string& out);
 // Decodes a body whose CRC already matched. kCorruption names what is malformed
 // (unknown type, short or long body) without the location, which the caller adds.
 Result<WalRecord> decode_body(std::string_view body);
+// Marks the frame that starts at `frame_offset` of `frames` as the last of a write
+// (sets ends_write and recomputes its CRC). REQUIRES: a whole frame starts there.
+void mark_ends_write(std::string& frames, size_t frame_offset);
 
 }  // namespace mq::impl

@@ -79,7 +79,7 @@ Status publish_op(const History& h, const Topology& t, size_t i, size_t& next, s
   if (!e.topic.empty()) {
     const auto topic = t.find_topic(e.topic);
     if (!topic) return unexplained(e, "no topic of that name");
-    ops.emplace_back(std::in_place_type<op::Publish>, *p, *topic, std::move(spec));
+    ops.emplace_back(op::Publish{*p, *topic, std::move(spec)});  // braces: clang 14 has no parenthesized aggregate init
     return Status();
   }
   for (TopicId k = 0; k < t.topics.size() && queues.size() > 1; ++k) {

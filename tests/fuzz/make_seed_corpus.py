@@ -59,8 +59,8 @@ write("topology", "2-summary", b"\x02" + b'{"mqharness_sweep":1,"scenario":"defa
       b'"shard":0,"shards":1,"runs":4,"properties":{},"failing":[]}')
 
 # WAL: raw segment bytes (flags even) and written scripts (flags odd).
-write("wal", "raw-empty-segment", b"\x00MQWAL001")
-write("wal", "raw-two-segments", b"\x00MQWAL001" + bytes(range(64)) + b"MQWAL001" + b"\xff" * 32)
+write("wal", "raw-empty-segment", b"\x00MQWAL002")
+write("wal", "raw-two-segments", b"\x00MQWAL002" + bytes(range(64)) + b"MQWAL002" + b"\xff" * 32)
 for i, script in enumerate([bytes(range(0, 64, 3)), bytes(range(255, 0, -7)), b"\x01\x02\x03\x04" * 16]):
     write("wal", "written-%d" % i, b"\x01" + script)
     write("wal", "written-damaged-%d" % i, b"\x03" + script + b"\x80\x11")

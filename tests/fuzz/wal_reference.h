@@ -236,6 +236,9 @@ struct RefFrame {
   std::string segment;
   uint64_t offset = 0;
   im::WalRecord record;
+  bool ends_write = false;  // bit 7 of the body's first byte, read here
+  uint64_t end() const { return offset + im::kFrameHeaderBytes + size; }
+  uint64_t size = 0;  // of the body
 };
 
 struct RefSegment {
@@ -283,8 +286,13 @@ inline RefSegment ref_scan(const std::string& name, uint64_t number, std::string
     }
     auto record = im::decode_body(body);
     if (!record.ok()) return stop(false), seg;
-    seg.frames.push_back({name, off, *record});
+    seg.frames.push_back({name, off, *record, (static_cast<uint8_t>(body[0]) & 0x80) != 0, length});
     off += im::kFrameHeaderBytes + length;
+  }
+  // The file ends on whole frames, but not at the end of a write.
+  if (!seg.frames.empty() && !seg.frames.back().ends_write) {
+    seg.stop = im::CorruptionReport{name, off, "stop"};
+    seg.tail_like = true;
   }
   return seg;
 }
