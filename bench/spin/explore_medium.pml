@@ -11,7 +11,7 @@
  * the crash, round-robin over c0 and c1 with prefetch 1.
  *
  * The state also holds what the explorer's property checker remembers between steps
- * (properties/model_properties.cc, packed as in properties/explorer/packed_space.cc):
+ * (properties/model_properties.cc, packed as in explorer/packed_space.cc):
  * per queue and priority level the order in which never-delivered messages became
  * ready (FIFO), and per consumer of a round-robin ring its delivery count relative to
  * the ring's minimum and whether it has always had credit when the queue was
