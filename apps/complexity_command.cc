@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
+#include "apps/complexity_fit.h"
 #include "impl/broker_core.h"
 #include "impl/mem_storage.h"
 #include "impl/wal.h"
-#include "apps/complexity_fit.h"
 
 namespace mq::app {
 namespace {

@@ -56,6 +56,7 @@ Result<Scenario> load(const std::string& path) {
   return sim::load_scenario(path);
 }
 
+using mutants::hex;
 using mutants::judge;
 
 std::string failed_properties(const std::vector<Verdict>& verdicts) {
@@ -78,11 +79,6 @@ std::string reproduce_line(const SimCommandOptions& o, uint64_t seed) {
   return line + " --seed " + std::to_string(seed);
 }
 
-std::string hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 unsigned long long ull(uint64_t v) { return static_cast<unsigned long long>(v); }
 

@@ -23,8 +23,8 @@
 #include <string_view>
 
 #include "base/status.h"
-#include "model/history.h"
 #include "formats/line_reader.h"
+#include "model/history.h"
 
 namespace mq {
 

@@ -344,4 +344,10 @@ std::optional<ScheduleReproducer> shrink_run_schedule(const sim::Scenario& scena
   return rep;
 }
 
+std::string hex(uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
 }  // namespace mq::mutants

@@ -153,4 +153,7 @@ void run_seeds_isolated(const sim::Scenario& scenario, uint64_t count, const std
                         const std::function<void(uint64_t, const RunVerdict&)>& done,
                         const std::function<bool()>& stop = {}, const std::function<void()>& tick = {});
 
+// A 64-bit hash as the run files and reports print it: "0x" and 16 hex digits.
+std::string hex(uint64_t v);
+
 }  // namespace mq::mutants

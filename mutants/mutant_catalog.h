@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "base/status.h"
-#include "impl/mutant.h"
 #include "explorer/explore_config.h"
+#include "impl/mutant.h"
 #include "properties/model_variants.h"
 #include "sim/scenario.h"
 

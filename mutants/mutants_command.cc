@@ -10,13 +10,14 @@
 #include <optional>
 #include <sstream>
 
-#include "impl/mutant.h"
+#include "apps/walk_command.h"
+#include "explorer/explorer.h"
 #include "formats/history_io.h"
 #include "formats/json_config.h"
+#include "impl/mutant.h"
 #include "mutants/isolated_run.h"
 #include "mutants/mutant_catalog.h"
 #include "properties/checkers/check_all.h"
-#include "explorer/explorer.h"
 #include "report/chrome_trace.h"
 #include "report/progress.h"
 #include "report/report.h"
@@ -53,21 +54,6 @@ std::string fixed(double v, int digits = 2) {
   return buf;
 }
 
-bool parse_seeds(const std::string& text, uint64_t& first, uint64_t& last) {
-  try {
-    const size_t dots = text.find("..");
-    if (dots == std::string::npos) {
-      first = 1;
-      last = std::stoull(text);
-    } else {
-      first = std::stoull(text.substr(0, dots));
-      last = std::stoull(text.substr(dots + 2));
-    }
-  } catch (const std::exception&) {
-    return false;
-  }
-  return first >= 1 && first <= last;
-}
 
 nlohmann::json overrides_json(const sim::SimOverrides& o) { return sim::overrides_to_json(o); }
 
@@ -133,11 +119,6 @@ void sweep(const sim::Scenario& s, const MutantsOptions& o, uint64_t first, uint
   r.sweep_s = seconds_since(start);
 }
 
-std::string hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 // The shrunk run as `mqharness run --history` writes one (FILE and FILE.run.json),
 // plus the fault; replayed by --replay (the mutant build: the production binary has
@@ -587,7 +568,7 @@ int replay(const FaultPlan& plan, const MutantsOptions& o) {
 }  // namespace
 
 void add_mutants_options(CLI::App& app, MutantsOptions& o) {
-  app.add_option("--seeds", o.seeds, "Seeds per fault: 'A..B' or 'N' (= 1..N)")->default_val(o.seeds);
+  app.add_option("--seeds", o.seeds, "Seeds per fault: 'A..B' (inclusive, from 1) or one seed 'S'")->default_val(o.seeds);
   app.add_option("--out", o.out, "The report (Markdown); '-' for none")->default_val(o.out);
   app.add_option("--only", o.only, "Only these faults (repeatable); see --list");
   app.add_option("--shrink-runs", o.shrink_runs, "Runs per shrink")->default_val(o.shrink_runs);
@@ -630,7 +611,7 @@ int run_mutants(const MutantsOptions& o) {
     }
     return replay(*plans.front(), o);
   }
-  if (!parse_seeds(o.seeds, first, last) || !error.empty()) {
+  if (!app::parse_seed_range(o.seeds, first, last) || first == 0 || !error.empty()) {
     std::fprintf(stderr, "mqharness-mutants: %s\n", error.empty() ? ("bad --seeds '" + o.seeds + "'").c_str() : error.c_str());
     return 2;
   }

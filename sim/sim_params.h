@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "base/status.h"
 #include "base/enum_count.h"
+#include "base/status.h"
 #include "sim/network.h"
 #include "sim/scenario.h"
 

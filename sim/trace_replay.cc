@@ -4,9 +4,9 @@
 #include <fstream>
 #include <variant>
 
-#include "impl/broker_core.h"
 #include "formats/history_io.h"
 #include "formats/json_config.h"
+#include "impl/broker_core.h"
 #include "model/history_recorder.h"
 #include "sim/translate.h"
 

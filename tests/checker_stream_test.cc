@@ -11,8 +11,8 @@
 
 #include "base/prng.h"
 #include "formats/history_io.h"
-#include "model/history_recorder.h"
 #include "formats/json_config.h"
+#include "model/history_recorder.h"
 #include "properties/model_walk.h"
 
 namespace mq {

@@ -9,10 +9,10 @@
 #include <filesystem>
 
 #include "base/prng.h"
+#include "explorer/explorer.h"
 #include "formats/history_io.h"
 #include "formats/json_config.h"
 #include "model/model.h"
-#include "explorer/explorer.h"
 #include "properties/model_variants.h"
 #include "properties/model_walk.h"
 #include "sim/trace_replay.h"

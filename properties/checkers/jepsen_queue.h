@@ -25,8 +25,8 @@
 #include <vector>
 
 #include "base/status.h"
-#include "model/history.h"
 #include "formats/line_reader.h"
+#include "model/history.h"
 
 namespace mq {
 
