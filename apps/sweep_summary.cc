@@ -410,7 +410,7 @@ int print_summary(const SweepSummary& s, size_t max_failing, const std::string& 
     std::error_code ec;
     if (fs::exists(history, ec)) std::printf("  history: %s\n", history.c_str());
   }
-  if (s.failing.size() > max_failing)
+  if (max_failing > 0 && s.failing.size() > max_failing)
     std::printf("... and %zu more failing seeds\n", s.failing.size() - max_failing);
   std::printf("%-14s %8s %10s  %s\n", "property", "seeds", "violations", "first failing seed");
   auto row = [&](const std::string& name, const PropertyTally& p) {

@@ -138,7 +138,8 @@ MergeReport merge_summaries(const std::vector<SourcedSummary>& parts);
 // sweep, else removes a stale one. Errors: reading or writing the directory.
 Result<MergeReport> merge_out_dir(const std::string& dir);
 
-// The text a merge or a sweep prints: failing seeds (at most `max_failing`; with
+// The text a merge or a sweep prints: failing seeds (at most `max_failing`, and a
+// count of the rest; 0 when the caller printed them as they were found; with
 // `runs_dir`, each one's history when it was kept), the table per property, then
 // PASS or FAIL. Returns 1 when a property was violated, else 0.
 int print_summary(const SweepSummary& s, size_t max_failing, const std::string& runs_dir);

@@ -65,6 +65,8 @@ TEST_F(IsolationE2eTest, AnAssertingSeedIsItsViolationAndTheSweepGoesOn) {
   EXPECT_NE(o.output.find("integrity             4          0  -"), std::string::npos) << o.output;
   EXPECT_NE(o.output.find("assertion             1          1  3"), std::string::npos) << o.output;
   EXPECT_NE(o.output.find("FAIL: 1 of 5 seeds"), std::string::npos) << o.output;
+  // Printed as it was found: the summary does not count it again as one "more".
+  EXPECT_EQ(o.output.find("more failing seeds"), std::string::npos) << o.output;
   // The reproduce line dies the same way, in its own process.
   const Outcome again = run(dir_, "run --test-abort-seed 3 --seed 3");
   EXPECT_EQ(again.status, kAborted) << again.output;
