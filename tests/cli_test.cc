@@ -13,30 +13,17 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "tests/run_command.h"
+
 namespace {
 
-struct Outcome {
-  int status = -1;     // the exit status; -1 when the process did not exit normally
-  std::string output;  // stdout and stderr together
-};
+using mq::test::Outcome;
 
 // Runs `BINARY ARGS` (a shell word list; mqharness by default) with a bounded output read.
 // `redirect`: what happens to standard error (by default it joins the output).
 Outcome run(const std::string& args, const std::string& binary = MQ_HARNESS_BIN,
             const std::string& redirect = " 2>&1") {
-  const std::string command = binary + " " + args + redirect;
-  FILE* p = ::popen(command.c_str(), "r");
-  Outcome out;
-  if (p == nullptr) return out;
-  std::array<char, 4096> buf{};
-  constexpr size_t kMaxOutputBytes = size_t{16} << 20;
-  size_t n = 0;
-  while (out.output.size() < kMaxOutputBytes && (n = std::fread(buf.data(), 1, buf.size(), p)) > 0) {
-    out.output.append(buf.data(), n);
-  }
-  const int raw = ::pclose(p);
-  out.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return out;
+  return mq::test::run_command(binary + " " + args + redirect);
 }
 
 std::string temp_path(const std::string& name) {

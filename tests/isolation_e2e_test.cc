@@ -14,28 +14,15 @@
 #include <filesystem>
 #include <string>
 
+#include "tests/run_command.h"
+
 namespace {
 
-struct Outcome {
-  int status = -1;     // the exit status; -1 when the process did not exit normally
-  std::string output;  // stdout and stderr together
-};
+using mq::test::Outcome;
 
 // Runs `mqharness-mutants ARGS` in `dir` with a bounded output read.
 Outcome run(const std::string& dir, const std::string& args) {
-  const std::string command = "cd '" + dir + "' && " + std::string(MQ_MUTANTS_BIN) + " " + args + " 2>&1";
-  FILE* p = ::popen(command.c_str(), "r");
-  Outcome out;
-  if (p == nullptr) return out;
-  std::array<char, 4096> buf{};
-  constexpr size_t kMaxOutputBytes = size_t{16} << 20;
-  size_t n = 0;
-  while (out.output.size() < kMaxOutputBytes && (n = std::fread(buf.data(), 1, buf.size(), p)) > 0) {
-    out.output.append(buf.data(), n);
-  }
-  const int raw = ::pclose(p);
-  out.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return out;
+  return mq::test::run_command("cd '" + dir + "' && " + std::string(MQ_MUTANTS_BIN) + " " + args + " 2>&1");
 }
 
 class IsolationE2eTest : public ::testing::Test {
