@@ -11,6 +11,7 @@
 #include "formats/input_file.h"
 #include "formats/json_config.h"
 #include "formats/line_reader.h"
+#include "harness/run_file.h"
 #include "properties/checkers/check_all.h"
 #include "properties/checkers/jepsen_queue.h"
 #include "properties/checkers/queue_linearizability.h"
@@ -40,32 +41,15 @@ void print(const Verdict& v) {
   for (const auto& e : v.witness) std::printf("    %s\n", to_string(e).c_str());
 }
 
-// The topology of a run file (what `run --history H` writes beside H as H.run.json):
-// what the run's seed drew from the scenario it embeds (sim/swarm.h).
-// `quiescent`: whether the run recorded that it ran to quiescence (every message
-// finished), which the judge of the run checks completeness under.
+// The topology of a run file (harness/run_file.h): what the run's seed drew from the
+// scenario it embeds (sim/swarm.h). `quiescent`: whether the run recorded that it ran
+// to quiescence (every message finished), which the judge of the run checks
+// completeness under.
 Result<Topology> topology_of_run_file(const std::string& path, bool& quiescent) {
-  auto j = read_json_file(path);
-  if (!j.ok()) return j.status();
-  if (j->is_object()) {
-    const auto q = j->find("quiescent");
-    if (q != j->end() && !q->is_boolean()) return invalid_argument(path + ": /quiescent: not true or false");
-    quiescent = q != j->end() && q->get<bool>();
-  }
-  const auto text = j->find("scenario");
-  if (!j->is_object() || text == j->end() || !text->is_string()) {
-    return invalid_argument(path +
-                            ": /scenario: missing or not a string (not a run file of `mqharness run`)");
-  }
-  const auto file = j->find("scenario_file");
-  auto s = sim::scenario_from_text(text->get<std::string>(),
-                                   file != j->end() && file->is_string() ? file->get<std::string>() : path);
-  if (!s.ok()) return s.status();
-  const auto seed = j->find("seed");
-  if (seed == j->end() || !seed->is_number_unsigned()) {
-    return invalid_argument(path + ": /seed: missing or not an unsigned number (not a run file of `mqharness run`)");
-  }
-  auto drawn = sim::draw_scenario(*s, seed->get<uint64_t>());
+  auto rf = harness::read_run_file(path);
+  if (!rf.ok()) return rf.status();
+  quiescent = rf->quiescent;
+  auto drawn = sim::draw_scenario(rf->scenario, rf->seed);
   if (!drawn.ok()) return drawn.status();
   return std::move(drawn->topology);
 }

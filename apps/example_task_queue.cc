@@ -21,6 +21,12 @@ namespace {
 using namespace mq::impl;
 using namespace std::chrono_literals;
 
+// Prints what failed and returns the example's exit status for it.
+int failed(const char* what, const mq::Status& s) {
+  std::fprintf(stderr, "%s: %s\n", what, s.to_string().c_str());
+  return 1;
+}
+
 // ---- 6.1 the task queue: durable, with priorities, retries and a dead-letter queue ----
 
 BrokerOptions task_options(const std::string& dir) {
@@ -48,7 +54,7 @@ BrokerOptions task_options(const std::string& dir) {
 
 int run_task_queue(const std::string& dir) {
   auto opened = Broker::open(task_options(dir));
-  if (!opened.ok()) return std::fprintf(stderr, "task queue: %s\n", opened.status().to_string().c_str()), 1;
+  if (!opened.ok()) return failed("task queue", opened.status());
   Broker& broker = **opened;
   const struct {
     const char* name;
@@ -59,7 +65,7 @@ int run_task_queue(const std::string& dir) {
   for (const auto& t : tasks) {
     // Returns once the task is synced to the write-ahead log (or kFull after 1 s).
     auto r = broker.publish(0, 0, MessageSpec{id++, t.name, t.priority, 0, 0, std::nullopt}, 1s);
-    if (!r.ok()) return std::fprintf(stderr, "submit: %s\n", r.status().to_string().c_str()), 1;
+    if (!r.ok()) return failed("submit", r.status());
     std::printf("submitted %-18s %s\n", t.name, confirm_name(*r));
   }
   std::atomic<int> done{0};
@@ -74,7 +80,7 @@ int run_task_queue(const std::string& dir) {
     done++;
     return Disposition::kAck;
   });
-  if (!s.ok()) return std::fprintf(stderr, "subscribe: %s\n", s.to_string().c_str()), 1;
+  if (!s.ok()) return failed("subscribe", s);
   for (int k = 0; k < 400 && (done < 4 || broker.stats(1).size == 0); ++k) std::this_thread::sleep_for(5ms);
   auto dead = broker.fetch(1, 1s);
   if (dead.ok() && dead->has_value()) {
@@ -109,7 +115,7 @@ BrokerOptions bus_options() {
 
 int run_event_bus() {
   auto opened = Broker::open(bus_options());
-  if (!opened.ok()) return std::fprintf(stderr, "event bus: %s\n", opened.status().to_string().c_str()), 1;
+  if (!opened.ok()) return failed("event bus", opened.status());
   Broker& bus = **opened;
   std::atomic<int> handled{0};
   for (ConsumerId c = 0; c < 3; ++c) {
@@ -119,11 +125,14 @@ int run_event_bus() {
       handled++;
       return Disposition::kAck;
     });
-    if (!s.ok()) return std::fprintf(stderr, "subscribe: %s\n", s.to_string().c_str()), 1;
+    if (!s.ok()) return failed("subscribe", s);
   }
   auto publish = [&](TopicId t, MessageId id, const char* data) {
     auto r = bus.publish_topic(0, t, MessageSpec{id, data, 0, 0, 0, std::nullopt});
-    if (!r.ok()) return std::fprintf(stderr, "publish: %s\n", r.status().to_string().c_str()), false;
+    if (!r.ok()) {
+      std::fprintf(stderr, "publish: %s\n", r.status().to_string().c_str());
+      return false;
+    }
     std::printf("published %s to %s (%zu queues)\n", data, bus.config().topics[t].name.c_str(), r->size());
     return true;
   };

@@ -24,7 +24,8 @@
 #include "formats/history_io.h"
 #include "formats/json_config.h"
 #include "mq_version.h"  // generated: the git revision built
-#include "mutants/isolated_run.h"
+#include "harness/isolated_run.h"
+#include "harness/run_file.h"
 #include "properties/checkers/check_all.h"
 #include "report/progress.h"
 #include "report/report.h"
@@ -41,13 +42,12 @@ using sim::SimOptions;
 using sim::SimOverrides;
 using sim::SimResult;
 
-constexpr const char* kShadow = mutants::kShadowProperty;
-constexpr const char* kLiveness = mutants::kLivenessProperty;
+constexpr const char* kShadow = harness::kShadowProperty;
+constexpr const char* kLiveness = harness::kLivenessProperty;
 // A seed of a sweep, or a candidate of shrink, running longer than this in its child
 // process is killed and reported as "watchdog" (a run is bounded by
 // sim::kMaxEventsPerRun anyway; this catches a hang in between).
 constexpr unsigned kRunLimitS = 600;
-constexpr const char* kRunFileSuffix = ".run.json";
 
 // ---- scenarios, verdicts, reproduction ----
 
@@ -56,8 +56,15 @@ Result<Scenario> load(const std::string& path) {
   return sim::load_scenario(path);
 }
 
-using mutants::hex;
-using mutants::judge;
+using harness::hex;
+using harness::judge;
+using harness::kRunFileSuffix;
+using harness::read_run_file;
+
+Status write_run_files(const std::string& path, const Scenario& s, uint64_t seed, const SimOptions& o,
+                       const SimResult& r) {
+  return harness::write_run(path, s, seed, o, r, MQ_VERSION);
+}
 
 std::string failed_properties(const std::vector<Verdict>& verdicts) {
   std::string s;
@@ -81,75 +88,6 @@ std::string reproduce_line(const SimCommandOptions& o, uint64_t seed) {
 
 
 unsigned long long ull(uint64_t v) { return static_cast<unsigned long long>(v); }
-
-// ---- run files: what replay needs to re-execute a run ----
-
-nlohmann::json overrides_json(const SimOverrides& o) { return sim::overrides_to_json(o); }
-
-Status write_run_files(const std::string& path, const Scenario& s, uint64_t seed, const SimOptions& o,
-                       const SimResult& r) {
-  MQ_RETURN_IF_ERROR(write_history_file(r.history, path));
-  const nlohmann::json meta = {{"mqharness_run", 1},
-                               {"history", path},
-                               {"seed", seed},
-                               {"scenario_file", s.file},
-                               {"scenario", s.text},
-                               {"shadow", o.shadow},
-                               {"overrides", overrides_json(o.overrides)},
-                               {"stop_after_events", o.stop_after_events},
-                               {"events", r.history_events},
-                               {"hash", hex(r.history_hash)},
-                               {"quiescent", r.quiescent},
-                               {"build", MQ_VERSION}};
-  std::ofstream out(path + kRunFileSuffix, std::ios::binary);
-  out << meta.dump(2) << "\n";
-  if (!out) return io_error(path + kRunFileSuffix + ": cannot write");
-  return Status();
-}
-
-struct RunFile {
-  std::string history_path;
-  Scenario scenario;
-  uint64_t seed = 0;
-  SimOptions options;
-  uint64_t events = 0;
-  std::string hash;
-  std::string build;  // the git revision that wrote it (absent in older run files)
-};
-
-Status read_overrides(JsonFields& f, const std::string& file, SimOverrides& o) {
-  const nlohmann::json* j = f.child("overrides");
-  if (j == nullptr) return Status();
-  auto read = sim::overrides_from_json(*j, file);
-  if (!read.ok()) return read.status();
-  o = *read;
-  return Status();
-}
-
-// FILE is the history (FILE.run.json next to it) or the run file itself.
-Result<RunFile> read_run_file(const std::string& file) {
-  const bool is_meta = file.size() > 9 && file.ends_with(kRunFileSuffix);
-  const std::string meta_path = is_meta ? file : file + kRunFileSuffix;
-  auto j = read_json_file(meta_path);
-  if (!j.ok()) return j.status();
-  RunFile rf;
-  JsonFields f(*j, meta_path, "");
-  uint64_t version = 0;
-  std::string text, scenario_file;
-  f.u64("mqharness_run", version, true).str("history", rf.history_path, true).u64("seed", rf.seed, true);
-  f.str("scenario_file", scenario_file, true).str("scenario", text, true).boolean("shadow", rf.options.shadow);
-  bool quiescent = false;  // read by check (--complete); replay re-runs and sees it anew
-  f.boolean("quiescent", quiescent);
-  f.u64("events", rf.events).str("hash", rf.hash).str("build", rf.build).u64("stop_after_events", rf.options.stop_after_events);
-  MQ_RETURN_IF_ERROR(read_overrides(f, meta_path, rf.options.overrides));
-  MQ_RETURN_IF_ERROR(f.finish());
-  if (version != 1) return invalid_argument(meta_path + ": /mqharness_run: version " + std::to_string(version) + " is not 1");
-  if (!is_meta) rf.history_path = file;
-  auto s = sim::scenario_from_text(text, scenario_file);
-  if (!s.ok()) return s.status();
-  rf.scenario = std::move(*s);
-  return rf;
-}
 
 // ---- run ----
 
@@ -276,14 +214,14 @@ int run_command(const SimCommandOptions& o) {
 // what it printed is printed here. True when it returned true; false when it returned
 // false or died (then `died` is the failed assertion, or the child's end).
 bool in_child(const std::function<bool()>& task, std::string* died = nullptr) {
-  mutants::ChildPool pool(1, kRunLimitS);
+  harness::ChildPool pool(1, kRunLimitS);
   pool.start(0, [&] { return std::string(task() ? "\n#ok\n" : "\n#failed\n"); });
-  const mutants::ChildEnd end = pool.wait_one().second;
+  const harness::ChildEnd end = pool.wait_one().second;
   const size_t at = end.output.rfind("\n#");
   const bool finished = WIFEXITED(end.status) && WEXITSTATUS(end.status) == 0 && at != std::string::npos;
   std::fputs(end.output.substr(0, finished ? at : end.output.size()).c_str(), stdout);
   std::fflush(stdout);
-  if (!finished && died) *died = mutants::parse_run(end).first_failure;
+  if (!finished && died) *died = harness::parse_run(end).first_failure;
   return finished && end.output.compare(at, 5, "\n#ok\n") == 0;
 }
 
@@ -322,7 +260,7 @@ struct SeedOutcome {
 // shard file list all of them).
 constexpr size_t kShownFailures = 20;
 
-SeedOutcome outcome_of(uint64_t seed, const mutants::RunVerdict& v) {
+SeedOutcome outcome_of(uint64_t seed, const harness::RunVerdict& v) {
   SeedOutcome out{seed, true, v.verdicts, {}, {}, {}};
   for (size_t k = 0; k < v.failed.size(); ++k) out.failures.emplace(v.failed[k], v.messages[k]);
   if (v.caught()) out.first_failure = v.failed.front() + ": " + v.first_failure;
@@ -357,7 +295,7 @@ void run_parallel(const Scenario& s, const ShardSeeds& seeds, unsigned jobs, con
   options.shadow = !o.no_shadow;
   size_t shown = 0;
   report::Progress progress({.verb = "sweep", .unit = "seeds", .total = seeds.size()});
-  const auto done = [&](uint64_t k, const mutants::RunVerdict& v) {
+  const auto done = [&](uint64_t k, const harness::RunVerdict& v) {
     SeedOutcome out = outcome_of(seeds.at(k), v);
     const bool failed = !out.first_failure.empty();
     out.figures.reproduce = failed ? reproduce_line(o, out.seed) : "";
@@ -374,7 +312,7 @@ void run_parallel(const Scenario& s, const ShardSeeds& seeds, unsigned jobs, con
     if (failed) fold.summary->failing.push_back({out.seed, out.first_failure, out.figures.reproduce});
     if (fold.kept != nullptr) fold.kept->push_back(std::move(out));
   };
-  mutants::run_seeds_isolated(
+  harness::run_seeds_isolated(
       s, seeds.size(), [&](uint64_t k) { return seeds.at(k); }, options, jobs, kRunLimitS, done,
       report::stop_requested, [&] { progress.tick(); });
   progress.finish();
@@ -458,7 +396,7 @@ bool write_sweep_report(const SimCommandOptions& o, const Scenario& s, const Swe
     if (!out.ran) continue;
     in.seeds.push_back(out.figures);
     // A seed that died has no history to show (re-running it here would die too).
-    const bool died = out.failures.count(mutants::kAssertion) + out.failures.count(mutants::kWatchdog) > 0;
+    const bool died = out.failures.count(harness::kAssertion) + out.failures.count(harness::kWatchdog) > 0;
     if (!out.first_failure.empty() && !died && !first_failing) first_failing = out.seed;
   }
   in.facts.push_back({"runs", std::to_string(in.seeds.size())});
@@ -811,16 +749,16 @@ int replay_command(const SimCommandOptions& o) {
 struct Failure {
   std::string property;  // "" = the first that fails
   std::string assertion;
-  bool same(const mutants::RunVerdict& v) const {
+  bool same(const harness::RunVerdict& v) const {
     if (!v.fails(property)) return false;
-    return property != mutants::kAssertion || v.first_failure == assertion;
+    return property != harness::kAssertion || v.first_failure == assertion;
   }
 };
 
 // One run in a child process (it may die on an assertion), judged for `f`; the
 // first run of a shrink fills `f` in from what failed first.
 sim::Trial try_run(const Scenario& s, uint64_t seed, const SimOptions& options, Failure& f) {
-  const mutants::RunVerdict v = mutants::run_isolated(s, seed, options, kRunLimitS);
+  const harness::RunVerdict v = harness::run_isolated(s, seed, options, kRunLimitS);
   if (f.property.empty() && v.caught()) {
     f.property = v.failed.front();
     if (v.died) f.assertion = v.first_failure;
@@ -899,7 +837,7 @@ int shrink_command(const SimCommandOptions& o) {
     return 2;
   }
   std::printf("shrunk after %u runs (%u cuts kept): %s, %llu history events (from %llu)\nreproduce: %s %s\n",
-              out.runs, out.steps, overrides_json(options.overrides).dump().c_str(), ull(out.history_events),
+              out.runs, out.steps, sim::overrides_to_json(options.overrides).dump().c_str(), ull(out.history_events),
               ull(first.history_events), command(o, "replay").c_str(), rooted(path).c_str());
   json_set("reproduce", command(o, "replay") + " " + rooted(path));
   // The report runs the reproducer again, in a child: it may die on its assertion.

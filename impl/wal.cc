@@ -58,53 +58,51 @@ bool all_zero(std::string_view s) {
 // segment, the only place a torn tail may be.
 Scan scan_segment(std::string name, uint64_t number, std::string_view data, bool last) {
   Scan s{std::move(name), number, {}, std::nullopt, false};
+  // The scan so far, ended by the problem at `offset` (the caller returns it).
   auto stop = [&](uint64_t offset, std::string what, bool tail_like,
-                  CorruptionKind kind = CorruptionKind::kFraming) {
+                  CorruptionKind kind = CorruptionKind::kFraming) -> Scan {
     s.error = CorruptionReport{s.name, offset, std::move(what), kind};
     s.torn = last && tail_like;
+    return std::move(s);
   };
   if (data.substr(0, kSegmentMagic.size()) != kSegmentMagic.substr(0, std::min(data.size(), kSegmentMagic.size()))) {
-    stop(0, "bad segment magic", false);
-    return s;
+    return stop(0, "bad segment magic", false);
   }
-  if (data.size() < kSegmentMagic.size()) {
-    stop(0, "segment header cut short", true);
-    return s;
-  }
+  if (data.size() < kSegmentMagic.size()) return stop(0, "segment header cut short", true);
   uint64_t off = kSegmentMagic.size();
   // Bounded: each round consumes at least one frame header or stops.
   for (size_t round = 0; off < data.size(); ++round) {
     MQ_CHECK(round <= data.size());
     const std::string_view rest = data.substr(off);
-    if (all_zero(rest)) return stop(off, "zero-filled tail", true), s;
-    if (rest.size() < kFrameHeaderBytes) return stop(off, "frame header cut short", true), s;
+    if (all_zero(rest)) return stop(off, "zero-filled tail", true);
+    if (rest.size() < kFrameHeaderBytes) return stop(off, "frame header cut short", true);
     const uint32_t length = le32(rest, 0);
     if (length > kMaxRecordBytes) {
-      return stop(off, "wrong length: " + std::to_string(length) + " exceeds the record limit", false), s;
+      return stop(off, "wrong length: " + std::to_string(length) + " exceeds the record limit", false);
     }
     if (rest.size() - kFrameHeaderBytes < length) {
       return stop(off, "record cut short: length " + std::to_string(length) + ", " +
-                           std::to_string(rest.size() - kFrameHeaderBytes) + " bytes left", true), s;
+                           std::to_string(rest.size() - kFrameHeaderBytes) + " bytes left", true);
     }
     const std::string_view body = rest.substr(kFrameHeaderBytes, length);
     // Fault: the checksum is not compared, so a flipped bit is decoded as data.
     if (!MQ_MUTANT(kWalIgnoresCrc) && crc32c(body, crc32c(rest.substr(0, 4))) != le32(rest, 4)) {
       const bool final_frame = rest.size() == kFrameHeaderBytes + length;
       return stop(off, "checksum mismatch (record length " + std::to_string(length) + ")", final_frame,
-                  CorruptionKind::kChecksum),
-             s;
+                  CorruptionKind::kChecksum);
     }
     auto record = decode_body(body);
-    if (!record.ok()) return stop(off, record.status().message(), false, CorruptionKind::kDecode), s;
+    if (!record.ok()) return stop(off, record.status().message(), false, CorruptionKind::kDecode);
     s.frames.push_back(Frame{off, std::move(record).value()});
     off += kFrameHeaderBytes + length;
   }
   // Whole frames to the end, but the last one does not end a write: the rest of that
   // write is missing (a cut between two frames, which nothing above can see).
   if (!s.frames.empty() && !s.frames.back().record.ends_write) {
-    stop(off, "the log ends inside a write (its last record, at byte " + std::to_string(s.frames.back().offset) +
-                  ", is not the end of one)",
-         true);
+    return stop(off,
+                "the log ends inside a write (its last record, at byte " + std::to_string(s.frames.back().offset) +
+                    ", is not the end of one)",
+                true);
   }
   return s;
 }

@@ -14,8 +14,9 @@
 #include "explorer/explorer.h"
 #include "formats/history_io.h"
 #include "formats/json_config.h"
+#include "harness/isolated_run.h"
+#include "harness/run_file.h"
 #include "impl/mutant.h"
-#include "mutants/isolated_run.h"
 #include "mutants/mutant_catalog.h"
 #include "properties/checkers/check_all.h"
 #include "report/chrome_trace.h"
@@ -31,6 +32,14 @@ namespace mq::mutants {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using harness::hex;
+using harness::judge;
+using harness::kAssertion;
+using harness::kShadowProperty;
+using harness::run_isolated;
+using harness::RunVerdict;
+using harness::ScheduleReproducer;
+using harness::shrink_run_schedule;
 using impl::Mutant;
 
 // The bars (docs/mutants.md): caught within this many seeds, and

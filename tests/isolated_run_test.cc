@@ -1,8 +1,8 @@
-// Failure isolation (mutants/isolated_run.h): a task that trips an always-on assertion
+// Failure isolation (harness/isolated_run.h): a task that trips an always-on assertion
 // ends only its child process; its end is that run's "assertion" verdict with the
 // failed condition, and the runs beside it finish and are judged as usual. The seed
 // runner of `sweep` delivers every seed, redraws its progress, and stops on request.
-#include "mutants/isolated_run.h"
+#include "harness/isolated_run.h"
 
 #include <gtest/gtest.h>
 
@@ -12,7 +12,7 @@
 #include "base/check.h"
 #include "sim_test_util.h"
 
-namespace mq::mutants {
+namespace mq::harness {
 namespace {
 
 TEST(IsolatedRunTest, AnAssertionIsThatRunsVerdictAndTheOthersGoOn) {
@@ -91,4 +91,4 @@ TEST(IsolatedRunTest, SeedsComeBackJudgedWithTheirFiguresAndStopEndsTheRest) {
 }
 
 }  // namespace
-}  // namespace mq::mutants
+}  // namespace mq::harness

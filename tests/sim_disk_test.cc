@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "properties/checkers/check_all.h"
 #include "sim_test_util.h"
 
 namespace mq::sim {

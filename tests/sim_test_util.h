@@ -1,13 +1,13 @@
 #pragma once
 // Helpers shared by the simulator tests: scenarios derived from the built-in default
-// by editing its JSON, and the full verdict of a run.
+// by editing its JSON, and the verdict of a run.
 
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "properties/checkers/check_all.h"
+#include "harness/judge.h"
 #include "sim/simulator.h"
 
 namespace mq::sim::testing {
@@ -54,12 +54,11 @@ inline nlohmann::json stormy_json() {
   return j;
 }
 
-// "" when the simulator's verdicts and every checker's hold; else what failed.
+// "" when every verdict of the run holds (harness/judge.h: the one judge of a run);
+// else what failed, one verdict per line.
 inline std::string failures(const Scenario&, const SimResult& r) {
   std::string out;
-  if (r.divergence) out += "shadow: " + r.divergence->to_string() + "\n";
-  for (const auto& l : r.liveness) out += "liveness: " + l + "\n";
-  for (const auto& v : check_all(r.history, r.scenario.topology, CheckOptions{.complete = r.quiescent})) {
+  for (const auto& v : harness::judge(r)) {
     if (!v.valid) out += to_string(v) + "\n";
   }
   return out;

@@ -1,21 +1,16 @@
 #pragma once
-// Runs in child processes: a failure that kills a run (an always-on assertion,
-// MQ_CHECK, in the broker, the simulator or a checker; a run past its time limit)
-// becomes that run's verdict instead of taking the caller down with it.
-//
-// ChildPool forks one child per task, at most `jobs` at a time; a task returns a
-// report (text) that comes back through a pipe with whatever the child wrote to
-// stdout and stderr (an MQ_CHECK's message among it). run_isolated() is one
-// simulator run judged there: the verdicts `mqharness run` gives (judge()), or the
-// pseudo-property "assertion" with the failed condition when the child dies, or
+// Simulator runs in child processes (harness/child_pool.h): a failure that kills a
+// run (an always-on assertion, MQ_CHECK, in the broker, the simulator or a checker;
+// a run past its time limit) becomes that run's verdict instead of taking the caller
+// down with it. run_isolated() is one run judged in a child: judge()'s verdicts, or
+// the pseudo-property "assertion" with the failed condition when the child dies, or
 // "watchdog" when it exceeds its time limit (it is killed). The sweep, `shrink` and
 // the mutants report all run seeds this way.
 //
-// Forking: the pool forks from the thread that calls it; call it from a process
-// with no other threads running (or whose other threads hold no lock the child
-// needs). REQUIRES for the mutant build: the fault is selected (impl::select_mutant)
-// before; the children inherit the selection.
-// Thread-safety: none; one pool per caller.
+// REQUIRES: the caller has no other threads running (the children are forked; see
+// child_pool.h). REQUIRES for the mutant build: the fault is selected
+// (impl::select_mutant) before; the children inherit the selection.
+// Thread-safety: none; one caller at a time.
 
 #include <cstdint>
 #include <functional>
@@ -24,61 +19,14 @@
 #include <utility>
 #include <vector>
 
+#include "harness/child_pool.h"
+#include "harness/judge.h"
 #include "properties/checkers/verdict.h"
 #include "sim/scenario.h"
 #include "sim/sim_params.h"
 #include "sim/simulator.h"
 
-namespace mq::mutants {
-
-inline constexpr const char* kAssertion = "assertion";
-inline constexpr const char* kWatchdog = "watchdog";
-inline constexpr const char* kShadowProperty = "shadow";
-inline constexpr const char* kLivenessProperty = "liveness";
-
-// How a child ended: what it wrote (stdout and stderr, at most kMaxChildOutput
-// bytes) and its wait status.
-struct ChildEnd {
-  std::string output;
-  int status = 0;
-};
-
-class ChildPool {
- public:
-  // The child's work: returns the report written back to the parent.
-  using Task = std::function<std::string()>;
-  // The report of a child's output longer than this is cut (a runaway child).
-  static constexpr size_t kMaxChildOutput = size_t{1} << 20;
-
-  // REQUIRES: jobs >= 1. time_limit_s: a child still running after this long is
-  // killed (SIGALRM); 0: no limit.
-  ChildPool(unsigned jobs, unsigned time_limit_s);
-  ~ChildPool();  // kills and reaps the children still running
-  ChildPool(const ChildPool&) = delete;
-  ChildPool& operator=(const ChildPool&) = delete;
-
-  // Starts `task` in a child. REQUIRES: !full().
-  void start(uint64_t tag, const Task& task);
-  // Waits until one child has ended; its tag and end. REQUIRES: running() > 0.
-  std::pair<uint64_t, ChildEnd> wait_one();
-  // The same, waiting at most `timeout_ms` (a caller that redraws its progress);
-  // nullopt when no child ended in that time. REQUIRES: running() > 0.
-  std::optional<std::pair<uint64_t, ChildEnd>> wait_one_for(int timeout_ms);
-
-  bool full() const { return children_.size() >= jobs_; }
-  size_t running() const { return children_.size(); }
-
- private:
-  struct Child {
-    uint64_t tag = 0;
-    int pid = 0;
-    int fd = -1;
-    std::string output;
-  };
-  unsigned jobs_;
-  unsigned time_limit_s_;
-  std::vector<Child> children_;
-};
+namespace mq::harness {
 
 // One run's verdicts as a child reported them.
 struct RunVerdict {
@@ -104,11 +52,6 @@ struct RunVerdict {
   // alone (checkers, liveness) or an assertion shows the bug.
   bool caught_without_shadow() const;
 };
-
-// The verdicts of one run, as `mqharness run` prints them: the shadow's, liveness,
-// "disk" when a flipped bit was detected, then check_all's (with the topology the
-// run used: result.scenario's).
-std::vector<Verdict> judge(const sim::SimResult& result);
 
 // The report a child writes for one run (parsed by parse_run).
 std::string run_report(const sim::Scenario& scenario, uint64_t seed, const sim::SimOptions& options);
@@ -153,7 +96,4 @@ void run_seeds_isolated(const sim::Scenario& scenario, uint64_t count, const std
                         const std::function<void(uint64_t, const RunVerdict&)>& done,
                         const std::function<bool()>& stop = {}, const std::function<void()>& tick = {});
 
-// A 64-bit hash as the run files and reports print it: "0x" and 16 hex digits.
-std::string hex(uint64_t v);
-
-}  // namespace mq::mutants
+}  // namespace mq::harness
