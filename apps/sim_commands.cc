@@ -411,12 +411,12 @@ bool write_sweep_report(const SimCommandOptions& o, const Scenario& s, const Swe
     }
     in.properties.push_back(std::move(row));
   };
-  for (const auto& name : property_order()) {
+  const auto& order = harness::judged_properties();
+  for (const auto& name : order) {
     if (const auto it = t.find(name); it != t.end()) add_row(name, it->second);
   }
   for (const auto& [name, p] : t) {
-    if (std::find(property_order().begin(), property_order().end(), name) == property_order().end())
-      add_row(name, p);
+    if (std::find(order.begin(), order.end(), name) == order.end()) add_row(name, p);
   }
   SimResult again;
   if (first_failing) {
@@ -491,7 +491,7 @@ int sweep_command(const SimCommandOptions& o) {
   // An interrupted shard is not written: a shard file means the shard finished.
   Status kept = o.out.empty() || signal != 0 ? Status() : keep_failing_runs(o, *scenario, summary);
   // The failing seeds were printed as they were found; the table and the verdict now.
-  const int status = print_summary(summary, 0, "");
+  const int status = print_summary(summary, harness::judged_properties(), 0, "");
   if (kept.ok() && !o.out.empty() && signal == 0 && !summary.failing.empty()) {
     std::printf("runs of the first %zu failing seeds: %s\n", std::min<size_t>(summary.failing.size(), o.keep_runs),
                 (o.out + "/runs").c_str());
@@ -515,7 +515,7 @@ int sweep_command(const SimCommandOptions& o) {
 
 // Every failing seed of the whole sweep, the table, the cost and the merged summary.
 int print_merged(const SweepSummary& merged, const std::string& runs_dir) {
-  const int status = print_summary(merged, merged.failing.size(), runs_dir);
+  const int status = print_summary(merged, harness::judged_properties(), merged.failing.size(), runs_dir);
   print_cost(merged);
   std::printf("%s\n", summary_line(merged).c_str());
   json_set("summary", nlohmann::ordered_json::parse(summary_line(merged)));

@@ -10,7 +10,6 @@
 #include <sstream>
 
 #include "formats/json_config.h"
-#include "properties/checkers/check_all.h"
 
 namespace mq::app {
 namespace {
@@ -87,14 +86,6 @@ Status read_timing(const nlohmann::json* j, const std::string& where, SweepSumma
 }
 
 }  // namespace
-
-// The order of the table: the simulator's own verdicts, then check_all's.
-const std::vector<std::string>& property_order() {
-  static const std::vector<std::string> kOrder = {"shadow",    "disk",     "liveness",   kWellFormed,
-                                                  "integrity", "no-loss",  "duplicates", "capacity",
-                                                  "ttl-delay", "priority", "order",      "load-balance"};
-  return kOrder;
-}
 
 bool parse_shard(const std::string& text, uint64_t& shard, uint64_t& shards) {
   const auto slash = text.find('/');
@@ -400,7 +391,8 @@ Result<MergeReport> merge_out_dir(const std::string& dir) {
   return report;
 }
 
-int print_summary(const SweepSummary& s, size_t max_failing, const std::string& runs_dir) {
+int print_summary(const SweepSummary& s, const std::vector<std::string>& order, size_t max_failing,
+                  const std::string& runs_dir) {
   size_t shown = 0;
   for (const auto& f : s.failing) {
     if (shown++ >= max_failing) break;
@@ -417,7 +409,6 @@ int print_summary(const SweepSummary& s, size_t max_failing, const std::string& 
     std::printf("%-14s %8llu %10llu  %s\n", name.c_str(), ull(p.seeds), ull(p.violations),
                 p.first_failing_seed ? std::to_string(*p.first_failing_seed).c_str() : "-");
   };
-  const auto& order = property_order();
   for (const auto& name : order) {
     if (const auto it = s.properties.find(name); it != s.properties.end()) row(name, it->second);
   }

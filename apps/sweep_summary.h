@@ -91,9 +91,6 @@ class ShardSeeds {
   uint64_t size_ = 0;
 };
 
-// The order of a sweep's table: the simulator's own verdicts, then check_all's.
-const std::vector<std::string>& property_order();
-
 // Adds one run's verdicts (property, held) to `t`.
 void tally_run(Tally& t, uint64_t seed, const std::vector<std::pair<std::string, bool>>& verdicts);
 
@@ -140,9 +137,11 @@ Result<MergeReport> merge_out_dir(const std::string& dir);
 
 // The text a merge or a sweep prints: failing seeds (at most `max_failing`, and a
 // count of the rest; 0 when the caller printed them as they were found; with
-// `runs_dir`, each one's history when it was kept), the table per property, then
-// PASS or FAIL. Returns 1 when a property was violated, else 0.
-int print_summary(const SweepSummary& s, size_t max_failing, const std::string& runs_dir);
+// `runs_dir`, each one's history when it was kept), the table per property (in
+// `order`, harness::judged_properties(); any other property after them, by name),
+// then PASS or FAIL. Returns 1 when a property was violated, else 0.
+int print_summary(const SweepSummary& s, const std::vector<std::string>& order, size_t max_failing,
+                  const std::string& runs_dir);
 // "cost: N runs in C CPU s: R seeds per CPU second; 10^6 seeds: H core-hours".
 void print_cost(const SweepSummary& s);
 

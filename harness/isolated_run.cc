@@ -164,7 +164,7 @@ namespace {
 // check_all's properties: the ones a replay on the core alone can judge.
 bool judged_by_checkers(const std::string& property) {
   return property != kShadowProperty && property != kLivenessProperty && property != kAssertion &&
-         property != kWatchdog && property != "recovery" && property != "disk";
+         property != kWatchdog && property != "recovery" && property != kDiskProperty;
 }
 
 // A candidate schedule replayed on BrokerCore in a child; whether `property` fails.

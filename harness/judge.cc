@@ -15,7 +15,7 @@ std::vector<Verdict> judge(const sim::SimResult& r) {
     out.push_back(pass(kShadowProperty, std::to_string(r.shadow_steps) + " steps, core and model agree"));
   }
   if (r.corruption) {
-    out.push_back(pass("disk",
+    out.push_back(pass(kDiskProperty,
                        "DETECTED: a bit flipped at rest was caught by the log's CRC at recovery; the broker "
                        "was taken out of service and the run stopped (" +
                            *r.corruption + ")"));
@@ -39,6 +39,16 @@ std::vector<Verdict> judge(const sim::SimResult& r) {
     out.push_back(std::move(v));
   }
   return out;
+}
+
+const std::vector<std::string>& judged_properties() {
+  static const std::vector<std::string> kNames = [] {
+    std::vector<std::string> names = {kShadowProperty, kDiskProperty, kLivenessProperty};
+    const auto& checked = check_all_properties();
+    names.insert(names.end(), checked.begin(), checked.end());
+    return names;
+  }();
+  return kNames;
 }
 
 }  // namespace mq::harness

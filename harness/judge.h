@@ -10,6 +10,7 @@
 // judged when the run reached quiescence.
 // Thread-safety: a pure function.
 
+#include <string>
 #include <vector>
 
 #include "properties/checkers/verdict.h"
@@ -20,11 +21,15 @@ namespace mq::harness {
 // The pseudo-properties a run's verdict adds to check_all's.
 inline constexpr const char* kShadowProperty = "shadow";
 inline constexpr const char* kLivenessProperty = "liveness";
+inline constexpr const char* kDiskProperty = "disk";
 // A run that died on an always-on assertion, or ran past its time limit
 // (harness/isolated_run.h).
 inline constexpr const char* kAssertion = "assertion";
 inline constexpr const char* kWatchdog = "watchdog";
 
 std::vector<Verdict> judge(const sim::SimResult& result);
+
+// Every property judge() can report, in its order (a sweep's table lists them so).
+const std::vector<std::string>& judged_properties();
 
 }  // namespace mq::harness

@@ -28,6 +28,7 @@ TEST(CheckerCheckAll, AGoodHistoryGetsEveryVerdictValid) {
   EXPECT_EQ(names, (std::vector<std::string>{"well-formed", "integrity", "no-loss", "duplicates", "capacity",
                                              "ttl-delay", "priority", "order", "load-balance",
                                              "completeness", "refinement", "fan-out", "recovery"}));
+  EXPECT_EQ(check_all_properties(), names);  // what a sweep's table lists, in this order
   EXPECT_TRUE(all_valid(verdicts));
 }
 

@@ -21,6 +21,20 @@ std::vector<Verdict> check_all(const History& history, const Topology& topology,
   return checks.finish();
 }
 
+const std::vector<std::string>& check_all_properties() {
+  static const std::vector<std::string> kNames = [] {
+    Topology one_queue;
+    one_queue.queues.emplace_back();
+    one_queue.queues.back().name = "q";
+    one_queue.queues.back().capacity = 1;
+    MQ_CHECK(one_queue.validate().ok());
+    std::vector<std::string> names;
+    for (const Verdict& v : check_all(History{}, one_queue)) names.push_back(v.property);
+    return names;
+  }();
+  return kNames;
+}
+
 bool all_valid(const std::vector<Verdict>& verdicts) {
   for (const auto& v : verdicts) {
     if (!v.valid) return false;

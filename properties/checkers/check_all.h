@@ -4,6 +4,7 @@
 //
 // Thread-safety: pure functions of their arguments.
 
+#include <string>
 #include <vector>
 
 #include "model/history.h"
@@ -29,14 +30,18 @@ struct CheckOptions {
 // topology, each consumer named with its own queue. Witness: the offending event.
 Verdict check_well_formed(const History& history, const Topology& topology);
 
-// The well-formed verdict, then integrity, no-loss, duplicates, capacity, ttl-delay,
-// priority, order, load-balance, completeness, refinement, fan-out, recovery, in that
-// order. A malformed history gets only its
-// well-formed verdict: the others would judge nonsense.
+// The well-formed verdict, then every checker's, in the order check_all_properties()
+// lists. A malformed history gets only its well-formed verdict: the others would
+// judge nonsense.
 // REQUIRES: topology.validate().ok().
 std::vector<Verdict> check_all(const History& history, const Topology& topology,
                                const CheckOptions& options = {});
 
 bool all_valid(const std::vector<Verdict>& verdicts);
+
+// The properties check_all judges, in the order of its verdicts: read off check_all
+// itself (on an empty history), so the list is stated where the checkers are run
+// (stream_check.cc) and nowhere else.
+const std::vector<std::string>& check_all_properties();
 
 }  // namespace mq
