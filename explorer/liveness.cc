@@ -1,21 +1,65 @@
-// The only translation unit that instantiates Boost.Graph's strong_components.
 #include "explorer/liveness.h"
 
 #include <algorithm>
-#include <boost/graph/compressed_sparse_row_graph.hpp>
-#include <boost/graph/strong_components.hpp>
 #include <deque>
 #include <map>
 
 namespace mq::explorer {
 namespace {
 
-// Compressed sparse rows, built in place from the explorer's edges, which come sorted
-// by source (breadth-first order): two arrays, no allocation per state.
-using Graph = boost::compressed_sparse_row_graph<boost::directedS, boost::no_property, boost::no_property,
-                                                 boost::no_property, uint32_t, uint32_t>;
-
 inline constexpr int kMaxFairnessRounds = 32;
+inline constexpr uint32_t kUnset = UINT32_MAX;
+
+// Strongly connected components (Tarjan), iteratively: breadth-first paths are
+// millions of states long, too deep for recursion. Returns each state's component;
+// `count` gets the number of components. O(states + edges), three arrays of states.
+std::vector<uint32_t> strong_components(const StateGraph& g, uint32_t& count) {
+  const uint32_t n = g.states();
+  std::vector<uint32_t> order(n, kUnset), low(n), component(n, kUnset);
+  std::vector<uint32_t> open;  // visited, not yet in a component (Tarjan's stack)
+  struct Frame {
+    uint32_t state;
+    uint64_t edge;  // the next edge of `state` to follow
+  };
+  std::vector<Frame> path;  // the depth-first path (the recursion, made explicit)
+  uint32_t visited = 0;
+  count = 0;
+  auto enter = [&](uint32_t v) {
+    order[v] = low[v] = visited++;
+    open.push_back(v);
+    path.push_back({v, g.first(v)});
+  };
+  for (uint32_t root = 0; root < n; ++root) {
+    if (order[root] != kUnset) continue;
+    enter(root);
+    // Each iteration follows one edge or leaves one state: at most edges + states.
+    while (!path.empty()) {
+      Frame& f = path.back();
+      const uint32_t v = f.state;
+      if (f.edge < g.first(v + 1)) {
+        const uint32_t w = g.target(f.edge++);
+        if (order[w] == kUnset) {
+          enter(w);  // invalidates f
+        } else if (component[w] == kUnset) {
+          low[v] = std::min(low[v], order[w]);  // w is open: on the path or below it
+        }
+        continue;
+      }
+      if (low[v] == order[v]) {  // v is the root of a component: the open states from v on
+        uint32_t w;
+        do {
+          w = open.back();
+          open.pop_back();
+          component[w] = count;
+        } while (w != v);
+        ++count;
+      }
+      path.pop_back();
+      if (!path.empty()) low[path.back().state] = std::min(low[path.back().state], low[v]);
+    }
+  }
+  return component;
+}
 
 struct Out {
   uint32_t to;
@@ -29,9 +73,17 @@ std::set<std::string> intersect(const std::set<std::string>& a, const std::set<s
   return out;
 }
 
+// The labelled edges of the states that lie on cycles (in components of two or more
+// states), indexed compactly: the other states need none.
+struct CycleEdges {
+  std::vector<uint32_t> local;  // [state] index into `out`, or kUnset
+  std::vector<std::vector<Out>> out;
+  const std::vector<Out>& operator[](uint32_t s) const { return out[local[s]]; }
+};
+
 class Component {
  public:
-  Component(std::vector<uint32_t> members, const std::vector<std::vector<Out>>& out)
+  Component(std::vector<uint32_t> members, const CycleEdges& out)
       : members_(std::move(members)), in_(members_.begin(), members_.end()), out_(out) {}
 
   // Fair labels enabled in every state of `states`.
@@ -73,7 +125,7 @@ class Component {
  private:
   std::vector<uint32_t> members_;
   std::set<uint32_t> in_;
-  const std::vector<std::vector<Out>>& out_;
+  const CycleEdges& out_;
 };
 
 // target == UINT32_MAX: find an edge labelled `label`; UINT32_MAX - 1: take any edge
@@ -128,38 +180,54 @@ std::set<std::string> pending_messages(const SearchNode& node) {
   return out;
 }
 
-std::optional<FairCycle> find_fair_stuck_cycle(
-    const LivenessGraph& graph, const std::function<std::vector<Op>(uint32_t)>& ops_of,
-    const std::function<std::set<std::string>(uint32_t)>& pending) {
-  MQ_CHECK(std::is_sorted(graph.edges.begin(), graph.edges.end(),
-                          [](const auto& a, const auto& b) { return a.first < b.first; }));
-  const Graph g(boost::edges_are_sorted, graph.edges.begin(), graph.edges.end(), graph.states);
-  std::vector<uint32_t> component(graph.states);
-  const auto count = boost::strong_components(
-      g, boost::make_iterator_property_map(component.begin(), get(boost::vertex_index, g)));
-  std::vector<std::vector<uint32_t>> members(count);
-  for (uint32_t v = 0; v < graph.states; ++v) members[component[v]].push_back(v);
-  // Components in order of their earliest state, so the prefix found is short.
-  std::sort(members.begin(), members.end(),
-            [](const auto& a, const auto& b) { return a.front() < b.front(); });
+namespace {
 
-  std::vector<std::vector<Out>> out(graph.states);
-  std::vector<uint8_t> in_cycle(graph.states, 0);
-  for (const auto& m : members)
-    if (m.size() > 1)
-      for (uint32_t v : m) in_cycle[v] = 1;
-  for (size_t e = 0; e < graph.edges.size(); ++e) {
-    const uint32_t from = graph.edges[e].first;
-    if (!in_cycle[from]) continue;
-    out[from].push_back({graph.edges[e].second, graph.via[e], ""});
+// The components of two or more states, each with its members in state order, the
+// components in order of their earliest state, so that the prefix found is short.
+std::vector<std::vector<uint32_t>> cyclic_components(const StateGraph& graph) {
+  uint32_t count = 0;
+  const std::vector<uint32_t> component = strong_components(graph, count);
+  std::vector<uint32_t> size(count, 0);
+  for (uint32_t c : component) ++size[c];
+  std::vector<uint32_t> rank(count, kUnset);  // [component] its place in the result
+  std::vector<std::vector<uint32_t>> members;
+  for (uint32_t v = 0; v < graph.states(); ++v) {
+    const uint32_t c = component[v];
+    if (size[c] < 2) continue;
+    if (rank[c] == kUnset) {
+      rank[c] = static_cast<uint32_t>(members.size());
+      members.emplace_back().reserve(size[c]);
+    }
+    members[rank[c]].push_back(v);
   }
-  for (uint32_t v = 0; v < graph.states; ++v) {
-    if (out[v].empty()) continue;
-    const auto ops = ops_of(v);
-    for (auto& e : out[v]) e.label = fair_label(ops[e.via]);
-  }
+  return members;
+}
+
+CycleEdges cycle_edges(const StateGraph& graph, const std::vector<std::vector<uint32_t>>& members,
+                       const std::function<std::vector<Op>(uint32_t)>& ops_of) {
+  CycleEdges edges;
+  edges.local.assign(graph.states(), kUnset);
   for (const auto& m : members) {
-    if (m.size() < 2) continue;
+    for (uint32_t v : m) {
+      edges.local[v] = static_cast<uint32_t>(edges.out.size());
+      auto& out = edges.out.emplace_back();
+      if (graph.first(v) == graph.first(v + 1)) continue;
+      const auto ops = ops_of(v);
+      for (uint64_t e = graph.first(v); e < graph.first(v + 1); ++e)
+        out.push_back({graph.target(e), graph.via(e), fair_label(ops[graph.via(e)])});
+    }
+  }
+  return edges;
+}
+
+}  // namespace
+
+std::optional<FairCycle> find_fair_stuck_cycle(
+    const StateGraph& graph, const std::function<std::vector<Op>(uint32_t)>& ops_of,
+    const std::function<std::set<std::string>(uint32_t)>& pending) {
+  const std::vector<std::vector<uint32_t>> members = cyclic_components(graph);
+  const CycleEdges out = cycle_edges(graph, members, ops_of);
+  for (const auto& m : members) {
     std::set<std::string> stuck = pending(m.front());
     for (size_t i = 1; i < m.size() && !stuck.empty(); ++i) stuck = intersect(stuck, pending(m[i]));
     if (stuck.empty()) continue;

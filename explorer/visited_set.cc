@@ -1,7 +1,6 @@
 #include "explorer/visited_set.h"
 
-#include <sys/mman.h>
-
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 
@@ -55,31 +54,14 @@ uint64_t fingerprint(std::string_view b) {
   return mum(mum(x ^ kP0 ^ h, y ^ kP1), kP0 ^ rest);
 }
 
-namespace {
-
-// Zeroed anonymous memory, advised for huge pages.
-void* map_zeroed(size_t bytes) {
-  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  MQ_CHECK_MSG(p != MAP_FAILED, "visited set: out of memory");
-  madvise(p, bytes, MADV_HUGEPAGE);  // advice only: no error if the kernel declines
-  return p;
-}
-
-}  // namespace
-
-VisitedSet::~VisitedSet() {
-  if (mapping_) munmap(mapping_, bytes_);
-}
-
 void VisitedSet::grow() {
   const uint64_t* old_keys = keys_;
   const uint32_t* old_index = index_;
-  void* old_mapping = mapping_;
-  const size_t old_capacity = capacity_, old_bytes = bytes_;
+  explorer::HugeMemory old_mapping = std::move(mapping_);
+  const size_t old_capacity = capacity_;
   capacity_ = capacity_ == 0 ? 1024 : capacity_ * 2;
-  bytes_ = capacity_ * (sizeof(uint64_t) + (with_index_ ? sizeof(uint32_t) : 0));
-  mapping_ = map_zeroed(bytes_);
-  keys_ = static_cast<uint64_t*>(mapping_);
+  mapping_ = explorer::HugeMemory(capacity_ * (sizeof(uint64_t) + (with_index_ ? sizeof(uint32_t) : 0)));
+  keys_ = static_cast<uint64_t*>(mapping_.data());
   index_ = with_index_ ? reinterpret_cast<uint32_t*>(keys_ + capacity_) : nullptr;
   const size_t mask = capacity_ - 1;
   for (size_t s = 0; s < old_capacity; ++s) {
@@ -89,7 +71,6 @@ void VisitedSet::grow() {
     keys_[at] = old_keys[s];
     if (index_) index_[at] = old_index[s];
   }
-  if (old_mapping) munmap(old_mapping, old_bytes);
 }
 
 VisitedSet::Insert VisitedSet::insert(uint64_t fp) {
@@ -119,6 +100,15 @@ uint32_t VisitedSet::find(uint64_t fp) const {
     const uint64_t key = std::atomic_ref<uint64_t>(keys_[at]).load(std::memory_order_acquire);
     if (key == 0) return kNotFound;
     if (key == fp) return index_ ? std::atomic_ref<uint32_t>(index_[at]).load(std::memory_order_relaxed) : 0;
+  }
+}
+
+void VisitedSet::find_all(const uint64_t* fps, size_t n, uint32_t* out) const {
+  constexpr size_t kGroup = 32;  // misses in flight at once: more than the core tracks
+  for (size_t first = 0; first < n; first += kGroup) {
+    const size_t last = std::min(n, first + kGroup);
+    for (size_t k = first; k < last; ++k) prefetch(fps[k]);
+    for (size_t k = first; k < last; ++k) out[k] = find(fps[k]);
   }
 }
 
