@@ -459,7 +459,6 @@ class PackedModelSpace final : public Space {
 
 inline constexpr uint32_t kWindowStates = 1 << 14;  // parents per window
 inline constexpr uint32_t kChunkStates = 256;       // parents per chunk
-inline constexpr size_t kPrefetchAhead = 8;         // merge: table slots fetched ahead
 
 class Search {
  public:
@@ -628,6 +627,9 @@ bool Search::window(size_t first, size_t last, ExploreResult& result) {
 // parent after parent. False when the search stops (a violation, the state bound).
 bool Search::merge(ChunkOut& out, ExploreResult& result) {
   merge_index_.assign(out.candidates.size(), 0);
+  // The candidates' table slots, back to back so that their misses overlap (see
+  // VisitedSet::find_all); usually still in cache from the chunk's lookups.
+  for (const auto& cand : out.candidates) visited_.prefetch(cand.fp);
   size_t at = 0;  // next candidate
   for (const auto& [parent, transitions] : out.transitions) {
     if (visited_.size() >= config_.max_states) {
@@ -637,8 +639,6 @@ bool Search::merge(ChunkOut& out, ExploreResult& result) {
     }
     result.transitions += transitions;
     for (; at < out.candidates.size() && out.candidates[at].parent == parent; ++at) {
-      if (at + kPrefetchAhead < out.candidates.size())
-        visited_.prefetch(out.candidates[at + kPrefetchAhead].fp);
       const auto& cand = out.candidates[at];
       const auto r = visited_.insert(cand.fp);
       merge_index_[at] = r.index;

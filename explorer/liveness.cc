@@ -1,63 +1,104 @@
+// The only translation unit that instantiates Boost.Graph's strong_components.
 #include "explorer/liveness.h"
 
 #include <algorithm>
+#include <boost/graph/graph_traits.hpp>
+#include <boost/graph/strong_components.hpp>
+#include <boost/iterator/counting_iterator.hpp>
+#include <boost/iterator/iterator_facade.hpp>
+#include <boost/property_map/property_map.hpp>
 #include <deque>
 #include <map>
 
+// StateGraph as a Boost.Graph (IncidenceGraph and VertexListGraph), read in place:
+// strong_components runs on the explorer's own arrays instead of a copy of them.
 namespace mq::explorer {
+
+struct GraphEdge {
+  uint32_t from;
+  uint64_t index;  // in the graph's edge arrays
+  friend bool operator==(const GraphEdge&, const GraphEdge&) = default;
+};
+
+class OutEdgeIterator : public boost::iterator_facade<OutEdgeIterator, GraphEdge,
+                                                      boost::random_access_traversal_tag, GraphEdge> {
+ public:
+  OutEdgeIterator() = default;
+  OutEdgeIterator(uint32_t from, uint64_t index) : edge_{from, index} {}
+
+ private:
+  friend class boost::iterator_core_access;
+  GraphEdge dereference() const { return edge_; }
+  bool equal(const OutEdgeIterator& o) const { return edge_.index == o.edge_.index; }
+  void increment() { ++edge_.index; }
+  void decrement() { --edge_.index; }
+  void advance(std::ptrdiff_t n) { edge_.index += n; }
+  std::ptrdiff_t distance_to(const OutEdgeIterator& o) const {
+    return static_cast<std::ptrdiff_t>(o.edge_.index - edge_.index);
+  }
+  GraphEdge edge_{0, 0};
+};
+
+}  // namespace mq::explorer
+
+namespace boost {
+
+struct state_graph_traversal_tag : vertex_list_graph_tag, incidence_graph_tag {};
+
+template <>
+struct graph_traits<mq::explorer::StateGraph> {
+  using vertex_descriptor = uint32_t;
+  using edge_descriptor = mq::explorer::GraphEdge;
+  using out_edge_iterator = mq::explorer::OutEdgeIterator;
+  using vertex_iterator = counting_iterator<uint32_t>;
+  using adjacency_iterator = void;
+  using in_edge_iterator = void;
+  using edge_iterator = void;
+  using directed_category = directed_tag;
+  using edge_parallel_category = allow_parallel_edge_tag;
+  using traversal_category = state_graph_traversal_tag;
+  using vertices_size_type = uint32_t;
+  using edges_size_type = uint64_t;
+  using degree_size_type = uint64_t;
+  static vertex_descriptor null_vertex() { return UINT32_MAX; }
+};
+
+}  // namespace boost
+
+namespace mq::explorer {
+
+// Found by argument-dependent lookup from Boost's algorithms.
+inline std::pair<boost::counting_iterator<uint32_t>, boost::counting_iterator<uint32_t>> vertices(
+    const StateGraph& g) {
+  return {boost::counting_iterator<uint32_t>(0), boost::counting_iterator<uint32_t>(g.states())};
+}
+inline uint32_t num_vertices(const StateGraph& g) {
+  return g.states();
+}
+inline std::pair<OutEdgeIterator, OutEdgeIterator> out_edges(uint32_t v, const StateGraph& g) {
+  return {OutEdgeIterator(v, g.first(v)), OutEdgeIterator(v, g.first(v + 1))};
+}
+inline uint64_t out_degree(uint32_t v, const StateGraph& g) {
+  return g.first(v + 1) - g.first(v);
+}
+inline uint32_t source(const GraphEdge& e, const StateGraph&) {
+  return e.from;
+}
+inline uint32_t target(const GraphEdge& e, const StateGraph& g) {
+  return g.target(e.index);
+}
+
 namespace {
 
 inline constexpr int kMaxFairnessRounds = 32;
 inline constexpr uint32_t kUnset = UINT32_MAX;
 
-// Strongly connected components (Tarjan), iteratively: breadth-first paths are
-// millions of states long, too deep for recursion. Returns each state's component;
-// `count` gets the number of components. O(states + edges), three arrays of states.
+// Each state's component (Boost.Graph's Tarjan); `count` gets the number of components.
 std::vector<uint32_t> strong_components(const StateGraph& g, uint32_t& count) {
-  const uint32_t n = g.states();
-  std::vector<uint32_t> order(n, kUnset), low(n), component(n, kUnset);
-  std::vector<uint32_t> open;  // visited, not yet in a component (Tarjan's stack)
-  struct Frame {
-    uint32_t state;
-    uint64_t edge;  // the next edge of `state` to follow
-  };
-  std::vector<Frame> path;  // the depth-first path (the recursion, made explicit)
-  uint32_t visited = 0;
-  count = 0;
-  auto enter = [&](uint32_t v) {
-    order[v] = low[v] = visited++;
-    open.push_back(v);
-    path.push_back({v, g.first(v)});
-  };
-  for (uint32_t root = 0; root < n; ++root) {
-    if (order[root] != kUnset) continue;
-    enter(root);
-    // Each iteration follows one edge or leaves one state: at most edges + states.
-    while (!path.empty()) {
-      Frame& f = path.back();
-      const uint32_t v = f.state;
-      if (f.edge < g.first(v + 1)) {
-        const uint32_t w = g.target(f.edge++);
-        if (order[w] == kUnset) {
-          enter(w);  // invalidates f
-        } else if (component[w] == kUnset) {
-          low[v] = std::min(low[v], order[w]);  // w is open: on the path or below it
-        }
-        continue;
-      }
-      if (low[v] == order[v]) {  // v is the root of a component: the open states from v on
-        uint32_t w;
-        do {
-          w = open.back();
-          open.pop_back();
-          component[w] = count;
-        } while (w != v);
-        ++count;
-      }
-      path.pop_back();
-      if (!path.empty()) low[path.back().state] = std::min(low[path.back().state], low[v]);
-    }
-  }
+  std::vector<uint32_t> component(g.states());
+  count = static_cast<uint32_t>(boost::strong_components(
+      g, boost::make_iterator_property_map(component.begin(), boost::typed_identity_property_map<uint32_t>()),
+      boost::vertex_index_map(boost::typed_identity_property_map<uint32_t>())));
   return component;
 }
 
