@@ -14,6 +14,12 @@ inline uint64_t mum(uint64_t a, uint64_t b) {
   return static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64);
 }
 
+inline uint64_t load64(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+
 inline constexpr uint64_t kP0 = 0xa0761d6478bd642full, kP1 = 0xe7037ed1a0b428dbull,
                           kP2 = 0x8ebc6af09c88c6e3ull, kP3 = 0x589965cc75374cc3ull;
 
@@ -27,10 +33,11 @@ uint64_t fingerprint(std::string_view b) {
   if (b.size() >= 32) {
     uint64_t h2 = h ^ kP2;
     for (; i + 32 <= b.size(); i += 32) {
-      uint64_t x[4];
-      std::memcpy(x, b.data() + i, 32);
-      h = mum(x[0] ^ kP0 ^ h, x[1] ^ kP1);
-      h2 = mum(x[2] ^ kP2 ^ h2, x[3] ^ kP3);
+      // Four word loads into registers (a 32-byte copy went through the stack).
+      const uint64_t x0 = load64(b.data() + i), x1 = load64(b.data() + i + 8);
+      const uint64_t x2 = load64(b.data() + i + 16), x3 = load64(b.data() + i + 24);
+      h = mum(x0 ^ kP0 ^ h, x1 ^ kP1);
+      h2 = mum(x2 ^ kP2 ^ h2, x3 ^ kP3);
     }
     h = mum(h ^ kP1, h2 ^ kP0);
   }
