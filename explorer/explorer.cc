@@ -1,7 +1,5 @@
 #include "explorer/explorer.h"
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -11,6 +9,7 @@
 #include <thread>
 #include <utility>
 
+#include "explorer/huge_memory.h"
 #include "explorer/liveness.h"
 #include "explorer/packed_space.h"
 #include "explorer/search_node.h"
@@ -22,41 +21,24 @@ using explorer::SearchNode;
 
 namespace {
 
-// A block of a layer: anonymous memory, populated when mapped (one system call
-// instead of a page fault per page) and advised for huge pages.
+// A block of a layer: huge-page memory, populated when mapped (one system call
+// instead of a page fault per page).
 class Block {
  public:
-  explicit Block(size_t capacity) : capacity_(capacity) {
-    void* p =
-        mmap(nullptr, capacity_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-    MQ_CHECK_MSG(p != MAP_FAILED, "explore: out of memory for a layer block");
-    madvise(p, capacity_, MADV_HUGEPAGE);  // advice only
-    data_ = static_cast<char*>(p);
-  }
-  ~Block() {
-    if (data_) munmap(data_, capacity_);
-  }
-  Block(Block&& o) noexcept
-      : data_(std::exchange(o.data_, nullptr)), size_(o.size_), capacity_(o.capacity_) {}
-  Block& operator=(Block&& o) noexcept {
-    std::swap(data_, o.data_);
-    std::swap(size_, o.size_);
-    std::swap(capacity_, o.capacity_);
-    return *this;
-  }
+  explicit Block(size_t capacity) : memory_(capacity, /*populate=*/true) {}
   size_t size() const { return size_; }
-  size_t capacity() const { return capacity_; }
-  const char* data() const { return data_; }
+  size_t capacity() const { return memory_.size(); }
+  const char* data() const { return static_cast<const char*>(memory_.data()); }
   void append(std::string_view v) {
-    MQ_CHECK(size_ + v.size() <= capacity_);
-    std::memcpy(data_ + size_, v.data(), v.size());
+    MQ_CHECK(size_ + v.size() <= capacity());
+    std::memcpy(static_cast<char*>(memory_.data()) + size_, v.data(), v.size());
     size_ += v.size();
   }
   void clear() { size_ = 0; }
 
  private:
-  char* data_ = nullptr;
-  size_t size_ = 0, capacity_ = 0;
+  explorer::HugeMemory memory_;
+  size_t size_ = 0;
 };
 
 // A breadth-first layer of full states, in blocks (a state is never split); a
@@ -177,25 +159,32 @@ class Space {
 };
 
 // Receives the successors of a chunk's parents from a state space, parent after
-// parent, and at the chunk's end looks them all up in the visited set together (their
-// table slots were prefetched as they came, so the lookups find them in cache).
+// parent, and at the chunk's end looks them all up in the visited set together
+// (VisitedSet::find_all, whose misses overlap).
 class Sink {
  public:
-  Sink(const VisitedSet& visited, const Space& space, bool edges, ChunkOut& out)
-      : visited_(visited), space_(space), edges_(edges), out_(out) {}
+  // One per thread: its working memory serves chunk after chunk.
+  Sink(const VisitedSet& visited, const Space& space, bool edges)
+      : visited_(visited), space_(space), edges_(edges) {}
+  // Starts a chunk, whose results go to `out` (cleared).
+  void start(ChunkOut& out) {
+    out.clear();
+    out_ = &out;
+    parents_.clear();
+    pending_.clear();
+  }
   void begin(uint32_t parent) {
     parents_.push_back({parent, static_cast<uint32_t>(pending_.size()), kNoVia});
   }
   // Where the next successor's `size` bytes go (valid until the next call).
-  char* slot(size_t size) { return out_.bytes.reserve(size); }
+  char* slot(size_t size) { return out_->bytes.reserve(size); }
   // The successor just written at slot() is a changed successor by candidate `via`;
   // its identity is its first `identity` bytes.
   void add(uint16_t via, size_t size, size_t identity) {
-    const auto begin = static_cast<uint32_t>(out_.bytes.size);
-    const uint64_t fp = fingerprint(std::string_view(out_.bytes.data.get() + begin, identity));
-    visited_.prefetch(fp);
-    out_.bytes.size += size;
-    pending_.push_back({fp, parents_.back().parent, via, begin, static_cast<uint32_t>(out_.bytes.size)});
+    const auto begin = static_cast<uint32_t>(out_->bytes.size);
+    const uint64_t fp = fingerprint(std::string_view(out_->bytes.data.get() + begin, identity));
+    out_->bytes.size += size;
+    pending_.push_back({fp, parents_.back().parent, via, begin, static_cast<uint32_t>(out_->bytes.size)});
   }
   void add(uint16_t via, std::string_view bytes, size_t identity) {
     std::memcpy(slot(bytes.size()), bytes.data(), bytes.size());
@@ -219,12 +208,52 @@ class Sink {
   const VisitedSet& visited_;
   const Space& space_;
   bool edges_;
-  ChunkOut& out_;
+  ChunkOut* out_ = nullptr;
   std::vector<Parent> parents_;
   std::vector<ChunkOut::Candidate> pending_;
+  // finish(): a successor equal to an earlier one of the chunk (siblings meet again:
+  // a then b, b then a) takes that one's answer instead of a lookup of its own, and is
+  // not a candidate twice. A small open-addressing table of the chunk's fingerprints.
+  void find_repeats();
+  std::vector<uint64_t> local_key_;
+  std::vector<uint32_t> local_at_;  // [local slot] distinct index, or kNoVia if empty
+  std::vector<uint32_t> distinct_;  // [pending] index of its fingerprint in fps_
+  std::vector<uint32_t> first_;     // [distinct] the first pending with that fingerprint
+  std::vector<uint64_t> fps_;       // [distinct] the fingerprints, in order of first appearance
+  std::vector<uint32_t> found_;     // [distinct] what the visited set says of each
+  std::vector<uint32_t> to_;        // [pending] state index, or kCandidate | candidate number
 };
 
+void Sink::find_repeats() {
+  const size_t n = pending_.size();
+  size_t cap = 64;
+  while (cap < 2 * n) cap *= 2;  // load at most 1/2
+  local_key_.resize(cap);
+  local_at_.assign(cap, kNoVia);
+  distinct_.resize(n);
+  first_.clear();
+  fps_.clear();
+  for (uint32_t j = 0; j < n; ++j) {
+    const uint64_t fp = pending_[j].fp;
+    size_t at = fp & (cap - 1);
+    for (size_t probe = 0; local_at_[at] != kNoVia && local_key_[at] != fp;
+         ++probe, at = (at + 1) & (cap - 1))
+      MQ_CHECK(probe < cap);
+    if (local_at_[at] == kNoVia) {
+      local_key_[at] = fp;
+      local_at_[at] = static_cast<uint32_t>(fps_.size());
+      fps_.push_back(fp);
+      first_.push_back(j);
+    }
+    distinct_[j] = local_at_[at];
+  }
+}
+
 void Sink::finish() {
+  find_repeats();
+  found_.resize(fps_.size());
+  visited_.find_all(fps_.data(), fps_.size(), found_.data());
+  to_.resize(pending_.size());
   uint32_t write = 0;
   for (size_t p = 0; p < parents_.size(); ++p) {
     const Parent& par = parents_[p];
@@ -233,29 +262,31 @@ void Sink::finish() {
     uint32_t violation = par.violation, kept = 0;
     for (uint32_t j = par.first; j < last; ++j, ++kept) {
       ChunkOut::Candidate c = pending_[j];
-      uint32_t to = visited_.find(c.fp);
+      const uint32_t d = distinct_[j];
+      uint32_t to = first_[d] == j ? found_[d] : to_[first_[d]];
       if (to == VisitedSet::kNotFound) {
-        const std::string_view bytes = out_.bytes.view(c.begin, c.end);
+        const std::string_view bytes = out_->bytes.view(c.begin, c.end);
         if (space_.state_violations(bytes) != 0) {
           violation = c.via;
           break;
         }
-        to = ChunkOut::kCandidate | static_cast<uint32_t>(out_.candidates.size());
+        to = ChunkOut::kCandidate | static_cast<uint32_t>(out_->candidates.size());
         const uint32_t len = c.end - c.begin;
-        if (write != c.begin) std::memmove(out_.bytes.data.get() + write, bytes.data(), len);
+        if (write != c.begin) std::memmove(out_->bytes.data.get() + write, bytes.data(), len);
         c.begin = write;
         c.end = write += len;
-        out_.candidates.push_back(c);
+        out_->candidates.push_back(c);
       }
-      if (edges_) out_.edges.push_back({par.parent, c.via, to});
+      to_[j] = to;
+      if (edges_) out_->edges.push_back({par.parent, c.via, to});
     }
-    out_.transitions.emplace_back(par.parent, kept);
+    out_->transitions.emplace_back(par.parent, kept);
     if (violation != kNoVia) {
-      out_.violation = {par.parent, static_cast<uint16_t>(violation)};
+      out_->violation = {par.parent, static_cast<uint16_t>(violation)};
       break;
     }
   }
-  out_.bytes.size = write;
+  out_->bytes.size = write;
 }
 
 // The model's own code on decoded nodes, for any ApplyFn.
@@ -428,7 +459,6 @@ class PackedModelSpace final : public Space {
 
 inline constexpr uint32_t kWindowStates = 1 << 14;  // parents per window
 inline constexpr uint32_t kChunkStates = 256;       // parents per chunk
-inline constexpr size_t kPrefetchAhead = 8;         // merge: table slots fetched ahead
 
 class Search {
  public:
@@ -477,10 +507,8 @@ class Search {
   }
   void measure(ExploreResult& r) const {
     r.states = visited_.size();
-    r.state_bytes =
-        visited_.memory_bytes() + parent_.capacity() * sizeof(uint32_t) + via_.capacity() * sizeof(uint16_t);
-    r.memory_bytes = r.state_bytes + current_.memory_bytes() + next_.memory_bytes() +
-                     edges_.capacity() * sizeof(edges_[0]) + edge_via_.capacity() * sizeof(uint16_t);
+    r.state_bytes = visited_.memory_bytes() + parent_.memory_bytes() + via_.memory_bytes();
+    r.memory_bytes = r.state_bytes + current_.memory_bytes() + next_.memory_bytes() + graph_.memory_bytes();
   }
   void report(const ExploreResult& r, uint32_t depth) const {
     if (progress_) progress_({r.states, r.transitions, depth, r.memory_bytes});
@@ -511,14 +539,13 @@ class Search {
   std::string engine_, symmetry_;
   VisitedSet visited_;
   uint64_t represented_ = 0;
-  std::vector<uint32_t> parent_;  // [state]
-  std::vector<uint16_t> via_;     // [state] candidate op index at the parent
+  explorer::HugeArray<uint32_t> parent_;  // [state]
+  explorer::HugeArray<uint16_t> via_;     // [state] candidate op index at the parent
   Layer current_, next_;
   std::vector<Block> pool_;  // blocks of cleared layers
   std::vector<ChunkOut> chunks_;
-  std::vector<uint32_t> merge_index_;                 // merge(): state index of each candidate
-  std::vector<std::pair<uint32_t, uint32_t>> edges_;  // with liveness: (from, to)
-  std::vector<uint16_t> edge_via_;
+  std::vector<uint32_t> merge_index_;  // merge(): state index of each candidate
+  explorer::StateGraph graph_;         // with liveness
 };
 
 // The chunks of a window are expanded by the threads in any order; whichever thread
@@ -566,11 +593,12 @@ bool Search::window(size_t first, size_t last, ExploreResult& result) {
   };
   auto work = [&]() {
     auto expander = space_->expander();
+    Sink sink(visited_, *space_, config_.liveness);
     for (size_t c = next++; c < count; c = next++) {
       ChunkOut& out = chunks_[c];
       out.clear();
       if (c <= stop_after.load()) {
-        Sink sink(visited_, *space_, config_.liveness, out);
+        sink.start(out);
         const size_t end = std::min(last, first + (c + 1) * kChunkStates);
         for (size_t k = first + c * kChunkStates; k < end && !sink.stopped(); ++k) {
           sink.begin(static_cast<uint32_t>(current_.first + k));
@@ -599,6 +627,9 @@ bool Search::window(size_t first, size_t last, ExploreResult& result) {
 // parent after parent. False when the search stops (a violation, the state bound).
 bool Search::merge(ChunkOut& out, ExploreResult& result) {
   merge_index_.assign(out.candidates.size(), 0);
+  // The candidates' table slots, back to back so that their misses overlap (see
+  // VisitedSet::find_all); usually still in cache from the chunk's lookups.
+  for (const auto& cand : out.candidates) visited_.prefetch(cand.fp);
   size_t at = 0;  // next candidate
   for (const auto& [parent, transitions] : out.transitions) {
     if (visited_.size() >= config_.max_states) {
@@ -608,8 +639,6 @@ bool Search::merge(ChunkOut& out, ExploreResult& result) {
     }
     result.transitions += transitions;
     for (; at < out.candidates.size() && out.candidates[at].parent == parent; ++at) {
-      if (at + kPrefetchAhead < out.candidates.size())
-        visited_.prefetch(out.candidates[at + kPrefetchAhead].fp);
       const auto& cand = out.candidates[at];
       const auto r = visited_.insert(cand.fp);
       merge_index_[at] = r.index;
@@ -622,11 +651,9 @@ bool Search::merge(ChunkOut& out, ExploreResult& result) {
     }
   }
   if (config_.liveness) {
-    for (const auto& e : out.edges) {
-      edges_.emplace_back(e.from,
-                          (e.to & ChunkOut::kCandidate) ? merge_index_[e.to & ~ChunkOut::kCandidate] : e.to);
-      edge_via_.push_back(e.via);
-    }
+    for (const auto& e : out.edges)
+      graph_.add(e.from, (e.to & ChunkOut::kCandidate) ? merge_index_[e.to & ~ChunkOut::kCandidate] : e.to,
+                 e.via);
   }
   if (!out.violation) return true;
   const auto [parent, via] = *out.violation;
@@ -670,6 +697,7 @@ ExploreResult Search::run() {
   result.complete = !result.counterexample && result.bound_hit.empty();
   if (result.complete && config_.liveness) {
     result.liveness_checked = true;
+    graph_.close(static_cast<uint32_t>(visited_.size()));
     result.lasso = find_lasso();
   }
   report(result, result.max_depth);
@@ -677,10 +705,9 @@ ExploreResult Search::run() {
 }
 
 std::optional<Lasso> Search::find_lasso() const {
-  explorer::LivenessGraph graph{static_cast<uint32_t>(visited_.size()), edges_, edge_via_};
   auto ops_of = [&](uint32_t s) { return explorer::candidate_ops(load(s), config_); };
   auto pending = [&](uint32_t s) { return explorer::pending_messages(load(s)); };
-  auto cycle = explorer::find_fair_stuck_cycle(graph, ops_of, pending);
+  auto cycle = explorer::find_fair_stuck_cycle(graph_, ops_of, pending);
   if (!cycle) return std::nullopt;
   Lasso lasso;
   lasso.stuck = cycle->stuck;

@@ -2,20 +2,105 @@
 #include "explorer/liveness.h"
 
 #include <algorithm>
-#include <boost/graph/compressed_sparse_row_graph.hpp>
+#include <boost/graph/graph_traits.hpp>
 #include <boost/graph/strong_components.hpp>
+#include <boost/iterator/counting_iterator.hpp>
+#include <boost/iterator/iterator_facade.hpp>
+#include <boost/property_map/property_map.hpp>
 #include <deque>
 #include <map>
 
+// StateGraph as a Boost.Graph (IncidenceGraph and VertexListGraph), read in place:
+// strong_components runs on the explorer's own arrays instead of a copy of them.
 namespace mq::explorer {
+
+struct GraphEdge {
+  uint32_t from;
+  uint64_t index;  // in the graph's edge arrays
+  friend bool operator==(const GraphEdge&, const GraphEdge&) = default;
+};
+
+class OutEdgeIterator : public boost::iterator_facade<OutEdgeIterator, GraphEdge,
+                                                      boost::random_access_traversal_tag, GraphEdge> {
+ public:
+  OutEdgeIterator() = default;
+  OutEdgeIterator(uint32_t from, uint64_t index) : edge_{from, index} {}
+
+ private:
+  friend class boost::iterator_core_access;
+  GraphEdge dereference() const { return edge_; }
+  bool equal(const OutEdgeIterator& o) const { return edge_.index == o.edge_.index; }
+  void increment() { ++edge_.index; }
+  void decrement() { --edge_.index; }
+  void advance(std::ptrdiff_t n) { edge_.index += n; }
+  std::ptrdiff_t distance_to(const OutEdgeIterator& o) const {
+    return static_cast<std::ptrdiff_t>(o.edge_.index - edge_.index);
+  }
+  GraphEdge edge_{0, 0};
+};
+
+}  // namespace mq::explorer
+
+namespace boost {
+
+struct state_graph_traversal_tag : vertex_list_graph_tag, incidence_graph_tag {};
+
+template <>
+struct graph_traits<mq::explorer::StateGraph> {
+  using vertex_descriptor = uint32_t;
+  using edge_descriptor = mq::explorer::GraphEdge;
+  using out_edge_iterator = mq::explorer::OutEdgeIterator;
+  using vertex_iterator = counting_iterator<uint32_t>;
+  using adjacency_iterator = void;
+  using in_edge_iterator = void;
+  using edge_iterator = void;
+  using directed_category = directed_tag;
+  using edge_parallel_category = allow_parallel_edge_tag;
+  using traversal_category = state_graph_traversal_tag;
+  using vertices_size_type = uint32_t;
+  using edges_size_type = uint64_t;
+  using degree_size_type = uint64_t;
+  static vertex_descriptor null_vertex() { return UINT32_MAX; }
+};
+
+}  // namespace boost
+
+namespace mq::explorer {
+
+// Found by argument-dependent lookup from Boost's algorithms.
+inline std::pair<boost::counting_iterator<uint32_t>, boost::counting_iterator<uint32_t>> vertices(
+    const StateGraph& g) {
+  return {boost::counting_iterator<uint32_t>(0), boost::counting_iterator<uint32_t>(g.states())};
+}
+inline uint32_t num_vertices(const StateGraph& g) {
+  return g.states();
+}
+inline std::pair<OutEdgeIterator, OutEdgeIterator> out_edges(uint32_t v, const StateGraph& g) {
+  return {OutEdgeIterator(v, g.first(v)), OutEdgeIterator(v, g.first(v + 1))};
+}
+inline uint64_t out_degree(uint32_t v, const StateGraph& g) {
+  return g.first(v + 1) - g.first(v);
+}
+inline uint32_t source(const GraphEdge& e, const StateGraph&) {
+  return e.from;
+}
+inline uint32_t target(const GraphEdge& e, const StateGraph& g) {
+  return g.target(e.index);
+}
+
 namespace {
 
-// Compressed sparse rows, built in place from the explorer's edges, which come sorted
-// by source (breadth-first order): two arrays, no allocation per state.
-using Graph = boost::compressed_sparse_row_graph<boost::directedS, boost::no_property, boost::no_property,
-                                                 boost::no_property, uint32_t, uint32_t>;
-
 inline constexpr int kMaxFairnessRounds = 32;
+inline constexpr uint32_t kUnset = UINT32_MAX;
+
+// Each state's component (Boost.Graph's Tarjan); `count` gets the number of components.
+std::vector<uint32_t> strong_components(const StateGraph& g, uint32_t& count) {
+  std::vector<uint32_t> component(g.states());
+  count = static_cast<uint32_t>(boost::strong_components(
+      g, boost::make_iterator_property_map(component.begin(), boost::typed_identity_property_map<uint32_t>()),
+      boost::vertex_index_map(boost::typed_identity_property_map<uint32_t>())));
+  return component;
+}
 
 struct Out {
   uint32_t to;
@@ -29,9 +114,17 @@ std::set<std::string> intersect(const std::set<std::string>& a, const std::set<s
   return out;
 }
 
+// The labelled edges of the states that lie on cycles (in components of two or more
+// states), indexed compactly: the other states need none.
+struct CycleEdges {
+  std::vector<uint32_t> local;  // [state] index into `out`, or kUnset
+  std::vector<std::vector<Out>> out;
+  const std::vector<Out>& operator[](uint32_t s) const { return out[local[s]]; }
+};
+
 class Component {
  public:
-  Component(std::vector<uint32_t> members, const std::vector<std::vector<Out>>& out)
+  Component(std::vector<uint32_t> members, const CycleEdges& out)
       : members_(std::move(members)), in_(members_.begin(), members_.end()), out_(out) {}
 
   // Fair labels enabled in every state of `states`.
@@ -73,7 +166,7 @@ class Component {
  private:
   std::vector<uint32_t> members_;
   std::set<uint32_t> in_;
-  const std::vector<std::vector<Out>>& out_;
+  const CycleEdges& out_;
 };
 
 // target == UINT32_MAX: find an edge labelled `label`; UINT32_MAX - 1: take any edge
@@ -128,38 +221,54 @@ std::set<std::string> pending_messages(const SearchNode& node) {
   return out;
 }
 
-std::optional<FairCycle> find_fair_stuck_cycle(
-    const LivenessGraph& graph, const std::function<std::vector<Op>(uint32_t)>& ops_of,
-    const std::function<std::set<std::string>(uint32_t)>& pending) {
-  MQ_CHECK(std::is_sorted(graph.edges.begin(), graph.edges.end(),
-                          [](const auto& a, const auto& b) { return a.first < b.first; }));
-  const Graph g(boost::edges_are_sorted, graph.edges.begin(), graph.edges.end(), graph.states);
-  std::vector<uint32_t> component(graph.states);
-  const auto count = boost::strong_components(
-      g, boost::make_iterator_property_map(component.begin(), get(boost::vertex_index, g)));
-  std::vector<std::vector<uint32_t>> members(count);
-  for (uint32_t v = 0; v < graph.states; ++v) members[component[v]].push_back(v);
-  // Components in order of their earliest state, so the prefix found is short.
-  std::sort(members.begin(), members.end(),
-            [](const auto& a, const auto& b) { return a.front() < b.front(); });
+namespace {
 
-  std::vector<std::vector<Out>> out(graph.states);
-  std::vector<uint8_t> in_cycle(graph.states, 0);
-  for (const auto& m : members)
-    if (m.size() > 1)
-      for (uint32_t v : m) in_cycle[v] = 1;
-  for (size_t e = 0; e < graph.edges.size(); ++e) {
-    const uint32_t from = graph.edges[e].first;
-    if (!in_cycle[from]) continue;
-    out[from].push_back({graph.edges[e].second, graph.via[e], ""});
+// The components of two or more states, each with its members in state order, the
+// components in order of their earliest state, so that the prefix found is short.
+std::vector<std::vector<uint32_t>> cyclic_components(const StateGraph& graph) {
+  uint32_t count = 0;
+  const std::vector<uint32_t> component = strong_components(graph, count);
+  std::vector<uint32_t> size(count, 0);
+  for (uint32_t c : component) ++size[c];
+  std::vector<uint32_t> rank(count, kUnset);  // [component] its place in the result
+  std::vector<std::vector<uint32_t>> members;
+  for (uint32_t v = 0; v < graph.states(); ++v) {
+    const uint32_t c = component[v];
+    if (size[c] < 2) continue;
+    if (rank[c] == kUnset) {
+      rank[c] = static_cast<uint32_t>(members.size());
+      members.emplace_back().reserve(size[c]);
+    }
+    members[rank[c]].push_back(v);
   }
-  for (uint32_t v = 0; v < graph.states; ++v) {
-    if (out[v].empty()) continue;
-    const auto ops = ops_of(v);
-    for (auto& e : out[v]) e.label = fair_label(ops[e.via]);
-  }
+  return members;
+}
+
+CycleEdges cycle_edges(const StateGraph& graph, const std::vector<std::vector<uint32_t>>& members,
+                       const std::function<std::vector<Op>(uint32_t)>& ops_of) {
+  CycleEdges edges;
+  edges.local.assign(graph.states(), kUnset);
   for (const auto& m : members) {
-    if (m.size() < 2) continue;
+    for (uint32_t v : m) {
+      edges.local[v] = static_cast<uint32_t>(edges.out.size());
+      auto& out = edges.out.emplace_back();
+      if (graph.first(v) == graph.first(v + 1)) continue;
+      const auto ops = ops_of(v);
+      for (uint64_t e = graph.first(v); e < graph.first(v + 1); ++e)
+        out.push_back({graph.target(e), graph.via(e), fair_label(ops[graph.via(e)])});
+    }
+  }
+  return edges;
+}
+
+}  // namespace
+
+std::optional<FairCycle> find_fair_stuck_cycle(
+    const StateGraph& graph, const std::function<std::vector<Op>(uint32_t)>& ops_of,
+    const std::function<std::set<std::string>(uint32_t)>& pending) {
+  const std::vector<std::vector<uint32_t>> members = cyclic_components(graph);
+  const CycleEdges out = cycle_edges(graph, members, ops_of);
+  for (const auto& m : members) {
     std::set<std::string> stuck = pending(m.front());
     for (size_t i = 1; i < m.size() && !stuck.empty(); ++i) stuck = intersect(stuck, pending(m[i]));
     if (stuck.empty()) continue;

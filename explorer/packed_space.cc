@@ -304,15 +304,15 @@ class PackedSpace::Mut {
   uint8_t* never(uint32_t q, uint32_t level) const {
     return s_ + sp_.queues_[q].never + level * (1 + sp_.queues_[q].slots);
   }
-  uint8_t* rec(uint32_t q, uint32_t i) const {
+  [[gnu::always_inline]] uint8_t* rec(uint32_t q, uint32_t i) const {
     const uint32_t off = sp_.slot_off_[q * sp_.n_ + i];
     MQ_CHECK(off != 0);
     return s_ + off;
   }
-  const Attrs& attrs(uint32_t q, uint32_t i) const {
+  [[gnu::always_inline]] const Attrs& attrs(uint32_t q, uint32_t i) const {
     return sp_.slot_ptr_[q * sp_.n_ + i]->attrs[(rec(q, i)[kRecPlace] >> 3) & 1];
   }
-  uint8_t place(uint32_t q, uint32_t i) const {
+  [[gnu::always_inline]] uint8_t place(uint32_t q, uint32_t i) const {
     const uint32_t off = sp_.slot_off_[q * sp_.n_ + i];
     return off == 0 ? kAbsent : (s_[off] & 7);
   }
@@ -339,19 +339,20 @@ class PackedSpace::Mut {
       if (ready(q, l)[0] != 0) return static_cast<int>(l);
     return -1;
   }
-  uint32_t unacked(uint32_t c) const {
+  [[gnu::always_inline]] uint32_t unacked(uint32_t c) const {
     const uint32_t q = sp_.consumer_queue_[c];
     const uint8_t* l = in_flight(q);
     uint32_t n = 0;
     for (uint32_t k = 0; k < l[0]; ++k) n += rec(q, l[1 + k])[kRecConsumer] == c;
     return n;
   }
-  bool has_credit(uint32_t c) const {
+  [[gnu::always_inline]] bool has_credit(uint32_t c) const {
     const uint32_t prefetch = sp_.consumer_prefetch_[c];
     return attached(c) && (prefetch == 0 || unacked(c) < prefetch);
   }
 
-  void effect(EffectKind kind, uint32_t q, uint32_t i, uint32_t consumer = kNoConsumerByte) {
+  [[gnu::always_inline]] void effect(EffectKind kind, uint32_t q, uint32_t i,
+                                     uint32_t consumer = kNoConsumerByte) {
     const uint8_t* r = rec(q, i);
     sc_->effects.push_back({kind, static_cast<uint8_t>(q), static_cast<uint8_t>(i),
                             static_cast<uint8_t>(consumer), r[kRecAttempts], r[kRecPriority],

@@ -1,7 +1,6 @@
 #include "explorer/visited_set.h"
 
-#include <sys/mman.h>
-
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 
@@ -13,6 +12,12 @@ namespace {
 inline uint64_t mum(uint64_t a, uint64_t b) {
   const __uint128_t r = static_cast<__uint128_t>(a) * b;
   return static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64);
+}
+
+inline uint64_t load64(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
 }
 
 inline constexpr uint64_t kP0 = 0xa0761d6478bd642full, kP1 = 0xe7037ed1a0b428dbull,
@@ -28,10 +33,11 @@ uint64_t fingerprint(std::string_view b) {
   if (b.size() >= 32) {
     uint64_t h2 = h ^ kP2;
     for (; i + 32 <= b.size(); i += 32) {
-      uint64_t x[4];
-      std::memcpy(x, b.data() + i, 32);
-      h = mum(x[0] ^ kP0 ^ h, x[1] ^ kP1);
-      h2 = mum(x[2] ^ kP2 ^ h2, x[3] ^ kP3);
+      // Four word loads into registers (a 32-byte copy went through the stack).
+      const uint64_t x0 = load64(b.data() + i), x1 = load64(b.data() + i + 8);
+      const uint64_t x2 = load64(b.data() + i + 16), x3 = load64(b.data() + i + 24);
+      h = mum(x0 ^ kP0 ^ h, x1 ^ kP1);
+      h2 = mum(x2 ^ kP2 ^ h2, x3 ^ kP3);
     }
     h = mum(h ^ kP1, h2 ^ kP0);
   }
@@ -55,31 +61,14 @@ uint64_t fingerprint(std::string_view b) {
   return mum(mum(x ^ kP0 ^ h, y ^ kP1), kP0 ^ rest);
 }
 
-namespace {
-
-// Zeroed anonymous memory, advised for huge pages.
-void* map_zeroed(size_t bytes) {
-  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  MQ_CHECK_MSG(p != MAP_FAILED, "visited set: out of memory");
-  madvise(p, bytes, MADV_HUGEPAGE);  // advice only: no error if the kernel declines
-  return p;
-}
-
-}  // namespace
-
-VisitedSet::~VisitedSet() {
-  if (mapping_) munmap(mapping_, bytes_);
-}
-
 void VisitedSet::grow() {
   const uint64_t* old_keys = keys_;
   const uint32_t* old_index = index_;
-  void* old_mapping = mapping_;
-  const size_t old_capacity = capacity_, old_bytes = bytes_;
+  explorer::HugeMemory old_mapping = std::move(mapping_);
+  const size_t old_capacity = capacity_;
   capacity_ = capacity_ == 0 ? 1024 : capacity_ * 2;
-  bytes_ = capacity_ * (sizeof(uint64_t) + (with_index_ ? sizeof(uint32_t) : 0));
-  mapping_ = map_zeroed(bytes_);
-  keys_ = static_cast<uint64_t*>(mapping_);
+  mapping_ = explorer::HugeMemory(capacity_ * (sizeof(uint64_t) + (with_index_ ? sizeof(uint32_t) : 0)));
+  keys_ = static_cast<uint64_t*>(mapping_.data());
   index_ = with_index_ ? reinterpret_cast<uint32_t*>(keys_ + capacity_) : nullptr;
   const size_t mask = capacity_ - 1;
   for (size_t s = 0; s < old_capacity; ++s) {
@@ -89,7 +78,6 @@ void VisitedSet::grow() {
     keys_[at] = old_keys[s];
     if (index_) index_[at] = old_index[s];
   }
-  if (old_mapping) munmap(old_mapping, old_bytes);
 }
 
 VisitedSet::Insert VisitedSet::insert(uint64_t fp) {
@@ -119,6 +107,15 @@ uint32_t VisitedSet::find(uint64_t fp) const {
     const uint64_t key = std::atomic_ref<uint64_t>(keys_[at]).load(std::memory_order_acquire);
     if (key == 0) return kNotFound;
     if (key == fp) return index_ ? std::atomic_ref<uint32_t>(index_[at]).load(std::memory_order_relaxed) : 0;
+  }
+}
+
+void VisitedSet::find_all(const uint64_t* fps, size_t n, uint32_t* out) const {
+  constexpr size_t kGroup = 32;  // misses in flight at once: more than the core tracks
+  for (size_t first = 0; first < n; first += kGroup) {
+    const size_t last = std::min(n, first + kGroup);
+    for (size_t k = first; k < last; ++k) prefetch(fps[k]);
+    for (size_t k = first; k < last; ++k) out[k] = find(fps[k]);
   }
 }
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The explorer beside SPIN on the configuration of configs/explore-medium.json, in
 # one run on one machine: states, processor seconds, states per processor second and
-# bytes per stored state for each (bench/spin/README.md).
+# bytes per stored state for each, and the ratio of the explorer's states per
+# processor second to SPIN's, which a loaded machine moves less than either figure
+# (bench/spin/README.md).
 #
 # Usage: bench/spin/run.sh [path/to/mqharness]   (default: build-release/apps/mqharness)
 # Needs Debian's spin and gcc (scripts/setup.sh installs them).
@@ -32,25 +34,27 @@ spin_states=$(awk '/states, stored/ {print $1}' "$work/spin.out")
 spin_mem=$(awk '/total actual memory usage/ {print $1}' "$work/spin.out")
 spin_state_mem=$(awk '/actual memory usage for states/ {print $1}' "$work/spin.out")
 spin_cpu=$(cpu_of "$work/spin.time")
+spin_rate=$(div "$spin_states" "$spin_cpu")
 grep -q "errors: 0" "$work/spin.out" || { echo "run.sh: SPIN found an error:"; cat "$work/spin.out"; exit 1; }
 
-run_explorer() {  # label, extra arguments
+run_explorer() {  # label, arguments of explore
   local label=$1; shift
   /usr/bin/time -f "%U %S %e" -o "$work/x.time" "$harness" explore --config "$root/configs/explore-medium.json" \
-    --no-liveness "$@" > "$work/x.out" 2>&1 || { [[ $? -eq 0 ]] || { cat "$work/x.out"; exit 1; }; }
+    "$@" > "$work/x.out" 2>&1 || { [[ $? -eq 0 ]] || { cat "$work/x.out"; exit 1; }; }
   grep -q "^PROVED" "$work/x.out" || { echo "run.sh: explore did not prove:"; cat "$work/x.out"; exit 1; }
   local states cpu bytes
   states=$(sed -n 's/^states \([0-9]*\), .*/\1/p' "$work/x.out")
   bytes=$(sed -n 's/.*; \([0-9.]*\) bytes per visited state.*/\1/p' "$work/x.out")
   cpu=$(cpu_of "$work/x.time")
-  printf "%-34s %10s states %8.2f cpu s %10.0f states/cpu s %8.1f bytes/state (%s s wall)\n" "$label" "$states" \
-    "$cpu" "$(div "$states" "$cpu")" "$bytes" "$(awk '{print $3}' "$work/x.time")"
+  printf "%-34s %10s states %8.2f cpu s %10.0f states/cpu s %8.1f bytes/state %5.2fx SPIN's states/cpu s (%s s wall)\n" \
+    "$label" "$states" "$cpu" "$(div "$states" "$cpu")" "$bytes" "$(div "$(div "$states" "$cpu")" "$spin_rate")" \
+    "$(awk '{print $3}' "$work/x.time")"
 }
 
 printf "%-34s %10s states %8.2f cpu s %10.0f states/cpu s %8.1f bytes/state (%s MB total, %s MB states)\n" \
   "spin -o2 -a; pan -E -w22 (SAFETY)" "$spin_states" "$spin_cpu" "$(div "$spin_states" "$spin_cpu")" \
   "$(div "$(awk -v m="$spin_mem" 'BEGIN {print m * 1048576}')" "$spin_states")" "$spin_mem" "$spin_state_mem"
-run_explorer "explore --no-symmetry -j1" --no-symmetry -j 1
+run_explorer "explore --no-symmetry -j1" --no-liveness --no-symmetry -j 1
 # The same state graph: the same number of states (the explorer's without symmetry).
 if [[ "$spin_states" != "$(sed -n 's/^states \([0-9]*\), .*/\1/p' "$work/x.out")" ]]; then
   echo "run.sh: SPIN and the explorer (--no-symmetry) count different states" >&2
@@ -58,5 +62,8 @@ if [[ "$spin_states" != "$(sed -n 's/^states \([0-9]*\), .*/\1/p' "$work/x.out")
 fi
 echo "same state count: $spin_states"
 
-run_explorer "explore --no-symmetry -j2" --no-symmetry -j 2
-run_explorer "explore (symmetry) -j1" -j 1
+run_explorer "explore --no-symmetry -j2" --no-liveness --no-symmetry -j 2
+run_explorer "explore (symmetry) -j1" --no-liveness -j 1
+# The fair-cycle search on the same graph (it keeps every edge; symmetry is off for it).
+run_explorer "explore (liveness) -j1" -j 1
+echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
