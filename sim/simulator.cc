@@ -1,5 +1,6 @@
 #include "sim/simulator.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <variant>
@@ -13,6 +14,13 @@ namespace mq::sim {
 namespace {
 
 enum WorldWakes : uint32_t { kEndFaulty };
+
+// The history's room, reserved before the run (HistoryRecorder::reserve): a default
+// seed writes 6-11 events per message, so most runs never move their history. Only
+// address space until written; the cap keeps a run of millions of messages from
+// reserving gigabytes it may never use (it grows past it as any vector does).
+constexpr uint64_t kReservedEventsPerMessage = 12;
+constexpr uint64_t kMaxReservedEvents = uint64_t{1} << 19;
 
 #if defined(MQ_MUTANTS)
 std::atomic<uint64_t> test_abort_seed{0};
@@ -42,6 +50,7 @@ class World {
         recorder_(scenario.topology, scenario.name + " seed " + std::to_string(seed)),
         broker_(scenario, BrokerNodeOptions{options.shadow, options.corrupt_step, options.inconsistent_log},
                 derive_seed(seed, "disk"), queue_, network_, recorder_) {
+    recorder_.reserve(std::min(kMaxReservedEvents, params_.messages * kReservedEventsPerMessage + 1024));
     const auto& t = scenario.topology;
     for (ProducerId p = 0; p < t.producers.size(); ++p) {
       // Round-robin shares: the first producers take one more when it does not divide.
