@@ -2,6 +2,8 @@
 
 #include <variant>
 
+#include "base/huge_pages.h"
+
 namespace mq {
 namespace {
 
@@ -42,6 +44,12 @@ HistoryRecorder::HistoryRecorder(Topology topology, std::string source)
   for (const auto& p : topology_.producers) MQ_CHECK(p.name != kBrokerProcess && p.name != kNemesisProcess);
   for (const auto& c : topology_.consumers) MQ_CHECK(c.name != kBrokerProcess && c.name != kNemesisProcess);
   history_.source = std::move(source);
+}
+
+void HistoryRecorder::reserve(size_t events) {
+  if (events <= history_.events.capacity()) return;
+  history_.events.reserve(events);
+  advise_huge_pages(history_.events.data(), history_.events.capacity() * sizeof(HistoryEvent));
 }
 
 HistoryEvent& HistoryRecorder::push(EventType type, EventF f, std::string process, std::string queue) {

@@ -49,6 +49,11 @@ class HistoryRecorder {
   // goes to the event's `error`. REQUIRES: now_ns non-decreasing, as for record().
   void record_fault(EventF f, const std::string& node, TimeNs now_ns, const std::string& detail = "");
 
+  // Room for `events` events: the history then grows in place (what it holds is
+  // never copied to a larger buffer, and its memory is touched once, in huge pages
+  // where the kernel has them: base/huge_pages.h). A hint: more events still fit.
+  void reserve(size_t events);
+
   const History& history() const { return history_; }
   History take() { return std::move(history_); }
 

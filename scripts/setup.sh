@@ -2,23 +2,35 @@
 # Installs the Debian packages mqharness needs, and nothing else (chromium: the report
 # tests open HTML reports in it, headless; graphviz: `dot` draws the state graphs). Idempotent: when
 # every package is present it only asks dpkg, which takes well under a second.
+#
+#   scripts/setup.sh           every package: building, the tests, live runs, benchmarks
+#   scripts/setup.sh --build   only what configuring and building needs (`./mq run`: on a
+#                              fresh machine the brokers, chromium and Slurm are minutes
+#                              of downloads its first seed does not need)
 set -euo pipefail
 
-packages=(
+# Configuring the project finds every one of these (CMakeLists.txt, impl/, live/).
+build_packages=(
   g++ cmake ninja-build ccache pkg-config
   libgtest-dev libgmock-dev librapidcheck-dev
   libboost-graph-dev libbenchmark-dev libconcurrentqueue-dev
   nlohmann-json3-dev libcli11-dev
-  # mqd speaks RESP (hiredis's reader and client); its tests use redis-cli, its
-  # benchmark redis-server.
-  libhiredis-dev redis-server redis-tools
+  # mqd speaks RESP (hiredis's reader and client)
+  libhiredis-dev
+  # live runs' client libraries and the power-loss file system (live/)
+  librabbitmq-dev libnats-dev libfuse3-dev
+)
+# What the tests, live runs and tools use at run time.
+run_packages=(
+  # mqd's tests use redis-cli, its benchmark redis-server.
+  redis-server redis-tools
   # scripts/slurm-sweep's test starts a throwaway single-node Slurm cluster (label slurm).
   slurm-wlm munge
   # the HTML reports' browser tests and state graphs
   chromium graphviz
-  # live runs (docs/live.md): the brokers, their client libraries, the fault tools
-  rabbitmq-server librabbitmq-dev nats-server libnats-dev beanstalkd
-  fiu-utils libfuse3-dev fuse3 iproute2
+  # live runs (docs/live.md): the brokers and the fault tools
+  rabbitmq-server nats-server beanstalkd
+  fiu-utils fuse3 iproute2
   # the explorer's benchmark beside SPIN (bench/spin)
   spin
   # the fuzz targets (docs/fuzzing.md): clang with libFuzzer and the sanitizer runtimes
@@ -26,6 +38,12 @@ packages=(
   # scripts/coverage: line and branch coverage of impl/ reached by the default sweep
   gcovr
 )
+
+case "${1:-}" in
+  "") packages=("${build_packages[@]}" "${run_packages[@]}") ;;
+  --build) packages=("${build_packages[@]}") ;;
+  *) echo "usage: scripts/setup.sh [--build]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,6 +1,8 @@
 #include "sim/simulator.h"
 
+#include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <cstdio>
 #include <variant>
 
@@ -13,6 +15,13 @@ namespace mq::sim {
 namespace {
 
 enum WorldWakes : uint32_t { kEndFaulty };
+
+// The history's room, reserved before the run (HistoryRecorder::reserve): a default
+// seed writes 6-11 events per message, so most runs never move their history. Only
+// address space until written; the cap keeps a run of millions of messages from
+// reserving gigabytes it may never use (it grows past it as any vector does).
+constexpr uint64_t kReservedEventsPerMessage = 12;
+constexpr uint64_t kMaxReservedEvents = uint64_t{1} << 19;
 
 #if defined(MQ_MUTANTS)
 std::atomic<uint64_t> test_abort_seed{0};
@@ -42,6 +51,7 @@ class World {
         recorder_(scenario.topology, scenario.name + " seed " + std::to_string(seed)),
         broker_(scenario, BrokerNodeOptions{options.shadow, options.corrupt_step, options.inconsistent_log},
                 derive_seed(seed, "disk"), queue_, network_, recorder_) {
+    recorder_.reserve(std::min(kMaxReservedEvents, params_.messages * kReservedEventsPerMessage + 1024));
     const auto& t = scenario.topology;
     for (ProducerId p = 0; p < t.producers.size(); ++p) {
       // Round-robin shares: the first producers take one more when it does not divide.
@@ -210,30 +220,44 @@ bool plain(std::string_view s) {
   return true;
 }
 
-void key(std::string& out, const char* k) {
-  out += ",\"";
-  out += k;
-  out += "\":";
-}
-void str(std::string& out, const char* k, std::string_view v) {
-  key(out, k);
-  out += '"';
-  out += v;
-  out += '"';
-}
-void num(std::string& out, const char* k, int64_t v) {
-  key(out, k);
-  out += std::to_string(v);
-}
-void unum(std::string& out, const char* k, uint64_t v) {
-  key(out, k);
-  out += std::to_string(v);
-}
+// Hashes a JSON line as it is written: FNV-1a taken piece by piece in order is the
+// FNV-1a of the whole line, so no line is built (a default seed hashes ~60k lines).
+class LineHasher {
+ public:
+  explicit LineHasher(uint64_t h) : h_(h) {}
+  uint64_t hash() const { return h_; }
 
-// The event's JSON line exactly as to_json() writes it (same keys, same order, no
-// spaces), without building a JSON document: false if a string needs escaping (the
-// caller then uses to_json). sim_determinism_test checks the two agree.
-bool fast_json_line(const HistoryEvent& e, std::string& out) {
+  void raw(std::string_view s) { h_ = fnv1a(h_, s); }
+  void key(std::string_view k) {
+    raw(",\"");
+    raw(k);
+    raw("\":");
+  }
+  void str(std::string_view k, std::string_view v) {
+    key(k);
+    raw("\"");
+    raw(v);
+    raw("\"");
+  }
+  // Decimal as std::to_string writes it.
+  template <typename Int>
+  void num(std::string_view k, Int v) {
+    key(k);
+    number(v);
+  }
+  template <typename Int>
+  void number(Int v) {
+    char buf[24];
+    const auto end = std::to_chars(buf, buf + sizeof buf, v).ptr;
+    raw(std::string_view(buf, static_cast<size_t>(end - buf)));
+  }
+
+ private:
+  uint64_t h_;
+};
+
+// Whether the event's strings all need no escaping (then fast_json_line writes it).
+bool fast_json_ok(const HistoryEvent& e) {
   if (!plain(e.process) || !plain(e.queue) || !plain(e.consumer) || !plain(e.error) || !plain(e.node) ||
       !plain(e.topic) || (e.payload && !plain(*e.payload))) {
     return false;
@@ -241,37 +265,49 @@ bool fast_json_line(const HistoryEvent& e, std::string& out) {
   for (const auto& q : e.bound) {
     if (!plain(q)) return false;
   }
-  out = "{\"v\":" + std::to_string(kHistoryFormatVersion);
-  unum(out, "index", e.index);
-  num(out, "time", e.time_ns);
-  str(out, "process", e.process);
-  str(out, "type", event_type_name(e.type));
-  str(out, "f", event_f_name(e.f));
-  if (!e.queue.empty()) str(out, "queue", e.queue);
-  if (!e.topic.empty()) str(out, "topic", e.topic);
-  if (!e.bound.empty()) {
-    key(out, "bound");
-    for (size_t k = 0; k < e.bound.size(); ++k) out += (k ? ",\"" : "[\"") + e.bound[k] + "\"";
-    out += ']';
-  }
-  if (!e.consumer.empty()) str(out, "consumer", e.consumer);
-  if (e.id) unum(out, "id", *e.id);
-  if (e.payload) str(out, "payload", *e.payload);
-  if (e.priority) unum(out, "priority", *e.priority);
-  if (e.ttl_ns) num(out, "ttl_ns", *e.ttl_ns);
-  if (e.delay_ns) num(out, "delay_ns", *e.delay_ns);
-  if (e.max_retries) unum(out, "max_retries", *e.max_retries);
-  if (e.timestamp_ns) num(out, "timestamp_ns", *e.timestamp_ns);
-  if (e.not_before_ns) num(out, "not_before_ns", *e.not_before_ns);
-  if (e.attempts) unum(out, "attempts", *e.attempts);
-  if (e.requeue) {
-    key(out, "requeue");
-    out += *e.requeue ? "true" : "false";
-  }
-  if (!e.error.empty()) str(out, "error", e.error);
-  if (!e.node.empty()) str(out, "node", e.node);
-  out += '}';
   return true;
+}
+
+// The event's JSON line exactly as to_json() writes it (same keys, same order, no
+// spaces), hashed without building a JSON document or a string. REQUIRES:
+// fast_json_ok(e) (the caller else hashes to_json's line). sim_determinism_test
+// checks the two agree.
+void fast_json_line(const HistoryEvent& e, LineHasher& out) {
+  out.raw("{\"v\":");
+  out.number(kHistoryFormatVersion);
+  out.num("index", e.index);
+  out.num("time", e.time_ns);
+  out.str("process", e.process);
+  out.str("type", event_type_name(e.type));
+  out.str("f", event_f_name(e.f));
+  if (!e.queue.empty()) out.str("queue", e.queue);
+  if (!e.topic.empty()) out.str("topic", e.topic);
+  if (!e.bound.empty()) {
+    out.key("bound");
+    for (size_t k = 0; k < e.bound.size(); ++k) {
+      out.raw(k ? ",\"" : "[\"");
+      out.raw(e.bound[k]);
+      out.raw("\"");
+    }
+    out.raw("]");
+  }
+  if (!e.consumer.empty()) out.str("consumer", e.consumer);
+  if (e.id) out.num("id", *e.id);
+  if (e.payload) out.str("payload", *e.payload);
+  if (e.priority) out.num("priority", static_cast<uint64_t>(*e.priority));
+  if (e.ttl_ns) out.num("ttl_ns", *e.ttl_ns);
+  if (e.delay_ns) out.num("delay_ns", *e.delay_ns);
+  if (e.max_retries) out.num("max_retries", *e.max_retries);
+  if (e.timestamp_ns) out.num("timestamp_ns", *e.timestamp_ns);
+  if (e.not_before_ns) out.num("not_before_ns", *e.not_before_ns);
+  if (e.attempts) out.num("attempts", *e.attempts);
+  if (e.requeue) {
+    out.key("requeue");
+    out.raw(*e.requeue ? "true" : "false");
+  }
+  if (!e.error.empty()) out.str("error", e.error);
+  if (!e.node.empty()) out.str("node", e.node);
+  out.raw("}");
 }
 
 }  // namespace
@@ -281,17 +317,18 @@ void set_test_abort_seed(uint64_t seed) { test_abort_seed.store(seed); }
 #endif
 
 uint64_t history_hash(const History& history) {
-  uint64_t h = kFnv1aOffset;
-  std::string line;
+  LineHasher out(kFnv1aOffset);
   for (const auto& e : history.events) {
-    if (!fast_json_line(e, line)) {
+    if (fast_json_ok(e)) {
+      fast_json_line(e, out);
+    } else {
       auto json = to_json(e);
       MQ_CHECK_MSG(json.ok(), "the simulator writes only UTF-8 payloads and names");
-      line = std::move(json).value();
+      out.raw(json.value());
     }
-    h = fnv1a(fnv1a(h, line), "\n");
+    out.raw("\n");
   }
-  return h;
+  return out.hash();
 }
 
 SimResult simulate(const Scenario& scenario, uint64_t seed, const SimOptions& options) {

@@ -10,9 +10,13 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "base/fnv.h"
 #include "formats/history_io.h"
+#include "sim/event_queue.h"
 #include "sim_test_util.h"
 
 namespace mq::sim {
@@ -102,6 +106,33 @@ TEST(SimDeterminism, HistoryHashIsTheHashOfTheJsonLines) {
   }
   EXPECT_EQ(history_hash(r.history), h);
   EXPECT_EQ(r.history_hash, h);
+}
+
+// The agenda pops by (time, push order) whatever the heap and its slot reuse do:
+// pushes interleaved with pops, equal times, bodies that own memory.
+TEST(SimDeterminism, EventQueuePopsByTimeThenPushOrder) {
+  EventQueue<std::string> q;
+  std::vector<std::pair<TimeNs, std::string>> popped;
+  auto pop = [&] {
+    auto e = q.pop();
+    popped.emplace_back(e.at_ns, std::move(e.body));
+  };
+  q.push(30, "c30");
+  q.push(10, "a10");
+  q.push(10, "b10-a-long-string-that-is-not-inline");
+  pop();                 // a10
+  q.push(10, "d10");     // at now: after b10, pushed earlier at the same time
+  q.push(20, "e20");
+  pop();                 // b10
+  pop();                 // d10
+  q.push(20, "f20");     // reuses a freed slot; after e20
+  q.push(15, "g15");
+  while (!q.empty()) pop();
+  const std::vector<std::pair<TimeNs, std::string>> want = {
+      {10, "a10"}, {10, "b10-a-long-string-that-is-not-inline"}, {10, "d10"}, {15, "g15"},
+      {20, "e20"}, {20, "f20"}, {30, "c30"}};
+  EXPECT_EQ(popped, want);
+  EXPECT_EQ(q.now(), 30);
 }
 
 }  // namespace
