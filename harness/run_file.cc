@@ -19,11 +19,11 @@ Status write_run_file(const RunFile& rf) {
                          {"shadow", rf.options.shadow},
                          {"overrides", sim::overrides_to_json(rf.options.overrides)},
                          {"stop_after_events", rf.options.stop_after_events},
-                         {"events", rf.events},
                          {"hash", rf.hash},
                          {"quiescent", rf.quiescent},
                          {"build", rf.build}};
-  if (!rf.fault.empty()) meta["fault"] = rf.fault;
+  if (rf.events) meta["events"] = *rf.events;
+  if (rf.fault != "none") meta["fault"] = rf.fault;
   if (rf.dies) meta["dies"] = true;
   const std::string path = rf.history_path + kRunFileSuffix;
   std::ofstream out(path, std::ios::binary);
@@ -74,7 +74,9 @@ Result<RunFile> read_run_file(const std::string& file) {
   std::string text, scenario_file;
   f.u64("mqharness_run", version, true).str("history", rf.history_path, true).u64("seed", rf.seed, true);
   f.str("scenario_file", scenario_file, true).str("scenario", text, true).boolean("shadow", rf.options.shadow);
-  f.boolean("quiescent", rf.quiescent).u64("events", rf.events).str("hash", rf.hash).str("build", rf.build);
+  uint64_t events = 0;
+  f.boolean("quiescent", rf.quiescent).u64("events", events).str("hash", rf.hash).str("build", rf.build);
+  if (j->contains("events")) rf.events = events;
   f.u64("stop_after_events", rf.options.stop_after_events).str("fault", rf.fault).boolean("dies", rf.dies);
   MQ_RETURN_IF_ERROR(read_overrides(f, meta_path, rf.options.overrides));
   MQ_RETURN_IF_ERROR(f.finish());

@@ -9,13 +9,15 @@
 //   mqharness_run: 1; history: H; seed; scenario_file; scenario (the scenario's text,
 //   so the run file stands alone); shadow; overrides (sim/sim_params.h);
 //   stop_after_events; events; hash ("0x" and 16 hex digits); quiescent; build (the
-//   git revision that wrote it); fault (the mutant build's selected fault, absent in
-//   production runs); dies (the run died on an assertion: its history is empty).
+//   git revision that wrote it); fault (the mutant build's fault switched on; absent:
+//   "none", as the production build writes it); dies (the run died on an assertion:
+//   its history is empty).
 // Errors: a missing or malformed field is kInvalidArgument naming the file and the
 // field's JSON path; an unknown field too (a misspelt one must not be ignored).
 // Thread-safety: free functions; no shared state.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "base/status.h"
@@ -31,19 +33,19 @@ struct RunFile {
   sim::Scenario scenario;
   uint64_t seed = 0;
   sim::SimOptions options;
-  uint64_t events = 0;
+  std::optional<uint64_t> events;  // the history's length; absent in older run files
   std::string hash;
   bool quiescent = false;
   std::string build;  // empty in older run files
-  std::string fault;  // empty: no fault selected
+  std::string fault = "none";  // the mutant build's fault switched on
   bool dies = false;
 };
 
 // Writes the history `result.history` to `path` and the run file beside it.
-// `build`: the revision that ran it; `fault`: the selected fault or "".
+// `build`: the revision that ran it; `fault`: the fault switched on, or "none".
 Status write_run(const std::string& path, const sim::Scenario& scenario, uint64_t seed,
                  const sim::SimOptions& options, const sim::SimResult& result, const std::string& build,
-                 const std::string& fault = "");
+                 const std::string& fault = "none");
 // Writes rf.history_path + kRunFileSuffix only.
 Status write_run_file(const RunFile& rf);
 
