@@ -11,6 +11,10 @@
 #include "report/report.h"
 
 namespace mq::app {
+using explorer::AuditRun;
+using explorer::render_audit;
+using explorer::run_audit;
+
 namespace {
 
 std::vector<AuditRun> audit_with_progress() {

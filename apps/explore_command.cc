@@ -17,6 +17,16 @@
 #include "sim/trace_replay.h"
 
 namespace mq::app {
+using explorer::Bound;
+using explorer::explore;
+using explorer::ExploreConfig;
+using explorer::ExploreProgress;
+using explorer::ExploreResult;
+using explorer::ExploreStep;
+using explorer::format_steps;
+using explorer::load_explore_config;
+using explorer::SearchOptions;
+
 namespace {
 
 using Clock = std::chrono::steady_clock;

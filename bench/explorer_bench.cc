@@ -7,7 +7,7 @@
 #include "explorer/explorer.h"
 #include "explorer/packed_space.h"
 
-namespace mq {
+namespace mq::explorer {
 namespace {
 
 ExploreConfig small_config(bool liveness) {
@@ -43,11 +43,11 @@ BENCHMARK(BM_ExploreSmall)
 // apply() (operation, properties, invariants) without the search around it.
 void BM_PackedSuccessors(benchmark::State& state) {
   const ExploreConfig c = small_config(false);
-  const explorer::PackedSpace space(c, Model::create(c.topology).value().wiring(), false);
+  const PackedSpace space(c, Model::create(c.topology).value().wiring(), false);
   auto sc = space.make_scratch();
   std::vector<uint8_t> root(space.state_size()), mid(space.state_size()), out(space.state_size());
   space.root(root.data());
-  std::vector<explorer::PackedSpace::PackedOp> ops(space.max_candidates());
+  std::vector<PackedSpace::PackedOp> ops(space.max_candidates());
   uint32_t violations = 0;
   space.candidates(root.data(), ops.data());
   space.apply(root.data(), ops[0], mid.data(), violations, sc);  // one message sent
@@ -64,4 +64,4 @@ void BM_PackedSuccessors(benchmark::State& state) {
 BENCHMARK(BM_PackedSuccessors);
 
 }  // namespace
-}  // namespace mq
+}  // namespace mq::explorer

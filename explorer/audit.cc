@@ -7,7 +7,7 @@
 #include "explorer/explorer.h"
 #include "properties/model_variants.h"
 
-namespace mq {
+namespace mq::explorer {
 namespace {
 
 struct Claim {
@@ -275,4 +275,4 @@ std::string generate_audit() {
   return render_audit(run_audit());
 }
 
-}  // namespace mq
+}  // namespace mq::explorer

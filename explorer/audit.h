@@ -11,7 +11,7 @@
 
 #include "explorer/explorer.h"
 
-namespace mq {
+namespace mq::explorer {
 
 // One exploration of the audit: a claim as stated (under the origin document's own
 // design, a variant of the model) or as repaired (under the model itself).
@@ -46,4 +46,4 @@ std::string render_audit(const std::vector<AuditRun>& runs);
 // times, no machine facts).
 std::string generate_audit();
 
-}  // namespace mq
+}  // namespace mq::explorer

@@ -2,7 +2,7 @@
 
 #include "formats/json_config.h"
 
-namespace mq {
+namespace mq::explorer {
 namespace {
 
 Status read_message(const nlohmann::json& j, const std::string& file, const std::string& path,
@@ -64,4 +64,4 @@ Result<ExploreConfig> load_explore_config(const std::string& path) {
   return explore_config_from_json_text(*text, path);
 }
 
-}  // namespace mq
+}  // namespace mq::explorer

@@ -12,7 +12,7 @@
 #include "model/topology.h"
 #include "properties/model_properties.h"
 
-namespace mq {
+namespace mq::explorer {
 
 struct MenuMessage {
   std::optional<QueueId> queue;  // exactly one of queue and topic
@@ -38,4 +38,4 @@ struct ExploreConfig {
 Result<ExploreConfig> load_explore_config(const std::string& path);
 Result<ExploreConfig> explore_config_from_json_text(std::string_view text, const std::string& file);
 
-}  // namespace mq
+}  // namespace mq::explorer

@@ -15,9 +15,8 @@
 #include "explorer/search_node.h"
 #include "explorer/visited_set.h"
 
-namespace mq {
+namespace mq::explorer {
 
-using explorer::SearchNode;
 
 namespace {
 
@@ -37,7 +36,7 @@ class Block {
   void clear() { size_ = 0; }
 
  private:
-  explorer::HugeMemory memory_;
+  HugeMemory memory_;
   size_t size_ = 0;
 };
 
@@ -296,25 +295,25 @@ class ReferenceSpace final : public Space {
       : config_(config), apply_(apply), root_(root), blank_(root.props) {}
   std::string root() const override {
     std::string out;
-    explorer::encode(root_, out);
+    encode(root_, out);
     return out;
   }
   size_t root_identity() const override {
     std::string out;
-    return explorer::encode(root_, out);
+    return encode(root_, out);
   }
   class Ref final : public Expander {
    public:
     explicit Ref(const ReferenceSpace& s) : s_(s) {}
     void expand(std::string_view state, Sink& sink) override {
-      const SearchNode node = explorer::decode(s_.root_.model.wiring(), s_.blank_, state);
-      const std::vector<Op> ops = explorer::candidate_ops(node, s_.config_);
+      const SearchNode node = decode(s_.root_.model.wiring(), s_.blank_, state);
+      const std::vector<Op> ops = candidate_ops(node, s_.config_);
       for (size_t k = 0; k < ops.size(); ++k) {
-        auto next = explorer::successor(node, ops[k], s_.apply_);
+        auto next = successor(node, ops[k], s_.apply_);
         if (!next.violations.empty()) return sink.violation(static_cast<uint16_t>(k));
         if (!next.changed) continue;
         buffer_.clear();
-        const size_t identity = explorer::encode(next.node, buffer_);
+        const size_t identity = encode(next.node, buffer_);
         sink.add(static_cast<uint16_t>(k), buffer_, identity);
       }
     }
@@ -328,8 +327,8 @@ class ReferenceSpace final : public Space {
               std::vector<Violation>* last) const override {
     SearchNode node = root_;
     for (uint16_t via : vias) {
-      const Op op = explorer::candidate_ops(node, config_)[via];
-      auto next = explorer::successor(node, op, apply_);
+      const Op op = candidate_ops(node, config_)[via];
+      auto next = successor(node, op, apply_);
       if (steps) steps->push_back({op, next.result.ok() ? *next.result : Effects{}});
       if (last) *last = next.violations;
       node = std::move(next.node);
@@ -352,7 +351,7 @@ class PackedModelSpace final : public Space {
         space_(config, root.model.wiring(), symmetry),
         root_(root),
         cross_check_(cross_check) {}
-  const explorer::PackedSpace& space() const { return space_; }
+  const PackedSpace& space() const { return space_; }
   std::string root() const override {
     std::string out(space_.state_size(), '\0');
     space_.root(reinterpret_cast<uint8_t*>(out.data()));
@@ -390,10 +389,10 @@ class PackedModelSpace final : public Space {
     // violations and the successor.
     void check(const SearchNode& node, const uint8_t* p, uint32_t k, uint32_t n, bool changed,
                uint32_t violations) {
-      const std::vector<Op> ops = explorer::candidate_ops(node, s_.config_);
+      const std::vector<Op> ops = candidate_ops(node, s_.config_);
       MQ_CHECK_MSG(ops.size() == n, "cross-check: candidate count differs");
       MQ_CHECK_MSG(ops[k] == s_.space_.to_op(p, ops_[k]), "cross-check: candidate differs");
-      auto next = explorer::successor(node, ops[k], apply_model);
+      auto next = successor(node, ops[k], apply_model);
       uint32_t want = 0;
       for (const auto& v : next.violations) want |= bit(v.property);
       if (want != violations) {
@@ -409,8 +408,8 @@ class PackedModelSpace final : public Space {
       MQ_CHECK_MSG(ref == out_, "cross-check: successor differs");
     }
     const PackedModelSpace& s_;
-    explorer::PackedSpace::Scratch sc_;
-    std::vector<explorer::PackedSpace::PackedOp> ops_;
+    PackedSpace::Scratch sc_;
+    std::vector<PackedSpace::PackedOp> ops_;
     std::vector<uint8_t> out_;
   };
   std::unique_ptr<Expander> expander() const override { return std::make_unique<Packed>(*this); }
@@ -421,20 +420,20 @@ class PackedModelSpace final : public Space {
     SearchNode node = root_;
     std::string root_bytes = root();
     std::vector<uint8_t> cur(root_bytes.begin(), root_bytes.end()), next_state(cur.size());
-    std::vector<explorer::PackedSpace::PackedOp> ops(space_.max_candidates());
+    std::vector<PackedSpace::PackedOp> ops(space_.max_candidates());
     auto sc = space_.make_scratch();
-    auto h = explorer::Relabel::identity(config_.topology.consumers.size(), config_.messages.size());
+    auto h = Relabel::identity(config_.topology.consumers.size(), config_.messages.size());
     for (uint16_t via : vias) {
       const uint32_t n = space_.candidates(cur.data(), ops.data());
       MQ_CHECK(via < n);
       const Op op = space_.relabel(space_.to_op(cur.data(), ops[via]), h);
-      auto next = explorer::successor(node, op, apply_model);
+      auto next = successor(node, op, apply_model);
       if (steps) steps->push_back({op, next.result.ok() ? *next.result : Effects{}});
       if (last) *last = next.violations;
       node = std::move(next.node);
       uint32_t violations = 0;
       space_.apply(cur.data(), ops[via], next_state.data(), violations, sc);
-      explorer::Relabel applied;
+      Relabel applied;
       space_.canonicalize(next_state.data(), &applied);
       h = applied.inverse().then(h);
       cur.swap(next_state);
@@ -450,7 +449,7 @@ class PackedModelSpace final : public Space {
 
  private:
   const ExploreConfig& config_;
-  explorer::PackedSpace space_;
+  PackedSpace space_;
   SearchNode root_;
   bool cross_check_;
 };
@@ -470,7 +469,7 @@ class Search {
     MQ_CHECK(options_.jobs >= 1);
     Model initial = Model::create(config_.topology).value();
     const SearchNode root{initial, ModelProperties(initial, config_.properties), 0, 0};
-    const std::string why = explorer::PackedSpace::unsupported_reason(config_);
+    const std::string why = PackedSpace::unsupported_reason(config_);
     if (apply == nullptr && why.empty() && !options_.reference) {
       const bool symmetry = options_.symmetry && !config_.liveness;
       auto packed = std::make_unique<PackedModelSpace>(config_, root, symmetry, options_.cross_check);
@@ -539,13 +538,13 @@ class Search {
   std::string engine_, symmetry_;
   VisitedSet visited_;
   uint64_t represented_ = 0;
-  explorer::HugeArray<uint32_t> parent_;  // [state]
-  explorer::HugeArray<uint16_t> via_;     // [state] candidate op index at the parent
+  HugeArray<uint32_t> parent_;  // [state]
+  HugeArray<uint16_t> via_;     // [state] candidate op index at the parent
   Layer current_, next_;
   std::vector<Block> pool_;  // blocks of cleared layers
   std::vector<ChunkOut> chunks_;
   std::vector<uint32_t> merge_index_;  // merge(): state index of each candidate
-  explorer::StateGraph graph_;         // with liveness
+  StateGraph graph_;         // with liveness
 };
 
 // The chunks of a window are expanded by the threads in any order; whichever thread
@@ -705,9 +704,9 @@ ExploreResult Search::run() {
 }
 
 std::optional<Lasso> Search::find_lasso() const {
-  auto ops_of = [&](uint32_t s) { return explorer::candidate_ops(load(s), config_); };
-  auto pending = [&](uint32_t s) { return explorer::pending_messages(load(s)); };
-  auto cycle = explorer::find_fair_stuck_cycle(graph_, ops_of, pending);
+  auto ops_of = [&](uint32_t s) { return candidate_ops(load(s), config_); };
+  auto pending = [&](uint32_t s) { return pending_messages(load(s)); };
+  auto cycle = find_fair_stuck_cycle(graph_, ops_of, pending);
   if (!cycle) return std::nullopt;
   Lasso lasso;
   lasso.stuck = cycle->stuck;
@@ -749,4 +748,4 @@ std::string format_steps(const std::vector<ExploreStep>& steps, size_t first_num
   return o.str();
 }
 
-}  // namespace mq
+}  // namespace mq::explorer

@@ -47,7 +47,7 @@
 #include "explorer/explore_config.h"
 #include "properties/model_walk.h"
 
-namespace mq {
+namespace mq::explorer {
 
 struct ExploreStep {
   Op op;
@@ -112,4 +112,4 @@ ExploreResult explore(const ExploreConfig& config, const ApplyFn& apply, const P
 // The steps as a small table, one line per step: "3  dispatch q0  -> delivered q0 #1 c0".
 std::string format_steps(const std::vector<ExploreStep>& steps, size_t first_number = 1);
 
-}  // namespace mq
+}  // namespace mq::explorer

@@ -92,7 +92,7 @@ class PackedSpace {
   };
   // At most this many candidates in any state.
   uint32_t max_candidates() const { return max_candidates_; }
-  // The candidate operations at `s`, in explorer::candidate_ops order (their index is
+  // The candidate operations at `s`, in candidate_ops order (their index is
   // the `via` of the state they lead to). Returns how many were written to `out`.
   uint32_t candidates(const uint8_t* s, PackedOp* out) const;
   // Writes the successor of `op` into `out` (state_size() bytes). Returns false if the

@@ -6,7 +6,7 @@
 
 #include "base/check.h"
 
-namespace mq {
+namespace mq::explorer {
 namespace {
 
 inline uint64_t mum(uint64_t a, uint64_t b) {
@@ -64,10 +64,10 @@ uint64_t fingerprint(std::string_view b) {
 void VisitedSet::grow() {
   const uint64_t* old_keys = keys_;
   const uint32_t* old_index = index_;
-  explorer::HugeMemory old_mapping = std::move(mapping_);
+  HugeMemory old_mapping = std::move(mapping_);
   const size_t old_capacity = capacity_;
   capacity_ = capacity_ == 0 ? 1024 : capacity_ * 2;
-  mapping_ = explorer::HugeMemory(capacity_ * (sizeof(uint64_t) + (with_index_ ? sizeof(uint32_t) : 0)));
+  mapping_ = HugeMemory(capacity_ * (sizeof(uint64_t) + (with_index_ ? sizeof(uint32_t) : 0)));
   keys_ = static_cast<uint64_t*>(mapping_.data());
   index_ = with_index_ ? reinterpret_cast<uint32_t*>(keys_ + capacity_) : nullptr;
   const size_t mask = capacity_ - 1;
@@ -119,4 +119,4 @@ void VisitedSet::find_all(const uint64_t* fps, size_t n, uint32_t* out) const {
   }
 }
 
-}  // namespace mq
+}  // namespace mq::explorer

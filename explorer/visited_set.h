@@ -25,7 +25,7 @@
 
 #include "explorer/huge_memory.h"
 
-namespace mq {
+namespace mq::explorer {
 
 class VisitedSet {
  public:
@@ -67,11 +67,11 @@ class VisitedSet {
   bool with_index_;
   uint64_t* keys_ = nullptr;
   uint32_t* index_ = nullptr;  // null without indices
-  explorer::HugeMemory mapping_;
+  HugeMemory mapping_;
   size_t capacity_ = 0, size_ = 0;
 };
 
 // A 64-bit fingerprint of a byte string (wyhash-style 128-bit multiply mixing).
 uint64_t fingerprint(std::string_view bytes);
 
-}  // namespace mq
+}  // namespace mq::explorer

@@ -41,8 +41,8 @@ Result<sim::Scenario> scenario_named(std::string_view name) {
   return invalid_argument("unknown scenario '" + std::string(name) + "'");
 }
 
-ExploreConfig explorer_config() {
-  ExploreConfig c;
+explorer::ExploreConfig explorer_config() {
+  explorer::ExploreConfig c;
   QueueConfig q;
   q.name = "q";
   q.capacity = 2;

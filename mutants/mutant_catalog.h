@@ -39,7 +39,7 @@ Result<sim::Scenario> scenario_named(std::string_view name);
 // levels, max_retries 1, visibility timeout 1), two consumers with prefetch 1, four
 // menu messages (two plain, one with TTL 1 at priority 1, one delayed by 2), time
 // 0..2, nacks, one crash.
-ExploreConfig explorer_config();
+explorer::ExploreConfig explorer_config();
 
 std::string_view stormy_scenario_text();
 std::string_view bitrot_scenario_text();

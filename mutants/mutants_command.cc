@@ -29,6 +29,9 @@
 static_assert(mq::impl::kMutantsCompiledIn, "mqharness-mutants needs the mutant build (MQ_MUTANTS)");
 
 namespace mq::mutants {
+using explorer::explore;
+using explorer::ExploreResult;
+
 namespace {
 
 using Clock = std::chrono::steady_clock;

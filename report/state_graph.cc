@@ -32,15 +32,15 @@ std::string effects_text(const Effects& effects, const Topology& t) {
   return s;
 }
 
-void add_steps(CounterexampleView& v, const std::vector<ExploreStep>& steps, const Topology& t) {
-  for (const ExploreStep& s : steps) v.steps.push_back({to_string(s.op), effects_text(s.effects, t)});
+void add_steps(CounterexampleView& v, const std::vector<explorer::ExploreStep>& steps, const Topology& t) {
+  for (const explorer::ExploreStep& s : steps) v.steps.push_back({to_string(s.op), effects_text(s.effects, t)});
 }
 
 // states[0..n]: the initial state and the state after each step, by replaying the
 // operations; stops (with a note) where the replay fails, which would mean the
 // explorer and the replay disagree.
-void rebuild_states(CounterexampleView& v, const ExploreConfig& config, const ApplyFn& apply,
-                    const std::vector<ExploreStep>& steps) {
+void rebuild_states(CounterexampleView& v, const explorer::ExploreConfig& config, const ApplyFn& apply,
+                    const std::vector<explorer::ExploreStep>& steps) {
   auto model = Model::create(config.topology);
   if (!model.ok()) {
     v.replay_note = "the configuration's topology is invalid: " + model.status().message();
@@ -100,8 +100,8 @@ std::string state_summary(const ModelState& state, const Topology& t) {
   return o.str();
 }
 
-CounterexampleView counterexample_view(std::string title, const ExploreConfig& config, const ApplyFn& apply,
-                                       const Counterexample& cx) {
+CounterexampleView counterexample_view(std::string title, const explorer::ExploreConfig& config, const ApplyFn& apply,
+                                       const explorer::Counterexample& cx) {
   CounterexampleView v;
   v.title = std::move(title);
   v.property = property_name(cx.violation.property);
@@ -111,13 +111,13 @@ CounterexampleView counterexample_view(std::string title, const ExploreConfig& c
   return v;
 }
 
-CounterexampleView lasso_view(std::string title, const ExploreConfig& config, const ApplyFn& apply,
-                              const Lasso& lasso) {
+CounterexampleView lasso_view(std::string title, const explorer::ExploreConfig& config, const ApplyFn& apply,
+                              const explorer::Lasso& lasso) {
   CounterexampleView v;
   v.title = std::move(title);
   v.property = "liveness";
   v.message = lasso.stuck + " never finishes on a cycle fair to consumers and time";
-  std::vector<ExploreStep> all = lasso.prefix;
+  std::vector<explorer::ExploreStep> all = lasso.prefix;
   all.insert(all.end(), lasso.cycle.begin(), lasso.cycle.end());
   add_steps(v, all, config.topology);
   rebuild_states(v, config, apply, all);

@@ -36,10 +36,10 @@ struct CounterexampleView {
 };
 
 // A counterexample, or a lasso (prefix then cycle), with states rebuilt by replay.
-CounterexampleView counterexample_view(std::string title, const ExploreConfig& config, const ApplyFn& apply,
-                                       const Counterexample& cx);
-CounterexampleView lasso_view(std::string title, const ExploreConfig& config, const ApplyFn& apply,
-                              const Lasso& lasso);
+CounterexampleView counterexample_view(std::string title, const explorer::ExploreConfig& config, const ApplyFn& apply,
+                                       const explorer::Counterexample& cx);
+CounterexampleView lasso_view(std::string title, const explorer::ExploreConfig& config, const ApplyFn& apply,
+                              const explorer::Lasso& lasso);
 
 // One node per state, one edge per step labelled with its operation; the violating
 // step's edge and state in red; a lasso's closing edge back to the cycle's start.

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-namespace mq {
+namespace mq::explorer {
 namespace {
 
 size_t count(const std::string& text, const std::string& what) {
@@ -30,4 +30,4 @@ TEST(AuditTest, TheoremsDocumentIsUpToDateAndSaysWhatWeExpect) {
 }
 
 }  // namespace
-}  // namespace mq
+}  // namespace mq::explorer

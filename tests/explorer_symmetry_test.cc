@@ -6,7 +6,7 @@
 #include "explorer/audit.h"
 #include "explorer/explorer.h"
 
-namespace mq {
+namespace mq::explorer {
 namespace {
 
 // The verdict as a user reads it.
@@ -60,4 +60,4 @@ TEST(ExplorerSymmetryTest, AuditClaimsSameVerdictWithAndWithout) {
 }
 
 }  // namespace
-}  // namespace mq
+}  // namespace mq::explorer

@@ -14,7 +14,7 @@
 
 #include "properties/model_variants.h"
 
-namespace mq {
+namespace mq::explorer {
 namespace {
 
 // One queue "q" (capacity, levels), one manual consumer with prefetch 1, and the
@@ -327,4 +327,4 @@ TEST(ExplorerTest, ShippedConfigLoads) {
 }
 
 }  // namespace
-}  // namespace mq
+}  // namespace mq::explorer

@@ -14,11 +14,11 @@
 #include "explorer/explorer.h"
 #include "properties/model_walk.h"
 
-namespace mq {
+namespace mq::explorer {
 namespace {
 
-using explorer::PackedSpace;
-using explorer::SearchNode;
+using PackedSpace;
+using SearchNode;
 
 inline constexpr int kRandomConfigs = 24;
 inline constexpr int kWalkSteps = 60;
@@ -88,14 +88,14 @@ TEST(PackedSpaceTest, RandomWalksRoundTripAndAgreeWithTheModel) {
       const SearchNode node = space.to_node(s.data());
       space.from_node(node, back.data());
       ASSERT_EQ(back, s) << "config " << k << " step " << step << "\n" << to_string(node.model.state());
-      const std::vector<Op> want = explorer::candidate_ops(node, c);
+      const std::vector<Op> want = candidate_ops(node, c);
       const uint32_t n = space.candidates(s.data(), ops.data());
       ASSERT_EQ(n, want.size());
       for (uint32_t i = 0; i < n; ++i) {
         ASSERT_EQ(to_string(space.to_op(s.data(), ops[i])), to_string(want[i]));
         uint32_t violations = 0;
         const bool changed = space.apply(s.data(), ops[i], next.data(), violations, sc);
-        const auto ref = explorer::successor(node, want[i], apply_model);
+        const auto ref = successor(node, want[i], apply_model);
         EXPECT_EQ(changed, ref.changed) << to_string(want[i]);
         EXPECT_EQ(violations, 0u) << to_string(want[i]);
         EXPECT_TRUE(ref.violations.empty()) << to_string(want[i]);
@@ -189,4 +189,4 @@ TEST(PackedSpaceTest, SymmetryQuotientIsTheSetOfCanonicalImages) {
 }
 
 }  // namespace
-}  // namespace mq
+}  // namespace mq::explorer

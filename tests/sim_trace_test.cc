@@ -18,6 +18,12 @@
 #include "sim/trace_replay.h"
 
 namespace mq::sim {
+using explorer::explore;
+using explorer::ExploreConfig;
+using explorer::ExploreResult;
+using explorer::ExploreStep;
+using explorer::load_explore_config;
+
 namespace {
 
 std::vector<TraceStep> steps_of(const std::vector<ExploreStep>& steps) {

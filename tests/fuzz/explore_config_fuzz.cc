@@ -10,6 +10,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace mq;
+  using namespace mq::explorer;
   const std::string_view text = fuzz::text_of(data, size);
   auto c = explore_config_from_json_text(text, "fuzz.json");
   if (!c.ok()) {
