@@ -86,10 +86,12 @@ unsigned long long ull(uint64_t v) { return static_cast<unsigned long long>(v); 
 
 nlohmann::json overrides_json(const SimOverrides& o) { return sim::overrides_to_json(o); }
 
+// `fault`: the mutant build's fault switched on ("none": the key is left out, as the
+// production build writes it).
 Status write_run_files(const std::string& path, const Scenario& s, uint64_t seed, const SimOptions& o,
-                       const SimResult& r) {
+                       const SimResult& r, const std::string& fault) {
   MQ_RETURN_IF_ERROR(write_history_file(r.history, path));
-  const nlohmann::json meta = {{"mqharness_run", 1},
+  nlohmann::json meta = {{"mqharness_run", 1},
                                {"history", path},
                                {"seed", seed},
                                {"scenario_file", s.file},
@@ -101,6 +103,7 @@ Status write_run_files(const std::string& path, const Scenario& s, uint64_t seed
                                {"hash", hex(r.history_hash)},
                                {"quiescent", r.quiescent},
                                {"build", MQ_VERSION}};
+  if (fault != "none") meta["fault"] = fault;
   std::ofstream out(path + kRunFileSuffix, std::ios::binary);
   out << meta.dump(2) << "\n";
   if (!out) return io_error(path + kRunFileSuffix + ": cannot write");
@@ -115,6 +118,7 @@ struct RunFile {
   uint64_t events = 0;
   std::string hash;
   std::string build;  // the git revision that wrote it (absent in older run files)
+  std::string fault = "none";  // the mutant build's fault switched on (absent: none)
 };
 
 Status read_overrides(JsonFields& f, const std::string& file, SimOverrides& o) {
@@ -141,6 +145,7 @@ Result<RunFile> read_run_file(const std::string& file) {
   bool quiescent = false;  // read by check (--complete); replay re-runs and sees it anew
   f.boolean("quiescent", quiescent);
   f.u64("events", rf.events).str("hash", rf.hash).str("build", rf.build).u64("stop_after_events", rf.options.stop_after_events);
+  f.str("fault", rf.fault);
   MQ_RETURN_IF_ERROR(read_overrides(f, meta_path, rf.options.overrides));
   MQ_RETURN_IF_ERROR(f.finish());
   if (version != 1) return invalid_argument(meta_path + ": /mqharness_run: version " + std::to_string(version) + " is not 1");
@@ -241,7 +246,7 @@ int run_command(const SimCommandOptions& o) {
   for (const auto& line : r.params.lines()) std::printf("  %s\n", line.c_str());
   print_result(r);
   if (!o.history.empty()) {
-    const Status w = write_run_files(o.history, s, o.seed, options, r);
+    const Status w = write_run_files(o.history, s, o.seed, options, r, o.mutant);
     if (!w.ok()) {
       std::fprintf(stderr, "run: %s\n", w.to_string().c_str());
       return 2;
@@ -290,11 +295,12 @@ bool in_child(const std::function<bool()>& task, std::string* died = nullptr) {
 // Writes a run's files (write_run_files) from a child process. A run that dies
 // leaves no history: its files hold the scenario and overrides, and replay dies the
 // same way.
-Status write_run_isolated(const std::string& path, const Scenario& s, uint64_t seed, const SimOptions& options) {
+Status write_run_isolated(const std::string& path, const Scenario& s, uint64_t seed, const SimOptions& options,
+                          const std::string& fault) {
   std::string died;
   if (in_child(
           [&] {
-            const Status st = write_run_files(path, s, seed, options, sim::simulate(s, seed, options));
+            const Status st = write_run_files(path, s, seed, options, sim::simulate(s, seed, options), fault);
             if (!st.ok()) std::printf("%s\n", st.to_string().c_str());
             return st.ok();
           },
@@ -304,7 +310,7 @@ Status write_run_isolated(const std::string& path, const Scenario& s, uint64_t s
   if (died.empty()) return io_error("writing the run files " + path + " failed (see above)");
   SimResult dies;
   dies.scenario = s;
-  return write_run_files(path, s, seed, options, dies);
+  return write_run_files(path, s, seed, options, dies, fault);
 }
 
 // ---- sweep ----
@@ -439,7 +445,7 @@ Status keep_failing_runs(const SimCommandOptions& o, const Scenario& s, const Sw
   options.shadow = !o.no_shadow;
   for (size_t i = 0; i < summary.failing.size() && i < o.keep_runs; ++i) {
     const uint64_t seed = summary.failing[i].seed;
-    MQ_RETURN_IF_ERROR(write_run_isolated(run_path(o.out, seed), s, seed, options));
+    MQ_RETURN_IF_ERROR(write_run_isolated(run_path(o.out, seed), s, seed, options, o.mutant));
   }
   return Status();
 }
@@ -765,6 +771,17 @@ int replay_command(const SimCommandOptions& o) {
     std::fprintf(stderr, "replay: %s\n", recorded.status().to_string().c_str());
     return 2;
   }
+  if (rf->fault != o.mutant) {
+    // The fault decides what the broker does: a replay without it diverges for no
+    // reason the user can see.
+    std::fprintf(stderr, "replay: %s: recorded with the fault '%s' switched on, replayed with '%s': %s\n",
+                 o.replay_file.c_str(), rf->fault.c_str(), o.mutant.c_str(),
+                 rf->fault == "none" ? "replay it without --mutant"
+                                     : ("replay it with: mqharness-mutants replay --mutant " + rf->fault + " " +
+                                        rooted(o.replay_file))
+                                           .c_str());
+    return 2;
+  }
   std::printf("replay: %s: scenario '%s', seed %llu, %zu recorded events\n", rf->history_path.c_str(),
               rf->scenario.name.c_str(), ull(rf->seed), recorded->events.size());
   if (rf->build != MQ_VERSION) {
@@ -893,7 +910,7 @@ int shrink_command(const SimCommandOptions& o) {
   options.overrides = out.reproducer.overrides;
   options.stop_after_events = out.reproducer.stop_after_events;
   const std::string path = o.history.empty() ? "shrunk.jsonl" : o.history;
-  const Status w = write_run_isolated(path, out.reproducer.scenario, o.seed, options);
+  const Status w = write_run_isolated(path, out.reproducer.scenario, o.seed, options, o.mutant);
   if (!w.ok()) {
     std::fprintf(stderr, "shrink: %s\n", w.to_string().c_str());
     return 2;
@@ -924,6 +941,19 @@ void add_scenario_option(CLI::App* cmd, SimCommandOptions& o) {
 }
 
 }  // namespace
+
+Result<std::string> run_file_fault(const std::string& file) {
+  auto rf = read_run_file(file);
+  if (!rf.ok()) return rf.status();
+  return rf->fault;
+}
+
+int replay_run_file(const SimCommandOptions& options) { return replay_command(options); }
+
+Status write_run_files_of(const std::string& path, const Scenario& scenario, uint64_t seed,
+                          const SimOptions& sim_options, const SimCommandOptions& options) {
+  return write_run_isolated(path, scenario, seed, sim_options, options.mutant);
+}
 
 void add_sim_commands(CLI::App& app, SimCommandOptions& o) {
   auto* run = app.add_subcommand("run", "Simulate one seed of a scenario; check the history, the shadow model "

@@ -2,7 +2,17 @@
 # Installs the Debian packages mqharness needs, and nothing else (chromium: the report
 # tests open HTML reports in it, headless; graphviz: `dot` draws the state graphs). Idempotent: when
 # every package is present it only asks dpkg, which takes well under a second.
+#
+#   scripts/setup.sh        (no arguments)
+#
+# Exit status: 0 every package installed; 1 apt-get failed; 2 a usage error, or not
+# root and no sudo to install with.
 set -euo pipefail
+case "${1:-}" in
+  "") ;;
+  -h | --help) sed -n '2,/^set -/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "setup: takes no arguments (got: $*); see --help" >&2; exit 2 ;;
+esac
 
 packages=(
   g++ cmake ninja-build ccache pkg-config
@@ -37,7 +47,7 @@ done
 echo "setup: installing ${missing[*]}" >&2
 sudo=""
 if [[ $(id -u) -ne 0 ]]; then
-  command -v sudo >/dev/null || { echo "setup: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  command -v sudo >/dev/null || { echo "setup: need root or sudo to install: ${missing[*]}" >&2; exit 2; }
   sudo="sudo"
 fi
 export DEBIAN_FRONTEND=noninteractive
