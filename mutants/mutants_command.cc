@@ -370,12 +370,12 @@ void write_control(std::ostream& md, const Control& c, const MutantsOptions& o) 
   md << "\n";
   for (const auto& [seed, v] : c.failures) md << "- seed " << seed << ": " << join(v.failed) << ": " << v.first_failure << "\n";
   if (o.clean_log.empty()) return;
-  std::ifstream in(o.clean_log);
-  std::stringstream text;
-  text << in.rdbuf();
+  // Read and judged before the work (clean_log_error); read again here, bounded.
+  const auto log = read_text_file(o.clean_log);
+  const std::string text = log.ok() ? *log : log.status().to_string();
   md << "\nThe production build (`mqharness`, no fault compiled in) over the default scenario, as given with "
         "--clean-log (the issue's full control is `mqharness sweep --seeds 1..10000 --jobs 2`):\n\n```\n"
-     << text.str() << (text.str().ends_with("\n") ? "" : "\n") << "```\n";
+     << text << (text.ends_with("\n") ? "" : "\n") << "```\n";
 }
 
 std::string render(const std::vector<FaultReport>& reports, const Control& control, const MutantsOptions& o,
@@ -557,9 +557,10 @@ int replay(const MutantsOptions& o, app::SimCommandOptions sim) {
                  o.replay.c_str(), fault->c_str());
     return app::kExitUsage;
   }
-  if (!o.only.empty() && (o.only.size() != 1 || o.only.front() != *fault)) {
+  const auto other = std::find_if(o.only.begin(), o.only.end(), [&](const std::string& n) { return n != *fault; });
+  if (other != o.only.end()) {
     std::fprintf(stderr, "mqharness-mutants: --replay: %s records the fault '%s', not --only %s\n",
-                 o.replay.c_str(), fault->c_str(), o.only.front().c_str());
+                 o.replay.c_str(), fault->c_str(), other->c_str());
     return app::kExitUsage;
   }
   impl::select_mutant(*m);
@@ -568,6 +569,20 @@ int replay(const MutantsOptions& o, app::SimCommandOptions sim) {
   sim.replay_file = o.replay;
   app::json_set("fault", *fault);
   return app::replay_run_file(sim);
+}
+
+// Why --clean-log cannot be embedded: it cannot be read (missing, a directory, larger
+// than kMaxConfigFileBytes), or it is not what it is said to be, the output of
+// `mqharness sweep` (which ends in its PASS or FAIL summary line). "" when it can.
+std::string clean_log_error(const std::string& path) {
+  const auto log = read_text_file(path);
+  if (!log.ok()) return "--clean-log: " + log.status().message();
+  if (log->rfind("PASS: ", 0) != 0 && log->find("\nPASS: ") == std::string::npos &&
+      log->rfind("FAIL: ", 0) != 0 && log->find("\nFAIL: ") == std::string::npos) {
+    return "--clean-log: " + path +
+           ": not the output of `mqharness sweep` (no line starts with its summary, 'PASS: ' or 'FAIL: ')";
+  }
+  return "";
 }
 
 // Why the options given do not make one mode (--run, --replay or the report), or a
@@ -603,7 +618,7 @@ std::string options_error(const MutantsOptions& o, size_t faults) {
   if (mode == kReport && !o.out.empty() && o.out != "-") {
     if (const std::string e = app::output_file_error(o.out); !e.empty()) return e;
   }
-  if (!o.clean_log.empty()) return app::input_file_error(o.clean_log);
+  if (!o.clean_log.empty()) return clean_log_error(o.clean_log);
   return "";
 }
 

@@ -56,6 +56,9 @@ TEST(MutantsCli, UsageErrorsExit2NamedBeforeAnyWork) {
       {"--out /nonexistent/dir/mutants.md", 2, "its directory /nonexistent/dir does not exist"},
       {"--out " + dir, 2, "is a directory, not a file"},
       {"--out - --clean-log /nonexistent/sweep.log", 2, "/nonexistent/sweep.log: no such file"},
+      {"--out - --clean-log " + dir, 2, "is a directory"},
+      {"--out - --clean-log " + std::string(MQ_MUTANTS_CLI_TEST_SOURCE), 2,
+       "not the output of `mqharness sweep` (no line starts with its summary"},
       {run1 + " --history " + dir, 2, "is a directory"},
       {run1 + " --overrides 'not json'", 2, "--overrides"},
       {run1 + " --overrides '" + std::string(1000, '[') + "'", 2, "nested deeper than 128 levels"},
@@ -129,9 +132,13 @@ TEST(MutantsCli, JsonOnEveryVerb) {
 // the run file records.
 TEST(MutantsCli, ReportJsonAndItsReproducer) {
   const std::string dir = temp_dir("report");
+  // The production build's control, embedded with --clean-log.
+  ASSERT_EQ(std::system(("cd " + dir + " && " + MQ_HARNESS_BIN + " sweep --seeds 1..1 --no-shadow > sweep.log 2>&1")
+                            .c_str()),
+            0);
   const std::string cmd = "cd " + dir + " && " + kBin + " --json --only " + kFault +
                           " --seeds 2..2 --clean-seeds 1 --no-explore --shrink-runs 4 --events-bar 0 --out report.md "
-                          "--reproducer shrunk.jsonl";
+                          "--reproducer shrunk.jsonl --clean-log sweep.log";
   const auto j = json_object_of(cmd, "mqharness_mutants_report", 0);
   ASSERT_TRUE(j.is_object());
   EXPECT_EQ(j.value("report", ""), dir + "/report.md") << j.dump();
@@ -141,6 +148,8 @@ TEST(MutantsCli, ReportJsonAndItsReproducer) {
   EXPECT_TRUE(f.value("caught", false)) << j.dump();
   EXPECT_EQ(f.value("reproduce", "").rfind("/", 0), 0u) << j.dump();
   EXPECT_TRUE(exits_with("cd / && " + f.value("reproduce", std::string("false")), 1, "reproduce: "));
+  EXPECT_NE(read_file(dir + "/report.md").find("PASS: 1 seeds of 'default'"), std::string::npos)
+      << read_file(dir + "/report.md");
   const std::string meta = read_file(dir + "/shrunk.jsonl.run.json");
   EXPECT_NE(meta.find("\"fault\": \"" + kFault + "\""), std::string::npos) << meta;
   EXPECT_NE(meta.find("\"build\": "), std::string::npos) << meta;
