@@ -79,6 +79,25 @@ inline std::string input_file_error(const std::string& path) {
   return "";
 }
 
+// Why `path` cannot be used as a directory that is created if missing: it is a file,
+// or the nearest of its ancestors that exists is not a directory. "" when it can be tried.
+inline std::string directory_error(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path p = fs::absolute(path, ec);
+  if (ec) return "";
+  // Bounded by the path's depth: each round goes one level up.
+  for (bool first = true; !p.empty(); first = false) {
+    if (fs::exists(p, ec)) {
+      if (fs::is_directory(p, ec)) return "";
+      return first ? path + ": not a directory" : path + ": " + p.string() + " is not a directory";
+    }
+    if (p == p.parent_path()) return "";
+    p = p.parent_path();
+  }
+  return "";
+}
+
 inline constexpr int kExitUsage = 2;
 
 // kExitUsage when the first argument is not an option and names no subcommand of

@@ -12,6 +12,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "tests/run_command.h"
 
@@ -208,6 +210,21 @@ TEST(Cli, MqdAndMutantsBinaryExit2OnUsageErrors) {
   EXPECT_EQ(wrapped.status, 2) << wrapped.output;
   EXPECT_NE(wrapped.output.find("--seed: '-1' is not a non-negative whole number"), std::string::npos)
       << wrapped.output;
+  // mqd's own inputs: a port that is not one, a data directory that cannot be one.
+  const std::string file = write_file("not-a-dir", "x");
+  for (const auto& [args, text] : std::vector<std::pair<std::string, std::string>>{
+           {"--data /tmp --listen 127.0.0.1:80x", "the port must be a number in 0..65535, got '80x'"},
+           {"--data /tmp --listen 127.0.0.1:99999", "got '99999'"},
+           {"--data /tmp --listen 127.0.0.1:-1", "got '-1'"},
+           {"--data " + file, "--data: " + file + ": not a directory"},
+           {"--data " + file + "/sub/dir", file + " is not a directory"},
+       }) {
+    // Bounded: were the input accepted, the daemon would serve until stopped.
+    const Outcome o = run(args, "timeout 10 " MQ_MQD_BIN);
+    EXPECT_EQ(o.status, 2) << args << "\n" << o.output;
+    EXPECT_NE(o.output.find(text), std::string::npos) << args << "\n" << o.output;
+  }
+  std::remove(file.c_str());
   const Outcome version = run("--version", MQ_MQD_BIN);
   EXPECT_EQ(version.status, 0) << version.output;
   EXPECT_EQ(version.output.rfind("mqd ", 0), 0u) << version.output;
