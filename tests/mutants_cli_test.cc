@@ -23,7 +23,9 @@ const std::string kBin = MQ_MUTANTS_BIN;
 // A fault that seed 2 of the default scenario catches (docs/mutants.md).
 const std::string kFault = "reversed-priority";
 
-std::string temp_path(const std::string& name) { return mq::test::temp_path("mutants_cli_test", name); }
+std::string temp_path(const std::string& name) {
+  return mq::test::temp_path("mutants_cli_test", name);
+}
 
 // A fresh directory, removed by the caller.
 std::string temp_dir(const std::string& name) {
@@ -40,55 +42,56 @@ std::string read_file(const std::string& path) {
 TEST(MutantsCli, UsageErrorsExit2NamedBeforeAnyWork) {
   const std::string dir = ::testing::TempDir();
   const std::string run1 = "--only " + kFault + " --run 1";
-  expect_each(kBin, {
-      {"--no-such-option", 2, "--no-such-option"},
-      {"frobnicate", 2, "unknown subcommand 'frobnicate' (one of: run, sweep"},
-      {"--only no-such-fault", 2, "unknown fault 'no-such-fault'"},
-      {"--run 1", 2, "--run needs exactly one --only fault"},
-      {"--only a --only b --run 1", 2, "unknown fault 'a', 'b'"},
-      // Options of one mode given to another are refused, not ignored.
-      {"--overrides '{}'", 2, "--overrides goes with --run (one run)"},
-      {"--history h.jsonl", 2, "--history goes with --run"},
-      {run1 + " --reproducer x.jsonl", 2, "--reproducer goes with the report"},
-      {run1 + " --replay x.jsonl", 2, "--run and --replay are two modes"},
-      {"--reproducer x.jsonl", 2, "--reproducer writes one run"},
-      // Files: a report of many minutes must not end in "cannot write".
-      {"--out /nonexistent/dir/mutants.md", 2, "its directory /nonexistent/dir does not exist"},
-      {"--out " + dir, 2, "is a directory, not a file"},
-      {"--out - --clean-log /nonexistent/sweep.log", 2, "/nonexistent/sweep.log: no such file"},
-      {"--out - --clean-log " + dir, 2, "is a directory"},
-      {"--out - --clean-log " + std::string(MQ_MUTANTS_CLI_TEST_SOURCE), 2,
-       "not the output of `mqharness sweep` (no line starts with its summary"},
-      {run1 + " --history " + dir, 2, "is a directory"},
-      {run1 + " --overrides 'not json'", 2, "--overrides"},
-      {run1 + " --overrides '" + std::string(1000, '[') + "'", 2, "nested deeper than 128 levels"},
-      {"--replay " + dir, 2, "is a directory, not a file"},
-      {"--replay /nonexistent/h.jsonl", 2, "/nonexistent/h.jsonl: no such file"},
-      // The subcommands' own inputs.
-      {"run --mutant no-such-fault", 2, "--mutant"},
-      {"replay " + dir, 2, "is a directory, not a file"},
-      {"replay /nonexistent/h.jsonl", 2, "/nonexistent/h.jsonl: no such file"},
-      {"sweep --merge /nonexistent/out", 2, "/nonexistent/out: no such file"},
-  });
+  expect_each(
+      kBin, {
+                {"--no-such-option", 2, "--no-such-option"},
+                {"frobnicate", 2, "unknown subcommand 'frobnicate' (one of: run, sweep"},
+                {"--only no-such-fault", 2, "unknown fault 'no-such-fault'"},
+                {"--run 1", 2, "--run needs exactly one --only fault"},
+                {"--only a --only b --run 1", 2, "unknown fault 'a', 'b'"},
+                // Options of one mode given to another are refused, not ignored.
+                {"--overrides '{}'", 2, "--overrides goes with --run (one run)"},
+                {"--history h.jsonl", 2, "--history goes with --run"},
+                {run1 + " --reproducer x.jsonl", 2, "--reproducer goes with the report"},
+                {run1 + " --replay x.jsonl", 2, "--run and --replay are two modes"},
+                {"--reproducer x.jsonl", 2, "--reproducer writes one run"},
+                // Files: a report of many minutes must not end in "cannot write".
+                {"--out /nonexistent/dir/mutants.md", 2, "its directory /nonexistent/dir does not exist"},
+                {"--out " + dir, 2, "is a directory, not a file"},
+                {"--out - --clean-log /nonexistent/sweep.log", 2, "/nonexistent/sweep.log: no such file"},
+                {"--out - --clean-log " + dir, 2, "is a directory"},
+                {"--out - --clean-log " + std::string(MQ_MUTANTS_CLI_TEST_SOURCE), 2,
+                 "not the output of `mqharness sweep` (no line starts with its summary"},
+                {run1 + " --history " + dir, 2, "is a directory"},
+                {run1 + " --overrides 'not json'", 2, "--overrides"},
+                {run1 + " --overrides '" + std::string(1000, '[') + "'", 2, "nested deeper than 128 levels"},
+                {"--replay " + dir, 2, "is a directory, not a file"},
+                {"--replay /nonexistent/h.jsonl", 2, "/nonexistent/h.jsonl: no such file"},
+                // The subcommands' own inputs.
+                {"run --mutant no-such-fault", 2, "--mutant"},
+                {"replay " + dir, 2, "is a directory, not a file"},
+                {"replay /nonexistent/h.jsonl", 2, "/nonexistent/h.jsonl: no such file"},
+                {"sweep --merge /nonexistent/out", 2, "/nonexistent/out: no such file"},
+            });
 }
 
 TEST(MutantsCli, NumbersAreNeverWrapped) {
   expect_each(kBin, {
-      {"--only " + kFault + " --run -1", 2, "--run: '-1' is not a non-negative"},
-      {"--only " + kFault + " --run 99999999999999999999", 2, "is too large"},
-      {"--out - --seeds -1", 2, "bad --seeds '-1'"},
-      {"--out - --seeds 0..5", 2, "bad --seeds '0..5'"},
-      {"--out - --seeds 5..1", 2, "bad --seeds '5..1'"},
-      {"--out - --seeds 1..99999999999999999999", 2, "bad --seeds"},
-      {"--clean-seeds -3", 2, "--clean-seeds: '-3'"},
-      {"--events-bar 1e3", 2, "--events-bar: '1e3'"},
-      {"--run-limit-s -1", 2, "--run-limit-s"},
-      {"--run-limit-s 99999999999", 2, "--run-limit-s"},
-      {"--shrink-runs 99999999999", 2, "--shrink-runs"},
-      {"run --seed -1", 2, "--seed: '-1' is not a non-negative whole number"},
-      {"sweep --seeds 1..99999999999999999999", 2, "bad --seeds"},
-      {"run --test-abort-seed -1", 2, "--test-abort-seed"},
-  });
+                        {"--only " + kFault + " --run -1", 2, "--run: '-1' is not a non-negative"},
+                        {"--only " + kFault + " --run 99999999999999999999", 2, "is too large"},
+                        {"--out - --seeds -1", 2, "bad --seeds '-1'"},
+                        {"--out - --seeds 0..5", 2, "bad --seeds '0..5'"},
+                        {"--out - --seeds 5..1", 2, "bad --seeds '5..1'"},
+                        {"--out - --seeds 1..99999999999999999999", 2, "bad --seeds"},
+                        {"--clean-seeds -3", 2, "--clean-seeds: '-3'"},
+                        {"--events-bar 1e3", 2, "--events-bar: '1e3'"},
+                        {"--run-limit-s -1", 2, "--run-limit-s"},
+                        {"--run-limit-s 99999999999", 2, "--run-limit-s"},
+                        {"--shrink-runs 99999999999", 2, "--shrink-runs"},
+                        {"run --seed -1", 2, "--seed: '-1' is not a non-negative whole number"},
+                        {"sweep --seeds 1..99999999999999999999", 2, "bad --seeds"},
+                        {"run --test-abort-seed -1", 2, "--test-abort-seed"},
+                    });
 }
 
 TEST(MutantsCli, HelpAndVersionExit0) {
@@ -110,7 +113,8 @@ TEST(MutantsCli, JsonOnEveryVerb) {
   EXPECT_EQ(j.value("fault", ""), kFault) << j.dump();
   EXPECT_TRUE(j.contains("verdicts")) << j.dump();
   EXPECT_EQ(j.value("reproduce", "").rfind(kBin + " --only " + kFault + " --run 2", 0), 0u) << j.dump();
-  j = json_object_of(kBin + " run --json --mutant " + kFault + " --seed 2 --history " + h, "mqharness_mutants_run", 1);
+  j = json_object_of(kBin + " run --json --mutant " + kFault + " --seed 2 --history " + h,
+                     "mqharness_mutants_run", 1);
   EXPECT_TRUE(j.contains("verdicts") && j.contains("reproduce")) << j.dump();
   EXPECT_NE(j.value("reproduce", "").find(" run --mutant " + kFault), std::string::npos) << j.dump();
   j = json_object_of(kBin + " replay --json --mutant " + kFault + " " + h, "mqharness_mutants_replay", 1);
@@ -121,7 +125,8 @@ TEST(MutantsCli, JsonOnEveryVerb) {
   json_object_of(kBin + " --json --no-such-option", "mqharness_mutants_report", 2);
   json_object_of(kBin + " --json --run 1", "mqharness_mutants_report", 2);
   for (const char* verb : {"run", "sweep", "replay", "shrink"}) {
-    json_object_of(kBin + " " + verb + " --json --no-such-option", std::string("mqharness_mutants_") + verb, 2);
+    json_object_of(kBin + " " + verb + " --json --no-such-option", std::string("mqharness_mutants_") + verb,
+                   2);
   }
   std::remove(h.c_str());
   std::remove((h + ".run.json").c_str());
@@ -133,12 +138,14 @@ TEST(MutantsCli, JsonOnEveryVerb) {
 TEST(MutantsCli, ReportJsonAndItsReproducer) {
   const std::string dir = temp_dir("report");
   // The production build's control, embedded with --clean-log.
-  ASSERT_EQ(std::system(("cd " + dir + " && " + MQ_HARNESS_BIN + " sweep --seeds 1..1 --no-shadow > sweep.log 2>&1")
-                            .c_str()),
-            0);
-  const std::string cmd = "cd " + dir + " && " + kBin + " --json --only " + kFault +
-                          " --seeds 2..2 --clean-seeds 1 --no-explore --shrink-runs 4 --events-bar 0 --out report.md "
-                          "--reproducer shrunk.jsonl --clean-log sweep.log";
+  ASSERT_EQ(
+      std::system(("cd " + dir + " && " + MQ_HARNESS_BIN + " sweep --seeds 1..1 --no-shadow > sweep.log 2>&1")
+                      .c_str()),
+      0);
+  const std::string cmd =
+      "cd " + dir + " && " + kBin + " --json --only " + kFault +
+      " --seeds 2..2 --clean-seeds 1 --no-explore --shrink-runs 4 --events-bar 0 --out report.md "
+      "--reproducer shrunk.jsonl --clean-log sweep.log";
   const auto j = json_object_of(cmd, "mqharness_mutants_report", 0);
   ASSERT_TRUE(j.is_object());
   EXPECT_EQ(j.value("report", ""), dir + "/report.md") << j.dump();

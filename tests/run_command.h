@@ -47,11 +47,13 @@ inline std::string temp_path(const std::string& test, const std::string& name) {
 
 // For EXPECT_TRUE: `command` (standard error joined to the output) exits with `status`
 // and prints `text`; on failure the command and all it printed.
-inline ::testing::AssertionResult exits_with(const std::string& command, int status, const std::string& text) {
+inline ::testing::AssertionResult exits_with(const std::string& command, int status,
+                                             const std::string& text) {
   const Outcome o = run_command(command + " 2>&1");
   if (o.status == status && o.output.find(text) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << command << "\nexit " << o.status << ", wanted " << status
-                                       << " and the text: " << text << "\n" << o.output;
+  return ::testing::AssertionFailure()
+         << command << "\nexit " << o.status << ", wanted " << status << " and the text: " << text << "\n"
+         << o.output;
 }
 
 // One invocation of a command and what it must answer (exits_with).

@@ -14,12 +14,14 @@
 
 namespace {
 
-using mq::test::expect_each;
 using mq::test::exits_with;
+using mq::test::expect_each;
 
 const std::string kSource = MQ_SOURCE_DIR;
 
-std::string script(const std::string& name) { return kSource + "/scripts/" + name; }
+std::string script(const std::string& name) {
+  return kSource + "/scripts/" + name;
+}
 
 TEST(ScriptCli, MqFrontScript) {
   expect_each(kSource + "/mq", {
@@ -85,20 +87,19 @@ TEST(ScriptCli, Setup) {
 
 TEST(ScriptCli, SlurmSweep) {
   const std::string out = "--out " + ::testing::TempDir() + "slurm-sweep-out";
-  expect_each(script("slurm-sweep"),
-              {
-                  {"--help", 0, "Exit status: 0 every property held"},
-                  {"", 2, "slurm-sweep: --out DIR is required"},
-                  {"--out", 2, "slurm-sweep: --out needs a value"},
-                  {"--bogus", 2, "unknown option '--bogus'"},
-                  {out + " --array-size 99999999999999999999 -- --seeds 1..9", 2,
-                   "--array-size: expected a positive integer up to 9999999"},
-                  {out + " --array-size 0", 2, "--array-size"},
-                  {out + " -- --seeds 1..99999999999999999999", 2,
-                   "seeds above 999999999999999999 are not supported by this script"},
-                  {out + " -- --seeds 9..1", 2, "'9..1' ends before it starts"},
-                  {out + " --cpus-per-task -2", 2, "--cpus-per-task"},
-              });
+  expect_each(script("slurm-sweep"), {
+                                         {"--help", 0, "Exit status: 0 every property held"},
+                                         {"", 2, "slurm-sweep: --out DIR is required"},
+                                         {"--out", 2, "slurm-sweep: --out needs a value"},
+                                         {"--bogus", 2, "unknown option '--bogus'"},
+                                         {out + " --array-size 99999999999999999999 -- --seeds 1..9", 2,
+                                          "--array-size: expected a positive integer up to 9999999"},
+                                         {out + " --array-size 0", 2, "--array-size"},
+                                         {out + " -- --seeds 1..99999999999999999999", 2,
+                                          "seeds above 999999999999999999 are not supported by this script"},
+                                         {out + " -- --seeds 9..1", 2, "'9..1' ends before it starts"},
+                                         {out + " --cpus-per-task -2", 2, "--cpus-per-task"},
+                                     });
 }
 
 // A build output a script runs, in each state a user meets: no build directory, a file
@@ -106,14 +107,17 @@ TEST(ScriptCli, SlurmSweep) {
 // stale (a source changed after it was built: ninja's own answer). A throwaway Ninja
 // build whose "program" is a copy of a script stands for the fuzz build.
 TEST(ScriptCli, MissingOrStaleBuildOutputsEachHaveTheirOwnMessage) {
-  if (std::system("command -v ninja >/dev/null") != 0) GTEST_SKIP() << "ninja is not installed (scripts/setup.sh)";
+  if (std::system("command -v ninja >/dev/null") != 0)
+    GTEST_SKIP() << "ninja is not installed (scripts/setup.sh)";
   const std::string fuzz = script("fuzz") + " --seconds 1 history --build ";
   const std::string dir = mq::test::temp_path("script_cli_test", "build");
   ASSERT_EQ(std::system(("rm -rf '" + dir + "' && mkdir -p '" + dir + "/tests/fuzz'").c_str()), 0);
   std::ofstream(dir + "/file") << "x";
-  EXPECT_TRUE(exits_with(fuzz + dir + "/none", 2, dir + "/none: no such build directory; build it with: cmake"));
+  EXPECT_TRUE(
+      exits_with(fuzz + dir + "/none", 2, dir + "/none: no such build directory; build it with: cmake"));
   EXPECT_TRUE(exits_with(fuzz + dir + "/file", 2, dir + "/file: not a directory"));
-  EXPECT_TRUE(exits_with(fuzz + dir, 2, dir + "/tests/fuzz/history_fuzz: missing (not built); build it with:"));
+  EXPECT_TRUE(
+      exits_with(fuzz + dir, 2, dir + "/tests/fuzz/history_fuzz: missing (not built); build it with:"));
   ASSERT_EQ(std::system(("mkdir '" + dir + "/tests/fuzz/history_fuzz'").c_str()), 0);
   EXPECT_TRUE(exits_with(fuzz + dir, 2, "history_fuzz: is a directory, not a program"));
   ASSERT_EQ(std::system(("rmdir '" + dir + "/tests/fuzz/history_fuzz'").c_str()), 0);
@@ -125,9 +129,11 @@ TEST(ScriptCli, MissingOrStaleBuildOutputsEachHaveTheirOwnMessage) {
   EXPECT_TRUE(exits_with(fuzz + dir + " --keep " + dir + "/keep", 0, "history                    7"));
   // The source changes after the build: the program is stale.
   ASSERT_EQ(std::system(("touch -d '+1 hour' '" + dir + "/fake_fuzzer.sh'").c_str()), 0);
-  EXPECT_TRUE(exits_with(fuzz + dir, 2,
-                         dir + "/tests/fuzz/history_fuzz: stale: changed since it was built (output tests/fuzz/history_fuzz older "
-                             "than most recent input fake_fuzzer.sh"));
+  EXPECT_TRUE(exits_with(
+      fuzz + dir, 2,
+      dir +
+          "/tests/fuzz/history_fuzz: stale: changed since it was built (output tests/fuzz/history_fuzz older "
+          "than most recent input fake_fuzzer.sh"));
   std::system(("rm -rf '" + dir + "'").c_str());
 }
 
