@@ -1,11 +1,13 @@
 #include "apps/audit_command.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 
+#include "apps/cli_convention.h"
 #include "explorer/audit.h"
 #include "report/progress.h"
 #include "report/report.h"
@@ -66,6 +68,12 @@ bool write_audit_report(const AuditOptions& o, const std::vector<AuditRun>& runs
   return write_outputs(o.report, std::move(in), "audit");
 }
 
+// The first line (from 1) where `a` and `b` differ; REQUIRES a != b.
+size_t first_differing_line(const std::string& a, const std::string& b) {
+  const auto at = std::mismatch(a.begin(), a.end(), b.begin(), b.end()).first - a.begin();
+  return static_cast<size_t>(std::count(a.begin(), a.begin() + at, '\n')) + 1;
+}
+
 }  // namespace
 
 void add_audit_command(CLI::App& app, AuditOptions& o) {
@@ -78,6 +86,13 @@ void add_audit_command(CLI::App& app, AuditOptions& o) {
 }
 
 int run_audit_command(const AuditOptions& o) {
+  // Before the minutes of exploring: with --check the generated file must be there to
+  // compare (missing and a directory are not "stale"), without it writable.
+  if (const std::string e = o.check ? input_file_error(o.out) : output_file_error(o.out); !e.empty()) {
+    const std::string hint = o.check ? "; generate it with: mqharness audit --out " + o.out : "";
+    std::fprintf(stderr, "audit: %s%s\n", e.c_str(), hint.c_str());
+    return kExitUsage;
+  }
   const std::vector<AuditRun> runs = audit_with_progress();
   const std::string text = render_audit(runs);
   if (o.report.any() && !write_audit_report(o, runs)) return 2;
@@ -85,9 +100,14 @@ int run_audit_command(const AuditOptions& o) {
     std::ifstream in(o.out, std::ios::binary);
     std::ostringstream old;
     old << in.rdbuf();
-    if (!in || old.str() != text) {
-      std::printf("audit: %s is stale; regenerate it with: mqharness audit --out %s\n", o.out.c_str(),
-                  o.out.c_str());
+    if (!in) {
+      std::fprintf(stderr, "audit: %s: cannot read\n", o.out.c_str());
+      return kExitUsage;
+    }
+    if (old.str() != text) {
+      std::printf("audit: %s is stale (it differs from a fresh audit from line %zu); regenerate it with: "
+                  "mqharness audit --out %s\n",
+                  o.out.c_str(), first_differing_line(old.str(), text), o.out.c_str());
       return 1;
     }
     std::printf("audit: %s is up to date\n", o.out.c_str());

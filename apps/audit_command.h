@@ -18,7 +18,9 @@ struct AuditOptions {
 };
 
 void add_audit_command(CLI::App& app, AuditOptions& options);
-// 0: written (or, with --check, up to date); 1: --check found it stale; 2: I/O error.
+// 0: written (or, with --check, up to date); 1: --check found it stale (the first
+// line that differs named); 2: the file cannot be written, or with --check is missing
+// or a directory (each its own message, before the audit runs).
 int run_audit_command(const AuditOptions& options);
 
 }  // namespace mq::app

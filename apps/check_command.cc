@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "apps/cli_convention.h"
 #include "apps/json_output.h"
@@ -44,11 +45,14 @@ void print(const Verdict& v) {
 // The topology of a run file (harness/run_file.h): what the run's seed drew from the
 // scenario it embeds (sim/swarm.h). `quiescent`: whether the run recorded that it ran
 // to quiescence (every message finished), which the judge of the run checks
-// completeness under.
-Result<Topology> topology_of_run_file(const std::string& path, bool& quiescent) {
+// completeness under. `events`: how many history events the run file records
+// (nullopt when it does not say), to tell a run file that no longer belongs to its
+// history.
+Result<Topology> topology_of_run_file(const std::string& path, bool& quiescent, std::optional<uint64_t>& events) {
   auto rf = harness::read_run_file(path);
   if (!rf.ok()) return rf.status();
   quiescent = rf->quiescent;
+  events = rf->events;
   auto drawn = sim::draw_scenario(rf->scenario, rf->seed);
   if (!drawn.ok()) return drawn.status();
   return std::move(drawn->topology);
@@ -56,8 +60,9 @@ Result<Topology> topology_of_run_file(const std::string& path, bool& quiescent) 
 
 // --topology T, else the first of FILE.topology.json (beside the history) and
 // FILE.run.json (a run's own file, its scenario embedded) that exists; `quiescent` as
-// the run file records it (false otherwise).
-Result<Topology> load_topology(const CheckCommandOptions& o, std::string& source, bool& quiescent) {
+// the run file records it (false otherwise), and `events` as it records them.
+Result<Topology> load_topology(const CheckCommandOptions& o, std::string& source, bool& quiescent,
+                               std::optional<uint64_t>& events) {
   source = o.topology;
   if (source.empty()) {
     const std::string beside = o.file + ".topology.json", run = o.file + ".run.json";
@@ -65,7 +70,7 @@ Result<Topology> load_topology(const CheckCommandOptions& o, std::string& source
       source = beside;
     } else if (std::filesystem::exists(run)) {
       source = run;
-      return topology_of_run_file(run, quiescent);
+      return topology_of_run_file(run, quiescent, events);
     } else {
       return invalid_argument(
           o.file + ": an mqharness history needs its topology: give --topology T.json, or put it in " +
@@ -96,18 +101,28 @@ int check_ours(const CheckCommandOptions& o, LineReader& lines) {
   }
   std::string topology_source;
   bool quiescent = false;
-  auto topology = load_topology(o, topology_source, quiescent);
+  std::optional<uint64_t> recorded_events;
+  auto topology = load_topology(o, topology_source, quiescent, recorded_events);
   if (!topology.ok()) return bad_input(topology.status().message());
   // A run that ran to quiescence is judged complete, as the run itself judged it.
   const bool complete = o.complete || quiescent;
   // Every check streams (memory bounded by what is in flight); --stream is kept for
   // scripts that pass it.
   StreamingChecks checks(*topology, CheckOptions{complete, o.queue_retry_budget});
+  uint64_t events = 0;
   const Status read = read_history_lines(lines, [&](HistoryEvent&& e) {
+    ++events;
     checks.add(std::move(e));
     return Status();
   });
   if (!read.ok()) return bad_input(read.message());
+  if (recorded_events && *recorded_events != events) {
+    // The run file judges the history with the run's topology and its quiescence: for
+    // another history both may be wrong, so no verdict is given.
+    return bad_input(topology_source + ": stale: it records " + std::to_string(*recorded_events) +
+                     " history events, and " + o.file + " has " + std::to_string(events) +
+                     " (the history changed after the run wrote both); run it again, or give --topology");
+  }
   const std::vector<Verdict> verdicts = checks.finish();
   std::printf("%s: mqharness history v%d%s\n", lines.file().c_str(), kHistoryFormatVersion,
               o.complete  ? ", complete"

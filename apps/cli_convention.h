@@ -11,6 +11,7 @@
 // Thread-safety: none needed; used while the parser is being built.
 #include <CLI/CLI.hpp>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
@@ -78,7 +79,70 @@ inline std::string input_file_error(const std::string& path) {
   return "";
 }
 
+// Why `path` cannot be used as a directory that is created if missing: it is a file,
+// or the nearest of its ancestors that exists is not a directory. "" when it can be tried.
+inline std::string directory_error(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path p = fs::absolute(path, ec);
+  if (ec) return "";
+  // Bounded by the path's depth: each round goes one level up.
+  for (bool first = true; !p.empty(); first = false) {
+    if (fs::exists(p, ec)) {
+      if (fs::is_directory(p, ec)) return "";
+      return first ? path + ": not a directory" : path + ": " + p.string() + " is not a directory";
+    }
+    if (p == p.parent_path()) return "";
+    p = p.parent_path();
+  }
+  return "";
+}
+
 inline constexpr int kExitUsage = 2;
+
+// kExitUsage when the first argument is not an option and names no subcommand of
+// `app` (said, with the names there are: CLI11 would only say "A subcommand is
+// required" or "not expected"); else 0.
+inline int unknown_subcommand(const CLI::App& app, const std::string& program, int argc, char** argv) {
+  if (argc < 2 || argv[1][0] == '-') return 0;
+  const std::string verb = argv[1];
+  std::string names;
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    if (sub->get_name() == verb) return 0;
+    names += (names.empty() ? "" : ", ") + sub->get_name();
+  }
+  std::fprintf(stderr, "%s: unknown subcommand '%s' (one of: %s; see %s --help)\n", program.c_str(), verb.c_str(),
+               names.c_str(), program.c_str());
+  return kExitUsage;
+}
+
+// --json (apps/json_output.h) on every subcommand of `app`, and on `app` itself when
+// `top_level` (a binary whose bare form is a verb too: mqharness-mutants' report).
+inline void add_json_flags(CLI::App& app, bool& json, bool top_level = false) {
+  const char* what =
+      "Write one JSON object to standard output (the exit status, the outcome, what was found); "
+      "the text goes to standard error";
+  if (top_level) app.add_flag("--json", json, what);
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) sub->add_flag("--json", json, what);
+}
+
+// The verb whose --json object to start before parsing, so that a usage error of a
+// verb given --json is an object too (the flag itself is set only by a parse that
+// succeeds): argv[1] when it names a subcommand of `app`, else `top_level_verb` ("":
+// none, as for mqharness, whose bare form is no verb); nullopt without --json.
+inline std::optional<std::string> json_verb_requested(const CLI::App& app, int argc, char** argv,
+                                                      const std::string& top_level_verb) {
+  bool asked = false;
+  for (int i = 1; i < argc && !asked; ++i) asked = std::string(argv[i]) == "--json";
+  if (!asked) return std::nullopt;
+  if (argc >= 2 && argv[1][0] != '-') {
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+      if (sub->get_name() == argv[1]) return sub->get_name();
+    }
+  }
+  if (top_level_verb.empty()) return std::nullopt;
+  return top_level_verb;
+}
 
 // Reproduce lines run from any directory: every file they name is absolute. `path`
 // made absolute against the current directory ("" and "-" for standard input stay).

@@ -22,6 +22,10 @@ constexpr double kMaxRatePerS = 1e9;  // far above any broker; a bound that refu
 constexpr size_t kMaxMessageBytes = size_t{64} << 20;  // a payload must fit a log record
 
 // "30s", "500ms", "2m", or plain seconds.
+// A duration longer than this is a typo, not a run (and past it the milliseconds would
+// not fit the conversion).
+constexpr double kMaxDurationMs = 7.0 * 24 * 3600 * 1000;
+
 bool parse_duration_ms(const std::string& text, int64_t& ms) {
   size_t used = 0;
   double v = 0;
@@ -38,7 +42,8 @@ bool parse_duration_ms(const std::string& text, int64_t& ms) {
     scale = 1;
   else if (unit == "m")
     scale = 60'000;
-  if (scale == 0 || v <= 0) return false;
+  // "nan" and "inf" parse as numbers: refused here, as is a value too large to convert.
+  if (scale == 0 || !(v > 0) || !(v * scale <= kMaxDurationMs)) return false;
   ms = static_cast<int64_t>(v * scale);
   return true;
 }

@@ -77,6 +77,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "mqd: --data DIR is required (where the durable queues' log lives)\n");
     return 2;
   }
+  if (const std::string e = mq::app::directory_error(data); !e.empty()) {
+    std::fprintf(stderr, "mqd: --data: %s\n", e.c_str());
+    return 2;
+  }
   const size_t colon = listen.rfind(':');
   if (colon == std::string::npos || colon == 0) {
     std::fprintf(stderr, "mqd: --listen wants ADDRESS:PORT, got '%s'\n", listen.c_str());
@@ -84,15 +88,13 @@ int main(int argc, char** argv) {
   }
   mq::impl::DaemonOptions o;
   o.host = listen.substr(0, colon);
-  try {
-    const unsigned long port = std::stoul(listen.substr(colon + 1));
-    if (port > 65535) throw std::out_of_range("port");
-    o.port = static_cast<uint16_t>(port);
-  } catch (const std::exception&) {
-    std::fprintf(stderr, "mqd: --listen: the port must be a number in 0..65535, got '%s'\n",
-                 listen.substr(colon + 1).c_str());
+  // Digits only ("80x" is not port 80), in range.
+  const std::string port = listen.substr(colon + 1);
+  if (!mq::app::unsigned_number_error(port).empty() || port.size() > 5 || std::stoul(port) > 65535) {
+    std::fprintf(stderr, "mqd: --listen: the port must be a number in 0..65535, got '%s'\n", port.c_str());
     return 2;
   }
+  o.port = static_cast<uint16_t>(std::stoul(port));
   auto config = config_file.empty()
                     ? mq::app::broker_config_from_json_text(mq::app::default_broker_config_json(), "(built-in)")
                     : mq::app::broker_config_from_file(config_file);

@@ -5,7 +5,6 @@
 // own parse errors included, which would otherwise exit 104-115); 3 a bound reached
 // without a verdict.
 #include <CLI/CLI.hpp>
-#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -24,21 +23,6 @@
 namespace {
 
 using mq::app::kExitUsage;
-
-// The first argument that is not an option, when it names no subcommand: CLI11
-// would only say "A subcommand is required".
-int unknown_subcommand(const CLI::App& app, int argc, char** argv) {
-  if (argc < 2 || argv[1][0] == '-') return 0;
-  const std::string verb = argv[1];
-  std::string names;
-  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
-    if (sub->get_name() == verb) return 0;
-    names += (names.empty() ? "" : ", ") + sub->get_name();
-  }
-  std::fprintf(stderr, "mqharness: unknown subcommand '%s' (one of: %s; see mqharness --help)\n",
-               verb.c_str(), names.c_str());
-  return kExitUsage;
-}
 
 int run_verb(const CLI::App& app, const std::string& verb, const mq::app::WalkOptions& walk,
              const mq::app::ExploreOptions& explore, const mq::app::CheckCommandOptions& check,
@@ -81,17 +65,10 @@ int main(int argc, char** argv) {
   sim.program = mq::app::self_path(sim.program);  // reproduce lines run from any directory
   mq::app::add_sim_commands(app, sim);
   bool json = false;
-  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
-    sub->add_flag("--json", json,
-                  "Write one JSON object to standard output (the exit status, the outcome, what was found); "
-                  "the text goes to standard error");
-  }
-  if (const int status = unknown_subcommand(app, argc, argv); status != 0) return status;
-  // Started before parsing, so that a usage error of a verb run with --json is an
-  // object too (the flag itself is set only by a parse that succeeds).
-  if (argc >= 2 && argv[1][0] != '-' &&
-      std::any_of(argv + 2, argv + argc, [](const char* a) { return std::string(a) == "--json"; })) {
-    if (!mq::app::start_json_output("mqharness", argv[1])) return kExitUsage;
+  mq::app::add_json_flags(app, json);
+  if (const int status = mq::app::unknown_subcommand(app, "mqharness", argc, argv); status != 0) return status;
+  if (const auto verb = mq::app::json_verb_requested(app, argc, argv, "")) {
+    if (!mq::app::start_json_output("mqharness", *verb)) return kExitUsage;
   }
   if (const auto status = mq::app::parse_command_line(app, argc, argv))
     return mq::app::finish_json_output(*status);

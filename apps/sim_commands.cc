@@ -61,9 +61,11 @@ using harness::judge;
 using harness::kRunFileSuffix;
 using harness::read_run_file;
 
+// `fault`: the mutant build's fault switched on ("none": the key is left out, as the
+// production build writes it).
 Status write_run_files(const std::string& path, const Scenario& s, uint64_t seed, const SimOptions& o,
-                       const SimResult& r) {
-  return harness::write_run(path, s, seed, o, r, MQ_VERSION);
+                       const SimResult& r, const std::string& fault) {
+  return harness::write_run(path, s, seed, o, r, MQ_VERSION, fault);
 }
 
 std::string failed_properties(const std::vector<Verdict>& verdicts) {
@@ -179,7 +181,7 @@ int run_command(const SimCommandOptions& o) {
   for (const auto& line : r.params.lines()) std::printf("  %s\n", line.c_str());
   print_result(r);
   if (!o.history.empty()) {
-    const Status w = write_run_files(o.history, s, o.seed, options, r);
+    const Status w = write_run_files(o.history, s, o.seed, options, r, o.mutant);
     if (!w.ok()) {
       std::fprintf(stderr, "run: %s\n", w.to_string().c_str());
       return 2;
@@ -228,11 +230,12 @@ bool in_child(const std::function<bool()>& task, std::string* died = nullptr) {
 // Writes a run's files (write_run_files) from a child process. A run that dies
 // leaves no history: its files hold the scenario and overrides, and replay dies the
 // same way.
-Status write_run_isolated(const std::string& path, const Scenario& s, uint64_t seed, const SimOptions& options) {
+Status write_run_isolated(const std::string& path, const Scenario& s, uint64_t seed, const SimOptions& options,
+                          const std::string& fault) {
   std::string died;
   if (in_child(
           [&] {
-            const Status st = write_run_files(path, s, seed, options, sim::simulate(s, seed, options));
+            const Status st = write_run_files(path, s, seed, options, sim::simulate(s, seed, options), fault);
             if (!st.ok()) std::printf("%s\n", st.to_string().c_str());
             return st.ok();
           },
@@ -242,7 +245,7 @@ Status write_run_isolated(const std::string& path, const Scenario& s, uint64_t s
   if (died.empty()) return io_error("writing the run files " + path + " failed (see above)");
   SimResult dies;
   dies.scenario = s;
-  return write_run_files(path, s, seed, options, dies);
+  return write_run_files(path, s, seed, options, dies, fault);
 }
 
 // ---- sweep ----
@@ -377,7 +380,7 @@ Status keep_failing_runs(const SimCommandOptions& o, const Scenario& s, const Sw
   options.shadow = !o.no_shadow;
   for (size_t i = 0; i < summary.failing.size() && i < o.keep_runs; ++i) {
     const uint64_t seed = summary.failing[i].seed;
-    MQ_RETURN_IF_ERROR(write_run_isolated(run_path(o.out, seed), s, seed, options));
+    MQ_RETURN_IF_ERROR(write_run_isolated(run_path(o.out, seed), s, seed, options, o.mutant));
   }
   return Status();
 }
@@ -703,6 +706,17 @@ int replay_command(const SimCommandOptions& o) {
     std::fprintf(stderr, "replay: %s\n", recorded.status().to_string().c_str());
     return 2;
   }
+  if (rf->fault != o.mutant) {
+    // The fault decides what the broker does: a replay without it diverges for no
+    // reason the user can see.
+    std::fprintf(stderr, "replay: %s: recorded with the fault '%s' switched on, replayed with '%s': %s\n",
+                 o.replay_file.c_str(), rf->fault.c_str(), o.mutant.c_str(),
+                 rf->fault == "none" ? "replay it without --mutant"
+                                     : ("replay it with: mqharness-mutants replay --mutant " + rf->fault + " " +
+                                        rooted(o.replay_file))
+                                           .c_str());
+    return 2;
+  }
   std::printf("replay: %s: scenario '%s', seed %llu, %zu recorded events\n", rf->history_path.c_str(),
               rf->scenario.name.c_str(), ull(rf->seed), recorded->events.size());
   if (rf->build != MQ_VERSION) {
@@ -831,7 +845,7 @@ int shrink_command(const SimCommandOptions& o) {
   options.overrides = out.reproducer.overrides;
   options.stop_after_events = out.reproducer.stop_after_events;
   const std::string path = o.history.empty() ? "shrunk.jsonl" : o.history;
-  const Status w = write_run_isolated(path, out.reproducer.scenario, o.seed, options);
+  const Status w = write_run_isolated(path, out.reproducer.scenario, o.seed, options, o.mutant);
   if (!w.ok()) {
     std::fprintf(stderr, "shrink: %s\n", w.to_string().c_str());
     return 2;
@@ -862,6 +876,19 @@ void add_scenario_option(CLI::App* cmd, SimCommandOptions& o) {
 }
 
 }  // namespace
+
+Result<std::string> run_file_fault(const std::string& file) {
+  auto rf = read_run_file(file);
+  if (!rf.ok()) return rf.status();
+  return rf->fault;
+}
+
+int replay_run_file(const SimCommandOptions& options) { return replay_command(options); }
+
+Status write_run_files_of(const std::string& path, const Scenario& scenario, uint64_t seed,
+                          const SimOptions& sim_options, const SimCommandOptions& options) {
+  return write_run_isolated(path, scenario, seed, sim_options, options.mutant);
+}
 
 void add_sim_commands(CLI::App& app, SimCommandOptions& o) {
   auto* run = app.add_subcommand("run", "Simulate one seed of a scenario; check the history, the shadow model "

@@ -19,6 +19,9 @@
 #include <vector>
 
 #include "apps/report_output.h"
+#include "base/status.h"
+#include "sim/scenario.h"
+#include "sim/simulator.h"
 
 namespace CLI { class App; }
 
@@ -41,11 +44,27 @@ struct SimCommandOptions {
   // build sets them to its binary and " --mutant NAME".
   std::string program = "build/apps/mqharness";
   std::string verb_args;
+  // The fault switched on (the mutant build's --mutant; "none" in mqharness): recorded
+  // in run files, and a run file recorded with another fault is refused by replay.
+  std::string mutant = "none";
   ReportOptions report;  // --report DIR, --trace FILE
 };
 
 void add_sim_commands(CLI::App& app, SimCommandOptions& options);
 // Runs the sim subcommand that was given; -1 if none of them was.
 int run_sim_command(const CLI::App& app, const SimCommandOptions& options);
+
+// The fault a run file (FILE.run.json beside the history FILE, or the run file itself)
+// was recorded with: "none" for the clean broker (the key is absent). Errors: the file
+// cannot be read, or is not a run file (each named, with its field).
+Result<std::string> run_file_fault(const std::string& file);
+// `replay` of options.replay_file: 0 reproduced and every property held, 1 diverged or
+// a property violated, 2 bad input (a run file of another fault than options.mutant).
+int replay_run_file(const SimCommandOptions& options);
+// Writes the run of `seed` as `run --history PATH` does (PATH and PATH.run.json, the
+// fault options.mutant recorded), simulated in a child process: a run that dies on an
+// assertion leaves an empty history, and its replay dies the same way.
+Status write_run_files_of(const std::string& path, const sim::Scenario& scenario, uint64_t seed,
+                          const sim::SimOptions& sim_options, const SimCommandOptions& options);
 
 }  // namespace mq::app

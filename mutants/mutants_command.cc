@@ -8,8 +8,11 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <filesystem>
 #include <sstream>
 
+#include "apps/cli_convention.h"
+#include "apps/json_output.h"
 #include "apps/walk_command.h"
 #include "explorer/explorer.h"
 #include "formats/history_io.h"
@@ -132,38 +135,19 @@ void sweep(const sim::Scenario& s, const MutantsOptions& o, uint64_t first, uint
 }
 
 
-// The shrunk run as `mqharness run --history` writes one (FILE and FILE.run.json),
-// plus the fault; replayed by --replay (the mutant build: the production binary has
-// no fault to select). A run that dies leaves an empty history: replay dies again.
-void write_reproducer(const std::string& path, const sim::Reproducer& x, uint64_t seed, Mutant m) {
+// The shrunk run as `run --history` writes one (FILE and FILE.run.json, the fault
+// recorded in it), from a child process: a run that dies leaves an empty history, and
+// its replay dies again. `mqharness-mutants replay --mutant NAME FILE` re-executes it.
+void write_reproducer(const MutantsOptions& o, const sim::Reproducer& x, uint64_t seed, Mutant m) {
   sim::SimOptions options;
   options.overrides = x.overrides;
   options.stop_after_events = x.stop_after_events;
-  const RunVerdict v = run_isolated(x.scenario, seed, x.overrides, 60, x.stop_after_events);
-  History h;
-  uint64_t hash = 0;
-  if (v.history_events > 0) {
-    const sim::SimResult r = sim::simulate(x.scenario, seed, options);
-    h = r.history;
-    hash = r.history_hash;
-  }
-  const Status w = write_history_file(h, path);
-  const nlohmann::json meta = {{"mqharness_run", 1},
-                               {"history", path},
-                               {"fault", std::string(impl::mutant_name(m))},
-                               {"seed", seed},
-                               {"scenario_file", x.scenario.file},
-                               {"scenario", x.scenario.text},
-                               {"shadow", true},
-                               {"overrides", overrides_json(x.overrides)},
-                               {"stop_after_events", x.stop_after_events},
-                               {"dies", v.history_events == 0},
-                               {"events", h.events.size()},
-                               {"hash", hex(hash)}};
-  std::ofstream out(path + ".run.json", std::ios::binary);
-  out << meta.dump(2) << "\n";
-  std::printf("reproducer: %s (%s); replay with: mqharness-mutants --only %s --replay %s\n", path.c_str(),
-              w.ok() && out ? "written" : "NOT written", std::string(impl::mutant_name(m)).c_str(), path.c_str());
+  app::SimCommandOptions with;
+  with.mutant = impl::mutant_name(m);
+  const Status w = app::write_run_files_of(o.reproducer, x.scenario, seed, options, with);
+  std::printf("reproducer: %s (%s); replay with: %s replay --mutant %s %s\n", o.reproducer.c_str(),
+              w.ok() ? "written" : w.to_string().c_str(), o.program.c_str(), with.mutant.c_str(),
+              app::rooted(o.reproducer).c_str());
 }
 
 // Shrinks a failing run with sim::shrink() (the one shrinker, also `mqharness
@@ -214,13 +198,13 @@ void shrink(const sim::Scenario& s, const MutantsOptions& o, FaultReport& r) {
   r.schedule =
       shrink_run_schedule(x.scenario, seed, options, r.shrink_property, o.shrink_runs, kShrinkRunLimitS);
   r.shrink_s = seconds_since(start);
-  if (!o.reproducer.empty()) write_reproducer(o.reproducer, x, seed, r.plan->mutant);
+  if (!o.reproducer.empty()) write_reproducer(o, x, seed, r.plan->mutant);
   if (!o.reproducer.empty() && r.schedule) {
     const std::string path = o.reproducer + ".schedule.jsonl";
     const Status w = sim::write_trace_history(path, x.scenario.topology, r.schedule->history);
-    std::printf("schedule: %s (%s); replay with: mqharness-mutants replay --mutant %s %s\n", path.c_str(),
-                w.ok() ? "written" : w.to_string().c_str(),
-                std::string(impl::mutant_name(r.plan->mutant)).c_str(), path.c_str());
+    std::printf("schedule: %s (%s); replay with: %s replay --mutant %s %s\n", path.c_str(),
+                w.ok() ? "written" : w.to_string().c_str(), o.program.c_str(),
+                std::string(impl::mutant_name(r.plan->mutant)).c_str(), app::rooted(path).c_str());
   }
 }
 
@@ -398,12 +382,12 @@ void write_control(std::ostream& md, const Control& c, const MutantsOptions& o) 
   md << "\n";
   for (const auto& [seed, v] : c.failures) md << "- seed " << seed << ": " << join(v.failed) << ": " << v.first_failure << "\n";
   if (o.clean_log.empty()) return;
-  std::ifstream in(o.clean_log);
-  std::stringstream text;
-  text << in.rdbuf();
+  // Read and judged before the work (clean_log_error); read again here, bounded.
+  const auto log = read_text_file(o.clean_log);
+  const std::string text = log.ok() ? *log : log.status().to_string();
   md << "\nThe production build (`mqharness`, no fault compiled in) over the default scenario, as given with "
         "--clean-log (the issue's full control is `mqharness sweep --seeds 1..10000 --jobs 2`):\n\n```\n"
-     << text.str() << (text.str().ends_with("\n") ? "" : "\n") << "```\n";
+     << text << (text.ends_with("\n") ? "" : "\n") << "```\n";
 }
 
 std::string render(const std::vector<FaultReport>& reports, const Control& control, const MutantsOptions& o,
@@ -457,9 +441,24 @@ std::vector<const FaultPlan*> selected_plans(const MutantsOptions& o, std::strin
 
 Result<sim::SimOverrides> parse_overrides(const std::string& text) {
   if (text.empty()) return sim::SimOverrides{};
-  const auto j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded()) return invalid_argument("--overrides: not JSON");
-  return sim::overrides_from_json(j, "--overrides");
+  auto j = parse_json_text(text, "--overrides");
+  if (!j.ok()) return j.status();
+  return sim::overrides_from_json(*j, "--overrides");
+}
+
+// `text` as one shell word, whatever it holds.
+std::string shell_word(const std::string& text) {
+  std::string q = "'";
+  for (char c : text) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// The line that runs `seed` of `fault` again in `program`, from any directory.
+std::string run_line(const std::string& program, const std::string& fault, uint64_t seed,
+                     const std::string& overrides) {
+  std::string line = program + " --only " + fault + " --run " + std::to_string(seed);
+  if (!overrides.empty() && overrides != "{}") line += " --overrides " + shell_word(overrides);
+  return line;
 }
 
 // --report and --trace of a --run: the run's verdicts, witnesses and history.
@@ -467,7 +466,7 @@ bool write_run_outputs(const FaultPlan& plan, const MutantsOptions& o, const sim
                        const sim::SimResult& r, const std::vector<Verdict>& verdicts) {
   const std::string fault(impl::mutant_name(plan.mutant));
   const std::string title =
-      "mqharness-mutants: fault '" + fault + "', seed " + std::to_string(o.run_seed) + " of '" + s.name + "'";
+      "mqharness-mutants: fault '" + fault + "', seed " + std::to_string(*o.run_seed) + " of '" + s.name + "'";
   bool ok = true;
   if (!o.trace.empty()) {
     const Status w = report::write_chrome_trace(r.history, &r.scenario.topology, title, o.trace);
@@ -481,13 +480,10 @@ bool write_run_outputs(const FaultPlan& plan, const MutantsOptions& o, const sim
   in.facts = {
       {"fault", fault + ": " + std::string(impl::kMutants[static_cast<size_t>(plan.mutant) - 1].breaks)},
       {"scenario", s.name},
-      {"seed", std::to_string(o.run_seed)},
+      {"seed", std::to_string(*o.run_seed)},
       {"overrides", o.overrides.empty() ? "none" : o.overrides},
       {"history", std::to_string(r.history_events) + " events"}};
-  std::string reproduce =
-      "build/mutants/mqharness-mutants --only " + fault + " --run " + std::to_string(o.run_seed);
-  if (!o.overrides.empty()) reproduce += " --overrides '" + o.overrides + "'";
-  in.properties = report::rows_from_verdicts(verdicts, o.run_seed, reproduce);
+  in.properties = report::rows_from_verdicts(verdicts, *o.run_seed, run_line(o.program, fault, *o.run_seed, o.overrides));
   in.verdicts = verdicts;
   in.history = &r.history;
   in.topology = &r.scenario.topology;  // the seed's draw (sim/swarm.h)
@@ -507,126 +503,159 @@ int reproduce(const FaultPlan& plan, const MutantsOptions& o) {
   if (!scenario.ok() || !overrides.ok()) {
     std::fprintf(stderr, "mqharness-mutants: %s\n",
                  (scenario.ok() ? overrides.status() : scenario.status()).to_string().c_str());
-    return 2;
+    return app::kExitUsage;
   }
+  const uint64_t seed = *o.run_seed;
+  const std::string fault(impl::mutant_name(plan.mutant));
   impl::select_mutant(plan.mutant);
   sim::SimOptions options;
   options.overrides = *overrides;
-  const sim::SimResult r = sim::simulate(*scenario, o.run_seed, options);
-  std::printf("fault '%s', scenario '%s', seed %llu, overrides %s: %llu history events\n",
-              std::string(impl::mutant_name(plan.mutant)).c_str(), scenario->name.c_str(),
-              static_cast<unsigned long long>(o.run_seed), overrides_json(*overrides).dump().c_str(),
-              static_cast<unsigned long long>(r.history_events));
+  const sim::SimResult r = sim::simulate(*scenario, seed, options);
+  std::printf("fault '%s', scenario '%s', seed %llu, overrides %s: %llu history events\n", fault.c_str(),
+              scenario->name.c_str(), static_cast<unsigned long long>(seed),
+              overrides_json(*overrides).dump().c_str(), static_cast<unsigned long long>(r.history_events));
+  app::json_set("fault", fault);
+  app::json_set("seed", seed);
   if (!o.history.empty()) {
     const Status w = write_history_file(r.history, o.history);
-    if (!w.ok()) std::fprintf(stderr, "mqharness-mutants: %s\n", w.to_string().c_str());
+    if (!w.ok()) {
+      std::fprintf(stderr, "mqharness-mutants: %s\n", w.to_string().c_str());
+      return app::kExitUsage;
+    }
+    app::json_set("history", app::rooted(o.history));
   }
   bool all_held = true;
   const std::vector<Verdict> verdicts = judge(r);
+  app::json_add_verdicts(verdicts);
   for (const Verdict& v : verdicts) {
     all_held = all_held && v.valid;
     std::printf("  %s\n", to_string(v).substr(0, to_string(v).find('\n')).c_str());
   }
-  if (!write_run_outputs(plan, o, *scenario, r, verdicts)) return 2;
-  return all_held ? 0 : 1;
+  if (!write_run_outputs(plan, o, *scenario, r, verdicts)) return app::kExitUsage;
+  if (all_held) {
+    std::printf("PASS: every property held\n");
+    return 0;
+  }
+  const std::string again = run_line(o.program, fault, seed, o.overrides);
+  std::printf("FAIL\nreproduce: %s\n", again.c_str());
+  app::json_set("reproduce", again);
+  return 1;
 }
 
-// Re-executes a reproducer written with --reproducer, in this process, and compares
-// its history event for event (a run recorded as dying dies here, with its message).
-int replay(const FaultPlan& plan, const MutantsOptions& o) {
-  auto meta = read_json_file(o.replay + ".run.json");
-  if (!meta.ok()) {
-    std::fprintf(stderr, "mqharness-mutants: %s\n", meta.status().to_string().c_str());
-    return 2;
+// Re-executes a run file (a --reproducer's, or `run --history`'s of this build) with
+// the fault it records: `replay` of the simulator's commands.
+int replay(const MutantsOptions& o, app::SimCommandOptions sim) {
+  namespace fs = std::filesystem;
+  if (const std::string e = app::input_file_error(o.replay); !e.empty()) {
+    std::fprintf(stderr, "mqharness-mutants: --replay: %s\n", e.c_str());
+    return app::kExitUsage;
   }
-  const nlohmann::json& j = *meta;
-  auto scenario = sim::scenario_from_text(j.value("scenario", std::string()), j.value("scenario_file", std::string()));
-  auto overrides = parse_overrides(j.contains("overrides") ? j["overrides"].dump() : "");
-  auto recorded = read_history(o.replay);
-  if (!scenario.ok() || !overrides.ok() || !recorded.ok()) {
-    const Status bad = !scenario.ok() ? scenario.status() : !overrides.ok() ? overrides.status() : recorded.status();
-    std::fprintf(stderr, "mqharness-mutants: %s\n", bad.to_string().c_str());
-    return 2;
+  std::error_code ec;
+  if (!o.replay.ends_with(".run.json") && !fs::exists(o.replay + ".run.json", ec)) {
+    std::fprintf(stderr,
+                 "mqharness-mutants: --replay: %s.run.json: no such file: the run file that --reproducer (or "
+                 "run --history) writes beside %s is missing; write both again\n",
+                 o.replay.c_str(), o.replay.c_str());
+    return app::kExitUsage;
   }
-  impl::select_mutant(plan.mutant);
-  sim::SimOptions options;
-  options.overrides = *overrides;
-  options.stop_after_events = j.value("stop_after_events", uint64_t{0});
-  const uint64_t seed = j.value("seed", uint64_t{0});
-  std::printf("replay: %s: fault '%s', seed %llu, %zu recorded events%s\n", o.replay.c_str(),
-              std::string(impl::mutant_name(plan.mutant)).c_str(), static_cast<unsigned long long>(seed),
-              recorded->events.size(), j.value("dies", false) ? " (recorded as dying on an assertion)" : "");
-  std::fflush(stdout);
-  const sim::SimResult r = sim::simulate(*scenario, seed, options);
-  const auto& a = recorded->events;
-  const auto& b = r.history.events;
-  for (size_t i = 0; i < std::max(a.size(), b.size()); ++i) {
-    const auto was = i < a.size() ? to_json(a[i]) : Result<std::string>(std::string("(end)"));
-    const auto now = i < b.size() ? to_json(b[i]) : Result<std::string>(std::string("(end)"));
-    if (was.ok() && now.ok() && *was == *now) continue;
-    std::printf("DIVERGES at event %zu\n", i);
-    return 1;
+  auto fault = app::run_file_fault(o.replay);
+  if (!fault.ok()) {
+    std::fprintf(stderr, "mqharness-mutants: --replay: %s\n", fault.status().to_string().c_str());
+    return app::kExitUsage;
   }
-  std::printf("REPRODUCED: %zu events identical\n", b.size());
-  bool all_held = true;
-  for (const Verdict& v : judge(r)) {
-    all_held = all_held && v.valid;
-    std::printf("  %s\n", to_string(v).substr(0, to_string(v).find('\n')).c_str());
+  const auto m = impl::mutant_by_name(*fault);
+  if (!m) {
+    std::fprintf(stderr, "mqharness-mutants: --replay: %s: /fault: '%s' is no fault of this build\n",
+                 o.replay.c_str(), fault->c_str());
+    return app::kExitUsage;
   }
-  std::printf("%s\n", all_held ? "PASS: every property held" : "FAIL");
-  return all_held ? 0 : 1;
+  const auto other = std::find_if(o.only.begin(), o.only.end(), [&](const std::string& n) { return n != *fault; });
+  if (other != o.only.end()) {
+    std::fprintf(stderr, "mqharness-mutants: --replay: %s records the fault '%s', not --only %s\n",
+                 o.replay.c_str(), fault->c_str(), other->c_str());
+    return app::kExitUsage;
+  }
+  impl::select_mutant(*m);
+  sim.mutant = *fault;
+  sim.verb_args = *m == Mutant::kNone ? "" : " --mutant " + *fault;
+  sim.replay_file = o.replay;
+  app::json_set("fault", *fault);
+  return app::replay_run_file(sim);
 }
 
-}  // namespace
-
-void add_mutants_options(CLI::App& app, MutantsOptions& o) {
-  app.add_option("--seeds", o.seeds, "Seeds per fault: 'A..B' (inclusive, from 1) or one seed 'S'")->default_val(o.seeds);
-  app.add_option("--out", o.out, "The report (Markdown); '-' for none")->default_val(o.out);
-  app.add_option("--only", o.only, "Only these faults (repeatable); see --list");
-  app.add_option("--shrink-runs", o.shrink_runs, "Runs per shrink")->default_val(o.shrink_runs);
-  app.add_option("--events-bar", o.events_bar,
-                 "Fail when a fault's smallest reproducer has more history events than this (0: not judged)")
-      ->default_val(o.events_bar);
-  app.add_option("--run-limit-s", o.run_limit_s, "Kill one run after this long (watchdog)")->default_val(o.run_limit_s);
-  app.add_option("--clean-seeds", o.clean_seeds, "Control: seeds of the clean broker per scenario")
-      ->default_val(o.clean_seeds);
-  app.add_flag("!--no-explore", o.explore, "Skip the explorer column");
-  app.add_option("--clean-log", o.clean_log, "Embed this `mqharness sweep` output in the report");
-  app.add_option("--run", o.run_seed, "Reproduce: run this one seed of the --only fault (in process)");
-  app.add_option("--overrides", o.overrides, "With --run: the shrunk overrides, JSON as the report prints them");
-  app.add_option("--history", o.history, "With --run: write the history (JSON lines) here");
-  app.add_option("--report", o.report, "With --run: write an HTML report of the run into DIR");
-  app.add_option("--trace", o.trace, "With --run: write the run as a Chrome Trace Event file");
-  app.add_option("--reproducer", o.reproducer, "Write each shrunk run here (FILE and FILE.run.json; use with one --only)");
-  app.add_option("--replay", o.replay, "Re-execute a reproducer written with --reproducer (with its --only fault)");
+// Why --clean-log cannot be embedded: it cannot be read (missing, a directory, larger
+// than kMaxConfigFileBytes), or it is not what it is said to be, the output of
+// `mqharness sweep` (which ends in its PASS or FAIL summary line). "" when it can.
+std::string clean_log_error(const std::string& path) {
+  const auto log = read_text_file(path);
+  if (!log.ok()) return "--clean-log: " + log.status().message();
+  if (log->rfind("PASS: ", 0) != 0 && log->find("\nPASS: ") == std::string::npos &&
+      log->rfind("FAIL: ", 0) != 0 && log->find("\nFAIL: ") == std::string::npos) {
+    return "--clean-log: " + path +
+           ": not the output of `mqharness sweep` (no line starts with its summary, 'PASS: ' or 'FAIL: ')";
+  }
+  return "";
 }
 
-int run_mutants(const MutantsOptions& o) {
-  uint64_t first = 0, last = 0;
-  std::string error;
-  const auto plans = selected_plans(o, error);
-  if ((!o.report.empty() || !o.trace.empty()) && o.run_seed == 0) {
-    std::fprintf(stderr, "mqharness-mutants: --report and --trace go with --run (one run's report)\n");
-    return 2;
-  }
-  if (o.run_seed != 0) {
-    if (plans.size() != 1 || !error.empty()) {
-      std::fprintf(stderr, "mqharness-mutants: --run needs exactly one --only fault%s\n", error.empty() ? "" : (": " + error).c_str());
-      return 2;
+// Why the options given do not make one mode (--run, --replay or the report), or a
+// file cannot be read or written: "" when they do and can. Checked before any work:
+// a report of many minutes must not end in "cannot write", nor ignore an option.
+std::string options_error(const MutantsOptions& o, size_t faults) {
+  const bool run = o.run_seed.has_value(), replaying = !o.replay.empty();
+  if (run && replaying) return "--run and --replay are two modes: give one";
+  enum Mode { kRun, kReplay, kReport };
+  const Mode mode = run ? kRun : replaying ? kReplay : kReport;
+  const struct {
+    bool given;
+    const char* name;
+    Mode mode;
+  } owned[] = {{!o.overrides.empty(), "--overrides", kRun}, {!o.history.empty(), "--history", kRun},
+               {!o.report.empty(), "--report", kRun},       {!o.trace.empty(), "--trace", kRun},
+               {!o.reproducer.empty(), "--reproducer", kReport}, {!o.clean_log.empty(), "--clean-log", kReport}};
+  for (const auto& x : owned) {
+    if (x.given && x.mode != mode) {
+      return std::string(x.name) + " goes with " +
+             (x.mode == kRun ? "--run (one run)" : "the report (neither --run nor --replay)");
     }
-    return reproduce(*plans.front(), o);
   }
-  if (!o.replay.empty()) {
-    if (plans.size() != 1 || !error.empty()) {
-      std::fprintf(stderr, "mqharness-mutants: --replay needs exactly one --only fault\n");
-      return 2;
-    }
-    return replay(*plans.front(), o);
+  if (mode == kRun && faults != 1) return "--run needs exactly one --only fault";
+  if (!o.reproducer.empty() && faults != 1) return "--reproducer writes one run: give exactly one --only fault";
+  for (const std::string* out : {&o.history, &o.trace, &o.reproducer}) {
+    if (const std::string e = out->empty() ? "" : app::output_file_error(*out); !e.empty()) return e;
   }
-  if (!app::parse_seed_range(o.seeds, first, last) || first == 0 || !error.empty()) {
-    std::fprintf(stderr, "mqharness-mutants: %s\n", error.empty() ? ("bad --seeds '" + o.seeds + "'").c_str() : error.c_str());
-    return 2;
+  std::error_code ec;
+  if (!o.report.empty() && std::filesystem::exists(o.report, ec) && !std::filesystem::is_directory(o.report, ec)) {
+    return o.report + ": --report: not a directory";
   }
+  if (mode == kReport && !o.out.empty() && o.out != "-") {
+    if (const std::string e = app::output_file_error(o.out); !e.empty()) return e;
+  }
+  if (!o.clean_log.empty()) return clean_log_error(o.clean_log);
+  return "";
+}
+
+// What --json says of one fault.
+nlohmann::ordered_json fault_json(const FaultReport& r, const MutantsOptions& o) {
+  const std::string name(impl::mutant_name(r.plan->mutant));
+  nlohmann::ordered_json j = {{"fault", name},
+                              {"scenario", std::string(r.plan->scenario)},
+                              {"caught", r.caught_seed.has_value()},
+                              {"seeds_run", r.seeds_run}};
+  if (!r.error.empty()) j["error"] = r.error;
+  if (r.caught_seed) {
+    j["caught_seed"] = *r.caught_seed;
+    j["caught_by"] = r.caught.failed;
+    j["reproducer_events"] = reproducer_events(r);
+    j["reproduce"] = run_line(o.program, name, r.shrink_seed, overrides_json(r.shrunk.reproducer.overrides).dump());
+  }
+  if (r.checker_seed) j["without_shadow_seed"] = *r.checker_seed;
+  if (r.plan->flaw) j["explorer"] = r.explorer;
+  return j;
+}
+
+// The report: the control, then every fault of `plans` over seeds first..last.
+int report_all(const MutantsOptions& o, const std::vector<const FaultPlan*>& plans, uint64_t first,
+               uint64_t last) {
   const auto start = Clock::now();
   report::install_stop_handlers();
   report::Progress progress({.verb = "mutants", .unit = "faults", .total = plans.size()});
@@ -652,6 +681,7 @@ int run_mutants(const MutantsOptions& o) {
                   fixed(r.caught_s).c_str(), checker_cell(r).c_str(), reproducer_cell(r).c_str(),
                   r.explorer.c_str());
     progress.print(line);
+    if (r.caught_seed) progress.print("  reproduce: " + fault_json(r, o)["reproduce"].get<std::string>());
     progress.step(1, r.caught_seed ? 0 : 1);
   }
   progress.finish();
@@ -666,9 +696,19 @@ int run_mutants(const MutantsOptions& o) {
     out << md;
     if (!out) {
       std::fprintf(stderr, "mqharness-mutants: %s: cannot write\n", o.out.c_str());
-      return 2;
+      return app::kExitUsage;
     }
     std::printf("report: %s\n", o.out.c_str());
+    app::json_set("report", app::rooted(o.out));
+  }
+  if (app::json_result() != nullptr) {
+    nlohmann::ordered_json faults = nlohmann::ordered_json::array();
+    for (const FaultReport& r : reports) faults.push_back(fault_json(r, o));
+    app::json_set("faults", std::move(faults));
+    app::json_set("control", {{"seeds", control.seeds}, {"failures", control.failures.size()}});
+    app::json_set("escaped", escaped);
+    app::json_set("shadow_only", shadow_only);
+    app::json_set("over_events_bar", over_bar);
   }
   std::printf(
       "%zu faults, %d escaped, %d caught by the shadow only, %d with a reproducer over %llu events; "
@@ -676,6 +716,52 @@ int run_mutants(const MutantsOptions& o) {
       reports.size(), escaped, shadow_only, over_bar, static_cast<unsigned long long>(o.events_bar),
       control.failures.empty() ? "clean" : "FAILED");
   return escaped == 0 && shadow_only == 0 && over_bar == 0 && control.failures.empty() ? 0 : 1;
+}
+
+
+}  // namespace
+
+void add_mutants_options(CLI::App& app, MutantsOptions& o) {
+  app.add_option("--seeds", o.seeds, "Seeds per fault: 'A..B' (inclusive, from 1) or one seed 'S'")->default_val(o.seeds);
+  app.add_option("--out", o.out, "The report (Markdown); '-' for none")->default_val(o.out);
+  app.add_option("--only", o.only, "Only these faults (repeatable); see impl/mutant.h");
+  app.add_option("--shrink-runs", o.shrink_runs, "Runs per shrink")->default_val(o.shrink_runs);
+  app.add_option("--events-bar", o.events_bar,
+                 "Fail when a fault's smallest reproducer has more history events than this (0: not judged)")
+      ->default_val(o.events_bar);
+  app.add_option("--run-limit-s", o.run_limit_s, "Kill one run after this long (watchdog; 0: never)")
+      ->default_val(o.run_limit_s);
+  app.add_option("--clean-seeds", o.clean_seeds, "Control: seeds of the clean broker per scenario")
+      ->default_val(o.clean_seeds);
+  app.add_flag("!--no-explore", o.explore, "Skip the explorer column");
+  app.add_option("--clean-log", o.clean_log, "Embed this `mqharness sweep` output in the report");
+  app.add_option("--run", o.run_seed, "Reproduce: run this one seed of the --only fault (in process)");
+  app.add_option("--overrides", o.overrides, "With --run: the shrunk overrides, JSON as the report prints them");
+  app.add_option("--history", o.history, "With --run: write the history (JSON lines) here");
+  app.add_option("--report", o.report, "With --run: write an HTML report of the run into DIR");
+  app.add_option("--trace", o.trace, "With --run: write the run as a Chrome Trace Event file");
+  app.add_option("--reproducer", o.reproducer,
+                 "Write the shrunk run here (FILE and FILE.run.json; with one --only fault)");
+  app.add_option("--replay", o.replay,
+                 "Re-execute a run file written with --reproducer (or run --history) with the fault it records");
+}
+
+int run_mutants(const MutantsOptions& o, const app::SimCommandOptions& sim) {
+  const auto usage = [](const std::string& why) {
+    std::fprintf(stderr, "mqharness-mutants: %s\n", why.c_str());
+    return app::kExitUsage;
+  };
+  std::string error;
+  const auto plans = selected_plans(o, error);
+  if (!error.empty()) return usage(error + " (the names are in impl/mutant.h and docs/mutants.md)");
+  if (const std::string e = options_error(o, o.only.empty() ? 0 : plans.size()); !e.empty()) return usage(e);
+  if (!o.replay.empty()) return replay(o, sim);
+  if (o.run_seed) return reproduce(*plans.front(), o);
+  uint64_t first = 0, last = 0;
+  if (!app::parse_seed_range(o.seeds, first, last) || first == 0) {
+    return usage("bad --seeds '" + o.seeds + "': 'A..B' with 1 <= A <= B, or one seed 'S' >= 1");
+  }
+  return report_all(o, plans, first, last);
 }
 
 }  // namespace mq::mutants

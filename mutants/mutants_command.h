@@ -8,13 +8,18 @@
 // only "caught" where the clean broker passes.
 //
 // Exit status: 0 every fault caught, by a property other than the shadow too, with a
-// reproducer within --events-bar, and the control clean; 1 otherwise; 2 bad input.
-// With --run: 0 every property held, 1 a violation.
+// reproducer within --events-bar, and the control clean; 1 otherwise; 2 bad input
+// (an option that does not go with the mode given, a file that cannot be read or
+// written: each refused before any work). With --run: 0 every property held, 1 a
+// violation. With --replay: as `replay` (apps/sim_commands.h). With --json the report
+// is the object "mqharness_mutants_report" (apps/json_output.h).
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "apps/sim_commands.h"
 #include "sim/shrink.h"
 
 namespace CLI { class App; }
@@ -35,7 +40,7 @@ struct MutantsOptions {
   // Reproduce instead of reporting: run this seed of the --only fault's scenario once,
   // in this process, with these overrides (JSON as the report prints them); print the
   // verdicts and write the history to `history` if set.
-  uint64_t run_seed = 0;
+  std::optional<uint64_t> run_seed;
   std::string overrides;
   std::string history;
   // With --run: an HTML report of the run (report/report.h) and its Chrome trace.
@@ -43,10 +48,14 @@ struct MutantsOptions {
   std::string trace;
   // Write the shrunk run (history + FILE.run.json) here; replay it with `replay`.
   std::string reproducer;
+  // Re-execute a run file (a --reproducer's, or `run --history`'s of this build) with
+  // the fault it records: `replay` (apps/sim_commands.h).
   std::string replay;
+  std::string program = "build/mutants/mqharness-mutants";  // absolute: reproduce lines name it
 };
 
 void add_mutants_options(CLI::App& app, MutantsOptions& options);
-int run_mutants(const MutantsOptions& options);
+// `sim`: the simulator's commands of this build (their reproduce lines, --replay).
+int run_mutants(const MutantsOptions& options, const app::SimCommandOptions& sim);
 
 }  // namespace mq::mutants

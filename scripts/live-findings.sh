@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The findings table of docs/live.md: every target/configuration under its faults,
+# live-findings: the findings table of docs/live.md: every target/configuration under its faults,
 # several seeds each, judged by `mqharness live`; then the peer benchmark.
 #
 #   scripts/live-findings.sh OUTDIR [--seeds A..B] [--duration 60s] [CELL ...]
@@ -10,25 +10,53 @@
 # `summary:` line goes to OUTDIR/summary.txt, its output to OUTDIR/runs/, its history
 # to OUTDIR/histories/; OUTDIR/findings.md is the table (totals over the seeds).
 # RabbitMQ is started only for its own cells and stopped by mqharness after each run.
+#
+# Exit status: 0 every run held; 1 a run found a violation or failed (see
+# OUTDIR/runs/); 2 a usage error, or build/apps/mqharness missing or stale (checked
+# before any run).
 set -euo pipefail
+called_from=$PWD  # OUTDIR is where the user means it, not under the repository
 cd "$(dirname "$0")/.."
+# shellcheck source=lib/built.sh
+source scripts/lib/built.sh
 
-out=${1:?usage: scripts/live-findings.sh OUTDIR [--bench] [--seeds A..B] [--duration D] [CELL ...]}
+usage() { sed -n '2,/^set -/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
+die() { echo "live-findings: $*" >&2; exit 2; }
+case "${1:-}" in
+  -h | --help) usage; exit 0 ;;
+  "") die "OUTDIR is required; see --help" ;;
+  -*) die "the first argument is OUTDIR, not an option ('$1'); see --help" ;;
+esac
+out=$1
+[[ "$out" == /* ]] || out=$called_from/$out
 shift
+[[ ! -e "$out" || -d "$out" ]] || die "$out: not a directory"
 seeds=1..5
 duration=60s
 bench=0
 cells=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --seeds) seeds=$2; shift 2 ;;
-    --duration) duration=$2; shift 2 ;;
+    --seeds)
+      [[ $# -ge 2 && "$2" =~ ^[0-9]{1,20}(\.\.[0-9]{1,20})?$ ]] || die "--seeds needs 'A..B' or one seed 'S'"
+      seeds=$2; shift 2 ;;
+    --duration)
+      [[ $# -ge 2 && "$2" =~ ^[0-9]{1,9}(\.[0-9]+)?(ms|s|m)?$ ]] || die "--duration needs a time such as 60s, 500ms, 2m"
+      duration=$2; shift 2 ;;
     --bench) bench=1; shift ;;
-    *) cells+=("$1"); shift ;;
+    -h | --help) usage; exit 0 ;;
+    -*) die "unknown option '$1'; see --help" ;;
+    *)
+      # A cell is "TARGET/CONFIG NEMESIS"; with --bench a target name alone.
+      [[ "$1" =~ ^[a-z0-9-]+(/[a-z0-9-]+ [a-z,]+)?$ ]] || die "'$1' is not a cell 'TARGET/CONFIG NEMESIS' or a target"
+      cells+=("$1"); shift ;;
   esac
 done
+for cell in "${cells[@]}"; do
+  if [[ $bench -eq 0 && "$cell" != */*" "* ]]; then die "'$cell' is not a cell 'TARGET/CONFIG NEMESIS'"; fi
+done
 harness=build/apps/mqharness
-[[ -x $harness ]] || { echo "live-findings: build first (cmake --build build --target mqharness mq-powerfs)" >&2; exit 2; }
+require_built live-findings build apps/mqharness "cmake --build build --target mqharness mq-powerfs"
 mkdir -p "$out/runs" "$out/histories"
 
 if [[ $bench -eq 1 ]]; then

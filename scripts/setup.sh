@@ -7,7 +7,19 @@
 #   scripts/setup.sh --build   only what configuring and building needs (`./mq run`: on a
 #                              fresh machine the brokers, chromium and Slurm are minutes
 #                              of downloads its first seed does not need)
+#
+# Exit status: 0 every package installed; 1 apt-get failed; 2 a usage error, or not
+# root and no sudo to install with.
 set -euo pipefail
+if [[ $# -gt 1 ]]; then
+  echo "setup: takes at most one argument (got: $*); see --help" >&2
+  exit 2
+fi
+case "${1:-}" in
+  "" | --build) ;;
+  -h | --help) sed -n '2,/^set -/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "setup: unknown argument '$1' (usage: scripts/setup.sh [--build]); see --help" >&2; exit 2 ;;
+esac
 
 # Configuring the project finds every one of these (CMakeLists.txt, impl/, live/).
 build_packages=(
@@ -55,7 +67,7 @@ done
 echo "setup: installing ${missing[*]}" >&2
 sudo=""
 if [[ $(id -u) -ne 0 ]]; then
-  command -v sudo >/dev/null || { echo "setup: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  command -v sudo >/dev/null || { echo "setup: need root or sudo to install: ${missing[*]}" >&2; exit 2; }
   sudo="sudo"
 fi
 export DEBIAN_FRONTEND=noninteractive

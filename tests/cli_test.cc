@@ -12,6 +12,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "tests/run_command.h"
 
@@ -26,9 +28,7 @@ Outcome run(const std::string& args, const std::string& binary = MQ_HARNESS_BIN,
   return mq::test::run_command(binary + " " + args + redirect);
 }
 
-std::string temp_path(const std::string& name) {
-  return ::testing::TempDir() + "cli_test_" + std::to_string(::getpid()) + "_" + name;
-}
+std::string temp_path(const std::string& name) { return mq::test::temp_path("cli_test", name); }
 
 std::string write_file(const std::string& name, const std::string& text) {
   const std::string path = temp_path(name);
@@ -77,7 +77,8 @@ TEST(Cli, UnsignedNumbersAreNeverWrapped) {
   EXPECT_RUN("sweep --seeds 1..99999999999999999999", 2, "bad --seeds");
   // Signed and real numbers: negative, not finite or too large are refused too.
   for (const char* bad : {"--rate nan", "--rate -1", "--consume-rate inf", "--op-timeout-ms -5",
-                          "--drain-timeout 99999999999", "--message-bytes 99999999999999"}) {
+                          "--drain-timeout 99999999999", "--message-bytes 99999999999999", "--duration nan",
+                          "--duration inf", "--duration 1e300s", "--duration -5s"}) {
     EXPECT_RUN(std::string("live --target mqd/always ") + bad, 2,
                std::string(bad).substr(0, std::string(bad).find(' ')));
   }
@@ -109,6 +110,50 @@ TEST(Cli, RunThenCheckFindsTheTopologyInTheRunFile) {
   std::remove((h + ".run.json").c_str());
   EXPECT_RUN("check " + h, 2, "needs its topology");
   std::remove(h.c_str());
+}
+
+// A generated file that no longer belongs to what it describes is named as such: the
+// run file beside a history that was changed after the run, and a generated document
+// that is missing (not "stale") or a directory, each before minutes of work.
+TEST(Cli, StaleOrMissingGeneratedFilesEachHaveTheirOwnMessage) {
+  const std::string h = temp_path("stale.jsonl");
+  EXPECT_RUN("run --seed 3 --no-shadow --history " + h, 0, "PASS: seed 3");
+  EXPECT_RUN("check " + h, 0, "complete (the run file records it ran to quiescence)");
+  // The history loses its last event: the run file's topology and quiescence are no
+  // longer known to be this history's.
+  ASSERT_EQ(std::system(("sed -i '$d' '" + h + "'").c_str()), 0);
+  EXPECT_RUN("check " + h, 2, h + ".run.json: stale: it records ");
+  EXPECT_RUN("check " + h, 2, "(the history changed after the run wrote both)");
+  std::remove(h.c_str());
+  std::remove((h + ".run.json").c_str());
+  // audit --check: a missing document and a directory, before the audit runs.
+  EXPECT_RUN("audit --check --out /nonexistent/theorems.md", 2,
+             "/nonexistent/theorems.md: no such file; generate it with: mqharness audit --out");
+  EXPECT_RUN("audit --check --out " + ::testing::TempDir(), 2, "is a directory, not a file");
+  EXPECT_RUN("audit --out /nonexistent/dir/theorems.md", 2, "its directory /nonexistent/dir does not exist");
+}
+
+// --version is recorded in every run file, and replay names the build that wrote a
+// run when it is not this one.
+TEST(Cli, RunFilesRecordTheBuildAndReplayNamesAnother) {
+  const Outcome v = run("--version");
+  ASSERT_EQ(v.status, 0) << v.output;
+  const std::string revision = v.output.substr(std::string("mqharness ").size(),
+                                               v.output.find('\n') - std::string("mqharness ").size());
+  const std::string h = temp_path("build.jsonl");
+  EXPECT_RUN("run --seed 2 --no-shadow --history " + h, 0, "PASS: seed 2");
+  std::ifstream in(h + ".run.json");
+  auto meta = nlohmann::json::parse(in, nullptr, false);
+  ASSERT_TRUE(meta.is_object());
+  EXPECT_EQ(meta.value("build", ""), revision) << meta.dump();
+  const Outcome same = run("replay " + h);
+  EXPECT_EQ(same.status, 0) << same.output;
+  EXPECT_EQ(same.output.find("recorded by build"), std::string::npos) << same.output;
+  meta["build"] = "0000000-elsewhere";
+  std::ofstream(h + ".run.json", std::ios::trunc) << meta.dump(2) << "\n";
+  EXPECT_RUN("replay " + h, 0, "replay: recorded by build 0000000-elsewhere, replayed by build " + revision);
+  std::remove(h.c_str());
+  std::remove((h + ".run.json").c_str());
 }
 
 TEST(Cli, CheckExitStatusesAndPreciseErrors) {
@@ -165,6 +210,21 @@ TEST(Cli, MqdAndMutantsBinaryExit2OnUsageErrors) {
   EXPECT_EQ(wrapped.status, 2) << wrapped.output;
   EXPECT_NE(wrapped.output.find("--seed: '-1' is not a non-negative whole number"), std::string::npos)
       << wrapped.output;
+  // mqd's own inputs: a port that is not one, a data directory that cannot be one.
+  const std::string file = write_file("not-a-dir", "x");
+  for (const auto& [args, text] : std::vector<std::pair<std::string, std::string>>{
+           {"--data /tmp --listen 127.0.0.1:80x", "the port must be a number in 0..65535, got '80x'"},
+           {"--data /tmp --listen 127.0.0.1:99999", "got '99999'"},
+           {"--data /tmp --listen 127.0.0.1:-1", "got '-1'"},
+           {"--data " + file, "--data: " + file + ": not a directory"},
+           {"--data " + file + "/sub/dir", file + " is not a directory"},
+       }) {
+    // Bounded: were the input accepted, the daemon would serve until stopped.
+    const Outcome o = run(args, "timeout 10 " MQ_MQD_BIN);
+    EXPECT_EQ(o.status, 2) << args << "\n" << o.output;
+    EXPECT_NE(o.output.find(text), std::string::npos) << args << "\n" << o.output;
+  }
+  std::remove(file.c_str());
   const Outcome version = run("--version", MQ_MQD_BIN);
   EXPECT_EQ(version.status, 0) << version.output;
   EXPECT_EQ(version.output.rfind("mqd ", 0), 0u) << version.output;
@@ -183,17 +243,9 @@ TEST(Cli, MissingShardsExit3) {
 // standard error). Usage errors of a verb with --json are objects too.
 void expect_json(const std::string& verb, const std::string& args, int want_status,
                  const std::vector<std::string>& want_keys = {}) {
-  const Outcome o = run(verb + " --json " + args, MQ_HARNESS_BIN, " 2>/dev/null");
-  EXPECT_EQ(o.status, want_status) << verb << " " << args << "\n" << o.output;
-  ASSERT_FALSE(o.output.empty()) << verb << " " << args;
-  EXPECT_EQ(o.output.find('\n'), o.output.size() - 1) << "not one line: " << o.output;
-  const auto j = nlohmann::ordered_json::parse(o.output, nullptr, false);
-  ASSERT_TRUE(j.is_object()) << o.output;
-  EXPECT_EQ(j.begin().key(), "mqharness_" + verb) << o.output;
-  EXPECT_EQ(j.value("exit_status", -1), want_status) << o.output;
-  const char* outcomes[] = {"ok", "violated", "input error", "bound reached"};
-  EXPECT_EQ(j.value("outcome", ""), outcomes[want_status]) << o.output;
-  for (const auto& key : want_keys) EXPECT_TRUE(j.contains(key)) << key << " missing: " << o.output;
+  const auto j = mq::test::json_object_of(std::string(MQ_HARNESS_BIN) + " " + verb + " --json " + args,
+                                          "mqharness_" + verb, want_status);
+  for (const auto& key : want_keys) EXPECT_TRUE(j.contains(key)) << key << " missing: " << j.dump();
 }
 
 TEST(Cli, JsonOnEveryVerb) {
@@ -222,12 +274,7 @@ TEST(Cli, ReproduceLinesRunFromAnyDirectory) {
   // check: a violation, the file given relative to where it ran.
   const Outcome failed = run("", "cd " + data + " && " MQ_HARNESS_BIN " check jepsen/queue-lost.jsonl");
   ASSERT_EQ(failed.status, 1) << failed.output;
-  const auto line = [](const std::string& out, const std::string& prefix) {
-    const size_t at = out.find(prefix);
-    if (at == std::string::npos) return std::string();
-    const size_t start = at + prefix.size();
-    return out.substr(start, out.find('\n', start) - start);
-  };
+  const auto line = mq::test::line_after;
   const std::string again = line(failed.output, "reproduce: ");
   ASSERT_FALSE(again.empty()) << failed.output;
   EXPECT_EQ(again.rfind("/", 0), 0u) << again;

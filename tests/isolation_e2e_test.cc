@@ -44,7 +44,8 @@ TEST_F(IsolationE2eTest, AnAssertingSeedIsItsViolationAndTheSweepGoesOn) {
   EXPECT_EQ(o.status, 1) << o.output;
   EXPECT_NE(o.output.find("FAIL seed 3: assertion: "), std::string::npos) << o.output;
   EXPECT_NE(o.output.find(kCondition), std::string::npos) << o.output;
-  EXPECT_NE(o.output.find("reproduce: build/mutants/mqharness-mutants run --test-abort-seed 3 --seed 3"),
+  // Absolute: the line runs from any directory (README "One convention for every command").
+  EXPECT_NE(o.output.find("reproduce: " + std::string(MQ_MUTANTS_BIN) + " run --test-abort-seed 3 --seed 3"),
             std::string::npos)
       << o.output;
   // Every other seed ran and was judged: the table counts 4 for each property, 1 run
@@ -70,7 +71,7 @@ TEST_F(IsolationE2eTest, ShrinkSurvivesAbortingCandidatesAndShrinksTheAssertion)
   EXPECT_NE(o.output.find(kCondition), std::string::npos) << o.output;
   // The hook aborts at the event that brings the history to 3: 2 events before it.
   EXPECT_NE(o.output.find(", 2 history events (from 0)"), std::string::npos) << o.output;
-  EXPECT_NE(o.output.find("reproduce: build/mutants/mqharness-mutants replay --test-abort-seed 3 " + shrunk),
+  EXPECT_NE(o.output.find("reproduce: " + std::string(MQ_MUTANTS_BIN) + " replay --test-abort-seed 3 " + shrunk),
             std::string::npos)
       << o.output;
   ASSERT_TRUE(std::filesystem::exists(shrunk + ".run.json")) << o.output;

@@ -265,7 +265,7 @@ sweep_front --collect "$T/mutant" >"$T/collect.txt" 2>&1 || rc=$?
 failing=$(grep -E '^FAIL seed [0-9]+: ' "$T/collect.txt" | sed -E 's/^FAIL seed ([0-9]+): .*/\1/' | tr '\n' ' ')
 [[ "$failing" == "10 19 20 " ]] || { cat "$T/collect.txt"; fail "failing seeds '$failing', expected '10 19 20 '"; }
 for seed in 10 19 20; do
-  expect_in "$T/collect.txt" "^  reproduce: build/mutants/mqharness-mutants run --mutant $kMutant --scenario $scenario --seed $seed\$"
+  expect_in "$T/collect.txt" "^  reproduce: $mutants run --mutant $kMutant --scenario $scenario --seed $seed\$"
   expect_in "$T/collect.txt" "^  history: $T/mutant/runs/seed-$seed.jsonl\$"
 done
 expect_in "$T/collect.txt" "^FAIL: 3 of 12 seeds of 'stormy' broke a property"
