@@ -22,16 +22,33 @@ constexpr size_t kMagicBytes = 8;
 
 // A consumer's connection: one per session (a restarted consumer connects anew), so
 // that what the broker hears of an old connection (its close) never touches the new.
-impl::ConnId consumer_conn(Endpoint e, uint64_t session) { return impl::ConnId{e} | (impl::ConnId{session} << 32); }
-Endpoint endpoint_of(impl::ConnId conn) { return static_cast<Endpoint>(conn & 0xffff'ffffu); }
-uint64_t session_of(impl::ConnId conn) { return conn >> 32; }
+impl::ConnId consumer_conn(Endpoint e, uint64_t session) {
+  return impl::ConnId{e} | (impl::ConnId{session} << 32);
+}
+Endpoint endpoint_of(impl::ConnId conn) {
+  return static_cast<Endpoint>(conn & 0xffff'ffffu);
+}
+uint64_t session_of(impl::ConnId conn) {
+  return conn >> 32;
+}
 
 void add(impl::ShellStats& a, const impl::ShellStats& b) {
-  a.commands += b.commands; a.pushes += b.pushes; a.publishes += b.publishes; a.duplicates += b.duplicates;
-  a.refusals += b.refusals; a.acks += b.acks; a.nacks += b.nacks; a.stale_acks += b.stale_acks;
-  a.session_detaches += b.session_detaches; a.crashes += b.crashes; a.fetches += b.fetches;
-  a.fetched += b.fetched; a.stale_requests += b.stale_requests; a.commits += b.commits;
-  a.checkpoints += b.checkpoints; a.write_failures += b.write_failures;
+  a.commands += b.commands;
+  a.pushes += b.pushes;
+  a.publishes += b.publishes;
+  a.duplicates += b.duplicates;
+  a.refusals += b.refusals;
+  a.acks += b.acks;
+  a.nacks += b.nacks;
+  a.stale_acks += b.stale_acks;
+  a.session_detaches += b.session_detaches;
+  a.crashes += b.crashes;
+  a.fetches += b.fetches;
+  a.fetched += b.fetched;
+  a.stale_requests += b.stale_requests;
+  a.commits += b.commits;
+  a.checkpoints += b.checkpoints;
+  a.write_failures += b.write_failures;
 }
 
 PublishOutcome to_packet(impl::PublishOutcome o) {
@@ -60,7 +77,8 @@ impl::ShellOptions BrokerNode::shell_options(const Scenario& scenario) {
   const size_t producers = scenario.topology.producers.size();
   for (ConsumerId c = 0; c < scenario.topology.consumers.size(); ++c) {
     const auto mode = scenario.clients.pulls(c) ? impl::SessionMode::kPull : impl::SessionMode::kPush;
-    o.initial_sessions.push_back(impl::InitialSession{consumer_conn(sim::consumer_endpoint(producers, c), 1), 1, mode});
+    o.initial_sessions.push_back(
+        impl::InitialSession{consumer_conn(sim::consumer_endpoint(producers, c), 1), 1, mode});
   }
   return o;
 }
@@ -157,7 +175,8 @@ void BrokerNode::send(impl::act::Reply& r) {
           network_.send(kBrokerEndpoint, to, Push{x.session, to_model(x.delivery.message)});
         } else if constexpr (std::is_same_v<T, impl::resp::Fetched>) {
           const ClientAt who = client_at(scenario_.topology.producers.size(), to);
-          if (who.producer || !scenario_.clients.pulls(who.index)) return;  // a push session's: nothing to say
+          if (who.producer || !scenario_.clients.pulls(who.index))
+            return;  // a push session's: nothing to say
           FetchReply reply{session_of(r.to), {}};
           for (const auto& d : x.deliveries) reply.messages.push_back(to_model(d.message));
           network_.send(kBrokerEndpoint, to, std::move(reply));
@@ -472,7 +491,9 @@ void BrokerNode::receive(const Packet& packet) {
     const auto mode = scenario_.clients.pulls(c) ? impl::SessionMode::kPull : impl::SessionMode::kPush;
     return impl::ConsumerRef{c, session, mode};
   };
-  const auto conn = [&](ConsumerId c, uint64_t session) { return consumer_conn(consumer_endpoint(c), session); };
+  const auto conn = [&](ConsumerId c, uint64_t session) {
+    return consumer_conn(consumer_endpoint(c), session);
+  };
   if (const auto* p = std::get_if<PublishRequest>(&packet)) {
     shell_.request(now, producer_endpoint(p->producer), impl::req::Publish{p->producer, p->topic, p->target, to_core(p->spec)});
   } else if (const auto* a = std::get_if<AckRequest>(&packet)) {
@@ -486,8 +507,9 @@ void BrokerNode::receive(const Packet& packet) {
   } else if (const auto* c = std::get_if<Close>(&packet)) {
     shell_.closed(now, conn(c->consumer, c->session));
   } else if (const auto* st = std::get_if<StatsRequest>(&packet)) {
-    const impl::Request r = st->info ? impl::Request(impl::req::Info{})
-                                     : impl::Request(impl::req::Stats{scenario_.topology.queue_of(st->consumer)});
+    const impl::Request r = st->info
+                                ? impl::Request(impl::req::Info{})
+                                : impl::Request(impl::req::Stats{scenario_.topology.queue_of(st->consumer)});
     shell_.request(now, conn(st->consumer, st->session), r);
   } else {
     MQ_CHECK_MSG(false, "the broker receives requests only");

@@ -29,9 +29,9 @@
 // disk.restart_fresh a crash the nemesis made is instead followed by a new process,
 // as mqd starts: ServerShell::recovered (a new shell, every session forgotten, the
 // consumers attach again) in place of ServerShell::restore; a fail-stop keeps its
-// shell, which answers "no space" until the disk is back. The shadow model, which sees only released commands, is then at the last synced point:
-// it advances to the crash time and crashes, and must agree with the restored core on
-// the durable queues. Non-durable queues lose what they held at that point; the node
+// shell, which answers "no space" until the disk is back. The shadow model, which sees only released
+// commands, is then at the last synced point: it advances to the crash time and crashes, and must agree with
+// the restored core on the durable queues. Non-durable queues lose what they held at that point; the node
 // reports each such message as lost (it tracks what was released).
 //
 // A recovery that fails takes the broker out of service for the rest of the run, and
@@ -189,7 +189,7 @@ class BrokerNode {
   impl::MemStorage disk_;
   std::vector<bool> durable_;  // [QueueId]
   impl::ServerShell shell_;
-  uint32_t generation_ = 0;              // shells built so far, after the first
+  uint32_t generation_ = 0;               // shells built so far, after the first
   impl::ShellStats earlier_shells_;       // what the shells before this one counted
   std::optional<impl::Wal> wal_;          // the writing half; gone at a crash
   std::optional<impl::LogBatch> writing_;  // the log write in flight

@@ -4,9 +4,14 @@ namespace mq::sim {
 
 Consumer::Consumer(ConsumerId id, const Scenario& scenario, ConsumerParams params, uint64_t master_seed,
                    SimQueue& queue, Network& network, ChoiceSet& choices)
-    : id_(id), scenario_(scenario), params_(params),
-      prng_(derive_seed(master_seed, "consumer/" + scenario.topology.consumers[id].name)), queue_(queue),
-      network_(network), choices_(choices), auto_ack_(scenario.topology.consumers[id].ack_mode == AckMode::kAuto),
+    : id_(id),
+      scenario_(scenario),
+      params_(params),
+      prng_(derive_seed(master_seed, "consumer/" + scenario.topology.consumers[id].name)),
+      queue_(queue),
+      network_(network),
+      choices_(choices),
+      auto_ack_(scenario.topology.consumers[id].ack_mode == AckMode::kAuto),
       pulls_(scenario.clients.pulls(id)) {}
 
 Endpoint Consumer::self() const { return consumer_endpoint(scenario_.topology.producers.size(), id_); }

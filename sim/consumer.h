@@ -104,7 +104,7 @@ class Consumer {
   uint64_t ack_token_ = 0;   // numbers ack timeouts
   bool pulls_;               // holds a pull session
   bool fetching_ = false;    // a pull session's fetch is unanswered
-  uint64_t fetch_token_ = 0; // the live fetch's timeout and retry wakes
+  uint64_t fetch_token_ = 0;                 // the live fetch's timeout and retry wakes
   std::map<MessageId, PendingAck> pending_;  // bounded by prefetch plus duplicated pushes
   ConsumerStats stats_;
 };

@@ -87,7 +87,7 @@ struct FetchRequest {
 };
 
 struct FetchReply {
-  uint64_t session = 0;  // the consumer session the broker answered
+  uint64_t session = 0;           // the consumer session the broker answered
   std::vector<Message> messages;  // empty: none came in time
 };
 
@@ -111,7 +111,7 @@ struct Push {
   Message message;
 };
 
-using Packet = std::variant<PublishRequest, PublishReply, AckRequest, AckReply, Hello, Push, FetchRequest, FetchReply,
-                            Close, StatsRequest>;
+using Packet = std::variant<PublishRequest, PublishReply, AckRequest, AckReply, Hello, Push, FetchRequest,
+                            FetchReply, Close, StatsRequest>;
 
 }  // namespace mq::sim

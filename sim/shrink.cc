@@ -139,7 +139,8 @@ void prune_pull_consumers(Json& j) {
   const Json* consumers = array_at(j, "topology", "consumers");
   erase_where(clients["pull_consumers"], [&](const Json& n) {
     return consumers == nullptr || !n.is_string() ||
-           std::none_of(consumers->begin(), consumers->end(), [&](const Json& c) { return name_of(c) == n.get<std::string>(); });
+           std::none_of(consumers->begin(), consumers->end(),
+                        [&](const Json& c) { return name_of(c) == n.get<std::string>(); });
   });
 }
 

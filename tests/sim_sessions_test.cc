@@ -114,7 +114,8 @@ TEST(SimSessions, ScenarioErrorsNameTheField) {
   j["clients"]["pull_consumers"] = {"nobody"};
   auto bad = scenario_from_text(j.dump(), "s.json");
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("/clients/pull_consumers/0"), std::string::npos) << bad.status().message();
+  EXPECT_NE(bad.status().message().find("/clients/pull_consumers/0"), std::string::npos)
+      << bad.status().message();
   j["clients"]["pull_consumers"] = nlohmann::json::array();
   j["clients"]["fetch_max"] = 0;
   bad = scenario_from_text(j.dump(), "s.json");
