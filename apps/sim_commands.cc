@@ -108,9 +108,13 @@ void print_result(const SimResult& r) {
               "(%llu as duplicates), %llu given up\n", ull(p.generated), ull(p.attempts), ull(p.resends),
               ull(p.full_backoffs), ull(p.confirmed), ull(p.duplicates), ull(p.given_up));
   const auto& c = r.consumers;
-  std::printf("consumers: %llu pushes received (%llu stale), %llu processed, %llu acks, %llu nacks, "
-              "%llu ack resends, %llu given up, %llu crashes\n", ull(c.received), ull(c.stale_pushes),
-              ull(c.processed), ull(c.acks), ull(c.nacks), ull(c.ack_resends), ull(c.ack_give_ups), ull(c.crashes));
+  std::printf(
+      "consumers: %llu pushes received (%llu stale), %llu processed, %llu acks, %llu nacks, "
+      "%llu ack resends, %llu given up, %llu crashes; %llu fetches (%llu answered, %llu given up), "
+      "%llu STATS and INFO requests\n",
+      ull(c.received), ull(c.stale_pushes), ull(c.processed), ull(c.acks), ull(c.nacks), ull(c.ack_resends),
+      ull(c.ack_give_ups), ull(c.crashes), ull(c.fetches), ull(c.fetch_replies), ull(c.fetch_give_ups),
+      ull(c.stats_requests));
   const auto& b = r.broker;
   std::printf("broker: %llu commands, %llu pushes, %llu publishes (%llu duplicates, %llu full), %llu acks and "
               "nacks refused as stale, %llu session timeouts\n", ull(b.commands), ull(b.pushes), ull(b.publishes),

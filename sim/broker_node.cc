@@ -20,6 +20,37 @@ uint32_t le32(std::string_view s, size_t at) {
 constexpr size_t kFrameHeader = 8;
 constexpr size_t kMagicBytes = 8;
 
+// A consumer's connection: one per session (a restarted consumer connects anew), so
+// that what the broker hears of an old connection (its close) never touches the new.
+impl::ConnId consumer_conn(Endpoint e, uint64_t session) {
+  return impl::ConnId{e} | (impl::ConnId{session} << 32);
+}
+Endpoint endpoint_of(impl::ConnId conn) {
+  return static_cast<Endpoint>(conn & 0xffff'ffffu);
+}
+uint64_t session_of(impl::ConnId conn) {
+  return conn >> 32;
+}
+
+void add(impl::ShellStats& a, const impl::ShellStats& b) {
+  a.commands += b.commands;
+  a.pushes += b.pushes;
+  a.publishes += b.publishes;
+  a.duplicates += b.duplicates;
+  a.refusals += b.refusals;
+  a.acks += b.acks;
+  a.nacks += b.nacks;
+  a.stale_acks += b.stale_acks;
+  a.session_detaches += b.session_detaches;
+  a.crashes += b.crashes;
+  a.fetches += b.fetches;
+  a.fetched += b.fetched;
+  a.stale_requests += b.stale_requests;
+  a.commits += b.commits;
+  a.checkpoints += b.checkpoints;
+  a.write_failures += b.write_failures;
+}
+
 PublishOutcome to_packet(impl::PublishOutcome o) {
   switch (o) {
     case impl::PublishOutcome::kStored: return PublishOutcome::kAccepted;
@@ -41,10 +72,13 @@ impl::ShellOptions BrokerNode::shell_options(const Scenario& scenario) {
   o.commit_delay_ns = scenario.disk.commit_delay_ns;
   o.session_timeout_ns = scenario.clients.session_timeout_ns;
   o.session_check_ns = scenario.clients.heartbeat_ns;
+  o.defer_commit = scenario.disk.defer_commit;
   // Every consumer starts attached, in its first session, on its own endpoint.
   const size_t producers = scenario.topology.producers.size();
   for (ConsumerId c = 0; c < scenario.topology.consumers.size(); ++c) {
-    o.initial_sessions.push_back(impl::InitialSession{sim::consumer_endpoint(producers, c), 1, impl::SessionMode::kPush});
+    const auto mode = scenario.clients.pulls(c) ? impl::SessionMode::kPull : impl::SessionMode::kPush;
+    o.initial_sessions.push_back(
+        impl::InitialSession{consumer_conn(sim::consumer_endpoint(producers, c), 1), 1, mode});
   }
   return o;
 }
@@ -99,22 +133,27 @@ void BrokerNode::perform(impl::Action& a, bool last) {
           MQ_CHECK(last);
           start_log(x.image);
         } else if constexpr (std::is_same_v<T, impl::act::SetTimer>) {
-          queue_.push(x.at_ns, Wake{kBrokerEndpoint, static_cast<uint32_t>(x.id.kind), x.id.token});
+          const uint32_t what = static_cast<uint32_t>(x.id.kind) | (generation_ << kGenerationShift);
+          // A time already past (a recovered shell's first session check counts from
+          // the crash) fires now, as an expired timer does.
+          queue_.push(std::max(x.at_ns, queue_.now()), Wake{kBrokerEndpoint, what, x.id.token});
         } else if constexpr (std::is_same_v<T, impl::act::Committed>) {
           record(x);
         } else if constexpr (std::is_same_v<T, impl::act::Noted>) {
           const Fault f = faults_.at(x.note);
           faults_.erase(x.note);
-          recorder_.record_fault(f.f, f.node, x.at_ns);
+          recorder_.record_fault(f.f, f.node, x.at_ns, f.detail);
         } else if constexpr (std::is_same_v<T, impl::act::CommitSoon>) {
-          MQ_CHECK_MSG(false, "the simulator's shell starts each group commit at once (no defer_commit)");
+          // The requests already waiting at this instant come first (the agenda orders
+          // same-time events by when they were pushed), as in mqd's event loop.
+          queue_.push(queue_.now(), Wake{kBrokerEndpoint, kCommitSoon, ++commit_soon_token_});
         } else {
           static_assert(std::is_same_v<T, impl::act::Fail>);
           MQ_CHECK(last);
           // The log cannot be trusted past its last sync: the broker stops as at a
           // crash, and stays down until the disk has space.
           ++disk_stats_.write_failures;
-          crash_now(CrashFaults{});
+          crash_now(CrashFaults{}, false);
           restart_pending_ = true;
         }
       },
@@ -123,7 +162,7 @@ void BrokerNode::perform(impl::Action& a, bool last) {
 
 // Responses become the packets the simulated clients speak; the rest are dropped.
 void BrokerNode::send(impl::act::Reply& r) {
-  const Endpoint to = static_cast<Endpoint>(r.to);
+  const Endpoint to = endpoint_of(r.to);
   std::visit(
       [&](auto& x) {
         using T = std::decay_t<decltype(x)>;
@@ -134,6 +173,13 @@ void BrokerNode::send(impl::act::Reply& r) {
           network_.send(kBrokerEndpoint, to, AckReply{x.id, x.ok});
         } else if constexpr (std::is_same_v<T, impl::resp::Push>) {
           network_.send(kBrokerEndpoint, to, Push{x.session, to_model(x.delivery.message)});
+        } else if constexpr (std::is_same_v<T, impl::resp::Fetched>) {
+          const ClientAt who = client_at(scenario_.topology.producers.size(), to);
+          if (who.producer || !scenario_.clients.pulls(who.index))
+            return;  // a push session's: nothing to say
+          FetchReply reply{session_of(r.to), {}};
+          for (const auto& d : x.deliveries) reply.messages.push_back(to_model(d.message));
+          network_.send(kBrokerEndpoint, to, std::move(reply));
         }
       },
       r.response);
@@ -201,10 +247,10 @@ void BrokerNode::start_log(const impl::DurableImage& image) {
 
 void BrokerNode::crash(const CrashFaults& faults) {
   MQ_CHECK(shell_.up());
-  crash_now(faults);
+  crash_now(faults, scenario_.disk.restart_fresh);
 }
 
-void BrokerNode::crash_now(const CrashFaults& faults) {
+void BrokerNode::crash_now(const CrashFaults& faults, bool fresh) {
   const uint64_t unsynced = shell_.added_lsn() - shell_.synced_lsn();
   shell_.crash();
   drain();  // the fault events that waited come out first
@@ -216,7 +262,8 @@ void BrokerNode::crash_now(const CrashFaults& faults) {
   wal_.reset();
   writing_.reset();
   ++commit_token_;
-  (void)restore_from_disk(at);
+  ++commit_soon_token_;
+  (void)restore_from_disk(at, fresh);
 }
 
 // The disk at the crash: unsynced writes are lost, except a torn prefix of the write
@@ -306,7 +353,7 @@ Effects BrokerNode::lost_in_volatile_queues() const {
 
 // Wal::recover -> ServerShell::restore (the crash time), recorded as the crash.
 // ServerShell::start (a new log generation) happens at the restart.
-bool BrokerNode::restore_from_disk(TimeNs crash_ns) {
+bool BrokerNode::restore_from_disk(TimeNs crash_ns, bool fresh) {
   impl::CorruptionReport problem;
   auto recovered = impl::Wal::recover(disk_, config_, impl::WalOptions{}, &problem);
   if (!recovered.ok()) {
@@ -321,7 +368,7 @@ bool BrokerNode::restore_from_disk(TimeNs crash_ns) {
     if (!durable_[q]) image.queues[q].window = volatile_ids_[q];
   }
   impl::Effects effects;
-  const Status s = shell_.restore(crash_ns, image, effects);
+  const Status s = fresh ? start_fresh(crash_ns, image, effects) : shell_.restore(crash_ns, image, effects);
   if (!s.ok()) {
     // A flipped bit never gets this far (the CRC catches it): the log holds what the
     // broker wrote, and the core refuses it.
@@ -334,6 +381,25 @@ bool BrokerNode::restore_from_disk(TimeNs crash_ns) {
   recorder_.record(op::Crash{}, result, crash_ns);
   track(*result, crash_ns);
   return true;
+}
+
+// A new process: a new shell recovered from the image; the old one's timers are
+// ignored from now on (their wakes carry its generation).
+Status BrokerNode::start_fresh(TimeNs crash_ns, const impl::DurableImage& image, impl::Effects& out) {
+  auto shell = impl::ServerShell::recovered(shell_options(scenario_), crash_ns, image, out);
+  if (!shell.ok()) return shell.status();
+  MQ_CHECK(!shell_.has_actions());
+  add(earlier_shells_, shell_.stats());
+  shell_ = std::move(shell).value();
+  ++generation_;
+  drain();
+  return Status();
+}
+
+BrokerNodeStats BrokerNode::stats() const {
+  BrokerNodeStats s = earlier_shells_;
+  add(s, shell_.stats());
+  return s;
 }
 
 // Whether a bit this run flipped explains the problem recovery stopped at: a checksum
@@ -370,16 +436,24 @@ void BrokerNode::disk_full(uint64_t slack_bytes) {
   note_fault(EventF::kDiskFull, "");
 }
 
+void BrokerNode::disk_failing() {
+  ++disk_stats_.disk_full;
+  disk_is_full_ = true;
+  disk_.fail_syncs(UINT32_MAX);
+  note_fault(EventF::kDiskFull, "", "syncs fail (EIO)");
+}
+
 void BrokerNode::disk_space() {
   if (!disk_is_full_) return;
   disk_is_full_ = false;
   disk_.set_space_limit(std::nullopt);
+  disk_.fail_syncs(0);
   note_fault(EventF::kDiskSpace, "");
   if (restart_pending_ && !shell_.up()) (void)recover();
 }
 
-void BrokerNode::note_fault(EventF f, const std::string& node) {
-  faults_[++next_note_] = Fault{f, node};
+void BrokerNode::note_fault(EventF f, const std::string& node, const std::string& detail) {
+  faults_[++next_note_] = Fault{f, node, detail};
   shell_.note(queue_.now(), next_note_);
   drain();
 }
@@ -400,25 +474,43 @@ void BrokerNode::track(const Effects& effects, TimeNs at_ns) {
 
 void BrokerNode::wake(uint32_t what, uint64_t token) {
   if (what == kCommitDone) return finish_commit(token);
-  const auto kind = static_cast<impl::TimerKind>(what);
+  if (what == kCommitSoon) {
+    if (token != commit_soon_token_) return;  // the shell crashed since it asked
+    shell_.commit_now(queue_.now());
+    return drain();
+  }
+  if (what >> kGenerationShift != generation_) return;  // set by a shell that is gone
+  const auto kind = static_cast<impl::TimerKind>(what & ((1u << kGenerationShift) - 1));
   shell_.timer(queue_.now(), impl::TimerId{kind, token});
   drain();
 }
 
 void BrokerNode::receive(const Packet& packet) {
   const TimeNs now = queue_.now();
-  const auto who = [](ConsumerId c, uint64_t session) {
-    return impl::ConsumerRef{c, session, impl::SessionMode::kPush};
+  const auto who = [&](ConsumerId c, uint64_t session) {
+    const auto mode = scenario_.clients.pulls(c) ? impl::SessionMode::kPull : impl::SessionMode::kPush;
+    return impl::ConsumerRef{c, session, mode};
+  };
+  const auto conn = [&](ConsumerId c, uint64_t session) {
+    return consumer_conn(consumer_endpoint(c), session);
   };
   if (const auto* p = std::get_if<PublishRequest>(&packet)) {
     shell_.request(now, producer_endpoint(p->producer), impl::req::Publish{p->producer, p->topic, p->target, to_core(p->spec)});
   } else if (const auto* a = std::get_if<AckRequest>(&packet)) {
-    shell_.request(now, consumer_endpoint(a->consumer),
+    shell_.request(now, conn(a->consumer, a->session),
                    impl::req::Settle{who(a->consumer, a->session), a->id, a->nack, a->requeue});
   } else if (const auto* h = std::get_if<Hello>(&packet)) {
-    shell_.request(now, consumer_endpoint(h->consumer), impl::req::Hello{who(h->consumer, h->session)});
+    shell_.request(now, conn(h->consumer, h->session), impl::req::Hello{who(h->consumer, h->session)});
   } else if (const auto* f = std::get_if<FetchRequest>(&packet)) {
-    shell_.request(now, consumer_endpoint(f->consumer), impl::req::Fetch{who(f->consumer, f->session), 1, 0});
+    shell_.request(now, conn(f->consumer, f->session),
+                   impl::req::Fetch{who(f->consumer, f->session), f->max, f->block_ns});
+  } else if (const auto* c = std::get_if<Close>(&packet)) {
+    shell_.closed(now, conn(c->consumer, c->session));
+  } else if (const auto* st = std::get_if<StatsRequest>(&packet)) {
+    const impl::Request r = st->info
+                                ? impl::Request(impl::req::Info{})
+                                : impl::Request(impl::req::Stats{scenario_.topology.queue_of(st->consumer)});
+    shell_.request(now, conn(st->consumer, st->session), r);
   } else {
     MQ_CHECK_MSG(false, "the broker receives requests only");
   }

@@ -5,9 +5,13 @@
 // eager dispatch, group commit, what is released when, fail-stop on a disk error);
 // this node only carries its actions out in the simulated world:
 //  - requests come off the simulated network (producer and consumer packets become
-//    the shell's requests; each client endpoint is its connection, each consumer's
-//    session a push session) and responses go back as packets (the ones the
-//    simulated clients do not speak, such as attach confirmations, are dropped);
+//    the shell's requests; a producer's endpoint is its connection, a consumer has
+//    one connection per session, a push session or, for clients.pull_consumers, a
+//    pull session; a consumer's Close closes its session's connection) and responses
+//    go back as packets (the ones the simulated clients do not speak, such as attach
+//    confirmations, errors and statistics, are dropped);
+//  - with disk.defer_commit, the shell's CommitSoon becomes a wake at the same
+//    virtual time, after the events already due then (mqd's event loop does the same);
 //  - log writes go to the real write-ahead log (impl::Wal) over a simulated disk
 //    (impl::MemStorage) and complete after a latency drawn from the scenario;
 //    checkpoints and the start of a log generation complete at once;
@@ -21,10 +25,13 @@
 // writes (MemStorage::crash; with a torn-write fault, a torn prefix of the write in
 // flight stays), may flip a bit at rest, and rebuilds the core from the disk exactly
 // as docs/durability.md says: Wal::recover -> ServerShell::restore (BrokerCore::restore
-// at the crash time) -> (at restart) ServerShell::start, a new log generation. The
-// shadow model, which sees only released commands, is then at the last synced point:
-// it advances to the crash time and crashes, and must agree with the restored core on
-// the durable queues. Non-durable queues lose what they held at that point; the node
+// at the crash time) -> (at restart) ServerShell::start, a new log generation. With
+// disk.restart_fresh a crash the nemesis made is instead followed by a new process,
+// as mqd starts: ServerShell::recovered (a new shell, every session forgotten, the
+// consumers attach again) in place of ServerShell::restore; a fail-stop keeps its
+// shell, which answers "no space" until the disk is back. The shadow model, which sees only released
+// commands, is then at the last synced point: it advances to the crash time and crashes, and must agree with
+// the restored core on the durable queues. Non-durable queues lose what they held at that point; the node
 // reports each such message as lost (it tracks what was released).
 //
 // A recovery that fails takes the broker out of service for the rest of the run, and
@@ -36,10 +43,11 @@
 // missing segment, a recovered image the core refuses) is recovery_failure(), a
 // recovery-failed event, which the "recovery" property reports as a violation.
 //
-// A failed append or sync (ENOSPC while the disk is full) makes the shell fail-stop:
-// the node crashes it (what it appended after its last sync is discarded), and until
-// the disk has space again the shell answers every publish with "no space" (the
-// producers back off and resend) and does nothing else. disk_space() restarts it.
+// A failed append or sync (ENOSPC while the disk is full, EIO while it fails) makes
+// the shell fail-stop: the node crashes it (what it appended after its last sync is
+// discarded), and until the disk has space again (or works again) the shell answers
+// every publish with "no space" (the producers back off and resend) and does nothing
+// else. disk_space() restarts it.
 //
 // Thread-safety: none; one node per run.
 
@@ -107,9 +115,11 @@ class BrokerNode {
 
   // Disk faults: from now on appends fail beyond `slack_bytes` more; then space again.
   void disk_full(uint64_t slack_bytes);
+  // ... or every sync fails (EIO) until disk_space().
+  void disk_failing();
   void disk_space();
   // A fault event for the history, in order with the broker's released outputs.
-  void note_fault(EventF f, const std::string& node);
+  void note_fault(EventF f, const std::string& node, const std::string& detail = "");
 
   // Messages accepted and not yet finished (acked, expired, dead-lettered, lost), as
   // released to the outside world.
@@ -119,7 +129,8 @@ class BrokerNode {
   // Up to `limit` of them, described for a liveness report.
   std::vector<std::string> describe_live(size_t limit) const;
   const ShadowModel* shadow() const { return shadow_ ? &*shadow_ : nullptr; }
-  const BrokerNodeStats& stats() const { return shell_.stats(); }
+  // Summed over the server shells of the run (see disk.restart_fresh).
+  BrokerNodeStats stats() const;
   const DiskStats& disk_stats() const { return disk_stats_; }
   // Set when a recovery found the log corrupt where this run flipped a bit: the
   // broker is out of service (a detected fault).
@@ -129,8 +140,11 @@ class BrokerNode {
   bool out_of_service() const { return corruption_ || recovery_failure_; }
 
  private:
-  // Wakes of the shell's timers carry their TimerKind; the commit completion its own.
+  // Wakes of the shell's timers carry their TimerKind and, above kGenerationShift,
+  // the generation of the shell that set them; the commit completion its own.
   static constexpr uint32_t kCommitDone = 16;
+  static constexpr uint32_t kGenerationShift = 8;
+  static constexpr uint32_t kCommitSoon = 17;  // defer_commit: the shell's CommitSoon
   struct Live {
     EffectKind last = EffectKind::kAccepted;
     ConsumerId consumer = kNoConsumer;
@@ -140,6 +154,7 @@ class BrokerNode {
   struct Fault {
     EventF f = EventF::kCrash;
     std::string node;
+    std::string detail;
   };
 
   static impl::ShellOptions shell_options(const Scenario& scenario);
@@ -151,11 +166,12 @@ class BrokerNode {
   void write_log(impl::LogBatch batch);
   void finish_commit(uint64_t token);
   void start_log(const impl::DurableImage& image);
-  void crash_now(const CrashFaults& faults);
+  void crash_now(const CrashFaults& faults, bool fresh);
   void lose_unsynced(const CrashFaults& faults, TimeNs at_ns, uint64_t unsynced);
   void flip_bit(uint64_t draw, TimeNs at_ns);
   void append_inconsistent_record();
-  bool restore_from_disk(TimeNs crash_ns);
+  bool restore_from_disk(TimeNs crash_ns, bool fresh);
+  Status start_fresh(TimeNs crash_ns, const impl::DurableImage& image, impl::Effects& out);
   bool flip_explains(const impl::CorruptionReport& problem) const;
   void take_out_of_service(TimeNs crash_ns, const std::string& why, bool explained);
   Effects lost_in_volatile_queues() const;
@@ -173,9 +189,12 @@ class BrokerNode {
   impl::MemStorage disk_;
   std::vector<bool> durable_;  // [QueueId]
   impl::ServerShell shell_;
+  uint32_t generation_ = 0;               // shells built so far, after the first
+  impl::ShellStats earlier_shells_;       // what the shells before this one counted
   std::optional<impl::Wal> wal_;          // the writing half; gone at a crash
   std::optional<impl::LogBatch> writing_;  // the log write in flight
   uint64_t commit_token_ = 0;
+  uint64_t commit_soon_token_ = 0;  // the live CommitSoon; a crash makes it stale
   uint64_t synced_lsn_ = 0;       // as the disk has it (for the stats)
   bool disk_is_full_ = false;
   bool restart_pending_ = false;  // a restart failed for lack of space

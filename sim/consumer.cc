@@ -4,17 +4,66 @@ namespace mq::sim {
 
 Consumer::Consumer(ConsumerId id, const Scenario& scenario, ConsumerParams params, uint64_t master_seed,
                    SimQueue& queue, Network& network, ChoiceSet& choices)
-    : id_(id), scenario_(scenario), params_(params),
-      prng_(derive_seed(master_seed, "consumer/" + scenario.topology.consumers[id].name)), queue_(queue),
-      network_(network), choices_(choices), auto_ack_(scenario.topology.consumers[id].ack_mode == AckMode::kAuto) {}
+    : id_(id),
+      scenario_(scenario),
+      params_(params),
+      prng_(derive_seed(master_seed, "consumer/" + scenario.topology.consumers[id].name)),
+      queue_(queue),
+      network_(network),
+      choices_(choices),
+      auto_ack_(scenario.topology.consumers[id].ack_mode == AckMode::kAuto),
+      pulls_(scenario.clients.pulls(id)) {}
 
 Endpoint Consumer::self() const { return consumer_endpoint(scenario_.topology.producers.size(), id_); }
 
 void Consumer::start() {
   queue_.push(queue_.now() + scenario_.clients.heartbeat_ns, Wake{self(), kHeartbeat, 0});
-  if (scenario_.clients.fetch_interval_ns > 0) {
+  if (scenario_.clients.fetch_interval_ns > 0 && !pulls_) {
     queue_.push(queue_.now() + scenario_.clients.fetch_interval_ns, Wake{self(), kFetch, 0});
   }
+  if (scenario_.clients.stats_interval_ns > 0) {
+    queue_.push(queue_.now() + scenario_.clients.stats_interval_ns, Wake{self(), kStats, 0});
+  }
+  pull();
+}
+
+// A pull session's next fetch, when it has nothing to work on and none is out.
+void Consumer::pull() {
+  if (!pulls_ || !alive_ || fetching_ || busy_ || !inbox_.empty()) return;
+  fetching_ = true;
+  ++stats_.fetches;
+  const ClientConfig& c = scenario_.clients;
+  network_.send(self(), kBrokerEndpoint, FetchRequest{id_, session_, c.fetch_max, c.fetch_block_ns});
+  queue_.push(queue_.now() + c.fetch_block_ns + c.ack_timeout_ns, Wake{self(), kPullTimeout, ++fetch_token_});
+}
+
+void Consumer::on_fetch_reply(const FetchReply& reply) {
+  if (reply.session != session_ || !fetching_) {
+    ++stats_.stale_pushes;  // an answer to an earlier life, or to a fetch given up
+    return;
+  }
+  fetching_ = false;
+  ++fetch_token_;
+  ++stats_.fetch_replies;
+  for (const Message& m : reply.messages) {
+    ++stats_.received;
+    if (inbox_.size() >= kMaxInbox) {
+      ++stats_.inbox_overflow;
+      continue;
+    }
+    inbox_.push_back(m);
+  }
+  if (reply.messages.empty() && scenario_.clients.fetch_block_ns == 0) {
+    queue_.push(queue_.now() + kEmptyFetchGapNs, Wake{self(), kPull, fetch_token_});
+    return;
+  }
+  process_next();
+  pull();
+}
+
+void Consumer::ask_stats() {
+  ++stats_.stats_requests;
+  network_.send(self(), kBrokerEndpoint, StatsRequest{id_, session_, stats_.stats_requests % 2 == 0});
 }
 
 void Consumer::receive(const Packet& packet) {
@@ -23,8 +72,9 @@ void Consumer::receive(const Packet& packet) {
     pending_.erase(reply->id);
     return;
   }
+  if (const auto* fetched = std::get_if<FetchReply>(&packet)) return on_fetch_reply(*fetched);
   const auto* push = std::get_if<Push>(&packet);
-  MQ_CHECK_MSG(push != nullptr, "a consumer receives pushes and ack replies only");
+  MQ_CHECK_MSG(push != nullptr, "a consumer receives pushes, fetch replies and ack replies only");
   if (push->session != session_) {
     ++stats_.stale_pushes;  // delivered to an earlier life; the broker takes it back
     return;
@@ -62,6 +112,7 @@ void Consumer::finish_processing() {
     send_ack(working_.id);
   }
   process_next();
+  pull();
 }
 
 void Consumer::send_ack(MessageId id) {
@@ -100,7 +151,23 @@ void Consumer::wake(uint32_t what, uint64_t token) {
     }
     return;
   }
+  if (what == kStats) {
+    queue_.push(queue_.now() + scenario_.clients.stats_interval_ns, Wake{self(), kStats, 0});
+    if (alive_) ask_stats();
+    return;
+  }
   if (!alive_) return;
+  if (what == kPull) {
+    if (token == fetch_token_) pull();
+    return;
+  }
+  if (what == kPullTimeout) {
+    if (token != fetch_token_ || !fetching_) return;
+    ++stats_.fetch_give_ups;
+    fetching_ = false;
+    pull();
+    return;
+  }
   if (what == kProcessed) {
     if (token == work_token_ && busy_) finish_processing();
     return;
@@ -117,6 +184,9 @@ void Consumer::crash() {
   pending_.clear();
   busy_ = false;
   ++work_token_;
+  fetching_ = false;
+  ++fetch_token_;
+  if (scenario_.clients.close_on_crash) network_.send(self(), kBrokerEndpoint, Close{id_, session_});
 }
 
 void Consumer::restart() {
@@ -124,6 +194,7 @@ void Consumer::restart() {
   alive_ = true;
   ++session_;
   network_.send(self(), kBrokerEndpoint, Hello{id_, session_});
+  pull();
 }
 
 void Consumer::heal() {

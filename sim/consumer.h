@@ -9,7 +9,16 @@
 // has nothing to work on, it asks for one message (fetch); a delivery comes back as
 // a push of its session.
 //
-// A crash loses everything it holds and stops it; a restart begins a new session
+// A pull consumer (clients.pull_consumers) holds a pull session instead: whenever it
+// has nothing to work on it fetches up to clients.fetch_max deliveries, the fetch
+// waiting at the broker up to clients.fetch_block_ns; an empty answer to a fetch that
+// did not wait is followed by the next one kEmptyFetchGapNs later, and a fetch whose
+// answer does not come (lost, or refused with an error the consumer does not read)
+// is given up after fetch_block_ns + ack_timeout_ns. With clients.stats_interval_ns
+// it also asks for STATS and INFO (alternately) that often.
+//
+// A crash loses everything it holds and stops it (with clients.close_on_crash its
+// connection closes: a Close goes to the broker); a restart begins a new session
 // (the broker then detaches the old one, so its unacked deliveries come back).
 // Each processing failure is a choice (sim/choices.h), keyed by the number of the
 // delivery processed: a skipped one is acked instead.
@@ -36,6 +45,7 @@ struct ConsumerParams {
 struct ConsumerStats {
   uint64_t received = 0, stale_pushes = 0, processed = 0, acks = 0, nacks = 0;
   uint64_t ack_resends = 0, ack_give_ups = 0, crashes = 0, inbox_overflow = 0, fetches = 0;
+  uint64_t fetch_replies = 0, fetch_give_ups = 0, stats_requests = 0;
 };
 
 class Consumer {
@@ -43,6 +53,8 @@ class Consumer {
   // More queued deliveries than this can only come from duplicated pushes (the broker
   // bounds deliveries by prefetch); further ones are dropped.
   static constexpr size_t kMaxInbox = 4096;
+  // A pull consumer whose fetch came back empty at once waits this long to ask again.
+  static constexpr TimeNs kEmptyFetchGapNs = 1'000'000;
 
   Consumer(ConsumerId id, const Scenario& scenario, ConsumerParams params, uint64_t master_seed,
            SimQueue& queue, Network& network, ChoiceSet& choices);
@@ -58,7 +70,7 @@ class Consumer {
   const ConsumerStats& stats() const { return stats_; }
 
  private:
-  enum Wakes : uint32_t { kHeartbeat, kProcessed, kAckTimeout, kFetch };
+  enum Wakes : uint32_t { kHeartbeat, kProcessed, kAckTimeout, kFetch, kPull, kPullTimeout, kStats };
   struct PendingAck {
     bool nack = false;
     bool requeue = true;
@@ -70,6 +82,9 @@ class Consumer {
   void finish_processing();
   void send_ack(MessageId id);
   void on_ack_timeout(uint64_t token);
+  void on_fetch_reply(const FetchReply& reply);
+  void pull();
+  void ask_stats();
   Endpoint self() const;
 
   ConsumerId id_;
@@ -87,6 +102,9 @@ class Consumer {
   Message working_;
   uint64_t work_token_ = 0;  // the live processing wake; a crash makes it stale
   uint64_t ack_token_ = 0;   // numbers ack timeouts
+  bool pulls_;               // holds a pull session
+  bool fetching_ = false;    // a pull session's fetch is unanswered
+  uint64_t fetch_token_ = 0;                 // the live fetch's timeout and retry wakes
   std::map<MessageId, PendingAck> pending_;  // bounded by prefetch plus duplicated pushes
   ConsumerStats stats_;
 };

@@ -4,7 +4,8 @@ namespace mq::sim {
 
 Nemesis::Nemesis(const Scenario& scenario, const SimParams& params, SimQueue& queue, Network& network,
                  BrokerNode& broker, std::vector<Consumer>& consumers, uint32_t producers, ChoiceSet& choices)
-    : scenario_(scenario), params_(params), prng_(derive_seed(params.seed, "nemesis")), queue_(queue),
+    : scenario_(scenario), params_(params), prng_(derive_seed(params.seed, "nemesis")),
+      disk_kind_prng_(derive_seed(params.seed, "nemesis/disk-kind")), queue_(queue),
       network_(network), broker_(broker), consumers_(consumers), producers_(producers),
       choices_(choices) {}
 
@@ -75,8 +76,13 @@ void Nemesis::disk_tick() {
   if (!full || disk_full_ || !allow(kSlotDiskFull)) return;
   disk_full_ = true;
   ++stats_.disk_full;
-  note("disk full for " + std::to_string(length) + " ns (" + std::to_string(slack) + " bytes left)");
-  broker_.disk_full(slack);
+  if (disk_kind_prng_.chance_ppm(scenario_.faults.disk_failing_ppm)) {
+    note("disk failing for " + std::to_string(length) + " ns (every sync fails: EIO)");
+    broker_.disk_failing();
+  } else {
+    note("disk full for " + std::to_string(length) + " ns (" + std::to_string(slack) + " bytes left)");
+    broker_.disk_full(slack);
+  }
   queue_.push(queue_.now() + length, Wake{kNemesisEndpoint, kDiskSpace, 0});
 }
 

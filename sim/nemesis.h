@@ -1,6 +1,7 @@
 #pragma once
 // Nemesis: the fault injector. During the faulty phase it rolls its dice every
-// tick_ns (in a fixed order: broker crash, each consumer's crash, partition, clog)
+// tick_ns (in a fixed order: broker crash, each consumer's crash, partition, clog,
+// disk full or failing)
 // with the per-seed probabilities, and schedules the matching heal (restart, end
 // of partition) after a duration drawn from the scenario's range. heal_all() ends
 // every fault at once (the start of the healing phase); freeze() instead keeps the
@@ -64,6 +65,9 @@ class Nemesis {
   const Scenario& scenario_;
   const SimParams& params_;
   Prng prng_;
+  // Whether a disk fault made is a failing disk rather than a full one: drawn only
+  // then, from its own stream, so that runs without failing disks draw as before.
+  Prng disk_kind_prng_;
   SimQueue& queue_;
   Network& network_;
   BrokerNode& broker_;

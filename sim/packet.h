@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <variant>
+#include <vector>
 
 #include "base/check.h"
 #include "model/message.h"
@@ -75,10 +76,34 @@ struct Hello {
   uint64_t session = 0;
 };
 
-// A consumer pulls one message (fetch); a delivery comes back as a Push.
+// A consumer pulls. A push session's fetch asks for one message, which comes back as
+// a Push. A pull session's (clients.pull_consumers) takes up to `max` deliveries
+// waiting for it, waiting up to block_ns for one (0: answered at once): a FetchReply.
 struct FetchRequest {
   ConsumerId consumer = 0;
   uint64_t session = 0;
+  uint32_t max = 1;
+  TimeNs block_ns = 0;
+};
+
+struct FetchReply {
+  uint64_t session = 0;           // the consumer session the broker answered
+  std::vector<Message> messages;  // empty: none came in time
+};
+
+// A consumer's connection closed (its process died; clients.close_on_crash): the
+// broker detaches that session at once instead of at its timeout.
+struct Close {
+  ConsumerId consumer = 0;
+  uint64_t session = 0;
+};
+
+// A consumer asks for its queue's statistics (STATS) or the broker's INFO; the answer
+// is for people, so the broker's reply is not sent back over the network.
+struct StatsRequest {
+  ConsumerId consumer = 0;
+  uint64_t session = 0;
+  bool info = false;
 };
 
 struct Push {
@@ -86,6 +111,7 @@ struct Push {
   Message message;
 };
 
-using Packet = std::variant<PublishRequest, PublishReply, AckRequest, AckReply, Hello, Push, FetchRequest>;
+using Packet = std::variant<PublishRequest, PublishReply, AckRequest, AckReply, Hello, Push, FetchRequest,
+                            FetchReply, Close, StatsRequest>;
 
 }  // namespace mq::sim

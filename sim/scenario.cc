@@ -1,5 +1,6 @@
 #include "sim/scenario.h"
 
+#include <algorithm>
 #include <string_view>
 
 #include "formats/json_config.h"
@@ -101,10 +102,33 @@ Status read_workload(JsonFields& parent, const std::string& file, const Topology
   return f.finish();
 }
 
-Status read_clients(JsonFields& parent, const std::string& file, ClientConfig& c) {
+void read_pull_consumers(JsonFields& f, const Topology& topology, ClientConfig& c) {
+  c.pull.assign(topology.consumers.size(), false);
+  const nlohmann::json* list = f.child("pull_consumers");
+  if (list == nullptr) return;
+  if (!list->is_array()) return f.fail(f.path_of("pull_consumers"), "expected an array of consumer names");
+  for (size_t i = 0; i < list->size(); ++i) {
+    const std::string at = f.path_of("pull_consumers") + "/" + std::to_string(i);
+    if (!(*list)[i].is_string()) return f.fail(at, "expected a consumer name, got " + (*list)[i].dump());
+    const std::string name = (*list)[i].get<std::string>();
+    const auto it = std::find_if(topology.consumers.begin(), topology.consumers.end(),
+                                 [&](const auto& k) { return k.name == name; });
+    if (it == topology.consumers.end()) return f.fail(at, "no consumer '" + name + "' in the topology");
+    c.pull[static_cast<size_t>(it - topology.consumers.begin())] = true;
+    c.pull_consumers.push_back(name);
+  }
+}
+
+Status read_clients(JsonFields& parent, const std::string& file, const Topology& topology, ClientConfig& c) {
+  c.pull.assign(topology.consumers.size(), false);
   const nlohmann::json* j = parent.child("clients");
   if (j == nullptr) return Status();
   JsonFields f(*j, file, "/clients");
+  read_pull_consumers(f, topology, c);
+  f.u32("fetch_max", c.fetch_max).boolean("close_on_crash", c.close_on_crash);
+  duration(f, "fetch_block_ns", c.fetch_block_ns, 0);
+  duration(f, "stats_interval_ns", c.stats_interval_ns, 0);
+  if (c.fetch_max == 0 || c.fetch_max > 65536) f.fail(f.path_of("fetch_max"), "must lie in 1..65536");
   duration(f, "publish_timeout_ns", c.publish_timeout_ns, 1);
   duration(f, "full_backoff_ns", c.full_backoff_ns, 1);
   duration(f, "ack_timeout_ns", c.ack_timeout_ns, 1);
@@ -153,6 +177,8 @@ Status read_faults(JsonFields& parent, const std::string& file, FaultConfig& x) 
   ppm(f, "bit_flip_ppm", x.bit_flip_ppm);
   ppm(f, "disk_full_ppm", x.disk_full_ppm);
   duration(f, "disk_full_ns", x.disk_full_ns, 1);
+  f.u32("disk_failing_ppm", x.disk_failing_ppm);
+  if (x.disk_failing_ppm > kMillion) f.fail(f.path_of("disk_failing_ppm"), "must be <= 1000000");
   return f.finish();
 }
 
@@ -163,6 +189,7 @@ Status read_disk(JsonFields& parent, const std::string& file, DiskConfig& d) {
   duration(f, "latency_ns", d.latency_ns, 0);
   duration(f, "commit_delay_ns", d.commit_delay_ns, 0);
   f.u64("segment_bytes", d.segment_bytes).u64("checkpoint_bytes", d.checkpoint_bytes);
+  f.boolean("defer_commit", d.defer_commit).boolean("restart_fresh", d.restart_fresh);
   if (d.segment_bytes < 64) f.fail(f.path_of("segment_bytes"), "must be >= 64");
   if (d.checkpoint_bytes < 64) f.fail(f.path_of("checkpoint_bytes"), "must be >= 64");
   return f.finish();
@@ -255,7 +282,7 @@ Result<Scenario> scenario_from_text(std::string_view text, const std::string& fi
   f.str("name", name);
   if (!name.empty()) s.name = name;
   MQ_RETURN_IF_ERROR(read_workload(f, file, s.topology, s.workload));
-  MQ_RETURN_IF_ERROR(read_clients(f, file, s.clients));
+  MQ_RETURN_IF_ERROR(read_clients(f, file, s.topology, s.clients));
   MQ_RETURN_IF_ERROR(read_network(f, file, s.network));
   MQ_RETURN_IF_ERROR(read_faults(f, file, s.faults));
   MQ_RETURN_IF_ERROR(read_disk(f, file, s.disk));

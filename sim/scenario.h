@@ -61,6 +61,20 @@ struct ClientConfig {
   TimeNs session_timeout_ns = 100'000'000; // the broker detaches a consumer silent this long
   // A consumer with an empty inbox also pulls (fetch) this often; 0: push only.
   TimeNs fetch_interval_ns = 0;
+  // Consumers (by name) that hold pull sessions, as mqd's clients do: their
+  // deliveries wait at the broker until they fetch them, up to fetch_max at a time,
+  // each fetch waiting up to fetch_block_ns for one (0: answered at once). `pull` is
+  // the same list resolved: [ConsumerId] -> whether it pulls.
+  std::vector<std::string> pull_consumers;
+  std::vector<bool> pull;
+  uint32_t fetch_max = 1;
+  TimeNs fetch_block_ns = 0;
+  // A crashed consumer's connection closes (its kernel resets it): the broker hears
+  // of it over the network and detaches the session then, not at its timeout.
+  bool close_on_crash = false;
+  // Each consumer asks for its queue's STATS and for INFO this often; 0: never.
+  TimeNs stats_interval_ns = 0;
+  bool pulls(ConsumerId c) const { return c < pull.size() && pull[c]; }
 };
 
 struct NetworkConfig {
@@ -85,6 +99,9 @@ struct FaultConfig {
   // the disk fills up for disk_full_ns (appends fail with ENOSPC).
   Range torn_write_ppm{0, 0}, bit_flip_ppm{0, 0};
   Range disk_full_ppm{0, 0}, disk_full_ns{5'000'000, 50'000'000};
+  // Of those disk faults, the share where the disk fails instead (every sync fails
+  // with EIO for disk_full_ns): both stop the broker until the fault ends.
+  uint32_t disk_failing_ppm = 0;
 };
 
 // The broker's simulated disk: the write-ahead log over impl::MemStorage.
@@ -93,6 +110,14 @@ struct DiskConfig {
   TimeNs commit_delay_ns = 0;          // the server shell's group-commit delay (its rule 3)
   uint64_t segment_bytes = 256u << 10;   // small, so that segments roll in a run
   uint64_t checkpoint_bytes = 1u << 20;  // ... and checkpoints happen
+  // The server shell's deferred group commit (ShellOptions::defer_commit, what mqd
+  // runs): a commit starts once the requests already waiting at that instant are
+  // handled, not at once.
+  bool defer_commit = false;
+  // A broker crash is followed by a new process, as mqd starts (a new server shell
+  // from the recovered log: ServerShell::recovered), not by restoring the crashed
+  // one's core in place; sessions are then forgotten and the consumers attach again.
+  bool restart_fresh = false;
 };
 
 // One rule of the scenario's `swarm` section (sim/swarm.h): a place in the scenario's

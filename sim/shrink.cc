@@ -131,6 +131,19 @@ void prune_targets(Json& j) {
   if (targets->empty()) j["workload"].erase("targets");
 }
 
+// Drops the pull consumers (clients.pull_consumers) no longer in the topology.
+void prune_pull_consumers(Json& j) {
+  if (!j.contains("clients") || !j["clients"].is_object()) return;
+  Json& clients = j["clients"];
+  if (!clients.contains("pull_consumers") || !clients["pull_consumers"].is_array()) return;
+  const Json* consumers = array_at(j, "topology", "consumers");
+  erase_where(clients["pull_consumers"], [&](const Json& n) {
+    return consumers == nullptr || !n.is_string() ||
+           std::none_of(consumers->begin(), consumers->end(),
+                        [&](const Json& c) { return name_of(c) == n.get<std::string>(); });
+  });
+}
+
 Json without_queue(const Json& in, size_t i) {
   Json j = in;
   Json& queues = j["topology"]["queues"];
@@ -151,6 +164,7 @@ Json without_queue(const Json& in, size_t i) {
     erase_where(*topics, [](const Json& t) { return t.is_object() && t.contains("queues") && t["queues"].empty(); });
   }
   prune_targets(j);
+  prune_pull_consumers(j);
   return j;
 }
 
@@ -256,6 +270,7 @@ void removal_cuts(Families& f, const char* list, size_t keep_at_least) {
     Json c = j;
     c["topology"][list].erase(i);
     if (std::string(list) == "topics") prune_targets(c);
+    if (std::string(list) == "consumers") prune_pull_consumers(c);
     f.add_json(c, what);
   }
 }

@@ -37,6 +37,7 @@ void add(ConsumerStats& a, const ConsumerStats& b) {
   a.received += b.received; a.stale_pushes += b.stale_pushes; a.processed += b.processed; a.acks += b.acks;
   a.nacks += b.nacks; a.ack_resends += b.ack_resends; a.ack_give_ups += b.ack_give_ups;
   a.crashes += b.crashes; a.inbox_overflow += b.inbox_overflow; a.fetches += b.fetches;
+  a.fetch_replies += b.fetch_replies; a.fetch_give_ups += b.fetch_give_ups; a.stats_requests += b.stats_requests;
 }
 
 // The world of one run. Members are declared in construction order: the agenda and

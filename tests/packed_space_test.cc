@@ -17,8 +17,6 @@
 namespace mq::explorer {
 namespace {
 
-using PackedSpace;
-using SearchNode;
 
 inline constexpr int kRandomConfigs = 24;
 inline constexpr int kWalkSteps = 60;
