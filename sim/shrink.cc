@@ -348,6 +348,33 @@ void period_cuts(Families& f) {
   }
 }
 
+// The client and disk features a seed's swarm may switch on (scenarios/default.json),
+// each back to its default, off: a failure that does not need one shrinks without
+// it (a broker restarted as a new process, say, makes every consumer reattach).
+struct FeatureOff {
+  const char* section;
+  const char* key;
+  Json off;
+};
+
+void feature_cuts(Families& f) {
+  const FeatureOff kFeaturesOff[] = {
+      {"clients", "pull_consumers", Json::array()}, {"clients", "close_on_crash", false},
+      {"clients", "stats_interval_ns", 0},          {"disk", "defer_commit", false},
+      {"disk", "restart_fresh", false},             {"faults", "disk_failing_ppm", 0},
+  };
+  for (const auto& [section, key, off] : kFeaturesOff) {
+    f.family();
+    const Json& j = f.json();
+    if (!j.contains(section) || !j[section].is_object() || !j[section].contains(key) || j[section][key] == off) {
+      continue;
+    }
+    Json c = j;
+    c[section][key] = off;
+    f.add_json(c, std::string(section) + "." + key + " -> " + off.dump());
+  }
+}
+
 void workload_cuts(Families& f) {
   for (const char* key : {"ttl_ppm", "delay_ppm"}) {
     f.family();
@@ -390,6 +417,7 @@ std::vector<std::vector<Reproducer>> shrink_families(const Reproducer& r, std::v
     field_cuts(f, "consumers", "prefetch", 0, to_one);
     field_cuts(f, "queues", "visibility_timeout_ns", 0, to_quarter_or_half, kMinPeriodNs);
     period_cuts(f);
+    feature_cuts(f);
     workload_cuts(f);
   }
   return f.take();

@@ -51,6 +51,34 @@ TEST(SimShrinkTest, EveryCandidateIsAValidSmallerScenario) {
   }
 }
 
+// The client and disk features a swarm draw switches on are each offered off.
+TEST(SimShrinkTest, EachDrawnFeatureIsOfferedOff) {
+  nlohmann::json j = small_json();
+  j["clients"]["pull_consumers"] = {j["topology"]["consumers"][0]["name"]};
+  j["clients"]["close_on_crash"] = true;
+  j["clients"]["stats_interval_ns"] = 1000000;
+  j["disk"]["defer_commit"] = true;
+  j["disk"]["restart_fresh"] = true;
+  j["faults"]["disk_failing_ppm"] = 1000;
+  const Reproducer base{scenario_of(j), {}, 0};
+  std::vector<std::vector<std::string>> what;
+  const auto families = shrink_families(base, &what);
+  std::map<std::string, bool> off = {{"pull", false},  {"close", false},   {"stats", false},
+                                     {"defer", false}, {"restart", false}, {"failing", false}};
+  for (const auto& family : families) {
+    for (const Reproducer& c : family) {
+      const Scenario& s = c.scenario;
+      off["pull"] |= s.clients.pull_consumers.empty();
+      off["close"] |= !s.clients.close_on_crash;
+      off["stats"] |= s.clients.stats_interval_ns == 0;
+      off["defer"] |= !s.disk.defer_commit;
+      off["restart"] |= !s.disk.restart_fresh;
+      off["failing"] |= s.faults.disk_failing_ppm == 0;
+    }
+  }
+  for (const auto& [feature, seen] : off) EXPECT_TRUE(seen) << feature << " is never switched off";
+}
+
 // A synthetic bug: fails while at least 5 messages go to a queue of capacity >= 2.
 Trial needs_five(const Reproducer& r) {
   uint32_t capacity = 0;
