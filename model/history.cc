@@ -23,7 +23,7 @@ constexpr EventFRoles kClientOrBroker{true, true, false};
 constexpr EventFRoles kBroker{false, true, false};
 constexpr EventFRoles kNemesis{false, false, true};
 
-EventFRules rules(EventF f) {
+constexpr EventFRules rules_of(EventF f) {
   switch (f) {
     case EventF::kPublish: return {kClientOrBroker, false, false, IdRule::kAlways};
     case EventF::kDeliver: return {kClientOrBroker, false, true, IdRule::kWhenOk};
@@ -55,6 +55,18 @@ EventFRules rules(EventF f) {
     case EventF::kConsumerRestart: return {kNemesis, true, false, IdRule::kNever};
   }
   MQ_CHECK_MSG(false, "not an EventF");
+}
+
+// rules_of for every f, computed once: the validator asks several times per event.
+constexpr std::array<EventFRules, kEventFCount> kRules = [] {
+  std::array<EventFRules, kEventFCount> a{};
+  for (int k = 0; k < kEventFCount; ++k) a[static_cast<size_t>(k)] = rules_of(static_cast<EventF>(k));
+  return a;
+}();
+
+EventFRules rules(EventF f) {
+  MQ_CHECK(static_cast<int>(f) < kEventFCount);
+  return kRules[static_cast<size_t>(f)];
 }
 
 bool needs_id(const HistoryEvent& e) {
