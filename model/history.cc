@@ -23,7 +23,7 @@ constexpr EventFRoles kClientOrBroker{true, true, false};
 constexpr EventFRoles kBroker{false, true, false};
 constexpr EventFRoles kNemesis{false, false, true};
 
-EventFRules rules(EventF f) {
+constexpr EventFRules rules_of(EventF f) {
   switch (f) {
     case EventF::kPublish: return {kClientOrBroker, false, false, IdRule::kAlways};
     case EventF::kDeliver: return {kClientOrBroker, false, true, IdRule::kWhenOk};
@@ -57,6 +57,18 @@ EventFRules rules(EventF f) {
   MQ_CHECK_MSG(false, "not an EventF");
 }
 
+// rules_of for every f, computed once: the validator asks several times per event.
+constexpr std::array<EventFRules, kEventFCount> kRules = [] {
+  std::array<EventFRules, kEventFCount> a{};
+  for (int k = 0; k < kEventFCount; ++k) a[static_cast<size_t>(k)] = rules_of(static_cast<EventF>(k));
+  return a;
+}();
+
+EventFRules rules(EventF f) {
+  MQ_CHECK(static_cast<int>(f) < kEventFCount);
+  return kRules[static_cast<size_t>(f)];
+}
+
 bool needs_id(const HistoryEvent& e) {
   switch (rules(e.f).id) {
     case IdRule::kNever: return false;
@@ -80,18 +92,20 @@ Status field_error(std::string_view field, const std::string& what) {
   return invalid_argument("field '" + std::string(field) + "': " + what);
 }
 
+// The checks below run on every event of every history: they build strings only
+// for an error.
 Status check_process_may_do(const HistoryEvent& e) {
-  const std::string f = event_f_name(e.f);
+  const std::string_view f = event_f_name(e.f);
   if (e.process.empty()) return field_error("process", "must not be empty");
   const EventFRoles roles = event_f_roles(e.f);
   if (e.process == kNemesisProcess) {
     if (!roles.nemesis) {
-      return field_error("f", "the nemesis only does crash, recover and fault events, not " + f);
+      return field_error("f", "the nemesis only does crash, recover and fault events, not " + std::string(f));
     }
   } else if (e.process == kBrokerProcess) {
-    if (!roles.broker) return field_error("f", "the broker does not do " + f);
+    if (!roles.broker) return field_error("f", "the broker does not do " + std::string(f));
   } else if (!roles.client) {
-    return field_error("f", "a client does not do " + f + " (only the broker or nemesis)");
+    return field_error("f", "a client does not do " + std::string(f) + " (only the broker or nemesis)");
   }
   if (!e.is_client() && e.type != EventType::kOk) {
     return field_error("type", std::string("a ") + e.process + " event is always ok, not " +
@@ -197,15 +211,15 @@ std::string to_string(const HistoryEvent& e) {
 
 Status check_event_shape(const HistoryEvent& e) {
   MQ_RETURN_IF_ERROR(check_process_may_do(e));
-  const std::string f = event_f_name(e.f);
+  const std::string_view f = event_f_name(e.f);
   const EventFRules r = rules(e.f);
-  if (r.node && e.node.empty()) return field_error("node", "required for " + f);
-  if (!r.roles.nemesis && e.queue.empty()) return field_error("queue", "required for " + f);
-  if (r.consumer && e.consumer.empty()) return field_error("consumer", "required for " + f);
-  if (needs_id(e) && !e.id) return field_error("id", "required for " + f);
+  if (r.node && e.node.empty()) return field_error("node", "required for " + std::string(f));
+  if (!r.roles.nemesis && e.queue.empty()) return field_error("queue", "required for " + std::string(f));
+  if (r.consumer && e.consumer.empty()) return field_error("consumer", "required for " + std::string(f));
+  if (needs_id(e) && !e.id) return field_error("id", "required for " + std::string(f));
   const bool delivered = e.f == EventF::kDeliver && e.type == EventType::kOk;
   if ((e.f == EventF::kPublish || delivered) && !e.payload) {
-    return field_error("payload", "required for " + f);
+    return field_error("payload", "required for " + std::string(f));
   }
   if (delivered && (!e.attempts || *e.attempts == 0)) {
     return field_error("attempts", "required and >= 1 for a delivery");

@@ -51,7 +51,11 @@ struct StreamingChecks::Impl {
     });
   }
 
-  void add(HistoryEvent&& e);
+  // Judges `e` for well-formedness and feeds the checks that take it by reference;
+  // false if it is malformed (or an earlier one was), when nothing else may see it.
+  bool admit(const HistoryEvent& e);
+  // Feeds the admitted event to the checks that keep it.
+  void keep(EventPtr e);
   void on_step(const Step& step);
   std::vector<Verdict> finish();
 
@@ -78,30 +82,42 @@ struct StreamingChecks::Impl {
 StreamingChecks::StreamingChecks(const Topology& topology, const CheckOptions& options)
     : impl_(std::make_unique<Impl>(topology, options)) {}
 StreamingChecks::~StreamingChecks() = default;
-void StreamingChecks::add(const HistoryEvent& e) { impl_->add(HistoryEvent(e)); }
-void StreamingChecks::add(HistoryEvent&& e) { impl_->add(std::move(e)); }
+void StreamingChecks::add(const HistoryEvent& e) {
+  if (impl_->admit(e)) impl_->keep(std::make_shared<const HistoryEvent>(e));
+}
+void StreamingChecks::add(HistoryEvent&& e) {
+  if (impl_->admit(e)) impl_->keep(std::make_shared<const HistoryEvent>(std::move(e)));
+}
+void StreamingChecks::add_borrowed(const HistoryEvent& e) {
+  // The aliasing constructor over an empty owner: a pointer to `e` with no control
+  // block, so it allocates nothing and its copies count no references.
+  if (impl_->admit(e)) impl_->keep(EventPtr(std::shared_ptr<const void>(), &e));
+}
 std::vector<Verdict> StreamingChecks::finish() { return impl_->finish(); }
 size_t StreamingChecks::max_held() const { return impl_->index_.max_held(); }
 
-void StreamingChecks::Impl::add(HistoryEvent&& e) {
-  if (malformed_) return;
+bool StreamingChecks::Impl::admit(const HistoryEvent& e) {
+  if (malformed_) return false;
   ++events_;
   // The same judgement, in the same words, as check_well_formed.
   Status s = validator_.add(e);
   if (!s.ok()) {
     malformed_ = fail(kWellFormed, where(e) + ": " + s.message(), {e});
-    return;
+    return false;
   }
   if (auto why = misnamed(e, topology_)) {
     malformed_ = fail(kWellFormed, where(e) + ": " + *why, {e});
-    return;
+    return false;
   }
   fan_out_.add(e);
   recovery_.add(e);
-  auto ptr = std::make_shared<const HistoryEvent>(std::move(e));
-  completeness_.add(ptr);
-  refinement_.add(ptr);
-  index_.add(std::move(ptr));
+  return true;
+}
+
+void StreamingChecks::Impl::keep(EventPtr e) {
+  completeness_.add(e);
+  refinement_.add(e);
+  index_.add(std::move(e));
 }
 
 void StreamingChecks::Impl::on_step(const Step& step) {

@@ -36,6 +36,11 @@ class StreamingChecks {
   // Takes the next event (in history order). After a malformed event the rest is ignored.
   void add(const HistoryEvent& e);
   void add(HistoryEvent&& e);  // the same, without a copy
+  // The same, without a copy or an allocation: the checks keep a non-owning pointer to
+  // `e`. REQUIRES: `e` stays alive and unchanged until finish() has returned (as the
+  // events of a History the caller keeps do: check_all). The verdicts hold copies of
+  // their witness events, so they do not depend on `e` afterwards.
+  void add_borrowed(const HistoryEvent& e);
   // The verdicts in check_all's order: well-formed, then (if well formed) integrity,
   // no-loss, duplicates, capacity, ttl-delay, priority, order, load-balance,
   // completeness, refinement, fan-out, recovery. Call once, after the last add().
