@@ -637,6 +637,24 @@ std::string options_error(const MutantsOptions& o, size_t faults) {
   return "";
 }
 
+// The line that runs the shrunk reproducer of `r` again, from any directory: `--run`
+// with its overrides when the shrinker cut only those; when it cut the scenario too
+// (a queue, a consumer, a feature), the scenario travels in a run file: the report
+// of that one seed writes it (--reproducer), and --replay runs it.
+std::string shrunk_reproduce_line(const FaultReport& r, const MutantsOptions& o, const std::string& name) {
+  const std::string overrides = overrides_json(r.shrunk.reproducer.overrides).dump();
+  if (auto base = scenario_named(r.plan->scenario); base.ok()) {
+    auto drawn = sim::draw_scenario(*base, r.shrink_seed);
+    if (drawn.ok() && drawn->text == r.shrunk.reproducer.scenario.text) {
+      return run_line(o.program, name, r.shrink_seed, overrides);
+    }
+  }
+  const std::string seed = std::to_string(r.shrink_seed);
+  return o.program + " --only " + name + " --seeds " + seed + ".." + seed +
+         " --clean-seeds 1 --no-explore --out - --reproducer shrunk.jsonl; " + o.program +
+         " --replay shrunk.jsonl";
+}
+
 // What --json says of one fault.
 nlohmann::ordered_json fault_json(const FaultReport& r, const MutantsOptions& o) {
   const std::string name(impl::mutant_name(r.plan->mutant));
@@ -649,7 +667,7 @@ nlohmann::ordered_json fault_json(const FaultReport& r, const MutantsOptions& o)
     j["caught_seed"] = *r.caught_seed;
     j["caught_by"] = r.caught.failed;
     j["reproducer_events"] = reproducer_events(r);
-    j["reproduce"] = run_line(o.program, name, r.shrink_seed, overrides_json(r.shrunk.reproducer.overrides).dump());
+    j["reproduce"] = shrunk_reproduce_line(r, o, name);
   }
   if (r.checker_seed) j["without_shadow_seed"] = *r.checker_seed;
   if (r.plan->flaw) j["explorer"] = r.explorer;

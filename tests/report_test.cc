@@ -262,9 +262,9 @@ TEST(ChromeTrace, TimestampsAreMicrosecondsWithNanosecondDigits) {
 // ---- counterexamples ----
 
 TEST(StateGraph, ACounterexampleOfTheSeedDesignIsReplayedAndDrawn) {
-  auto config = load_explore_config(std::string(MQ_SOURCE_DIR) + "/configs/explore-small.json");
+  auto config = explorer::load_explore_config(std::string(MQ_SOURCE_DIR) + "/configs/explore-small.json");
   ASSERT_TRUE(config.ok()) << config.status().to_string();
-  const ExploreResult r = explore(*config, seed_design_model());
+  const explorer::ExploreResult r = explorer::explore(*config, seed_design_model());
   ASSERT_TRUE(r.counterexample.has_value());
   const CounterexampleView v =
       counterexample_view("seed design", *config, seed_design_model(), *r.counterexample);

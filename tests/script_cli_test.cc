@@ -81,7 +81,8 @@ TEST(ScriptCli, ReportScreenshot) {
 TEST(ScriptCli, Setup) {
   expect_each(script("setup.sh"), {
                                       {"--help", 0, "Exit status: 0 every package installed"},
-                                      {"--yes", 2, "setup: takes no arguments (got: --yes)"},
+                                      {"--yes", 2, "setup: unknown argument '--yes' (usage: scripts/setup.sh [--build])"},
+                                      {"--build --yes", 2, "setup: takes at most one argument (got: --build --yes)"},
                                   });
 }
 
