@@ -27,11 +27,7 @@ nlohmann::json disky(uint32_t torn, uint32_t flip, uint32_t full) {
   return j;
 }
 
-uint64_t count(const History& h, EventF f) {
-  uint64_t n = 0;
-  for (const auto& e : h.events) n += e.f == f ? 1 : 0;
-  return n;
-}
+using testing::count;
 
 TEST(SimDisk, UnsyncedWritesAreLostAtCrashesAndTheRunSurvives) {
   const Scenario s = testing::scenario_of(disky(0, 0, 0));

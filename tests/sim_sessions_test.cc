@@ -26,11 +26,7 @@ nlohmann::json pulling(uint32_t fetch_max, TimeNs block_ns) {
   return j;
 }
 
-uint64_t count(const History& h, EventF f) {
-  uint64_t n = 0;
-  for (const auto& e : h.events) n += e.f == f ? 1 : 0;
-  return n;
-}
+using testing::count;
 
 TEST(SimSessions, PullConsumersTakeTheirDeliveriesByFetching) {
   for (const TimeNs block_ns : {TimeNs{0}, TimeNs{20'000'000}}) {

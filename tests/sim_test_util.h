@@ -54,6 +54,13 @@ inline nlohmann::json stormy_json() {
   return j;
 }
 
+// How many events of `f` the history holds.
+inline uint64_t count(const History& h, EventF f) {
+  uint64_t n = 0;
+  for (const auto& e : h.events) n += e.f == f ? 1 : 0;
+  return n;
+}
+
 // "" when every verdict of the run holds (harness/judge.h: the one judge of a run);
 // else what failed, one verdict per line.
 inline std::string failures(const Scenario&, const SimResult& r) {
