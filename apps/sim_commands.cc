@@ -881,12 +881,6 @@ void add_scenario_option(CLI::App* cmd, SimCommandOptions& o) {
 
 }  // namespace
 
-Result<std::string> run_file_fault(const std::string& file) {
-  auto rf = read_run_file(file);
-  if (!rf.ok()) return rf.status();
-  return rf->fault;
-}
-
 int replay_run_file(const SimCommandOptions& options) { return replay_command(options); }
 
 Status write_run_files_of(const std::string& path, const Scenario& scenario, uint64_t seed,

@@ -54,10 +54,6 @@ void add_sim_commands(CLI::App& app, SimCommandOptions& options);
 // Runs the sim subcommand that was given; -1 if none of them was.
 int run_sim_command(const CLI::App& app, const SimCommandOptions& options);
 
-// The fault a run file (FILE.run.json beside the history FILE, or the run file itself)
-// was recorded with: "none" for the clean broker (the key is absent). Errors: the file
-// cannot be read, or is not a run file (each named, with its field).
-Result<std::string> run_file_fault(const std::string& file);
 // `replay` of options.replay_file: 0 reproduced and every property held, 1 diverged or
 // a property violated, 2 bad input (a run file of another fault than options.mutant).
 int replay_run_file(const SimCommandOptions& options);

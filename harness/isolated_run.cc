@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "properties/checkers/check_all.h"
+#include "properties/checkers/recovery.h"
 #include "sim/shrink.h"
 #include "sim/trace_replay.h"
 
@@ -161,10 +162,11 @@ void run_seeds_isolated(const sim::Scenario& scenario, const std::vector<uint64_
 
 namespace {
 
-// check_all's properties: the ones a replay on the core alone can judge.
+// check_all's properties but recovery (the core alone has no log to recover): the
+// ones a replay on the core alone can judge.
 bool judged_by_checkers(const std::string& property) {
-  return property != kShadowProperty && property != kLivenessProperty && property != kAssertion &&
-         property != kWatchdog && property != "recovery" && property != kDiskProperty;
+  const auto& checked = check_all_properties();
+  return property != kRecovery && std::find(checked.begin(), checked.end(), property) != checked.end();
 }
 
 // A candidate schedule replayed on BrokerCore in a child; whether `property` fails.

@@ -554,35 +554,36 @@ int replay(const MutantsOptions& o, app::SimCommandOptions sim) {
     return app::kExitUsage;
   }
   std::error_code ec;
-  if (!o.replay.ends_with(".run.json") && !fs::exists(o.replay + ".run.json", ec)) {
+  if (!o.replay.ends_with(harness::kRunFileSuffix) && !fs::exists(o.replay + harness::kRunFileSuffix, ec)) {
     std::fprintf(stderr,
                  "mqharness-mutants: --replay: %s.run.json: no such file: the run file that --reproducer (or "
                  "run --history) writes beside %s is missing; write both again\n",
                  o.replay.c_str(), o.replay.c_str());
     return app::kExitUsage;
   }
-  auto fault = app::run_file_fault(o.replay);
-  if (!fault.ok()) {
-    std::fprintf(stderr, "mqharness-mutants: --replay: %s\n", fault.status().to_string().c_str());
+  auto run_file = harness::read_run_file(o.replay);
+  if (!run_file.ok()) {
+    std::fprintf(stderr, "mqharness-mutants: --replay: %s\n", run_file.status().to_string().c_str());
     return app::kExitUsage;
   }
-  const auto m = impl::mutant_by_name(*fault);
+  const std::string& fault = run_file->fault;
+  const auto m = impl::mutant_by_name(fault);
   if (!m) {
     std::fprintf(stderr, "mqharness-mutants: --replay: %s: /fault: '%s' is no fault of this build\n",
-                 o.replay.c_str(), fault->c_str());
+                 o.replay.c_str(), fault.c_str());
     return app::kExitUsage;
   }
-  const auto other = std::find_if(o.only.begin(), o.only.end(), [&](const std::string& n) { return n != *fault; });
+  const auto other = std::find_if(o.only.begin(), o.only.end(), [&](const std::string& n) { return n != fault; });
   if (other != o.only.end()) {
     std::fprintf(stderr, "mqharness-mutants: --replay: %s records the fault '%s', not --only %s\n",
-                 o.replay.c_str(), fault->c_str(), other->c_str());
+                 o.replay.c_str(), fault.c_str(), other->c_str());
     return app::kExitUsage;
   }
   impl::select_mutant(*m);
-  sim.mutant = *fault;
-  sim.verb_args = *m == Mutant::kNone ? "" : " --mutant " + *fault;
+  sim.mutant = fault;
+  sim.verb_args = *m == Mutant::kNone ? "" : " --mutant " + fault;
   sim.replay_file = o.replay;
-  app::json_set("fault", *fault);
+  app::json_set("fault", fault);
   return app::replay_run_file(sim);
 }
 

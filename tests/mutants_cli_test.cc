@@ -183,6 +183,7 @@ TEST(MutantsCli, AShrunkScenarioIsReproducedThroughItsRunFile) {
   const std::string line = j["faults"][0].value("reproduce", "");
   ASSERT_NE(line.find(" --reproducer shrunk.jsonl; "), std::string::npos) << line;
   EXPECT_TRUE(exits_with("cd " + dir + " && " + line, 1, "REPRODUCED"));
+  std::system(("rm -rf '" + dir + "'").c_str());
 }
 
 TEST(MutantsCli, ReproduceLinesAndRunFilesCarryTheFault) {
