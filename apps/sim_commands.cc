@@ -778,7 +778,7 @@ struct Failure {
 sim::Trial try_run(const Scenario& s, uint64_t seed, const SimOptions& options, Failure& f) {
   const harness::RunVerdict v = harness::run_isolated(s, seed, options, kRunLimitS);
   if (f.property.empty() && v.caught()) {
-    f.property = v.failed.front();
+    f.property = v.shrink_target(options.shadow);
     if (v.died) f.assertion = v.first_failure;
   }
   sim::Trial t;
@@ -928,7 +928,9 @@ void add_sim_commands(CLI::App& app, SimCommandOptions& o) {
   auto* shrink = app.add_subcommand("shrink", "Make a failing run smaller while it fails the same property");
   add_scenario_option(shrink, o);
   shrink->add_option("--seed", o.seed, "The failing seed")->required();
-  shrink->add_option("--property", o.property, "The property that must keep failing (default: the first)");
+  shrink->add_option("--property", o.property,
+                     "The property that must keep failing (default: the first that failed; liveness only when "
+                     "no other property did)");
   shrink->add_option("--history", o.history, "Where to write the shrunk run (default shrunk.jsonl)");
   add_report_options(shrink, o.report, true);
 }

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "base/check.h"
 #include "properties/checkers/check_all.h"
 #include "properties/checkers/recovery.h"
 #include "sim/shrink.h"
@@ -112,6 +113,18 @@ bool RunVerdict::fails(const std::string& property) const {
 
 bool RunVerdict::caught_without_shadow() const {
   return std::any_of(failed.begin(), failed.end(), [](const std::string& p) { return p != kShadowProperty; });
+}
+
+std::string RunVerdict::shrink_target(bool shadow) const {
+  MQ_CHECK(caught());
+  const auto rank = [&](const std::string& p) {
+    if (p == kShadowProperty && !shadow) return 2;
+    return p == kLivenessProperty ? 1 : 0;
+  };
+  // failed is in the report's order; the first of the best rank.
+  const auto best = std::min_element(failed.begin(), failed.end(),
+                                     [&](const std::string& a, const std::string& b) { return rank(a) < rank(b); });
+  return *best;
 }
 
 RunVerdict run_isolated(const sim::Scenario& scenario, uint64_t seed, const sim::SimOptions& options,

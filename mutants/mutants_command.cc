@@ -152,7 +152,8 @@ void write_reproducer(const MutantsOptions& o, const sim::Reproducer& x, uint64_
 
 // Shrinks a failing run with sim::shrink() (the one shrinker, also `mqharness
 // shrink`'s): the first run the history alone caught (the shadow's only when nothing
-// else did), for its first property other than the shadow; a cut is kept while that
+// else did), for the property RunVerdict::shrink_target picks (not the shadow; not
+// liveness when a property with a point of violation failed too); a cut is kept while that
 // property still fails ("assertion" for a run that dies on the same MQ_CHECK: the child
 // process dies again). Then the run's schedule, on the core alone, where it reproduces.
 void shrink(const sim::Scenario& s, const MutantsOptions& o, FaultReport& r) {
@@ -160,12 +161,7 @@ void shrink(const sim::Scenario& s, const MutantsOptions& o, FaultReport& r) {
   const RunVerdict& found = r.checker_seed ? r.checker : r.caught;
   const uint64_t seed = r.checker_seed ? *r.checker_seed : *r.caught_seed;
   r.shrink_seed = seed;
-  r.shrink_property = found.failed.front();
-  for (const auto& p : found.failed) {
-    if (p == kShadowProperty) continue;
-    r.shrink_property = p;
-    break;
-  }
+  r.shrink_property = found.shrink_target(false);
   if (r.shrink_property == kAssertion) r.shrink_assertion = found.first_failure;
   const bool shadow = r.shrink_property == kShadowProperty;
   const auto same = [&](const RunVerdict& v) {
@@ -408,7 +404,9 @@ std::string render(const std::vector<FaultReport>& reports, const Control& contr
         "run is shrunk by `sim/shrink.h` (the shrinker of `mqharness shrink`: fewer messages, "
         "fault kinds off, shorter phases, a smaller topology, capacities, priority levels and ranges, kept "
         "while "
-        "the first property it failed still fails), cut at its first violation, and then shrunk choice by "
+        "the property it failed still fails: its first other than the shadow, and liveness only when "
+        "nothing with a point of violation failed, since a liveness reproducer keeps its whole healing "
+        "phase), cut at its first violation, and then shrunk choice by "
         "choice (`sim/choices.h`: delta debugging over the run's messages, the nemesis's faults, nacks, lost "
         "and duplicated packets, each candidate the whole simulation again with those choices skipped, so "
         "that a failure needing the log, a crash or liveness shrinks too); the reproducer's history "

@@ -47,6 +47,22 @@ TEST(IsolatedRunTest, AnAssertionIsThatRunsVerdictAndTheOthersGoOn) {
   EXPECT_EQ(tags, (std::set<uint64_t>{0, 1, 2}));
 }
 
+// A shrink keeps a property whose violation is a point in the history: liveness only
+// when nothing else failed, the shadow first only when the shrink judges with it.
+TEST(IsolatedRunTest, AShrinkTargetsLivenessLastAndTheShadowWhenAsked) {
+  RunVerdict v;
+  v.failed = {kShadowProperty, kLivenessProperty, "duplicates", "refinement"};
+  EXPECT_EQ(v.shrink_target(true), kShadowProperty);
+  EXPECT_EQ(v.shrink_target(false), "duplicates");
+  v.failed = {kShadowProperty, kLivenessProperty};
+  EXPECT_EQ(v.shrink_target(true), kShadowProperty);
+  EXPECT_EQ(v.shrink_target(false), kLivenessProperty);
+  v.failed = {kShadowProperty};
+  EXPECT_EQ(v.shrink_target(false), kShadowProperty);
+  v.failed = {kLivenessProperty, kAssertion};
+  EXPECT_EQ(v.shrink_target(true), kAssertion);
+}
+
 TEST(IsolatedRunTest, ARunPastItsLimitIsTheWatchdogsVerdict) {
   ChildPool pool(1, 1);
   pool.start(0, [] {

@@ -167,25 +167,30 @@ TEST(MutantsCli, ReportJsonAndItsReproducer) {
   std::system(("rm -rf '" + dir + "'").c_str());
 }
 
-// Reproduce lines name the binary and the files absolutely; a run file records the
-// fault it ran with, and a replay with another fault (or the production binary) is
-// refused instead of diverging for no visible reason.
 // A shrunk reproducer whose scenario the shrinker cut (here a restart as a new
 // process and a queue) is not `--run` with overrides: its reproduce line writes the
 // run file and replays it, and that reproduces the failure from any directory.
+// The fault fails liveness and safety properties; the shrink keeps a safety one
+// (RunVerdict::shrink_target), whose reproducer is a prefix within the bar of 20
+// events (a liveness reproducer keeps its healing phase: 45 events).
 TEST(MutantsCli, AShrunkScenarioIsReproducedThroughItsRunFile) {
   const std::string dir = temp_dir("shrunk");
   const std::string fault = "forget-in-flight-on-recovery";
   const auto j = json_object_of(
       "cd " + dir + " && " + kBin + " --json --only " + fault + " --seeds 1..1 --clean-seeds 1 --no-explore --out -",
-      "mqharness_mutants_report", 1);
+      "mqharness_mutants_report", 0);
   ASSERT_TRUE(j.is_object() && j.contains("faults") && j["faults"].size() == 1) << j.dump();
+  EXPECT_LE(j["faults"][0].value("reproducer_events", 0), 20) << j.dump();
+  EXPECT_EQ(j.value("over_events_bar", -1), 0) << j.dump();
   const std::string line = j["faults"][0].value("reproduce", "");
   ASSERT_NE(line.find(" --reproducer shrunk.jsonl; "), std::string::npos) << line;
   EXPECT_TRUE(exits_with("cd " + dir + " && " + line, 1, "REPRODUCED"));
   std::system(("rm -rf '" + dir + "'").c_str());
 }
 
+// Reproduce lines name the binary and the files absolutely; a run file records the
+// fault it ran with, and a replay with another fault (or the production binary) is
+// refused instead of diverging for no visible reason.
 TEST(MutantsCli, ReproduceLinesAndRunFilesCarryTheFault) {
   const std::string dir = temp_dir("reproduce");
   const Outcome ran = run_command("cd " + dir + " && " + kBin + " --only " + kFault + " --run 2 2>&1");
