@@ -21,6 +21,12 @@ cp "$here/explore_medium.pml" "$work/"
 # CPU seconds (user + system) of a command, from GNU time's "%U %S" on fd 3.
 cpu_of() { awk '{print $1 + $2}' "$1"; }
 div() { awk -v a="$1" -v b="$2" 'BEGIN {print a / b}'; }
+# Processor seconds the whole machine spent busy so far (user, nice, system, irq,
+# softirq, steal of /proc/stat): the busy time during a run minus the run's own is
+# what other processes took from it, which says whether a wall-time figure (the
+# two-thread speed-up) was measured on free cores.
+tick=$(getconf CLK_TCK)
+busy_s() { awk -v t="$tick" '/^cpu / {print ($2 + $3 + $4 + $7 + $8 + $9) / t}' /proc/stat; }
 
 echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "spin: $(spin -V 2>&1 | head -1)"
@@ -37,18 +43,23 @@ spin_cpu=$(cpu_of "$work/spin.time")
 spin_rate=$(div "$spin_states" "$spin_cpu")
 grep -q "errors: 0" "$work/spin.out" || { echo "run.sh: SPIN found an error:"; cat "$work/spin.out"; exit 1; }
 
-run_explorer() {  # label, arguments of explore
+run_explorer() {  # label, arguments of explore; sets wall and others
   local label=$1; shift
+  local before
+  before=$(busy_s)
   /usr/bin/time -f "%U %S %e" -o "$work/x.time" "$harness" explore --config "$root/configs/explore-medium.json" \
     "$@" > "$work/x.out" 2>&1 || { [[ $? -eq 0 ]] || { cat "$work/x.out"; exit 1; }; }
+  wall=$(awk '{print $3}' "$work/x.time")
+  others=$(awk -v a="$before" -v b="$(busy_s)" -v own="$(cpu_of "$work/x.time")" \
+    'BEGIN {o = b - a - own; printf "%.2f", o < 0 ? 0 : o}')
   grep -q "^PROVED" "$work/x.out" || { echo "run.sh: explore did not prove:"; cat "$work/x.out"; exit 1; }
   local states cpu bytes
   states=$(sed -n 's/^states \([0-9]*\), .*/\1/p' "$work/x.out")
   bytes=$(sed -n 's/.*; \([0-9.]*\) bytes per visited state.*/\1/p' "$work/x.out")
   cpu=$(cpu_of "$work/x.time")
-  printf "%-34s %10s states %8.2f cpu s %10.0f states/cpu s %8.1f bytes/state %5.2fx SPIN's states/cpu s (%s s wall)\n" \
+  printf "%-34s %10s states %8.2f cpu s %10.0f states/cpu s %8.1f bytes/state %5.2fx SPIN's states/cpu s (%s s wall; others: %s cpu s)\n" \
     "$label" "$states" "$cpu" "$(div "$states" "$cpu")" "$bytes" "$(div "$(div "$states" "$cpu")" "$spin_rate")" \
-    "$(awk '{print $3}' "$work/x.time")"
+    "$wall" "$others"
 }
 
 printf "%-34s %10s states %8.2f cpu s %10.0f states/cpu s %8.1f bytes/state (%s MB total, %s MB states)\n" \
@@ -61,8 +72,10 @@ if [[ "$spin_states" != "$(sed -n 's/^states \([0-9]*\), .*/\1/p' "$work/x.out")
   exit 1
 fi
 echo "same state count: $spin_states"
+wall1=$wall others1=$others
 
 run_explorer "explore --no-symmetry -j2" --no-liveness --no-symmetry -j 2
+echo "two threads: $(div "$wall1" "$wall" | xargs printf "%.2f")x the wall-time speed of one (other processes took $others1 and $others cpu s during the two runs)"
 run_explorer "explore (symmetry) -j1" --no-liveness -j 1
 # The fair-cycle search on the same graph (it keeps every edge; symmetry is off for it).
 run_explorer "explore (liveness) -j1" -j 1
