@@ -128,16 +128,21 @@ inline void add_json_flags(CLI::App& app, bool& json, bool top_level = false) {
 
 // The verb whose --json object to start before parsing, so that a usage error of a
 // verb given --json is an object too (the flag itself is set only by a parse that
-// succeeds): argv[1] when it names a subcommand of `app`, else `top_level_verb` ("":
-// none, as for mqharness, whose bare form is no verb); nullopt without --json.
+// succeeds): the first argument after any --json flags (`mqharness-mutants --json run`
+// is the verb run) when it names a subcommand of `app`, else `top_level_verb` ("":
+// none, as for mqharness, whose bare form is no verb); nullopt without --json. An
+// option other than --json ends the search: whether the next argument is its value
+// is CLI11's to say.
 inline std::optional<std::string> json_verb_requested(const CLI::App& app, int argc, char** argv,
                                                       const std::string& top_level_verb) {
   bool asked = false;
   for (int i = 1; i < argc && !asked; ++i) asked = std::string(argv[i]) == "--json";
   if (!asked) return std::nullopt;
-  if (argc >= 2 && argv[1][0] != '-') {
+  int first = 1;
+  while (first < argc && std::string(argv[first]) == "--json") ++first;
+  if (first < argc && argv[first][0] != '-') {
     for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
-      if (sub->get_name() == argv[1]) return sub->get_name();
+      if (sub->get_name() == argv[first]) return sub->get_name();
     }
   }
   if (top_level_verb.empty()) return std::nullopt;

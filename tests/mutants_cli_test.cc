@@ -121,6 +121,8 @@ TEST(MutantsCli, JsonOnEveryVerb) {
   EXPECT_TRUE(j.contains("verdicts")) << j.dump();
   j = json_object_of(kBin + " sweep --json --seeds 1..2 --no-shadow", "mqharness_mutants_sweep", 0);
   EXPECT_TRUE(j.contains("summary")) << j.dump();
+  // --json before the verb is the verb's too, not the report's.
+  json_object_of(kBin + " --json sweep --seeds 1..1 --no-shadow", "mqharness_mutants_sweep", 0);
   // Usage errors of a verb given --json are objects too.
   json_object_of(kBin + " --json --no-such-option", "mqharness_mutants_report", 2);
   json_object_of(kBin + " --json --run 1", "mqharness_mutants_report", 2);
