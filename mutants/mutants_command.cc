@@ -97,7 +97,8 @@ struct FaultReport {
   double shrink_s = 0;
   std::string explorer = "-";
   double explore_s = 0;
-  std::string error;  // the scenario could not be loaded
+  std::string error;      // the scenario could not be loaded
+  std::string reproduce;  // the line that runs the shrunk reproducer again (shrunk_reproduce_line)
 };
 
 // Sweeps seeds until the shadow or any checker fails, then on until a property other
@@ -655,7 +656,7 @@ std::string shrunk_reproduce_line(const FaultReport& r, const MutantsOptions& o,
 }
 
 // What --json says of one fault.
-nlohmann::ordered_json fault_json(const FaultReport& r, const MutantsOptions& o) {
+nlohmann::ordered_json fault_json(const FaultReport& r) {
   const std::string name(impl::mutant_name(r.plan->mutant));
   nlohmann::ordered_json j = {{"fault", name},
                               {"scenario", std::string(r.plan->scenario)},
@@ -666,7 +667,7 @@ nlohmann::ordered_json fault_json(const FaultReport& r, const MutantsOptions& o)
     j["caught_seed"] = *r.caught_seed;
     j["caught_by"] = r.caught.failed;
     j["reproducer_events"] = reproducer_events(r);
-    j["reproduce"] = shrunk_reproduce_line(r, o, name);
+    j["reproduce"] = r.reproduce;
   }
   if (r.checker_seed) j["without_shadow_seed"] = *r.checker_seed;
   if (r.plan->flaw) j["explorer"] = r.explorer;
@@ -690,7 +691,8 @@ int report_all(const MutantsOptions& o, const std::vector<const FaultPlan*>& pla
     if (report::stop_requested()) break;
     progress.set_detail(std::string(impl::mutant_name(p->mutant)));
     reports.push_back(run_fault(*p, o, first, last));
-    const FaultReport& r = reports.back();
+    FaultReport& r = reports.back();
+    if (r.caught_seed) r.reproduce = shrunk_reproduce_line(r, o, std::string(impl::mutant_name(p->mutant)));
     escaped += r.caught_seed ? 0 : 1;
     shadow_only += r.caught_seed && !r.checker_seed ? 1 : 0;
     over_bar += r.caught_seed && o.events_bar > 0 && reproducer_events(r) > o.events_bar ? 1 : 0;
@@ -701,7 +703,7 @@ int report_all(const MutantsOptions& o, const std::vector<const FaultPlan*>& pla
                   fixed(r.caught_s).c_str(), checker_cell(r).c_str(), reproducer_cell(r).c_str(),
                   r.explorer.c_str());
     progress.print(line);
-    if (r.caught_seed) progress.print("  reproduce: " + fault_json(r, o)["reproduce"].get<std::string>());
+    if (r.caught_seed) progress.print("  reproduce: " + r.reproduce);
     progress.step(1, r.caught_seed ? 0 : 1);
   }
   progress.finish();
@@ -723,7 +725,7 @@ int report_all(const MutantsOptions& o, const std::vector<const FaultPlan*>& pla
   }
   if (app::json_result() != nullptr) {
     nlohmann::ordered_json faults = nlohmann::ordered_json::array();
-    for (const FaultReport& r : reports) faults.push_back(fault_json(r, o));
+    for (const FaultReport& r : reports) faults.push_back(fault_json(r));
     app::json_set("faults", std::move(faults));
     app::json_set("control", {{"seeds", control.seeds}, {"failures", control.failures.size()}});
     app::json_set("escaped", escaped);
