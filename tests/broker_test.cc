@@ -13,19 +13,14 @@
 #include <filesystem>
 #include <thread>
 
+#include "temp_dir.h"
+
 namespace mq::impl {
 namespace {
 
 using namespace std::chrono_literals;
 
-// One directory per test (ctest runs tests as separate processes, in parallel).
-std::string temp_dir() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  auto dir = std::filesystem::temp_directory_path() /
-             ("mq_broker_" + std::string(info->name()) + "_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  return dir.string();
-}
+std::string temp_dir() { return mq::test::fresh_temp_dir("broker_test"); }
 
 BrokerOptions options(uint32_t capacity = 4, bool durable = false, std::string dir = "") {
   BrokerOptions o;

@@ -28,6 +28,7 @@
 
 #include "impl/client.h"
 #include "properties/checkers/jepsen_queue.h"
+#include "temp_dir.h"
 
 namespace mq::impl {
 namespace {
@@ -35,14 +36,7 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-std::string temp_dir(const std::string& tag) {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  auto dir = std::filesystem::temp_directory_path() /
-             ("mq_mqd_" + std::string(info->name()) + tag + "_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir.string();
-}
+std::string temp_dir(const std::string& tag) { return mq::test::fresh_temp_dir("mqd_test", tag); }
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path);

@@ -28,11 +28,7 @@ std::string temp_path(const std::string& name) {
 }
 
 // A fresh directory, removed by the caller.
-std::string temp_dir(const std::string& name) {
-  const std::string dir = temp_path(name);
-  EXPECT_EQ(std::system(("rm -rf '" + dir + "' && mkdir -p '" + dir + "'").c_str()), 0);
-  return dir;
-}
+std::string temp_dir(const std::string& name) { return mq::test::fresh_temp_dir("mutants_cli_test", name); }
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "temp_dir.h"
+
 namespace mq::test {
 
 struct Outcome {
@@ -37,12 +39,6 @@ inline Outcome run_command(const std::string& command) {
   const int raw = ::pclose(p);
   out.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
   return out;
-}
-
-// A path in the test's temporary directory, unique to this process: `test` names the
-// test file ("cli_test"), `name` the file.
-inline std::string temp_path(const std::string& test, const std::string& name) {
-  return ::testing::TempDir() + test + "_" + std::to_string(::getpid()) + "_" + name;
 }
 
 // For EXPECT_TRUE: `command` (standard error joined to the output) exits with `status`

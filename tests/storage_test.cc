@@ -9,15 +9,12 @@
 
 #include "impl/file_storage.h"
 #include "impl/mem_storage.h"
+#include "temp_dir.h"
 
 namespace mq::impl {
 namespace {
 
-std::string temp_dir(const std::string& tag) {
-  auto dir = std::filesystem::temp_directory_path() / ("mq_storage_" + tag + "_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  return dir.string();
-}
+std::string temp_dir(const std::string& tag) { return mq::test::fresh_temp_dir("storage_test", tag); }
 
 TEST(FileStorage, AppendSyncReadListRemove) {
   const std::string dir = temp_dir("basic");
