@@ -773,14 +773,8 @@ struct Failure {
   }
 };
 
-// One run in a child process (it may die on an assertion), judged for `f`; the
-// first run of a shrink fills `f` in from what failed first.
-sim::Trial try_run(const Scenario& s, uint64_t seed, const SimOptions& options, Failure& f) {
-  const harness::RunVerdict v = harness::run_isolated(s, seed, options, kRunLimitS);
-  if (f.property.empty() && v.caught()) {
-    f.property = v.shrink_target(options.shadow);
-    if (v.died) f.assertion = v.first_failure;
-  }
+// A run's verdict as the shrinker's trial of `f`.
+sim::Trial trial_of(const harness::RunVerdict& v, const Failure& f) {
   sim::Trial t;
   t.fails = !f.property.empty() && f.same(v);
   t.history_events = v.history_events;
@@ -788,6 +782,21 @@ sim::Trial try_run(const Scenario& s, uint64_t seed, const SimOptions& options, 
   t.choices = v.choices;
   t.choices_known = v.choices_known;
   return t;
+}
+
+// One shrink of the failing run of `o.seed` for `f` (sim::shrink, the one shrinker);
+// `first` is that run's trial.
+sim::ShrinkOutcome shrink_for(const SimCommandOptions& o, const Scenario& pinned, const SimOptions& options,
+                              const Failure& f, const sim::Trial& first) {
+  const auto still_fails = [&](const sim::Reproducer& c) {
+    SimOptions trial = options;
+    trial.overrides = c.overrides;
+    trial.stop_after_events = c.stop_after_events;
+    trial.record_choices = true;
+    return trial_of(harness::run_isolated(c.scenario, o.seed, trial, kRunLimitS), f);
+  };
+  return sim::shrink(sim::Reproducer{pinned, {}, 0}, first, still_fails, sim::kDefaultShrinkRuns,
+                     f.property == kLiveness);
 }
 
 // The shrunk run's report: the reproducer's run with the cuts that made it.
@@ -826,25 +835,39 @@ int shrink_command(const SimCommandOptions& o) {
   }
   SimOptions options;
   options.shadow = !o.no_shadow;
-  Failure failure{o.property, ""};
-  sim::Trial first = try_run(*pinned, o.seed, options, failure);
-  if (!first.fails) {
+  const harness::RunVerdict found = harness::run_isolated(*pinned, o.seed, options, kRunLimitS);
+  // --property, or each property RunVerdict::shrink_targets names (one shrink each;
+  // the smaller reproducer is kept).
+  std::vector<std::string> targets;
+  if (!o.property.empty()) {
+    if (found.fails(o.property)) targets.push_back(o.property);
+  } else if (found.caught()) {
+    targets = found.shrink_targets(options.shadow);
+  }
+  if (targets.empty()) {
     std::printf("shrink: seed %llu does not fail%s: nothing to shrink\n", ull(o.seed),
                 o.property.empty() ? "" : (" '" + o.property + "'").c_str());
     return 0;
   }
-  std::printf("shrink: seed %llu fails '%s'%s (%llu history events); shrinking\n", ull(o.seed),
-              failure.property.c_str(), failure.assertion.empty() ? "" : (": " + failure.assertion).c_str(),
-              ull(first.history_events));
-  const auto still_fails = [&](const sim::Reproducer& c) {
-    SimOptions trial = options;
-    trial.overrides = c.overrides;
-    trial.stop_after_events = c.stop_after_events;
-    trial.record_choices = true;
-    return try_run(c.scenario, o.seed, trial, failure);
-  };
-  const sim::ShrinkOutcome out = sim::shrink(sim::Reproducer{*pinned, {}, 0}, first, still_fails,
-                                             sim::kDefaultShrinkRuns, failure.property == kLiveness);
+  Failure failure;
+  sim::Trial first;
+  sim::ShrinkOutcome out;
+  for (size_t k = 0; k < targets.size(); ++k) {
+    const Failure f{targets[k], found.died ? found.first_failure : ""};
+    const sim::Trial t = trial_of(found, f);
+    std::printf("shrink: seed %llu fails '%s'%s (%llu history events); shrinking for it\n", ull(o.seed),
+                f.property.c_str(), f.assertion.empty() ? "" : (": " + f.assertion).c_str(),
+                ull(t.history_events));
+    sim::ShrinkOutcome candidate = shrink_for(o, *pinned, options, f, t);
+    std::printf("  '%s': %llu history events after %u runs\n", f.property.c_str(),
+                ull(candidate.history_events), candidate.runs);
+    // The smaller reproducer; on a tie the first (its violation is a point).
+    if (k == 0 || candidate.history_events < out.history_events) {
+      failure = f;
+      first = t;
+      out = std::move(candidate);
+    }
+  }
   for (const auto& cut : out.cuts) std::printf("  still fails with: %s\n", cut.c_str());
   options.overrides = out.reproducer.overrides;
   options.stop_after_events = out.reproducer.stop_after_events;
@@ -929,8 +952,8 @@ void add_sim_commands(CLI::App& app, SimCommandOptions& o) {
   add_scenario_option(shrink, o);
   shrink->add_option("--seed", o.seed, "The failing seed")->required();
   shrink->add_option("--property", o.property,
-                     "The property that must keep failing (default: the first that failed; liveness only when "
-                     "no other property did)");
+                     "The property that must keep failing (default: one shrink for the first that failed other "
+                     "than liveness and one for liveness, when each failed; the smaller reproducer is kept)");
   shrink->add_option("--history", o.history, "Where to write the shrunk run (default shrunk.jsonl)");
   add_report_options(shrink, o.report, true);
 }

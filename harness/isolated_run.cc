@@ -115,16 +115,16 @@ bool RunVerdict::caught_without_shadow() const {
   return std::any_of(failed.begin(), failed.end(), [](const std::string& p) { return p != kShadowProperty; });
 }
 
-std::string RunVerdict::shrink_target(bool shadow) const {
+std::vector<std::string> RunVerdict::shrink_targets(bool shadow) const {
   MQ_CHECK(caught());
-  const auto rank = [&](const std::string& p) {
-    if (p == kShadowProperty && !shadow) return 2;
-    return p == kLivenessProperty ? 1 : 0;
-  };
-  // failed is in the report's order; the first of the best rank.
-  const auto best = std::min_element(failed.begin(), failed.end(),
-                                     [&](const std::string& a, const std::string& b) { return rank(a) < rank(b); });
-  return *best;
+  std::vector<std::string> targets;
+  const auto point = std::find_if(failed.begin(), failed.end(), [&](const std::string& p) {
+    return p != kLivenessProperty && (shadow || p != kShadowProperty);
+  });
+  if (point != failed.end()) targets.push_back(*point);
+  if (fails(kLivenessProperty)) targets.push_back(kLivenessProperty);
+  if (targets.empty()) targets.push_back(kShadowProperty);  // the shadow alone failed
+  return targets;
 }
 
 RunVerdict run_isolated(const sim::Scenario& scenario, uint64_t seed, const sim::SimOptions& options,

@@ -51,13 +51,15 @@ struct RunVerdict {
   // Whether some property other than the shadow comparison failed: the history
   // alone (checkers, liveness) or an assertion shows the bug.
   bool caught_without_shadow() const;
-  // The failed property a shrink of this run keeps failing: the first in order,
-  // except that liveness goes last. Every other property's violation is a point in
-  // the history, so the shrinker can cut the run after it; liveness's is the whole
-  // healing phase, which a reproducer must keep. `shadow` false: the shadow goes
-  // after liveness too (a history checker must catch the run without it).
-  // REQUIRES: caught().
-  std::string shrink_target(bool shadow) const;
+  // The failed properties a shrink of this run tries to keep failing, one shrink
+  // each (the caller keeps the smaller reproducer): the first that failed other than
+  // liveness, then liveness. They cut differently: another property's violation is a
+  // point in the history, after which the run can be cut; liveness's is the whole
+  // healing phase, which a reproducer keeps, but it may survive cuts of messages and
+  // faults that the other does not. `shadow` false: the shadow only when nothing else
+  // failed (a history checker must catch the run without it).
+  // REQUIRES: caught(). One or two names, in that order.
+  std::vector<std::string> shrink_targets(bool shadow) const;
 };
 
 // The report a child writes for one run (parsed by parse_run).

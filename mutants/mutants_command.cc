@@ -41,6 +41,7 @@ using Clock = std::chrono::steady_clock;
 using harness::hex;
 using harness::judge;
 using harness::kAssertion;
+using harness::kLivenessProperty;
 using harness::kShadowProperty;
 using harness::run_isolated;
 using harness::RunVerdict;
@@ -151,23 +152,14 @@ void write_reproducer(const MutantsOptions& o, const sim::Reproducer& x, uint64_
               app::rooted(o.reproducer).c_str());
 }
 
-// Shrinks a failing run with sim::shrink() (the one shrinker, also `mqharness
-// shrink`'s): the first run the history alone caught (the shadow's only when nothing
-// else did), for the property RunVerdict::shrink_target picks (not the shadow; not
-// liveness when a property with a point of violation failed too); a cut is kept while that
-// property still fails ("assertion" for a run that dies on the same MQ_CHECK: the child
-// process dies again). Then the run's schedule, on the core alone, where it reproduces.
-void shrink(const sim::Scenario& s, const MutantsOptions& o, FaultReport& r) {
-  const auto start = Clock::now();
-  const RunVerdict& found = r.checker_seed ? r.checker : r.caught;
-  const uint64_t seed = r.checker_seed ? *r.checker_seed : *r.caught_seed;
-  r.shrink_seed = seed;
-  r.shrink_property = found.shrink_target(false);
-  if (r.shrink_property == kAssertion) r.shrink_assertion = found.first_failure;
-  const bool shadow = r.shrink_property == kShadowProperty;
+// One shrink of the run of `seed` (whose verdict is `found`) for `property`: a cut is
+// kept while that property still fails ("assertion" for a run that dies on the same
+// MQ_CHECK: the child process dies again).
+sim::ShrinkOutcome shrink_for(const sim::Scenario& pinned, uint64_t seed, const RunVerdict& found,
+                              const std::string& property, const MutantsOptions& o) {
+  const bool shadow = property == kShadowProperty;
   const auto same = [&](const RunVerdict& v) {
-    return v.fails(r.shrink_property) &&
-           (r.shrink_property != kAssertion || v.first_failure == r.shrink_assertion);
+    return v.fails(property) && (property != kAssertion || v.first_failure == found.first_failure);
   };
   const auto still_fails = [&](const sim::Reproducer& c) {
     sim::SimOptions options;
@@ -180,11 +172,34 @@ void shrink(const sim::Scenario& s, const MutantsOptions& o, FaultReport& r) {
     return sim::Trial{same(v), v.history_events, shadow ? v.violation_events : 0, v.choices, v.choices_known};
   };
   const sim::Trial first{true, found.history_events, shadow ? found.violation_events : 0, {}, false};
+  return sim::shrink(sim::Reproducer{pinned, {}, 0}, first, still_fails, o.shrink_runs,
+                     property == kLivenessProperty);
+}
+
+// Shrinks a failing run with sim::shrink() (the one shrinker, also `mqharness
+// shrink`'s): the first run the history alone caught (the shadow's only when nothing
+// else did), once for each property RunVerdict::shrink_targets names (the first with
+// a point of violation, and liveness), keeping the smaller reproducer. Then the run's
+// schedule, on the core alone, where it reproduces.
+void shrink(const sim::Scenario& s, const MutantsOptions& o, FaultReport& r) {
+  const auto start = Clock::now();
+  const RunVerdict& found = r.checker_seed ? r.checker : r.caught;
+  const uint64_t seed = r.checker_seed ? *r.checker_seed : *r.caught_seed;
+  r.shrink_seed = seed;
   auto pinned = sim::draw_scenario(s, seed);
   MQ_CHECK_MSG(pinned.ok(), "a seed the sweep ran draws a valid scenario");
-  r.shrunk = sim::shrink(sim::Reproducer{*pinned, {}, 0}, first, still_fails, o.shrink_runs,
-                         r.shrink_property == "liveness");
-  r.shrink_runs = r.shrunk.runs;
+  const std::vector<std::string> targets = found.shrink_targets(false);
+  for (size_t k = 0; k < targets.size(); ++k) {
+    sim::ShrinkOutcome out = shrink_for(*pinned, seed, found, targets[k], o);
+    r.shrink_runs += out.runs;
+    // The smaller reproducer; on a tie the first (its violation is a point).
+    if (k == 0 || out.history_events < r.shrunk.history_events) {
+      r.shrunk = std::move(out);
+      r.shrink_property = targets[k];
+    }
+  }
+  if (r.shrink_property == kAssertion) r.shrink_assertion = found.first_failure;
+  const bool shadow = r.shrink_property == kShadowProperty;
   const sim::Reproducer& x = r.shrunk.reproducer;
   sim::SimOptions options;
   options.shadow = shadow;
@@ -405,9 +420,9 @@ std::string render(const std::vector<FaultReport>& reports, const Control& contr
         "run is shrunk by `sim/shrink.h` (the shrinker of `mqharness shrink`: fewer messages, "
         "fault kinds off, shorter phases, a smaller topology, capacities, priority levels and ranges, kept "
         "while "
-        "the property it failed still fails: its first other than the shadow, and liveness only when "
-        "nothing with a point of violation failed, since a liveness reproducer keeps its whole healing "
-        "phase), cut at its first violation, and then shrunk choice by "
+        "the property it failed still fails: once for its first other than the shadow and liveness, whose "
+        "violation is a point in the history, and once for liveness, whose reproducer keeps its healing "
+        "phase, when that failed too; the smaller reproducer is kept), cut at its first violation, and then shrunk choice by "
         "choice (`sim/choices.h`: delta debugging over the run's messages, the nemesis's faults, nacks, lost "
         "and duplicated packets, each candidate the whole simulation again with those choices skipped, so "
         "that a failure needing the log, a crash or liveness shrinks too); the reproducer's history "

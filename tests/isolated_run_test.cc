@@ -47,20 +47,23 @@ TEST(IsolatedRunTest, AnAssertionIsThatRunsVerdictAndTheOthersGoOn) {
   EXPECT_EQ(tags, (std::set<uint64_t>{0, 1, 2}));
 }
 
-// A shrink keeps a property whose violation is a point in the history: liveness only
-// when nothing else failed, the shadow first only when the shrink judges with it.
-TEST(IsolatedRunTest, AShrinkTargetsLivenessLastAndTheShadowWhenAsked) {
+// A shrink tries the first property with a point of violation and liveness, each
+// on its own; the shadow first only when the shrink judges with it.
+TEST(IsolatedRunTest, AShrinkTriesAPointOfViolationAndLiveness) {
+  using Names = std::vector<std::string>;
   RunVerdict v;
   v.failed = {kShadowProperty, kLivenessProperty, "duplicates", "refinement"};
-  EXPECT_EQ(v.shrink_target(true), kShadowProperty);
-  EXPECT_EQ(v.shrink_target(false), "duplicates");
+  EXPECT_EQ(v.shrink_targets(true), (Names{kShadowProperty, kLivenessProperty}));
+  EXPECT_EQ(v.shrink_targets(false), (Names{"duplicates", kLivenessProperty}));
   v.failed = {kShadowProperty, kLivenessProperty};
-  EXPECT_EQ(v.shrink_target(true), kShadowProperty);
-  EXPECT_EQ(v.shrink_target(false), kLivenessProperty);
+  EXPECT_EQ(v.shrink_targets(true), (Names{kShadowProperty, kLivenessProperty}));
+  EXPECT_EQ(v.shrink_targets(false), (Names{kLivenessProperty}));
   v.failed = {kShadowProperty};
-  EXPECT_EQ(v.shrink_target(false), kShadowProperty);
-  v.failed = {kLivenessProperty, kAssertion};
-  EXPECT_EQ(v.shrink_target(true), kAssertion);
+  EXPECT_EQ(v.shrink_targets(false), (Names{kShadowProperty}));
+  v.failed = {"capacity"};
+  EXPECT_EQ(v.shrink_targets(false), (Names{"capacity"}));
+  v.failed = {kAssertion};
+  EXPECT_EQ(v.shrink_targets(true), (Names{kAssertion}));
 }
 
 TEST(IsolatedRunTest, ARunPastItsLimitIsTheWatchdogsVerdict) {

@@ -39,6 +39,21 @@ void CompletenessChecker::give_back(const EventPtr& e, const std::string& only_c
   }
 }
 
+void CompletenessChecker::on_deliver(const EventPtr& ptr, Tracked& t) {
+  const HistoryEvent& e = *ptr;
+  if (const auto r = budget(t, e.queue); r && e.attempts && *e.attempts > *r + 1) {
+    std::vector<HistoryEvent> w{e};
+    if (t.delivery) w.insert(w.begin(), *t.delivery);
+    violation(describe(key_of(e)) + " delivered for the " + std::to_string(*e.attempts) + "th time; " +
+                  budget_source(t, e.queue) + " allows 1 + max_retries = " + std::to_string(*r + 1),
+              std::move(w));
+  }
+  t.delivery = ptr;
+  t.given_back = nullptr;
+  t.state = State::kInFlight;
+  t.nack_no_requeue = false;
+}
+
 void CompletenessChecker::on_requeue(const HistoryEvent& e, Tracked& t) {
   const MessageKey k = key_of(e);
   if (t.nack_no_requeue) {
@@ -98,55 +113,33 @@ void CompletenessChecker::on_message_event(const EventPtr& ptr) {
   Tracked* t = find_or_accept(ptr);
   if (t == nullptr) return;
   const MessageKey k = key_of(e);
-  switch (e.f) {
-    case EventF::kDeliver:
-      if (const auto r = budget(*t, e.queue); r && e.attempts && *e.attempts > *r + 1) {
-        std::vector<HistoryEvent> w{e};
-        if (t->delivery) w.insert(w.begin(), *t->delivery);
-        violation(describe(k) + " delivered for the " + std::to_string(*e.attempts) + "th time; " +
-                      budget_source(*t, e.queue) + " allows 1 + max_retries = " + std::to_string(*r + 1),
-                  std::move(w));
-      }
-      t->delivery = ptr;
-      t->given_back = nullptr;
-      t->state = State::kInFlight;
-      t->nack_no_requeue = false;
-      break;
-    case EventF::kNack:
-      t->state = State::kGivenBack;
-      t->given_back = ptr;
-      t->nack_no_requeue = !e.requeue.value_or(true);
-      break;
-    case EventF::kRequeue: on_requeue(e, *t); break;
-    case EventF::kDeadLetter: on_dead_letter(e, *t); break;
-    case EventF::kAck:
-    case EventF::kExpire:
-    case EventF::kLost:
-    case EventF::kDrop:
+  if (e.f == EventF::kNack) {
+    t->state = State::kGivenBack;
+    t->given_back = ptr;
+    t->nack_no_requeue = !e.requeue.value_or(true);
+    return;
+  }
+  // Every other step of a message shows an effect of the model; an f that shows none
+  // names no message (a crash, a fault of the nemesis) and changes nothing here.
+  const auto effect = effect_of_f(e.f);
+  if (!effect) return;
+  switch (*effect) {
+    case EffectKind::kDelivered: on_deliver(ptr, *t); return;
+    case EffectKind::kRequeued: on_requeue(e, *t); return;
+    case EffectKind::kDeadLettered: on_dead_letter(e, *t); return;
+    case EffectKind::kAcked:
+    case EffectKind::kExpired:
+    case EffectKind::kLost:
+    case EffectKind::kDropped:
+      MQ_CHECK(finishes_message(*effect));
       held_.erase(k);
       ++finished_;
-      break;
-    case EventF::kPublish:
-    case EventF::kRelease:
-    case EventF::kDeadLetterRefused:
-    case EventF::kCrash:
-    case EventF::kRecover:
-    case EventF::kAttach:
-    case EventF::kDetach:
-    case EventF::kPartition:
-    case EventF::kPartitionEnd:
-    case EventF::kClog:
-    case EventF::kClogEnd:
-    case EventF::kConsumerCrash:
-    case EventF::kConsumerRestart:
-    case EventF::kTornWrite:
-    case EventF::kBitFlip:
-    case EventF::kUnsyncedLost:
-    case EventF::kDiskFull:
-    case EventF::kDiskSpace:
-    case EventF::kCorruptionDetected:
-    case EventF::kRecoveryFailed:
-      break;  // release: still held; dead-letter-refused: already finished; the rest name no message
+      return;
+    case EffectKind::kAccepted:           // tracked when published (above)
+    case EffectKind::kReleased:           // still held
+    case EffectKind::kDeadLetterRefused:  // already finished by its dead-letter
+    case EffectKind::kRefused:            // no f shows one (a client's failed publish does)
+      return;
   }
 }
 

@@ -74,6 +74,7 @@ class CompletenessChecker {
   static std::string budget_source(const Tracked& t, const std::string& queue);
   Tracked* find_or_accept(const EventPtr& e);
   void on_message_event(const EventPtr& e);
+  void on_deliver(const EventPtr& ptr, Tracked& t);
   void on_requeue(const HistoryEvent& e, Tracked& t);
   void on_dead_letter(const HistoryEvent& e, Tracked& t);
   void give_back(const EventPtr& e, const std::string& only_consumer);

@@ -137,43 +137,31 @@ void QueueReplay::apply(const Step& step) {
   }
   LiveMessage* m = find(k);
   if (m == nullptr) return;  // not ours to judge here: integrity and no-loss report it
-  switch (e.f) {
-    case EventF::kDeliver: set_place(*m, Place::kInFlight, e.consumer); break;
-    case EventF::kNack:
-      if (m->place == Place::kInFlight) set_place(*m, Place::kUnknown, "");
-      break;
-    case EventF::kRequeue:
-    case EventF::kRelease:
+  if (e.f == EventF::kNack) {
+    if (m->place == Place::kInFlight) set_place(*m, Place::kUnknown, "");
+    return;
+  }
+  // Every other step of a message shows an effect of the model; an f that shows none
+  // names no message (a crash, a fault of the nemesis) and moves nothing here.
+  const auto effect = effect_of_f(e.f);
+  if (!effect) return;
+  if (finishes_message(*effect)) return finish(k);
+  switch (*effect) {
+    case EffectKind::kDelivered: set_place(*m, Place::kInFlight, e.consumer); return;
+    case EffectKind::kRequeued:
+    case EffectKind::kReleased:
       set_place(*m, Place::kReady, "");
       m->ready_since = step.event;
-      break;
-    case EventF::kAck:
-    case EventF::kExpire:
-    case EventF::kDeadLetter:
-    case EventF::kLost:
-    case EventF::kDrop:
-      finish(k);
-      break;
-    case EventF::kPublish:
-    case EventF::kDeadLetterRefused:
-    case EventF::kCrash:
-    case EventF::kRecover:
-    case EventF::kAttach:
-    case EventF::kDetach:
-    case EventF::kPartition:
-    case EventF::kPartitionEnd:
-    case EventF::kClog:
-    case EventF::kClogEnd:
-    case EventF::kConsumerCrash:
-    case EventF::kConsumerRestart:
-    case EventF::kTornWrite:
-    case EventF::kBitFlip:
-    case EventF::kUnsyncedLost:
-    case EventF::kDiskFull:
-    case EventF::kDiskSpace:
-    case EventF::kCorruptionDetected:
-    case EventF::kRecoveryFailed:
-      break;  // dead-letter-refused: the dead-letter already ended it; the rest name no message
+      return;
+    case EffectKind::kAccepted:           // its publish was placed above
+    case EffectKind::kDeadLetterRefused:  // the dead-letter already ended it
+    case EffectKind::kRefused:            // no f shows one (a client's failed publish does)
+    case EffectKind::kAcked:              // finished: above
+    case EffectKind::kExpired:
+    case EffectKind::kDeadLettered:
+    case EffectKind::kLost:
+    case EffectKind::kDropped:
+      return;
   }
 }
 
