@@ -3,6 +3,10 @@
 #include <array>
 #include <cstring>
 
+#if defined(__x86_64__)
+#include <nmmintrin.h>
+#endif
+
 namespace mq::impl {
 namespace {
 
@@ -25,7 +29,11 @@ void put(std::string& out, T v) {
   static_assert(std::is_integral_v<T>);
   using U = std::make_unsigned_t<T>;
   auto u = static_cast<U>(v);
-  for (size_t k = 0; k < sizeof(T); ++k, u = static_cast<U>(u >> 4 >> 4)) out.push_back(static_cast<char>(u & 0xFF));
+  // Little-endian, whatever the host; one append (the compiler folds the loop into a
+  // store on a little-endian host).
+  std::array<char, sizeof(T)> bytes{};
+  for (size_t k = 0; k < sizeof(T); ++k, u = static_cast<U>(u >> 4 >> 4)) bytes[k] = static_cast<char>(u & 0xFF);
+  out.append(bytes.data(), bytes.size());
 }
 
 // Reads fixed-width little-endian fields; a short body sets `short_` instead of
@@ -149,17 +157,54 @@ WalRecord record_of(const Effect& e) {
   return r;
 }
 
-uint32_t crc32c(std::string_view data, uint32_t crc) {
+uint32_t crc32c_table(std::string_view data, uint32_t crc) {
   const auto& t = crc_table();
   crc = ~crc;
   for (char ch : data) crc = t[(crc ^ static_cast<uint8_t>(ch)) & 0xFF] ^ (crc >> 8);
   return ~crc;
 }
 
+#if defined(__x86_64__)
 namespace {
 
-std::string encode_body(const WalRecord& r) {
-  std::string body;
+// SSE4.2's crc32 instruction computes CRC-32C (the same reflected polynomial), eight
+// bytes at a time: about 20 times the table's speed.
+__attribute__((target("sse4.2"))) uint32_t crc32c_sse42(std::string_view data, uint32_t crc) {
+  const char* p = data.data();
+  size_t n = data.size();
+  uint64_t c = ~crc;
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t word = 0;
+    std::memcpy(&word, p, 8);  // little-endian: the bytes in their order
+    c = _mm_crc32_u64(c, word);
+  }
+  auto c32 = static_cast<uint32_t>(c);
+  for (; n > 0; ++p, --n) c32 = _mm_crc32_u8(c32, static_cast<uint8_t>(*p));
+  return ~c32;
+}
+
+bool have_sse42() {
+  static const bool have = [] {
+    __builtin_cpu_init();  // may run before libgcc's own constructor has
+    return __builtin_cpu_supports("sse4.2") != 0;
+  }();
+  return have;
+}
+
+}  // namespace
+#endif
+
+uint32_t crc32c(std::string_view data, uint32_t crc) {
+#if defined(__x86_64__)
+  if (have_sse42()) return crc32c_sse42(data, crc);
+#endif
+  return crc32c_table(data, crc);
+}
+
+namespace {
+
+// Appends the record's body to `body`.
+void encode_body(const WalRecord& r, std::string& body) {
   put<uint8_t>(body, static_cast<uint8_t>(static_cast<uint8_t>(r.type) | (r.ends_write ? kEndsWriteBit : 0)));
   put<uint32_t>(body, r.queue);
   put<int64_t>(body, r.time_ns);
@@ -191,22 +236,37 @@ std::string encode_body(const WalRecord& r) {
     case RecordType::kSnapshotBegin: break;
     case RecordType::kSnapshotEnd: put<uint64_t>(body, r.count); break;
   }
-  return body;
+}
+
+// Writes v little-endian over the 4 bytes of `out` at `at`.
+void put_at(std::string& out, size_t at, uint32_t v) {
+  MQ_CHECK(at + 4 <= out.size());
+  for (size_t k = 0; k < 4; ++k, v >>= 8) out[at + k] = static_cast<char>(v & 0xFF);
 }
 
 }  // namespace
 
 void encode_record(const WalRecord& r, std::string& out) {
-  const std::string body = encode_body(r);
-  MQ_CHECK(body.size() <= kMaxRecordBytes);
+  // The frame is built in place: the header's 8 bytes, then the body behind them,
+  // then the header filled in (no temporary strings: the simulator writes a record
+  // per broker step).
+  const size_t frame = out.size();
+  out.append(kFrameHeaderBytes, '\0');
+  encode_body(r, out);
+  const size_t length = out.size() - frame - kFrameHeaderBytes;
+  MQ_CHECK(length <= kMaxRecordBytes);
+  const std::string_view body = std::string_view(out).substr(frame + kFrameHeaderBytes);
   // Check before writing: the body decodes to a record that encodes to the same bytes.
-  auto back = decode_body(body);
-  MQ_CHECK_MSG(back.ok() && encode_body(*back) == body, "encode_record: the record does not round-trip");
-  std::string length;
-  put<uint32_t>(length, static_cast<uint32_t>(body.size()));
-  out.append(length);
-  put<uint32_t>(out, crc32c(body, crc32c(length)));
-  out.append(body);
+  {
+    thread_local std::string again;  // reused: its capacity stays
+    again.clear();
+    auto back = decode_body(body);
+    if (back.ok()) encode_body(*back, again);
+    MQ_CHECK_MSG(back.ok() && again == body, "encode_record: the record does not round-trip");
+  }
+  put_at(out, frame, static_cast<uint32_t>(length));
+  const uint32_t crc = crc32c(body, crc32c(std::string_view(out).substr(frame, 4)));
+  put_at(out, frame + 4, crc);
 }
 
 Result<WalRecord> decode_body(std::string_view body) {
@@ -267,9 +327,7 @@ void mark_ends_write(std::string& frames, size_t frame_offset) {
   MQ_CHECK(kFrameHeaderBytes + length <= frame.size() && length > 0);
   frames[frame_offset + kFrameHeaderBytes] = static_cast<char>(frames[frame_offset + kFrameHeaderBytes] | kEndsWriteBit);
   const std::string_view body = std::string_view(frames).substr(frame_offset + kFrameHeaderBytes, length);
-  std::string crc;
-  put<uint32_t>(crc, crc32c(body, crc32c(frame.substr(0, 4))));
-  frames.replace(frame_offset + 4, 4, crc);
+  put_at(frames, frame_offset + 4, crc32c(body, crc32c(frame.substr(0, 4))));
   // Checked after writing, as every record is: the frame decodes, marked.
   auto back = decode_body(body);
   MQ_CHECK(back.ok() && back->ends_write);

@@ -74,7 +74,11 @@ struct WalRecord {
 // The record of an effect, if it has one (persist set). REQUIRES: e.persist.
 WalRecord record_of(const Effect& e);
 
+// CRC-32C (Castagnoli) of `data`, continuing from `crc`. On a processor with SSE4.2
+// (asked once, at start) its crc32 instruction computes it; crc32c_table is the
+// portable byte-at-a-time table, the other's reference in the tests.
 uint32_t crc32c(std::string_view data, uint32_t crc = 0);
+uint32_t crc32c_table(std::string_view data, uint32_t crc = 0);
 
 // Appends the framed record to out. Asserts the record round-trips (a record is
 // checked before it is written, as DESIGN.md asks).
