@@ -34,11 +34,9 @@ std::string run_report(const sim::Scenario& scenario, uint64_t seed, const sim::
   const sim::SimResult r = sim::simulate(scenario, seed, options);
   const auto wall_us =
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
-  const sim::FaultStats& f = r.faults;
   std::string report = "events " + std::to_string(r.history_events) + "\n";
-  report += "figures " + std::to_string(r.producers.confirmed) + " " +
-            std::to_string(f.broker_crashes + f.consumer_crashes + f.partitions + f.clogs + f.disk_full) +
-            " " + std::to_string(r.end_ns) + " " + std::to_string(wall_us) + "\n";
+  report += "figures " + std::to_string(r.producers.confirmed) + " " + std::to_string(r.faults.total()) + " " +
+            std::to_string(r.end_ns) + " " + std::to_string(wall_us) + "\n";
   if (r.corruption) report += "corruption\n";
   // A run with more choices than this is cut by the scenario's parameters first; the
   // bound keeps the report far below kMaxChildOutput (a key is at most 20 digits).

@@ -30,6 +30,8 @@ namespace mq::sim {
 
 struct FaultStats {
   uint64_t broker_crashes = 0, consumer_crashes = 0, partitions = 0, clogs = 0, disk_full = 0;
+  // Every fault the nemesis made (a sweep's figure), stated here beside the counts.
+  uint64_t total() const { return broker_crashes + consumer_crashes + partitions + clogs + disk_full; }
 };
 
 class Nemesis {
