@@ -74,21 +74,9 @@ BrokerCore::BrokerCore(BrokerConfig config) : config_(std::move(config)) {
 
 // ---- input checks ----
 
-Status BrokerCore::check_up() const {
-  if (!up_) return unavailable("the broker is down (crashed, not recovered)");
-  return Status();
-}
-Status BrokerCore::check_producer(ProducerId p) const {
-  if (p >= config_.producers.size()) return not_found("unknown producer #" + std::to_string(p));
-  return Status();
-}
-Status BrokerCore::check_queue(QueueId q) const {
-  if (q >= queues_.size()) return not_found("unknown queue #" + std::to_string(q));
-  return Status();
-}
-Status BrokerCore::check_consumer(ConsumerId c) const {
-  if (c >= consumers_.size()) return not_found("unknown consumer #" + std::to_string(c));
-  return Status();
+Status BrokerCore::down_error() { return unavailable("the broker is down (crashed, not recovered)"); }
+Status BrokerCore::unknown(const char* what, uint32_t index) {
+  return not_found("unknown " + std::string(what) + " #" + std::to_string(index));
 }
 
 bool BrokerCore::holds_id(QueueId q, MessageId id) {

@@ -201,10 +201,16 @@ class BrokerCore {
 
   // Input checks, in the model's order.
   Status advance(TimeNs now_ns, Effects& out);
-  Status check_up() const;
-  Status check_producer(ProducerId p) const;
-  Status check_queue(QueueId q) const;
-  Status check_consumer(ConsumerId c) const;
+  // Inline: every command makes two or three of these, and they pass (the errors
+  // are built out of line, in down_error() and unknown()).
+  Status check_up() const { return up_ ? Status() : down_error(); }
+  Status check_producer(ProducerId p) const {
+    return p < config_.producers.size() ? Status() : unknown("producer", p);
+  }
+  Status check_queue(QueueId q) const { return q < queues_.size() ? Status() : unknown("queue", q); }
+  Status check_consumer(ConsumerId c) const { return c < consumers_.size() ? Status() : unknown("consumer", c); }
+  static Status down_error();
+  static Status unknown(const char* what, uint32_t index);
   // ok, kAlreadyExists (the id is held or remembered), or an invalid-argument error.
   Status check_spec(QueueId q, const MessageSpec& spec);
   // A command's checks in order, the first failure deciding.
