@@ -208,7 +208,9 @@ class BrokerCore {
     return p < config_.producers.size() ? Status() : unknown("producer", p);
   }
   Status check_queue(QueueId q) const { return q < queues_.size() ? Status() : unknown("queue", q); }
-  Status check_consumer(ConsumerId c) const { return c < consumers_.size() ? Status() : unknown("consumer", c); }
+  Status check_consumer(ConsumerId c) const {
+    return c < consumers_.size() ? Status() : unknown("consumer", c);
+  }
   static Status down_error();
   static Status unknown(const char* what, uint32_t index);
   // ok, kAlreadyExists (the id is held or remembered), or an invalid-argument error.

@@ -99,7 +99,8 @@ class QueueIds {
   // The window let go of id.
   void forget(MessageId id) {
     uint32_t* v = table_.find_value(id);
-    MQ_CHECK_MSG(v != nullptr && (*v & kRemembered) != 0, "QueueIds: the window forgot an id it did not remember");
+    MQ_CHECK_MSG(v != nullptr && (*v & kRemembered) != 0,
+                 "QueueIds: the window forgot an id it did not remember");
     *v &= kSlotBits;
     if (*v == 0) MQ_CHECK(table_.erase(id));
   }
