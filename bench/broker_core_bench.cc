@@ -2,9 +2,11 @@
 // 2^20 messages and 1 to 1000 consumers; and the cost of one message's whole cycle
 // (publish, deliver, ack) beside a plain mutex + deque push/pop, the floor. The
 // design's complexity claims (send, receive and dispatch O(1) amortized) show as a
-// flat ns-per-item column across sizes and consumer counts.
+// flat ns-per-item column across sizes and consumer counts. BM_QueuedMemory reports
+// the memory a queued message costs, as the allocator sees it.
 
 #include <benchmark/benchmark.h>
+#include <malloc.h>
 
 #include <deque>
 #include <mutex>
@@ -158,6 +160,34 @@ void BM_FetchAckConsumers(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * n);
 }
 
+// Bytes in use from the allocator's view (glibc): the main arena's allocated
+// chunks plus the separately mmapped ones (large vectors).
+size_t allocated_bytes() {
+  const struct mallinfo2 mi = mallinfo2();
+  return mi.uordblks + mi.hblkhd;
+}
+
+// n messages queued (ready, default idempotency window), the core built and filled
+// between two readings of the allocator: bytes_per_msg is everything the core
+// allocated for them (slots, id tables, window, lists, payload buffers) divided by
+// n; payload_bytes is the payload's own length, the part the goal does not count.
+void BM_QueuedMemory(benchmark::State& state) {
+  const int64_t n = state.range(0);
+  Effects out;
+  out.reserve(8);
+  size_t bytes = 0;
+  for (auto _ : state) {
+    const size_t before = allocated_bytes();
+    BrokerCore core = make_core(static_cast<uint32_t>(n), 1, 1);
+    fill(core, n, out);
+    bytes = allocated_bytes() - before;
+    if (core.size(0) != static_cast<uint64_t>(n)) std::abort();
+  }
+  state.counters["bytes_per_msg"] = static_cast<double>(bytes) / static_cast<double>(n);
+  state.counters["payload_bytes"] = static_cast<double>(spec(0).payload.size());
+  state.SetItemsProcessed(state.iterations() * n);
+}
+
 BENCHMARK(BM_CoreCycle);
 BENCHMARK(BM_MutexDequeCycle);
 BENCHMARK(BM_Publish)->RangeMultiplier(4)->Range(1 << 10, 1 << 20)->Unit(benchmark::kMillisecond);
@@ -168,5 +198,6 @@ BENCHMARK(BM_FetchAckConsumers)
 BENCHMARK(BM_Dispatch)
     ->ArgsProduct({{1 << 10, 1 << 14, 1 << 18, 1 << 20}, {1, 10, 100, 1000}})
     ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_QueuedMemory)->Arg(1000)->Arg(1000000)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 }  // namespace

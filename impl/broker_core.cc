@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <bit>
 #include <cstdlib>
+#include <iterator>
 #include <tuple>
 
+#include "base/huge_pages.h"
+#include "impl/id_map.h"
 #include "impl/mutant.h"
 
 namespace mq::impl {
@@ -13,6 +16,11 @@ namespace {
 Effect effect(EffectKind kind, QueueId q, const Message& m, ConsumerId c = kNoConsumer,
               Reason reason = Reason::kNone) {
   return Effect{kind, q, c, reason, kNoDeadline, m};
+}
+// For a message whose slot is being freed: the effect takes the slot's share of the
+// payload instead of adding one (two atomic reference-count updates fewer).
+Effect effect(EffectKind kind, QueueId q, Message&& m, ConsumerId c) {
+  return Effect{kind, q, c, Reason::kNone, kNoDeadline, std::move(m)};
 }
 
 // When m expires (ttl > 0): at timestamp + ttl, the model's rule (live while before).
@@ -40,7 +48,7 @@ BrokerCore::BrokerCore(BrokerConfig config) : config_(std::move(config)) {
     const QueueOptions& o = config_.queues[q];
     QueueRt& qr = queues_[q];
     qr.levels.resize(o.priority_levels);
-    qr.window = DedupWindow(o.dedup_window_ids, o.dedup_window_ns);
+    qr.ids = QueueIds(o.dedup_window_ids, o.dedup_window_ns);
     if (o.dead_letter_queue) qr.dead_letter = config_.find_queue(*o.dead_letter_queue);
     qr.counters.name = o.name;
     qr.counters.capacity = o.capacity;
@@ -66,25 +74,13 @@ BrokerCore::BrokerCore(BrokerConfig config) : config_(std::move(config)) {
 
 // ---- input checks ----
 
-Status BrokerCore::check_up() const {
-  if (!up_) return unavailable("the broker is down (crashed, not recovered)");
-  return Status();
-}
-Status BrokerCore::check_producer(ProducerId p) const {
-  if (p >= config_.producers.size()) return not_found("unknown producer #" + std::to_string(p));
-  return Status();
-}
-Status BrokerCore::check_queue(QueueId q) const {
-  if (q >= queues_.size()) return not_found("unknown queue #" + std::to_string(q));
-  return Status();
-}
-Status BrokerCore::check_consumer(ConsumerId c) const {
-  if (c >= consumers_.size()) return not_found("unknown consumer #" + std::to_string(c));
-  return Status();
+Status BrokerCore::down_error() { return unavailable("the broker is down (crashed, not recovered)"); }
+Status BrokerCore::unknown(const char* what, uint32_t index) {
+  return not_found("unknown " + std::string(what) + " #" + std::to_string(index));
 }
 
 bool BrokerCore::holds_id(QueueId q, MessageId id) {
-  return queues_[q].live.contains(id) || queues_[q].window.contains(id, now_ns_);
+  return queues_[q].ids.knows(id, now_ns_);
 }
 
 Status BrokerCore::check_spec(QueueId q, const MessageSpec& spec) {
@@ -141,12 +137,16 @@ Status BrokerCore::finish_command(Status status, Effects& out) {
 
 namespace mq::impl {
 
+Status BrokerCore::check_send(ProducerId p, QueueId q, const MessageSpec& spec) {
+  MQ_RETURN_IF_ERROR(check_up());
+  MQ_RETURN_IF_ERROR(check_producer(p));
+  MQ_RETURN_IF_ERROR(check_queue(q));
+  return check_spec(q, spec);
+}
+
 Status BrokerCore::send(TimeNs now_ns, ProducerId p, QueueId q, MessageSpec spec, Effects& out) {
   MQ_RETURN_IF_ERROR(advance(now_ns, out));
-  Status s = check_up();
-  if (s.ok()) s = check_producer(p);
-  if (s.ok()) s = check_queue(q);
-  if (s.ok()) s = check_spec(q, spec);
+  const Status s = check_send(p, q, spec);
   if (s.code() == Code::kAlreadyExists) {
     queues_[q].counters.duplicates++;
     Message held = stamp(q, spec, nullptr);
@@ -154,8 +154,7 @@ Status BrokerCore::send(TimeNs now_ns, ProducerId p, QueueId q, MessageSpec spec
     return finish_command(Status(), out);
   }
   if (!s.ok()) return finish_command(s, out);
-  const Payload payload = std::make_shared<const std::string>(std::move(spec.payload));
-  send_one(q, stamp(q, spec, payload), out);
+  send_one(q, stamp(q, spec, std::make_shared<const std::string>(std::move(spec.payload))), out);
   return finish_command(Status(), out);
 }
 
@@ -197,31 +196,41 @@ Status BrokerCore::dispatch(TimeNs now_ns, QueueId q, Effects& out) {
   return finish_command(Status(), out);
 }
 
+Status BrokerCore::check_fetch(ConsumerId c) const {
+  MQ_RETURN_IF_ERROR(check_up());
+  MQ_RETURN_IF_ERROR(check_consumer(c));
+  if (!consumers_[c].attached) {
+    return failed_precondition("consumer '" + config_.consumers[c].name + "' is not attached");
+  }
+  return Status();
+}
+
 Status BrokerCore::fetch(TimeNs now_ns, ConsumerId c, Effects& out) {
   MQ_RETURN_IF_ERROR(advance(now_ns, out));
-  Status s = check_up();
-  if (s.ok()) s = check_consumer(c);
-  if (s.ok() && !consumers_[c].attached) {
-    s = failed_precondition("consumer '" + config_.consumers[c].name + "' is not attached");
-  }
+  const Status s = check_fetch(c);
   if (!s.ok()) return finish_command(s, out);
   const ConsumerRt& cr = consumers_[c];
   if (top_level(queues_[cr.queue]) && queues_[cr.queue].credit.test(cr.ring_pos)) deliver(cr.queue, c, out);
   return finish_command(Status(), out);
 }
 
+// The slot of message id in flight at consumer c, or the error ack or nack (`verb`)
+// answers.
+Status BrokerCore::check_in_flight(ConsumerId c, MessageId id, const char* verb, uint32_t& slot) const {
+  MQ_RETURN_IF_ERROR(check_up());
+  MQ_RETURN_IF_ERROR(check_consumer(c));
+  slot = queues_[consumers_[c].queue].ids.slot_of(id);
+  if (slot == QueueIds::kNone || slots_[slot].place != Place::kInFlight || slots_[slot].consumer != c) {
+    return failed_precondition(std::string(verb) + ": message #" + std::to_string(id) +
+                               " is not in flight at consumer '" + config_.consumers[c].name + "'");
+  }
+  return Status();
+}
+
 Status BrokerCore::ack(TimeNs now_ns, ConsumerId c, MessageId id, Effects& out) {
   MQ_RETURN_IF_ERROR(advance(now_ns, out));
-  Status s = check_up();
-  if (s.ok()) s = check_consumer(c);
-  uint32_t slot = IdMap::kEmpty;
-  if (s.ok()) {
-    slot = queues_[consumers_[c].queue].live.find(id);
-    if (slot == IdMap::kEmpty || slots_[slot].place != Place::kInFlight || slots_[slot].consumer != c) {
-      s = failed_precondition("ack: message #" + std::to_string(id) + " is not in flight at consumer '" +
-                              config_.consumers[c].name + "'");
-    }
-  }
+  uint32_t slot = QueueIds::kNone;
+  const Status s = check_in_flight(c, id, "ack", slot);
   if (!s.ok()) return finish_command(s, out);
   // Fault: the ack finishes the consumer's newest delivery (a delivery-tag mix-up).
   if (MQ_MUTANT(kAckWrongMessage)) slot = consumers_[c].in_flight.tail;
@@ -232,16 +241,8 @@ Status BrokerCore::ack(TimeNs now_ns, ConsumerId c, MessageId id, Effects& out) 
 
 Status BrokerCore::nack(TimeNs now_ns, ConsumerId c, MessageId id, bool requeue, Effects& out) {
   MQ_RETURN_IF_ERROR(advance(now_ns, out));
-  Status s = check_up();
-  if (s.ok()) s = check_consumer(c);
-  uint32_t slot = IdMap::kEmpty;
-  if (s.ok()) {
-    slot = queues_[consumers_[c].queue].live.find(id);
-    if (slot == IdMap::kEmpty || slots_[slot].place != Place::kInFlight || slots_[slot].consumer != c) {
-      s = failed_precondition("nack: message #" + std::to_string(id) + " is not in flight at consumer '" +
-                              config_.consumers[c].name + "'");
-    }
-  }
+  uint32_t slot = QueueIds::kNone;
+  const Status s = check_in_flight(c, id, "nack", slot);
   if (!s.ok()) return finish_command(s, out);
   take(slot);
   if (requeue) {
@@ -355,7 +356,7 @@ QueueStats BrokerCore::stats(QueueId q) const {
   s.delayed = qr.delayed.size;
   s.in_flight = qr.in_flight;
   s.size = s.ready + s.delayed + s.in_flight;
-  MQ_CHECK(s.size == qr.live.size());
+  MQ_CHECK(s.size == qr.ids.held());
   return s;
 }
 
@@ -391,7 +392,7 @@ Message BrokerCore::stamp(QueueId q, const MessageSpec& spec, Payload payload) c
 // accepted after dropping the oldest under kDropOldest.
 void BrokerCore::send_one(QueueId q, Message m, Effects& out) {
   QueueRt& qr = queues_[q];
-  if (qr.live.size() >= config_.queues[q].capacity && !make_room(q, out)) {
+  if (qr.ids.held() >= config_.queues[q].capacity && !make_room(q, out)) {
     // Fault (the seed's route_message): report the message accepted, and drop it.
     if (MQ_MUTANT(kDropWhenFull)) return emit(out, effect(EffectKind::kAccepted, q, m));
     qr.counters.refused++;
@@ -420,19 +421,19 @@ bool BrokerCore::make_room(QueueId q, Effects& out) {
 
 void BrokerCore::accept(QueueId q, Message m, Effects& out) {
   QueueRt& qr = queues_[q];
-  MQ_CHECK(qr.live.size() < config_.queues[q].capacity);
-  // That m.id is not held yet is asserted by qr.live.insert below (IdMap::place
-  // checks every key in the id's probe run), without a second lookup here.
+  MQ_CHECK(qr.ids.held() < config_.queues[q].capacity);
+  // That m.id is not held yet is asserted by qr.ids.hold below, without a second
+  // lookup here.
   qr.counters.accepted++;
   emit(out, effect(EffectKind::kAccepted, q, m));
   const uint32_t s = alloc_slot();
   Slot& slot = slots_[s];
   slot.message = std::move(m);
   slot.queue = q;
-  slot.accept_seq = ++accept_seq_;
-  qr.live.insert(slot.message.id, s);
+  slot.order = static_cast<int64_t>(++accept_seq_);
+  qr.ids.hold(slot.message.id, s);
   // Fault: the id is never remembered, so once the message finishes a resend is new.
-  if (!MQ_MUTANT(kDedupForgetsFinished)) qr.window.remember(slot.message.id, now_ns_);
+  if (!MQ_MUTANT(kDedupForgetsFinished)) qr.ids.remember(slot.message.id, now_ns_);
   if (!slot.message.deliverable_at(now_ns_)) {
     slot.place = Place::kDelayed;
     push_back(qr.delayed, s);
@@ -457,10 +458,10 @@ void BrokerCore::place_ready(uint32_t s, Effects& out) {
   // Fault: a retry goes to the head whatever the redelivery policy says.
   const bool front = config_.queues[slot.queue].redelivery == Redelivery::kFront || MQ_MUTANT(kRetryJumpsQueue);
   if (slot.message.attempts > 0 && front) {
-    slot.ready_pos = --qr.front_pos;
+    slot.order = --qr.front_pos;
     push_front(level, s);
   } else {
-    slot.ready_pos = ++qr.back_pos;
+    slot.order = ++qr.back_pos;
     push_back(level, s);
   }
   set_level_bit(qr, slot.message.priority);
@@ -486,7 +487,7 @@ void BrokerCore::deliver(QueueId q, ConsumerId c, Effects& out) {
   ConsumerRt& cr = consumers_[c];
   slot.place = Place::kInFlight;
   slot.consumer = c;
-  slot.delivery_seq = ++delivery_seq_;
+  slot.order = static_cast<int64_t>(++delivery_seq_);
   slot.delivered_ns = now_ns_;
   push_back(cr.in_flight, s);
   cr.unacked++;
@@ -497,7 +498,7 @@ void BrokerCore::deliver(QueueId q, ConsumerId c, Effects& out) {
   if (vt > 0 && !MQ_MUTANT(kVisibilityNeverFires)) arm(s, TimerKind::kVisibility, now_ns_ + vt);
 }
 
-// Removes slot s from the list it is in; it stays held (in `live`) until finished
+// Removes slot s from the list it is in; it stays held (in its queue's ids) until finished
 // or placed again. Every timer armed for its old place goes stale.
 void BrokerCore::take(uint32_t s) {
   Slot& slot = slots_[s];
@@ -537,8 +538,8 @@ void BrokerCore::finish(uint32_t s, Fate fate, ConsumerId c, Effects& out) {
     case Fate::kDropped: books = {EffectKind::kDropped, &qr.counters.dropped}; break;
   }
   ++*books.counter;
-  emit(out, effect(books.kind, slot.queue, slot.message, c));
-  MQ_CHECK(qr.live.erase(slot.message.id));
+  qr.ids.release(slot.message.id);
+  emit(out, effect(books.kind, slot.queue, std::move(slot.message), c));
   free_slot(s);
 }
 
@@ -573,7 +574,7 @@ void BrokerCore::dead_letter(uint32_t s, ConsumerId c, Effects& out) {
   Reason refused = Reason::kNone;
   if (holds_id(*dlq, m.id)) {
     refused = Reason::kDuplicateId;
-  } else if (queues_[*dlq].live.size() >= o.capacity && !make_room(*dlq, out)) {
+  } else if (queues_[*dlq].ids.held() >= o.capacity && !make_room(*dlq, out)) {
     refused = Reason::kQueueFull;
   }
   if (refused != Reason::kNone) {
@@ -601,7 +602,7 @@ std::vector<uint32_t> BrokerCore::in_flight_of_queue(QueueId q) {
     for (uint32_t s = consumers_[c].in_flight.head; s != kNil; s = slots_[s].next) held.push_back(s);
   }
   std::sort(held.begin(), held.end(),
-            [&](uint32_t a, uint32_t b) { return slots_[a].delivery_seq < slots_[b].delivery_seq; });
+            [&](uint32_t a, uint32_t b) { return slots_[a].order < slots_[b].order; });
   return held;
 }
 
@@ -655,17 +656,17 @@ void BrokerCore::collect_due(TimeNs now_ns) {
     switch (t.kind) {
       case TimerKind::kVisibility: {
         const bool front = config_.queues[slot.queue].redelivery == Redelivery::kFront;
-        const auto seq = static_cast<int64_t>(slot.delivery_seq);
+        const int64_t seq = slot.order;  // in flight: delivery order
         d.k1 = front ? -seq : seq;
         break;
       }
       case TimerKind::kRelease:
-        d.k1 = static_cast<int64_t>(slot.accept_seq);
+        d.k1 = slot.order;  // delayed: acceptance order
         break;
       case TimerKind::kExpiry:
         d.k1 = slot.place == Place::kReady ? 0 : 1;
         d.k2 = slot.place == Place::kReady ? slot.message.priority : 0;
-        d.k3 = slot.place == Place::kReady ? slot.ready_pos : static_cast<int64_t>(slot.accept_seq);
+        d.k3 = slot.order;  // the position in its level, or the acceptance order
         break;
     }
     due_.push_back(d);
@@ -727,7 +728,8 @@ uint32_t BrokerCore::alloc_slot() {
   if (s != kNil) {
     free_head_ = slots_[s].next;
   } else {
-    MQ_CHECK(slots_.size() < kNil);
+    MQ_CHECK(slots_.size() < QueueIds::kMaxSlots);
+    if (slots_.size() == slots_.capacity()) grow_slots();
     s = static_cast<uint32_t>(slots_.size());
     slots_.emplace_back();
   }
@@ -738,6 +740,18 @@ uint32_t BrokerCore::alloc_slot() {
   slot.place = Place::kTaken;
   ++slots_in_use_;
   return s;
+}
+
+// Doubles the pool's capacity, as emplace_back would, but advises the new array for
+// huge pages before the slots move in: a million queued messages are 100 MiB of
+// slots, a page fault per 4 KiB otherwise (docs/performance.md, "Scaling").
+void BrokerCore::grow_slots() {
+  std::vector<Slot> bigger;
+  const size_t n = std::max<size_t>(64, 2 * slots_.capacity());
+  bigger.reserve(n);
+  advise_huge_pages(bigger.data(), n * sizeof(Slot));
+  bigger.insert(bigger.end(), std::make_move_iterator(slots_.begin()), std::make_move_iterator(slots_.end()));
+  slots_.swap(bigger);
 }
 
 void BrokerCore::free_slot(uint32_t s) {
@@ -868,9 +882,9 @@ DurableImage BrokerCore::durable_image() const {
       for (uint32_t s = consumers_[c].in_flight.head; s != kNil; s = slots_[s].next) held.push_back(s);
     }
     std::sort(held.begin(), held.end(),
-              [&](uint32_t a, uint32_t b) { return slots_[a].delivery_seq < slots_[b].delivery_seq; });
+              [&](uint32_t a, uint32_t b) { return slots_[a].order < slots_[b].order; });
     for (uint32_t s : held) qi.in_flight.push_back({slots_[s].message, slots_[s].consumer, slots_[s].delivered_ns});
-    qr.window.for_each([&](MessageId id, TimeNs at) { qi.window.push_back({id, at}); });
+    qr.ids.for_each_remembered([&](MessageId id, TimeNs at) { qi.window.push_back({id, at}); });
   }
   return image;
 }
@@ -936,20 +950,20 @@ Status BrokerCore::restore(TimeNs crash_ns, const DurableImage& image, Effects& 
 void BrokerCore::restore_queue(QueueId q, const QueueImage& image) {
   QueueRt& qr = queues_[q];
   for (const WindowEntry& w : image.window) {
-    if (!qr.window.contains(w.id, w.accepted_ns)) qr.window.remember(w.id, w.accepted_ns);
+    if (!qr.ids.remembers(w.id, w.accepted_ns)) qr.ids.remember(w.id, w.accepted_ns);
   }
   auto place = [&](const Message& m) {
     const uint32_t s = alloc_slot();
     slots_[s].message = m;
     slots_[s].queue = q;
-    qr.live.insert(m.id, s);
+    qr.ids.hold(m.id, s);
     return s;
   };
   for (const auto& level : image.ready) {
     for (const Message& m : level) {
       const uint32_t s = place(m);
       slots_[s].place = Place::kReady;
-      slots_[s].ready_pos = ++qr.back_pos;
+      slots_[s].order = ++qr.back_pos;
       push_back(qr.levels[m.priority], s);
       set_level_bit(qr, m.priority);
       if (m.ttl_ns > 0) arm_restored(s, TimerKind::kExpiry, expiry_ns(m));
@@ -958,7 +972,7 @@ void BrokerCore::restore_queue(QueueId q, const QueueImage& image) {
   for (const Message& m : image.delayed) {
     const uint32_t s = place(m);
     slots_[s].place = Place::kDelayed;
-    slots_[s].accept_seq = ++accept_seq_;
+    slots_[s].order = static_cast<int64_t>(++accept_seq_);
     push_back(qr.delayed, s);
     arm_restored(s, TimerKind::kRelease, m.not_before_ns);
     if (m.ttl_ns > 0) arm_restored(s, TimerKind::kExpiry, expiry_ns(m));
@@ -970,7 +984,7 @@ void BrokerCore::restore_queue(QueueId q, const QueueImage& image) {
     ConsumerRt& cr = consumers_[f.holder];
     slot.place = Place::kInFlight;
     slot.consumer = f.holder;
-    slot.delivery_seq = ++delivery_seq_;
+    slot.order = static_cast<int64_t>(++delivery_seq_);
     slot.delivered_ns = f.delivered_ns;
     push_back(cr.in_flight, s);
     cr.unacked++;

@@ -46,7 +46,8 @@
 // Cost: send, publish per queue, fetch, dispatch, ack and nack are O(1) amortized
 // plus O(log n) per timer armed (TTL, delay, visibility timeout: a binary heap
 // with lazy deletion). No per-message allocation beyond the shared payload: slots
-// live in a pool, queues are intrusive lists, lookups are open-addressing tables.
+// live in a pool, queues are intrusive lists, and each queue's held ids and
+// idempotency window share one open-addressing table (impl/queue_ids.h).
 //
 // Storage seam: every change of a message's place goes through accept(),
 // place_ready(), deliver(), take() and finish() in broker_core.cc, and each such
@@ -62,11 +63,10 @@
 #include "base/status.h"
 #include "impl/broker_config.h"
 #include "impl/credit_ring.h"
-#include "impl/dedup_window.h"
 #include "impl/durable_image.h"
 #include "impl/effect.h"
-#include "impl/id_map.h"
 #include "impl/message.h"
+#include "impl/queue_ids.h"
 #include "impl/queue_stats.h"
 
 namespace mq::impl {
@@ -130,7 +130,7 @@ class BrokerCore {
   }
   // What capacity bounds (ready + delayed + in flight), without building stats().
   // REQUIRES: q < config().queues.size().
-  uint64_t size(QueueId q) const { return queues_[q].live.size(); }
+  uint64_t size(QueueId q) const { return queues_[q].ids.held(); }
   // REQUIRES: c < config().consumers.size().
   uint32_t unacked(ConsumerId c) const;
   bool attached(ConsumerId c) const;
@@ -152,10 +152,12 @@ class BrokerCore {
   };
   struct Slot {
     Message message;
-    uint64_t accept_seq = 0;    // acceptance order, for delayed messages
-    uint64_t delivery_seq = 0;  // delivery order, for in-flight messages
-    int64_t ready_pos = 0;      // order within its ready level (front pushes go negative)
-    TimeNs delivered_ns = 0;    // for in-flight messages
+    // The order within its place, which is all a slot needs of it: ready, the
+    // position within its level (front pushes go negative); delayed, the acceptance
+    // order; in flight, the delivery order. One field for the three keeps the slot
+    // (and so the memory a queued message costs) smaller.
+    int64_t order = 0;
+    TimeNs delivered_ns = 0;  // for in-flight messages
     uint32_t prev = kNil, next = kNil;
     uint32_t gen = 0;  // bumped at every change of place: a timer armed earlier is stale
     QueueId queue = 0;
@@ -178,8 +180,7 @@ class BrokerCore {
     std::vector<List> levels;           // [priority]
     std::array<uint64_t, 4> nonempty{};  // bit p: levels[p] is non-empty
     List delayed;                       // acceptance order
-    IdMap live;                         // id -> slot, for every message held
-    DedupWindow window;
+    QueueIds ids;                       // id -> slot for every message held; the idempotency window
     CreditRing credit;                  // over `ring` positions
     std::vector<ConsumerId> ring;       // consumers in round-robin order
     std::optional<QueueId> dead_letter;
@@ -200,12 +201,24 @@ class BrokerCore {
 
   // Input checks, in the model's order.
   Status advance(TimeNs now_ns, Effects& out);
-  Status check_up() const;
-  Status check_producer(ProducerId p) const;
-  Status check_queue(QueueId q) const;
-  Status check_consumer(ConsumerId c) const;
+  // Inline: every command makes two or three of these, and they pass (the errors
+  // are built out of line, in down_error() and unknown()).
+  Status check_up() const { return up_ ? Status() : down_error(); }
+  Status check_producer(ProducerId p) const {
+    return p < config_.producers.size() ? Status() : unknown("producer", p);
+  }
+  Status check_queue(QueueId q) const { return q < queues_.size() ? Status() : unknown("queue", q); }
+  Status check_consumer(ConsumerId c) const {
+    return c < consumers_.size() ? Status() : unknown("consumer", c);
+  }
+  static Status down_error();
+  static Status unknown(const char* what, uint32_t index);
   // ok, kAlreadyExists (the id is held or remembered), or an invalid-argument error.
   Status check_spec(QueueId q, const MessageSpec& spec);
+  // A command's checks in order, the first failure deciding.
+  Status check_send(ProducerId p, QueueId q, const MessageSpec& spec);
+  Status check_fetch(ConsumerId c) const;
+  Status check_in_flight(ConsumerId c, MessageId id, const char* verb, uint32_t& slot) const;
   bool holds_id(QueueId q, MessageId id);
 
   // Message mechanics: the storage seam (see the header comment).
@@ -232,6 +245,7 @@ class BrokerCore {
 
   // Slot pool and intrusive lists.
   uint32_t alloc_slot();
+  void grow_slots();
   void free_slot(uint32_t s);
   List& list_of(const Slot& slot);
   void push_back(List& l, uint32_t s);

@@ -1,15 +1,18 @@
 #pragma once
-// DedupWindow: the ids a queue accepted recently, so that a producer that resends
-// after a timeout is confirmed again instead of enqueuing a second copy. Bounded:
-// it remembers at most `max_ids` ids, each for at most `max_age_ns` (0: no age
-// bound), instead of an ever-growing set of every id ever seen.
+// DedupWindow: which ids a queue accepted recently, in acceptance order, so that a
+// producer that resends after a timeout is confirmed again instead of enqueuing a
+// second copy. Bounded: it remembers at most `max_ids` ids, each for at most
+// `max_age_ns` (0: no age bound), instead of an ever-growing set of every id ever
+// seen. It keeps the order and the bounds only; membership lives in the queue's one
+// id table (impl/queue_ids.h), told of every id the window lets go through a
+// `forget(id)` callback.
 // Thread-safety: none. Cost: O(1) amortized per operation.
 
 #include <algorithm>
 #include <cstdint>
 #include <vector>
 
-#include "impl/id_map.h"
+#include "base/check.h"
 #include "impl/message.h"
 
 namespace mq::impl {
@@ -19,22 +22,28 @@ class DedupWindow {
   DedupWindow() = default;
   DedupWindow(uint32_t max_ids, TimeNs max_age_ns) : max_ids_(max_ids), max_age_ns_(max_age_ns) {}
 
-  // Whether id was remembered at time now. Forgets what has aged out first.
-  bool contains(MessageId id, TimeNs now_ns) {
-    forget_older_than(now_ns);
-    return members_.contains(id);
+  // Whether remember() keeps anything (a window of 0 ids remembers nothing).
+  bool enabled() const { return max_ids_ > 0; }
+
+  // Lets go of every id that has aged out by now_ns, oldest first.
+  template <typename Forget>
+  void forget_older_than(TimeNs now_ns, Forget forget) {
+    if (max_age_ns_ <= 0) return;
+    // Entries are in acceptance order, so the aged ones form a prefix; the loop is
+    // bounded by the count.
+    while (count_ > 0 && ring_[head_].accepted_ns + max_age_ns_ <= now_ns) pop_oldest(forget);
   }
 
-  // REQUIRES: !contains(id, now_ns); now_ns not before the previous remember().
-  void remember(MessageId id, TimeNs now_ns) {
-    if (max_ids_ == 0) return;
-    forget_older_than(now_ns);
-    if (count_ == max_ids_) pop_oldest();
+  // Appends id, letting go of what aged out and, when full, of the oldest id.
+  // REQUIRES: enabled(); id not remembered; now_ns not before the previous remember().
+  template <typename Forget>
+  void remember(MessageId id, TimeNs now_ns, Forget forget) {
+    MQ_CHECK(enabled());
+    forget_older_than(now_ns, forget);
+    if (count_ == max_ids_) pop_oldest(forget);
     if (count_ == ring_.size()) grow();
-    const size_t tail = wrap(head_ + count_);
-    ring_[tail] = Entry{id, now_ns};
+    ring_[wrap(head_ + count_)] = Entry{id, now_ns};
     ++count_;
-    members_.insert(id, 1);
   }
 
   size_t size() const { return count_; }
@@ -55,12 +64,6 @@ class DedupWindow {
     TimeNs accepted_ns = 0;
   };
 
-  void forget_older_than(TimeNs now_ns) {
-    if (max_age_ns_ <= 0) return;
-    // Entries are in acceptance order, so the aged ones form a prefix; the loop is
-    // bounded by the count.
-    while (count_ > 0 && ring_[head_].accepted_ns + max_age_ns_ <= now_ns) pop_oldest();
-  }
   // Doubles the ring (up to max_ids_), laying the entries out from index 0: memory
   // follows use, and the copy is amortized over the entries that filled the ring.
   void grow() {
@@ -73,11 +76,13 @@ class DedupWindow {
   // i mod the ring size, for i < 2 * size: a compare instead of a division (hot:
   // every accepted message remembers one id and, once full, forgets one).
   size_t wrap(size_t i) const { return i >= ring_.size() ? i - ring_.size() : i; }
-  void pop_oldest() {
+  template <typename Forget>
+  void pop_oldest(Forget& forget) {
     MQ_CHECK(count_ > 0);
-    MQ_CHECK(members_.erase(ring_[head_].id));
+    const MessageId id = ring_[head_].id;
     head_ = wrap(head_ + 1);
     --count_;
+    forget(id);
   }
 
   uint32_t max_ids_ = 0;
@@ -85,7 +90,6 @@ class DedupWindow {
   std::vector<Entry> ring_;
   size_t head_ = 0;
   size_t count_ = 0;
-  IdMap members_;
 };
 
 }  // namespace mq::impl
