@@ -576,7 +576,7 @@ void ServerShell::route(SendDelivery& d, TimeNs now) {
   const ConsumerId c = d.delivery.consumer;
   std::optional<Session>& s = sessions_[c];
   if (!s || s->id != d.session || !s->open) return;
-  s->outbox.push_back(std::move(d.delivery));
+  s->outbox.push(std::move(d.delivery));
   if (!s->parked) return;
   const ParkedFetch parked = *s->parked;
   s->parked.reset();
@@ -597,10 +597,7 @@ void ServerShell::answer(const AnswerFetch& f, TimeNs at_ns, TimeNs now) {
   if (f.who.mode == SessionMode::kPush) return reply(f.to, resp::Fetched{});
   resp::Fetched got;
   // Bounded by the outbox, which the consumer's credit bounds.
-  while (!s->outbox.empty() && got.deliveries.size() < f.max) {
-    got.deliveries.push_back(std::move(s->outbox.front()));
-    s->outbox.pop_front();
-  }
+  while (!s->outbox.empty() && got.deliveries.size() < f.max) got.deliveries.push_back(s->outbox.pop());
   if (got.deliveries.empty() && f.block_ns > 0) {
     s->parked = ParkedFetch{f.to, f.max, f.block_ns, ++fetch_token_};
     set_timer(std::max(at_ns + f.block_ns, now), TimerKind::kFetchTimeout, fetch_token_);
@@ -624,8 +621,30 @@ void ServerShell::unblock(ConnId conn) {
 
 void ServerShell::forget_delivery(ConsumerId c, MessageId id) {
   std::optional<Session>& s = sessions_[c];
-  if (!s || s->outbox.empty()) return;
-  std::erase_if(s->outbox, [&](const Delivery& d) { return d.message.id == id; });
+  if (s) s->outbox.forget(id);
+}
+
+void ServerShell::Outbox::push(Delivery d) {
+  MQ_CHECK_MSG(ids_.insert(d.message.id).second, "a message in a pull session's outbox twice");
+  deliveries_.push_back(std::move(d));
+}
+
+Delivery ServerShell::Outbox::pop() {
+  MQ_CHECK(!empty());
+  Delivery d = std::move(deliveries_.front());
+  deliveries_.pop_front();
+  ids_.erase(d.message.id);
+  return d;
+}
+
+void ServerShell::Outbox::clear() {
+  deliveries_.clear();
+  ids_.clear();
+}
+
+void ServerShell::Outbox::forget(MessageId id) {
+  if (ids_.erase(id) == 0) return;
+  std::erase_if(deliveries_, [&](const Delivery& d) { return d.message.id == id; });
 }
 
 // A pull session must not hand out what the core took back before it was fetched.

@@ -60,6 +60,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <variant>
 #include <vector>
 
@@ -230,13 +231,32 @@ class ServerShell {
     TimeNs block_ns = 0;
     uint64_t token = 0;
   };
+  // A pull session's released deliveries not yet fetched, in release order, and
+  // their ids, so that a message taken back (above all an ack of a fetched message,
+  // which the outbox no longer holds) is looked for in O(1): a search of the outbox
+  // per ack made a busy pull consumer's acks cost the outbox's length each.
+  class Outbox {
+   public:
+    bool empty() const { return deliveries_.empty(); }
+    // REQUIRES: the outbox does not hold d's message (a message is in flight at one
+    // consumer at most once; the core takes it back before it goes out again).
+    void push(Delivery d);
+    // REQUIRES: !empty().
+    Delivery pop();
+    void clear();
+    void forget(MessageId id);
+
+   private:
+    std::deque<Delivery> deliveries_;
+    std::unordered_set<MessageId> ids_;
+  };
   struct Session {
     SessionId id = 0;
     ConnId conn = 0;
     SessionMode mode = SessionMode::kPush;
     bool open = true;  // false once its connection closed
     TimeNs last_heard_ns = 0;
-    std::deque<Delivery> outbox;  // pull: released deliveries not yet fetched
+    Outbox outbox;  // pull only: a push session's deliveries go out at release
     std::optional<ParkedFetch> parked;
   };
   // What a released output sends: a response; a delivery, routed to its session at
