@@ -596,7 +596,7 @@ void BrokerCore::return_in_flight(std::vector<uint32_t>& slots, bool front, Effe
   }
 }
 
-std::vector<uint32_t> BrokerCore::in_flight_of_queue(QueueId q) {
+std::vector<uint32_t> BrokerCore::in_flight_of_queue(QueueId q) const {
   std::vector<uint32_t> held;
   for (ConsumerId c : queues_[q].ring) {
     for (uint32_t s = consumers_[c].in_flight.head; s != kNil; s = slots_[s].next) held.push_back(s);
@@ -877,13 +877,7 @@ DurableImage BrokerCore::durable_image() const {
       for (uint32_t s = qr.levels[p].head; s != kNil; s = slots_[s].next) qi.ready[p].push_back(slots_[s].message);
     }
     for (uint32_t s = qr.delayed.head; s != kNil; s = slots_[s].next) qi.delayed.push_back(slots_[s].message);
-    std::vector<uint32_t> held;
-    for (ConsumerId c : qr.ring) {
-      for (uint32_t s = consumers_[c].in_flight.head; s != kNil; s = slots_[s].next) held.push_back(s);
-    }
-    std::sort(held.begin(), held.end(),
-              [&](uint32_t a, uint32_t b) { return slots_[a].order < slots_[b].order; });
-    for (uint32_t s : held) qi.in_flight.push_back({slots_[s].message, slots_[s].consumer, slots_[s].delivered_ns});
+    for (uint32_t s : in_flight_of_queue(q)) qi.in_flight.push_back({slots_[s].message, slots_[s].consumer, slots_[s].delivered_ns});
     qr.ids.for_each_remembered([&](MessageId id, TimeNs at) { qi.window.push_back({id, at}); });
   }
   return image;

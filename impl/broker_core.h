@@ -255,7 +255,7 @@ class BrokerCore {
   std::optional<Priority> bottom_level(const QueueRt& qr) const;
   void set_level_bit(QueueRt& qr, Priority p);
   void update_credit(ConsumerId c);
-  std::vector<uint32_t> in_flight_of_queue(QueueId q);
+  std::vector<uint32_t> in_flight_of_queue(QueueId q) const;
 
   Status finish_command(Status status, Effects& out);
   void emit(Effects& out, Effect e) const;

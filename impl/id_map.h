@@ -31,25 +31,15 @@ class IdMap {
   bool empty() const { return size_ == 0; }
 
   // kEmpty when absent.
-  uint32_t find(MessageId id) const {
-    if (slots_.empty()) return kEmpty;
-    for (size_t i = home(id), probes = 0;; i = (i + 1) & mask(), ++probes) {
-      MQ_CHECK(probes <= slots_.size());  // load <= 1/2 guarantees an empty slot
-      if (slots_[i].value == kEmpty) return kEmpty;
-      if (slots_[i].key == id) return slots_[i].value;
-    }
-  }
+  uint32_t find(MessageId id) const { return slots_.empty() ? kEmpty : slots_[probe(id, block_hash(id))].value; }
   bool contains(MessageId id) const { return find(id) != kEmpty; }
 
   // The stored value, to change in place (never to kEmpty); null when absent.
   // Valid until the next insert or erase.
   uint32_t* find_value(MessageId id) {
     if (slots_.empty()) return nullptr;
-    for (size_t i = home(id), probes = 0;; i = (i + 1) & mask(), ++probes) {
-      MQ_CHECK(probes <= slots_.size());
-      if (slots_[i].value == kEmpty) return nullptr;
-      if (slots_[i].key == id) return &slots_[i].value;
-    }
+    Entry& e = slots_[probe(id, block_hash(id))];
+    return e.value == kEmpty ? nullptr : &e.value;
   }
 
   // REQUIRES: id absent, value != kEmpty.
@@ -70,26 +60,19 @@ class IdMap {
   Slot find_or_insert(MessageId id, uint32_t if_absent) {
     MQ_CHECK(if_absent != kEmpty);
     if ((size_ + 1) * 2 > slots_.size()) grow();
-    for (size_t i = home(id), probes = 0;; i = (i + 1) & mask(), ++probes) {
-      MQ_CHECK(probes <= slots_.size());
-      if (slots_[i].value == kEmpty) {
-        slots_[i] = Entry{id, if_absent, block_hash(id)};
-        ++size_;
-        return {&slots_[i].value, true};
-      }
-      if (slots_[i].key == id) return {&slots_[i].value, false};
-    }
+    const uint32_t hash = block_hash(id);
+    Entry& e = slots_[probe(id, hash)];
+    if (e.value != kEmpty) return {&e.value, false};
+    e = Entry{id, if_absent, hash};
+    ++size_;
+    return {&e.value, true};
   }
 
   // Returns whether id was present.
   bool erase(MessageId id) {
     if (slots_.empty()) return false;
-    size_t i = home(id);
-    for (size_t probes = 0;; i = (i + 1) & mask(), ++probes) {
-      MQ_CHECK(probes <= slots_.size());
-      if (slots_[i].value == kEmpty) return false;
-      if (slots_[i].key == id) break;
-    }
+    size_t i = probe(id, block_hash(id));
+    if (slots_[i].value == kEmpty) return false;
     // Backward shift: pull later members of the probe run into the hole, so that
     // every entry stays reachable from its home without tombstones.
     for (size_t j = (i + 1) & mask(), steps = 0;; j = (j + 1) & mask(), ++steps) {
@@ -133,17 +116,19 @@ class IdMap {
     return static_cast<uint32_t>(z ^ (z >> 31));
   }
   size_t home(MessageId id, uint32_t hash) const { return (size_t{hash} * kBlock + id % kBlock) & mask(); }
-  size_t home(MessageId id) const { return home(id, block_hash(id)); }
   size_t home(const Entry& e) const { return home(e.key, e.hash); }
-  void place(MessageId id, uint32_t value, uint32_t hash) {
+  // The one probe run: the index of id's entry, or of the empty slot that ends its
+  // run (where it would go). REQUIRES: !slots_.empty().
+  size_t probe(MessageId id, uint32_t hash) const {
     for (size_t i = home(id, hash), probes = 0;; i = (i + 1) & mask(), ++probes) {
-      MQ_CHECK(probes <= slots_.size());
-      if (slots_[i].value == kEmpty) {
-        slots_[i] = Entry{id, value, hash};
-        return;
-      }
-      MQ_CHECK_MSG(slots_[i].key != id, "IdMap::insert of a present id");
+      MQ_CHECK(probes <= slots_.size());  // load <= 1/2 guarantees an empty slot
+      if (slots_[i].value == kEmpty || slots_[i].key == id) return i;
     }
+  }
+  void place(MessageId id, uint32_t value, uint32_t hash) {
+    Entry& e = slots_[probe(id, hash)];
+    MQ_CHECK_MSG(e.value == kEmpty, "IdMap::insert of a present id");
+    e = Entry{id, value, hash};
   }
   // The new array is advised for huge pages before it is first written: a held-id
   // table of a million messages is 32 MiB of random accesses, one page fault and

@@ -40,11 +40,7 @@ class QueueIds {
   // Whether id is held, or remembered by the window at now_ns. The window forgets
   // what has aged out only when the id is not held (so exactly when the window
   // alone used to be asked: its checkpoint, durable_image(), shows when).
-  bool knows(MessageId id, TimeNs now_ns) {
-    const uint32_t v = table_.find(id);
-    if (v != IdMap::kEmpty && (v & kSlotBits) != 0) return true;
-    return remembers(id, now_ns);
-  }
+  bool knows(MessageId id, TimeNs now_ns) { return slot_of(id) != kNone || remembers(id, now_ns); }
 
   // Whether the window remembers id at now_ns (what has aged out is forgotten first).
   bool remembers(MessageId id, TimeNs now_ns) {
