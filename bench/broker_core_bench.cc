@@ -13,6 +13,7 @@
 #include <string>
 
 #include "impl/broker_core.h"
+#include "impl/server_shell.h"
 
 namespace {
 
@@ -160,6 +161,37 @@ void BM_FetchAckConsumers(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * n);
 }
 
+// The same cycle through the server shell that every driver runs (the simulator,
+// mqd, the embedded Broker), one thread and no locks: a publish, a fetch of the
+// pull session's delivery and its ack, each a request whose actions are taken. Its
+// distance from BM_CoreCycle is the shell's own cost per message (sessions, the
+// output commit, responses). Argument: record_every_command (the simulator's 1,
+// the embedded Broker's and mqd's 0).
+void BM_ShellCycle(benchmark::State& state) {
+  ShellOptions o;
+  o.config = make_core(1024, 1, 1).config();
+  o.initial_sessions.push_back({0, 1, SessionMode::kPull});
+  o.record_every_command = state.range(0) != 0;
+  ServerShell shell(std::move(o));
+  std::vector<Action> actions;
+  shell.take_actions(actions);
+  shell.log_started(0, mq::Status());
+  const ConsumerRef who{0, 1, SessionMode::kPull};
+  MessageId id = 0;
+  TimeNs now = 0;
+  for (auto _ : state) {
+    ++now;
+    actions.clear();
+    shell.request(now, 1, req::Publish{0, false, 0, MessageSpec{++id, "payload", 0, 0, 0, {}}});
+    shell.request(now, 2, req::Fetch{who, 1, 0});
+    shell.request(now, 3, req::Settle{who, id, false, true});
+    shell.take_actions(actions);
+    benchmark::DoNotOptimize(actions.data());
+  }
+  if (shell.stats().acks != static_cast<uint64_t>(state.iterations())) std::abort();
+  state.SetItemsProcessed(state.iterations());
+}
+
 // Bytes in use from the allocator's view (glibc): the main arena's allocated
 // chunks plus the separately mmapped ones (large vectors).
 size_t allocated_bytes() {
@@ -189,6 +221,7 @@ void BM_QueuedMemory(benchmark::State& state) {
 }
 
 BENCHMARK(BM_CoreCycle);
+BENCHMARK(BM_ShellCycle)->ArgName("record_every_command")->Arg(1)->Arg(0);
 BENCHMARK(BM_MutexDequeCycle);
 BENCHMARK(BM_Publish)->RangeMultiplier(4)->Range(1 << 10, 1 << 20)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FetchAck)->RangeMultiplier(4)->Range(1 << 10, 1 << 20)->Unit(benchmark::kMillisecond);

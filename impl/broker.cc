@@ -88,6 +88,7 @@ Status Broker::start() {
   ShellOptions so;
   so.config = config_;
   so.checkpoint_bytes = options_.wal.checkpoint_bytes;
+  so.record_every_command = false;  // observe() reads only commands with effects
   if (options_.data_dir.empty()) {
     storage_ = std::make_unique<MemStorage>();
     for (size_t c = 0; c < config_.consumers.size(); ++c) so.initial_sessions.push_back({0, kSession, SessionMode::kPull});

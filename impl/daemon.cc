@@ -180,7 +180,7 @@ struct Daemon::Impl {
   std::atomic<uint16_t> port{0};
   uint64_t shell_generation = 0;  // bumped when a recovery replaces the shell
   std::vector<std::shared_ptr<Conn>> dirty;  // answers appended, to write after the drain
-  uint64_t committed = 0, connections_total = 0, refused_clients = 0, protocol_errors = 0;
+  uint64_t connections_total = 0, refused_clients = 0, protocol_errors = 0;
 
   explicit Impl(DaemonOptions o) : options(std::move(o)), commands(options.config) {}
 
@@ -200,6 +200,7 @@ struct Daemon::Impl {
     o.config = options.config;
     o.checkpoint_bytes = options.wal.checkpoint_bytes;
     o.defer_commit = true;
+    o.record_every_command = false;  // mqd records no history
     if (options.fsync == FsyncMode::kBatch) {
       o.commit_delay_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(options.batch_delay).count();
     }
@@ -241,7 +242,7 @@ struct Daemon::Impl {
             timers.push(TimerEntry{x.at_ns, ++timer_seq, x.id});
             arm_timer();
           } else if constexpr (std::is_same_v<T, act::Committed>) {
-            ++committed;
+            // mqd records no history.
           } else if constexpr (std::is_same_v<T, act::Noted>) {
             // The daemon writes no notes.
           } else if constexpr (std::is_same_v<T, act::CommitSoon>) {

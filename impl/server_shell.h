@@ -60,7 +60,6 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <unordered_set>
 #include <variant>
 #include <vector>
 
@@ -69,6 +68,7 @@
 #include "impl/broker_core.h"
 #include "impl/command.h"
 #include "impl/durable_image.h"
+#include "impl/id_map.h"
 #include "impl/log_buffer.h"
 #include "impl/request.h"
 
@@ -106,6 +106,7 @@ struct SetTimer {  // call timer(id) at at_ns (a later SetTimer does not cancel 
   TimerId id;
 };
 struct Committed {  // a command's outputs were released: what the core did, as run
+                    // (with record_every_command off, only commands with effects)
   Command command;
   Status status;
   Effects effects;  // kTimer effects included
@@ -146,6 +147,12 @@ struct ShellOptions {
   // daemon's sessions end when their connection closes).
   TimeNs session_timeout_ns = 0;
   TimeNs session_check_ns = 0;
+  // Whether every command's Committed record comes out, also that of a time advance
+  // that did nothing: the simulator records and checks each one. A driver that only
+  // watches what changed (the embedded Broker, mqd) turns it off; then a Committed
+  // comes out only for a command with effects, and an advance with none makes no
+  // output at all (two of a message's six outputs each way through the shell).
+  bool record_every_command = true;
   // [ConsumerId]; a fresh shell needs one per consumer (the core starts with every
   // consumer attached). Unused by recovered().
   std::vector<InitialSession> initial_sessions;
@@ -248,7 +255,7 @@ class ServerShell {
 
    private:
     std::deque<Delivery> deliveries_;
-    std::unordered_set<MessageId> ids_;
+    IdMap ids_;  // the ids of deliveries_ (value 1): no allocation per delivery
   };
   struct Session {
     SessionId id = 0;
@@ -317,15 +324,18 @@ class ServerShell {
   std::string info_text() const;
 
   // Commands and output commit.
-  Ran execute(TimeNs now, Command c);
-  void emit(Output out, TimeNs now);
-  void send_after(Send s, TimeNs now);
+  Ran execute(TimeNs now, Command&& c);
+  void emit(Output&& out, TimeNs now);
+  void emit_command(uint64_t lsn, TimeNs now, act::Committed* committed, std::vector<Send>&& sends);
+  void release_committed(act::Committed&& c);
+  void send_after(Send&& s, TimeNs now);
   void release(Output& out, TimeNs now);
+  void carry_out(Send& s, TimeNs at_ns, TimeNs now);
   void release_ready(TimeNs now);
   void drop_unreleased();
   void route(SendDelivery& d, TimeNs now);
   void answer(const AnswerFetch& f, TimeNs at_ns, TimeNs now);
-  void reply(ConnId to, Response r);
+  void reply(ConnId to, Response&& r);
   void unblock(ConnId conn);
   void forget_delivery(ConsumerId c, MessageId id);
   void forget_taken_back(const Effects& effects);
