@@ -82,6 +82,34 @@ void BM_BrokerThroughput(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kMessages));
 }
 
+// The same calls from one thread, in turn (publish a batch, fetch it, ack it): no
+// lock is ever contended and no thread waits, so the gap to BM_BrokerThroughput/1/1
+// is what two threads handing the broker back and forth cost, and the gap to
+// broker_core_bench's BM_ShellCycle what the Broker's calls add to the shell.
+void BM_BrokerOneThread(benchmark::State& state) {
+  const auto batch = static_cast<uint32_t>(state.range(0));
+  for (auto _ : state) {
+    auto broker = Broker::open(throughput_options(1, 1, batch));
+    if (!broker.ok()) std::abort();
+    Broker& b = **broker;
+    std::vector<MessageSpec> specs(batch);
+    std::vector<MessageId> ids;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (uint64_t sent = 0; sent < kMessages; sent += batch) {
+      for (uint32_t k = 0; k < batch; ++k) specs[k] = MessageSpec{sent + k, kPayload, 0, 0, 0, std::nullopt};
+      auto r = b.publish_batch(0, 0, std::span<MessageSpec>(specs), 10s);
+      if (!r.ok() || *r != batch) std::abort();
+      auto got = b.fetch_batch(0, batch, 1s);
+      if (!got.ok() || got->size() != batch) std::abort();
+      ids.clear();
+      for (const Delivery& d : *got) ids.push_back(d.message.id);
+      if (!b.ack_batch(0, ids).ok()) std::abort();
+    }
+    state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kMessages));
+}
+
 // The no-semantics upper bound: the same message (id + payload) through a
 // lock-free MPMC queue, with the same bulk sizes.
 void BM_MoodycamelThroughput(benchmark::State& state) {
@@ -133,5 +161,6 @@ void ThroughputArgs(benchmark::internal::Benchmark* b) {
 
 BENCHMARK(BM_BrokerThroughput)->Apply(ThroughputArgs);
 BENCHMARK(BM_MoodycamelThroughput)->Apply(ThroughputArgs);
+BENCHMARK(BM_BrokerOneThread)->Arg(256)->UseManualTime()->Unit(benchmark::kMillisecond)->MinTime(0.5);
 
 }  // namespace

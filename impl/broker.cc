@@ -205,12 +205,12 @@ bool Broker::full(const Lock&, QueueId q) const {
   return o.overflow == OverflowPolicy::kRejectPublish && shell_->core().size(q) >= o.capacity;
 }
 
-ConnId Broker::submit(Lock& lk, Request r) { return submit(lk, std::move(r), Call{}); }
+ConnId Broker::submit(Lock& lk, TimeNs at, Request r) { return submit(lk, at, std::move(r), Call{}); }
 
-ConnId Broker::submit(Lock& lk, Request r, Call call) {
+ConnId Broker::submit(Lock&, TimeNs at, Request r, Call call) {
   const ConnId conn = next_conn_++;
   calls_.emplace(conn, std::move(call));
-  shell_->request(now(lk), conn, std::move(r));
+  shell_->request(at, conn, std::move(r));
   return conn;
 }
 
@@ -354,7 +354,7 @@ Result<Confirm> Broker::publish_one(ProducerId p, QueueId q, MessageSpec spec,
     MQ_RETURN_IF_ERROR(check_open(lk));
     const uint64_t gen = room_gen_[q];
     Callbacks cbs;
-    const ConnId conn = submit(lk, req::Publish{p, false, q, spec});
+    const ConnId conn = submit(lk, now(lk), req::Publish{p, false, q, spec});
     drain(lk, cbs);
     run_callbacks(lk, cbs);
     auto r = await(lk, conn);
@@ -397,8 +397,9 @@ Result<size_t> Broker::publish_batch(ProducerId p, QueueId q, std::span<MessageS
     }
     const uint64_t gen = room_gen_[q];
     std::vector<ConnId> conns;
+    const TimeNs at = now(lk);  // one clock reading for the run, submitted at one instant
     for (size_t k = done; k < specs.size() && !full(lk, q); ++k) {
-      conns.push_back(submit(lk, req::Publish{p, false, q, std::move(specs[k])}));
+      conns.push_back(submit(lk, at, req::Publish{p, false, q, std::move(specs[k])}));
       if (one_at_a_time) break;
     }
     Callbacks cbs;
@@ -437,7 +438,7 @@ Result<std::vector<Confirm>> Broker::publish_topic(ProducerId p, TopicId t, Mess
   Lock lk(mu_);
   MQ_RETURN_IF_ERROR(check_open(lk));
   Callbacks cbs;
-  const ConnId conn = submit(lk, req::Publish{p, true, t, std::move(spec)});
+  const ConnId conn = submit(lk, now(lk), req::Publish{p, true, t, std::move(spec)});
   drain(lk, cbs);
   run_callbacks(lk, cbs);
   auto r = await(lk, conn);
@@ -464,7 +465,7 @@ Status Broker::publish_async(ProducerId p, QueueId q, MessageSpec spec, ConfirmF
   MQ_RETURN_IF_ERROR(check_open(lk));
   ++unconfirmed_[p];
   Callbacks cbs;
-  submit(lk, req::Publish{p, false, q, std::move(spec)}, Call{std::nullopt, std::move(done), p, q});
+  submit(lk, now(lk), req::Publish{p, false, q, std::move(spec)}, Call{std::nullopt, std::move(done), p, q});
   drain(lk, cbs);
   run_callbacks(lk, cbs);
   return Status();
@@ -481,7 +482,7 @@ namespace mq::impl {
 Result<std::vector<Delivery>> Broker::fetch_now(Lock& lk, ConsumerId c, size_t max) {
   Callbacks cbs;
   const auto n = static_cast<uint32_t>(std::min<size_t>(max, UINT32_MAX));
-  const ConnId conn = submit(lk, req::Fetch{who(c), n, 0});
+  const ConnId conn = submit(lk, now(lk), req::Fetch{who(c), n, 0});
   drain(lk, cbs);
   run_callbacks(lk, cbs);
   auto r = await(lk, conn);
@@ -522,7 +523,8 @@ Status Broker::settle(ConsumerId c, MessageId id, Disposition d) {
   if (!broken_.ok()) return broken_;
   if (stopped_) return unavailable("the broker is closed");
   Callbacks cbs;
-  const ConnId conn = submit(lk, req::Settle{who(c), id, d != Disposition::kAck, d == Disposition::kRequeue});
+  const ConnId conn =
+      submit(lk, now(lk), req::Settle{who(c), id, d != Disposition::kAck, d == Disposition::kRequeue});
   drain(lk, cbs);
   run_callbacks(lk, cbs);
   auto r = await(lk, conn);
@@ -540,7 +542,8 @@ Status Broker::ack_batch(ConsumerId c, std::span<const MessageId> ids) {
   if (!broken_.ok()) return broken_;
   if (stopped_) return unavailable("the broker is closed");
   std::vector<ConnId> conns;
-  for (MessageId id : ids) conns.push_back(submit(lk, req::Settle{who(c), id, false, true}));
+  const TimeNs at = now(lk);  // one clock reading for the batch
+  for (MessageId id : ids) conns.push_back(submit(lk, at, req::Settle{who(c), id, false, true}));
   Callbacks cbs;
   drain(lk, cbs);
   run_callbacks(lk, cbs);

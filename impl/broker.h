@@ -202,8 +202,9 @@ class Broker {
   Status check_target(ProducerId p, QueueId q) const;
   Status check_spec(QueueId q, const MessageSpec& spec) const;
   bool full(const Lock& lk, QueueId q) const;
-  ConnId submit(Lock& lk, Request r);
-  ConnId submit(Lock& lk, Request r, Call call);
+  // Hands the shell a request at time `at` (now(lk), read once for a batch).
+  ConnId submit(Lock& lk, TimeNs at, Request r);
+  ConnId submit(Lock& lk, TimeNs at, Request r, Call call);
   // Waits for the answer to `conn` (never longer than the shell takes to release it).
   Result<Response> await(Lock& lk, ConnId conn);
   // Carries out the shell's actions; async confirms due go to `cbs`, to run unlocked.
