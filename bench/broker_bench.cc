@@ -5,8 +5,9 @@
 //
 //   build-release/bench/broker_bench --benchmark_filter='Throughput'
 //
-// Arguments: /producers/consumers/batch. BM_BrokerQueuePairs/N: N pairs, each on its
-// own queue; BM_BrokerOneThread: the calls from one thread.
+// Arguments: /producers/consumers/batch. BM_BrokerQueuePairs/N and
+// BM_ShardedQueuePairs/N: N pairs, each on its own queue, on a Broker and on a
+// ShardedBroker; BM_BrokerOneThread: the calls from one thread.
 
 #include <benchmark/benchmark.h>
 #include <concurrentqueue.h>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "impl/broker.h"
+#include "impl/sharded_broker.h"
 
 namespace {
 
@@ -52,7 +54,8 @@ void produce(Broker& b, ProducerId p, uint64_t count, uint32_t batch) {
   }
 }
 
-void consume(Broker& b, ConsumerId c, std::atomic<uint64_t>& left, uint32_t batch) {
+template <class B>  // Broker or ShardedBroker
+void consume(B& b, ConsumerId c, std::atomic<uint64_t>& left, uint32_t batch) {
   std::vector<MessageId> ids;
   while (left.load(std::memory_order_relaxed) > 0) {
     auto got = b.fetch_batch(c, batch, 1ms);
@@ -84,11 +87,10 @@ void BM_BrokerThroughput(benchmark::State& state) {
 }
 
 // N producer/consumer pairs, each pair on its own queue (N queues, one broker): the
-// throughput the goal wants to grow with the pairs on as many cores. One BrokerCore
-// under one lock serves every queue, so today the pairs take turns.
-void BM_BrokerQueuePairs(benchmark::State& state) {
-  const auto pairs = static_cast<uint32_t>(state.range(0));
-  constexpr uint32_t kBatch = 256;
+// throughput the goal wants to grow with the pairs on as many cores. A Broker serves
+// every queue with one BrokerCore under one lock, so its pairs take turns;
+// ShardedBroker gives each unlinked queue a shard (its own core and lock) on a core.
+BrokerOptions pair_options(uint32_t pairs, uint32_t batch) {
   BrokerOptions o;
   for (uint32_t k = 0; k < pairs; ++k) {
     o.config.producers.push_back({"p" + std::to_string(k)});
@@ -96,21 +98,33 @@ void BM_BrokerQueuePairs(benchmark::State& state) {
     q.name = "q" + std::to_string(k);
     q.capacity = 1u << 13;
     o.config.queues.push_back(q);
-    o.config.consumers.push_back({"c" + std::to_string(k), q.name, 4 * kBatch, AckMode::kManual});
+    o.config.consumers.push_back({"c" + std::to_string(k), q.name, 4 * batch, AckMode::kManual});
   }
+  return o;
+}
+
+std::unique_ptr<Broker> open_pairs(BrokerOptions o) { return std::move(Broker::open(std::move(o))).value(); }
+std::unique_ptr<ShardedBroker> open_sharded_pairs(BrokerOptions o) {
+  return std::move(ShardedBroker::open({std::move(o), 0})).value();
+}
+
+template <class B, std::unique_ptr<B> (*Open)(BrokerOptions)>
+void BM_QueuePairs(benchmark::State& state) {
+  const auto pairs = static_cast<uint32_t>(state.range(0));
+  constexpr uint32_t kBatch = 256;
+  const uint64_t each = kMessages / pairs;
   for (auto _ : state) {
-    auto broker = Broker::open(o);
-    if (!broker.ok()) std::abort();
-    Broker& b = **broker;
+    std::unique_ptr<B> broker = Open(pair_options(pairs, kBatch));
+    B& b = *broker;
     std::vector<std::atomic<uint64_t>> left(pairs);
-    for (auto& l : left) l = kMessages / pairs;
+    for (auto& l : left) l = each;
     const auto t0 = std::chrono::steady_clock::now();
     std::vector<std::thread> threads;
     for (uint32_t k = 0; k < pairs; ++k) {
       threads.emplace_back([&, k] {
         std::vector<MessageSpec> specs(kBatch);
-        for (uint64_t sent = 0; sent < kMessages / pairs;) {
-          const size_t n = std::min<uint64_t>(kBatch, kMessages / pairs - sent);
+        for (uint64_t sent = 0; sent < each;) {
+          const size_t n = std::min<uint64_t>(kBatch, each - sent);
           for (size_t i = 0; i < n; ++i) specs[i] = MessageSpec{sent + i, kPayload, 0, 0, 0, std::nullopt};
           auto r = b.publish_batch(k, k, std::span<MessageSpec>(specs.data(), n), 10s);
           if (!r.ok() || *r == 0) std::abort();
@@ -122,8 +136,11 @@ void BM_BrokerQueuePairs(benchmark::State& state) {
     for (std::thread& t : threads) t.join();
     state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kMessages));
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * each * pairs));
 }
+
+void BM_BrokerQueuePairs(benchmark::State& state) { BM_QueuePairs<Broker, open_pairs>(state); }
+void BM_ShardedQueuePairs(benchmark::State& state) { BM_QueuePairs<ShardedBroker, open_sharded_pairs>(state); }
 
 // The same calls from one thread, in turn (publish a batch, fetch it, ack it): no
 // lock is ever contended and no thread waits, so the gap to BM_BrokerThroughput/1/1
@@ -205,6 +222,7 @@ void ThroughputArgs(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_BrokerThroughput)->Apply(ThroughputArgs);
 BENCHMARK(BM_MoodycamelThroughput)->Apply(ThroughputArgs);
 BENCHMARK(BM_BrokerQueuePairs)->Arg(1)->Arg(2)->UseManualTime()->Unit(benchmark::kMillisecond)->MinTime(0.5);
+BENCHMARK(BM_ShardedQueuePairs)->Arg(1)->Arg(2)->UseManualTime()->Unit(benchmark::kMillisecond)->MinTime(0.5);
 BENCHMARK(BM_BrokerOneThread)->Arg(256)->UseManualTime()->Unit(benchmark::kMillisecond)->MinTime(0.5);
 
 }  // namespace
