@@ -762,46 +762,9 @@ int replay_command(const SimCommandOptions& o) {
 
 // ---- shrink ----
 
-// A failure "of the same kind" as the one being shrunk: the same property, and for a
-// run that dies, the same failed assertion (its file, line and condition).
-struct Failure {
-  std::string property;  // "" = the first that fails
-  std::string assertion;
-  bool same(const harness::RunVerdict& v) const {
-    if (!v.fails(property)) return false;
-    return property != harness::kAssertion || v.first_failure == assertion;
-  }
-};
-
-// A run's verdict as the shrinker's trial of `f`.
-sim::Trial trial_of(const harness::RunVerdict& v, const Failure& f) {
-  sim::Trial t;
-  t.fails = !f.property.empty() && f.same(v);
-  t.history_events = v.history_events;
-  t.violation_events = f.property == kShadow ? v.violation_events : 0;
-  t.choices = v.choices;
-  t.choices_known = v.choices_known;
-  return t;
-}
-
-// One shrink of the failing run of `o.seed` for `f` (sim::shrink, the one shrinker);
-// `first` is that run's trial.
-sim::ShrinkOutcome shrink_for(const SimCommandOptions& o, const Scenario& pinned, const SimOptions& options,
-                              const Failure& f, const sim::Trial& first) {
-  const auto still_fails = [&](const sim::Reproducer& c) {
-    SimOptions trial = options;
-    trial.overrides = c.overrides;
-    trial.stop_after_events = c.stop_after_events;
-    trial.record_choices = true;
-    return trial_of(harness::run_isolated(c.scenario, o.seed, trial, kRunLimitS), f);
-  };
-  return sim::shrink(sim::Reproducer{pinned, {}, 0}, first, still_fails, sim::kDefaultShrinkRuns,
-                     f.property == kLiveness);
-}
-
 // The shrunk run's report: the reproducer's run with the cuts that made it.
 report::ReportInput shrink_report(const SimCommandOptions& o, const sim::Trial& first,
-                                  const sim::ShrinkOutcome& out, const std::string& path, const Failure& failure,
+                                  const sim::ShrinkOutcome& out, const std::string& path, const harness::Failure& failure,
                                   const SimResult& r) {
   const std::string title = "mqharness shrink: seed " + std::to_string(o.seed) + ", '" + failure.property +
                             "' in " + std::to_string(r.history_events) + " events";
@@ -849,16 +812,17 @@ int shrink_command(const SimCommandOptions& o) {
                 o.property.empty() ? "" : (" '" + o.property + "'").c_str());
     return 0;
   }
-  Failure failure;
+  harness::Failure failure;
   sim::Trial first;
   sim::ShrinkOutcome out;
   for (size_t k = 0; k < targets.size(); ++k) {
-    const Failure f{targets[k], found.died ? found.first_failure : ""};
-    const sim::Trial t = trial_of(found, f);
+    const harness::Failure f{targets[k], found.died ? found.first_failure : ""};
+    const sim::Trial t = harness::trial_of(found, f);
     std::printf("shrink: seed %llu fails '%s'%s (%llu history events); shrinking for it\n", ull(o.seed),
                 f.property.c_str(), f.assertion.empty() ? "" : (": " + f.assertion).c_str(),
                 ull(t.history_events));
-    sim::ShrinkOutcome candidate = shrink_for(o, *pinned, options, f, t);
+    sim::ShrinkOutcome candidate =
+        harness::shrink_for(*pinned, o.seed, options, f, t, sim::kDefaultShrinkRuns, kRunLimitS);
     std::printf("  '%s': %llu history events after %u runs\n", f.property.c_str(),
                 ull(candidate.history_events), candidate.runs);
     // The smaller reproducer; on a tie the first (its violation is a point).

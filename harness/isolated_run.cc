@@ -125,6 +125,33 @@ std::vector<std::string> RunVerdict::shrink_targets(bool shadow) const {
   return targets;
 }
 
+bool Failure::same(const RunVerdict& v) const {
+  if (!v.fails(property)) return false;
+  return property != kAssertion || v.first_failure == assertion;
+}
+
+sim::Trial trial_of(const RunVerdict& v, const Failure& f) {
+  sim::Trial t;
+  t.fails = !f.property.empty() && f.same(v);
+  t.history_events = v.history_events;
+  t.violation_events = f.property == kShadowProperty ? v.violation_events : 0;
+  t.choices = v.choices;
+  t.choices_known = v.choices_known;
+  return t;
+}
+
+sim::ShrinkOutcome shrink_for(const sim::Scenario& pinned, uint64_t seed, const sim::SimOptions& base,
+                              const Failure& f, const sim::Trial& first, uint32_t runs, unsigned time_limit_s) {
+  const auto still_fails = [&](const sim::Reproducer& c) {
+    sim::SimOptions trial = base;
+    trial.overrides = c.overrides;
+    trial.stop_after_events = c.stop_after_events;
+    trial.record_choices = true;
+    return trial_of(run_isolated(c.scenario, seed, trial, time_limit_s), f);
+  };
+  return sim::shrink(sim::Reproducer{pinned, {}, 0}, first, still_fails, runs, f.property == kLivenessProperty);
+}
+
 RunVerdict run_isolated(const sim::Scenario& scenario, uint64_t seed, const sim::SimOptions& options,
                         unsigned time_limit_s) {
   ChildPool pool(1, time_limit_s);

@@ -23,6 +23,7 @@
 #include "harness/judge.h"
 #include "properties/checkers/verdict.h"
 #include "sim/scenario.h"
+#include "sim/shrink.h"
 #include "sim/sim_params.h"
 #include "sim/simulator.h"
 
@@ -61,6 +62,23 @@ struct RunVerdict {
   // REQUIRES: caught(). One or two names, in that order.
   std::vector<std::string> shrink_targets(bool shadow) const;
 };
+
+// A failure "of the same kind" as one being shrunk: the same property, and for a run
+// that dies, the same failed assertion (its file, line and condition).
+struct Failure {
+  std::string property;
+  std::string assertion;  // kAssertion: the verdict's first_failure
+  bool same(const RunVerdict& v) const;
+};
+// A run's verdict as the shrinker's trial of `f` (the point of divergence counts only
+// when the shadow is what is shrunk for).
+sim::Trial trial_of(const RunVerdict& v, const Failure& f);
+// sim::shrink (the one shrinker) of the failing run of `seed` for `f`, with the
+// checkers as its judge: each candidate runs in a child (run_isolated, with `base`'s
+// options and the candidate's cuts, killed past time_limit_s), and a cut is kept while
+// a failure of f's kind remains. `first` is the run's own trial; at most `runs` runs.
+sim::ShrinkOutcome shrink_for(const sim::Scenario& pinned, uint64_t seed, const sim::SimOptions& base,
+                              const Failure& f, const sim::Trial& first, uint32_t runs, unsigned time_limit_s);
 
 // The report a child writes for one run (parsed by parse_run).
 std::string run_report(const sim::Scenario& scenario, uint64_t seed, const sim::SimOptions& options);

@@ -152,28 +152,17 @@ void write_reproducer(const MutantsOptions& o, const sim::Reproducer& x, uint64_
               app::rooted(o.reproducer).c_str());
 }
 
-// One shrink of the run of `seed` (whose verdict is `found`) for `property`: a cut is
-// kept while that property still fails ("assertion" for a run that dies on the same
-// MQ_CHECK: the child process dies again).
+// One shrink of the fault's failing run for `property` (harness::shrink_for): with
+// the shadow only when the shadow is what caught it, since a history checker must
+// catch the fault without it; a candidate much slower than the run it shrinks is not
+// smaller, so it is killed early.
 sim::ShrinkOutcome shrink_for(const sim::Scenario& pinned, uint64_t seed, const RunVerdict& found,
                               const std::string& property, const MutantsOptions& o) {
-  const bool shadow = property == kShadowProperty;
-  const auto same = [&](const RunVerdict& v) {
-    return v.fails(property) && (property != kAssertion || v.first_failure == found.first_failure);
-  };
-  const auto still_fails = [&](const sim::Reproducer& c) {
-    sim::SimOptions options;
-    options.shadow = shadow;  // a history checker must catch it without the shadow
-    options.overrides = c.overrides;
-    options.stop_after_events = c.stop_after_events;
-    options.record_choices = true;
-    // A candidate much slower than the run it shrinks is not smaller: killed early.
-    const RunVerdict v = run_isolated(c.scenario, seed, options, std::min(o.run_limit_s, kShrinkRunLimitS));
-    return sim::Trial{same(v), v.history_events, shadow ? v.violation_events : 0, v.choices, v.choices_known};
-  };
-  const sim::Trial first{true, found.history_events, shadow ? found.violation_events : 0, {}, false};
-  return sim::shrink(sim::Reproducer{pinned, {}, 0}, first, still_fails, o.shrink_runs,
-                     property == kLivenessProperty);
+  sim::SimOptions options;
+  options.shadow = property == kShadowProperty;
+  const harness::Failure f{property, property == kAssertion ? found.first_failure : ""};
+  return harness::shrink_for(pinned, seed, options, f, harness::trial_of(found, f), o.shrink_runs,
+                             std::min(o.run_limit_s, kShrinkRunLimitS));
 }
 
 // Shrinks a failing run with sim::shrink() (the one shrinker, also `mqharness
