@@ -14,7 +14,7 @@
 namespace mq {
 namespace {
 
-using namespace checker_testing;
+using namespace mq::test;
 
 TEST(CheckerCapacity, HoldingMoreThanCapacityFails) {
   const Verdict v = check_capacity(parse(publish(0, 1) + publish(0, 2) + publish(0, 3)), topology(false, 2));

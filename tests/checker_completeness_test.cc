@@ -13,10 +13,10 @@
 namespace mq {
 namespace {
 
-using checker_testing::line;
-using checker_testing::Lines;
-using checker_testing::parse;
-using checker_testing::witness_lines;
+using test::line;
+using test::Lines;
+using test::parse;
+using test::witness_lines;
 
 std::string msg(MessageId id) { return "\"queue\":\"q\",\"id\":" + std::to_string(id) + ",\"payload\":\"m" + std::to_string(id) + "\""; }
 std::string publish(TimeNs t, MessageId id) { return line(t, "p0", "invoke", "publish", msg(id)) + line(t, "p0", "ok", "publish", msg(id)); }

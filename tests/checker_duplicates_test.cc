@@ -14,7 +14,7 @@
 namespace mq {
 namespace {
 
-using namespace checker_testing;
+using namespace mq::test;
 
 TEST(CheckerDuplicates, SecondDeliveryWithoutCauseFails) {
   const Verdict v = check_duplicates(parse(publish(0, 1) + push(1, "c0", 1, 1) + push(2, "c1", 1, 2)), topology());

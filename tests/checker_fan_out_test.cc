@@ -15,7 +15,7 @@
 namespace mq {
 namespace {
 
-using namespace checker_testing;
+using namespace mq::test;
 
 // Two lines: a topic publish's invoke and completion for one bound queue.
 std::string topic_publish(TimeNs t, MessageId id, std::string_view queue, std::string_view type = "ok",

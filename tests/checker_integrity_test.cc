@@ -14,7 +14,7 @@
 namespace mq {
 namespace {
 
-using namespace checker_testing;
+using namespace mq::test;
 
 TEST(CheckerIntegrity, DeliveryOfAMessageNeverPublishedFails) {
   const Verdict v = check_integrity(parse(publish(0, 1) + push(1, "c0", 2)));

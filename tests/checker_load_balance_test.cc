@@ -14,7 +14,7 @@
 namespace mq {
 namespace {
 
-using namespace checker_testing;
+using namespace mq::test;
 
 TEST(CheckerLoadBalance, OneConsumerServedWhileAnotherWaitsFails) {
   const std::string h = publish(0, 1) + publish(0, 2) + publish(0, 3) + push(1, "c0", 1) + ack(1, "c0", 1) +

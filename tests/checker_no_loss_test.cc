@@ -14,7 +14,7 @@
 namespace mq {
 namespace {
 
-using namespace checker_testing;
+using namespace mq::test;
 
 [[maybe_unused]] std::string refused(TimeNs t, MessageId id) {
   return line(t, "p0", "invoke", "publish", msg(id)) +

@@ -14,7 +14,7 @@
 namespace mq {
 namespace {
 
-using namespace checker_testing;
+using namespace mq::test;
 
 TEST(CheckerOrder, LaterPublishDeliveredFirstFails) {
   const std::string h = publish(0, 1) + publish(1, 2) + push(2, "c0", 2) + push(2, "c1", 1);

@@ -14,7 +14,7 @@
 namespace mq {
 namespace {
 
-using namespace checker_testing;
+using namespace mq::test;
 
 TEST(CheckerPriority, LowerDeliveredWhileHigherReadyFails) {
   const std::string h = publish(0, 1, R"("priority":0)") + publish(0, 2, R"("priority":2)") + push(1, "c0", 1);

@@ -21,8 +21,8 @@
 namespace mq {
 namespace {
 
-using checker_testing::line;
-using checker_testing::parse;
+using test::line;
+using test::parse;
 
 std::string msg(MessageId id, int priority = 0) {
   return "\"queue\":\"q\",\"id\":" + std::to_string(id) + ",\"payload\":\"m" + std::to_string(id) +

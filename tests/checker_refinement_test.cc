@@ -13,10 +13,10 @@
 namespace mq {
 namespace {
 
-using checker_testing::line;
-using checker_testing::Lines;
-using checker_testing::parse;
-using checker_testing::witness_lines;
+using test::line;
+using test::Lines;
+using test::parse;
+using test::witness_lines;
 
 std::string msg(MessageId id, std::string_view extra = "") {
   return "\"queue\":\"q\",\"id\":" + std::to_string(id) + ",\"payload\":\"m" + std::to_string(id) + "\"" + std::string(extra);
@@ -38,7 +38,7 @@ std::string broker(TimeNs t, std::string_view f, MessageId id, std::string_view 
   return line(t, "broker", "ok", f, "\"queue\":\"q\",\"id\":" + std::to_string(id) + std::string(extra));
 }
 // Queue "q" (durable, 3 priority levels, max_retries 3), consumers c0 and c1 with prefetch 1.
-Topology topology(uint32_t capacity = 10) { return checker_testing::topology(/*durable=*/true, capacity); }
+Topology topology(uint32_t capacity = 10) { return test::topology(/*durable=*/true, capacity); }
 
 TEST(CheckerRefinement, AHistoryOfTheModelIsAllowed) {
   const std::string h = publish(0, 1) + publish(0, 2) + push(1, "c0", 1) + push(1, "c1", 2) +

@@ -14,7 +14,7 @@
 #include "model/topology.h"
 #include "properties/checkers/verdict.h"
 
-namespace mq::checker_testing {
+namespace mq::test {
 
 inline std::string line(TimeNs t, std::string_view process, std::string_view type, std::string_view f,
                         std::string_view rest) {
@@ -80,4 +80,4 @@ inline Topology topology(bool durable = false, uint32_t capacity = 10) {
   return t;
 }
 
-}  // namespace mq::checker_testing
+}  // namespace mq::test

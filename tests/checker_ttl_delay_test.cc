@@ -14,7 +14,7 @@
 namespace mq {
 namespace {
 
-using namespace checker_testing;
+using namespace mq::test;
 
 TEST(CheckerTtlDelay, DeliveryAtExpiryFails) {
   const Verdict v = check_ttl_delay(parse(publish(0, 1, R"("ttl_ns":10)") + push(10, "c0", 1)));

@@ -79,7 +79,7 @@ TEST(IsolatedRunTest, ARunPastItsLimitIsTheWatchdogsVerdict) {
 }
 
 TEST(IsolatedRunTest, SeedsComeBackJudgedWithTheirFiguresAndStopEndsTheRest) {
-  const sim::Scenario s = sim::testing::scenario_of(sim::testing::small_json());
+  const sim::Scenario s = test::scenario_of(test::small_json());
   const std::vector<uint64_t> seeds{1, 2, 3};
   std::vector<RunVerdict> got(seeds.size());
   std::set<size_t> done;

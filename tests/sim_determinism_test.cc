@@ -36,7 +36,7 @@ std::string file_bytes(const std::filesystem::path& p) {
 }
 
 TEST(SimDeterminism, SameSeedGivesByteIdenticalHistoryInOneProcess) {
-  const Scenario s = testing::scenario_of(testing::stormy_json());
+  const Scenario s = test::scenario_of(test::stormy_json());
   for (uint64_t seed : {1u, 2u, 99u}) {
     const SimResult a = simulate(s, seed);
     const SimResult b = simulate(s, seed);
@@ -93,11 +93,11 @@ namespace {
 // history_hash writes JSON lines without nlohmann (it is the simulator's hot path);
 // it must hash exactly the bytes to_json writes, for every kind of event.
 TEST(SimDeterminism, HistoryHashIsTheHashOfTheJsonLines) {
-  nlohmann::json j = testing::stormy_json();
+  nlohmann::json j = test::stormy_json();
   j["faults"]["torn_write_ppm"] = 500000;
   j["faults"]["disk_full_ppm"] = 20000;
   j["clients"]["fetch_interval_ns"] = 5000000;
-  const SimResult r = simulate(testing::scenario_of(j), 4);
+  const SimResult r = simulate(test::scenario_of(j), 4);
   uint64_t h = kFnv1aOffset;
   for (const auto& e : r.history.events) {
     auto line = to_json(e);

@@ -18,7 +18,7 @@ namespace mq::sim {
 namespace {
 
 nlohmann::json disky(uint32_t torn, uint32_t flip, uint32_t full) {
-  nlohmann::json j = testing::stormy_json();
+  nlohmann::json j = test::stormy_json();
   j["faults"]["broker_crash_ppm"] = 50000;
   j["faults"]["torn_write_ppm"] = torn;
   j["faults"]["bit_flip_ppm"] = flip;
@@ -27,10 +27,10 @@ nlohmann::json disky(uint32_t torn, uint32_t flip, uint32_t full) {
   return j;
 }
 
-using testing::count;
+using test::count;
 
 TEST(SimDisk, UnsyncedWritesAreLostAtCrashesAndTheRunSurvives) {
-  const Scenario s = testing::scenario_of(disky(0, 0, 0));
+  const Scenario s = test::scenario_of(disky(0, 0, 0));
   uint64_t lost = 0;
   for (uint64_t seed = 1; seed <= 6; ++seed) {
     const SimResult r = simulate(s, seed);
@@ -39,33 +39,33 @@ TEST(SimDisk, UnsyncedWritesAreLostAtCrashesAndTheRunSurvives) {
     EXPECT_GT(r.disk.recoveries, 0u);
     EXPECT_EQ(count(r.history, EventF::kUnsyncedLost) > 0, r.disk.unsynced_records_lost > 0);
     EXPECT_TRUE(r.quiescent) << "seed " << seed;
-    EXPECT_EQ(testing::failures(s, r), "") << "seed " << seed;
+    EXPECT_EQ(test::failures(s, r), "") << "seed " << seed;
   }
   EXPECT_GT(lost, 0u);
 }
 
 TEST(SimDisk, SegmentsRollAndCheckpointsHappen) {
-  const SimResult r = simulate(testing::scenario_of(disky(0, 0, 0)), 2);
+  const SimResult r = simulate(test::scenario_of(disky(0, 0, 0)), 2);
   EXPECT_GT(r.disk.checkpoints, 0u);
   EXPECT_TRUE(r.quiescent);
 }
 
 TEST(SimDisk, TornWritesEndTheLogAndAreSurvived) {
-  const Scenario s = testing::scenario_of(disky(1000000, 0, 0));
+  const Scenario s = test::scenario_of(disky(1000000, 0, 0));
   uint64_t torn = 0, tails = 0;
   for (uint64_t seed = 1; seed <= 8; ++seed) {
     const SimResult r = simulate(s, seed);
     torn += r.disk.torn_writes;
     tails += r.disk.torn_tails_seen;
     EXPECT_EQ(count(r.history, EventF::kTornWrite), r.disk.torn_writes);
-    EXPECT_EQ(testing::failures(s, r), "") << "seed " << seed;
+    EXPECT_EQ(test::failures(s, r), "") << "seed " << seed;
   }
   EXPECT_GT(torn, 0u);
   EXPECT_GT(tails, 0u);  // recovery read a torn tail and treated it as the end of the log
 }
 
 TEST(SimDisk, BitFlipIsCaughtByTheChecksumAndReported) {
-  const Scenario s = testing::scenario_of(disky(0, 1000000, 0));
+  const Scenario s = test::scenario_of(disky(0, 1000000, 0));
   uint64_t detected = 0;
   for (uint64_t seed = 1; seed <= 6; ++seed) {
     const SimResult r = simulate(s, seed);
@@ -97,7 +97,7 @@ TEST(SimDisk, BitFlipIsCaughtByTheChecksumAndReported) {
 // is not "detected corruption": the run fails, with its own property, from the
 // history alone too.
 TEST(SimDisk, AnInconsistentLogWithoutAFlipFailsTheRun) {
-  const Scenario s = testing::scenario_of(disky(0, 0, 0));
+  const Scenario s = test::scenario_of(disky(0, 0, 0));
   SimOptions o;
   o.inconsistent_log = true;
   const SimResult r = simulate(s, 1, o);
@@ -121,7 +121,7 @@ TEST(SimDisk, FullDiskRefusesWritesAndTellsTheProducers) {
   nlohmann::json j = disky(0, 0, 200000);
   j["faults"]["broker_crash_ppm"] = 0;
   j["faults"]["disk_full_ns"] = {20000000, 60000000};
-  const Scenario s = testing::scenario_of(j);
+  const Scenario s = test::scenario_of(j);
   uint64_t failures = 0, told = 0;
   for (uint64_t seed = 1; seed <= 6; ++seed) {
     const SimResult r = simulate(s, seed);
@@ -130,7 +130,7 @@ TEST(SimDisk, FullDiskRefusesWritesAndTellsTheProducers) {
     told += r.producers.no_space;
     EXPECT_EQ(count(r.history, EventF::kDiskFull), r.disk.disk_full);
     EXPECT_TRUE(r.quiescent) << "seed " << seed;
-    EXPECT_EQ(testing::failures(s, r), "") << "seed " << seed;
+    EXPECT_EQ(test::failures(s, r), "") << "seed " << seed;
   }
   EXPECT_GT(failures, 0u);  // a write hit ENOSPC and the broker fail-stopped
   EXPECT_GT(told, 0u);      // ... and producers were answered "no space"
@@ -144,16 +144,16 @@ TEST(SimDisk, PublishIsConfirmedOnlyAfterTheSync) {
   slow["disk"]["latency_ns"] = 5000000;
   nlohmann::json fast = slow;
   fast["disk"]["latency_ns"] = 0;
-  const Scenario a = testing::scenario_of(slow), b = testing::scenario_of(fast);
+  const Scenario a = test::scenario_of(slow), b = test::scenario_of(fast);
   const SimResult ra = simulate(a, 1), rb = simulate(b, 1);
-  EXPECT_EQ(testing::failures(a, ra), "");
-  EXPECT_EQ(testing::failures(b, rb), "");
+  EXPECT_EQ(test::failures(a, ra), "");
+  EXPECT_EQ(test::failures(b, rb), "");
   EXPECT_GT(ra.end_ns, rb.end_ns);
   EXPECT_LT(ra.disk.commits, ra.disk.records);  // group commit: several records per sync
 }
 
 TEST(SimDisk, FaultEventsAreInTheHistory) {
-  const SimResult r = simulate(testing::scenario_of(testing::stormy_json()), 3);
+  const SimResult r = simulate(test::scenario_of(test::stormy_json()), 3);
   EXPECT_GT(count(r.history, EventF::kPartition), 0u);
   EXPECT_EQ(count(r.history, EventF::kPartition), count(r.history, EventF::kPartitionEnd));
   EXPECT_GT(count(r.history, EventF::kClog), 0u);
@@ -163,16 +163,16 @@ TEST(SimDisk, FaultEventsAreInTheHistory) {
 }
 
 TEST(SimDisk, ConsumersMayAlsoPull) {
-  nlohmann::json j = testing::stormy_json();
+  nlohmann::json j = test::stormy_json();
   j["clients"]["fetch_interval_ns"] = 3000000;
-  const Scenario s = testing::scenario_of(j);
+  const Scenario s = test::scenario_of(j);
   const SimResult r = simulate(s, 2);
   EXPECT_GT(r.consumers.fetches, 0u);
   EXPECT_GT(r.broker.fetched, 0u);  // some deliveries were pulls (client deliver events)
   uint64_t pulls = 0;
   for (const auto& e : r.history.events) pulls += e.f == EventF::kDeliver && e.is_client() && e.type == EventType::kOk;
   EXPECT_GT(pulls, 0u);
-  EXPECT_EQ(testing::failures(s, r), "");
+  EXPECT_EQ(test::failures(s, r), "");
 }
 
 }  // namespace

@@ -11,7 +11,7 @@ namespace mq::sim {
 namespace {
 
 TEST(SimFaults, EveryFaultKindHappensAndIsSurvived) {
-  const Scenario s = testing::scenario_of(testing::stormy_json());
+  const Scenario s = test::scenario_of(test::stormy_json());
   const SimResult r = simulate(s, 3);
   EXPECT_GT(r.faults.broker_crashes, 0u);
   EXPECT_GT(r.faults.consumer_crashes, 0u);
@@ -29,14 +29,14 @@ TEST(SimFaults, EveryFaultKindHappensAndIsSurvived) {
   for (uint32_t f : r.params.slow_factor) slow = slow || f > 1;
   EXPECT_TRUE(slow);
   EXPECT_TRUE(r.quiescent);
-  EXPECT_EQ(testing::failures(s, r), "");
+  EXPECT_EQ(test::failures(s, r), "");
 }
 
 TEST(SimFaults, StormySeedsAllPass) {
-  const Scenario s = testing::scenario_of(testing::stormy_json());
+  const Scenario s = test::scenario_of(test::stormy_json());
   for (uint64_t seed = 1; seed <= 8; ++seed) {
     const SimResult r = simulate(s, seed);
-    EXPECT_EQ(testing::failures(s, r), "") << "seed " << seed;
+    EXPECT_EQ(test::failures(s, r), "") << "seed " << seed;
   }
 }
 
@@ -44,20 +44,20 @@ TEST(SimFaults, DefaultScenarioSeedsPass) {
   const Scenario s = default_scenario();
   for (uint64_t seed = 1; seed <= 6; ++seed) {
     const SimResult r = simulate(s, seed);
-    EXPECT_EQ(testing::failures(s, r), "") << "seed " << seed;
+    EXPECT_EQ(test::failures(s, r), "") << "seed " << seed;
   }
 }
 
 TEST(SimFaults, NoFaultsMeansNoRedelivery) {
-  nlohmann::json j = testing::small_json();
+  nlohmann::json j = test::small_json();
   j.erase("faults");
   j["network"]["slow_ppm"] = 0;
-  const Scenario s = testing::scenario_of(j);
+  const Scenario s = test::scenario_of(j);
   const SimResult r = simulate(s, 4);
   EXPECT_EQ(r.faults.broker_crashes + r.faults.consumer_crashes + r.faults.partitions + r.faults.clogs, 0u);
   EXPECT_EQ(r.network.lost + r.network.duplicated, 0u);
   EXPECT_EQ(r.producers.resends, 0u);
-  EXPECT_EQ(testing::failures(s, r), "");
+  EXPECT_EQ(test::failures(s, r), "");
 }
 
 }  // namespace

@@ -10,14 +10,14 @@ namespace mq::sim {
 namespace {
 
 nlohmann::json crashy(bool heal) {
-  nlohmann::json j = testing::small_json();
+  nlohmann::json j = test::small_json();
   j["faults"] = {{"broker_crash_ppm", 1000000}, {"broker_down_ns", 5000000000}, {"tick_ns", 10000000}};
   j["durations"] = {{"faulty_ns", 200000000}, {"healing_ns", heal ? 5000000000 : 1000000000}, {"heal", heal}};
   return j;
 }
 
 TEST(SimLiveness, ViolationReportedWhenHealingIsDisabled) {
-  const Scenario s = testing::scenario_of(crashy(false));
+  const Scenario s = test::scenario_of(crashy(false));
   const SimResult r = simulate(s, 1);
   EXPECT_FALSE(r.quiescent);
   ASSERT_FALSE(r.liveness.empty());
@@ -28,18 +28,18 @@ TEST(SimLiveness, ViolationReportedWhenHealingIsDisabled) {
 }
 
 TEST(SimLiveness, SameRunWithHealingFinishes) {
-  const Scenario s = testing::scenario_of(crashy(true));
+  const Scenario s = test::scenario_of(crashy(true));
   const SimResult r = simulate(s, 1);
   EXPECT_TRUE(r.quiescent);
-  EXPECT_EQ(testing::failures(s, r), "");
+  EXPECT_EQ(test::failures(s, r), "");
 }
 
 TEST(SimLiveness, HeldMessagesAreListed) {
   // Consumers that crash and never come back: accepted messages stay in the queue.
-  nlohmann::json j = testing::small_json();
+  nlohmann::json j = test::small_json();
   j["faults"] = {{"consumer_crash_ppm", 1000000}, {"consumer_down_ns", 5000000000}};
   j["durations"] = {{"faulty_ns", 100000000}, {"healing_ns", 500000000}, {"heal", false}};
-  const SimResult r = simulate(testing::scenario_of(j), 2);
+  const SimResult r = simulate(test::scenario_of(j), 2);
   ASSERT_FALSE(r.liveness.empty());
   bool listed = false;
   for (const auto& l : r.liveness) listed = listed || l.find("accepted messages not finished") != std::string::npos;

@@ -37,41 +37,41 @@ TEST(SimScenario, SyntaxErrorNamesLineAndColumn) {
 }
 
 TEST(SimScenario, FieldErrorsNameFileAndPath) {
-  nlohmann::json j = testing::default_json();
+  nlohmann::json j = test::default_json();
   j["faults"]["loss_ppm"] = {5, 2};
   EXPECT_NE(error_of(j).find("bad.json: /faults/loss_ppm: lo 5 > hi 2"), std::string::npos) << error_of(j);
 
-  j = testing::default_json();
+  j = test::default_json();
   j["faults"]["nack_ppm"] = 2000000;
   EXPECT_NE(error_of(j).find("/faults/nack_ppm: must lie in 0..1000000"), std::string::npos) << error_of(j);
 
-  j = testing::default_json();
+  j = test::default_json();
   j["workload"]["mesages"] = 3;
   EXPECT_NE(error_of(j).find("/workload/mesages: unknown field"), std::string::npos) << error_of(j);
 
-  j = testing::default_json();
+  j = test::default_json();
   j["workload"]["targets"] = {{{"queue", "nope"}}};
   EXPECT_NE(error_of(j).find("/workload/targets/0/queue: no queue 'nope'"), std::string::npos) << error_of(j);
 
-  j = testing::default_json();
+  j = test::default_json();
   j["clients"]["session_timeout_ns"] = 1;
   EXPECT_NE(error_of(j).find("/clients/session_timeout_ns"), std::string::npos) << error_of(j);
 
-  j = testing::default_json();
+  j = test::default_json();
   j["durations"]["heal"] = "yes";
   EXPECT_NE(error_of(j).find("/durations/heal: expected true or false"), std::string::npos) << error_of(j);
 
-  j = testing::default_json();
+  j = test::default_json();
   j.erase("topology");
   EXPECT_NE(error_of(j).find("/topology: missing"), std::string::npos) << error_of(j);
 
-  j = testing::default_json();
+  j = test::default_json();
   j["topology"]["queues"][0]["capacity"] = 0;
   EXPECT_NE(error_of(j).find("bad.json"), std::string::npos) << error_of(j);
 }
 
 TEST(SimScenario, LossWithoutVisibilityTimeoutIsRefused) {
-  nlohmann::json j = testing::default_json();
+  nlohmann::json j = test::default_json();
   j["topology"]["queues"][0]["visibility_timeout_ns"] = 0;
   EXPECT_NE(error_of(j).find("/topology/queues/0/visibility_timeout_ns: must be > 0"), std::string::npos)
       << error_of(j);
@@ -111,7 +111,7 @@ TEST(SimSwarm, ThePinnedDrawRunsTheSameAsTheSwarm) {
   nlohmann::json j = nlohmann::json::parse(default_scenario_text());
   j["workload"]["messages"] = 60;
   j["durations"] = {{"faulty_ns", 300000000}, {"healing_ns", 2000000000}, {"heal", true}};
-  const Scenario s = testing::scenario_of(j);
+  const Scenario s = test::scenario_of(j);
   const auto pinned = draw_scenario(s, 7);
   ASSERT_TRUE(pinned.ok());
   const SimResult a = simulate(s, 7);
@@ -123,7 +123,7 @@ TEST(SimSwarm, ThePinnedDrawRunsTheSameAsTheSwarm) {
 }
 
 TEST(SimSwarm, BadRulesAreErrorsNamingThePath) {
-  nlohmann::json j = testing::default_json();
+  nlohmann::json j = test::default_json();
   j["swarm"] = {{{"path", "/topology/queues/*/nonsense_field"}, {"choose", {1}}}};
   EXPECT_NE(error_of(j).find("unknown field"), std::string::npos) << error_of(j);
   j["swarm"] = {{{"path", "/nowhere/*/x"}, {"choose", {1}}}};

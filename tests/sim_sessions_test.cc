@@ -17,7 +17,7 @@ namespace mq::sim {
 namespace {
 
 nlohmann::json pulling(uint32_t fetch_max, TimeNs block_ns) {
-  nlohmann::json j = testing::stormy_json();
+  nlohmann::json j = test::stormy_json();
   nlohmann::json names = nlohmann::json::array();
   for (const auto& c : j["topology"]["consumers"]) names.push_back(c["name"]);
   j["clients"]["pull_consumers"] = names;
@@ -26,11 +26,11 @@ nlohmann::json pulling(uint32_t fetch_max, TimeNs block_ns) {
   return j;
 }
 
-using testing::count;
+using test::count;
 
 TEST(SimSessions, PullConsumersTakeTheirDeliveriesByFetching) {
   for (const TimeNs block_ns : {TimeNs{0}, TimeNs{20'000'000}}) {
-    const Scenario s = testing::scenario_of(pulling(4, block_ns));
+    const Scenario s = test::scenario_of(pulling(4, block_ns));
     const SimResult r = simulate(s, 2);
     EXPECT_GT(r.consumers.fetches, 0u) << block_ns;
     EXPECT_GT(r.consumers.fetch_replies, 0u) << block_ns;
@@ -38,55 +38,55 @@ TEST(SimSessions, PullConsumersTakeTheirDeliveriesByFetching) {
     EXPECT_GT(r.consumers.received, 0u) << block_ns;
     EXPECT_GT(r.consumers.processed, 0u) << block_ns;
     EXPECT_TRUE(r.quiescent) << block_ns;
-    EXPECT_EQ(testing::failures(s, r), "") << "block " << block_ns;
+    EXPECT_EQ(test::failures(s, r), "") << "block " << block_ns;
   }
 }
 
 TEST(SimSessions, AClosedConnectionDetachesItsSessionAtOnce) {
-  nlohmann::json j = testing::stormy_json();
+  nlohmann::json j = test::stormy_json();
   j["faults"]["consumer_crash_ppm"] = 100000;
-  const SimResult quiet = simulate(testing::scenario_of(j), 3);
+  const SimResult quiet = simulate(test::scenario_of(j), 3);
   j["clients"]["close_on_crash"] = true;
-  const Scenario s = testing::scenario_of(j);
+  const Scenario s = test::scenario_of(j);
   const SimResult closing = simulate(s, 3);
   EXPECT_GT(closing.faults.consumer_crashes, 0u);
   // The same crashes; with the close, more of them detach at once rather than by timeout.
   EXPECT_GT(closing.broker.session_detaches, quiet.broker.session_detaches);
-  EXPECT_EQ(testing::failures(s, closing), "");
+  EXPECT_EQ(test::failures(s, closing), "");
 }
 
 TEST(SimSessions, StatsAndInfoRequestsAreAnsweredInOrder) {
   nlohmann::json j = pulling(2, 5'000'000);
   j["clients"]["stats_interval_ns"] = 20'000'000;
-  const Scenario s = testing::scenario_of(j);
+  const Scenario s = test::scenario_of(j);
   const SimResult r = simulate(s, 1);
   EXPECT_GT(r.consumers.stats_requests, 0u);
-  EXPECT_EQ(testing::failures(s, r), "");
+  EXPECT_EQ(test::failures(s, r), "");
 }
 
 TEST(SimSessions, TheDeferredGroupCommitConfirmsEverything) {
-  nlohmann::json j = testing::stormy_json();
+  nlohmann::json j = test::stormy_json();
   j["disk"]["defer_commit"] = true;
-  const Scenario s = testing::scenario_of(j);
+  const Scenario s = test::scenario_of(j);
   const SimResult r = simulate(s, 4);
   EXPECT_GT(r.disk.commits, 0u);
   EXPECT_LT(r.disk.commits, r.disk.records);  // several records per sync
   EXPECT_TRUE(r.quiescent);
-  EXPECT_EQ(testing::failures(s, r), "");
+  EXPECT_EQ(test::failures(s, r), "");
 }
 
 TEST(SimSessions, AFailingDiskStopsTheBrokerUntilItWorksAgain) {
-  nlohmann::json j = testing::stormy_json();
+  nlohmann::json j = test::stormy_json();
   j["faults"]["disk_full_ppm"] = 20000;
   j["faults"]["disk_failing_ppm"] = 1000000;
-  const Scenario s = testing::scenario_of(j);
+  const Scenario s = test::scenario_of(j);
   uint64_t failures = 0;
   for (uint64_t seed = 1; seed <= 3; ++seed) {
     const SimResult r = simulate(s, seed);
     failures += r.disk.write_failures;
     EXPECT_EQ(count(r.history, EventF::kDiskFull), r.disk.disk_full) << seed;
     EXPECT_TRUE(r.quiescent) << seed;
-    EXPECT_EQ(testing::failures(s, r), "") << "seed " << seed;
+    EXPECT_EQ(test::failures(s, r), "") << "seed " << seed;
   }
   EXPECT_GT(failures, 0u);  // a sync failed (EIO) and the broker fail-stopped
 }
@@ -95,18 +95,18 @@ TEST(SimSessions, ABrokerRestartedAsANewProcessForgetsItsSessions) {
   nlohmann::json j = pulling(2, 5'000'000);
   j["disk"]["restart_fresh"] = true;
   j["faults"]["broker_crash_ppm"] = 50000;
-  const Scenario s = testing::scenario_of(j);
+  const Scenario s = test::scenario_of(j);
   for (uint64_t seed = 1; seed <= 2; ++seed) {
     const SimResult r = simulate(s, seed);
     EXPECT_GT(r.broker.crashes, 0u) << seed;  // summed over the shells of the run
     EXPECT_GT(r.disk.recoveries, 0u) << seed;
     EXPECT_TRUE(r.quiescent) << seed;
-    EXPECT_EQ(testing::failures(s, r), "") << "seed " << seed;
+    EXPECT_EQ(test::failures(s, r), "") << "seed " << seed;
   }
 }
 
 TEST(SimSessions, ScenarioErrorsNameTheField) {
-  nlohmann::json j = testing::stormy_json();
+  nlohmann::json j = test::stormy_json();
   j["clients"]["pull_consumers"] = {"nobody"};
   auto bad = scenario_from_text(j.dump(), "s.json");
   ASSERT_FALSE(bad.ok());

@@ -14,9 +14,9 @@
 namespace mq::sim {
 namespace {
 
-using testing::scenario_of;
-using testing::small_json;
-using testing::stormy_json;
+using test::scenario_of;
+using test::small_json;
+using test::stormy_json;
 
 uint64_t messages_of(const Reproducer& r) {
   return std::min(r.overrides.messages.value_or(r.scenario.workload.messages), r.scenario.workload.messages);

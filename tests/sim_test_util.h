@@ -10,18 +10,18 @@
 #include "harness/judge.h"
 #include "sim/simulator.h"
 
-namespace mq::sim::testing {
+namespace mq::test {
 
 // The default without its swarm section: a test that sets a feature wants it kept,
 // not redrawn per seed (the swarm has its own tests, sim_scenario_test.cc).
 inline nlohmann::json default_json() {
-  nlohmann::json j = nlohmann::json::parse(default_scenario_text());
+  nlohmann::json j = nlohmann::json::parse(sim::default_scenario_text());
   j.erase("swarm");
   return j;
 }
 
-inline Scenario scenario_of(const nlohmann::json& j, const std::string& file = "test.json") {
-  auto s = scenario_from_text(j.dump(), file);
+inline sim::Scenario scenario_of(const nlohmann::json& j, const std::string& file = "test.json") {
+  auto s = sim::scenario_from_text(j.dump(), file);
   EXPECT_TRUE(s.ok()) << s.status().to_string();
   return std::move(s).value();
 }
@@ -63,7 +63,7 @@ inline uint64_t count(const History& h, EventF f) {
 
 // "" when every verdict of the run holds (harness/judge.h: the one judge of a run);
 // else what failed, one verdict per line.
-inline std::string failures(const Scenario&, const SimResult& r) {
+inline std::string failures(const sim::Scenario&, const sim::SimResult& r) {
   std::string out;
   for (const auto& v : harness::judge(r)) {
     if (!v.valid) out += to_string(v) + "\n";
@@ -71,4 +71,4 @@ inline std::string failures(const Scenario&, const SimResult& r) {
   return out;
 }
 
-}  // namespace mq::sim::testing
+}  // namespace mq::test
