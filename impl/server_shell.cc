@@ -523,8 +523,9 @@ void ServerShell::emit(Output&& out, TimeNs now) {
 }
 
 // emit() for a command's output, made into an Output only when it has to wait: most
-// go out at once, and an Output (its optional record zeroed whole) cost a tenth of a
-// shell cycle. `committed` is null when the driver does not record the command.
+// go out at once, and building an Output (libstdc++ zeroes its optional record whole,
+// 224 bytes) was about 7% of a shell cycle (BM_ShellCycle). `committed` is null when
+// the driver does not record the command.
 void ServerShell::emit_command(uint64_t lsn, TimeNs now, act::Committed* committed, std::vector<Send>&& sends) {
   if (outputs_.empty() && lsn <= synced_lsn_) {
     released_ns_ = std::max(released_ns_, now);
