@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <boost/graph/adjacency_list.hpp>
+#include <charconv>
+#include <fstream>
+#include <sstream>
 #include <boost/graph/connected_components.hpp>
 #include <filesystem>
 #include <system_error>
@@ -32,41 +35,117 @@ std::vector<uint32_t> shard_queues(const BrokerConfig& config, uint32_t max_shar
   return shard;
 }
 
+namespace {
+
+constexpr const char* kLayoutFile = "shards";
+
+// The layout file: a comment line, then "<shard>\t<queue name>" per queue, in the
+// config's order.
+std::string layout_text(const BrokerConfig& config, const std::vector<uint32_t>& shard_of) {
+  std::string text = "# the sharded broker's layout: <shard>\t<queue name>, one line per queue\n";
+  for (QueueId q = 0; q < config.queues.size(); ++q) {
+    text += std::to_string(shard_of[q]) + "\t" + config.queues[q].name + "\n";
+  }
+  return text;
+}
+
+// The stored layout as shards by queue id. Errors: kCorruption (a malformed line),
+// kFailedPrecondition (a queue missing, unknown or twice; an empty shard; linked queues
+// split), each naming the file and what to do.
+Result<std::vector<uint32_t>> parse_layout(const std::string& path, const std::string& text,
+                                           const BrokerConfig& config) {
+  constexpr uint32_t kUnset = UINT32_MAX;
+  std::vector<uint32_t> shard_of(config.queues.size(), kUnset);
+  const std::string changed = ": the configuration changed since the directory was made (open it with the "
+                              "configuration it was made with)";
+  std::istringstream in(text);
+  std::string line;
+  // Bounded by the file.
+  for (size_t number = 1; std::getline(in, line); ++number) {
+    if (line.empty() || line[0] == '#') continue;
+    const size_t tab = line.find('\t');
+    uint32_t shard = 0;
+    const char* end = line.data() + (tab == std::string::npos ? 0 : tab);
+    const auto parsed = std::from_chars(line.data(), end, shard);
+    if (tab == std::string::npos || tab == 0 || parsed.ptr != end || parsed.ec != std::errc() || shard >= kUnset) {
+      return corruption(path + ":" + std::to_string(number) + ": expected <shard>\\t<queue name>");
+    }
+    const std::optional<QueueId> q = config.find_queue(line.substr(tab + 1));
+    if (!q) return failed_precondition(path + ": queue '" + line.substr(tab + 1) + "' is not configured" + changed);
+    if (shard_of[*q] != kUnset) return corruption(path + ": queue '" + line.substr(tab + 1) + "' is listed twice");
+    shard_of[*q] = shard;
+  }
+  for (QueueId q = 0; q < config.queues.size(); ++q) {
+    if (shard_of[q] == kUnset) return failed_precondition(path + ": queue '" + config.queues[q].name + "' is missing" + changed);
+  }
+  // The stored grouping must keep together what a command links (as shard_queues does).
+  const std::vector<uint32_t> components = shard_queues(config, UINT32_MAX);
+  std::vector<uint32_t> shard_of_component(config.queues.size(), kUnset);
+  std::vector<bool> used(config.queues.size(), false);
+  for (QueueId q = 0; q < config.queues.size(); ++q) {
+    uint32_t& s = shard_of_component[components[q]];
+    if (s != kUnset && s != shard_of[q]) {
+      return failed_precondition(path + ": queue '" + config.queues[q].name +
+                                 "' is linked (dead-letter queue or topic) to a queue of another shard" + changed);
+    }
+    s = shard_of[q];
+    if (shard_of[q] >= used.size()) return corruption(path + ": shard " + std::to_string(shard_of[q]) + " out of range");
+    used[shard_of[q]] = true;
+  }
+  const auto first_unused = std::find(used.begin(), used.end(), false);
+  if (std::find(first_unused, used.end(), true) != used.end()) {
+    return corruption(path + ": shard " + std::to_string(first_unused - used.begin()) + " holds no queue");
+  }
+  return shard_of;
+}
+
+// The shards of a data directory: as its layout file says if it has one (the
+// layout is fixed when the directory is made), else `computed`, written there first.
+Result<std::vector<uint32_t>> settle_layout(const std::string& dir, const BrokerConfig& config,
+                                            const std::vector<uint32_t>& computed) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return io_error("data directory '" + dir + "': " + ec.message());
+  const std::string path = (std::filesystem::path(dir) / kLayoutFile).string();
+  if (std::filesystem::exists(path, ec)) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (!in) return io_error("cannot read '" + path + "'");
+    return parse_layout(path, text.str(), config);
+  }
+  for (const QueueOptions& q : config.queues) {
+    if (q.name.find('\n') != std::string::npos) return invalid_argument("queue name with a newline: '" + q.name + "'");
+  }
+  // Written whole under a temporary name, then renamed: a crash leaves no half layout.
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << layout_text(config, computed);
+    out.flush();
+    if (!out) return io_error("cannot write '" + tmp + "'");
+  }
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return io_error("cannot rename '" + tmp + "' to '" + path + "': " + ec.message());
+  return computed;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<ShardedBroker>> ShardedBroker::open(ShardedBrokerOptions options) {
   const BrokerOptions& o = options.broker;
   MQ_RETURN_IF_ERROR(o.config.validate());
   const uint32_t max_shards =
       options.max_shards != 0 ? options.max_shards : std::max(1u, std::thread::hardware_concurrency());
-  const std::vector<uint32_t> shard_of = shard_queues(o.config, max_shards);
-  const uint32_t count = shard_of.empty() ? 1 : 1 + *std::max_element(shard_of.begin(), shard_of.end());
-  std::unique_ptr<ShardedBroker> b(new ShardedBroker(o.config));
-  std::vector<BrokerConfig> parts(count);
-  b->queue_ids_.resize(count);
-  b->consumer_ids_.resize(count);
-  for (BrokerConfig& part : parts) part.producers = o.config.producers;  // any producer may publish anywhere
-  for (QueueId q = 0; q < o.config.queues.size(); ++q) {
-    const uint32_t s = shard_of[q];
-    b->queues_.push_back({s, static_cast<uint32_t>(parts[s].queues.size())});
-    b->queue_ids_[s].push_back(q);
-    parts[s].queues.push_back(o.config.queues[q]);
-  }
-  for (ConsumerId c = 0; c < o.config.consumers.size(); ++c) {
-    const uint32_t s = shard_of[*o.config.find_queue(o.config.consumers[c].queue)];
-    b->consumers_.push_back({s, static_cast<uint32_t>(parts[s].consumers.size())});
-    b->consumer_ids_[s].push_back(c);
-    parts[s].consumers.push_back(o.config.consumers[c]);
-  }
-  for (const TopicOptions& t : o.config.topics) {
-    const uint32_t s = t.queues.empty() ? 0 : shard_of[*o.config.find_queue(t.queues[0])];
-    b->topics_.push_back({s, static_cast<uint32_t>(parts[s].topics.size())});
-    parts[s].topics.push_back(t);
-  }
+  std::vector<uint32_t> shard_of = shard_queues(o.config, max_shards);
   if (!o.data_dir.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(o.data_dir, ec);
-    if (ec) return io_error("data directory '" + o.data_dir + "': " + ec.message());
+    auto settled = settle_layout(o.data_dir, o.config, shard_of);
+    if (!settled.ok()) return settled.status();
+    shard_of = std::move(settled).value();
   }
-  for (uint32_t s = 0; s < count; ++s) {
+  std::unique_ptr<ShardedBroker> b(new ShardedBroker(o.config));
+  std::vector<BrokerConfig> parts = b->split(shard_of);
+  for (uint32_t s = 0; s < parts.size(); ++s) {
     BrokerOptions so = o;
     so.config = std::move(parts[s]);
     if (!o.data_dir.empty()) so.data_dir = (std::filesystem::path(o.data_dir) / ("shard-" + std::to_string(s))).string();
@@ -78,6 +157,33 @@ Result<std::unique_ptr<ShardedBroker>> ShardedBroker::open(ShardedBrokerOptions 
     b->shards_.push_back(std::move(shard).value());
   }
   return b;
+}
+
+// Each shard's part of the config, and the tables between global and shard ids.
+std::vector<BrokerConfig> ShardedBroker::split(const std::vector<uint32_t>& shard_of) {
+  const uint32_t count = shard_of.empty() ? 1 : 1 + *std::max_element(shard_of.begin(), shard_of.end());
+  std::vector<BrokerConfig> parts(count);
+  queue_ids_.resize(count);
+  consumer_ids_.resize(count);
+  for (BrokerConfig& part : parts) part.producers = config_.producers;  // any producer may publish anywhere
+  for (QueueId q = 0; q < config_.queues.size(); ++q) {
+    const uint32_t s = shard_of[q];
+    queues_.push_back({s, static_cast<uint32_t>(parts[s].queues.size())});
+    queue_ids_[s].push_back(q);
+    parts[s].queues.push_back(config_.queues[q]);
+  }
+  for (ConsumerId c = 0; c < config_.consumers.size(); ++c) {
+    const uint32_t s = shard_of[*config_.find_queue(config_.consumers[c].queue)];
+    consumers_.push_back({s, static_cast<uint32_t>(parts[s].consumers.size())});
+    consumer_ids_[s].push_back(c);
+    parts[s].consumers.push_back(config_.consumers[c]);
+  }
+  for (const TopicOptions& t : config_.topics) {
+    const uint32_t s = t.queues.empty() ? 0 : shard_of[*config_.find_queue(t.queues[0])];
+    topics_.push_back({s, static_cast<uint32_t>(parts[s].topics.size())});
+    parts[s].topics.push_back(t);
+  }
+  return parts;
 }
 
 void ShardedBroker::close() {

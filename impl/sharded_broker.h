@@ -16,9 +16,12 @@
 // The API is Broker's, with the config's (global) ids everywhere: deliveries name
 // the global consumer and queue. What differs, per shard:
 //   - the data directory holds one subdirectory per shard, "shard-0", "shard-1", ...
-//     (each a Broker's directory, with its own log and lock); the configuration and
-//     the shard count must stay the same from one open() to the next, as a Broker's
-//     configuration must;
+//     (each a Broker's directory, with its own log and lock), and the file "shards",
+//     which fixes the layout when the directory is made: each later open() reads the
+//     shards from it, whatever max_shards or the machine's core count are then, and
+//     refuses (kFailedPrecondition, naming the queue) a configuration whose queues it
+//     does not list or whose links it would split. The configuration must otherwise
+//     stay the same from one open() to the next, as a Broker's must;
 //   - worker_threads and max_unconfirmed apply to each shard (a producer may have
 //     max_unconfirmed confirms outstanding in each shard);
 //   - broker time is each shard's own steady clock (a queue's TTLs and timeouts
@@ -43,14 +46,16 @@ std::vector<uint32_t> shard_queues(const BrokerConfig& config, uint32_t max_shar
 
 struct ShardedBrokerOptions {
   BrokerOptions broker;     // the whole config; data_dir is the parent of the shards' directories
-  uint32_t max_shards = 0;  // 0: as many as the machine has cores
+  uint32_t max_shards = 0;  // 0: as many as the machine has cores; a data directory's layout file overrides it
 };
 
 class ShardedBroker {
  public:
   // Opens every shard (Broker::open with the shard's part of the config, in
   // data_dir/shard-K). Errors: those of Broker::open, from the first shard that fails
-  // (the ones opened before are closed).
+  // (the ones opened before are closed), prefixed "shard K: "; those of the layout
+  // file (kCorruption: malformed; kFailedPrecondition: it does not fit the config;
+  // kIoError).
   static Result<std::unique_ptr<ShardedBroker>> open(ShardedBrokerOptions options);
   ~ShardedBroker() { close(); }
   ShardedBroker(const ShardedBroker&) = delete;
@@ -82,6 +87,7 @@ class ShardedBroker {
     uint32_t id = 0;
   };
   explicit ShardedBroker(BrokerConfig config) : config_(std::move(config)) {}
+  std::vector<BrokerConfig> split(const std::vector<uint32_t>& shard_of);
   Status check_producer(ProducerId p) const;
   Status check_queue(QueueId q) const;
   Status check_consumer(ConsumerId c) const;

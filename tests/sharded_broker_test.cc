@@ -1,14 +1,15 @@
 // ShardedBroker: which queues share a shard (dead-letter links and topics keep them
 // together, components are dealt over the shard bound), and that the sharded API
 // speaks global ids: deliveries name the global consumer and queue, dead-lettering and
-// topics work inside a shard, unknown ids are refused, and durable shards come back
-// from their own directories.
+// topics work inside a shard, unknown ids are refused, durable shards come back from
+// their own directories, and a directory keeps the layout it was made with.
 
 #include "impl/sharded_broker.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "temp_dir.h"
 
@@ -142,6 +143,52 @@ TEST(ShardedBroker, DurableShardsComeBackFromTheirOwnDirectories) {
   EXPECT_EQ((*again)->queue, 5u);
   EXPECT_EQ((*again)->message.attempts, 2u);
   EXPECT_EQ(b->stats(2).size, 0u);  // nothing crossed into another shard's queue
+}
+
+TEST(ShardedBroker, TheLayoutIsFixedWhenTheDirectoryIsMade) {
+  const std::string dir = mq::test::fresh_temp_dir("sharded_broker_test");
+  {
+    auto b = open_ok(options(/*durable=*/true, dir));
+    ASSERT_EQ(b->shard_count(), 4u);
+    EXPECT_EQ(*b->publish(0, 5, msg(1), 1s), Confirm::kStored);
+  }
+  ShardedBrokerOptions fewer = options(/*durable=*/true, dir);
+  fewer.max_shards = 1;  // a machine with one core: the directory's layout wins
+  auto b = open_ok(fewer);
+  EXPECT_EQ(b->shard_count(), 4u);
+  EXPECT_EQ(b->shard_of_queue(5), 3u);
+  auto d = b->fetch(0, 1s);
+  ASSERT_TRUE(d.ok() && d->has_value());
+  EXPECT_EQ((*d)->message.id, 1u);
+}
+
+TEST(ShardedBroker, ALayoutThatDoesNotFitIsRefusedByName) {
+  const std::string dir = mq::test::fresh_temp_dir("sharded_broker_test");
+  (void)open_ok(options(/*durable=*/true, dir));
+  ShardedBrokerOptions renamed = options(/*durable=*/true, dir);
+  renamed.broker.config.queues[5].name = "g";
+  renamed.broker.config.consumers[0].queue = "g";
+  auto b = ShardedBroker::open(renamed);
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(b.status().message().find("queue 'f' is not configured"), std::string::npos) << b.status().message();
+  // Linked queues that the file puts in two shards.
+  {
+    std::ofstream out(dir + "/shards", std::ios::trunc);
+    out << "0\ta\n1\tb\n2\tc\n2\td\n2\te\n3\tf\n";
+  }
+  b = ShardedBroker::open(options(/*durable=*/true, dir));
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(b.status().message().find("linked"), std::string::npos) << b.status().message();
+  {
+    std::ofstream out(dir + "/shards", std::ios::trunc);
+    out << "# comment\nx\ta\n";
+  }
+  b = ShardedBroker::open(options(/*durable=*/true, dir));
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.status().code(), Code::kCorruption);
+  EXPECT_NE(b.status().message().find("/shards:2: "), std::string::npos) << b.status().message();
 }
 
 TEST(ShardedBroker, AFailingShardNamesItself) {
