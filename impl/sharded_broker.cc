@@ -49,15 +49,40 @@ std::string layout_text(const BrokerConfig& config, const std::vector<uint32_t>&
   return text;
 }
 
-// The stored layout as shards by queue id. Errors: kCorruption (a malformed line),
-// kFailedPrecondition (a queue missing, unknown or twice; an empty shard; linked queues
-// split), each naming the file and what to do.
+constexpr uint32_t kUnset = UINT32_MAX;
+constexpr const char* kChanged =
+    ": the configuration changed since the directory was made (open it with the configuration it was made with)";
+
+// Whether a complete stored layout keeps together what a command links (as
+// shard_queues does) and numbers its shards 0.. with none empty.
+Status check_layout(const std::string& path, const BrokerConfig& config, const std::vector<uint32_t>& shard_of) {
+  const std::vector<uint32_t> components = shard_queues(config, UINT32_MAX);
+  std::vector<uint32_t> shard_of_component(config.queues.size(), kUnset);
+  std::vector<bool> used(config.queues.size(), false);
+  for (QueueId q = 0; q < config.queues.size(); ++q) {
+    uint32_t& s = shard_of_component[components[q]];
+    if (s != kUnset && s != shard_of[q]) {
+      return failed_precondition(path + ": queue '" + config.queues[q].name +
+                                 "' is linked (dead-letter queue or topic) to a queue of another shard" + kChanged);
+    }
+    s = shard_of[q];
+    if (shard_of[q] >= used.size()) return corruption(path + ": shard " + std::to_string(shard_of[q]) + " out of range");
+    used[shard_of[q]] = true;
+  }
+  const auto first_unused = std::find(used.begin(), used.end(), false);
+  if (std::find(first_unused, used.end(), true) != used.end()) {
+    return corruption(path + ": shard " + std::to_string(first_unused - used.begin()) + " holds no queue");
+  }
+  return Status();
+}
+
+// The stored layout as shards by queue id. Errors: kCorruption (a malformed line, a
+// queue listed twice, a shard number out of range or holding no queue),
+// kFailedPrecondition (a configured queue missing, a listed one not configured,
+// linked queues in two shards), each naming the file.
 Result<std::vector<uint32_t>> parse_layout(const std::string& path, const std::string& text,
                                            const BrokerConfig& config) {
-  constexpr uint32_t kUnset = UINT32_MAX;
   std::vector<uint32_t> shard_of(config.queues.size(), kUnset);
-  const std::string changed = ": the configuration changed since the directory was made (open it with the "
-                              "configuration it was made with)";
   std::istringstream in(text);
   std::string line;
   // Bounded by the file.
@@ -71,31 +96,14 @@ Result<std::vector<uint32_t>> parse_layout(const std::string& path, const std::s
       return corruption(path + ":" + std::to_string(number) + ": expected <shard>\\t<queue name>");
     }
     const std::optional<QueueId> q = config.find_queue(line.substr(tab + 1));
-    if (!q) return failed_precondition(path + ": queue '" + line.substr(tab + 1) + "' is not configured" + changed);
+    if (!q) return failed_precondition(path + ": queue '" + line.substr(tab + 1) + "' is not configured" + kChanged);
     if (shard_of[*q] != kUnset) return corruption(path + ": queue '" + line.substr(tab + 1) + "' is listed twice");
     shard_of[*q] = shard;
   }
   for (QueueId q = 0; q < config.queues.size(); ++q) {
-    if (shard_of[q] == kUnset) return failed_precondition(path + ": queue '" + config.queues[q].name + "' is missing" + changed);
+    if (shard_of[q] == kUnset) return failed_precondition(path + ": queue '" + config.queues[q].name + "' is missing" + kChanged);
   }
-  // The stored grouping must keep together what a command links (as shard_queues does).
-  const std::vector<uint32_t> components = shard_queues(config, UINT32_MAX);
-  std::vector<uint32_t> shard_of_component(config.queues.size(), kUnset);
-  std::vector<bool> used(config.queues.size(), false);
-  for (QueueId q = 0; q < config.queues.size(); ++q) {
-    uint32_t& s = shard_of_component[components[q]];
-    if (s != kUnset && s != shard_of[q]) {
-      return failed_precondition(path + ": queue '" + config.queues[q].name +
-                                 "' is linked (dead-letter queue or topic) to a queue of another shard" + changed);
-    }
-    s = shard_of[q];
-    if (shard_of[q] >= used.size()) return corruption(path + ": shard " + std::to_string(shard_of[q]) + " out of range");
-    used[shard_of[q]] = true;
-  }
-  const auto first_unused = std::find(used.begin(), used.end(), false);
-  if (std::find(first_unused, used.end(), true) != used.end()) {
-    return corruption(path + ": shard " + std::to_string(first_unused - used.begin()) + " holds no queue");
-  }
+  MQ_RETURN_IF_ERROR(check_layout(path, config, shard_of));
   return shard_of;
 }
 
