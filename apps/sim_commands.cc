@@ -764,7 +764,8 @@ int replay_command(const SimCommandOptions& o) {
 
 // The shrunk run's report: the reproducer's run with the cuts that made it.
 report::ReportInput shrink_report(const SimCommandOptions& o, const sim::Trial& first,
-                                  const sim::ShrinkOutcome& out, const std::string& path, const harness::Failure& failure,
+                                  const sim::ShrinkOutcome& out, const std::string& path,
+                                  const harness::Failure& failure,
                                   const SimResult& r) {
   const std::string title = "mqharness shrink: seed " + std::to_string(o.seed) + ", '" + failure.property +
                             "' in " + std::to_string(r.history_events) + " events";

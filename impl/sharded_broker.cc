@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <boost/graph/adjacency_list.hpp>
+#include <boost/graph/connected_components.hpp>
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <boost/graph/connected_components.hpp>
-#include <filesystem>
 #include <system_error>
 #include <thread>
 
@@ -51,11 +51,13 @@ std::string layout_text(const BrokerConfig& config, const std::vector<uint32_t>&
 
 constexpr uint32_t kUnset = UINT32_MAX;
 constexpr const char* kChanged =
-    ": the configuration changed since the directory was made (open it with the configuration it was made with)";
+    ": the configuration changed since the directory was made (open it with the configuration it was made "
+    "with)";
 
 // Whether a complete stored layout keeps together what a command links (as
 // shard_queues does) and numbers its shards 0.. with none empty.
-Status check_layout(const std::string& path, const BrokerConfig& config, const std::vector<uint32_t>& shard_of) {
+Status check_layout(const std::string& path, const BrokerConfig& config,
+                    const std::vector<uint32_t>& shard_of) {
   const std::vector<uint32_t> components = shard_queues(config, UINT32_MAX);
   std::vector<uint32_t> shard_of_component(config.queues.size(), kUnset);
   std::vector<bool> used(config.queues.size(), false);
@@ -63,10 +65,12 @@ Status check_layout(const std::string& path, const BrokerConfig& config, const s
     uint32_t& s = shard_of_component[components[q]];
     if (s != kUnset && s != shard_of[q]) {
       return failed_precondition(path + ": queue '" + config.queues[q].name +
-                                 "' is linked (dead-letter queue or topic) to a queue of another shard" + kChanged);
+                                 "' is linked (dead-letter queue or topic) to a queue of another shard" +
+                                 kChanged);
     }
     s = shard_of[q];
-    if (shard_of[q] >= used.size()) return corruption(path + ": shard " + std::to_string(shard_of[q]) + " out of range");
+    if (shard_of[q] >= used.size())
+      return corruption(path + ": shard " + std::to_string(shard_of[q]) + " out of range");
     used[shard_of[q]] = true;
   }
   const auto first_unused = std::find(used.begin(), used.end(), false);
@@ -92,16 +96,21 @@ Result<std::vector<uint32_t>> parse_layout(const std::string& path, const std::s
     uint32_t shard = 0;
     const char* end = line.data() + (tab == std::string::npos ? 0 : tab);
     const auto parsed = std::from_chars(line.data(), end, shard);
-    if (tab == std::string::npos || tab == 0 || parsed.ptr != end || parsed.ec != std::errc() || shard >= kUnset) {
+    if (tab == std::string::npos || tab == 0 || parsed.ptr != end || parsed.ec != std::errc() ||
+        shard >= kUnset) {
       return corruption(path + ":" + std::to_string(number) + ": expected <shard>\\t<queue name>");
     }
     const std::optional<QueueId> q = config.find_queue(line.substr(tab + 1));
-    if (!q) return failed_precondition(path + ": queue '" + line.substr(tab + 1) + "' is not configured" + kChanged);
-    if (shard_of[*q] != kUnset) return corruption(path + ": queue '" + line.substr(tab + 1) + "' is listed twice");
+    if (!q)
+      return failed_precondition(path + ": queue '" + line.substr(tab + 1) + "' is not configured" +
+                                 kChanged);
+    if (shard_of[*q] != kUnset)
+      return corruption(path + ": queue '" + line.substr(tab + 1) + "' is listed twice");
     shard_of[*q] = shard;
   }
   for (QueueId q = 0; q < config.queues.size(); ++q) {
-    if (shard_of[q] == kUnset) return failed_precondition(path + ": queue '" + config.queues[q].name + "' is missing" + kChanged);
+    if (shard_of[q] == kUnset)
+      return failed_precondition(path + ": queue '" + config.queues[q].name + "' is missing" + kChanged);
   }
   MQ_RETURN_IF_ERROR(check_layout(path, config, shard_of));
   return shard_of;
@@ -123,7 +132,8 @@ Result<std::vector<uint32_t>> settle_layout(const std::string& dir, const Broker
     return parse_layout(path, text.str(), config);
   }
   for (const QueueOptions& q : config.queues) {
-    if (q.name.find('\n') != std::string::npos) return invalid_argument("queue name with a newline: '" + q.name + "'");
+    if (q.name.find('\n') != std::string::npos)
+      return invalid_argument("queue name with a newline: '" + q.name + "'");
   }
   // Written whole under a temporary name, then renamed: a crash leaves no half layout.
   const std::string tmp = path + ".tmp";
@@ -156,7 +166,8 @@ Result<std::unique_ptr<ShardedBroker>> ShardedBroker::open(ShardedBrokerOptions 
   for (uint32_t s = 0; s < parts.size(); ++s) {
     BrokerOptions so = o;
     so.config = std::move(parts[s]);
-    if (!o.data_dir.empty()) so.data_dir = (std::filesystem::path(o.data_dir) / ("shard-" + std::to_string(s))).string();
+    if (!o.data_dir.empty())
+      so.data_dir = (std::filesystem::path(o.data_dir) / ("shard-" + std::to_string(s))).string();
     auto shard = Broker::open(std::move(so));
     if (!shard.ok()) {
       b->close();
@@ -240,7 +251,8 @@ Result<Confirm> ShardedBroker::try_publish(ProducerId p, QueueId q, MessageSpec 
   return shards_[at.shard]->try_publish(p, at.id, std::move(spec));
 }
 
-Result<size_t> ShardedBroker::publish_batch(ProducerId p, QueueId q, std::span<MessageSpec> specs, Duration timeout) {
+Result<size_t> ShardedBroker::publish_batch(ProducerId p, QueueId q, std::span<MessageSpec> specs,
+                                            Duration timeout) {
   MQ_RETURN_IF_ERROR(check_producer(p));
   MQ_RETURN_IF_ERROR(check_queue(q));
   const Local at = queues_[q];
@@ -300,10 +312,8 @@ Status ShardedBroker::nack(ConsumerId c, MessageId id, bool requeue) {
 Status ShardedBroker::subscribe(ConsumerId c, Handler handler) {
   MQ_RETURN_IF_ERROR(check_consumer(c));
   const Local at = consumers_[c];
-  return shards_[at.shard]->subscribe(
-      at.id, [this, shard = at.shard, handler = std::move(handler)](const Delivery& d) {
-        return handler(global(shard, d));
-      });
+  return shards_[at.shard]->subscribe(at.id, [this, shard = at.shard, handler = std::move(handler)](
+                                                 const Delivery& d) { return handler(global(shard, d)); });
 }
 
 QueueStats ShardedBroker::stats(QueueId q) {

@@ -45,8 +45,9 @@ namespace mq::impl {
 std::vector<uint32_t> shard_queues(const BrokerConfig& config, uint32_t max_shards);
 
 struct ShardedBrokerOptions {
-  BrokerOptions broker;     // the whole config; data_dir is the parent of the shards' directories
-  uint32_t max_shards = 0;  // 0: as many as the machine has cores; a data directory's layout file overrides it
+  BrokerOptions broker;  // the whole config; data_dir is the parent of the shards' directories
+  uint32_t max_shards =
+      0;  // 0: as many as the machine has cores; a data directory's layout file overrides it
 };
 
 class ShardedBroker {

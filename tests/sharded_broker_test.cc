@@ -33,9 +33,10 @@ BrokerConfig config(bool durable = false) {
   BrokerConfig c;
   c.producers.push_back({"p"});
   c.queues = {queue("a", durable, "c"), queue("b", durable), queue("c", durable),
-              queue("d", durable), queue("e", durable), queue("f", durable)};
+              queue("d", durable),      queue("e", durable), queue("f", durable)};
   c.topics.push_back({"t", {"d", "e"}});
-  for (const char* q : {"f", "e", "d", "c", "b", "a"}) c.consumers.push_back({std::string("c_") + q, q, 4, AckMode::kManual});
+  for (const char* q : {"f", "e", "d", "c", "b", "a"})
+    c.consumers.push_back({std::string("c_") + q, q, 4, AckMode::kManual});
   return c;
 }
 
@@ -47,7 +48,9 @@ ShardedBrokerOptions options(bool durable = false, std::string dir = "") {
   return o;
 }
 
-MessageSpec msg(MessageId id) { return MessageSpec{id, "m" + std::to_string(id), 0, 0, 0, std::nullopt}; }
+MessageSpec msg(MessageId id) {
+  return MessageSpec{id, "m" + std::to_string(id), 0, 0, 0, std::nullopt};
+}
 
 std::unique_ptr<ShardedBroker> open_ok(ShardedBrokerOptions o) {
   auto b = ShardedBroker::open(std::move(o));
@@ -128,7 +131,8 @@ TEST(ShardedBroker, DurableShardsComeBackFromTheirOwnDirectories) {
     auto d = b->fetch(0, 1s);  // #2 in flight at close
     ASSERT_TRUE(d.ok() && d->has_value());
   }
-  for (int s = 0; s < 4; ++s) EXPECT_TRUE(std::filesystem::is_directory(dir + "/shard-" + std::to_string(s))) << s;
+  for (int s = 0; s < 4; ++s)
+    EXPECT_TRUE(std::filesystem::is_directory(dir + "/shard-" + std::to_string(s))) << s;
   auto b = open_ok(o);
   // Both were delivered before the close (#1 into c_b's outbox at once, eagerly,
   // as a Broker does): both come back marked as redeliveries, each from its shard.
@@ -171,7 +175,8 @@ TEST(ShardedBroker, ALayoutThatDoesNotFitIsRefusedByName) {
   auto b = ShardedBroker::open(renamed);
   ASSERT_FALSE(b.ok());
   EXPECT_EQ(b.status().code(), Code::kFailedPrecondition);
-  EXPECT_NE(b.status().message().find("queue 'f' is not configured"), std::string::npos) << b.status().message();
+  EXPECT_NE(b.status().message().find("queue 'f' is not configured"), std::string::npos)
+      << b.status().message();
   // Linked queues that the file puts in two shards.
   {
     std::ofstream out(dir + "/shards", std::ios::trunc);
