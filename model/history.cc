@@ -16,6 +16,8 @@ struct EventFRules {
   bool node = false;      // names the client a fault is about
   bool consumer = false;  // names a consumer
   IdRule id = IdRule::kNever;
+  ConsumerOpKind consumer_op = ConsumerOpKind::kNone;
+  RecoveryRole recovery = RecoveryRole::kNone;
 };
 
 constexpr EventFRoles kClient{true, false, false};
@@ -24,13 +26,15 @@ constexpr EventFRoles kBroker{false, true, false};
 constexpr EventFRoles kNemesis{false, false, true};
 
 constexpr EventFRules rules_of(EventF f) {
+  using C = ConsumerOpKind;
+  using R = RecoveryRole;
   switch (f) {
     case EventF::kPublish: return {kClientOrBroker, false, false, IdRule::kAlways};
-    case EventF::kDeliver: return {kClientOrBroker, false, true, IdRule::kWhenOk};
-    case EventF::kAck: return {kClientOrBroker, false, true, IdRule::kAlways};
-    case EventF::kNack: return {kClient, false, true, IdRule::kAlways};
-    case EventF::kAttach:
-    case EventF::kDetach: return {kClient, false, true, IdRule::kNever};
+    case EventF::kDeliver: return {kClientOrBroker, false, true, IdRule::kWhenOk, C::kFetch};
+    case EventF::kAck: return {kClientOrBroker, false, true, IdRule::kAlways, C::kAck};
+    case EventF::kNack: return {kClient, false, true, IdRule::kAlways, C::kNack};
+    case EventF::kAttach: return {kClient, false, true, IdRule::kNever, C::kAttach};
+    case EventF::kDetach: return {kClient, false, true, IdRule::kNever, C::kDetach};
     case EventF::kRequeue:
     case EventF::kRelease:
     case EventF::kExpire:
@@ -38,15 +42,16 @@ constexpr EventFRules rules_of(EventF f) {
     case EventF::kDeadLetterRefused:
     case EventF::kLost:
     case EventF::kDrop: return {kBroker, false, false, IdRule::kAlways};
+    case EventF::kRecover: return {kNemesis, false, false, IdRule::kNever, C::kNone, R::kRestart};
+    case EventF::kBitFlip: return {kNemesis, false, false, IdRule::kNever, C::kNone, R::kExplainsCorruption};
+    case EventF::kCorruptionDetected:
+      return {kNemesis, false, false, IdRule::kNever, C::kNone, R::kCorruptionDetected};
+    case EventF::kRecoveryFailed: return {kNemesis, false, false, IdRule::kNever, C::kNone, R::kFailed};
     case EventF::kCrash:
-    case EventF::kRecover:
     case EventF::kTornWrite:
-    case EventF::kBitFlip:
     case EventF::kUnsyncedLost:
     case EventF::kDiskFull:
-    case EventF::kDiskSpace:
-    case EventF::kCorruptionDetected:
-    case EventF::kRecoveryFailed: return {kNemesis, false, false, IdRule::kNever};
+    case EventF::kDiskSpace: return {kNemesis, false, false, IdRule::kNever};
     case EventF::kPartition:
     case EventF::kPartitionEnd:
     case EventF::kClog:
@@ -142,6 +147,8 @@ Status check_non_negative(std::string_view field, const std::optional<TimeNs>& v
 }  // namespace
 
 EventFRoles event_f_roles(EventF f) { return rules(f).roles; }
+ConsumerOpKind event_f_consumer_op(EventF f) { return rules(f).consumer_op; }
+RecoveryRole event_f_recovery_role(EventF f) { return rules(f).recovery; }
 
 bool is_fault_f(EventF f) {
   return event_f_roles(f).nemesis && f != EventF::kCrash && f != EventF::kRecover;

@@ -120,6 +120,18 @@ EventFRoles event_f_roles(EventF f);
 // Whether f is one of the nemesis's fault events other than crash and recover.
 bool is_fault_f(EventF f);
 
+// The consumer operation a client's event of f reads back as (HistoryRecorder's
+// consumer_op_of): none for every f a consumer does not invoke. A column of f's row
+// in history.cc, so that a new f (a fault, say) is decided there and nowhere else.
+enum class ConsumerOpKind : uint8_t { kNone, kFetch, kAck, kNack, kAttach, kDetach };
+ConsumerOpKind event_f_consumer_op(EventF f);
+
+// What a nemesis event of f says about recovery (RecoveryChecker): a restart, a fault
+// that explains a corrupt log (a flipped bit), recovery's own verdicts, or nothing.
+// The same row in history.cc.
+enum class RecoveryRole : uint8_t { kNone, kRestart, kExplainsCorruption, kCorruptionDetected, kFailed };
+RecoveryRole event_f_recovery_role(EventF f);
+
 // The history f that shows a broker step's effect on its own (a dead-letter arrival
 // is a broker publish, a push a broker deliver, an auto-ack a broker ack). None for
 // kRefused: only a client's failed publish shows a refusal. The one mapping between

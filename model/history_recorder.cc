@@ -211,35 +211,13 @@ void HistoryRecorder::record(const Op& op, const Result<Effects>& result, TimeNs
 }
 
 std::optional<Op> consumer_op_of(const HistoryEvent& e, ConsumerId c) {
-  switch (e.f) {
-    case EventF::kDeliver: return op::Fetch{c};
-    case EventF::kAck: return op::Ack{c, e.id.value_or(0)};
-    case EventF::kNack: return op::Nack{c, e.id.value_or(0), e.requeue.value_or(true)};
-    case EventF::kAttach: return op::Attach{c};
-    case EventF::kDetach: return op::Detach{c};
-    case EventF::kPublish:  // a producer's, and one op per group of queues (sim/trace_replay.h)
-    case EventF::kRequeue:
-    case EventF::kRelease:
-    case EventF::kExpire:
-    case EventF::kDeadLetter:
-    case EventF::kDeadLetterRefused:
-    case EventF::kLost:
-    case EventF::kDrop:
-    case EventF::kCrash:
-    case EventF::kRecover:
-    case EventF::kPartition:
-    case EventF::kPartitionEnd:
-    case EventF::kClog:
-    case EventF::kClogEnd:
-    case EventF::kConsumerCrash:
-    case EventF::kConsumerRestart:
-    case EventF::kTornWrite:
-    case EventF::kBitFlip:
-    case EventF::kUnsyncedLost:
-    case EventF::kDiskFull:
-    case EventF::kDiskSpace:
-    case EventF::kCorruptionDetected:
-    case EventF::kRecoveryFailed:
+  switch (event_f_consumer_op(e.f)) {
+    case ConsumerOpKind::kFetch: return op::Fetch{c};
+    case ConsumerOpKind::kAck: return op::Ack{c, e.id.value_or(0)};
+    case ConsumerOpKind::kNack: return op::Nack{c, e.id.value_or(0), e.requeue.value_or(true)};
+    case ConsumerOpKind::kAttach: return op::Attach{c};
+    case ConsumerOpKind::kDetach: return op::Detach{c};
+    case ConsumerOpKind::kNone:  // a producer's publish is one op per group of queues (sim/trace_replay.h)
       return std::nullopt;
   }
   return std::nullopt;

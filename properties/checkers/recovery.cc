@@ -4,48 +4,25 @@ namespace mq {
 
 void RecoveryChecker::add(const HistoryEvent& e) {
   if (violation_ || e.process != kNemesisProcess) return;
-  switch (e.f) {
-    case EventF::kRecover:
+  switch (event_f_recovery_role(e.f)) {
+    case RecoveryRole::kRestart:
       ++recoveries_;
       flipped_ = false;
       return;
-    case EventF::kBitFlip:
+    case RecoveryRole::kExplainsCorruption:
       flipped_ = true;
       return;
-    case EventF::kRecoveryFailed:
+    case RecoveryRole::kFailed:
       violation_ = fail(kRecovery, "recovery failed and no injected fault explains it: " + e.error, {e});
       return;
-    case EventF::kCorruptionDetected:
+    case RecoveryRole::kCorruptionDetected:
       ++detected_;
       if (!flipped_) {
         violation_ = fail(kRecovery,
                           "recovery reported corruption, but no bit of the log was flipped: " + e.error, {e});
       }
       return;
-    case EventF::kPublish:
-    case EventF::kDeliver:
-    case EventF::kAck:
-    case EventF::kNack:
-    case EventF::kRequeue:
-    case EventF::kRelease:
-    case EventF::kExpire:
-    case EventF::kDeadLetter:
-    case EventF::kDeadLetterRefused:
-    case EventF::kLost:
-    case EventF::kCrash:
-    case EventF::kAttach:
-    case EventF::kDetach:
-    case EventF::kPartition:
-    case EventF::kPartitionEnd:
-    case EventF::kClog:
-    case EventF::kClogEnd:
-    case EventF::kConsumerCrash:
-    case EventF::kConsumerRestart:
-    case EventF::kTornWrite:
-    case EventF::kUnsyncedLost:
-    case EventF::kDiskFull:
-    case EventF::kDiskSpace:
-    case EventF::kDrop:
+    case RecoveryRole::kNone:
       return;  // no bearing on recovery
   }
 }
