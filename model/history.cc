@@ -18,49 +18,56 @@ struct EventFRules {
   IdRule id = IdRule::kNever;
   ConsumerOpKind consumer_op = ConsumerOpKind::kNone;
   RecoveryRole recovery = RecoveryRole::kNone;
+  FaultSpan span{};
 };
+
+constexpr FaultSpan instant(const char* label) { return {label, true, false}; }
+constexpr FaultSpan opens(const char* window) { return {window, false, true}; }
+constexpr FaultSpan closes(const char* window) { return {window, false, false}; }
 
 constexpr EventFRoles kClient{true, false, false};
 constexpr EventFRoles kClientOrBroker{true, true, false};
 constexpr EventFRoles kBroker{false, true, false};
 constexpr EventFRoles kNemesis{false, false, true};
 
+// clang-format off: one row per f
 constexpr EventFRules rules_of(EventF f) {
   using C = ConsumerOpKind;
   using R = RecoveryRole;
+  constexpr IdRule kNo = IdRule::kNever;
   switch (f) {
-    case EventF::kPublish: return {kClientOrBroker, false, false, IdRule::kAlways};
-    case EventF::kDeliver: return {kClientOrBroker, false, true, IdRule::kWhenOk, C::kFetch};
-    case EventF::kAck: return {kClientOrBroker, false, true, IdRule::kAlways, C::kAck};
-    case EventF::kNack: return {kClient, false, true, IdRule::kAlways, C::kNack};
-    case EventF::kAttach: return {kClient, false, true, IdRule::kNever, C::kAttach};
-    case EventF::kDetach: return {kClient, false, true, IdRule::kNever, C::kDetach};
+    case EventF::kPublish: return {.roles = kClientOrBroker, .id = IdRule::kAlways};
+    case EventF::kDeliver: return {.roles = kClientOrBroker, .consumer = true, .id = IdRule::kWhenOk, .consumer_op = C::kFetch};
+    case EventF::kAck: return {.roles = kClientOrBroker, .consumer = true, .id = IdRule::kAlways, .consumer_op = C::kAck};
+    case EventF::kNack: return {.roles = kClient, .consumer = true, .id = IdRule::kAlways, .consumer_op = C::kNack};
+    case EventF::kAttach: return {.roles = kClient, .consumer = true, .id = kNo, .consumer_op = C::kAttach};
+    case EventF::kDetach: return {.roles = kClient, .consumer = true, .id = kNo, .consumer_op = C::kDetach};
     case EventF::kRequeue:
     case EventF::kRelease:
     case EventF::kExpire:
     case EventF::kDeadLetter:
     case EventF::kDeadLetterRefused:
     case EventF::kLost:
-    case EventF::kDrop: return {kBroker, false, false, IdRule::kAlways};
-    case EventF::kRecover: return {kNemesis, false, false, IdRule::kNever, C::kNone, R::kRestart};
-    case EventF::kBitFlip: return {kNemesis, false, false, IdRule::kNever, C::kNone, R::kExplainsCorruption};
-    case EventF::kCorruptionDetected:
-      return {kNemesis, false, false, IdRule::kNever, C::kNone, R::kCorruptionDetected};
-    case EventF::kRecoveryFailed: return {kNemesis, false, false, IdRule::kNever, C::kNone, R::kFailed};
-    case EventF::kCrash:
-    case EventF::kTornWrite:
-    case EventF::kUnsyncedLost:
-    case EventF::kDiskFull:
-    case EventF::kDiskSpace: return {kNemesis, false, false, IdRule::kNever};
-    case EventF::kPartition:
-    case EventF::kPartitionEnd:
-    case EventF::kClog:
-    case EventF::kClogEnd:
-    case EventF::kConsumerCrash:
-    case EventF::kConsumerRestart: return {kNemesis, true, false, IdRule::kNever};
+    case EventF::kDrop: return {.roles = kBroker, .id = IdRule::kAlways};
+    case EventF::kCrash: return {.roles = kNemesis, .id = kNo, .span = opens("broker down")};
+    case EventF::kRecover: return {.roles = kNemesis, .id = kNo, .recovery = R::kRestart, .span = closes("broker down")};
+    case EventF::kTornWrite: return {.roles = kNemesis, .id = kNo, .span = instant("torn write")};
+    case EventF::kBitFlip: return {.roles = kNemesis, .id = kNo, .recovery = R::kExplainsCorruption, .span = instant("bit flip")};
+    case EventF::kUnsyncedLost: return {.roles = kNemesis, .id = kNo, .span = instant("unsynced lost")};
+    case EventF::kDiskFull: return {.roles = kNemesis, .id = kNo, .span = opens("disk full")};
+    case EventF::kDiskSpace: return {.roles = kNemesis, .id = kNo, .span = closes("disk full")};
+    case EventF::kCorruptionDetected: return {.roles = kNemesis, .id = kNo, .recovery = R::kCorruptionDetected, .span = instant("corruption detected")};
+    case EventF::kRecoveryFailed: return {.roles = kNemesis, .id = kNo, .recovery = R::kFailed};
+    case EventF::kPartition: return {.roles = kNemesis, .node = true, .id = kNo, .span = opens("partition")};
+    case EventF::kPartitionEnd: return {.roles = kNemesis, .node = true, .id = kNo, .span = closes("partition")};
+    case EventF::kClog: return {.roles = kNemesis, .node = true, .id = kNo, .span = opens("clog")};
+    case EventF::kClogEnd: return {.roles = kNemesis, .node = true, .id = kNo, .span = closes("clog")};
+    case EventF::kConsumerCrash: return {.roles = kNemesis, .node = true, .id = kNo, .span = opens("consumer down")};
+    case EventF::kConsumerRestart: return {.roles = kNemesis, .node = true, .id = kNo, .span = closes("consumer down")};
   }
   MQ_CHECK_MSG(false, "not an EventF");
 }
+// clang-format on
 
 // rules_of for every f, computed once: the validator asks several times per event.
 constexpr std::array<EventFRules, kEventFCount> kRules = [] {
@@ -149,6 +156,7 @@ Status check_non_negative(std::string_view field, const std::optional<TimeNs>& v
 EventFRoles event_f_roles(EventF f) { return rules(f).roles; }
 ConsumerOpKind event_f_consumer_op(EventF f) { return rules(f).consumer_op; }
 RecoveryRole event_f_recovery_role(EventF f) { return rules(f).recovery; }
+FaultSpan event_f_span(EventF f) { return rules(f).span; }
 
 bool is_fault_f(EventF f) {
   return event_f_roles(f).nemesis && f != EventF::kCrash && f != EventF::kRecover;

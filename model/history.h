@@ -132,6 +132,16 @@ ConsumerOpKind event_f_consumer_op(EventF f);
 enum class RecoveryRole : uint8_t { kNone, kRestart, kExplainsCorruption, kCorruptionDetected, kFailed };
 RecoveryRole event_f_recovery_role(EventF f);
 
+// How an event of f shows on a timeline (the report's): a fault at one instant (a torn
+// write), the edge of a window that a later event of the same window closes (from
+// "partition" to "partition-end", per node), or neither. The same row in history.cc.
+struct FaultSpan {
+  const char* label = nullptr;  // the instant's or the window's name; null: neither
+  bool instant = false;
+  bool opens = false;  // a window's edge: opens it, else closes it
+};
+FaultSpan event_f_span(EventF f);
+
 // The history f that shows a broker step's effect on its own (a dead-letter arrival
 // is a broker publish, a push a broker deliver, an auto-ack a broker ack). None for
 // kRefused: only a client's failed publish shows a refusal. The one mapping between

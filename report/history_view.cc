@@ -29,65 +29,6 @@ std::vector<std::string> lane_names(const History& history, const Topology* topo
   return lanes;
 }
 
-// A fault event that opens a window: its kind; or that closes one: the same kind.
-struct WindowEdge {
-  const char* kind = nullptr;
-  bool opens = false;
-};
-
-WindowEdge window_edge(EventF f) {
-  switch (f) {
-    case EventF::kCrash:
-      return {"broker down", true};
-    case EventF::kRecover:
-      return {"broker down", false};
-    case EventF::kPartition:
-      return {"partition", true};
-    case EventF::kPartitionEnd:
-      return {"partition", false};
-    case EventF::kClog:
-      return {"clog", true};
-    case EventF::kClogEnd:
-      return {"clog", false};
-    case EventF::kConsumerCrash:
-      return {"consumer down", true};
-    case EventF::kConsumerRestart:
-      return {"consumer down", false};
-    case EventF::kDiskFull:
-      return {"disk full", true};
-    case EventF::kDiskSpace:
-      return {"disk full", false};
-    case EventF::kTornWrite:
-    case EventF::kBitFlip:
-    case EventF::kUnsyncedLost:
-    case EventF::kCorruptionDetected:
-    case EventF::kRecoveryFailed:
-    case EventF::kDrop:
-    case EventF::kPublish:
-    case EventF::kDeliver:
-    case EventF::kAck:
-    case EventF::kNack:
-    case EventF::kRequeue:
-    case EventF::kRelease:
-    case EventF::kExpire:
-    case EventF::kDeadLetter:
-    case EventF::kDeadLetterRefused:
-    case EventF::kLost:
-    case EventF::kAttach:
-    case EventF::kDetach:
-      return {};
-  }
-  return {};
-}
-
-const char* instant_kind(EventF f) {
-  if (f == EventF::kTornWrite) return "torn write";
-  if (f == EventF::kBitFlip) return "bit flip";
-  if (f == EventF::kUnsyncedLost) return "unsynced lost";
-  if (f == EventF::kCorruptionDetected) return "corruption detected";
-  return nullptr;
-}
-
 // Whether a completed event ends what a consumer holds of its message.
 bool ends_hold(const HistoryEvent& e) {
   if (e.type != EventType::kOk) return false;
@@ -97,18 +38,18 @@ bool ends_hold(const HistoryEvent& e) {
 
 void add_fault(HistoryView& v, std::map<std::pair<std::string, std::string>, size_t>& open,
                const HistoryEvent& e) {
-  if (const char* kind = instant_kind(e.f); kind != nullptr) {
-    v.instants.push_back({kind, e.index, e.time_ns});
+  const FaultSpan span = event_f_span(e.f);  // the history format's row of f
+  if (span.label == nullptr) return;
+  if (span.instant) {
+    v.instants.push_back({span.label, e.index, e.time_ns});
     return;
   }
-  const WindowEdge edge = window_edge(e.f);
-  if (edge.kind == nullptr) return;
-  const auto key = std::make_pair(std::string(edge.kind), e.node);
+  const auto key = std::make_pair(std::string(span.label), e.node);
   const auto it = open.find(key);
-  if (edge.opens) {
+  if (span.opens) {
     if (it != open.end()) return;  // already on: the window goes on
     open[key] = v.windows.size();
-    v.windows.push_back({edge.kind, e.node, e.index, std::nullopt, e.time_ns, e.time_ns});
+    v.windows.push_back({span.label, e.node, e.index, std::nullopt, e.time_ns, e.time_ns});
   } else if (it != open.end()) {
     FaultWindow& w = v.windows[it->second];
     w.to = e.index;
