@@ -42,13 +42,14 @@ BrokerOptions throughput_options(uint32_t producers, uint32_t consumers, uint32_
   return o;
 }
 
-void produce(Broker& b, ProducerId p, uint64_t count, uint32_t batch) {
+template <class B>  // Broker or ShardedBroker
+void produce(B& b, ProducerId p, QueueId q, uint64_t count, uint32_t batch) {
   std::vector<MessageSpec> specs(batch);
   const MessageId base = uint64_t{p} << 40;
   for (uint64_t sent = 0; sent < count;) {
     const size_t n = std::min<uint64_t>(batch, count - sent);
     for (size_t k = 0; k < n; ++k) specs[k] = MessageSpec{base + sent + k, kPayload, 0, 0, 0, std::nullopt};
-    auto r = b.publish_batch(p, 0, std::span<MessageSpec>(specs.data(), n), 10s);
+    auto r = b.publish_batch(p, q, std::span<MessageSpec>(specs.data(), n), 10s);
     if (!r.ok() || *r == 0) std::abort();
     sent += *r;
   }
@@ -78,7 +79,7 @@ void BM_BrokerThroughput(benchmark::State& state) {
     std::atomic<uint64_t> left{kMessages};
     const auto t0 = std::chrono::steady_clock::now();
     std::vector<std::thread> threads;
-    for (uint32_t p = 0; p < producers; ++p) threads.emplace_back([&, p] { produce(b, p, kMessages / producers, batch); });
+    for (uint32_t p = 0; p < producers; ++p) threads.emplace_back([&, p] { produce(b, p, 0, kMessages / producers, batch); });
     for (uint32_t c = 0; c < consumers; ++c) threads.emplace_back([&, c] { consume(b, c, left, batch); });
     for (std::thread& t : threads) t.join();
     state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
@@ -121,16 +122,7 @@ void BM_QueuePairs(benchmark::State& state) {
     const auto t0 = std::chrono::steady_clock::now();
     std::vector<std::thread> threads;
     for (uint32_t k = 0; k < pairs; ++k) {
-      threads.emplace_back([&, k] {
-        std::vector<MessageSpec> specs(kBatch);
-        for (uint64_t sent = 0; sent < each;) {
-          const size_t n = std::min<uint64_t>(kBatch, each - sent);
-          for (size_t i = 0; i < n; ++i) specs[i] = MessageSpec{sent + i, kPayload, 0, 0, 0, std::nullopt};
-          auto r = b.publish_batch(k, k, std::span<MessageSpec>(specs.data(), n), 10s);
-          if (!r.ok() || *r == 0) std::abort();
-          sent += *r;
-        }
-      });
+      threads.emplace_back([&, k] { produce(b, k, k, each, kBatch); });
       threads.emplace_back([&, k] { consume(b, k, left[k], kBatch); });
     }
     for (std::thread& t : threads) t.join();
