@@ -817,7 +817,7 @@ int shrink_command(const SimCommandOptions& o) {
   sim::Trial first;
   sim::ShrinkOutcome out;
   for (size_t k = 0; k < targets.size(); ++k) {
-    const harness::Failure f{targets[k], found.died ? found.first_failure : ""};
+    const harness::Failure f = harness::Failure::of(found, targets[k]);
     const sim::Trial t = harness::trial_of(found, f);
     std::printf("shrink: seed %llu fails '%s'%s (%llu history events); shrinking for it\n", ull(o.seed),
                 f.property.c_str(), f.assertion.empty() ? "" : (": " + f.assertion).c_str(),
@@ -826,8 +826,7 @@ int shrink_command(const SimCommandOptions& o) {
         harness::shrink_for(*pinned, o.seed, options, f, t, sim::kDefaultShrinkRuns, kRunLimitS);
     std::printf("  '%s': %llu history events after %u runs\n", f.property.c_str(),
                 ull(candidate.history_events), candidate.runs);
-    // The smaller reproducer; on a tie the first (its violation is a point).
-    if (k == 0 || candidate.history_events < out.history_events) {
+    if (harness::replaces(k, candidate, out)) {
       failure = f;
       first = t;
       out = std::move(candidate);

@@ -125,6 +125,11 @@ std::vector<std::string> RunVerdict::shrink_targets(bool shadow) const {
   return targets;
 }
 
+Failure Failure::of(const RunVerdict& found, const std::string& property) {
+  MQ_CHECK(found.fails(property));
+  return Failure{property, found.died ? found.first_failure : ""};
+}
+
 bool Failure::same(const RunVerdict& v) const {
   if (!v.fails(property)) return false;
   return property != kAssertion || v.first_failure == assertion;

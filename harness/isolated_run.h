@@ -67,8 +67,10 @@ struct RunVerdict {
 // that dies, the same failed assertion (its file, line and condition).
 struct Failure {
   std::string property;
-  std::string assertion;  // kAssertion: the verdict's first_failure
+  std::string assertion;  // a run that died: what it died of (kAssertion: a candidate must repeat it)
   bool same(const RunVerdict& v) const;
+  // The failure of `property` that `found` shows. REQUIRES: found.fails(property).
+  static Failure of(const RunVerdict& found, const std::string& property);
 };
 // A run's verdict as the shrinker's trial of `f` (the point of divergence counts only
 // when the shadow is what is shrunk for).
@@ -79,6 +81,12 @@ sim::Trial trial_of(const RunVerdict& v, const Failure& f);
 // a failure of f's kind remains. `first` is the run's own trial; at most `runs` runs.
 sim::ShrinkOutcome shrink_for(const sim::Scenario& pinned, uint64_t seed, const sim::SimOptions& base,
                               const Failure& f, const sim::Trial& first, uint32_t runs, unsigned time_limit_s);
+// Whether the shrink for the k-th of shrink_targets() replaces `best`, the one kept
+// from those before it: the smaller reproducer; on a tie the first (its violation is
+// a point).
+inline bool replaces(size_t k, const sim::ShrinkOutcome& candidate, const sim::ShrinkOutcome& best) {
+  return k == 0 || candidate.history_events < best.history_events;
+}
 
 // The report a child writes for one run (parsed by parse_run).
 std::string run_report(const sim::Scenario& scenario, uint64_t seed, const sim::SimOptions& options);

@@ -160,7 +160,7 @@ sim::ShrinkOutcome shrink_for(const sim::Scenario& pinned, uint64_t seed, const 
                               const std::string& property, const MutantsOptions& o) {
   sim::SimOptions options;
   options.shadow = property == kShadowProperty;
-  const harness::Failure f{property, property == kAssertion ? found.first_failure : ""};
+  const harness::Failure f = harness::Failure::of(found, property);
   return harness::shrink_for(pinned, seed, options, f, harness::trial_of(found, f), o.shrink_runs,
                              std::min(o.run_limit_s, kShrinkRunLimitS));
 }
@@ -181,8 +181,7 @@ void shrink(const sim::Scenario& s, const MutantsOptions& o, FaultReport& r) {
   for (size_t k = 0; k < targets.size(); ++k) {
     sim::ShrinkOutcome out = shrink_for(*pinned, seed, found, targets[k], o);
     r.shrink_runs += out.runs;
-    // The smaller reproducer; on a tie the first (its violation is a point).
-    if (k == 0 || out.history_events < r.shrunk.history_events) {
+    if (harness::replaces(k, out, r.shrunk)) {
       r.shrunk = std::move(out);
       r.shrink_property = targets[k];
     }
