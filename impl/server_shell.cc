@@ -518,7 +518,7 @@ ServerShell::Ran ServerShell::execute(TimeNs now, Command&& c) {
 }
 
 void ServerShell::emit(Output&& out, TimeNs now) {
-  if (outputs_.empty() && (out.note || out.lsn <= synced_lsn_)) return release(out, now);
+  if (outputs_.empty() && may_release(out.note, out.lsn)) return release(out, now);
   outputs_.push_back(std::move(out));
 }
 
@@ -527,12 +527,7 @@ void ServerShell::emit(Output&& out, TimeNs now) {
 // 224 bytes) was about 7% of a shell cycle (BM_ShellCycle). `committed` is null when
 // the driver does not record the command.
 void ServerShell::emit_command(uint64_t lsn, TimeNs now, act::Committed* committed, std::vector<Send>&& sends) {
-  if (outputs_.empty() && lsn <= synced_lsn_) {
-    released_ns_ = std::max(released_ns_, now);
-    if (committed) release_committed(std::move(*committed));
-    for (Send& s : sends) carry_out(s, now, now);
-    return;
-  }
+  if (outputs_.empty() && may_release(false, lsn)) return release_parts(now, committed, sends, now);
   Output& out = outputs_.emplace_back();
   out.lsn = lsn;
   out.at_ns = now;
@@ -548,18 +543,17 @@ void ServerShell::send_after(Send&& s, TimeNs now) {
 }
 
 void ServerShell::release(Output& out, TimeNs now) {
-  released_ns_ = std::max(released_ns_, out.at_ns);
-  if (out.committed) {
-    release_committed(std::move(*out.committed));
-  } else if (out.note && out.note_id != 0) {
-    actions_.emplace_back(act::Noted{out.note_id, out.at_ns});
-  }
-  for (Send& s : out.sends) carry_out(s, out.at_ns, now);
+  if (!out.committed && out.note && out.note_id != 0) actions_.emplace_back(act::Noted{out.note_id, out.at_ns});
+  release_parts(out.at_ns, out.committed ? &*out.committed : nullptr, out.sends, now);
 }
 
-void ServerShell::release_committed(act::Committed&& c) {
-  forget_taken_back(c.effects);
-  actions_.emplace_back(std::move(c));
+void ServerShell::release_parts(TimeNs at_ns, act::Committed* committed, std::vector<Send>& sends, TimeNs now) {
+  released_ns_ = std::max(released_ns_, at_ns);
+  if (committed) {
+    forget_taken_back(committed->effects);
+    actions_.emplace_back(std::move(*committed));
+  }
+  for (Send& s : sends) carry_out(s, at_ns, now);
 }
 
 // One released send; at_ns is its output's time.
@@ -580,7 +574,7 @@ void ServerShell::carry_out(Send& s, TimeNs at_ns, TimeNs now) {
 }
 
 void ServerShell::release_ready(TimeNs now) {
-  while (!outputs_.empty() && (outputs_.front().note || outputs_.front().lsn <= synced_lsn_)) {
+  while (!outputs_.empty() && may_release(outputs_.front().note, outputs_.front().lsn)) {
     Output out = std::move(outputs_.front());
     outputs_.pop_front();
     release(out, now);

@@ -327,7 +327,11 @@ class ServerShell {
   Ran execute(TimeNs now, Command&& c);
   void emit(Output&& out, TimeNs now);
   void emit_command(uint64_t lsn, TimeNs now, act::Committed* committed, std::vector<Send>&& sends);
-  void release_committed(act::Committed&& c);
+  // Rule 2: an output may go out (once those before it have) when it is a note or the
+  // log has synced every record up to its own.
+  bool may_release(bool note, uint64_t lsn) const { return note || lsn <= synced_lsn_; }
+  // An output's record, then its sends, released at at_ns.
+  void release_parts(TimeNs at_ns, act::Committed* committed, std::vector<Send>& sends, TimeNs now);
   void send_after(Send&& s, TimeNs now);
   void release(Output& out, TimeNs now);
   void carry_out(Send& s, TimeNs at_ns, TimeNs now);
