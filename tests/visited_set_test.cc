@@ -1,0 +1,102 @@
+// The explorer's visited set: every fingerprint inserted is found with its index of
+// first insertion, across the table's doublings, and a second insert of a fingerprint
+// reports it seen; and the contract the parallel search relies on: finds on other
+// threads while one thread inserts without growing the table see each fingerprint
+// either not yet or with its index (also under the thread sanitizer: .ci/run).
+#include "explorer/visited_set.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <thread>
+#include <vector>
+
+#include "base/prng.h"
+
+namespace mq::explorer {
+namespace {
+
+inline constexpr uint32_t kKeys = 200'000;  // about 18 doublings from the first table
+
+std::vector<uint64_t> random_keys(uint64_t seed) {
+  Prng prng(seed);
+  std::vector<uint64_t> keys(kKeys);
+  for (auto& k : keys) k = prng.next();
+  return keys;
+}
+
+void expect_all_found(const VisitedSet& set, const std::vector<uint64_t>& keys, bool with_index) {
+  for (uint32_t i = 0; i < keys.size(); ++i) ASSERT_EQ(set.find(keys[i]), with_index ? i : 0) << "key " << i;
+  std::vector<uint32_t> found(keys.size());
+  set.find_all(keys.data(), keys.size(), found.data());
+  for (uint32_t i = 0; i < keys.size(); ++i) ASSERT_EQ(found[i], with_index ? i : 0) << "key " << i;
+}
+
+TEST(VisitedSet, EveryKeyFoundWithItsIndexAfterDoublings) {
+  const auto keys = random_keys(7);
+  for (const bool with_index : {true, false}) {
+    VisitedSet set(with_index);
+    for (uint32_t i = 0; i < keys.size(); ++i) {
+      const auto r = set.insert(keys[i]);
+      ASSERT_TRUE(r.inserted) << "key " << i;
+      ASSERT_EQ(r.index, i);
+    }
+    EXPECT_EQ(set.size(), kKeys);
+    EXPECT_GE(set.memory_bytes(), uint64_t{kKeys} * 4 / 3 * 8);  // a load of 3/4 at most
+    expect_all_found(set, keys, with_index);
+    for (uint32_t i = 0; i < keys.size(); i += 97) {
+      const auto again = set.insert(keys[i]);
+      EXPECT_FALSE(again.inserted);
+      EXPECT_EQ(again.index, with_index ? i : 0);
+    }
+    EXPECT_EQ(set.size(), kKeys);
+    // Fingerprints never inserted are not found (a clash here has a chance of 2^-45).
+    const auto others = random_keys(8);
+    for (uint32_t i = 0; i < 1000; ++i) EXPECT_EQ(set.find(others[i]), VisitedSet::kNotFound);
+  }
+}
+
+// The parallel search's pattern: expanders find while the merger inserts a chunk that
+// fits() said needs no growth; a chunk that does not fit is inserted alone.
+TEST(VisitedSet, FindsBesideAnInsertThatDoesNotGrowSeeAKeyNotYetOrWithItsIndex) {
+  const auto keys = random_keys(9);
+  constexpr uint32_t kBatch = 2048;
+  VisitedSet set;
+  int concurrent_batches = 0;
+  for (uint32_t first = 0; first < keys.size(); first += kBatch) {
+    const uint32_t last = std::min<uint32_t>(first + kBatch, keys.size());
+    auto insert_batch = [&] {
+      for (uint32_t i = first; i < last; ++i) ASSERT_EQ(set.insert(keys[i]).index, i);
+    };
+    if (!set.fits(last - first)) {
+      insert_batch();
+      continue;
+    }
+    ++concurrent_batches;
+    std::vector<uint32_t> early(first), racing(last - first);
+    std::thread reader([&] {
+      for (uint32_t i = 0; i < first; i += 7) early[i] = set.find(keys[i]);
+      set.find_all(keys.data() + first, last - first, racing.data());
+    });
+    insert_batch();
+    reader.join();
+    for (uint32_t i = 0; i < first; i += 7) ASSERT_EQ(early[i], i) << "inserted before the batch";
+    for (uint32_t i = first; i < last; ++i) {
+      const uint32_t seen = racing[i - first];
+      ASSERT_TRUE(seen == VisitedSet::kNotFound || seen == i) << "key " << i << " seen as " << seen;
+    }
+  }
+  EXPECT_GT(concurrent_batches, 50);
+  expect_all_found(set, keys, true);
+}
+
+// Fingerprint 0 marks an empty slot, so it is stored as 1: the two are one state.
+TEST(VisitedSet, ZeroAndOneAreOneFingerprint) {
+  VisitedSet set;
+  EXPECT_TRUE(set.insert(0).inserted);
+  EXPECT_FALSE(set.insert(1).inserted);
+  EXPECT_EQ(set.find(1), 0u);
+}
+
+}  // namespace
+}  // namespace mq::explorer
