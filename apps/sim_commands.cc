@@ -96,8 +96,12 @@ unsigned long long ull(uint64_t v) { return static_cast<unsigned long long>(v); 
 void print_result(const SimResult& r) {
   const auto& f = r.faults;
   const auto& n = r.network;
-  std::printf("faults: broker crashes %llu, consumer crashes %llu, partitions %llu, clogs %llu, disk full %llu\n",
-              ull(f.broker_crashes), ull(f.consumer_crashes), ull(f.partitions), ull(f.clogs), ull(f.disk_full));
+  std::string counts;
+  for (int k = 0; k < sim::kFaultKindCount; ++k) {
+    const char* label = sim::fault_kind_info(static_cast<sim::FaultKind>(k)).counted_as;
+    if (label != nullptr) counts += (counts.empty() ? "" : ", ") + std::string(label) + " " + std::to_string(f.made[k]);
+  }
+  std::printf("faults: %s\n", counts.c_str());
   constexpr size_t kShownLog = 12;
   for (size_t i = 0; i < r.fault_log.size() && i < kShownLog; ++i) std::printf("  %s\n", r.fault_log[i].c_str());
   if (r.fault_log.size() > kShownLog) std::printf("  ... %zu more\n", r.fault_log.size() - kShownLog);

@@ -31,7 +31,7 @@ void Nemesis::tick() {
   if (crash && broker_.up() && allow(kSlotBrokerCrash)) {
     disk.tear = disk.tear && allow(kSlotTornWrite);
     disk.flip = disk.flip && allow(kSlotBitFlip);
-    ++stats_.broker_crashes;
+    ++stats_[FaultKind::kBrokerCrash];
     note("broker crash for " + std::to_string(down) + " ns" + (disk.tear ? ", tearing a write in flight" : "") +
          (disk.flip ? ", flipping a bit at rest" : ""));
     broker_.crash(disk);
@@ -41,7 +41,7 @@ void Nemesis::tick() {
     const bool stop = prng_.chance_ppm(params_.consumer_crash_ppm);
     const TimeNs gone = f.consumer_down_ns.draw(prng_);
     if (!stop || !consumers_[c].alive() || !allow(kSlotConsumerCrash + c)) continue;
-    ++stats_.consumer_crashes;
+    ++stats_[FaultKind::kConsumerCrash];
     note("consumer '" + scenario_.topology.consumers[c].name + "' crash for " + std::to_string(gone) + " ns");
     consumers_[c].crash();
     broker_.note_fault(EventF::kConsumerCrash, scenario_.topology.consumers[c].name);
@@ -52,7 +52,7 @@ void Nemesis::tick() {
   const auto who = static_cast<Endpoint>(1 + prng_.uniform(client_endpoints(producers_, consumers_.size())));
   const TimeNs clog_ns = f.clog_ns.draw(prng_);
   if (clog && allow(kSlotClog)) {
-    ++stats_.clogs;
+    ++stats_[FaultKind::kClog];
     note("clog of " + client_name(who) + " for " + std::to_string(clog_ns) + " ns");
     network_.clog_until(who, queue_.now() + clog_ns);
     broker_.note_fault(EventF::kClog, client_name(who));
@@ -75,7 +75,7 @@ void Nemesis::disk_tick() {
   const uint64_t slack = prng_.uniform(4096);
   if (!full || disk_full_ || !allow(kSlotDiskFull)) return;
   disk_full_ = true;
-  ++stats_.disk_full;
+  ++stats_[FaultKind::kDiskFull];
   if (disk_kind_prng_.chance_ppm(scenario_.faults.disk_failing_ppm)) {
     note("disk failing for " + std::to_string(length) + " ns (every sync fails: EIO)");
     broker_.disk_failing();
@@ -108,7 +108,7 @@ void Nemesis::partition() {
     cut(e, length);
     names += " " + client_name(e);
   }
-  ++stats_.partitions;
+  ++stats_[FaultKind::kPartition];
   note("partition of" + names + " from the broker for " + std::to_string(length) + " ns");
 }
 

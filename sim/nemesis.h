@@ -16,7 +16,9 @@
 //
 // Thread-safety: none; one per run.
 
+#include <array>
 #include <cstdint>
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -28,10 +30,14 @@
 
 namespace mq::sim {
 
+// How many faults of each kind the nemesis made (the kinds with a `counted_as` name in
+// fault_kind_info; the others stay 0).
 struct FaultStats {
-  uint64_t broker_crashes = 0, consumer_crashes = 0, partitions = 0, clogs = 0, disk_full = 0;
-  // Every fault the nemesis made (a sweep's figure), stated here beside the counts.
-  uint64_t total() const { return broker_crashes + consumer_crashes + partitions + clogs + disk_full; }
+  std::array<uint64_t, kFaultKindCount> made{};  // [FaultKind]
+  uint64_t& operator[](FaultKind k) { return made[static_cast<size_t>(k)]; }
+  uint64_t operator[](FaultKind k) const { return made[static_cast<size_t>(k)]; }
+  // Every fault the nemesis made (a sweep's figure).
+  uint64_t total() const { return std::accumulate(made.begin(), made.end(), uint64_t{0}); }
 };
 
 class Nemesis {

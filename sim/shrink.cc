@@ -209,20 +209,6 @@ void fault_cuts(Families& f) {
   }
 }
 
-// The order in which rate_cuts tries the kinds: kept as it has been, since another
-// order finds other (equally valid) reproducers. Every kind exactly once (checked).
-constexpr FaultKind kRateCutOrder[] = {
-    FaultKind::kNack,         FaultKind::kLoss,      FaultKind::kDuplicate, FaultKind::kBrokerCrash,
-    FaultKind::kConsumerCrash, FaultKind::kPartition, FaultKind::kClog,      FaultKind::kSlowConsumer,
-    FaultKind::kTornWrite,    FaultKind::kBitFlip,   FaultKind::kDiskFull,  FaultKind::kSlowNetwork,
-};
-constexpr bool each_kind_once() {
-  uint32_t seen = 0;
-  for (const FaultKind k : kRateCutOrder) seen |= fault_bit(k);
-  return seen == kAllFaultBits && std::size(kRateCutOrder) == static_cast<size_t>(kFaultKindCount);
-}
-static_assert(each_kind_once(), "kRateCutOrder must list every fault kind once");
-
 // One family: a probability `section.key` that a fault kind still on draws from, to
 // one point, certain first, then its upper end (a fault that must happen happens at
 // once, with fewer messages); the dead-letter share also to 0.
@@ -247,7 +233,7 @@ void rate_cut(Families& f, const char* section, const char* key, uint32_t bit) {
 }
 
 void rate_cuts(Families& f) {
-  for (const FaultKind kind : kRateCutOrder) {
+  for (const FaultKind kind : kFaultKindsInCutOrder) {
     const FaultKindInfo info = fault_kind_info(kind);
     for (const char* key : info.knobs) {
       if (key != nullptr) rate_cut(f, info.section, key, fault_bit(kind));

@@ -157,8 +157,8 @@ TEST(SimDisk, FaultEventsAreInTheHistory) {
   EXPECT_GT(count(r.history, EventF::kPartition), 0u);
   EXPECT_EQ(count(r.history, EventF::kPartition), count(r.history, EventF::kPartitionEnd));
   EXPECT_GT(count(r.history, EventF::kClog), 0u);
-  EXPECT_EQ(count(r.history, EventF::kConsumerCrash), r.faults.consumer_crashes);
-  EXPECT_EQ(count(r.history, EventF::kConsumerRestart), r.faults.consumer_crashes);
+  EXPECT_EQ(count(r.history, EventF::kConsumerCrash), r.faults[sim::FaultKind::kConsumerCrash]);
+  EXPECT_EQ(count(r.history, EventF::kConsumerRestart), r.faults[sim::FaultKind::kConsumerCrash]);
   EXPECT_EQ(count(r.history, EventF::kCrash), r.broker.crashes);  // nemesis crashes and fail-stops
 }
 

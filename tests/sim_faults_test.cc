@@ -13,10 +13,10 @@ namespace {
 TEST(SimFaults, EveryFaultKindHappensAndIsSurvived) {
   const Scenario s = test::scenario_of(test::stormy_json());
   const SimResult r = simulate(s, 3);
-  EXPECT_GT(r.faults.broker_crashes, 0u);
-  EXPECT_GT(r.faults.consumer_crashes, 0u);
-  EXPECT_GT(r.faults.partitions, 0u);
-  EXPECT_GT(r.faults.clogs, 0u);
+  EXPECT_GT(r.faults[FaultKind::kBrokerCrash], 0u);
+  EXPECT_GT(r.faults[FaultKind::kConsumerCrash], 0u);
+  EXPECT_GT(r.faults[FaultKind::kPartition], 0u);
+  EXPECT_GT(r.faults[FaultKind::kClog], 0u);
   EXPECT_GT(r.network.lost, 0u);
   EXPECT_GT(r.network.duplicated, 0u);
   EXPECT_GT(r.network.partitioned, 0u);
@@ -54,7 +54,7 @@ TEST(SimFaults, NoFaultsMeansNoRedelivery) {
   j["network"]["slow_ppm"] = 0;
   const Scenario s = test::scenario_of(j);
   const SimResult r = simulate(s, 4);
-  EXPECT_EQ(r.faults.broker_crashes + r.faults.consumer_crashes + r.faults.partitions + r.faults.clogs, 0u);
+  EXPECT_EQ(r.faults[FaultKind::kBrokerCrash] + r.faults[FaultKind::kConsumerCrash] + r.faults[FaultKind::kPartition] + r.faults[FaultKind::kClog], 0u);
   EXPECT_EQ(r.network.lost + r.network.duplicated, 0u);
   EXPECT_EQ(r.producers.resends, 0u);
   EXPECT_EQ(test::failures(s, r), "");

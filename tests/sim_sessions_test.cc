@@ -49,7 +49,7 @@ TEST(SimSessions, AClosedConnectionDetachesItsSessionAtOnce) {
   j["clients"]["close_on_crash"] = true;
   const Scenario s = test::scenario_of(j);
   const SimResult closing = simulate(s, 3);
-  EXPECT_GT(closing.faults.consumer_crashes, 0u);
+  EXPECT_GT(closing.faults[FaultKind::kConsumerCrash], 0u);
   // The same crashes; with the close, more of them detach at once rather than by timeout.
   EXPECT_GT(closing.broker.session_detaches, quiet.broker.session_detaches);
   EXPECT_EQ(test::failures(s, closing), "");
