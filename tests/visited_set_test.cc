@@ -16,7 +16,7 @@
 namespace mq::explorer {
 namespace {
 
-inline constexpr uint32_t kKeys = 200'000;  // about 18 doublings from the first table
+inline constexpr uint32_t kKeys = 200'000;  // nine doublings from the first table (1024 slots)
 
 std::vector<uint64_t> random_keys(uint64_t seed) {
   Prng prng(seed);
@@ -50,7 +50,7 @@ TEST(VisitedSet, EveryKeyFoundWithItsIndexAfterDoublings) {
       EXPECT_EQ(again.index, with_index ? i : 0);
     }
     EXPECT_EQ(set.size(), kKeys);
-    // Fingerprints never inserted are not found (a clash here has a chance of 2^-45).
+    // Fingerprints never inserted are not found (a clash here has a chance of about 2^-36).
     const auto others = random_keys(8);
     for (uint32_t i = 0; i < 1000; ++i) EXPECT_EQ(set.find(others[i]), VisitedSet::kNotFound);
   }
