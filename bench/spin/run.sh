@@ -43,16 +43,23 @@ spin_cpu=$(cpu_of "$work/spin.time")
 spin_rate=$(div "$spin_states" "$spin_cpu")
 grep -q "errors: 0" "$work/spin.out" || { echo "run.sh: SPIN found an error:"; cat "$work/spin.out"; exit 1; }
 
+# One run of explore on the configuration: its output in x.out, its "user system
+# wall" seconds in x.time; ends the script if it fails or does not prove.
+explore_timed() {  # arguments of explore
+  /usr/bin/time -f "%U %S %e" -o "$work/x.time" "$harness" explore --config "$root/configs/explore-medium.json" \
+    "$@" > "$work/x.out" 2>&1 || { cat "$work/x.out"; exit 1; }
+  grep -q "^PROVED" "$work/x.out" || { echo "run.sh: explore did not prove:"; cat "$work/x.out"; exit 1; }
+}
+wall_of() { awk '{print $3}' "$work/x.time"; }
+
 run_explorer() {  # label, arguments of explore; sets wall and others
   local label=$1; shift
   local before
   before=$(busy_s)
-  /usr/bin/time -f "%U %S %e" -o "$work/x.time" "$harness" explore --config "$root/configs/explore-medium.json" \
-    "$@" > "$work/x.out" 2>&1 || { [[ $? -eq 0 ]] || { cat "$work/x.out"; exit 1; }; }
-  wall=$(awk '{print $3}' "$work/x.time")
+  explore_timed "$@"
+  wall=$(wall_of)
   others=$(awk -v a="$before" -v b="$(busy_s)" -v own="$(cpu_of "$work/x.time")" \
     'BEGIN {o = b - a - own; printf "%.2f", o < 0 ? 0 : o}')
-  grep -q "^PROVED" "$work/x.out" || { echo "run.sh: explore did not prove:"; cat "$work/x.out"; exit 1; }
   local states cpu bytes
   states=$(sed -n 's/^states \([0-9]*\), .*/\1/p' "$work/x.out")
   bytes=$(sed -n 's/.*; \([0-9.]*\) bytes per visited state.*/\1/p' "$work/x.out")
@@ -82,14 +89,15 @@ echo "two threads: $(div "$wall1" "$wall" | xargs printf "%.2f")x the wall-time 
 # ran just before it (the first run after SPIN's 465 MB pays the most). So five more
 # pairs, the order alternating, and the median of their speed-ups.
 ratios=()
+declare -A pair_wall  # [threads]
 for round in 1 2 3 4 5; do
   order=(1 2)
   ((round % 2 == 0)) && order=(2 1)
   for j in "${order[@]}"; do
-    /usr/bin/time -f "%e" -o "$work/wall$j" "$harness" explore --config "$root/configs/explore-medium.json" \
-      --no-liveness --no-symmetry -j "$j" > "$work/pair.out" 2>&1 || { cat "$work/pair.out"; exit 1; }
+    explore_timed --no-liveness --no-symmetry -j "$j"
+    pair_wall[$j]=$(wall_of)
   done
-  ratios+=("$(div "$(cat "$work/wall1")" "$(cat "$work/wall2")")")
+  ratios+=("$(div "${pair_wall[1]}" "${pair_wall[2]}")")
 done
 echo "two threads, five more pairs: $(printf '%.2fx ' "${ratios[@]}")(median $(printf '%s\n' "${ratios[@]}" | sort -g | sed -n 3p | xargs printf '%.2f')x)"
 run_explorer "explore (symmetry) -j1" --no-liveness -j 1
