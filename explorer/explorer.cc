@@ -45,13 +45,9 @@ class Block {
 // memory is mapped or first touched again.
 inline constexpr size_t kBlockBytes = size_t{2} << 20;
 
-struct Layer {
-  struct Ref {
-    uint32_t block, begin, size;
-  };
+class Layer {
+ public:
   uint32_t first = 0;  // index of its first state
-  std::vector<Block> blocks;
-  std::vector<Ref> refs;
 
   size_t size() const { return refs.size(); }
   std::string_view at(size_t k) const {
@@ -72,20 +68,37 @@ struct Layer {
                     static_cast<uint32_t>(state.size())});
     b.append(state);
   }
+  // Gives the blocks that hold only states before `k` to the pool: the states of a
+  // layer are read once, window after window, so the next layer can fill the blocks
+  // the current one is done with, and the two layers at their widest never hold their
+  // memory at once (the search's peak memory was both layers plus the visited table).
+  void release_before(size_t k, std::vector<Block>& pool) {
+    const size_t done = k < refs.size() ? refs[k].block : blocks.size();
+    for (; released < done; ++released) {
+      blocks[released].clear();
+      pool.push_back(std::move(blocks[released]));
+    }
+  }
   void clear(uint32_t new_first, std::vector<Block>& pool) {
     first = new_first;
-    for (auto& b : blocks) {
-      b.clear();
-      pool.push_back(std::move(b));
-    }
+    release_before(refs.size(), pool);
     blocks.clear();
     refs.clear();
+    released = 0;
   }
   uint64_t memory_bytes() const {
     uint64_t n = refs.capacity() * sizeof(Ref);
-    for (const auto& b : blocks) n += b.capacity();
+    for (size_t b = released; b < blocks.size(); ++b) n += blocks[b].capacity();
     return n;
   }
+
+ private:
+  struct Ref {
+    uint32_t block, begin, size;
+  };
+  std::vector<Block> blocks;
+  std::vector<Ref> refs;
+  size_t released = 0;  // blocks [0, released) are in the pool
 };
 
 // ---- the two state spaces, behind one interface ----
@@ -463,7 +476,10 @@ class Search {
  public:
   Search(const ExploreConfig& config, const ApplyFn* apply, const SearchOptions& options,
          const ProgressFn& progress)
-      : config_(normalized(config)), options_(options), progress_(progress), visited_(config_.liveness) {
+      : config_(normalized(config)),
+        options_(options),
+        progress_(progress),
+        visited_(config_.liveness, config_.max_states) {
     MQ_CHECK_MSG(config_.messages.size() <= 64, "explore: at most 64 menu messages");
     MQ_CHECK_MSG(config_.topology.consumers.size() <= 63, "explore: at most 63 consumers");
     MQ_CHECK(options_.jobs >= 1);
@@ -683,7 +699,9 @@ ExploreResult Search::run() {
         stop = true;
         break;
       }
-      stop = !window(first, std::min(current_.size(), first + kWindowStates), result);
+      const size_t last = std::min(current_.size(), first + kWindowStates);
+      stop = !window(first, last, result);
+      current_.release_before(last, pool_);
       measure(result);
       report(result, result.max_depth);
     }

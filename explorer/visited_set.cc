@@ -20,6 +20,18 @@ inline uint64_t load64(const char* p) {
   return v;
 }
 
+// Slots for n states at a load of 3/4 at most (a power of two).
+size_t slots_for(uint64_t n) {
+  size_t slots = 1024;
+  while (slots / 4 * 3 < n) slots *= 2;
+  return slots;
+}
+
+// The most states address space is reserved for up front (6 GiB of addresses with
+// indices, no memory): a larger hint would only take address space a process limit
+// (ulimit -v) may not have.
+inline constexpr uint64_t kMaxReservedStates = uint64_t{1} << 28;
+
 inline constexpr uint64_t kP0 = 0xa0761d6478bd642full, kP1 = 0xe7037ed1a0b428dbull,
                           kP2 = 0x8ebc6af09c88c6e3ull, kP3 = 0x589965cc75374cc3ull;
 
@@ -61,22 +73,76 @@ uint64_t fingerprint(std::string_view b) {
   return mum(mum(x ^ kP0 ^ h, y ^ kP1), kP0 ^ rest);
 }
 
+VisitedSet::VisitedSet(bool with_index, uint64_t expected_states) : with_index_(with_index) {
+  reserve(slots_for(std::min(expected_states, kMaxReservedStates)));
+}
+
+void VisitedSet::reserve(size_t max_capacity) {
+  keys_memory_ = HugeRegion(max_capacity * sizeof(uint64_t));
+  index_memory_ = with_index_ ? HugeRegion(max_capacity * sizeof(uint32_t)) : HugeRegion();
+  keys_ = static_cast<uint64_t*>(keys_memory_.data());
+  index_ = with_index_ ? static_cast<uint32_t*>(index_memory_.data()) : nullptr;
+}
+
+void VisitedSet::commit() {
+  keys_memory_.commit(capacity_ * sizeof(uint64_t));
+  if (with_index_) index_memory_.commit(capacity_ * sizeof(uint32_t));
+}
+
+void VisitedSet::place(uint64_t key, uint32_t index) {
+  const size_t mask = capacity_ - 1;
+  size_t at = key & mask;
+  for (size_t probe = 0; keys_[at] != 0; ++probe, at = (at + 1) & mask) MQ_CHECK(probe < capacity_);
+  keys_[at] = key;
+  if (index_) index_[at] = index;
+}
+
 void VisitedSet::grow() {
-  const uint64_t* old_keys = keys_;
-  const uint32_t* old_index = index_;
-  HugeMemory old_mapping = std::move(mapping_);
   const size_t old_capacity = capacity_;
   capacity_ = capacity_ == 0 ? 1024 : capacity_ * 2;
-  mapping_ = HugeMemory(capacity_ * (sizeof(uint64_t) + (with_index_ ? sizeof(uint32_t) : 0)));
-  keys_ = static_cast<uint64_t*>(mapping_.data());
-  index_ = with_index_ ? reinterpret_cast<uint32_t*>(keys_ + capacity_) : nullptr;
-  const size_t mask = capacity_ - 1;
-  for (size_t s = 0; s < old_capacity; ++s) {
-    if (old_keys[s] == 0) continue;
-    size_t at = old_keys[s] & mask;
-    for (size_t probe = 0; keys_[at] != 0; ++probe, at = (at + 1) & mask) MQ_CHECK(probe < capacity_);
-    keys_[at] = old_keys[s];
-    if (index_) index_[at] = old_index[s];
+  if (capacity_ * sizeof(uint64_t) <= keys_memory_.max_bytes()) {
+    commit();
+    if (old_capacity > 0) rehash_in_place(old_capacity);
+    return;
+  }
+  // Past the reservation: a new one, and every key copied over.
+  HugeRegion old_keys_memory = std::move(keys_memory_), old_index_memory = std::move(index_memory_);
+  const uint64_t* old_keys = keys_;
+  const uint32_t* old_index = index_;
+  reserve(capacity_ * 8);
+  commit();
+  for (size_t s = 0; s < old_capacity; ++s)
+    if (old_keys[s] != 0) place(old_keys[s], old_index ? old_index[s] : 0);
+}
+
+// The table has just doubled from `old_capacity` slots; the new half is empty. Each
+// key is taken out of its slot and placed again for the new mask, by ordinary linear
+// probing, visiting the old slots in the order s+1, s+2, ... around the old table,
+// where slot s is the first empty one. Keys are placed only in empty slots and never
+// taken out again; the danger is a key placed beyond an old slot not yet visited
+// (still full), which a later visit empties. It cannot happen:
+//  - A key's new home is its old home h, or h + old_capacity in the upper half.
+//  - Old slots s+1 .. old_capacity-1 first. A key at i with new home h: h..i is a
+//    run of occupied slots (linear probing) without the empty s, so h..i-1 were
+//    visited before i and i was just emptied: the key lands in h..i. A key bound for
+//    the upper half passes only placed keys (no old key is there). None of them wraps
+//    past the table's end: if one did, the slots from some y to the end would all be
+//    taken, by keys of this phase whose new homes are >= y, and the key itself is one
+//    more; when y is in the upper half those came from old slots y-C .. C-1, fewer
+//    than the 2C - y + 1 keys needed (C the old capacity); when y is in the lower
+//    half, the 2C - y > C keys needed are more than the old table held.
+//  - Then old slots 0 .. s-1, a run of occupied slots (s is the first empty). A key
+//    at j passes slots visited already, or placed keys in the upper half, and may wrap
+//    to slot 0: then 0..j-1 are visited and j was just emptied, so it lands by j.
+void VisitedSet::rehash_in_place(size_t old_capacity) {
+  size_t s = 0;
+  for (; keys_[s] != 0; ++s) MQ_CHECK(s + 1 < old_capacity);  // a load of 3/4 leaves empty slots
+  for (size_t step = 1; step < old_capacity; ++step) {
+    const size_t i = (s + step) & (old_capacity - 1);
+    const uint64_t key = keys_[i];
+    if (key == 0) continue;
+    keys_[i] = 0;
+    place(key, index_ ? index_[i] : 0);
   }
 }
 

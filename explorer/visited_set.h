@@ -8,7 +8,11 @@
 // from the initial state.
 //
 // The table lives in huge-page memory (huge_memory.h): lookups land at random, and
-// 2 MiB pages spare most TLB misses and page faults.
+// 2 MiB pages spare most TLB misses and page faults. It doubles in place, in address
+// space reserved for the number of states the caller expects, so that a doubling
+// holds the new table only, not the old one beside it (grow() in visited_set.cc
+// argues why the in-place rehash is right); past that number, a doubling moves the
+// table to a reservation eight times as large.
 //
 // Two different states with the same fingerprint would make the search skip the
 // second one. With n states the chance of any such collision is about n^2 / 2^65:
@@ -37,7 +41,9 @@ class VisitedSet {
 
   // `with_index`: remember each state's index (find and insert report it); without,
   // they report 0 for every state seen, and a slot is 8 bytes instead of 12.
-  explicit VisitedSet(bool with_index = true) : with_index_(with_index) {}
+  // `expected_states`: how many states the address space is reserved for (a hint:
+  // more fit, at the cost of one copy).
+  explicit VisitedSet(bool with_index = true, uint64_t expected_states = uint64_t{1} << 20);
   VisitedSet(const VisitedSet&) = delete;
   VisitedSet& operator=(const VisitedSet&) = delete;
 
@@ -56,18 +62,22 @@ class VisitedSet {
   // Whether `more` inserts fit without growing the table.
   bool fits(size_t more) const { return (size_ + more) * 4 <= capacity_ * 3; }
   size_t size() const { return size_; }
-  uint64_t memory_bytes() const { return mapping_.size(); }
+  uint64_t memory_bytes() const { return keys_memory_.size() + index_memory_.size(); }
 
  private:
   size_t slot_of(uint64_t fp) const { return (fp == 0 ? 1 : fp) & (capacity_ - 1); }
   void grow();
+  void reserve(size_t max_capacity);  // new regions for up to max_capacity slots, empty
+  void commit();                      // the regions' first capacity_ slots
+  void rehash_in_place(size_t old_capacity);
+  void place(uint64_t key, uint32_t index);  // REQUIRES: key absent, room for it
 
   // Parallel arrays (no padding). A key of 0 marks an empty slot; fingerprint 0 is
   // mapped to 1, which merges two of 2^64 values.
   bool with_index_;
   uint64_t* keys_ = nullptr;
   uint32_t* index_ = nullptr;  // null without indices
-  HugeMemory mapping_;
+  HugeRegion keys_memory_, index_memory_;
   size_t capacity_ = 0, size_ = 0;
 };
 
