@@ -21,12 +21,12 @@ void Nemesis::note(const std::string& what) {
 void Nemesis::tick() {
   ++ticks_;
   const FaultConfig& f = scenario_.faults;
-  const bool crash = prng_.chance_ppm(params_.broker_crash_ppm);
+  const bool crash = prng_.chance_ppm(params_.rate(FaultKind::kBrokerCrash));
   const TimeNs down = f.broker_down_ns.draw(prng_);
   CrashFaults disk;
-  disk.tear = prng_.chance_ppm(params_.torn_write_ppm);
+  disk.tear = prng_.chance_ppm(params_.rate(FaultKind::kTornWrite));
   disk.tear_draw = prng_.next();
-  disk.flip = prng_.chance_ppm(params_.bit_flip_ppm);
+  disk.flip = prng_.chance_ppm(params_.rate(FaultKind::kBitFlip));
   disk.flip_draw = prng_.next();
   if (crash && broker_.up() && allow(kSlotBrokerCrash)) {
     disk.tear = disk.tear && allow(kSlotTornWrite);
@@ -38,7 +38,7 @@ void Nemesis::tick() {
     queue_.push(queue_.now() + down, Wake{kNemesisEndpoint, kRecoverBroker, 0});
   }
   for (ConsumerId c = 0; c < consumers_.size(); ++c) {
-    const bool stop = prng_.chance_ppm(params_.consumer_crash_ppm);
+    const bool stop = prng_.chance_ppm(params_.rate(FaultKind::kConsumerCrash));
     const TimeNs gone = f.consumer_down_ns.draw(prng_);
     if (!stop || !consumers_[c].alive() || !allow(kSlotConsumerCrash + c)) continue;
     ++stats_[FaultKind::kConsumerCrash];
@@ -47,8 +47,8 @@ void Nemesis::tick() {
     broker_.note_fault(EventF::kConsumerCrash, scenario_.topology.consumers[c].name);
     queue_.push(queue_.now() + gone, Wake{kNemesisEndpoint, kRestartConsumer, c});
   }
-  if (prng_.chance_ppm(params_.partition_ppm)) partition();  // draws its victims, then asks
-  const bool clog = prng_.chance_ppm(params_.clog_ppm);
+  if (prng_.chance_ppm(params_.rate(FaultKind::kPartition))) partition();  // draws its victims, then asks
+  const bool clog = prng_.chance_ppm(params_.rate(FaultKind::kClog));
   const auto who = static_cast<Endpoint>(1 + prng_.uniform(client_endpoints(producers_, consumers_.size())));
   const TimeNs clog_ns = f.clog_ns.draw(prng_);
   if (clog && allow(kSlotClog)) {
@@ -70,7 +70,7 @@ std::string Nemesis::client_name(Endpoint e) const {
 
 // Drawn every tick, after the older faults, whatever the outcome.
 void Nemesis::disk_tick() {
-  const bool full = prng_.chance_ppm(params_.disk_full_ppm);
+  const bool full = prng_.chance_ppm(params_.rate(FaultKind::kDiskFull));
   const TimeNs length = scenario_.faults.disk_full_ns.draw(prng_);
   const uint64_t slack = prng_.uniform(4096);
   if (!full || disk_full_ || !allow(kSlotDiskFull)) return;

@@ -144,12 +144,23 @@ Status read_clients(JsonFields& parent, const std::string& file, const Topology&
   return f.finish();
 }
 
-Status read_network(JsonFields& parent, const std::string& file, NetworkConfig& n) {
+// The knobs of every fault kind whose row puts them in `section`, by their names there.
+void fault_rates(JsonFields& f, std::string_view section, FaultConfig& x) {
+  for (int k = 0; k < kFaultKindCount; ++k) {
+    const FaultKindInfo info = fault_kind_info(static_cast<FaultKind>(k));
+    if (info.section != section) continue;
+    for (int knob = 0; knob < 2; ++knob) {
+      if (info.knobs[knob] != nullptr) ppm(f, info.knobs[knob], x.rate(static_cast<FaultKind>(k), knob));
+    }
+  }
+}
+
+Status read_network(JsonFields& parent, const std::string& file, NetworkConfig& n, FaultConfig& x) {
   const nlohmann::json* j = parent.child("network");
   if (j == nullptr) return Status();
   JsonFields f(*j, file, "/network");
   duration(f, "latency_ns", n.latency_ns, 1);
-  ppm(f, "slow_ppm", n.slow_ppm);
+  fault_rates(f, "network", x);
   duration(f, "slow_latency_ns", n.slow_latency_ns, 1);
   return f.finish();
 }
@@ -159,23 +170,12 @@ Status read_faults(JsonFields& parent, const std::string& file, FaultConfig& x) 
   if (j == nullptr) return Status();
   JsonFields f(*j, file, "/faults");
   duration(f, "tick_ns", x.tick_ns, 1);
-  ppm(f, "loss_ppm", x.loss_ppm);
-  ppm(f, "duplicate_ppm", x.duplicate_ppm);
-  ppm(f, "broker_crash_ppm", x.broker_crash_ppm);
+  fault_rates(f, "faults", x);
   duration(f, "broker_down_ns", x.broker_down_ns, 1);
-  ppm(f, "consumer_crash_ppm", x.consumer_crash_ppm);
   duration(f, "consumer_down_ns", x.consumer_down_ns, 1);
-  ppm(f, "partition_ppm", x.partition_ppm);
   duration(f, "partition_ns", x.partition_ns, 1);
-  ppm(f, "clog_ppm", x.clog_ppm);
   duration(f, "clog_ns", x.clog_ns, 1);
-  ppm(f, "slow_consumer_ppm", x.slow_consumer_ppm);
   range(f, "slow_factor", x.slow_factor, 1, 1000);
-  ppm(f, "nack_ppm", x.nack_ppm);
-  ppm(f, "dead_letter_ppm", x.dead_letter_ppm);
-  ppm(f, "torn_write_ppm", x.torn_write_ppm);
-  ppm(f, "bit_flip_ppm", x.bit_flip_ppm);
-  ppm(f, "disk_full_ppm", x.disk_full_ppm);
   duration(f, "disk_full_ns", x.disk_full_ns, 1);
   f.u32("disk_failing_ppm", x.disk_failing_ppm);
   if (x.disk_failing_ppm > kMillion) f.fail(f.path_of("disk_failing_ppm"), "must be <= 1000000");
@@ -234,7 +234,9 @@ Status read_durations(JsonFields& parent, const std::string& file, Durations& d)
 // heartbeats prevent. Such a scenario would report liveness violations that say
 // nothing about the broker, so it is refused up front.
 Status check_loss_needs_timeouts(const Scenario& s) {
-  if (s.faults.loss_ppm.hi == 0 && s.faults.partition_ppm.hi == 0 && s.faults.clog_ppm.hi == 0) return Status();
+  const FaultConfig& f = s.faults;
+  if (f.rate(FaultKind::kLoss).hi == 0 && f.rate(FaultKind::kPartition).hi == 0 && f.rate(FaultKind::kClog).hi == 0)
+    return Status();
   for (size_t q = 0; q < s.topology.queues.size(); ++q) {
     if (s.topology.queues[q].visibility_timeout_ns > 0) continue;
     for (ConsumerId c : s.topology.consumers_of(static_cast<QueueId>(q))) {
@@ -283,7 +285,7 @@ Result<Scenario> scenario_from_text(std::string_view text, const std::string& fi
   if (!name.empty()) s.name = name;
   MQ_RETURN_IF_ERROR(read_workload(f, file, s.topology, s.workload));
   MQ_RETURN_IF_ERROR(read_clients(f, file, s.topology, s.clients));
-  MQ_RETURN_IF_ERROR(read_network(f, file, s.network));
+  MQ_RETURN_IF_ERROR(read_network(f, file, s.network, s.faults));
   MQ_RETURN_IF_ERROR(read_faults(f, file, s.faults));
   MQ_RETURN_IF_ERROR(read_disk(f, file, s.disk));
   MQ_RETURN_IF_ERROR(read_durations(f, file, s.durations));

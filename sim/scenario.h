@@ -20,6 +20,7 @@
 #include "base/prng.h"
 #include "base/status.h"
 #include "model/topology.h"
+#include "sim/fault_kind.h"
 
 namespace mq::sim {
 
@@ -77,31 +78,36 @@ struct ClientConfig {
   bool pulls(ConsumerId c) const { return c < pull.size() && pull[c]; }
 };
 
+// The network's slow path: its share of packets is the slow-network fault kind's
+// knob (/network/slow_ppm), kept with the other kinds' in FaultConfig::rate_ppm.
 struct NetworkConfig {
   Range latency_ns{50'000, 500'000};      // one way, most packets
-  Range slow_ppm{0, 0};                   // share of packets on the slow path
   Range slow_latency_ns{2'000'000, 20'000'000};
 };
 
 // Probabilities are ranges in ppm; `tick_ns` is how often the nemesis rolls its dice.
+// What each probability means is said where the fault is made (the kinds' table,
+// sim/fault_kind.h, names them): per packet the network loses one, delivers it twice
+// or takes the slow path; per tick the nemesis crashes the broker, each consumer,
+// partitions, clogs, fills the disk; per broker crash the write in flight is torn, a
+// bit flips at rest in a synced record (docs/simulator.md, "The simulated disk"); per
+// delivery a consumer's processing fails and it nacks (of those, the dead-letter
+// share without requeue); per seed, each consumer is slow.
 struct FaultConfig {
   TimeNs tick_ns = 10'000'000;
-  Range loss_ppm{0, 0}, duplicate_ppm{0, 0};
-  Range broker_crash_ppm{0, 0}, broker_down_ns{5'000'000, 50'000'000};
-  Range consumer_crash_ppm{0, 0}, consumer_down_ns{5'000'000, 100'000'000};
-  Range partition_ppm{0, 0}, partition_ns{5'000'000, 100'000'000};
-  Range clog_ppm{0, 0}, clog_ns{5'000'000, 50'000'000};
-  Range slow_consumer_ppm{0, 0}, slow_factor{2, 20};  // per consumer, drawn once per seed
-  Range nack_ppm{0, 0};         // per delivery: processing fails and the consumer nacks
-  Range dead_letter_ppm{0, 0};  // of those nacks: requeue=false (dead-letter now)
-  // Disk faults (docs/simulator.md, "The simulated disk"). Per broker crash: the write
-  // in flight leaves a torn prefix; a bit flips at rest in a synced record. Per tick:
-  // the disk fills up for disk_full_ns (appends fail with ENOSPC).
-  Range torn_write_ppm{0, 0}, bit_flip_ppm{0, 0};
-  Range disk_full_ppm{0, 0}, disk_full_ns{5'000'000, 50'000'000};
+  FaultRates<Range> rate_ppm{};  // [kind][knob], read by the names in the kinds' rows
+  Range broker_down_ns{5'000'000, 50'000'000};
+  Range consumer_down_ns{5'000'000, 100'000'000};
+  Range partition_ns{5'000'000, 100'000'000};
+  Range clog_ns{5'000'000, 50'000'000};
+  Range slow_factor{2, 20};  // per consumer, drawn once per seed
+  Range disk_full_ns{5'000'000, 50'000'000};  // the disk stays full (appends fail with ENOSPC)
   // Of those disk faults, the share where the disk fails instead (every sync fails
   // with EIO for disk_full_ns): both stop the broker until the fault ends.
   uint32_t disk_failing_ppm = 0;
+
+  Range& rate(FaultKind k, int knob = 0) { return rate_ppm[static_cast<size_t>(k)][knob]; }
+  const Range& rate(FaultKind k, int knob = 0) const { return rate_ppm[static_cast<size_t>(k)][knob]; }
 };
 
 // The broker's simulated disk: the write-ahead log over impl::MemStorage.

@@ -8,33 +8,7 @@ namespace {
 
 uint32_t ppm(const Range& r, Prng& prng) { return static_cast<uint32_t>(r.draw(prng)); }
 
-// What a disabled fault kind zeroes (its values are still drawn first, so that the
-// other parameters do not move).
-void turn_off(FaultKind k, SimParams& p) {
-  switch (k) {
-    case FaultKind::kLoss: p.network.loss_ppm = 0; return;
-    case FaultKind::kDuplicate: p.network.duplicate_ppm = 0; return;
-    case FaultKind::kSlowNetwork: p.network.slow_ppm = 0; return;
-    case FaultKind::kBrokerCrash: p.broker_crash_ppm = 0; return;
-    case FaultKind::kConsumerCrash: p.consumer_crash_ppm = 0; return;
-    case FaultKind::kPartition: p.partition_ppm = 0; return;
-    case FaultKind::kClog: p.clog_ppm = 0; return;
-    case FaultKind::kNack: p.nack_ppm = 0; return;
-    case FaultKind::kTornWrite: p.torn_write_ppm = 0; return;
-    case FaultKind::kBitFlip: p.bit_flip_ppm = 0; return;
-    case FaultKind::kDiskFull: p.disk_full_ppm = 0; return;
-    case FaultKind::kSlowConsumer: std::fill(p.slow_factor.begin(), p.slow_factor.end(), 1); return;
-  }
-}
-
 }  // namespace
-
-const char* fault_bit_name(uint32_t bit) {
-  for (int k = 0; k < kFaultKindCount; ++k) {
-    if (fault_bit(static_cast<FaultKind>(k)) == bit) return fault_kind_info(static_cast<FaultKind>(k)).name;
-  }
-  MQ_CHECK_MSG(false, "not one fault kind's bit");
-}
 
 nlohmann::json overrides_to_json(const SimOverrides& o) {
   nlohmann::json j = nlohmann::json::object();
@@ -83,33 +57,28 @@ SimParams derive_params(const Scenario& s, uint64_t seed, const SimOverrides& o)
   p.seed = seed;
   Prng prng(derive_seed(seed, "swarm"));
   const FaultConfig& f = s.faults;
-  p.network.loss_ppm = ppm(f.loss_ppm, prng);
-  p.network.duplicate_ppm = ppm(f.duplicate_ppm, prng);
-  p.network.slow_ppm = ppm(s.network.slow_ppm, prng);
-  p.broker_crash_ppm = ppm(f.broker_crash_ppm, prng);
-  p.consumer_crash_ppm = ppm(f.consumer_crash_ppm, prng);
-  p.partition_ppm = ppm(f.partition_ppm, prng);
-  p.clog_ppm = ppm(f.clog_ppm, prng);
-  p.nack_ppm = ppm(f.nack_ppm, prng);
-  p.dead_letter_ppm = ppm(f.dead_letter_ppm, prng);
-  const uint32_t slow_ppm = ppm(f.slow_consumer_ppm, prng);
-  for (size_t c = 0; c < s.topology.consumers.size(); ++c) {
-    const bool slow = prng.chance_ppm(slow_ppm);
-    const auto factor = static_cast<uint32_t>(f.slow_factor.draw(prng));
-    p.slow_factor.push_back(slow ? factor : 1);
+  for (const FaultKind k : kFaultKindsInDrawOrder) {
+    const FaultKindInfo info = fault_kind_info(k);
+    for (int knob = 0; knob < 2; ++knob) {
+      if (info.knobs[knob] != nullptr) p.rate_ppm[static_cast<size_t>(k)][knob] = ppm(f.rate(k, knob), prng);
+    }
+    // Each consumer's slowness, drawn right after the rate it depends on.
+    if (k != FaultKind::kSlowConsumer) continue;
+    for (size_t c = 0; c < s.topology.consumers.size(); ++c) {
+      const bool slow = prng.chance_ppm(p.rate(k));
+      const auto factor = static_cast<uint32_t>(f.slow_factor.draw(prng));
+      p.slow_factor.push_back(slow ? factor : 1);
+    }
   }
-  // Drawn after every older parameter, so that adding them moved none of those.
-  p.torn_write_ppm = ppm(f.torn_write_ppm, prng);
-  p.bit_flip_ppm = ppm(f.bit_flip_ppm, prng);
-  p.disk_full_ppm = ppm(f.disk_full_ppm, prng);
   p.messages = o.messages ? std::min(*o.messages, s.workload.messages) : s.workload.messages;
   p.faulty_ns = o.faulty_ns ? std::min(*o.faulty_ns, s.durations.faulty_ns) : s.durations.faulty_ns;
   p.healing_ns = s.durations.healing_ns;
   p.heal = s.durations.heal;
-  const uint32_t off = o.disabled_faults;
+  // A kind off: its rate zeroed (its values were drawn all the same).
   for (int k = 0; k < kFaultKindCount; ++k) {
-    if (off & fault_bit(static_cast<FaultKind>(k))) turn_off(static_cast<FaultKind>(k), p);
+    if (o.disabled_faults & fault_bit(static_cast<FaultKind>(k))) p.rate_ppm[k][0] = 0;
   }
+  if (o.disabled_faults & fault_bit(FaultKind::kSlowConsumer)) std::fill(p.slow_factor.begin(), p.slow_factor.end(), 1);
   return p;
 }
 
@@ -121,19 +90,15 @@ std::vector<std::string> SimParams::lines() const {
       kv("faulty_ns", static_cast<uint64_t>(faulty_ns)),
       kv("healing_ns", static_cast<uint64_t>(healing_ns)),
       std::string("heal=") + (heal ? "true" : "false"),
-      kv("network.loss_ppm", network.loss_ppm),
-      kv("network.duplicate_ppm", network.duplicate_ppm),
-      kv("network.slow_ppm", network.slow_ppm),
-      kv("faults.broker_crash_ppm", broker_crash_ppm),
-      kv("faults.consumer_crash_ppm", consumer_crash_ppm),
-      kv("faults.partition_ppm", partition_ppm),
-      kv("faults.clog_ppm", clog_ppm),
-      kv("faults.nack_ppm", nack_ppm),
-      kv("faults.dead_letter_ppm", dead_letter_ppm),
-      kv("faults.torn_write_ppm", torn_write_ppm),
-      kv("faults.bit_flip_ppm", bit_flip_ppm),
-      kv("faults.disk_full_ppm", disk_full_ppm),
   };
+  // Each kind's drawn rates, in draw order, named by the scenario's knob ("faults.loss_ppm").
+  for (const FaultKind k : kFaultKindsInDrawOrder) {
+    const FaultKindInfo info = fault_kind_info(k);
+    for (int knob = 0; knob < 2; ++knob) {
+      const char* name = info.knobs[knob];
+      if (name != nullptr) out.push_back(kv((std::string(info.section) + "." + name).c_str(), rate(k, knob)));
+    }
+  }
   for (const auto& s : swarm) out.push_back("swarm" + s);
   std::string slow = "consumers.slow_factor=";
   for (size_t c = 0; c < slow_factor.size(); ++c) slow += (c ? "," : "") + std::to_string(slow_factor[c]);

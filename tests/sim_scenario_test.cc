@@ -20,7 +20,7 @@ TEST(SimScenario, DefaultLoadsAndNamesItsTargets) {
   EXPECT_EQ(s.name, "default");
   ASSERT_EQ(s.workload.targets.size(), 2u);
   EXPECT_TRUE(s.workload.targets[1].topic);
-  EXPECT_EQ(s.faults.loss_ppm, (Range{0, 20000}));
+  EXPECT_EQ(s.faults.rate(FaultKind::kLoss), (Range{0, 20000}));
 }
 
 TEST(SimScenario, MissingFileIsNotFound) {
