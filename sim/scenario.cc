@@ -235,7 +235,8 @@ Status read_durations(JsonFields& parent, const std::string& file, Durations& d)
 // nothing about the broker, so it is refused up front.
 Status check_loss_needs_timeouts(const Scenario& s) {
   const FaultConfig& f = s.faults;
-  if (f.rate(FaultKind::kLoss).hi == 0 && f.rate(FaultKind::kPartition).hi == 0 && f.rate(FaultKind::kClog).hi == 0)
+  if (f.rate(FaultKind::kLoss).hi == 0 && f.rate(FaultKind::kPartition).hi == 0 &&
+      f.rate(FaultKind::kClog).hi == 0)
     return Status();
   for (size_t q = 0; q < s.topology.queues.size(); ++q) {
     if (s.topology.queues[q].visibility_timeout_ns > 0) continue;

@@ -81,7 +81,7 @@ struct ClientConfig {
 // The network's slow path: its share of packets is the slow-network fault kind's
 // knob (/network/slow_ppm), kept with the other kinds' in FaultConfig::rate_ppm.
 struct NetworkConfig {
-  Range latency_ns{50'000, 500'000};      // one way, most packets
+  Range latency_ns{50'000, 500'000};  // one way, most packets
   Range slow_latency_ns{2'000'000, 20'000'000};
 };
 
@@ -100,7 +100,7 @@ struct FaultConfig {
   Range consumer_down_ns{5'000'000, 100'000'000};
   Range partition_ns{5'000'000, 100'000'000};
   Range clog_ns{5'000'000, 50'000'000};
-  Range slow_factor{2, 20};  // per consumer, drawn once per seed
+  Range slow_factor{2, 20};                   // per consumer, drawn once per seed
   Range disk_full_ns{5'000'000, 50'000'000};  // the disk stays full (appends fail with ENOSPC)
   // Of those disk faults, the share where the disk fails instead (every sync fails
   // with EIO for disk_full_ns): both stop the broker until the fault ends.

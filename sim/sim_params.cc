@@ -78,7 +78,8 @@ SimParams derive_params(const Scenario& s, uint64_t seed, const SimOverrides& o)
   for (int k = 0; k < kFaultKindCount; ++k) {
     if (o.disabled_faults & fault_bit(static_cast<FaultKind>(k))) p.rate_ppm[k][0] = 0;
   }
-  if (o.disabled_faults & fault_bit(FaultKind::kSlowConsumer)) std::fill(p.slow_factor.begin(), p.slow_factor.end(), 1);
+  if (o.disabled_faults & fault_bit(FaultKind::kSlowConsumer))
+    std::fill(p.slow_factor.begin(), p.slow_factor.end(), 1);
   return p;
 }
 

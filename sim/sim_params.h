@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "base/status.h"
-#include "sim/network.h"
 #include "sim/fault_kind.h"
+#include "sim/network.h"
 #include "sim/scenario.h"
 
 namespace mq::sim {

@@ -48,7 +48,8 @@ class World {
       : scenario_(scenario),
         params_(derive_params(scenario, seed, options.overrides)),
         choices_(options.overrides.skipped_choices, options.record_choices),
-        network_(scenario.network, params_.network(), derive_seed(seed, "network"), queue_, clients(), choices_),
+        network_(scenario.network, params_.network(), derive_seed(seed, "network"), queue_, clients(),
+                 choices_),
         recorder_(scenario.topology, scenario.name + " seed " + std::to_string(seed)),
         broker_(scenario, BrokerNodeOptions{options.shadow, options.corrupt_step, options.inconsistent_log},
                 derive_seed(seed, "disk"), queue_, network_, recorder_) {
@@ -60,7 +61,8 @@ class World {
       producers_.emplace_back(p, scenario, share, seed, queue_, network_, choices_);
     }
     for (ConsumerId c = 0; c < t.consumers.size(); ++c) {
-      const ConsumerParams cp{params_.slow_factor[c], params_.rate(FaultKind::kNack, 0), params_.rate(FaultKind::kNack, 1)};
+      const ConsumerParams cp{params_.slow_factor[c], params_.rate(FaultKind::kNack, 0),
+                              params_.rate(FaultKind::kNack, 1)};
       consumers_.emplace_back(c, scenario, cp, seed, queue_, network_, choices_);
     }
     nemesis_.emplace(scenario, params_, queue_, network_, broker_, consumers_, static_cast<uint32_t>(t.producers.size()),
