@@ -23,35 +23,5 @@ Status run(BrokerCore& core, TimeNs now_ns, const Command& c, Effects& out) {
       c);
 }
 
-std::string to_string(const Command& c) {
-  return std::visit(
-      [](const auto& o) -> std::string {
-        using T = std::decay_t<decltype(o)>;
-        auto id = [](MessageId m) { return std::to_string(m); };
-        if constexpr (std::is_same_v<T, cmd::Send>) {
-          return "send(producer " + std::to_string(o.producer) + ", queue " + std::to_string(o.queue) + ", id " +
-                 id(o.spec.id) + ")";
-        }
-        if constexpr (std::is_same_v<T, cmd::Publish>) {
-          return "publish(producer " + std::to_string(o.producer) + ", topic " + std::to_string(o.topic) + ", id " +
-                 id(o.spec.id) + ")";
-        }
-        if constexpr (std::is_same_v<T, cmd::Dispatch>) return "dispatch(queue " + std::to_string(o.queue) + ")";
-        if constexpr (std::is_same_v<T, cmd::Fetch>) return "fetch(consumer " + std::to_string(o.consumer) + ")";
-        if constexpr (std::is_same_v<T, cmd::Ack>) {
-          return "ack(consumer " + std::to_string(o.consumer) + ", id " + id(o.id) + ")";
-        }
-        if constexpr (std::is_same_v<T, cmd::Nack>) {
-          return "nack(consumer " + std::to_string(o.consumer) + ", id " + id(o.id) +
-                 (o.requeue ? ", requeue)" : ", drop)");
-        }
-        if constexpr (std::is_same_v<T, cmd::Tick>) return "tick";
-        if constexpr (std::is_same_v<T, cmd::Crash>) return "crash";
-        if constexpr (std::is_same_v<T, cmd::Recover>) return "recover";
-        if constexpr (std::is_same_v<T, cmd::Attach>) return "attach(consumer " + std::to_string(o.consumer) + ")";
-        if constexpr (std::is_same_v<T, cmd::Detach>) return "detach(consumer " + std::to_string(o.consumer) + ")";
-      },
-      c);
-}
 
 }  // namespace mq::impl

@@ -63,6 +63,4 @@ using Command = std::variant<cmd::Send, cmd::Publish, cmd::Dispatch, cmd::Fetch,
 // publish is copied: the command stays whole for the record.
 Status run(BrokerCore& core, TimeNs now_ns, const Command& c, Effects& out);
 
-std::string to_string(const Command& c);
-
 }  // namespace mq::impl

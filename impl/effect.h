@@ -55,6 +55,4 @@ struct Effect {
 
 using Effects = std::vector<Effect>;
 
-std::string to_string(const Effect& e);
-
 }  // namespace mq::impl

@@ -99,13 +99,33 @@ mq::EffectKind model_kind(im::EffectKind k) {
   RC_FAIL(std::string("core effect without a model counterpart: ") + im::effect_kind_name(k));
 }
 
+// The core's effect in full, for a failure's message.
+std::string describe(const im::Effect& e) {
+  std::string s = effect_kind_name(e.kind);
+  if (e.kind == im::EffectKind::kTimer) {
+    return s + (e.deadline_ns == im::kNoDeadline ? " none" : " at " + std::to_string(e.deadline_ns));
+  }
+  s += " q" + std::to_string(e.queue);
+  if (e.consumer != im::kNoConsumer) s += " c" + std::to_string(e.consumer);
+  if (e.reason == im::Reason::kQueueFull) s += " (queue full)";
+  if (e.reason == im::Reason::kDuplicateId) s += " (duplicate id)";
+  const auto& m = e.message;
+  s += " #" + std::to_string(m.id) + "{p" + std::to_string(m.priority) + " ts=" +
+       std::to_string(m.timestamp_ns);
+  if (m.ttl_ns > 0) s += " ttl=" + std::to_string(m.ttl_ns);
+  if (m.not_before_ns > m.timestamp_ns) s += " nb=" + std::to_string(m.not_before_ns);
+  s += " att=" + std::to_string(m.attempts) + "/" + std::to_string(1 + uint64_t{m.max_retries}) +
+       " '" + std::string(m.payload_view()) + "'}";
+  return s;
+}
+
 std::vector<std::string> normalize(const im::Effects& effects) {
   std::vector<std::string> out;
   for (const auto& e : effects) {
     if (e.kind == im::EffectKind::kTimer) continue;
     const auto& m = e.message;
     out.push_back(show(model_kind(e.kind), e.queue, e.consumer, m.id, m.payload_view(), m.timestamp_ns, m.priority,
-                       m.ttl_ns, m.not_before_ns, m.attempts, m.max_retries) + "  [" + im::to_string(e) + "]");
+                       m.ttl_ns, m.not_before_ns, m.attempts, m.max_retries) + "  [" + describe(e) + "]");
   }
   return out;
 }
