@@ -118,11 +118,6 @@ const char* record_type_name(RecordType type) {
   return "?";
 }
 
-bool WalRecord::has_message() const {
-  return type == RecordType::kPut || type == RecordType::kSnapReady || type == RecordType::kSnapDelayed ||
-         type == RecordType::kSnapInFlight;
-}
-
 WalRecord record_of(const Effect& e) {
   MQ_CHECK(e.persist);
   WalRecord r;

@@ -67,8 +67,6 @@ struct WalRecord {
   uint64_t count = 0;                 // kSnapshotEnd
   Message message;                    // kPut, kSnapReady, kSnapDelayed, kSnapInFlight
   bool ends_write = false;            // the last record of one write (kEndsWriteBit)
-
-  bool has_message() const;
 };
 
 // The record of an effect, if it has one (persist set). REQUIRES: e.persist.
