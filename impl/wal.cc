@@ -50,6 +50,26 @@ struct Scan {
   bool torn = false;                      // ... and that place is a torn tail
 };
 
+// The length a frame's header held before one bit of it flipped at rest, if that
+// explains the frame: the one of the 32 lengths a bit away from `length` whose record
+// fits in `rest` and matches the frame's checksum. A synced frame whose length gained
+// a high bit claims more bytes than the segment holds, which reads as a torn write at
+// the log's tail: without this, recovery would drop it and every synced record after
+// it as torn. (A torn write leaves a length that was written whole, and its body cut:
+// none of those 32 lengths matches its checksum, but with a chance of 2^-27.)
+std::optional<uint32_t> length_before_one_flip(std::string_view rest, uint32_t length) {
+  MQ_CHECK(rest.size() >= kFrameHeaderBytes);
+  for (int bit = 0; bit < 32; ++bit) {
+    const uint32_t was = length ^ (uint32_t{1} << bit);
+    if (was > kMaxRecordBytes || was > rest.size() - kFrameHeaderBytes) continue;
+    const char field[4] = {static_cast<char>(was), static_cast<char>(was >> 8), static_cast<char>(was >> 16),
+                           static_cast<char>(was >> 24)};
+    const uint32_t crc = crc32c(rest.substr(kFrameHeaderBytes, was), crc32c(std::string_view(field, 4)));
+    if (crc == le32(rest, 4)) return was;
+  }
+  return std::nullopt;
+}
+
 bool all_zero(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c == 0; });
 }
@@ -77,6 +97,14 @@ Scan scan_segment(std::string name, uint64_t number, std::string_view data, bool
     if (all_zero(rest)) return stop(off, "zero-filled tail", true);
     if (rest.size() < kFrameHeaderBytes) return stop(off, "frame header cut short", true);
     const uint32_t length = le32(rest, 0);
+    if (length > kMaxRecordBytes || rest.size() - kFrameHeaderBytes < length) {
+      if (const auto was = length_before_one_flip(rest, length)) {
+        return stop(off,
+                    "checksum mismatch: the length field reads " + std::to_string(length) +
+                        ", one bit away from " + std::to_string(*was) + ", which the checksum matches",
+                    false, CorruptionKind::kChecksum);
+      }
+    }
     if (length > kMaxRecordBytes) {
       return stop(off, "wrong length: " + std::to_string(length) + " exceeds the record limit", false);
     }
@@ -328,15 +356,15 @@ Status report(const WalOptions& options, Recovery& rec, CorruptionReport r, Corr
 }
 
 // No segment begins with a complete checkpoint: what cut the newest one short (a
-// segment that begins a checkpoint and stopped at a bad frame inside it), else the
-// start of the log is missing.
+// segment that begins a checkpoint and stopped at a bad frame inside it, or whose very
+// first frame, which would say, is bad), else the start of the log is missing.
 CorruptionReport no_checkpoint(const std::vector<Scan>& scans) {
   for (size_t i = scans.size(); i-- > 0;) {
     const Scan& s = scans[i];
     const bool begins = !s.frames.empty() && s.frames[0].record.type == RecordType::kSnapshotBegin;
-    if (begins && s.error) {
+    if ((begins || s.frames.empty()) && s.error) {
       CorruptionReport r = *s.error;
-      r.what = "checkpoint cut short: " + r.what;
+      r.what = (begins ? "checkpoint cut short: " : "the segment's first frame is bad: ") + r.what;
       return r;
     }
   }

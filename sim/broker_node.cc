@@ -311,9 +311,11 @@ void BrokerNode::append_inconsistent_record() {
   MQ_CHECK(disk_.sync(segment).ok());
 }
 
-// Flips one bit in the CRC or body of a synced frame of the newest segment that is
-// not its last frame: CRC32C catches every single-bit error there, and recovery must
-// report it (a flip in the last frame would look like a torn write, by design).
+// Flips one bit of a synced frame of the newest segment that is not its last frame:
+// in its length, CRC or body. Recovery must report it: CRC32C catches every
+// single-bit error in the CRC or the body, and in the length too, where a longer
+// length would otherwise read as a torn write at the log's tail (a flip in the last
+// frame does look like a torn write, by design).
 void BrokerNode::flip_bit(uint64_t draw, TimeNs at_ns) {
   auto names = disk_.list();
   MQ_CHECK(names.ok());
@@ -334,7 +336,7 @@ void BrokerNode::flip_bit(uint64_t draw, TimeNs at_ns) {
   }
   if (frames.size() < 2) return;
   const auto& [offset, length] = frames[draw % (frames.size() - 1)];
-  const uint64_t byte = offset + 4 + (draw >> 16) % (4 + length);
+  const uint64_t byte = offset + (draw >> 16) % (kFrameHeader + length);
   disk_.flip_bit(segment, byte, static_cast<uint8_t>((draw >> 56) % 8));
   flips_.push_back(Flip{segment, offset});
   ++disk_stats_.bit_flips;
