@@ -83,6 +83,14 @@ Scan scan_segment(std::string name, uint64_t number, std::string_view data, bool
                   CorruptionKind kind = CorruptionKind::kFraming) -> Scan {
     s.error = CorruptionReport{s.name, offset, std::move(what), kind};
     s.torn = last && tail_like;
+    // A write applies whole or not at all: the records a torn tail leaves of the write
+    // it cuts were never confirmed (a write is synced before anything it holds is
+    // answered), and applying some of them would make the broker act on commands
+    // nobody learned the outcome of.
+    if (s.torn) {
+      for (size_t k = 0; k < data.size() && !s.frames.empty() && !s.frames.back().record.ends_write; ++k)
+        s.frames.pop_back();
+    }
     return std::move(s);
   };
   if (data.substr(0, kSegmentMagic.size()) != kSegmentMagic.substr(0, std::min(data.size(), kSegmentMagic.size()))) {
@@ -364,7 +372,8 @@ CorruptionReport no_checkpoint(const std::vector<Scan>& scans) {
     const bool begins = !s.frames.empty() && s.frames[0].record.type == RecordType::kSnapshotBegin;
     if ((begins || s.frames.empty()) && s.error) {
       CorruptionReport r = *s.error;
-      r.what = (begins ? "checkpoint cut short: " : "the segment's first frame is bad: ") + r.what;
+      r.what =
+          (begins ? "checkpoint cut short: " : "no checkpoint readable at the segment's start: ") + r.what;
       return r;
     }
   }

@@ -23,7 +23,9 @@
 //   the end of the file, or whose CRC fails when it is the last frame in the file, or
 //   a zero-filled tail, or a file that ends on whole frames whose last one does not
 //   end a write (WalRecord::ends_write: the rest of that write is missing). It is
-//   reported in Recovery::torn_tail, not as an error; the records before it apply.
+//   reported in Recovery::torn_tail, not as an error; the records before the write it
+//   cuts apply, those of that write do not (a write applies whole or not at all: it
+//   is synced before anything it holds is answered).
 //   A cut exactly at the end of a write leaves a log that no byte tells from one
 //   whose later writes never happened: recovery cannot report it.
 // - Anything else that fails (a CRC mismatch followed by more data, a length past

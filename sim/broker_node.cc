@@ -275,14 +275,16 @@ void BrokerNode::lose_unsynced(const CrashFaults& faults, TimeNs now, uint64_t u
   }
   uint64_t keep = 0;
   if (faults.tear && writing_ && writing_->bytes.size() > 1) {
-    // Strictly inside the first frame: no unsynced record survives whole, so what
-    // recovery sees is the synced log plus a torn tail (docs/simulator.md).
+    // Anywhere strictly inside the write: inside any of its frames or between two,
+    // so that whole records of an unconfirmed write may survive, which recovery must
+    // not apply (docs/simulator.md).
     const std::string& bytes = writing_->bytes;
-    const uint64_t first = std::min<uint64_t>(bytes.size(), kFrameHeader + le32(bytes, 0));
-    keep = 1 + faults.tear_draw % (first - 1);
+    keep = 1 + faults.tear_draw % (bytes.size() - 1);
     (void)disk_.append(impl::segment_name(wal_->active_segment()), std::string_view(bytes).substr(0, keep));
     ++disk_stats_.torn_writes;
-    recorder_.record_fault(EventF::kTornWrite, "", now, std::to_string(keep) + " bytes of a record");
+    recorder_.record_fault(
+        EventF::kTornWrite, "", now,
+        std::to_string(keep) + " of the " + std::to_string(bytes.size()) + " bytes of a write");
   }
   disk_.crash(keep);
   if (faults.flip) flip_bit(faults.flip_draw, now);
@@ -305,6 +307,7 @@ void BrokerNode::append_inconsistent_record() {
   r.type = impl::RecordType::kRelease;
   r.queue = static_cast<QueueId>(q - durable_.begin());
   r.id = UINT64_MAX;  // no producer draws this id
+  r.ends_write = true;  // a whole write, as the broker writes them
   std::string frame;
   impl::encode_record(r, frame);
   MQ_CHECK(disk_.append(segment, frame).ok());

@@ -349,10 +349,14 @@ void written_mode(uint8_t flags, std::string_view rest) {
   FUZZ_EXPECT(all_kept || rec->torn_tail || !rec->skipped.empty() || cut_at_write_end,
               "records were dropped without a report");
   if (!hit || skip) return;
-  // Without skipping, every record that ends before the damage is kept.
-  for (const RefFrame& f : undamaged.applied) {
-    const bool before_damage =
-        f.segment < hit->file || (f.segment == hit->file && f.offset + encode(f.record).size() <= hit->at);
+  // Without skipping, every record of a write that ends before the damage is kept (a
+  // write applies whole or not at all).
+  for (size_t k = 0; k < undamaged.applied.size(); ++k) {
+    const RefFrame& f = undamaged.applied[k];
+    size_t last = k;  // the last frame of f's write
+    while (last + 1 < undamaged.applied.size() && !undamaged.applied[last].ends_write) ++last;
+    const RefFrame& w = undamaged.applied[last];
+    const bool before_damage = w.segment < hit->file || (w.segment == hit->file && w.end() <= hit->at);
     if (!before_damage) break;
     const bool kept = std::any_of(ref.applied.begin(), ref.applied.end(), [&](const RefFrame& g) {
       return g.segment == f.segment && g.offset == f.offset;

@@ -278,8 +278,21 @@ inline RefSegment ref_scan(const std::string& name, uint64_t number, std::string
     if (rest.find_first_not_of('\0') == std::string_view::npos) return stop(true), seg;
     if (rest.size() < im::kFrameHeaderBytes) return stop(true), seg;
     const uint32_t length = ref_le32(rest, 0);
+    const size_t room = rest.size() - im::kFrameHeaderBytes;
+    if (length > im::kMaxRecordBytes || length > room) {
+      // A length one flipped bit away from one that the checksum matches: a damaged
+      // length, not a torn write.
+      for (uint32_t bit = 1; bit != 0; bit <<= 1) {
+        const uint32_t was = length ^ bit;
+        if (was > im::kMaxRecordBytes || was > room) continue;
+        std::string field(4, '\0');
+        for (int b = 0; b < 4; ++b) field[b] = static_cast<char>(was >> (8 * b));
+        if (im::crc32c(rest.substr(im::kFrameHeaderBytes, was), im::crc32c(field)) == ref_le32(rest, 4))
+          return stop(false), seg;
+      }
+    }
     if (length > im::kMaxRecordBytes) return stop(false), seg;
-    if (rest.size() - im::kFrameHeaderBytes < length) return stop(true), seg;
+    if (length > room) return stop(true), seg;
     const std::string_view body = rest.substr(im::kFrameHeaderBytes, length);
     if (im::crc32c(body, im::crc32c(rest.substr(0, 4))) != ref_le32(rest, 4)) {
       return stop(rest.size() == im::kFrameHeaderBytes + length), seg;
@@ -320,6 +333,12 @@ inline RefRecovery ref_recover(const std::map<std::string, std::string>& files, 
     segs.push_back(ref_scan(name, std::stoull(digits), data));
   }
   for (size_t i = 0; i + 1 < segs.size(); ++i) segs[i].tail_like = false;  // only the last may be torn
+  // A write applies whole or not at all: a torn tail takes the records it left of the
+  // write it cuts with it.
+  if (!segs.empty() && segs.back().tail_like) {
+    auto& frames = segs.back().frames;
+    while (!frames.empty() && !frames.back().ends_write) frames.pop_back();
+  }
   out.image.queues.resize(config.queues.size());
   if (segs.empty()) return out;
   auto complete_checkpoint = [](const RefSegment& s) {
