@@ -29,12 +29,6 @@ std::optional<uint64_t> segment_number(const std::string& name) {
   return n;
 }
 
-uint32_t le32(std::string_view s, size_t at) {
-  uint32_t v = 0;
-  for (size_t k = 4; k-- > 0;) v = (v << 8) | static_cast<uint8_t>(s[at + k]);
-  return v;
-}
-
 // ---- reading one segment into frames ----
 
 struct Frame {

@@ -41,6 +41,15 @@ inline constexpr size_t kFrameHeaderBytes = 8;
 inline constexpr uint32_t kMaxRecordBytes = 64u << 20;
 inline constexpr uint8_t kEndsWriteBit = 0x80;
 
+// The little-endian u32 at `at` of `bytes`: a frame's length and CRC fields.
+// REQUIRES: at + 4 <= bytes.size().
+inline uint32_t le32(std::string_view bytes, size_t at) {
+  MQ_CHECK(at + 4 <= bytes.size());
+  uint32_t v = 0;
+  for (size_t k = 4; k-- > 0;) v = (v << 8) | static_cast<uint8_t>(bytes[at + k]);
+  return v;
+}
+
 enum class RecordType : uint8_t {
   kPut = 1,
   kRelease = 2,

@@ -9,17 +9,6 @@
 namespace mq::sim {
 namespace {
 
-
-uint32_t le32(std::string_view s, size_t at) {
-  uint32_t v = 0;
-  for (size_t k = 4; k-- > 0;) v = (v << 8) | static_cast<uint8_t>(s[at + k]);
-  return v;
-}
-
-// Frame header: u32 length, u32 crc (docs/durability.md); the segment magic first.
-constexpr size_t kFrameHeader = 8;
-constexpr size_t kMagicBytes = 8;
-
 // A consumer's connection: one per session (a restarted consumer connects anew), so
 // that what the broker hears of an old connection (its close) never touches the new.
 impl::ConnId consumer_conn(Endpoint e, uint64_t session) {
@@ -331,15 +320,17 @@ void BrokerNode::flip_bit(uint64_t draw, TimeNs at_ns) {
   MQ_CHECK(data.ok());
   std::vector<std::pair<uint64_t, uint32_t>> frames;  // offset, body length
   // Bounded: each round moves past one whole frame.
-  for (uint64_t off = kMagicBytes; off + kFrameHeader <= data->size();) {
-    const uint32_t length = le32(*data, off);
-    if (off + kFrameHeader + length > data->size()) break;
+  // The log's frame layout (impl/wal_record.h): the segment magic, then frames of a
+  // u32 length, a u32 CRC and the body.
+  for (uint64_t off = impl::kSegmentMagic.size(); off + impl::kFrameHeaderBytes <= data->size();) {
+    const uint32_t length = impl::le32(*data, off);
+    if (off + impl::kFrameHeaderBytes + length > data->size()) break;
     frames.emplace_back(off, length);
-    off += kFrameHeader + length;
+    off += impl::kFrameHeaderBytes + length;
   }
   if (frames.size() < 2) return;
   const auto& [offset, length] = frames[draw % (frames.size() - 1)];
-  const uint64_t byte = offset + (draw >> 16) % (kFrameHeader + length);
+  const uint64_t byte = offset + (draw >> 16) % (impl::kFrameHeaderBytes + length);
   disk_.flip_bit(segment, byte, static_cast<uint8_t>((draw >> 56) % 8));
   flips_.push_back(Flip{segment, offset});
   ++disk_stats_.bit_flips;
