@@ -42,8 +42,6 @@ using sim::SimOptions;
 using sim::SimOverrides;
 using sim::SimResult;
 
-constexpr const char* kShadow = harness::kShadowProperty;
-constexpr const char* kLiveness = harness::kLivenessProperty;
 // A seed of a sweep, or a candidate of shrink, running longer than this in its child
 // process is killed and reported as "watchdog" (a run is bounded by
 // sim::kMaxEventsPerRun anyway; this catches a hang in between).

@@ -39,15 +39,14 @@ inline constexpr const char* kCapacity = "capacity";
 // QueueReplay then applies it, after(step) judges the state it left.
 class CapacityChecker {
  public:
-  // REQUIRES: `index`, `replay` and `topology` outlive the checker.
-  CapacityChecker(const StreamIndex& index, const QueueReplay& replay, const Topology& topology)
-      : index_(index), replay_(replay), topology_(topology) {}
+  // REQUIRES: `replay` and `topology` outlive the checker.
+  CapacityChecker(const QueueReplay& replay, const Topology& topology)
+      : replay_(replay), topology_(topology) {}
   void before(const Step& step);
   void after(const Step& step);
   Verdict finish() const;
 
  private:
-  const StreamIndex& index_;
   const QueueReplay& replay_;
   const Topology& topology_;
   void judge_refusal(const Step& step, const QueueConfig& queue);

@@ -33,8 +33,8 @@ Verdict drive_replayed(const History& history, const Topology& topology, Configu
     replay->apply(s);
     checker->after(s);
   });
-  replay = std::make_unique<QueueReplay>(index, topology);
-  checker = std::make_unique<Checker>(index, *replay, topology);
+  replay = std::make_unique<QueueReplay>(topology);
+  checker = std::make_unique<Checker>(*replay, topology);
   configure(*checker);
   for (const auto& e : history.events) index.add(std::make_shared<const HistoryEvent>(e));
   index.finish();

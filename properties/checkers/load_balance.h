@@ -49,15 +49,14 @@ uint32_t load_balance_epsilon(const Topology& topology, QueueId q);
 // QueueReplay then applies it, after(step) judges the state it left.
 class LoadBalanceChecker {
  public:
-  // REQUIRES: `index`, `replay` and `topology` outlive the checker.
-  LoadBalanceChecker(const StreamIndex& index, const QueueReplay& replay, const Topology& topology)
-      : index_(index), replay_(replay), topology_(topology) {}
+  // REQUIRES: `replay` and `topology` outlive the checker.
+  LoadBalanceChecker(const QueueReplay& replay, const Topology& topology)
+      : replay_(replay), topology_(topology) {}
   void before(const Step& step);
   void after(const Step& step);
   Verdict finish() const;
 
  private:
-  const StreamIndex& index_;
   const QueueReplay& replay_;
   const Topology& topology_;
   std::optional<Verdict> violation_;

@@ -41,16 +41,15 @@ struct NoLossOptions {
 // QueueReplay then applies it, after(step) judges the state it left.
 class NoLossChecker {
  public:
-  // REQUIRES: `index`, `replay` and `topology` outlive the checker.
-  NoLossChecker(const StreamIndex& index, const QueueReplay& replay, const Topology& topology)
-      : index_(index), replay_(replay), topology_(topology) {}
+  // REQUIRES: `replay` and `topology` outlive the checker.
+  NoLossChecker(const QueueReplay& replay, const Topology& topology)
+      : replay_(replay), topology_(topology) {}
   void before(const Step& step);
   void after(const Step& step);
   Verdict finish() const;
   void set_options(const NoLossOptions& o) { options_ = o; }
 
  private:
-  const StreamIndex& index_;
   const QueueReplay& replay_;
   const Topology& topology_;
   std::optional<Verdict> violation_;

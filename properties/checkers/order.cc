@@ -48,7 +48,7 @@ Verdict OrderChecker::finish() const {
 
 Verdict check_order(const History& history) {
   return drive<OrderChecker>(history, [](StreamIndex& i) {
-    auto c = std::make_unique<OrderChecker>(i);
+    auto c = std::make_unique<OrderChecker>();
     i.on_forget([p = c.get()](const MessageKey& k) { p->forget(k); });
     return c;
   });

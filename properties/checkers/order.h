@@ -39,8 +39,8 @@ inline constexpr const char* kOrder = "order";
 
 class OrderChecker {
  public:
-  // REQUIRES: `index` outlives the checker and passes it every step.
-  explicit OrderChecker(const StreamIndex& index) : index_(index) {}
+  // REQUIRES: a StreamIndex passes it every step, in order.
+  OrderChecker() = default;
   void on(const Step& step);
   void forget(const MessageKey& k);
   Verdict finish() const;
@@ -54,7 +54,6 @@ class OrderChecker {
   };
   void first_delivery(const Step& step);
 
-  const StreamIndex& index_;
   std::unordered_set<MessageKey, MessageKeyHash> delivered_;
   std::unordered_map<MessageKey, EventPtr, MessageKeyHash> released_;  // first release
   std::map<std::pair<std::string, Priority>, Node> latest_;  // per level: max ready_lo delivered

@@ -26,17 +26,15 @@ inline constexpr const char* kPriority = "priority";
 // QueueReplay then applies it, after(step) judges the state it left.
 class PriorityChecker {
  public:
-  // REQUIRES: `index`, `replay` and `topology` outlive the checker.
-  PriorityChecker(const StreamIndex& index, const QueueReplay& replay, const Topology& topology)
-      : index_(index), replay_(replay), topology_(topology) {}
+  // REQUIRES: `replay` outlives the checker. The topology is not needed: the
+  // parameter is there because drive_replayed builds every replayed checker alike.
+  PriorityChecker(const QueueReplay& replay, const Topology& /*topology*/) : replay_(replay) {}
   void before(const Step& step);
   void after(const Step& step);
   Verdict finish() const;
 
  private:
-  const StreamIndex& index_;
   const QueueReplay& replay_;
-  const Topology& topology_;
   std::optional<Verdict> violation_;
   uint64_t judged_ = 0;
 };

@@ -2,8 +2,8 @@
 
 namespace mq {
 
-QueueReplay::QueueReplay(const StreamIndex& index, const Topology& topology)
-    : index_(index), topology_(topology) {}
+QueueReplay::QueueReplay(const Topology& topology)
+    : topology_(topology) {}
 
 const std::map<MessageId, LiveMessage>& QueueReplay::live(const std::string& queue) const {
   static const std::map<MessageId, LiveMessage> kEmpty;

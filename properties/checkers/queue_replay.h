@@ -20,7 +20,7 @@
 // Streaming: apply() takes the steps the StreamIndex releases, in order; the replay
 // keeps only live messages (memory proportional to messages held), and the events it
 // remembers (acceptance, readiness) are shared pointers, not positions.
-// REQUIRES: the history is valid; the index outlives the replay.
+// REQUIRES: the history is valid; a StreamIndex releases its steps.
 
 #include <cstddef>
 #include <map>
@@ -46,7 +46,7 @@ struct LiveMessage {
 
 class QueueReplay {
  public:
-  QueueReplay(const StreamIndex& index, const Topology& topology);
+  explicit QueueReplay(const Topology& topology);
 
   // Applies the next step. REQUIRES: called for every step the index releases, in order.
   void apply(const Step& step);
@@ -71,7 +71,6 @@ class QueueReplay {
   void unknown_in_flight(const std::string& only_consumer);  // "" = every consumer
   LiveMessage* find(const MessageKey& k);
 
-  const StreamIndex& index_;
   const Topology& topology_;
   std::map<std::string, std::map<MessageId, LiveMessage>> live_;
   std::map<std::string, uint64_t> pending_;

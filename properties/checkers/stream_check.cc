@@ -35,15 +35,15 @@ struct StreamingChecks::Impl {
         completeness_(topology, CompletenessOptions{options.complete, options.queue_retry_budget}),
         refinement_(topology, RefinementOptions{options.complete, options.queue_retry_budget}),
         index_([this](const Step& s) { on_step(s); }),
-        replay_(index_, topology),
+        replay_(topology),
         integrity_(index_),
-        no_loss_(index_, replay_, topology),
+        no_loss_(replay_, topology),
         duplicates_(topology),
-        capacity_(index_, replay_, topology),
-        ttl_delay_(index_),
-        priority_(index_, replay_, topology),
-        order_(index_),
-        load_balance_(index_, replay_, topology) {
+        capacity_(replay_, topology),
+        ttl_delay_(),
+        priority_(replay_, topology),
+        order_(),
+        load_balance_(replay_, topology) {
     no_loss_.set_options(NoLossOptions{options.complete});
     index_.on_forget([this](const MessageKey& k) {
       duplicates_.forget(k);

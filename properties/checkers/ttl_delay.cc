@@ -33,7 +33,7 @@ Verdict TtlDelayChecker::finish() const {
 }
 
 Verdict check_ttl_delay(const History& history) {
-  return drive<TtlDelayChecker>(history, [](const StreamIndex& i) { return std::make_unique<TtlDelayChecker>(i); });
+  return drive<TtlDelayChecker>(history, [](const StreamIndex&) { return std::make_unique<TtlDelayChecker>(); });
 }
 
 }  // namespace mq

@@ -28,13 +28,12 @@ inline constexpr const char* kTtlDelay = "ttl-delay";
 
 class TtlDelayChecker {
  public:
-  // REQUIRES: `index` outlives the checker and passes it every step.
-  explicit TtlDelayChecker(const StreamIndex& index) : index_(index) {}
+  // REQUIRES: a StreamIndex passes it every step, in order.
+  TtlDelayChecker() = default;
   void on(const Step& step);
   Verdict finish() const;
 
  private:
-  const StreamIndex& index_;
   uint64_t judged_ = 0;
   std::optional<Verdict> violation_;
 };
