@@ -11,10 +11,10 @@
 
 #include "base/check.h"
 
-// libgcov's: writes the counts (an _exit skips that). Weak: null unless the binary
-// links libgcov (the coverage build does, and pulls this in with -u __gcov_dump), so
-// the other builds compile this file exactly as the coverage build does.
-extern "C" void __gcov_dump(void) __attribute__((weak));
+// clang's profile runtime: writes the coverage counts (an _exit skips that). Weak: null
+// unless the binary links the runtime (the coverage build does, and pulls this in with
+// -u __llvm_profile_write_file), so the other builds compile this file as it does.
+extern "C" int __llvm_profile_write_file(void) __attribute__((weak));
 
 namespace mq::harness {
 namespace {
@@ -74,7 +74,7 @@ void ChildPool::start(uint64_t tag, const Task& task) {
     const std::string report = task();
     std::fflush(nullptr);
     write_all(STDOUT_FILENO, report);
-    if (__gcov_dump != nullptr) __gcov_dump();
+    if (__llvm_profile_write_file != nullptr) (void)__llvm_profile_write_file();
     _exit(0);
   }
   close(fds[1]);

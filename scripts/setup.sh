@@ -47,8 +47,9 @@ run_packages=(
   spin
   # the fuzz targets (docs/fuzzing.md): clang with libFuzzer and the sanitizer runtimes
   clang libclang-rt-dev
-  # scripts/coverage: line and branch coverage of impl/ reached by the default sweep
-  gcovr
+  # scripts/coverage: source-based line and branch coverage of impl/ reached by the
+  # default sweep (clang above, llvm-profdata and llvm-cov)
+  llvm
 )
 
 case "${1:-}" in
