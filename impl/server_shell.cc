@@ -61,6 +61,11 @@ bool takes_back(EffectKind k) {
 ServerShell::ServerShell(ShellOptions options, BrokerCore core, State state)
     : options_(std::move(options)), core_(std::move(core)), state_(state) {
   sessions_.resize(options_.config.consumers.size());
+  for (const ConsumerOptions& c : options_.config.consumers) {
+    const std::optional<QueueId> q = options_.config.find_queue(c.queue);
+    MQ_CHECK_MSG(q.has_value(), "a consumer of a configured queue (BrokerConfig::validate)");
+    queue_of_consumer_.push_back(*q);
+  }
   // Each dispatch delivers one message, so one eager round delivers at most what the
   // queues hold; one more try per queue sees that nothing is left.
   for (const QueueOptions& q : options_.config.queues) dispatch_bound_ += uint64_t{q.capacity} + 1;
@@ -329,7 +334,7 @@ void ServerShell::on_fetch(TimeNs now, ConnId from, const req::Fetch& r) {
     dispatch_all(now);
     if (r.block_ns > 0) conns_[from].blocked = true;  // until answered: later requests would overtake it
   }
-  send_after(AnswerFetch{from, r.who, std::max<uint32_t>(r.max, 1), r.block_ns}, now);
+  send_after(AnswerFetch{from, r.who, std::max<uint32_t>(r.max, 1), r.block_ns, now}, now);
 }
 
 void ServerShell::on_settle(TimeNs now, ConnId from, const req::Settle& r) {
@@ -539,7 +544,7 @@ void ServerShell::emit_command(uint64_t lsn, TimeNs now, act::Committed* committ
 // when they are released.
 void ServerShell::send_after(Send&& s, TimeNs now) {
   if (!outputs_.empty()) return outputs_.back().sends.push_back(std::move(s));
-  carry_out(s, released_ns_, now);
+  carry_out(s, now);
 }
 
 void ServerShell::release(Output& out, TimeNs now) {
@@ -553,11 +558,11 @@ void ServerShell::release_parts(TimeNs at_ns, act::Committed* committed, std::ve
     forget_taken_back(committed->effects);
     actions_.emplace_back(std::move(*committed));
   }
-  for (Send& s : sends) carry_out(s, at_ns, now);
+  for (Send& s : sends) carry_out(s, now);
 }
 
-// One released send; at_ns is its output's time.
-void ServerShell::carry_out(Send& s, TimeNs at_ns, TimeNs now) {
+// One released send.
+void ServerShell::carry_out(Send& s, TimeNs now) {
   std::visit(
       [&](auto& x) {
         using T = std::decay_t<decltype(x)>;
@@ -567,7 +572,7 @@ void ServerShell::carry_out(Send& s, TimeNs at_ns, TimeNs now) {
           route(x, now);
         } else {
           static_assert(std::is_same_v<T, AnswerFetch>);
-          answer(x, at_ns, now);
+          answer(x, now);
         }
       },
       s);
@@ -595,10 +600,14 @@ void ServerShell::route(SendDelivery& d, TimeNs now) {
   if (!s->parked) return;
   const ParkedFetch parked = *s->parked;
   s->parked.reset();
-  answer(AnswerFetch{parked.conn, ConsumerRef{c, s->id, s->mode}, parked.max, parked.block_ns}, now, now);
+  answer(AnswerFetch{parked.conn, ConsumerRef{c, s->id, s->mode}, parked.max, parked.block_ns, now}, now);
 }
 
-void ServerShell::answer(const AnswerFetch& f, TimeNs at_ns, TimeNs now) {
+// A blocking fetch that finds nothing parks until asked_ns + block_ns: its wait runs
+// from when it was read, not from the time of the output it went out behind (an idle
+// broker's last output may be long past, and a wait measured from it would end at
+// once: an empty answer, and the client's next fetch straight after).
+void ServerShell::answer(const AnswerFetch& f, TimeNs now) {
   std::optional<Session>& s = sessions_[f.who.consumer];
   // Only the answer to a blocking fetch unblocks its connection: an earlier, plain
   // fetch answered now must not let later requests overtake the blocking one.
@@ -615,7 +624,7 @@ void ServerShell::answer(const AnswerFetch& f, TimeNs at_ns, TimeNs now) {
   while (!s->outbox.empty() && got.deliveries.size() < f.max) got.deliveries.push_back(s->outbox.pop());
   if (got.deliveries.empty() && f.block_ns > 0) {
     s->parked = ParkedFetch{f.to, f.max, f.block_ns, ++fetch_token_};
-    set_timer(std::max(at_ns + f.block_ns, now), TimerKind::kFetchTimeout, fetch_token_);
+    set_timer(std::max(f.asked_ns + f.block_ns, now), TimerKind::kFetchTimeout, fetch_token_);
     return;
   }
   stats_.fetched += got.deliveries.size();
@@ -665,8 +674,15 @@ void ServerShell::Outbox::forget(MessageId id) {
 // A pull session must not hand out what the core took back before it was fetched.
 void ServerShell::forget_taken_back(const Effects& effects) {
   for (const Effect& e : effects) {
-    if (e.consumer != kNoConsumer && e.consumer < sessions_.size() && takes_back(e.kind)) {
-      forget_delivery(e.consumer, e.message.id);
+    if (!takes_back(e.kind)) continue;
+    if (e.consumer != kNoConsumer) {
+      if (e.consumer < sessions_.size()) forget_delivery(e.consumer, e.message.id);
+      continue;
+    }
+    // A failed delivery whose TTL passed meanwhile finishes without naming its holder
+    // (BrokerCore::place_ready): any consumer of its queue may have it in an outbox.
+    for (ConsumerId c = 0; c < sessions_.size(); ++c) {
+      if (queue_of_consumer_[c] == e.queue) forget_delivery(c, e.message.id);
     }
   }
 }

@@ -284,6 +284,7 @@ class ServerShell {
     ConsumerRef who;
     uint32_t max = 1;
     TimeNs block_ns = 0;
+    TimeNs asked_ns = 0;  // when the fetch was read: its wait ends at asked_ns + block_ns
   };
   using Send = std::variant<SendResponse, SendDelivery, AnswerFetch>;
   struct Output {
@@ -334,11 +335,11 @@ class ServerShell {
   void release_parts(TimeNs at_ns, act::Committed* committed, std::vector<Send>& sends, TimeNs now);
   void send_after(Send&& s, TimeNs now);
   void release(Output& out, TimeNs now);
-  void carry_out(Send& s, TimeNs at_ns, TimeNs now);
+  void carry_out(Send& s, TimeNs now);
   void release_ready(TimeNs now);
   void drop_unreleased();
   void route(SendDelivery& d, TimeNs now);
-  void answer(const AnswerFetch& f, TimeNs at_ns, TimeNs now);
+  void answer(const AnswerFetch& f, TimeNs now);
   void reply(ConnId to, Response&& r);
   void unblock(ConnId conn);
   void forget_delivery(ConsumerId c, MessageId id);
@@ -370,6 +371,7 @@ class ServerShell {
   TimeNs released_ns_ = 0;
   std::deque<Output> outputs_;                    // not yet released, in command order
   std::vector<std::optional<Session>> sessions_;  // [ConsumerId]
+  std::vector<QueueId> queue_of_consumer_;        // [ConsumerId]
   std::map<ConnId, Conn> conns_;                  // connections blocked or with a backlog
   std::vector<ConnId> resume_;                    // unblocked, with a backlog to run
   std::optional<TimeNs> timer_at_;

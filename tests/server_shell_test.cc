@@ -574,6 +574,52 @@ TEST(ServerShell, ABlockingFetchTimesOutEmpty) {
   EXPECT_TRUE(f->deliveries.empty());
 }
 
+// The wait runs from when the fetch was read. Measured from the broker's last output
+// (at 0 here, long before), it ended at once: an empty answer, and a client that
+// fetches again at once spun (the simulator found it: a run over its event bound).
+TEST(ServerShell, ABlockingFetchOnAnIdleBrokerWaitsItsWholeBlock) {
+  Harness h(false);
+  h.request(7, req::Hello{ConsumerRef{kWorker, 7, SessionMode::kPull}});  // attached at 0
+  h.settle();
+  h.at(5000);
+  h.request(7, req::Fetch{ConsumerRef{kWorker, 7, SessionMode::kPull}, 1, 1000});
+  h.settle();
+  ASSERT_EQ(h.to(7).size(), 1u);  // the attach's answer; the fetch waits
+  h.fire(TimerKind::kFetchTimeout);
+  EXPECT_EQ(h.now(), 6000);
+  const auto got = h.to(7);
+  ASSERT_EQ(got.size(), 2u);
+  const auto* f = as<resp::Fetched>(got[1]);
+  ASSERT_NE(f, nullptr);
+  EXPECT_TRUE(f->deliveries.empty());
+}
+
+// A delivery waiting in a pull session's outbox that the core takes back and finishes
+// at once (its TTL passed while it was in flight, BrokerCore::place_ready: an expiry
+// that names no consumer) leaves the outbox too. It stayed there: the next fetch
+// handed out a message the broker had already finished (the simulator found it: the
+// same id, published again, reached the outbox twice).
+TEST(ServerShell, AnOutboxForgetsADeliveryThatExpiredWhenTakenBack) {
+  Harness h(false);
+  h.request(7, req::Hello{ConsumerRef{kWorker, 7, SessionMode::kPull}});
+  MessageSpec m = spec(1);
+  m.ttl_ns = 500;
+  h.request(1, req::Publish{0, false, kDurable, m});
+  h.settle();
+  EXPECT_EQ(h.shell().core().stats(kDurable).in_flight, 1u);  // in the outbox, not fetched
+  h.at(1500);
+  h.fire_all(TimerKind::kSessionCheck);  // silent since 0: detached, the delivery taken back
+  h.settle();
+  EXPECT_EQ(h.shell().core().stats(kDurable).expired, 1u);
+  h.request(7, req::Fetch{ConsumerRef{kWorker, 7, SessionMode::kPull}, 5, 0});
+  h.settle();
+  const auto got = h.to(7);
+  ASSERT_FALSE(got.empty());
+  const auto* f = as<resp::Fetched>(got.back());
+  ASSERT_NE(f, nullptr);
+  EXPECT_TRUE(f->deliveries.empty());
+}
+
 TEST(ServerShell, UnknownIdsAreErrorsNotCrashes) {
   Harness h(false);
   h.request(1, req::Publish{9, false, 0, spec(1)});
