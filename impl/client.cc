@@ -6,16 +6,6 @@
 
 namespace mq::impl {
 
-const char* send_outcome_name(SendOutcome o) {
-  switch (o) {
-    case SendOutcome::kStored: return "stored";
-    case SendOutcome::kDuplicate: return "duplicate";
-    case SendOutcome::kFull: return "full";
-    case SendOutcome::kNoSpace: return "no-space";
-  }
-  return "?";
-}
-
 namespace {
 
 timeval to_timeval(std::chrono::milliseconds ms) {
@@ -29,106 +19,6 @@ struct ReplyDeleter {
   void operator()(redisReply* r) const { freeReplyObject(r); }
 };
 using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
-
-std::string text_of(const redisReply* r) { return std::string(r->str, r->len); }
-
-bool starts_with(const redisReply* r, std::string_view prefix) {
-  return r->type == REDIS_REPLY_ERROR && text_of(r).rfind(prefix, 0) == 0;
-}
-
-// An error answer as a Status (see the header).
-Status error_status(const redisReply* r) {
-  const std::string e = text_of(r);
-  if (e.rfind("NOTHELD", 0) == 0 || e.rfind("SESSION", 0) == 0 || e.rfind("FULL", 0) == 0) {
-    return failed_precondition(e);
-  }
-  if (e.rfind("UNAVAILABLE", 0) == 0 || e.rfind("NOSPACE", 0) == 0) return unavailable(e);
-  return invalid_argument(e);
-}
-
-void add_send_options(std::vector<std::string>& args, const SendOptions& o) {
-  if (o.priority != 0) args.insert(args.end(), {"PRIORITY", std::to_string(o.priority)});
-  if (o.ttl_ms != 0) args.insert(args.end(), {"TTL", std::to_string(o.ttl_ms)});
-  if (o.delay_ms != 0) args.insert(args.end(), {"DELAY", std::to_string(o.delay_ms)});
-  if (o.retries) args.insert(args.end(), {"RETRIES", std::to_string(*o.retries)});
-  if (!o.producer.empty()) args.insert(args.end(), {"PRODUCER", o.producer});
-}
-
-Result<uint64_t> parse_u64(const redisReply* r, const char* what) {
-  std::string s;
-  if (r->type == REDIS_REPLY_INTEGER) {
-    if (r->integer < 0) return invalid_argument(std::string("bad ") + what + " in a delivery");
-    return static_cast<uint64_t>(r->integer);
-  }
-  if (r->type != REDIS_REPLY_STRING) return invalid_argument(std::string("bad ") + what + " in a delivery");
-  s = text_of(r);
-  try {
-    size_t used = 0;
-    const uint64_t v = std::stoull(s, &used);
-    if (used != s.size()) throw std::invalid_argument(s);
-    return v;
-  } catch (const std::exception&) {
-    return invalid_argument(std::string("bad ") + what + " in a delivery: '" + s + "'");
-  }
-}
-
-Result<ClientDelivery> parse_delivery(const redisReply* r) {
-  if (r->type != REDIS_REPLY_ARRAY || r->elements != 9) return invalid_argument("a delivery is an array of 9");
-  ClientDelivery d;
-  if (r->element[0]->type != REDIS_REPLY_STRING || r->element[2]->type != REDIS_REPLY_STRING) {
-    return invalid_argument("a delivery's queue and payload are strings");
-  }
-  d.queue = text_of(r->element[0]);
-  d.payload = text_of(r->element[2]);
-  const char* names[] = {"", "id", "", "attempts", "priority", "timestamp", "ttl", "not_before", "max_retries"};
-  uint64_t v[9] = {};
-  for (size_t k : {1, 3, 4, 5, 6, 7, 8}) {
-    auto x = parse_u64(r->element[k], names[k]);
-    if (!x.ok()) return x.status();
-    v[k] = *x;
-  }
-  d.id = v[1];
-  d.attempts = static_cast<uint32_t>(v[3]);
-  d.priority = static_cast<uint32_t>(v[4]);
-  d.timestamp_ns = static_cast<int64_t>(v[5]);
-  d.ttl_ns = static_cast<int64_t>(v[6]);
-  d.not_before_ns = static_cast<int64_t>(v[7]);
-  d.max_retries = static_cast<uint32_t>(v[8]);
-  return d;
-}
-
-Result<std::vector<std::pair<std::string, std::string>>> pairs_of(const redisReply* r) {
-  std::vector<std::pair<std::string, std::string>> out;
-  if (r->type != REDIS_REPLY_ARRAY) return invalid_argument("expected an array");
-  for (size_t k = 0; k < r->elements; ++k) {
-    const redisReply* e = r->element[k];
-    if (e->type == REDIS_REPLY_ARRAY && e->elements == 2) {
-      out.emplace_back(text_of(e->element[0]), text_of(e->element[1]));
-    } else if (k + 1 < r->elements && e->type == REDIS_REPLY_STRING) {
-      const redisReply* v = r->element[++k];
-      out.emplace_back(text_of(e), v->type == REDIS_REPLY_INTEGER ? std::to_string(v->integer) : text_of(v));
-    } else {
-      return invalid_argument("expected pairs");
-    }
-  }
-  return out;
-}
-
-void flatten(const redisReply* r, std::string& out, int depth) {
-  const std::string pad(static_cast<size_t>(depth) * 2, ' ');
-  switch (r->type) {
-    case REDIS_REPLY_STATUS: out += pad + "+" + text_of(r) + "\n"; break;
-    case REDIS_REPLY_ERROR: out += pad + "-" + text_of(r) + "\n"; break;
-    case REDIS_REPLY_STRING: out += pad + text_of(r) + "\n"; break;
-    case REDIS_REPLY_INTEGER: out += pad + "(integer) " + std::to_string(r->integer) + "\n"; break;
-    case REDIS_REPLY_NIL: out += pad + "(nil)\n"; break;
-    case REDIS_REPLY_ARRAY:
-      out += pad + "(array of " + std::to_string(r->elements) + ")\n";
-      for (size_t k = 0; k < r->elements; ++k) flatten(r->element[k], out, depth + 1);
-      break;
-    default: out += pad + "(?)\n"; break;
-  }
-}
 
 }  // namespace
 
@@ -173,111 +63,56 @@ Result<redisReply*> Client::command(const std::vector<std::string>& args) {
   return static_cast<redisReply*>(r);
 }
 
-Result<SendOutcome> Client::send(const std::string& queue, uint64_t id, const std::string& payload,
-                                 const SendOptions& o) {
-  std::vector<std::string> args{"SEND", queue, std::to_string(id), payload};
-  add_send_options(args, o);
+// Each call: its arguments, the answer, read by client_protocol.
+template <typename Read>
+auto Client::call(const std::vector<std::string>& args, Read&& read) -> decltype(read(nullptr)) {
   auto r = command(args);
   if (!r.ok()) return r.status();
   ReplyPtr reply(*r);
-  if (reply->type == REDIS_REPLY_STATUS) {
-    const std::string s = text_of(reply.get());
-    if (s == "STORED") return SendOutcome::kStored;
-    if (s == "DUPLICATE") return SendOutcome::kDuplicate;
-    return invalid_argument("unexpected answer to SEND: " + s);
-  }
-  if (starts_with(reply.get(), "FULL")) return SendOutcome::kFull;
-  if (starts_with(reply.get(), "NOSPACE")) return SendOutcome::kNoSpace;
-  if (reply->type == REDIS_REPLY_ERROR) return error_status(reply.get());
-  return invalid_argument("unexpected answer to SEND");
+  return read(reply.get());
 }
 
-Result<std::vector<std::pair<std::string, std::string>>> Client::publish(const std::string& topic, uint64_t id,
-                                                                         const std::string& payload,
-                                                                         const SendOptions& o) {
-  std::vector<std::string> args{"PUBLISH", topic, std::to_string(id), payload};
-  add_send_options(args, o);
-  auto r = command(args);
-  if (!r.ok()) return r.status();
-  ReplyPtr reply(*r);
-  if (reply->type == REDIS_REPLY_ERROR) return error_status(reply.get());
-  return pairs_of(reply.get());
+Result<SendOutcome> Client::send(const std::string& queue, uint64_t id, const std::string& payload,
+                                 const SendOptions& o) {
+  return call(client_protocol::send_args(queue, id, payload, o), client_protocol::read_send);
+}
+
+Result<NamedValues> Client::publish(const std::string& topic, uint64_t id, const std::string& payload,
+                                    const SendOptions& o) {
+  return call(client_protocol::publish_args(topic, id, payload, o), client_protocol::read_publish);
 }
 
 Result<std::vector<ClientDelivery>> Client::fetch(const std::string& consumer, uint32_t count, int64_t block_ms) {
-  std::vector<std::string> args{"FETCH", consumer, "COUNT", std::to_string(count)};
-  if (block_ms > 0) args.insert(args.end(), {"BLOCK", std::to_string(block_ms)});
-  auto r = command(args);
-  if (!r.ok()) return r.status();
-  ReplyPtr reply(*r);
-  if (reply->type == REDIS_REPLY_ERROR) return error_status(reply.get());
-  if (reply->type != REDIS_REPLY_ARRAY) return invalid_argument("unexpected answer to FETCH");
-  std::vector<ClientDelivery> out;
-  for (size_t k = 0; k < reply->elements; ++k) {
-    auto d = parse_delivery(reply->element[k]);
-    if (!d.ok()) return d.status();
-    out.push_back(std::move(d).value());
-  }
-  return out;
+  return call(client_protocol::fetch_args(consumer, count, block_ms), client_protocol::read_fetch);
 }
-
-namespace {
-Status ok_or_error(redisReply* raw, const char* what) {
-  ReplyPtr reply(raw);
-  if (reply->type == REDIS_REPLY_STATUS) return Status();
-  if (reply->type == REDIS_REPLY_ERROR) return error_status(reply.get());
-  return invalid_argument(std::string("unexpected answer to ") + what);
-}
-}  // namespace
 
 Status Client::ack(const std::string& consumer, uint64_t id) {
-  auto r = command({"ACK", consumer, std::to_string(id)});
-  if (!r.ok()) return r.status();
-  return ok_or_error(*r, "ACK");
+  return call(client_protocol::ack_args(consumer, id),
+              [](const redisReply* r) { return client_protocol::read_ok(r, "ACK"); });
 }
 
 Status Client::nack(const std::string& consumer, uint64_t id, bool requeue) {
-  auto r = command({"NACK", consumer, std::to_string(id), requeue ? "REQUEUE" : "DROP"});
-  if (!r.ok()) return r.status();
-  return ok_or_error(*r, "NACK");
+  return call(client_protocol::nack_args(consumer, id, requeue),
+              [](const redisReply* r) { return client_protocol::read_ok(r, "NACK"); });
 }
 
 Status Client::attach(const std::string& consumer) {
-  auto r = command({"ATTACH", consumer});
-  if (!r.ok()) return r.status();
-  return ok_or_error(*r, "ATTACH");
+  return call({"ATTACH", consumer}, [](const redisReply* r) { return client_protocol::read_ok(r, "ATTACH"); });
 }
 
 Status Client::ping() {
-  auto r = command({"PING"});
-  if (!r.ok()) return r.status();
-  return ok_or_error(*r, "PING");
+  return call({"PING"}, [](const redisReply* r) { return client_protocol::read_ok(r, "PING"); });
 }
 
-Result<std::vector<std::pair<std::string, std::string>>> Client::qstats(const std::string& queue) {
-  auto r = command({"QSTATS", queue});
-  if (!r.ok()) return r.status();
-  ReplyPtr reply(*r);
-  if (reply->type == REDIS_REPLY_ERROR) return error_status(reply.get());
-  return pairs_of(reply.get());
+Result<NamedValues> Client::qstats(const std::string& queue) {
+  return call({"QSTATS", queue}, client_protocol::read_pairs);
 }
 
-Result<std::string> Client::info() {
-  auto r = command({"INFO"});
-  if (!r.ok()) return r.status();
-  ReplyPtr reply(*r);
-  if (reply->type != REDIS_REPLY_STRING) return invalid_argument("unexpected answer to INFO");
-  return text_of(reply.get());
-}
+Result<std::string> Client::info() { return call({"INFO"}, client_protocol::read_info); }
 
 Result<std::string> Client::raw(const std::vector<std::string>& args) {
   if (args.empty()) return invalid_argument("raw: no command");
-  auto r = command(args);
-  if (!r.ok()) return r.status();
-  ReplyPtr reply(*r);
-  std::string out;
-  flatten(reply.get(), out, 0);
-  return out;
+  return call(args, [](const redisReply* r) -> Result<std::string> { return client_protocol::flatten(r); });
 }
 
 }  // namespace mq::impl

@@ -4,12 +4,8 @@
 // connection; every call sends one command and waits for its answer, up to the
 // timeout given at connect.
 //
-// Outcomes are told apart as a history needs them:
-//   ok                     the broker answered, and the answer is in the result
-//   kFailedPrecondition    the broker answered "no" and nothing changed (FULL,
-//                          NOTHELD, SESSION: see each call)
-//   kInvalidArgument       the broker refused the command (ERR: syntax, names, ...)
-//   kUnavailable           the broker is starting or stopped on a failed write
+// What it sends and how it reads each answer is impl/client_protocol.h, whose
+// outcomes it returns, and one more:
 //   kIoError               no answer: the connection failed or timed out. The
 //                          command may or may not have taken effect (Jepsen's
 //                          `info`); the connection is unusable from then on.
@@ -24,32 +20,12 @@
 #include <vector>
 
 #include "base/status.h"
+#include "impl/client_protocol.h"
 
 struct redisContext;
 struct redisReply;
 
 namespace mq::impl {
-
-struct SendOptions {
-  uint32_t priority = 0;
-  int64_t ttl_ms = 0;    // 0: never expires
-  int64_t delay_ms = 0;  // 0: deliverable at once
-  std::optional<uint32_t> retries;
-  std::string producer;  // empty: the broker's first producer
-};
-
-enum class SendOutcome : uint8_t { kStored, kDuplicate, kFull, kNoSpace };
-const char* send_outcome_name(SendOutcome o);
-
-struct ClientDelivery {
-  std::string queue;
-  uint64_t id = 0;
-  std::string payload;
-  uint32_t attempts = 0;  // >= 2: a redelivery
-  uint32_t priority = 0;
-  int64_t timestamp_ns = 0, ttl_ns = 0, not_before_ns = 0;
-  uint32_t max_retries = 0;
-};
 
 class Client {
  public:
@@ -63,7 +39,7 @@ class Client {
   Result<SendOutcome> send(const std::string& queue, uint64_t id, const std::string& payload,
                            const SendOptions& o = {});
   // Per bound queue: (queue, "stored" | "duplicate" | "full"); every one full: kFull.
-  Result<std::vector<std::pair<std::string, std::string>>> publish(const std::string& topic, uint64_t id,
+  Result<NamedValues> publish(const std::string& topic, uint64_t id,
                                                                    const std::string& payload,
                                                                    const SendOptions& o = {});
   // Up to `count` deliveries; waits up to block_ms (0: answers at once) for one.
@@ -72,7 +48,7 @@ class Client {
   Status ack(const std::string& consumer, uint64_t id);
   Status nack(const std::string& consumer, uint64_t id, bool requeue);
   Status attach(const std::string& consumer);
-  Result<std::vector<std::pair<std::string, std::string>>> qstats(const std::string& queue);
+  Result<NamedValues> qstats(const std::string& queue);
   Result<std::string> info();
   Status ping();
   // Any command; the answer flattened to text ("+OK" style for status, the string
@@ -82,6 +58,9 @@ class Client {
  private:
   explicit Client(redisContext* c);
   Result<redisReply*> command(const std::vector<std::string>& args);
+  // Sends `args` and reads the answer with `read` (a client_protocol reader).
+  template <typename Read>
+  auto call(const std::vector<std::string>& args, Read&& read) -> decltype(read(nullptr));
   Status broken(const std::string& what);
 
   struct Deleter {

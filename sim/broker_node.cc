@@ -66,8 +66,10 @@ impl::ShellOptions BrokerNode::shell_options(const Scenario& scenario) {
   const size_t producers = scenario.topology.producers.size();
   for (ConsumerId c = 0; c < scenario.topology.consumers.size(); ++c) {
     const auto mode = scenario.clients.pulls(c) ? impl::SessionMode::kPull : impl::SessionMode::kPush;
-    o.initial_sessions.push_back(
-        impl::InitialSession{consumer_conn(sim::consumer_endpoint(producers, c), 1), 1, mode});
+    const impl::ConnId conn = consumer_conn(sim::consumer_endpoint(producers, c), 1);
+    // A RESP session is its connection (RespCommands): its number at the shell too.
+    const bool resp = scenario.clients.resp && scenario.clients.pulls(c);
+    o.initial_sessions.push_back(impl::InitialSession{conn, resp ? conn : 1, mode});
   }
   return o;
 }
@@ -81,12 +83,19 @@ BrokerNode::BrokerNode(const Scenario& scenario, BrokerNodeOptions options, uint
   for (const auto& q : scenario.topology.queues) durable_.push_back(q.durable);
   volatile_ids_.resize(durable_.size());
   if (options_.shadow) shadow_.emplace(scenario.topology);
+  if (scenario.clients.resp) resp_.emplace(config_);
   drain();
   MQ_CHECK_MSG(shell_.up(), "an empty simulated disk takes the first checkpoint");
 }
 
 Endpoint BrokerNode::consumer_endpoint(ConsumerId c) const {
   return sim::consumer_endpoint(scenario_.topology.producers.size(), c);
+}
+
+bool BrokerNode::speaks_resp(impl::ConnId conn) const {
+  if (!resp_) return false;
+  const ClientAt who = client_at(scenario_.topology.producers.size(), endpoint_of(conn));
+  return who.producer || scenario_.clients.pulls(who.index);
 }
 
 // ---- carrying out the shell's actions ----
@@ -152,6 +161,12 @@ void BrokerNode::perform(impl::Action& a, bool last) {
 // Responses become the packets the simulated clients speak; the rest are dropped.
 void BrokerNode::send(impl::act::Reply& r) {
   const Endpoint to = endpoint_of(r.to);
+  if (speaks_resp(r.to)) {
+    const auto* p = std::get_if<impl::resp::Published>(&r.response);
+    if (p != nullptr && p->outcome == impl::PublishOutcome::kNoSpace) ++disk_stats_.no_space_replies;
+    if (auto packet = resp_->answer(r.to, r.response)) network_.send(kBrokerEndpoint, to, std::move(*packet));
+    return;
+  }
   std::visit(
       [&](auto& x) {
         using T = std::decay_t<decltype(x)>;
@@ -242,6 +257,7 @@ void BrokerNode::crash(const CrashFaults& faults) {
 void BrokerNode::crash_now(const CrashFaults& faults, bool fresh) {
   const uint64_t unsynced = shell_.added_lsn() - shell_.synced_lsn();
   shell_.crash();
+  if (resp_) resp_->crashed();
   drain();  // the fault events that waited come out first
   // Nobody outside saw anything after the last released output: the crash is recorded
   // (and the core restored) at that time, so that what the model's advance to the
@@ -481,34 +497,51 @@ void BrokerNode::wake(uint32_t what, uint64_t token) {
   drain();
 }
 
+impl::ConnId BrokerNode::connection_of(const Packet& packet) const {
+  return std::visit(
+      [&](const auto& x) -> impl::ConnId {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, PublishRequest>) {
+          return producer_endpoint(x.producer);
+        } else if constexpr (requires { x.consumer; x.session; }) {  // a consumer's request
+          return consumer_conn(consumer_endpoint(x.consumer), x.session);
+        } else {
+          MQ_CHECK_MSG(false, "the broker receives requests only");
+          return 0;
+        }
+      },
+      packet);
+}
+
 void BrokerNode::receive(const Packet& packet) {
   const TimeNs now = queue_.now();
+  const impl::ConnId from = connection_of(packet);
   const auto who = [&](ConsumerId c, uint64_t session) {
     const auto mode = scenario_.clients.pulls(c) ? impl::SessionMode::kPull : impl::SessionMode::kPush;
     return impl::ConsumerRef{c, session, mode};
   };
-  const auto conn = [&](ConsumerId c, uint64_t session) {
-    return consumer_conn(consumer_endpoint(c), session);
-  };
-  if (const auto* p = std::get_if<PublishRequest>(&packet)) {
-    shell_.request(now, producer_endpoint(p->producer), impl::req::Publish{p->producer, p->topic, p->target, to_core(p->spec)});
+  if (speaks_resp(from) && !std::holds_alternative<Close>(packet)) {
+    // A dead process reads nothing (and answers nothing: the route must not wait),
+    // and nothing is read off a closed connection.
+    if (shell_.state() != impl::ServerShell::State::kDown && !resp_->is_closed(from)) {
+      shell_.request(now, from, resp_->request(from, packet));
+    }
+  } else if (const auto* p = std::get_if<PublishRequest>(&packet)) {
+    shell_.request(now, from, impl::req::Publish{p->producer, p->topic, p->target, to_core(p->spec)});
   } else if (const auto* a = std::get_if<AckRequest>(&packet)) {
-    shell_.request(now, conn(a->consumer, a->session),
-                   impl::req::Settle{who(a->consumer, a->session), a->id, a->nack, a->requeue});
+    shell_.request(now, from, impl::req::Settle{who(a->consumer, a->session), a->id, a->nack, a->requeue});
   } else if (const auto* h = std::get_if<Hello>(&packet)) {
-    shell_.request(now, conn(h->consumer, h->session), impl::req::Hello{who(h->consumer, h->session)});
+    shell_.request(now, from, impl::req::Hello{who(h->consumer, h->session)});
   } else if (const auto* f = std::get_if<FetchRequest>(&packet)) {
-    shell_.request(now, conn(f->consumer, f->session),
-                   impl::req::Fetch{who(f->consumer, f->session), f->max, f->block_ns});
-  } else if (const auto* c = std::get_if<Close>(&packet)) {
-    shell_.closed(now, conn(c->consumer, c->session));
-  } else if (const auto* st = std::get_if<StatsRequest>(&packet)) {
-    const impl::Request r = st->info
-                                ? impl::Request(impl::req::Info{})
-                                : impl::Request(impl::req::Stats{scenario_.topology.queue_of(st->consumer)});
-    shell_.request(now, conn(st->consumer, st->session), r);
+    shell_.request(now, from, impl::req::Fetch{who(f->consumer, f->session), f->max, f->block_ns});
+  } else if (std::holds_alternative<Close>(packet)) {
+    shell_.closed(now, from);
+    if (speaks_resp(from)) resp_->closed(from);
   } else {
-    MQ_CHECK_MSG(false, "the broker receives requests only");
+    const auto& st = std::get<StatsRequest>(packet);
+    const impl::Request r = st.info ? impl::Request(impl::req::Info{})
+                                    : impl::Request(impl::req::Stats{scenario_.topology.queue_of(st.consumer)});
+    shell_.request(now, from, r);
   }
   drain();
 }

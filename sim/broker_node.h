@@ -9,7 +9,9 @@
 //    one connection per session, a push session or, for clients.pull_consumers, a
 //    pull session; a consumer's Close closes its session's connection) and responses
 //    go back as packets (the ones the simulated clients do not speak, such as attach
-//    confirmations, errors and statistics, are dropped);
+//    confirmations, errors and statistics, are dropped); with clients.resp the
+//    producers' and pull sessions' requests and answers go through RESP as mqd and
+//    the client library read and write it (sim/resp_route.h);
 //  - with disk.defer_commit, the shell's CommitSoon becomes a wake at the same
 //    virtual time, after the events already due then (mqd's event loop does the same);
 //  - log writes go to the real write-ahead log (impl::Wal) over a simulated disk
@@ -65,6 +67,7 @@
 #include "model/history_recorder.h"
 #include "model/op.h"
 #include "sim/network.h"
+#include "sim/resp_route.h"
 #include "sim/scenario.h"
 #include "sim/shadow_model.h"
 
@@ -177,6 +180,10 @@ class BrokerNode {
   Effects lost_in_volatile_queues() const;
   void track(const Effects& effects, TimeNs at_ns);
   Endpoint consumer_endpoint(ConsumerId c) const;
+  // The connection a request packet comes on (REQUIRES: a request).
+  impl::ConnId connection_of(const Packet& packet) const;
+  // With clients.resp: whether the connection's client speaks RESP (sim/resp_route.h).
+  bool speaks_resp(impl::ConnId conn) const;
 
   const Scenario& scenario_;
   BrokerNodeOptions options_;
@@ -206,6 +213,7 @@ class BrokerNode {
   };
   std::vector<Flip> flips_;
   std::optional<ShadowModel> shadow_;
+  std::optional<RespRoute> resp_;  // clients.resp
   std::map<uint64_t, Fault> faults_;  // notes given to the shell, by id
   uint64_t next_note_ = 0;
   std::map<std::pair<QueueId, MessageId>, Live> live_;

@@ -46,6 +46,10 @@ Producer::Current Producer::next_message() {
   const TimeNs delay_ns = w.delay_ns.draw(workload_);
   c.spec.ttl_ns = ttl ? ttl_ns : 0;
   c.spec.delay_ns = delay ? delay_ns : 0;
+  if (scenario_.clients.resp) {  // RESP's TTL and DELAY are whole milliseconds
+    c.spec.ttl_ns = whole_ms(c.spec.ttl_ns);
+    c.spec.delay_ns = whole_ms(c.spec.delay_ns);
+  }
   ++stats_.generated;
   return c;
 }

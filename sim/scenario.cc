@@ -125,8 +125,11 @@ Status read_clients(JsonFields& parent, const std::string& file, const Topology&
   if (j == nullptr) return Status();
   JsonFields f(*j, file, "/clients");
   read_pull_consumers(f, topology, c);
-  f.u32("fetch_max", c.fetch_max).boolean("close_on_crash", c.close_on_crash);
+  f.u32("fetch_max", c.fetch_max).boolean("close_on_crash", c.close_on_crash).boolean("resp", c.resp);
   duration(f, "fetch_block_ns", c.fetch_block_ns, 0);
+  if (c.resp && c.fetch_block_ns != whole_ms(c.fetch_block_ns)) {
+    f.fail(f.path_of("fetch_block_ns"), "must be whole milliseconds with clients.resp (RESP's BLOCK is in ms)");
+  }
   duration(f, "stats_interval_ns", c.stats_interval_ns, 0);
   if (c.fetch_max == 0 || c.fetch_max > 65536) f.fail(f.path_of("fetch_max"), "must lie in 1..65536");
   duration(f, "publish_timeout_ns", c.publish_timeout_ns, 1);

@@ -52,6 +52,11 @@ struct Workload {
   Range delay_ns{1'000'000, 50'000'000};
 };
 
+// RESP (clients.resp) carries TTL, DELAY and BLOCK in whole milliseconds.
+inline constexpr TimeNs kNsPerMs = 1'000'000;
+// `ns` rounded up to a whole number of milliseconds (0 stays 0).
+constexpr TimeNs whole_ms(TimeNs ns) { return (ns + kNsPerMs - 1) / kNsPerMs * kNsPerMs; }
+
 struct ClientConfig {
   TimeNs publish_timeout_ns = 20'000'000;  // then the producer resends, same id
   Range full_backoff_ns{5'000'000, 20'000'000};  // after "queue full", before resending
@@ -75,6 +80,10 @@ struct ClientConfig {
   bool close_on_crash = false;
   // Each consumer asks for its queue's STATS and for INFO this often; 0: never.
   TimeNs stats_interval_ns = 0;
+  // The producers and the pull consumers speak RESP through mqd's command layer and
+  // the client library (sim/resp_route.h): TTL and delay draws are rounded up to whole
+  // milliseconds, and fetch_block_ns must be whole milliseconds.
+  bool resp = false;
   bool pulls(ConsumerId c) const { return c < pull.size() && pull[c]; }
 };
 

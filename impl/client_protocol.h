@@ -1,0 +1,82 @@
+#pragma once
+// The client side of mqd's protocol (docs/protocol.md), apart from any socket: the
+// arguments each command sends, and how each answer (a hiredis reply) is read. Client
+// (impl/client.h) runs it over a connection; the simulator runs it over the RESP bytes
+// it carries itself (sim/resp_route.h), so that every simulated RESP exchange reads
+// its answer as the project's live tools do.
+//
+// Outcomes are told apart as a history needs them:
+//   ok                     the broker answered, and the answer is in the result
+//   kFailedPrecondition    the broker answered "no" and nothing changed (FULL,
+//                          NOTHELD, SESSION: see each call)
+//   kInvalidArgument       the broker refused the command (ERR: syntax, names, ...),
+//                          or the answer is not one this command can get
+//   kUnavailable           the broker is starting or stopped on a failed write
+//
+// Thread-safety: pure functions.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/status.h"
+
+struct redisReply;
+
+namespace mq::impl {
+
+struct SendOptions {
+  uint32_t priority = 0;
+  int64_t ttl_ms = 0;    // 0: never expires
+  int64_t delay_ms = 0;  // 0: deliverable at once
+  std::optional<uint32_t> retries;
+  std::string producer;  // empty: the broker's first producer
+};
+
+enum class SendOutcome : uint8_t { kStored, kDuplicate, kFull, kNoSpace };
+const char* send_outcome_name(SendOutcome o);
+
+struct ClientDelivery {
+  std::string queue;
+  uint64_t id = 0;
+  std::string payload;
+  uint32_t attempts = 0;  // >= 2: a redelivery
+  uint32_t priority = 0;
+  int64_t timestamp_ns = 0, ttl_ns = 0, not_before_ns = 0;
+  uint32_t max_retries = 0;
+};
+
+using NamedValues = std::vector<std::pair<std::string, std::string>>;
+
+namespace client_protocol {
+
+// The arguments of each command, the command's name first.
+std::vector<std::string> send_args(const std::string& queue, uint64_t id, const std::string& payload,
+                                   const SendOptions& o);
+std::vector<std::string> publish_args(const std::string& topic, uint64_t id, const std::string& payload,
+                                      const SendOptions& o);
+// block_ms 0: answered at once.
+std::vector<std::string> fetch_args(const std::string& consumer, uint32_t count, int64_t block_ms);
+std::vector<std::string> ack_args(const std::string& consumer, uint64_t id);
+std::vector<std::string> nack_args(const std::string& consumer, uint64_t id, bool requeue);
+
+// The answers. kStored/kDuplicate: confirmed (durable queues: synced); kFull/kNoSpace:
+// not stored.
+Result<SendOutcome> read_send(const redisReply* r);
+// Per bound queue: (queue, "stored" | "duplicate" | "full"); every one full: an error.
+Result<NamedValues> read_publish(const redisReply* r);
+Result<std::vector<ClientDelivery>> read_fetch(const redisReply* r);
+// A status answer ("+OK", "+PONG"); kFailedPrecondition (NOTHELD) for an ack or nack
+// of a message not in flight at this consumer any more. `what` names the command.
+Status read_ok(const redisReply* r, const char* what);
+// QSTATS's answer: name/value pairs.
+Result<NamedValues> read_pairs(const redisReply* r);
+Result<std::string> read_info(const redisReply* r);
+// Any answer flattened to text ("+OK" style for status, the string for bulk, "(nil)",
+// "(integer) n", arrays as lines).
+std::string flatten(const redisReply* r);
+
+}  // namespace client_protocol
+}  // namespace mq::impl

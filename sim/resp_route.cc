@@ -1,0 +1,208 @@
+#include "sim/resp_route.h"
+
+#include <hiredis/hiredis.h>
+
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+#include "impl/client_protocol.h"
+#include "impl/resp_reader.h"
+
+namespace mq::sim {
+namespace {
+
+namespace cp = impl::client_protocol;
+
+struct ReplyDeleter {
+  void operator()(redisReply* r) const { freeReplyObject(r); }
+};
+using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
+struct ReaderDeleter {
+  void operator()(redisReader* r) const { redisReaderFree(r); }
+};
+
+// The bytes a client library built on hiredis writes for `args`.
+std::string format(const std::vector<std::string>& args) {
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (const auto& a : args) {
+    argv.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  char* bytes = nullptr;
+  const long long n = redisFormatCommandArgv(&bytes, static_cast<int>(args.size()), argv.data(), lens.data());
+  MQ_CHECK_MSG(n > 0 && bytes != nullptr, "hiredis formats a command");
+  std::string out(bytes, static_cast<size_t>(n));
+  redisFreeCommand(bytes);
+  return out;
+}
+
+// The one reply in `bytes`, as hiredis's reader gives it to a client.
+ReplyPtr read_reply(const std::string& bytes) {
+  std::unique_ptr<redisReader, ReaderDeleter> reader(redisReaderCreate());
+  MQ_CHECK(reader != nullptr);
+  MQ_CHECK(redisReaderFeed(reader.get(), bytes.data(), bytes.size()) == REDIS_OK);
+  void* reply = nullptr;
+  MQ_CHECK_MSG(redisReaderGetReply(reader.get(), &reply) == REDIS_OK && reply != nullptr,
+               "mqd's answer is one whole RESP reply");
+  ReplyPtr out(static_cast<redisReply*>(reply));
+  void* more = nullptr;
+  MQ_CHECK_MSG(redisReaderGetReply(reader.get(), &more) == REDIS_OK && more == nullptr,
+               "mqd's answer to one request is one reply");
+  return out;
+}
+
+int64_t to_ms(TimeNs ns) {
+  MQ_CHECK_MSG(ns % kNsPerMs == 0, "RESP carries whole milliseconds (sim/resp_route.h)");
+  return ns / kNsPerMs;
+}
+
+bool starts_with(const Status& s, std::string_view prefix) { return s.message().rfind(prefix, 0) == 0; }
+
+// A publish's answer as the producer acts on it; nothing for an error the producer
+// does not speak (the broker starting, ...): it times out and resends, as on typed
+// requests.
+std::optional<PublishOutcome> send_outcome(const Result<impl::SendOutcome>& r) {
+  if (!r.ok()) return r.status().code() == Code::kInvalidArgument ? std::optional(PublishOutcome::kError) : std::nullopt;
+  switch (*r) {
+    case impl::SendOutcome::kStored: return PublishOutcome::kAccepted;
+    case impl::SendOutcome::kDuplicate: return PublishOutcome::kDuplicate;
+    case impl::SendOutcome::kFull: return PublishOutcome::kFull;
+    case impl::SendOutcome::kNoSpace: return PublishOutcome::kNoSpace;
+  }
+  MQ_CHECK_MSG(false, "unknown send outcome");
+  return std::nullopt;
+}
+
+// A topic publish's answer: per queue reached, or every queue full, or an error.
+std::optional<PublishOutcome> publish_outcome(const Result<impl::NamedValues>& r) {
+  if (r.ok()) {
+    for (const auto& [queue, outcome] : *r) {
+      if (outcome == "duplicate") return PublishOutcome::kDuplicate;
+    }
+    return PublishOutcome::kAccepted;
+  }
+  const Status& s = r.status();
+  if (starts_with(s, "FULL")) return PublishOutcome::kFull;
+  if (starts_with(s, "NOSPACE")) return PublishOutcome::kNoSpace;
+  return s.code() == Code::kInvalidArgument ? std::optional(PublishOutcome::kError) : std::nullopt;
+}
+
+Message to_message(const impl::ClientDelivery& d) {
+  MQ_CHECK(d.priority <= 255);
+  return Message{d.id, d.payload, d.timestamp_ns, static_cast<Priority>(d.priority), d.ttl_ns, d.not_before_ns,
+                 d.attempts, d.max_retries};
+}
+
+}  // namespace
+
+RespRoute::RespRoute(const impl::BrokerConfig& config) : commands_(config) {}
+
+std::vector<std::string> RespRoute::args_of(const Packet& p, Waiting& waiting) const {
+  const impl::BrokerConfig& c = commands_.config();
+  const auto consumer = [&](ConsumerId id) -> const std::string& { return c.consumers.at(id).name; };
+  if (const auto* x = std::get_if<PublishRequest>(&p)) {
+    impl::SendOptions o;
+    o.priority = x->spec.priority;
+    o.ttl_ms = to_ms(x->spec.ttl_ns);
+    o.delay_ms = to_ms(x->spec.delay_ns);
+    o.retries = x->spec.max_retries;
+    o.producer = c.producers.at(x->producer).name;
+    waiting = {x->topic ? Kind::kPublish : Kind::kSend, x->spec.id, 0};
+    return x->topic ? cp::publish_args(c.topics.at(x->target).name, x->spec.id, x->spec.payload, o)
+                    : cp::send_args(c.queues.at(x->target).name, x->spec.id, x->spec.payload, o);
+  }
+  if (const auto* x = std::get_if<AckRequest>(&p)) {
+    waiting = {Kind::kSettle, x->id, 0};
+    return x->nack ? cp::nack_args(consumer(x->consumer), x->id, x->requeue) : cp::ack_args(consumer(x->consumer), x->id);
+  }
+  if (const auto* x = std::get_if<Hello>(&p)) {
+    waiting = {Kind::kAttach, 0, 0};
+    return {"ATTACH", consumer(x->consumer)};
+  }
+  if (const auto* x = std::get_if<FetchRequest>(&p)) {
+    waiting = {Kind::kFetch, 0, x->session};
+    return cp::fetch_args(consumer(x->consumer), x->max, to_ms(x->block_ns));
+  }
+  const auto* x = std::get_if<StatsRequest>(&p);
+  MQ_CHECK_MSG(x != nullptr, "a client request with a RESP form");
+  waiting = {Kind::kStats, 0, 0};
+  if (x->info) return {"INFO"};
+  return {"QSTATS", c.consumers.at(x->consumer).queue};
+}
+
+void RespRoute::closed(impl::ConnId conn) {
+  waiting_.erase(conn);
+  closed_.insert(conn);
+}
+
+impl::Request RespRoute::request(impl::ConnId conn, const Packet& p) {
+  MQ_CHECK(!is_closed(conn));
+  Waiting waiting;
+  const std::vector<std::string> args = args_of(p, waiting);
+  impl::RespReader reader;
+  reader.feed(format(args));
+  auto parsed = reader.next();
+  MQ_CHECK_MSG(parsed.ok() && parsed->has_value(), "mqd reads back what the client library sends");
+  MQ_CHECK(reader.buffered() == 0);
+  impl::ParsedRequest r = commands_.parse(**parsed, conn);
+  MQ_CHECK(!r.close_after);
+  waiting_[conn].push_back(waiting);
+  return std::move(r.request);
+}
+
+std::optional<Packet> RespRoute::answer(impl::ConnId conn, const impl::Response& r) {
+  MQ_CHECK_MSG(!std::holds_alternative<impl::resp::Push>(r), "a push session has no RESP form");
+  if (is_closed(conn)) return std::nullopt;  // nobody reads a closed socket
+  auto it = waiting_.find(conn);
+  MQ_CHECK_MSG(it != waiting_.end() && !it->second.empty(), "an answer to a request that waits for one");
+  const Waiting w = it->second.front();
+  it->second.pop_front();
+  if (it->second.empty()) waiting_.erase(it);
+
+  std::string bytes;
+  commands_.encode(r, bytes);
+  const ReplyPtr reply = read_reply(bytes);
+  const bool error = reply->type == REDIS_REPLY_ERROR;
+  switch (w.kind) {
+    case Kind::kSend: {
+      const auto read = cp::read_send(reply.get());
+      MQ_CHECK_MSG(read.ok() || error, "the client library reads mqd's answer to SEND");
+      const auto outcome = send_outcome(read);
+      if (!outcome) return std::nullopt;
+      return PublishReply{w.id, *outcome};
+    }
+    case Kind::kPublish: {
+      const auto read = cp::read_publish(reply.get());
+      MQ_CHECK_MSG(read.ok() || error, "the client library reads mqd's answer to PUBLISH");
+      const auto outcome = publish_outcome(read);
+      if (!outcome) return std::nullopt;
+      return PublishReply{w.id, *outcome};
+    }
+    case Kind::kSettle: {
+      const Status s = cp::read_ok(reply.get(), "ACK");
+      if (s.ok()) return AckReply{w.id, true};
+      if (starts_with(s, "NOTHELD")) return AckReply{w.id, false};
+      return std::nullopt;  // SESSION (an older session's), UNAVAILABLE: not spoken
+    }
+    case Kind::kFetch: {
+      const auto deliveries = cp::read_fetch(reply.get());
+      MQ_CHECK_MSG(deliveries.ok() || error, "the client library reads mqd's answer to FETCH");
+      if (!deliveries.ok()) return std::nullopt;
+      FetchReply out{w.session, {}};
+      for (const auto& d : *deliveries) out.messages.push_back(to_message(d));
+      return out;
+    }
+    case Kind::kAttach: MQ_CHECK_MSG(cp::read_ok(reply.get(), "ATTACH").ok() || error, "ATTACH's answer"); break;
+    case Kind::kStats:
+      MQ_CHECK_MSG(cp::read_pairs(reply.get()).ok() || cp::read_info(reply.get()).ok() || error,
+                   "QSTATS's or INFO's answer");
+      break;
+  }
+  return std::nullopt;
+}
+
+}  // namespace mq::sim

@@ -1,0 +1,88 @@
+#pragma once
+// RespRoute: with clients.resp, the simulated clients' requests and the broker's
+// answers go through the code mqd and the project's client library run, as bytes:
+//  - a request packet becomes the arguments the client library sends
+//    (impl/client_protocol.h), RESP bytes as hiredis formats them
+//    (redisFormatCommandArgv), and a request again as mqd reads it off a connection
+//    (impl::RespReader, then impl::RespCommands::parse, which resolves the names);
+//  - an answer becomes the bytes mqd writes (RespCommands::encode), a reply as the
+//    client reads it (hiredis's redisReader), the client library's reading of that
+//    (client_protocol::read_*), and from it the packet the simulated client speaks.
+// So a simulated run with clients.resp checks RESP's faithfulness both ways: a field
+// the protocol loses or alters is a history that differs (tests/sim_resp_test.cc).
+//
+// Which requests: every producer's, and a pull consumer's (clients.pull_consumers).
+// A push session has no RESP form (mqd's sessions all pull), so push consumers stay on
+// typed requests; so does a connection's close (no bytes: the socket closes).
+//
+// Answers come in request order per connection (ServerShell's contract), so the route
+// keeps, per connection, what each unanswered request waits for, as a pipelining
+// client does, and reads each answer as that request's. A broker crash drops every
+// unanswered request (ServerShell::crash answers none of them): crashed() forgets them.
+// A closed connection is closed for good, as a socket is: what the simulated network
+// still carries for it afterwards (a late request, the broker's answers) is not read.
+//
+// A RESP session is its connection (RespCommands: session = connection id), so a RESP
+// pull consumer's session number at the shell is its connection's id; the node starts
+// those consumers' first sessions under that number (BrokerNode::shell_options).
+//
+// RESP's TTL, DELAY and BLOCK are whole milliseconds: the producers round their TTL and
+// delay draws up to one (whole_ms, sim/scenario.h), and a scenario with clients.resp needs
+// clients.fetch_block_ns in whole milliseconds (the scenario reader checks).
+//
+// Anything the route cannot carry (bytes that do not parse back, an answer the client
+// library cannot read) is a broker bug: an assertion, which the run reports as that
+// seed's violation.
+//
+// Thread-safety: none; one per broker node.
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "impl/request.h"
+#include "impl/resp_commands.h"
+#include "model/message.h"
+#include "sim/packet.h"
+#include "sim/scenario.h"
+
+namespace mq::sim {
+
+class RespRoute {
+ public:
+  explicit RespRoute(const impl::BrokerConfig& config);
+
+  // The request packet `p` as mqd reads it off connection `conn`; what it waits for is
+  // remembered. REQUIRES: p is a PublishRequest, AckRequest, Hello, FetchRequest or
+  // StatsRequest, the broker reads it (it is not down), and conn is not closed.
+  impl::Request request(impl::ConnId conn, const Packet& p);
+  // The answer `r` to the oldest unanswered request of `conn`, as its client reads it:
+  // the packet it acts on, or nothing (answers the simulated clients do not speak,
+  // such as attach confirmations, errors and statistics; and anything to a closed
+  // connection). REQUIRES: conn is closed, or one of its requests is unanswered.
+  std::optional<Packet> answer(impl::ConnId conn, const impl::Response& r);
+  // The broker crashed: no request before now will be answered.
+  void crashed() { waiting_.clear(); }
+  // The client closed the connection: nothing more is read from it (a packet of it
+  // that arrives later is not read) and nothing written to it is read.
+  void closed(impl::ConnId conn);
+  bool is_closed(impl::ConnId conn) const { return closed_.contains(conn); }
+
+ private:
+  enum class Kind : uint8_t { kSend, kPublish, kSettle, kAttach, kFetch, kStats };
+  struct Waiting {
+    Kind kind = Kind::kSend;
+    MessageId id = 0;      // kSend, kPublish, kSettle
+    uint64_t session = 0;  // kFetch: the session the packet named
+  };
+
+  std::vector<std::string> args_of(const Packet& p, Waiting& waiting) const;
+
+  impl::RespCommands commands_;
+  std::map<impl::ConnId, std::deque<Waiting>> waiting_;
+  std::set<impl::ConnId> closed_;  // connection ids are never reused (a session each)
+};
+
+}  // namespace mq::sim

@@ -1,0 +1,87 @@
+// With clients.resp the producers and the pull consumers speak RESP through mqd's
+// command layer and the client library's reading of the answers (sim/resp_route.h).
+// RESP must be faithful both ways: on a workload whose TTLs and delays are already
+// whole milliseconds, a RESP run and a run on typed requests are the same run, byte
+// for byte (a field RESP lost or altered on the way would change the history).
+
+#include <gtest/gtest.h>
+
+#include "sim/resp_route.h"
+#include "sim_test_util.h"
+
+namespace mq::sim {
+namespace {
+
+// The stormy scenario with pull consumers, blocking fetches, STATS and INFO, and TTLs
+// and delays that RESP carries as they are.
+nlohmann::json whole_ms_json() {
+  nlohmann::json j = test::stormy_json();
+  nlohmann::json names = nlohmann::json::array();
+  for (const auto& c : j["topology"]["consumers"]) names.push_back(c["name"]);
+  j["clients"]["pull_consumers"] = names;
+  j["clients"]["fetch_max"] = 2;
+  j["clients"]["fetch_block_ns"] = 5'000'000;
+  j["clients"]["stats_interval_ns"] = 50'000'000;
+  j["workload"]["ttl_ppm"] = 300000;
+  j["workload"]["ttl_ns"] = {200'000'000, 200'000'000};
+  j["workload"]["delay_ppm"] = 300000;
+  j["workload"]["delay_ns"] = {5'000'000, 5'000'000};
+  return j;
+}
+
+TEST(SimResp, ARespRunIsTheTypedRunByteForByte) {
+  nlohmann::json j = whole_ms_json();
+  const Scenario typed = test::scenario_of(j);
+  j["clients"]["resp"] = true;
+  const Scenario resp = test::scenario_of(j);
+  for (uint64_t seed = 1; seed <= 4; ++seed) {
+    const SimResult a = simulate(typed, seed);
+    const SimResult b = simulate(resp, seed);
+    EXPECT_GT(b.consumers.fetch_replies, 0u) << seed;
+    EXPECT_GT(b.history_events, 1000u) << seed;
+    EXPECT_EQ(a.history_hash, b.history_hash) << "seed " << seed;
+    EXPECT_EQ(a.history_events, b.history_events) << "seed " << seed;
+    EXPECT_EQ(test::failures(resp, b), "") << "seed " << seed;
+  }
+}
+
+TEST(SimResp, EveryPropertyHoldsWithTtlsAndDelaysRoundedToWholeMilliseconds) {
+  nlohmann::json j = test::stormy_json();
+  j["clients"]["resp"] = true;
+  j["clients"]["pull_consumers"] = {"c1"};
+  j["workload"]["ttl_ppm"] = 300000;
+  j["workload"]["ttl_ns"] = {1'000'000, 20'000'000};
+  j["workload"]["delay_ppm"] = 300000;
+  const Scenario s = test::scenario_of(j);
+  const SimResult r = simulate(s, 2);
+  uint64_t with_ttl = 0;
+  for (const auto& e : r.history.events) {
+    if (e.type != EventType::kInvoke || e.f != EventF::kPublish || !e.is_client()) continue;
+    const TimeNs ttl = e.ttl_ns.value_or(0), delay = e.delay_ns.value_or(0);
+    EXPECT_EQ(ttl % kNsPerMs, 0) << ttl;
+    EXPECT_EQ(delay % kNsPerMs, 0) << delay;
+    with_ttl += ttl > 0 ? 1 : 0;
+  }
+  EXPECT_GT(with_ttl, 0u);
+  EXPECT_EQ(test::failures(s, r), "");
+}
+
+TEST(SimResp, ABlockThatIsNotWholeMillisecondsIsRefusedWithItsPath) {
+  nlohmann::json j = test::default_json();
+  j["clients"]["resp"] = true;
+  j["clients"]["fetch_block_ns"] = 2'500'000;
+  const auto s = scenario_from_text(j.dump(), "resp.json");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("/clients/fetch_block_ns"), std::string::npos) << s.status().to_string();
+  EXPECT_NE(s.status().message().find("whole milliseconds"), std::string::npos) << s.status().to_string();
+}
+
+TEST(SimResp, WholeMillisecondsRoundUp) {
+  EXPECT_EQ(whole_ms(0), 0);
+  EXPECT_EQ(whole_ms(1), kNsPerMs);
+  EXPECT_EQ(whole_ms(kNsPerMs), kNsPerMs);
+  EXPECT_EQ(whole_ms(kNsPerMs + 1), 2 * kNsPerMs);
+}
+
+}  // namespace
+}  // namespace mq::sim
