@@ -38,10 +38,10 @@ class Client {
   // kStored/kDuplicate: confirmed (durable queues: synced). kFull/kNoSpace: not stored.
   Result<SendOutcome> send(const std::string& queue, uint64_t id, const std::string& payload,
                            const SendOptions& o = {});
-  // Per bound queue: (queue, "stored" | "duplicate" | "full"); every one full: kFull.
-  Result<NamedValues> publish(const std::string& topic, uint64_t id,
-                                                                   const std::string& payload,
-                                                                   const SendOptions& o = {});
+  // Per bound queue: (queue, "stored" | "duplicate" | "full"); every one full: an error
+  // (kFailedPrecondition, FULL).
+  Result<NamedValues> publish(const std::string& topic, uint64_t id, const std::string& payload,
+                              const SendOptions& o = {});
   // Up to `count` deliveries; waits up to block_ms (0: answers at once) for one.
   Result<std::vector<ClientDelivery>> fetch(const std::string& consumer, uint32_t count = 1, int64_t block_ms = 0);
   // kFailedPrecondition (NOTHELD): not in flight at this consumer any more.
