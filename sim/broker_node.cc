@@ -83,7 +83,7 @@ BrokerNode::BrokerNode(const Scenario& scenario, BrokerNodeOptions options, uint
   for (const auto& q : scenario.topology.queues) durable_.push_back(q.durable);
   volatile_ids_.resize(durable_.size());
   if (options_.shadow) shadow_.emplace(scenario.topology);
-  if (scenario.clients.resp) resp_.emplace(config_);
+  if (scenario.clients.resp) resp_.emplace(config_, scenario.clients.resp_noise_ppm, derive_seed(disk_seed, "resp"));
   drain();
   MQ_CHECK_MSG(shell_.up(), "an empty simulated disk takes the first checkpoint");
 }
@@ -524,6 +524,7 @@ void BrokerNode::receive(const Packet& packet) {
     // A dead process reads nothing (and answers nothing: the route must not wait),
     // and nothing is read off a closed connection.
     if (shell_.state() != impl::ServerShell::State::kDown && !resp_->is_closed(from)) {
+      if (auto noise = resp_->noise(from)) shell_.request(now, from, std::move(*noise));
       shell_.request(now, from, resp_->request(from, packet));
     }
   } else if (const auto* p = std::get_if<PublishRequest>(&packet)) {

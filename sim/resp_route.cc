@@ -91,6 +91,48 @@ std::optional<PublishOutcome> publish_outcome(const Result<impl::NamedValues>& r
   return s.code() == Code::kInvalidArgument ? std::optional(PublishOutcome::kError) : std::nullopt;
 }
 
+// Noise: commands mqd answers without touching a queue, and the answer each must get,
+// as the client library's raw reading flattens it ("-": any error). `q` and `c` stand
+// for the first queue's and the first consumer's names.
+struct NoiseCommand {
+  std::vector<std::string> args;
+  const char* expect;
+};
+const std::vector<NoiseCommand>& noise_commands() {
+  static const std::vector<NoiseCommand> kCommands = {
+      {{"NOSUCH", "x"}, "-"},
+      {{"SEND", "q"}, "-"},
+      {{"SEND", "q", "not-a-number", "p"}, "-"},
+      {{"SEND", "no such queue", "1", "p"}, "-"},
+      {{"SEND", "q", "1", "p", "COLOR", "red"}, "-"},
+      {{"SEND", "q", "1", "p", "PRIORITY", "300"}, "-"},
+      {{"SEND", "q", "1", "p", "TTL", "-5"}, "-"},
+      {{"SEND", "q", "1", "p", "PRODUCER", "nobody"}, "-"},
+      {{"PUBLISH", "no such topic", "1", "p"}, "-"},
+      {{"FETCH", "c", "COUNT", "0"}, "-"},
+      {{"FETCH", "c", "BLOCK", "soon"}, "-"},
+      {{"FETCH", "c", "WAIT", "1"}, "-"},
+      {{"FETCH", "nobody"}, "-"},
+      {{"ACK", "c"}, "-"},
+      {{"ACK", "c", "x"}, "-"},
+      {{"NACK", "c", "1", "MAYBE"}, "-"},
+      {{"ATTACH"}, "-"},
+      {{"ATTACH", "nobody"}, "-"},
+      {{"QSTATS"}, "-"},
+      {{"QSTATS", "no such queue"}, "-"},
+      {{"PING", "a", "b"}, "-"},
+      {{"ECHO"}, "-"},
+      {{"PING"}, "+PONG\n"},
+      {{"ping"}, "+PONG\n"},
+      {{"PING", "hello"}, "hello\n"},
+      {{"ECHO", "echo me"}, "echo me\n"},
+      {{"COMMAND"}, "(array of 0)\n"},
+      {{"CLIENT", "SETNAME", "sim"}, "+OK\n"},
+      {{"SELECT", "0"}, "+OK\n"},
+  };
+  return kCommands;
+}
+
 Message to_message(const impl::ClientDelivery& d) {
   MQ_CHECK(d.priority <= 255);
   return Message{d.id, d.payload, d.timestamp_ns, static_cast<Priority>(d.priority), d.ttl_ns, d.not_before_ns,
@@ -99,7 +141,10 @@ Message to_message(const impl::ClientDelivery& d) {
 
 }  // namespace
 
-RespRoute::RespRoute(const impl::BrokerConfig& config) : commands_(config) {}
+RespRoute::RespRoute(const impl::BrokerConfig& config, uint32_t noise_ppm, uint64_t seed)
+    : commands_(config), noise_ppm_(noise_ppm), noise_prng_(seed) {
+  MQ_CHECK(!config.queues.empty() && !config.consumers.empty());
+}
 
 std::vector<std::string> RespRoute::args_of(const Packet& p, Waiting& waiting) const {
   const impl::BrokerConfig& c = commands_.config();
@@ -143,6 +188,28 @@ impl::Request RespRoute::request(impl::ConnId conn, const Packet& p) {
   MQ_CHECK(!is_closed(conn));
   Waiting waiting;
   const std::vector<std::string> args = args_of(p, waiting);
+  return read_request(conn, args, waiting);
+}
+
+std::optional<impl::Request> RespRoute::noise(impl::ConnId conn) {
+  MQ_CHECK(!is_closed(conn));
+  if (noise_ppm_ == 0 || !noise_prng_.chance_ppm(noise_ppm_)) return std::nullopt;
+  const auto& list = noise_commands();
+  const NoiseCommand& n = list[noise_prng_.uniform(list.size())];
+  const impl::BrokerConfig& c = commands_.config();
+  std::vector<std::string> args = n.args;
+  for (size_t k = 1; k < args.size(); ++k) {
+    if (args[k] == "q") args[k] = c.queues[0].name;
+    if (args[k] == "c") args[k] = c.consumers[0].name;
+  }
+  ++noise_sent_;
+  impl::Request r = read_request(conn, args, Waiting{Kind::kNoise, 0, 0, n.expect});
+  MQ_CHECK_MSG(std::holds_alternative<impl::req::Inline>(r), "noise never reaches a queue");
+  return r;
+}
+
+impl::Request RespRoute::read_request(impl::ConnId conn, const std::vector<std::string>& args,
+                                      const Waiting& waiting) {
   impl::RespReader reader;
   reader.feed(format(args));
   auto parsed = reader.next();
@@ -195,6 +262,14 @@ std::optional<Packet> RespRoute::answer(impl::ConnId conn, const impl::Response&
       FetchReply out{w.session, {}};
       for (const auto& d : *deliveries) out.messages.push_back(to_message(d));
       return out;
+    }
+    case Kind::kNoise: {
+      const std::string got = cp::flatten(reply.get());
+      // A starting broker answers every request so, noise included.
+      const bool starting = error && got.rfind("-UNAVAILABLE", 0) == 0;
+      const bool as_expected = std::string_view(w.expect) == "-" ? error : got == w.expect;
+      MQ_CHECK_MSG(as_expected || starting, "mqd answers noise as expected (sim/resp_route.cc, noise_commands)");
+      break;
     }
     case Kind::kAttach: MQ_CHECK_MSG(cp::read_ok(reply.get(), "ATTACH").ok() || error, "ATTACH's answer"); break;
     case Kind::kStats:

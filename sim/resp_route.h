@@ -30,6 +30,17 @@
 // delay draws up to one (whole_ms, sim/scenario.h), and a scenario with clients.resp needs
 // clients.fetch_block_ns in whole milliseconds (the scenario reader checks).
 //
+// Noise (clients.resp_noise_ppm): before a request, with that probability (drawn from
+// the route's own seed), the client sends one command from a fixed list that mqd
+// answers without touching a queue: malformed or unknown commands (errors: a wrong
+// argument count, a number that is not one, an unknown name, option or command) and
+// PING, ECHO, COMMAND, CLIENT. Its answer must be the one the list expects (an error,
+// or the exact status or string), read with the client library's raw reading. It
+// touches no queue; it does take its turn among its connection's requests (behind a
+// blocking fetch it waits in the backlog too), so commands of different connections
+// at the same instant may run in another order than without it. It reaches the error
+// paths of mqd's command layer and the shell's in-order inline answers.
+//
 // Anything the route cannot carry (bytes that do not parse back, an answer the client
 // library cannot read) is a broker bug: an assertion, which the run reports as that
 // seed's violation.
@@ -42,6 +53,7 @@
 #include <optional>
 #include <set>
 
+#include "base/prng.h"
 #include "impl/request.h"
 #include "impl/resp_commands.h"
 #include "model/message.h"
@@ -52,12 +64,17 @@ namespace mq::sim {
 
 class RespRoute {
  public:
-  explicit RespRoute(const impl::BrokerConfig& config);
+  // `noise_ppm`: see "Noise"; `seed` (the node's, derived) draws it.
+  RespRoute(const impl::BrokerConfig& config, uint32_t noise_ppm, uint64_t seed);
 
   // The request packet `p` as mqd reads it off connection `conn`; what it waits for is
   // remembered. REQUIRES: p is a PublishRequest, AckRequest, Hello, FetchRequest or
   // StatsRequest, the broker reads it (it is not down), and conn is not closed.
   impl::Request request(impl::ConnId conn, const Packet& p);
+  // With noise_ppm: maybe a noise command to send on `conn` before `p`'s request (as
+  // mqd reads it), its answer remembered. REQUIRES: as request().
+  std::optional<impl::Request> noise(impl::ConnId conn);
+  uint64_t noise_sent() const { return noise_sent_; }
   // The answer `r` to the oldest unanswered request of `conn`, as its client reads it:
   // the packet it acts on, or nothing (answers the simulated clients do not speak,
   // such as attach confirmations, errors and statistics; and anything to a closed
@@ -71,16 +88,22 @@ class RespRoute {
   bool is_closed(impl::ConnId conn) const { return closed_.contains(conn); }
 
  private:
-  enum class Kind : uint8_t { kSend, kPublish, kSettle, kAttach, kFetch, kStats };
+  enum class Kind : uint8_t { kSend, kPublish, kSettle, kAttach, kFetch, kStats, kNoise };
   struct Waiting {
     Kind kind = Kind::kSend;
     MessageId id = 0;      // kSend, kPublish, kSettle
     uint64_t session = 0;  // kFetch: the session the packet named
+    const char* expect = nullptr;  // kNoise: the answer, flattened ("-" alone: any error)
   };
 
   std::vector<std::string> args_of(const Packet& p, Waiting& waiting) const;
+  // `args` as mqd reads them off `conn`, `waiting` remembered.
+  impl::Request read_request(impl::ConnId conn, const std::vector<std::string>& args, const Waiting& waiting);
 
   impl::RespCommands commands_;
+  uint32_t noise_ppm_ = 0;
+  Prng noise_prng_;
+  uint64_t noise_sent_ = 0;
   std::map<impl::ConnId, std::deque<Waiting>> waiting_;
   std::set<impl::ConnId> closed_;  // connection ids are never reused (a session each)
 };

@@ -127,6 +127,8 @@ Status read_clients(JsonFields& parent, const std::string& file, const Topology&
   read_pull_consumers(f, topology, c);
   f.u32("fetch_max", c.fetch_max).boolean("close_on_crash", c.close_on_crash).boolean("resp", c.resp);
   duration(f, "fetch_block_ns", c.fetch_block_ns, 0);
+  f.u32("resp_noise_ppm", c.resp_noise_ppm);
+  if (c.resp_noise_ppm > 1'000'000) f.fail(f.path_of("resp_noise_ppm"), "must be at most 1000000 (ppm)");
   if (c.resp && c.fetch_block_ns != whole_ms(c.fetch_block_ns)) {
     f.fail(f.path_of("fetch_block_ns"), "must be whole milliseconds with clients.resp (RESP's BLOCK is in ms)");
   }

@@ -84,6 +84,11 @@ struct ClientConfig {
   // the client library (sim/resp_route.h): TTL and delay draws are rounded up to whole
   // milliseconds, and fetch_block_ns must be whole milliseconds.
   bool resp = false;
+  // With resp: the share of a RESP client's requests that it precedes with a command
+  // the broker answers without touching a queue: a malformed or unknown one (an error)
+  // or PING, ECHO and the like (sim/resp_route.h, "Noise"). Without resp it has no
+  // effect (typed requests have no such commands), so a swarm may draw it for every seed.
+  uint32_t resp_noise_ppm = 0;
   bool pulls(ConsumerId c) const { return c < pull.size() && pull[c]; }
 };
 

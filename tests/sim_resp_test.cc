@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "sim/resp_route.h"
+#include "sim/translate.h"
 #include "sim_test_util.h"
 
 namespace mq::sim {
@@ -64,6 +65,33 @@ TEST(SimResp, EveryPropertyHoldsWithTtlsAndDelaysRoundedToWholeMilliseconds) {
   }
   EXPECT_GT(with_ttl, 0u);
   EXPECT_EQ(test::failures(s, r), "");
+}
+
+TEST(SimResp, NoiseIsAnsweredInOrderAndEveryPropertyHolds) {
+  nlohmann::json j = whole_ms_json();
+  j["clients"]["resp"] = true;
+  j["clients"]["resp_noise_ppm"] = 300000;
+  const Scenario s = test::scenario_of(j);
+  for (uint64_t seed = 1; seed <= 2; ++seed) {
+    const SimResult r = simulate(s, seed);
+    EXPECT_GT(r.consumers.fetch_replies, 0u) << seed;
+    EXPECT_EQ(test::failures(s, r), "") << "seed " << seed;
+  }
+}
+
+// The noise check is not vacuous: an answer other than the one the list expects stops
+// the run.
+TEST(SimRespDeathTest, AWrongAnswerToNoiseIsAnAssertion) {
+  const Scenario s = test::scenario_of(test::default_json());
+  const impl::BrokerConfig config = to_broker_config(s.topology);
+  EXPECT_DEATH(
+      {
+        RespRoute route(config, 1'000'000, 7);
+        const auto noise = route.noise(1);
+        MQ_CHECK(noise.has_value() && route.noise_sent() == 1);
+        (void)route.answer(1, impl::resp::Inline{"+NOT WHAT WAS ASKED\r\n"});
+      },
+      "answers noise as expected");
 }
 
 TEST(SimResp, ABlockThatIsNotWholeMillisecondsIsRefusedWithItsPath) {
