@@ -124,10 +124,10 @@ void print_result(const SimResult& r) {
   const auto& d = r.disk;
   std::printf("disk: %llu group commits (%llu records, %llu bytes), %llu checkpoints, %llu recoveries; at crashes "
               "%llu unsynced records lost, %llu torn writes (%llu torn tails read back), %llu bit flips; %llu times "
-              "full (%llu failed writes, %llu 'no space' replies)\n", ull(d.commits), ull(d.records), ull(d.bytes),
-              ull(d.checkpoints), ull(d.recoveries), ull(d.unsynced_records_lost), ull(d.torn_writes),
-              ull(d.torn_tails_seen), ull(d.bit_flips), ull(d.disk_full), ull(d.write_failures),
-              ull(d.no_space_replies));
+              "full (%llu failed writes, %llu 'no space' replies); %llu requests while restarting\n", ull(d.commits),
+              ull(d.records), ull(d.bytes), ull(d.checkpoints), ull(d.recoveries), ull(d.unsynced_records_lost),
+              ull(d.torn_writes), ull(d.torn_tails_seen), ull(d.bit_flips), ull(d.disk_full), ull(d.write_failures),
+              ull(d.no_space_replies), ull(d.requests_while_starting));
   if (r.corruption) std::printf("DETECTED: %s\n", r.corruption->c_str());
   std::printf("run: %llu events, stopped at %lld ns (%s); history: %llu events, hash %s\n", ull(r.events),
               static_cast<long long>(r.end_ns), r.quiescent ? "all quiet" : "NOT quiet", ull(r.history_events),

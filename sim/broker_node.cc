@@ -86,6 +86,7 @@ BrokerNode::BrokerNode(const Scenario& scenario, BrokerNodeOptions options, uint
   if (scenario.clients.resp) resp_.emplace(config_, scenario.clients.resp_noise_ppm, derive_seed(disk_seed, "resp"));
   drain();
   MQ_CHECK_MSG(shell_.up(), "an empty simulated disk takes the first checkpoint");
+  first_start_done_ = true;
 }
 
 Endpoint BrokerNode::consumer_endpoint(ConsumerId c) const {
@@ -129,7 +130,9 @@ void BrokerNode::perform(impl::Action& a, bool last) {
           shell_.synced(queue_.now(), s);
         } else if constexpr (std::is_same_v<T, impl::act::StartLog>) {
           MQ_CHECK(last);
-          start_log(x.image);
+          if (!first_start_done_ || scenario_.disk.start_latency_ns == 0) return start_log(x.image);
+          starting_ = std::move(x.image);
+          queue_.push(queue_.now() + scenario_.disk.start_latency_ns, Wake{kBrokerEndpoint, kStartDone, ++start_token_});
         } else if constexpr (std::is_same_v<T, impl::act::SetTimer>) {
           const uint32_t what = static_cast<uint32_t>(x.id.kind) | (generation_ << kGenerationShift);
           // A time already past (a recovered shell's first session check counts from
@@ -268,6 +271,8 @@ void BrokerNode::crash_now(const CrashFaults& faults, bool fresh) {
   writing_.reset();
   ++commit_token_;
   ++commit_soon_token_;
+  ++start_token_;
+  starting_.reset();
   (void)restore_from_disk(at, fresh);
 }
 
@@ -434,10 +439,10 @@ void BrokerNode::take_out_of_service(TimeNs crash_ns, const std::string& why, bo
 }
 
 bool BrokerNode::recover() {
-  if (shell_.up() || out_of_service() || !shell_.has_core()) return false;
+  if (shell_.up() || starting_ || out_of_service() || !shell_.has_core()) return false;
   shell_.start(queue_.now());
   drain();
-  restart_pending_ = !shell_.up();
+  restart_pending_ = !shell_.up() && !starting_;
   return shell_.up();
 }
 
@@ -486,6 +491,15 @@ void BrokerNode::track(const Effects& effects, TimeNs at_ns) {
 
 void BrokerNode::wake(uint32_t what, uint64_t token) {
   if (what == kCommitDone) return finish_commit(token);
+  if (what == kStartDone) {
+    if (token != start_token_ || !starting_) return;  // a crash or fail-stop came first
+    const impl::DurableImage image = std::move(*starting_);
+    starting_.reset();
+    start_log(image);
+    drain();
+    restart_pending_ = !shell_.up();  // a start that failed (no space) retries at disk_space()
+    return;
+  }
   if (what == kCommitSoon) {
     if (token != commit_soon_token_) return;  // the shell crashed since it asked
     shell_.commit_now(queue_.now());
@@ -516,6 +530,7 @@ impl::ConnId BrokerNode::connection_of(const Packet& packet) const {
 void BrokerNode::receive(const Packet& packet) {
   const TimeNs now = queue_.now();
   const impl::ConnId from = connection_of(packet);
+  if (shell_.state() == impl::ServerShell::State::kStarting) ++disk_stats_.requests_while_starting;
   const auto who = [&](ConsumerId c, uint64_t session) {
     const auto mode = scenario_.clients.pulls(c) ? impl::SessionMode::kPull : impl::SessionMode::kPush;
     return impl::ConsumerRef{c, session, mode};

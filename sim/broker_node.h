@@ -16,7 +16,9 @@
 //    virtual time, after the events already due then (mqd's event loop does the same);
 //  - log writes go to the real write-ahead log (impl::Wal) over a simulated disk
 //    (impl::MemStorage) and complete after a latency drawn from the scenario;
-//    checkpoints and the start of a log generation complete at once;
+//    checkpoints complete at once, and so does the start of a log generation unless
+//    disk.start_latency_ns says how long a restart's takes (the shell is starting
+//    meanwhile);
 //  - timers become agenda wakes at virtual times.
 // It records what the shell released (impl's Committed actions, translated into the
 // model's operations with sim/translate.h) into the history and feeds the shadow
@@ -92,6 +94,7 @@ struct DiskStats {
   uint64_t unsynced_records_lost = 0;  // records added but not synced at a crash
   uint64_t torn_writes = 0, bit_flips = 0, disk_full = 0, write_failures = 0;
   uint64_t no_space_replies = 0, recoveries = 0, torn_tails_seen = 0;
+  uint64_t requests_while_starting = 0;  // read while a restart's log start was in flight
 };
 
 // What the nemesis decided for one broker crash (draws made whatever the outcome).
@@ -148,6 +151,7 @@ class BrokerNode {
   static constexpr uint32_t kCommitDone = 16;
   static constexpr uint32_t kGenerationShift = 8;
   static constexpr uint32_t kCommitSoon = 17;  // defer_commit: the shell's CommitSoon
+  static constexpr uint32_t kStartDone = 18;   // disk.start_latency_ns: a log start completes
   struct Live {
     EffectKind last = EffectKind::kAccepted;
     ConsumerId consumer = kNoConsumer;
@@ -202,6 +206,9 @@ class BrokerNode {
   std::optional<impl::LogBatch> writing_;  // the log write in flight
   uint64_t commit_token_ = 0;
   uint64_t commit_soon_token_ = 0;  // the live CommitSoon; a crash makes it stale
+  uint64_t start_token_ = 0;        // the log start in flight; a crash makes it stale
+  std::optional<impl::DurableImage> starting_;  // its image, until it completes
+  bool first_start_done_ = false;   // the first start of a run completes at once
   uint64_t synced_lsn_ = 0;       // as the disk has it (for the stats)
   bool disk_is_full_ = false;
   bool restart_pending_ = false;  // a restart failed for lack of space

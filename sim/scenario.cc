@@ -193,6 +193,7 @@ Status read_disk(JsonFields& parent, const std::string& file, DiskConfig& d) {
   JsonFields f(*j, file, "/disk");
   duration(f, "latency_ns", d.latency_ns, 0);
   duration(f, "commit_delay_ns", d.commit_delay_ns, 0);
+  duration(f, "start_latency_ns", d.start_latency_ns, 0);
   f.u64("segment_bytes", d.segment_bytes).u64("checkpoint_bytes", d.checkpoint_bytes);
   f.boolean("defer_commit", d.defer_commit).boolean("restart_fresh", d.restart_fresh);
   if (d.segment_bytes < 64) f.fail(f.path_of("segment_bytes"), "must be >= 64");

@@ -138,6 +138,10 @@ struct DiskConfig {
   // from the recovered log: ServerShell::recovered), not by restoring the crashed
   // one's core in place; sessions are then forgotten and the consumers attach again.
   bool restart_fresh = false;
+  // A restart's new log generation (its first checkpoint) takes this long to write:
+  // meanwhile the broker is starting, and answers every request "unavailable" (as mqd
+  // does while it recovers). 0: at once. The first start of a run is always at once.
+  TimeNs start_latency_ns = 0;
 };
 
 // One rule of the scenario's `swarm` section (sim/swarm.h): a place in the scenario's

@@ -119,5 +119,22 @@ TEST(SimSessions, ScenarioErrorsNameTheField) {
   EXPECT_NE(bad.status().message().find("/clients/fetch_max"), std::string::npos) << bad.status().message();
 }
 
+// A restart whose log start takes a while: requests meet a starting broker, which
+// answers them "unavailable" (typed and RESP clients alike), and every property holds.
+TEST(SimSessions, RequestsThatMeetARestartingBrokerAreAnsweredUnavailable) {
+  for (const bool resp : {false, true}) {
+    nlohmann::json j = pulling(2, 5'000'000);
+    j["disk"]["start_latency_ns"] = 3'000'000;
+    j["clients"]["resp"] = resp;
+    j["clients"]["resp_noise_ppm"] = resp ? 100000 : 0;
+    const Scenario s = test::scenario_of(j);
+    const SimResult r = simulate(s, 1);
+    EXPECT_GT(r.disk.recoveries, 0u) << resp;
+    EXPECT_GT(r.disk.requests_while_starting, 0u) << resp;
+    EXPECT_TRUE(r.quiescent) << resp;
+    EXPECT_EQ(test::failures(s, r), "") << "resp " << resp;
+  }
+}
+
 }  // namespace
 }  // namespace mq::sim
