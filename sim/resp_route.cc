@@ -232,31 +232,36 @@ std::optional<Packet> RespRoute::answer(impl::ConnId conn, const impl::Response&
 
   std::string bytes;
   commands_.encode(r, bytes);
-  const ReplyPtr reply = read_reply(bytes);
-  const bool error = reply->type == REDIS_REPLY_ERROR;
+  return packet_of(w, *read_reply(bytes));
+}
+
+// What the client that sent `w`'s request makes of `reply`.
+std::optional<Packet> RespRoute::packet_of(const Waiting& w, const redisReply& reply) {
+  const redisReply* r = &reply;
+  const bool error = reply.type == REDIS_REPLY_ERROR;
   switch (w.kind) {
     case Kind::kSend: {
-      const auto read = cp::read_send(reply.get());
+      const auto read = cp::read_send(r);
       MQ_CHECK_MSG(read.ok() || error, "the client library reads mqd's answer to SEND");
       const auto outcome = send_outcome(read);
       if (!outcome) return std::nullopt;
       return PublishReply{w.id, *outcome};
     }
     case Kind::kPublish: {
-      const auto read = cp::read_publish(reply.get());
+      const auto read = cp::read_publish(r);
       MQ_CHECK_MSG(read.ok() || error, "the client library reads mqd's answer to PUBLISH");
       const auto outcome = publish_outcome(read);
       if (!outcome) return std::nullopt;
       return PublishReply{w.id, *outcome};
     }
     case Kind::kSettle: {
-      const Status s = cp::read_ok(reply.get(), "ACK");
+      const Status s = cp::read_ok(r, "ACK");
       if (s.ok()) return AckReply{w.id, true};
       if (starts_with(s, "NOTHELD")) return AckReply{w.id, false};
       return std::nullopt;  // SESSION (an older session's), UNAVAILABLE: not spoken
     }
     case Kind::kFetch: {
-      const auto deliveries = cp::read_fetch(reply.get());
+      const auto deliveries = cp::read_fetch(r);
       MQ_CHECK_MSG(deliveries.ok() || error, "the client library reads mqd's answer to FETCH");
       if (!deliveries.ok()) return std::nullopt;
       FetchReply out{w.session, {}};
@@ -264,16 +269,16 @@ std::optional<Packet> RespRoute::answer(impl::ConnId conn, const impl::Response&
       return out;
     }
     case Kind::kNoise: {
-      const std::string got = cp::flatten(reply.get());
+      const std::string got = cp::flatten(r);
       // A starting broker answers every request so, noise included.
       const bool starting = error && got.rfind("-UNAVAILABLE", 0) == 0;
       const bool as_expected = std::string_view(w.expect) == "-" ? error : got == w.expect;
       MQ_CHECK_MSG(as_expected || starting, "mqd answers noise as expected (sim/resp_route.cc, noise_commands)");
       break;
     }
-    case Kind::kAttach: MQ_CHECK_MSG(cp::read_ok(reply.get(), "ATTACH").ok() || error, "ATTACH's answer"); break;
+    case Kind::kAttach: MQ_CHECK_MSG(cp::read_ok(r, "ATTACH").ok() || error, "ATTACH's answer"); break;
     case Kind::kStats:
-      MQ_CHECK_MSG(cp::read_pairs(reply.get()).ok() || cp::read_info(reply.get()).ok() || error,
+      MQ_CHECK_MSG(cp::read_pairs(r).ok() || cp::read_info(r).ok() || error,
                    "QSTATS's or INFO's answer");
       break;
   }
