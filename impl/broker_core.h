@@ -60,6 +60,7 @@
 #include <optional>
 #include <vector>
 
+#include "base/check.h"
 #include "base/status.h"
 #include "impl/broker_config.h"
 #include "impl/credit_ring.h"
@@ -125,12 +126,16 @@ class BrokerCore {
   // dispatch asks this before each try, so it must cost nothing).
   // REQUIRES: q < config().queues.size().
   bool dispatchable(QueueId q) const {
+    MQ_CHECK(q < queues_.size());
     const QueueRt& qr = queues_[q];
     return qr.counters.consumer_count > 0 && (qr.nonempty[0] | qr.nonempty[1] | qr.nonempty[2] | qr.nonempty[3]) != 0;
   }
   // What capacity bounds (ready + delayed + in flight), without building stats().
   // REQUIRES: q < config().queues.size().
-  uint64_t size(QueueId q) const { return queues_[q].ids.held(); }
+  uint64_t size(QueueId q) const {
+    MQ_CHECK(q < queues_.size());
+    return queues_[q].ids.held();
+  }
   // REQUIRES: c < config().consumers.size().
   uint32_t unacked(ConsumerId c) const;
   bool attached(ConsumerId c) const;

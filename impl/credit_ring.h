@@ -22,8 +22,6 @@ class CreditRing {
   explicit CreditRing(uint32_t size)
       : size_(size), words_((size + 63) / 64, 0), summary_((words_.size() + 63) / 64, 0) {}
 
-  uint32_t size() const { return size_; }
-
   void set(uint32_t pos, bool has_credit) {
     MQ_CHECK(pos < size_);
     const size_t w = pos / 64;
@@ -43,11 +41,6 @@ class CreditRing {
     MQ_CHECK(from < size_);
     if (auto p = first_at_or_after(from)) return p;
     return from == 0 ? std::nullopt : first_at_or_after(0);
-  }
-
-  void clear() {
-    for (auto& w : words_) w = 0;
-    for (auto& s : summary_) s = 0;
   }
 
  private:

@@ -39,14 +39,14 @@ class DedupWindow {
   template <typename Forget>
   void remember(MessageId id, TimeNs now_ns, Forget forget) {
     MQ_CHECK(enabled());
+    // Acceptance order is time order: forget_older_than() relies on it.
+    MQ_CHECK(count_ == 0 || ring_[wrap(head_ + count_ - 1)].accepted_ns <= now_ns);
     forget_older_than(now_ns, forget);
     if (count_ == max_ids_) pop_oldest(forget);
     if (count_ == ring_.size()) grow();
     ring_[wrap(head_ + count_)] = Entry{id, now_ns};
     ++count_;
   }
-
-  size_t size() const { return count_; }
 
   // Calls f(id, accepted_ns) for every remembered id, oldest first (for a
   // checkpoint; some may have aged out but not yet been forgotten).

@@ -27,9 +27,6 @@ class IdMap {
   static constexpr uint32_t kEmpty = UINT32_MAX;
   static constexpr size_t kBlock = 8;  // 8 entries of 16 bytes: two cache lines
 
-  size_t size() const { return size_; }
-  bool empty() const { return size_ == 0; }
-
   // kEmpty when absent.
   uint32_t find(MessageId id) const { return slots_.empty() ? kEmpty : slots_[probe(id, block_hash(id))].value; }
   bool contains(MessageId id) const { return find(id) != kEmpty; }
@@ -89,11 +86,6 @@ class IdMap {
     slots_[i].value = kEmpty;
     --size_;
     return true;
-  }
-
-  void clear() {
-    for (auto& s : slots_) s.value = kEmpty;
-    size_ = 0;
   }
 
  private:
