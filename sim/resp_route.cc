@@ -232,13 +232,12 @@ std::optional<Packet> RespRoute::answer(impl::ConnId conn, const impl::Response&
 
   std::string bytes;
   commands_.encode(r, bytes);
-  return packet_of(w, *read_reply(bytes));
+  return packet_of(w, read_reply(bytes).get());
 }
 
-// What the client that sent `w`'s request makes of `reply`.
-std::optional<Packet> RespRoute::packet_of(const Waiting& w, const redisReply& reply) {
-  const redisReply* r = &reply;
-  const bool error = reply.type == REDIS_REPLY_ERROR;
+// What the client that sent `w`'s request makes of `r`.
+std::optional<Packet> RespRoute::packet_of(const Waiting& w, const redisReply* r) {
+  const bool error = r->type == REDIS_REPLY_ERROR;
   switch (w.kind) {
     case Kind::kSend: {
       const auto read = cp::read_send(r);

@@ -99,7 +99,7 @@ class RespRoute {
   };
 
   std::vector<std::string> args_of(const Packet& p, Waiting& waiting) const;
-  static std::optional<Packet> packet_of(const Waiting& w, const redisReply& reply);
+  static std::optional<Packet> packet_of(const Waiting& w, const redisReply* r);
   // `args` as mqd reads them off `conn`, `waiting` remembered.
   impl::Request read_request(impl::ConnId conn, const std::vector<std::string>& args, const Waiting& waiting);
 
