@@ -128,6 +128,10 @@ void print_result(const SimResult& r) {
               ull(d.records), ull(d.bytes), ull(d.checkpoints), ull(d.recoveries), ull(d.unsynced_records_lost),
               ull(d.torn_writes), ull(d.torn_tails_seen), ull(d.bit_flips), ull(d.disk_full), ull(d.write_failures),
               ull(d.no_space_replies), ull(d.requests_while_starting));
+  if (r.scenario.clients.resp) {
+    std::printf("resp: %llu noise commands; %llu hostile connections (%llu closed after their last answer)\n",
+                ull(r.resp.noise), ull(r.resp.hostile), ull(r.resp.hostile_closed));
+  }
   if (r.corruption) std::printf("DETECTED: %s\n", r.corruption->c_str());
   std::printf("run: %llu events, stopped at %lld ns (%s); history: %llu events, hash %s\n", ull(r.events),
               static_cast<long long>(r.end_ns), r.quiescent ? "all quiet" : "NOT quiet", ull(r.history_events),

@@ -16,6 +16,7 @@
 
 #include "impl/file_storage.h"
 #include "impl/resp_commands.h"
+#include "impl/resp_intake.h"
 #include "impl/server_shell.h"
 
 namespace mq::impl {
@@ -135,15 +136,16 @@ class CommitThread {
 constexpr size_t kReadChunk = 8192;
 
 struct Conn {
-  Conn(ConnId i, tcp::socket s, RespLimits limits) : id(i), socket(std::move(s)), reader(limits) {}
+  Conn(ConnId i, tcp::socket s, const RespCommands& commands, RespLimits limits)
+      : id(i), socket(std::move(s)), intake(commands, i, limits) {}
   ConnId id;
   tcp::socket socket;
-  RespReader reader;
+  RespIntake intake;  // its done(): QUIT or a protocol error, answer what was taken and close
   std::array<char, kReadChunk> in{};
   std::string out;      // answers not yet handed to the socket
   std::string sending;  // answers being written
   size_t outstanding = 0;  // requests given to the shell, not yet answered
-  bool reading = false, writing = false, quit = false, closed = false;
+  bool reading = false, writing = false, closed = false;
   std::optional<Clock::time_point> partial_since;
 };
 
@@ -401,7 +403,7 @@ struct Daemon::Impl {
       }
       error_code ignored;
       s.set_option(tcp::no_delay(true), ignored);
-      auto c = std::make_shared<Conn>(next_conn++, std::move(s), options.limits);
+      auto c = std::make_shared<Conn>(next_conn++, std::move(s), commands, options.limits);
       ++connections_total;
       conns[c->id] = c;
       read(c);
@@ -420,7 +422,7 @@ struct Daemon::Impl {
   }
 
   bool can_take(const Conn& c) const {
-    return !c.closed && !c.quit && !stopping && c.outstanding < options.max_pipeline &&
+    return !c.closed && !c.intake.done() && !stopping && c.outstanding < options.max_pipeline &&
            c.out.size() + c.sending.size() < options.max_output_bytes;
   }
 
@@ -435,7 +437,7 @@ struct Daemon::Impl {
         drain();
         return;
       }
-      c->reader.feed(std::string_view(c->in.data(), n));
+      c->intake.feed(std::string_view(c->in.data(), n));
       take_requests(c);
       drain();
       read(c);
@@ -446,14 +448,12 @@ struct Daemon::Impl {
   void take_requests(const std::shared_ptr<Conn>& c) {
     // Bounded: each round takes one complete request out of the reader's buffer.
     while (can_take(*c)) {
-      auto next = c->reader.next();
-      if (!next.ok()) return protocol_error(c, next.status().message());
-      if (!next->has_value()) break;
-      ParsedRequest p = commands.parse(**next, c->id);
-      if (p.close_after) c->quit = true;
-      to_shell(c, std::move(p.request));
+      std::optional<Request> r = c->intake.next();
+      if (!r) break;
+      if (c->intake.protocol_error()) ++protocol_errors;
+      to_shell(c, std::move(*r));
     }
-    if (c->reader.failed() || c->reader.buffered() == 0) {
+    if (!c->intake.partial()) {
       c->partial_since.reset();
     } else if (!c->partial_since) {
       c->partial_since = Clock::now();
@@ -465,14 +465,6 @@ struct Daemon::Impl {
     shell->request(now(), c->id, std::move(r));
   }
 
-  // Answered in order with what came before, then the connection closes.
-  void protocol_error(const std::shared_ptr<Conn>& c, const std::string& why) {
-    ++protocol_errors;
-    std::string out;
-    resp_error(out, "ERR Protocol error: " + why);
-    c->quit = true;
-    to_shell(c, req::Inline{std::move(out)});
-  }
 
   void flush(const std::shared_ptr<Conn>& c) {
     if (c->closed) return;
@@ -494,7 +486,7 @@ struct Daemon::Impl {
       });
       return;
     }
-    if (!c->writing && c->out.empty() && c->quit && c->outstanding == 0) close(c);
+    if (!c->writing && c->out.empty() && c->intake.done() && c->outstanding == 0) close(c);
   }
 
   // A connection that was held back may go on: requests already buffered first.
@@ -530,12 +522,14 @@ struct Daemon::Impl {
       const auto limit = Clock::now() - options.partial_request_timeout;
       std::vector<std::shared_ptr<Conn>> stale;
       for (auto& [id, c] : conns) {
-        if (c->partial_since && *c->partial_since < limit && !c->quit) stale.push_back(c);
+        if (c->partial_since && *c->partial_since < limit && c->intake.partial()) stale.push_back(c);
       }
       for (auto& c : stale) {
         c->partial_since.reset();
-        protocol_error(c, "request incomplete for " + std::to_string(options.partial_request_timeout.count()) +
-                              " ms");
+        // Answered in order with what came before, then the connection closes.
+        ++protocol_errors;
+        to_shell(c, c->intake.abandon("request incomplete for " +
+                                      std::to_string(options.partial_request_timeout.count()) + " ms"));
       }
       drain();
       sweep();

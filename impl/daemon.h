@@ -3,8 +3,9 @@
 // shell (impl/server_shell.h) like the simulator's broker node: it moves bytes and
 // time, and decides nothing the shell decides. Around the shell it has
 //  - a Boost.Asio event loop on one thread: a TCP acceptor on 127.0.0.1 (or the
-//    given address), connections speaking RESP (impl/resp_reader.h parses requests
-//    with hiredis's reader, impl/resp_commands.h maps them to the shell and back),
+//    given address), connections speaking RESP (impl/resp_intake.h reads each
+//    connection's requests, as the simulator reads its hostile clients' bytes;
+//    impl/resp_commands.h maps them to the shell and back),
 //    the shell's timers on the steady clock;
 //  - a commit thread that carries out the shell's log writes on the write-ahead log
 //    over real files (FileStorage: fdatasync; the data directory is locked), and

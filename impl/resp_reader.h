@@ -47,7 +47,6 @@ class RespReader {
   Result<std::optional<std::vector<std::string>>> next();
   // Bytes fed and not yet consumed as complete requests.
   size_t buffered() const;
-  bool failed() const { return failed_; }
 
  private:
   Status fail(std::string why);

@@ -83,7 +83,10 @@ BrokerNode::BrokerNode(const Scenario& scenario, BrokerNodeOptions options, uint
   for (const auto& q : scenario.topology.queues) durable_.push_back(q.durable);
   volatile_ids_.resize(durable_.size());
   if (options_.shadow) shadow_.emplace(scenario.topology);
-  if (scenario.clients.resp) resp_.emplace(config_, scenario.clients.resp_noise_ppm, derive_seed(disk_seed, "resp"));
+  if (scenario.clients.resp) {
+    resp_.emplace(config_, scenario.clients.resp_noise_ppm, derive_seed(disk_seed, "resp"),
+                  scenario.clients.resp_hostile_ppm, derive_seed(disk_seed, "hostile"));
+  }
   drain();
   MQ_CHECK_MSG(shell_.up(), "an empty simulated disk takes the first checkpoint");
   first_start_done_ = true;
@@ -91,6 +94,11 @@ BrokerNode::BrokerNode(const Scenario& scenario, BrokerNodeOptions options, uint
 
 Endpoint BrokerNode::consumer_endpoint(ConsumerId c) const {
   return sim::consumer_endpoint(scenario_.topology.producers.size(), c);
+}
+
+RespStats BrokerNode::resp_stats() const {
+  if (!resp_) return {};
+  return RespStats{resp_->noise_sent(), resp_->hostile_sent(), hostile_closed_};
 }
 
 bool BrokerNode::speaks_resp(impl::ConnId conn) const {
@@ -163,6 +171,12 @@ void BrokerNode::perform(impl::Action& a, bool last) {
 
 // Responses become the packets the simulated clients speak; the rest are dropped.
 void BrokerNode::send(impl::act::Reply& r) {
+  if (RespRoute::is_hostile(r.to)) {
+    // mqd closes the connection once its last answer is written: at this instant, after
+    // what the shell is doing now.
+    if (resp_->answer_hostile(r.to, r.response)) queue_.push(queue_.now(), Wake{kBrokerEndpoint, kHostileClose, r.to});
+    return;
+  }
   const Endpoint to = endpoint_of(r.to);
   if (speaks_resp(r.to)) {
     const auto* p = std::get_if<impl::resp::Published>(&r.response);
@@ -500,6 +514,13 @@ void BrokerNode::wake(uint32_t what, uint64_t token) {
     restart_pending_ = !shell_.up();  // a start that failed (no space) retries at disk_space()
     return;
   }
+  if (what == kHostileClose) {
+    if (!resp_->take_closing(token)) return;  // a crash came first: that shell is gone
+    shell_.closed(queue_.now(), token);
+    ++hostile_closed_;
+    drain();
+    return;
+  }
   if (what == kCommitSoon) {
     if (token != commit_soon_token_) return;  // the shell crashed since it asked
     shell_.commit_now(queue_.now());
@@ -539,6 +560,9 @@ void BrokerNode::receive(const Packet& packet) {
     // A dead process reads nothing (and answers nothing: the route must not wait),
     // and nothing is read off a closed connection.
     if (shell_.state() != impl::ServerShell::State::kDown && !resp_->is_closed(from)) {
+      if (auto h = resp_->hostile()) {
+        for (impl::Request& r : h->requests) shell_.request(now, h->conn, std::move(r));
+      }
       if (auto noise = resp_->noise(from)) shell_.request(now, from, std::move(*noise));
       shell_.request(now, from, resp_->request(from, packet));
     }

@@ -97,6 +97,13 @@ struct DiskStats {
   uint64_t requests_while_starting = 0;  // read while a restart's log start was in flight
 };
 
+// With clients.resp: what went over RESP besides the scenario's requests.
+struct RespStats {
+  uint64_t noise = 0;               // noise commands (RespRoute "Noise")
+  uint64_t hostile = 0;             // hostile clients' connections (RespRoute "Hostile clients")
+  uint64_t hostile_closed = 0;      // of those, closed after their last answer
+};
+
 // What the nemesis decided for one broker crash (draws made whatever the outcome).
 struct CrashFaults {
   bool tear = false;       // a write in flight leaves a torn prefix
@@ -138,6 +145,7 @@ class BrokerNode {
   // Summed over the server shells of the run (see disk.restart_fresh).
   BrokerNodeStats stats() const;
   const DiskStats& disk_stats() const { return disk_stats_; }
+  RespStats resp_stats() const;
   // Set when a recovery found the log corrupt where this run flipped a bit: the
   // broker is out of service (a detected fault).
   const std::optional<std::string>& corruption() const { return corruption_; }
@@ -152,6 +160,7 @@ class BrokerNode {
   static constexpr uint32_t kGenerationShift = 8;
   static constexpr uint32_t kCommitSoon = 17;  // defer_commit: the shell's CommitSoon
   static constexpr uint32_t kStartDone = 18;   // disk.start_latency_ns: a log start completes
+  static constexpr uint32_t kHostileClose = 19;  // a hostile client's connection closes (RespRoute)
   struct Live {
     EffectKind last = EffectKind::kAccepted;
     ConsumerId consumer = kNoConsumer;
@@ -234,6 +243,7 @@ class BrokerNode {
   uint64_t released_commands_ = 0;  // for the corrupt_step hook
   bool corrupted_ = false;
   DiskStats disk_stats_;
+  uint64_t hostile_closed_ = 0;
 };
 
 }  // namespace mq::sim

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "impl/client_protocol.h"
+#include "impl/resp_intake.h"
 #include "impl/resp_reader.h"
 
 namespace mq::sim {
@@ -133,6 +134,37 @@ const std::vector<NoiseCommand>& noise_commands() {
   return kCommands;
 }
 
+// Hostile clients: byte streams that end their connection, written in parts, and the
+// answers mqd owes them, flattened as noise's are ("-": any error).
+struct HostileStream {
+  std::vector<std::string> parts;
+  std::vector<const char*> expect;
+  bool gives_up = false;  // ends on an incomplete request mqd gives up on
+};
+
+// Small enough that a stream exceeds them in a few kilobytes (mqd's are options).
+constexpr impl::RespLimits kHostileLimits{.max_request_bytes = 4096, .max_args = 16};
+
+const std::vector<HostileStream>& hostile_streams() {
+  static const std::string kPing = "*1\r\n$4\r\nPING\r\n";
+  static const std::vector<HostileStream> kStreams = {
+      {{"PING\r\n"}, {"-"}},                                   // an inline command
+      {{kPing, "+OK\r\n"}, {"+PONG\n", "-"}},                  // a simple string
+      {{kPing + ":1\r\n"}, {"+PONG\n", "-"}},                  // an integer
+      {{"*1\r\n*1\r\n$1\r\nx\r\n"}, {"-"}},                   // nested arrays
+      {{"*0\r\n"}, {"-"}},                                      // an empty array
+      {{"*-1\r\n"}, {"-"}},                                     // a nil array
+      {{"*2\r\n$4\r\nECHO\r\n$-1\r\n"}, {"-"}},                // a nil argument
+      {{"*x\r\n"}, {"-"}},                                      // a bad length
+      {{"*1\r\n$4\r\nPI", "NG\r\n*17\r\n"}, {"+PONG\n", "-"}}, // too many arguments
+      {{"*2\r\n$4\r\nECHO\r\n$5000\r\n", std::string(4200, 'a')}, {"-"}},  // too many bytes
+      {{"*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\n*2\r\n$4\r\nPI"}, {"hi\n", "-"}, true},  // given up on
+      {{kPing + "*1\r\n$4\r\nQUIT\r\n" + kPing}, {"+PONG\n", "+OK\n"}},  // the PING after QUIT is not read
+      {{kPing, kPing, std::string("\x00\xff", 2)}, {"+PONG\n", "+PONG\n", "-"}},  // binary bytes
+  };
+  return kStreams;
+}
+
 Message to_message(const impl::ClientDelivery& d) {
   MQ_CHECK(d.priority <= 255);
   return Message{d.id, d.payload, d.timestamp_ns, static_cast<Priority>(d.priority), d.ttl_ns, d.not_before_ns,
@@ -141,8 +173,13 @@ Message to_message(const impl::ClientDelivery& d) {
 
 }  // namespace
 
-RespRoute::RespRoute(const impl::BrokerConfig& config, uint32_t noise_ppm, uint64_t seed)
-    : commands_(config), noise_ppm_(noise_ppm), noise_prng_(seed) {
+RespRoute::RespRoute(const impl::BrokerConfig& config, uint32_t noise_ppm, uint64_t seed, uint32_t hostile_ppm,
+                     uint64_t hostile_seed)
+    : commands_(config),
+      noise_ppm_(noise_ppm),
+      noise_prng_(seed),
+      hostile_ppm_(hostile_ppm),
+      hostile_prng_(hostile_seed) {
   MQ_CHECK(!config.queues.empty() && !config.consumers.empty());
 }
 
@@ -221,15 +258,56 @@ impl::Request RespRoute::read_request(impl::ConnId conn, const std::vector<std::
   return std::move(r.request);
 }
 
+std::optional<RespRoute::Hostile> RespRoute::hostile() {
+  if (hostile_ppm_ == 0 || !hostile_prng_.chance_ppm(hostile_ppm_)) return std::nullopt;
+  const auto& list = hostile_streams();
+  const HostileStream& stream = list[hostile_prng_.uniform(list.size())];
+  Hostile out{kHostileConn + ++hostile_sent_, {}};
+  impl::RespIntake intake(commands_, out.conn, kHostileLimits);
+  for (const std::string& part : stream.parts) {
+    intake.feed(part);
+    // Bounded: each round takes one request, and a request is at least one byte.
+    for (size_t round = 0; round <= part.size(); ++round) {
+      auto r = intake.next();
+      if (!r) break;
+      out.requests.push_back(std::move(*r));
+    }
+  }
+  MQ_CHECK_MSG(intake.partial() == stream.gives_up, "half a request is left exactly where the client gives up");
+  if (stream.gives_up) out.requests.push_back(intake.abandon("request incomplete (the client stopped writing)"));
+  // Every stream but QUIT's ends on a protocol error: its answer, the last, an error.
+  const bool quits = std::string_view(stream.expect.back()) != "-";
+  MQ_CHECK_MSG(intake.done() && intake.protocol_error() != quits && out.requests.size() == stream.expect.size(),
+               "mqd reads a hostile stream as the list expects (sim/resp_route.cc, hostile_streams)");
+  auto& waiting = waiting_[out.conn];
+  for (size_t k = 0; k < stream.expect.size(); ++k) {
+    waiting.push_back(Waiting{Kind::kNoise, 0, 0, stream.expect[k], k + 1 == stream.expect.size()});
+  }
+  return out;
+}
+
+bool RespRoute::answer_hostile(impl::ConnId conn, const impl::Response& r) {
+  MQ_CHECK(is_hostile(conn));
+  Waiting w;
+  const auto packet = read_answer(conn, r, w);
+  MQ_CHECK(!packet.has_value());
+  if (w.last) closing_.insert(conn);
+  return w.last;
+}
+
 std::optional<Packet> RespRoute::answer(impl::ConnId conn, const impl::Response& r) {
   MQ_CHECK_MSG(!std::holds_alternative<impl::resp::Push>(r), "a push session has no RESP form");
   if (is_closed(conn)) return std::nullopt;  // nobody reads a closed socket
+  Waiting w;
+  return read_answer(conn, r, w);
+}
+
+std::optional<Packet> RespRoute::read_answer(impl::ConnId conn, const impl::Response& r, Waiting& w) {
   auto it = waiting_.find(conn);
   MQ_CHECK_MSG(it != waiting_.end() && !it->second.empty(), "an answer to a request that waits for one");
-  const Waiting w = it->second.front();
+  w = it->second.front();
   it->second.pop_front();
   if (it->second.empty()) waiting_.erase(it);
-
   std::string bytes;
   commands_.encode(r, bytes);
   return packet_of(w, read_reply(bytes).get());

@@ -41,6 +41,23 @@
 // at the same instant may run in another order than without it. It reaches the error
 // paths of mqd's command layer and the shell's in-order inline answers.
 //
+// Hostile clients (clients.resp_hostile_ppm): before a request, with that probability
+// (drawn from a seed of their own, so the noise draws stay as they were), a client that
+// is none of the scenario's connects anew and writes one of a fixed list of byte
+// streams, each of which ends its connection: bytes that are not RESP (an inline
+// command, a simple string, an integer, nested or empty arrays, a nil argument, a bad
+// length), a bound exceeded (too many arguments, a request over the bytes allowed), a
+// request left incomplete that mqd gives up on (its timeout is not simulated: the
+// route gives up at once), QUIT; some after well-formed requests on the same
+// connection. The bytes are written in parts, read as mqd reads a connection
+// (impl::RespIntake, with bounds small enough to exceed in a few kilobytes), every
+// request goes to the shell, and each answer must be the one the list expects (an
+// error, or the exact text). Once its last answer is read, mqd closes the connection:
+// the node tells the shell (ServerShell::closed), as mqd does. Nothing they send touches
+// a queue, so the scenario's clients see the same history with and without them
+// (tests/sim_resp_test.cc). Their connection ids are above kHostileConn, which no
+// scenario client's reaches.
+//
 // Anything the route cannot carry (bytes that do not parse back, an answer the client
 // library cannot read) is a broker bug: an assertion, which the run reports as that
 // seed's violation.
@@ -67,7 +84,9 @@ namespace mq::sim {
 class RespRoute {
  public:
   // `noise_ppm`: see "Noise"; `seed` (the node's, derived) draws it.
-  RespRoute(const impl::BrokerConfig& config, uint32_t noise_ppm, uint64_t seed);
+  // `hostile_ppm`: see "Hostile clients"; `hostile_seed` draws them.
+  RespRoute(const impl::BrokerConfig& config, uint32_t noise_ppm, uint64_t seed, uint32_t hostile_ppm = 0,
+            uint64_t hostile_seed = 0);
 
   // The request packet `p` as mqd reads it off connection `conn`; what it waits for is
   // remembered. REQUIRES: p is a PublishRequest, AckRequest, Hello, FetchRequest or
@@ -77,13 +96,35 @@ class RespRoute {
   // mqd reads it), its answer remembered. REQUIRES: as request().
   std::optional<impl::Request> noise(impl::ConnId conn);
   uint64_t noise_sent() const { return noise_sent_; }
+
+  // Hostile connections' ids are above this.
+  static constexpr impl::ConnId kHostileConn = impl::ConnId{1} << 63;
+  static bool is_hostile(impl::ConnId conn) { return conn > kHostileConn; }
+  struct Hostile {
+    impl::ConnId conn = 0;
+    std::vector<impl::Request> requests;  // as mqd reads them off the connection, in order
+  };
+  // With hostile_ppm: maybe a hostile client's connection, its answers remembered.
+  // REQUIRES: the broker reads (it is not down).
+  std::optional<Hostile> hostile();
+  uint64_t hostile_sent() const { return hostile_sent_; }
+  // The answer `r` to the oldest unanswered request of hostile connection `conn`,
+  // checked against what its stream expects; true when it was the last, so that the
+  // connection now closes. REQUIRES: is_hostile(conn), one of its requests unanswered.
+  bool answer_hostile(impl::ConnId conn, const impl::Response& r);
+  // Whether `conn`'s closing is still due: its last answer was read since the last
+  // crash, and this is asked for the first time.
+  bool take_closing(impl::ConnId conn) { return closing_.erase(conn) > 0; }
   // The answer `r` to the oldest unanswered request of `conn`, as its client reads it:
   // the packet it acts on, or nothing (answers the simulated clients do not speak,
   // such as attach confirmations, errors and statistics; and anything to a closed
   // connection). REQUIRES: conn is closed, or one of its requests is unanswered.
   std::optional<Packet> answer(impl::ConnId conn, const impl::Response& r);
   // The broker crashed: no request before now will be answered.
-  void crashed() { waiting_.clear(); }
+  void crashed() {
+    waiting_.clear();
+    closing_.clear();
+  }
   // The client closed the connection: nothing more is read from it (a packet of it
   // that arrives later is not read) and nothing written to it is read.
   void closed(impl::ConnId conn);
@@ -96,10 +137,13 @@ class RespRoute {
     MessageId id = 0;      // kSend, kPublish, kSettle
     uint64_t session = 0;  // kFetch: the session the packet named
     const char* expect = nullptr;  // kNoise: the answer, flattened ("-" alone: any error)
+    bool last = false;             // a hostile connection's last request
   };
 
   std::vector<std::string> args_of(const Packet& p, Waiting& waiting) const;
   static std::optional<Packet> packet_of(const Waiting& w, const redisReply* r);
+  // The oldest unanswered request of `conn` (into `w`), answered by `r`, as read.
+  std::optional<Packet> read_answer(impl::ConnId conn, const impl::Response& r, Waiting& w);
   // `args` as mqd reads them off `conn`, `waiting` remembered.
   impl::Request read_request(impl::ConnId conn, const std::vector<std::string>& args, const Waiting& waiting);
 
@@ -109,6 +153,10 @@ class RespRoute {
   uint64_t noise_sent_ = 0;
   std::map<impl::ConnId, std::deque<Waiting>> waiting_;
   std::set<impl::ConnId> closed_;  // connection ids are never reused (a session each)
+  uint32_t hostile_ppm_ = 0;
+  Prng hostile_prng_;
+  uint64_t hostile_sent_ = 0;
+  std::set<impl::ConnId> closing_;  // hostile connections whose last answer was read
 };
 
 }  // namespace mq::sim

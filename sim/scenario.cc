@@ -129,6 +129,8 @@ Status read_clients(JsonFields& parent, const std::string& file, const Topology&
   duration(f, "fetch_block_ns", c.fetch_block_ns, 0);
   f.u32("resp_noise_ppm", c.resp_noise_ppm);
   if (c.resp_noise_ppm > 1'000'000) f.fail(f.path_of("resp_noise_ppm"), "must be at most 1000000 (ppm)");
+  f.u32("resp_hostile_ppm", c.resp_hostile_ppm);
+  if (c.resp_hostile_ppm > 1'000'000) f.fail(f.path_of("resp_hostile_ppm"), "must be at most 1000000 (ppm)");
   if (c.resp && c.fetch_block_ns != whole_ms(c.fetch_block_ns)) {
     f.fail(f.path_of("fetch_block_ns"), "must be whole milliseconds with clients.resp (RESP's BLOCK is in ms)");
   }

@@ -89,6 +89,11 @@ struct ClientConfig {
   // or PING, ECHO and the like (sim/resp_route.h, "Noise"). Without resp it has no
   // effect (typed requests have no such commands), so a swarm may draw it for every seed.
   uint32_t resp_noise_ppm = 0;
+  // With resp: the share of the RESP clients' requests before which a hostile client,
+  // none of the scenario's, connects and writes bytes that end its connection (not
+  // RESP, a bound exceeded, QUIT: sim/resp_route.h, "Hostile clients"). Without resp it
+  // has no effect, like resp_noise_ppm.
+  uint32_t resp_hostile_ppm = 0;
   bool pulls(ConsumerId c) const { return c < pull.size() && pull[c]; }
 };
 

@@ -348,7 +348,7 @@ void feature_cuts(Families& f) {
       {"clients", "pull_consumers", Json::array()}, {"clients", "close_on_crash", false},
       {"clients", "stats_interval_ns", 0},          {"disk", "defer_commit", false},
       {"disk", "restart_fresh", false},             {"faults", "disk_failing_ppm", 0},
-      {"clients", "resp", false},
+      {"clients", "resp", false},                   {"clients", "resp_hostile_ppm", 0},
   };
   for (const auto& [section, key, off] : kFeaturesOff) {
     f.family();

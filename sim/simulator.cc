@@ -190,6 +190,7 @@ SimResult World::run(const SimOptions& options) {
   r.recovery_failure = broker_.recovery_failure();
   if (!broker_.out_of_service() && !r.cut) report_liveness(r);
   r.disk = broker_.disk_stats();
+  r.resp = broker_.resp_stats();
   r.params = params_;
   r.scenario = scenario_;
   if (const ShadowModel* s = broker_.shadow()) {

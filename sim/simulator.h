@@ -69,6 +69,7 @@ struct SimResult {
   NetworkStats network;
   BrokerNodeStats broker;
   DiskStats disk;
+  RespStats resp;
   // Recovery found the log corrupt where this run flipped a bit (caught by its CRC):
   // the broker was taken out of service and the run stopped there. A detected fault,
   // not a loss.

@@ -1,10 +1,12 @@
 // RESP on mqd's side: the request reader (hiredis's reader with our bounds) on whole,
-// split and hostile input, and the command set (docs/protocol.md): every command,
+// split and hostile input, a connection's intake (impl/resp_intake.h: QUIT and protocol
+// errors end its reading), and the command set (docs/protocol.md): every command,
 // its errors (arity, numbers, names), and the encoding of every response.
 
 #include <gtest/gtest.h>
 
 #include "impl/resp_commands.h"
+#include "impl/resp_intake.h"
 #include "impl/resp_reader.h"
 
 namespace mq::impl {
@@ -78,7 +80,8 @@ TEST(RespReader, RefusesInlineCommandsAndNonStringArguments) {
     std::string error;
     EXPECT_TRUE(read_all(r, &error).empty()) << in;
     EXPECT_FALSE(error.empty()) << in;
-    EXPECT_TRUE(r.failed()) << in;
+    r.feed("*1\r\n$4\r\nPING\r\n");  // spent: nothing more is read
+    EXPECT_FALSE(r.next().ok()) << in;
   }
 }
 
@@ -212,6 +215,78 @@ TEST(RespCommands, EncodesEveryResponse) {
   m.attempts = 2;
   const std::string fetched = enc(resp::Fetched{{Delivery{0, 0, m}}});
   EXPECT_EQ(fetched.rfind("*1\r\n*9\r\n$4\r\nwork\r\n$2\r\n12\r\n$2\r\nhi\r\n:2\r\n", 0), 0u) << fetched;
+}
+
+// What a connection's reading hands the shell, in order.
+std::vector<Request> take_all(RespIntake& in) {
+  std::vector<Request> out;
+  for (int round = 0; round < 100; ++round) {
+    auto r = in.next();
+    if (!r) return out;
+    out.push_back(std::move(*r));
+  }
+  ADD_FAILURE() << "more than 100 requests";
+  return out;
+}
+
+std::string inline_of(const Request& r) {
+  const auto* i = std::get_if<req::Inline>(&r);
+  return i ? i->text : "(not inline)";
+}
+
+TEST(RespIntake, AProtocolErrorIsTheLastRequestAnsweredInOrder) {
+  RespCommands cmds(config());
+  RespIntake in(cmds, 7, RespLimits{});
+  in.feed("*1\r\n$4\r\nPING\r\n*2\r\n$4\r\nSEND\r\n$4\r\nwork\r\n");
+  in.feed("+not a request\r\n*1\r\n$4\r\nPING\r\n");
+  const auto got = take_all(in);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(inline_of(got[0]), "+PONG\r\n");
+  EXPECT_EQ(inline_of(got[1]).rfind("-ERR wrong number of arguments", 0), 0u) << inline_of(got[1]);
+  EXPECT_EQ(inline_of(got[2]).rfind("-ERR Protocol error: a request is a non-empty array", 0), 0u)
+      << inline_of(got[2]);
+  EXPECT_TRUE(in.done());
+  EXPECT_TRUE(in.protocol_error());
+  EXPECT_FALSE(in.partial());
+  in.feed("*1\r\n$4\r\nPING\r\n");  // nothing is read after it
+  EXPECT_FALSE(in.next().has_value());
+}
+
+TEST(RespIntake, QuitIsTheLastRequestWithoutAnError) {
+  RespCommands cmds(config());
+  RespIntake in(cmds, 7, RespLimits{});
+  in.feed("*1\r\n$4\r\nQUIT\r\n*1\r\n$4\r\nPING\r\n");
+  const auto got = take_all(in);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(inline_of(got[0]), "+OK\r\n");
+  EXPECT_TRUE(in.done());
+  EXPECT_FALSE(in.protocol_error());
+}
+
+TEST(RespIntake, AnIncompleteRequestGivenUpIsAProtocolError) {
+  RespCommands cmds(config());
+  RespIntake in(cmds, 7, RespLimits{});
+  in.feed("*2\r\n$4\r\nPING\r\n$5\r\nhel");
+  EXPECT_FALSE(in.next().has_value());
+  EXPECT_TRUE(in.partial());
+  EXPECT_FALSE(in.done());
+  const Request r = in.abandon("request incomplete for 10 ms");
+  EXPECT_EQ(inline_of(r), "-ERR Protocol error: request incomplete for 10 ms\r\n");
+  EXPECT_TRUE(in.done());
+  EXPECT_TRUE(in.protocol_error());
+  EXPECT_FALSE(in.partial());
+}
+
+TEST(RespIntake, BoundsAreTheReadersAndResolvesNamesForItsConnection) {
+  RespCommands cmds(config());
+  RespIntake in(cmds, 42, RespLimits{.max_request_bytes = 64, .max_args = 3});
+  in.feed("*2\r\n$5\r\nFETCH\r\n$2\r\nw1\r\n*4\r\n");
+  const auto got = take_all(in);
+  ASSERT_EQ(got.size(), 2u);
+  const auto* fetch = std::get_if<req::Fetch>(&got[0]);
+  ASSERT_NE(fetch, nullptr) << inline_of(got[0]);
+  EXPECT_EQ(fetch->who.session, 42u);
+  EXPECT_EQ(inline_of(got[1]), "-ERR Protocol error: a request has more than 3 arguments\r\n");
 }
 
 }  // namespace

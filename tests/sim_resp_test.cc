@@ -94,6 +94,44 @@ TEST(SimRespDeathTest, AWrongAnswerToNoiseIsAnAssertion) {
       "answers noise as expected");
 }
 
+// Hostile clients write bytes that end their connections (sim/resp_route.h), through the
+// intake mqd reads connections with; nothing they send touches a queue, so the
+// scenario's clients see the same run, byte for byte, and every property holds.
+TEST(SimResp, HostileClientsChangeNothingTheScenariosClientsSee) {
+  nlohmann::json j = whole_ms_json();
+  j["clients"]["resp"] = true;
+  const Scenario calm = test::scenario_of(j);
+  j["clients"]["resp_hostile_ppm"] = 300000;
+  const Scenario hostile = test::scenario_of(j);
+  uint64_t closed = 0;
+  for (uint64_t seed = 1; seed <= 4; ++seed) {
+    const SimResult a = simulate(calm, seed);
+    const SimResult b = simulate(hostile, seed);
+    EXPECT_EQ(a.resp.hostile, 0u);
+    EXPECT_GT(b.resp.hostile, 100u) << seed;
+    EXPECT_LE(b.resp.hostile_closed, b.resp.hostile) << seed;
+    closed += b.resp.hostile_closed;
+    EXPECT_EQ(a.history_hash, b.history_hash) << "seed " << seed;
+    EXPECT_EQ(test::failures(hostile, b), "") << "seed " << seed;
+  }
+  EXPECT_GT(closed, 400u);
+}
+
+// The hostile check is not vacuous: an answer other than the one the stream expects
+// stops the run.
+TEST(SimRespDeathTest, AWrongAnswerToAHostileClientIsAnAssertion) {
+  const Scenario s = test::scenario_of(test::default_json());
+  const impl::BrokerConfig config = to_broker_config(s.topology);
+  EXPECT_DEATH(
+      {
+        RespRoute route(config, 0, 7, 1'000'000, 8);
+        const auto h = route.hostile();
+        MQ_CHECK(h.has_value() && !h->requests.empty() && RespRoute::is_hostile(h->conn));
+        (void)route.answer_hostile(h->conn, impl::resp::Inline{"+NOT WHAT WAS ASKED\r\n"});
+      },
+      "answers noise as expected");
+}
+
 TEST(SimResp, ABlockThatIsNotWholeMillisecondsIsRefusedWithItsPath) {
   nlohmann::json j = test::default_json();
   j["clients"]["resp"] = true;

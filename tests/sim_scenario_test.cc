@@ -95,9 +95,9 @@ TEST(SimSwarm, EachSeedDrawsItsOwnConfigurationDeterministically) {
   EXPECT_TRUE(x->swarm.empty());
   EXPECT_EQ(x->name, s.name);
   // 36 places of the topology, workload, clients and disk, 8 of the clients, disk
-  // and faults that drive the server shell's sessions and commit paths, 2 of RESP, and
-  // the restart's start latency.
-  EXPECT_EQ(a.size(), 47u) << "one value per rule and place";
+  // and faults that drive the server shell's sessions and commit paths, 2 of RESP, the
+  // restart's start latency, and RESP's hostile clients.
+  EXPECT_EQ(a.size(), 48u) << "one value per rule and place";
   // Over some seeds, every choice of the overflow rule happens.
   bool drop = false, reject = false;
   for (uint64_t seed = 1; seed <= 20; ++seed) {

@@ -1,18 +1,22 @@
 // Fuzz target: the daemon's request path as mqd runs it, without sockets. Bytes from
-// up to four connections go through a RespReader each (hiredis's reader with our
-// bounds), every request through RespCommands::parse into the ServerShell, whose
-// actions a small driver carries out at once (log writes through a Wal into a
-// MemStorage, timers fired as time advances); every answer is encoded as mqd sends
-// it. The input is a script of chunks: a header byte (connection in bits 0-1; bits
-// 2-3: 0/1 bytes for that connection, 2 time passes, 3 the connection closes), then,
-// for bytes, a length byte and that many bytes.
+// up to four connections go through a RespIntake each (what mqd reads a connection
+// with: hiredis's reader with our bounds, then RespCommands::parse) into the
+// ServerShell, whose actions a small driver carries out at once (log writes through
+// a Wal into a MemStorage, timers fired as time advances); every answer is encoded
+// as mqd sends it, and a connection whose reading ended (a protocol error, QUIT)
+// closes once its last request is answered, as under mqd. The input is a script of
+// chunks: a header byte (connection in bits 0-1; bits 2-3: 0/1 bytes for that
+// connection, 2 time passes, 3 the connection closes), then, for bytes, a length
+// byte and that many bytes.
 //
 // Whatever the bytes: no crash (the shell's and the reader's assertions stay on);
 // every answer is one complete, well-formed RESP value (hiredis reads it back with
 // nothing left over); every request of a connection still open is answered exactly
-// once, in order, once time has passed far enough for every blocking fetch to end;
-// and a connection's requests are the same whether its bytes arrived in the chunks
-// given or all at once (the reader does not depend on how reads split the stream).
+// once, in order, once time has passed far enough for every blocking fetch to end
+// (they end one after another on a connection); the intake hands over what the
+// reader alone frames, its protocol error last; and a connection's requests are the
+// same whether its bytes arrived in the chunks given or all at once (the reader
+// does not depend on how reads split the stream).
 #include <hiredis/hiredis.h>
 
 #include <map>
@@ -22,6 +26,7 @@
 
 #include "impl/mem_storage.h"
 #include "impl/resp_commands.h"
+#include "impl/resp_intake.h"
 #include "impl/resp_reader.h"
 #include "impl/server_shell.h"
 #include "impl/wal.h"
@@ -73,7 +78,8 @@ void expect_one_resp_value(const std::string& bytes) {
 }
 
 struct Connection {
-  std::unique_ptr<RespReader> reader = std::make_unique<RespReader>(limits());
+  std::unique_ptr<RespIntake> intake;  // what mqd reads: the requests the shell takes
+  std::unique_ptr<RespReader> reader = std::make_unique<RespReader>(limits());  // the same bytes, framed only
   std::string all_bytes;                       // for the whole-stream comparison
   std::vector<std::vector<std::string>> requests;  // as read chunk by chunk
   std::optional<std::string> error;            // the reader's protocol error, if any
@@ -96,52 +102,76 @@ class Driver {
     drain();
   }
 
+  // As mqd reads a connection: its intake hands the shell one request at a time, a
+  // protocol error or QUIT last; once that last is answered, the connection closes.
   void bytes(ConnId id, std::string_view data) {
     Connection& c = conns_[id];
-    if (!c.open || c.error) return;
+    if (!c.intake) c.intake = std::make_unique<RespIntake>(commands_, id, limits());
+    if (!c.open || c.intake->done()) return;
     c.all_bytes.append(data);
-    c.reader->feed(data);
+    c.intake->feed(data);
     // Bounded: each round takes one complete request off the buffered bytes.
-    for (size_t round = 0; round <= data.size() + 1; ++round) {
-      auto next = c.reader->next();
-      if (!next.ok()) {
-        c.error = next.status().message();
-        return;
-      }
-      if (!next->has_value()) return;
-      c.requests.push_back(**next);
-      ParsedRequest p = commands_.parse(**next, id);
+    for (size_t round = 0;; ++round) {
+      FUZZ_EXPECT(round <= data.size() + 1, "more requests than bytes");
+      std::optional<Request> r = c.intake->next();
+      if (!r) break;
       ++c.sent;
-      shell_->request(now_, id, std::move(p.request));
+      shell_->request(now_, id, std::move(*r));
       drain();
     }
-    FUZZ_EXPECT(false, "more requests than bytes");
+    frame(c, data);
   }
 
+  // The reader alone, on the same bytes, frames the same requests: a protocol error
+  // of the intake is the reader's, after the same requests.
+  void frame(Connection& c, std::string_view data) {
+    c.reader->feed(data);
+    for (size_t round = 0; !c.error; ++round) {
+      FUZZ_EXPECT(round <= data.size() + 1, "more requests than bytes");
+      auto next = c.reader->next();
+      if (!next.ok()) c.error = next.status().message();
+      if (!next.ok() || !next->has_value()) break;
+      c.requests.push_back(**next);
+    }
+    if (c.intake->protocol_error()) {
+      FUZZ_EXPECT(c.error && c.sent == c.requests.size() + 1, "the intake's protocol error is not the reader's");
+    } else if (!c.intake->done()) {
+      FUZZ_EXPECT(!c.error && c.sent == c.requests.size(), "the intake and the reader read different requests");
+    } else {
+      FUZZ_EXPECT(c.sent <= c.requests.size(), "the intake read past QUIT");  // the reader reads on
+    }
+  }
+
+  // The clock moves to each due timer in turn, so that what the shell does then (a
+  // log write's completion included) happens at that timer's time, as under mqd.
   void advance(TimeNs by) {
-    now_ += by;
+    const TimeNs until = now_ + by;
     // Bounded: each round fires one due timer.
-    for (size_t round = 0; !timers_.empty() && timers_.top().at_ns <= now_; ++round) {
+    for (size_t round = 0; !timers_.empty() && timers_.top().at_ns <= until; ++round) {
       FUZZ_EXPECT(round < 100'000, "timers keep firing");
       const Timer t = timers_.top();
       timers_.pop();
-      shell_->timer(std::max(now_ - by, t.at_ns), t.id);
+      now_ = std::max(now_, t.at_ns);
+      shell_->timer(now_, t.id);
       drain();
     }
+    now_ = until;
   }
 
   void close(ConnId id) {
-    Connection& c = conns_[id];
-    if (!c.open) return;
-    c.open = false;
-    shell_->closed(now_, id);
+    close_now(id);
     drain();
   }
 
   // Every open connection's requests answered once, in order; the reader does not
   // depend on how the bytes were split.
   void finish() {
-    advance(RespCommands::kMaxBlockMs * 1'000'000 + 1);
+    // A connection's requests run one after another and a blocking fetch ends at most
+    // kMaxBlockMs after it starts, so one such wait per request is enough for all: a
+    // fetch pipelined behind a BLOCK 0 starts only when that one gives up.
+    uint64_t waits = 1;
+    for (const auto& [id, c] : conns_) waits += c.sent;
+    for (uint64_t w = 0; w < waits && !all_answered(); ++w) advance(RespCommands::kMaxBlockMs * 1'000'000 + 1);
     for (auto& [id, c] : conns_) {
       if (c.open) FUZZ_EXPECT(c.answered == c.sent, "connection " + std::to_string(id) + ": " +
                                                         std::to_string(c.sent) + " requests, " +
@@ -173,6 +203,19 @@ class Driver {
     bool operator>(const Timer& o) const { return at_ns != o.at_ns ? at_ns > o.at_ns : seq > o.seq; }
   };
 
+  void close_now(ConnId id) {
+    Connection& c = conns_[id];
+    if (!c.open) return;
+    c.open = false;
+    shell_->closed(now_, id);
+  }
+
+  bool all_answered() const {
+    for (const auto& [id, c] : conns_)
+      if (c.open && c.answered != c.sent) return false;
+    return true;
+  }
+
   void drain() {
     // Bounded: each round carries out what the shell asked since the last.
     for (size_t round = 0; shell_->has_actions(); ++round) {
@@ -180,6 +223,10 @@ class Driver {
       std::vector<Action> batch;
       shell_->take_actions(batch);
       for (Action& a : batch) perform(a);
+      // mqd closes a connection that stopped reading once its last answer is written.
+      std::vector<ConnId> closing;
+      closing.swap(closing_);
+      for (ConnId id : closing) close_now(id);
     }
   }
 
@@ -189,7 +236,10 @@ class Driver {
       commands_.encode(r->response, out);
       expect_one_resp_value(out);
       auto it = conns_.find(r->to);
-      if (it != conns_.end() && it->second.open) ++it->second.answered;
+      if (it == conns_.end() || !it->second.open) return;
+      Connection& c = it->second;
+      ++c.answered;
+      if (c.intake && c.intake->done() && c.answered == c.sent) closing_.push_back(r->to);
     } else if (auto* w = std::get_if<act::WriteLog>(&a)) {
       shell_->synced(now_, wal_->write(std::move(w->batch)));
     } else if (auto* c = std::get_if<act::WriteCheckpoint>(&a)) {
@@ -211,6 +261,7 @@ class Driver {
   MemStorage storage_;
   std::optional<Wal> wal_;
   std::map<ConnId, Connection> conns_;
+  std::vector<ConnId> closing_;  // answered their last request: close after this batch
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
   uint64_t timer_seq_ = 0;
   TimeNs now_ = 0;
