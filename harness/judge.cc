@@ -16,7 +16,8 @@ std::vector<Verdict> judge(const sim::SimResult& r) {
   }
   if (r.corruption) {
     out.push_back(pass(kDiskProperty,
-                       "DETECTED: a bit flipped at rest was caught by the log's CRC at recovery; the broker "
+                       "DETECTED: a bit flipped at rest was caught at recovery (by a frame's CRC or the segment's "
+                       "magic); the broker "
                        "was taken out of service and the run stopped (" +
                            *r.corruption + ")"));
     out.push_back(pass(kLivenessProperty, "not judged: the run stopped at a detected disk fault"));

@@ -338,11 +338,13 @@ void BrokerNode::append_inconsistent_record() {
   MQ_CHECK(disk_.sync(segment).ok());
 }
 
-// Flips one bit of a synced frame of the newest segment that is not its last frame:
-// in its length, CRC or body. Recovery must report it: CRC32C catches every
-// single-bit error in the CRC or the body, and in the length too, where a longer
+// Flips one bit of the newest segment, all of it synced by now: one time in four in
+// its header (the segment magic), else in a frame that is not its last: in its length,
+// CRC or body. Recovery must report it: the magic is compared whole; CRC32C catches
+// every single-bit error in the CRC or the body, and in the length too, where a longer
 // length would otherwise read as a torn write at the log's tail (a flip in the last
-// frame does look like a torn write, by design).
+// frame does look like a torn write, by design). The header's share comes from the
+// draw's top bits, which nothing else reads.
 void BrokerNode::flip_bit(uint64_t draw, TimeNs at_ns) {
   auto names = disk_.list();
   MQ_CHECK(names.ok());
@@ -364,8 +366,11 @@ void BrokerNode::flip_bit(uint64_t draw, TimeNs at_ns) {
     off += impl::kFrameHeaderBytes + length;
   }
   if (frames.size() < 2) return;
-  const auto& [offset, length] = frames[draw % (frames.size() - 1)];
-  const uint64_t byte = offset + (draw >> 16) % (impl::kFrameHeaderBytes + length);
+  const bool header = (draw >> 62) == 0;
+  const auto& [offset, length] =
+      header ? std::pair<uint64_t, uint32_t>{0, 0} : frames[draw % (frames.size() - 1)];
+  const uint64_t byte = header ? (draw >> 16) % impl::kSegmentMagic.size()
+                               : offset + (draw >> 16) % (impl::kFrameHeaderBytes + length);
   disk_.flip_bit(segment, byte, static_cast<uint8_t>((draw >> 56) % 8));
   flips_.push_back(Flip{segment, offset});
   ++disk_stats_.bit_flips;
@@ -434,10 +439,12 @@ BrokerNodeStats BrokerNode::stats() const {
 }
 
 // Whether a bit this run flipped explains the problem recovery stopped at: a checksum
-// failure at the very frame the bit was flipped in.
+// failure at the very frame the bit was flipped in, or a bad magic (a framing error at
+// byte 0, the only one there) in the segment whose header it was flipped in.
 bool BrokerNode::flip_explains(const impl::CorruptionReport& problem) const {
-  return problem.kind == impl::CorruptionKind::kChecksum &&
-         std::any_of(flips_.begin(), flips_.end(),
+  const bool header = problem.kind == impl::CorruptionKind::kFraming && problem.offset == 0;
+  if (problem.kind != impl::CorruptionKind::kChecksum && !header) return false;
+  return std::any_of(flips_.begin(), flips_.end(),
                      [&](const Flip& f) { return f.segment == problem.file && f.frame_offset == problem.offset; });
 }
 

@@ -223,7 +223,7 @@ class BrokerNode {
   bool restart_pending_ = false;  // a restart failed for lack of space
   std::optional<std::string> corruption_;
   std::optional<std::string> recovery_failure_;
-  struct Flip {  // a bit this run flipped: the frame it lies in
+  struct Flip {  // a bit this run flipped: the frame it lies in (0: the segment's header)
     std::string segment;
     uint64_t frame_offset = 0;
   };

@@ -4,8 +4,9 @@
 //  - unsynced writes lost at a crash, and a torn final write: recovery reads the
 //    synced log (the torn tail ends it), the shadow model (at the last synced point)
 //    agrees, every checker accepts the history;
-//  - a bit flip at rest: recovery reports corruption (CRC), the run stops with the
-//    fault detected, and the history up to there is still correct;
+//  - a bit flip at rest: recovery reports corruption (a frame's CRC, or the segment's
+//    magic), the run stops with the fault detected, and the history up to there is
+//    still correct;
 //  - ENOSPC: writes fail, the broker fail-stops, answers publishes with "no space",
 //    the producers back off and resend, and it comes back when space returns.
 
@@ -64,16 +65,19 @@ TEST(SimDisk, TornWritesEndTheLogAndAreSurvived) {
   EXPECT_GT(tails, 0u);  // recovery read a torn tail and treated it as the end of the log
 }
 
-TEST(SimDisk, BitFlipIsCaughtByTheChecksumAndReported) {
+// A flip in a frame is caught by its CRC; one in the segment's header by its magic.
+TEST(SimDisk, BitFlipIsCaughtAtRecoveryAndReported) {
   const Scenario s = test::scenario_of(disky(0, 1000000, 0));
-  uint64_t detected = 0;
-  for (uint64_t seed = 1; seed <= 6; ++seed) {
+  uint64_t detected = 0, by_magic = 0, by_checksum = 0;
+  for (uint64_t seed = 1; seed <= 24; ++seed) {
     const SimResult r = simulate(s, seed);
     if (r.disk.bit_flips == 0) continue;
     ASSERT_TRUE(r.corruption.has_value()) << "seed " << seed << ": a flipped bit must never pass silently";
     EXPECT_FALSE(r.recovery_failure.has_value()) << *r.recovery_failure;
     EXPECT_NE(r.corruption->find("corrupt"), std::string::npos) << *r.corruption;
     ++detected;
+    by_magic += r.corruption->find("bad segment magic") != std::string::npos ? 1 : 0;
+    by_checksum += r.corruption->find("checksum mismatch") != std::string::npos ? 1 : 0;
     EXPECT_EQ(count(r.history, EventF::kBitFlip), 1u);
     EXPECT_EQ(count(r.history, EventF::kCorruptionDetected), 1u);
     // Nothing of the broker or its clients after it: the broker is out of service.
@@ -90,7 +94,9 @@ TEST(SimDisk, BitFlipIsCaughtByTheChecksumAndReported) {
       EXPECT_TRUE(v.valid) << "seed " << seed << ": " << to_string(v);
     }
   }
-  EXPECT_GT(detected, 0u);
+  EXPECT_GT(by_magic, 0u);
+  EXPECT_GT(by_checksum, 0u);
+  EXPECT_EQ(by_magic + by_checksum, detected);
 }
 
 // A log the broker wrote wrong (a well-formed record that does not fit, no bit flipped)
