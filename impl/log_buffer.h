@@ -32,7 +32,6 @@ class LogBuffer {
   // The records added since the last take().
   LogBatch take();
   uint64_t added_lsn() const { return added_lsn_; }
-  uint64_t pending_bytes() const { return pending_.size(); }
 
  private:
   std::string pending_;

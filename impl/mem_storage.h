@@ -43,7 +43,6 @@ class MemStorage final : public Storage {
   void put(const std::string& name, std::string content);
 
   uint64_t used_bytes() const;
-  uint64_t syncs() const { return syncs_; }
 
  private:
   struct File {
@@ -54,7 +53,6 @@ class MemStorage final : public Storage {
   std::map<std::string, File> files_;
   std::optional<uint64_t> space_limit_;
   uint32_t failing_syncs_ = 0;
-  uint64_t syncs_ = 0;
 };
 
 }  // namespace mq::impl

@@ -49,8 +49,8 @@ struct Message {
   std::string_view payload_view() const {
     return payload ? std::string_view(*payload) : std::string_view();
   }
-  // Live while now < timestamp + ttl, expired from then on (as in the model).
-  bool expired_at(TimeNs now_ns) const { return ttl_ns > 0 && now_ns >= expires_at_ns(); }
+  // With ttl_ns > 0: live while now < this, expired from then on (as in the model;
+  // the core's expired() in broker_core.cc is the one test of it).
   TimeNs expires_at_ns() const { return timestamp_ns + ttl_ns; }
   bool deliverable_at(TimeNs now_ns) const { return now_ns >= not_before_ns; }
   bool retries_left() const { return attempts <= max_retries; }

@@ -37,7 +37,6 @@ void resp_bulk(std::string& out, std::string_view s) {
   out += "\r\n";
 }
 
-void resp_nil(std::string& out) { out += "$-1\r\n"; }
 
 void resp_array(std::string& out, size_t n) {
   out += '*';

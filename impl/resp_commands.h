@@ -28,7 +28,6 @@ void resp_simple(std::string& out, std::string_view s);  // "+s\r\n"; s must not
 void resp_error(std::string& out, std::string_view s);   // "-s\r\n"; CR/LF in s become spaces
 void resp_integer(std::string& out, int64_t v);
 void resp_bulk(std::string& out, std::string_view s);
-void resp_nil(std::string& out);
 void resp_array(std::string& out, size_t n);
 
 struct ParsedRequest {
