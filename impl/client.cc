@@ -41,6 +41,7 @@ Result<Client> Client::connect(const std::string& host, uint16_t port, std::chro
     redisFree(c);
     return io_error("cannot set the timeout on the connection to " + host);
   }
+  client_protocol::bound_answers(c->reader);
   return Client(c);
 }
 

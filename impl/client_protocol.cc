@@ -2,7 +2,9 @@
 
 #include <hiredis/hiredis.h>
 
-#include <stdexcept>
+#include <limits>
+#include <optional>
+#include <string>
 
 namespace mq::impl {
 
@@ -42,22 +44,27 @@ void add_send_options(std::vector<std::string>& args, const SendOptions& o) {
   if (!o.producer.empty()) args.insert(args.end(), {"PRODUCER", o.producer});
 }
 
-Result<uint64_t> parse_u64(const redisReply* r, const char* what) {
-  std::string s;
+// A number of a delivery as mqd writes it: a non-negative integer, or a bulk string of
+// plain decimal digits (no sign, space or leading zero) within `max`. Anything else is
+// a malformed answer, not a number read some other way.
+Result<uint64_t> parse_u64(const redisReply* r, const char* what, uint64_t max) {
+  const auto bad = [&] { return invalid_argument(std::string("bad ") + what + " in a delivery"); };
+  uint64_t v = 0;
   if (r->type == REDIS_REPLY_INTEGER) {
-    if (r->integer < 0) return invalid_argument(std::string("bad ") + what + " in a delivery");
-    return static_cast<uint64_t>(r->integer);
+    if (r->integer < 0) return bad();
+    v = static_cast<uint64_t>(r->integer);
+  } else {
+    if (r->type != REDIS_REPLY_STRING || r->len == 0 || (r->len > 1 && r->str[0] == '0')) return bad();
+    for (size_t k = 0; k < r->len; ++k) {
+      const char c = r->str[k];
+      if (c < '0' || c > '9') return bad();
+      const auto digit = static_cast<uint64_t>(c - '0');
+      if (v > (UINT64_MAX - digit) / 10) return bad();
+      v = v * 10 + digit;
+    }
   }
-  if (r->type != REDIS_REPLY_STRING) return invalid_argument(std::string("bad ") + what + " in a delivery");
-  s = text_of(r);
-  try {
-    size_t used = 0;
-    const uint64_t v = std::stoull(s, &used);
-    if (used != s.size()) throw std::invalid_argument(s);
-    return v;
-  } catch (const std::exception&) {
-    return invalid_argument(std::string("bad ") + what + " in a delivery: '" + s + "'");
-  }
+  if (v > max) return bad();
+  return v;
 }
 
 Result<ClientDelivery> parse_delivery(const redisReply* r) {
@@ -68,10 +75,13 @@ Result<ClientDelivery> parse_delivery(const redisReply* r) {
   }
   d.queue = text_of(r->element[0]);
   d.payload = text_of(r->element[2]);
+  constexpr uint64_t kU32 = std::numeric_limits<uint32_t>::max();
+  constexpr uint64_t kI64 = std::numeric_limits<int64_t>::max();
   const char* names[] = {"", "id", "", "attempts", "priority", "timestamp", "ttl", "not_before", "max_retries"};
+  const uint64_t max[] = {0, UINT64_MAX, 0, kU32, kU32, kI64, kI64, kI64, kU32};
   uint64_t v[9] = {};
   for (size_t k : {1, 3, 4, 5, 6, 7, 8}) {
-    auto x = parse_u64(r->element[k], names[k]);
+    auto x = parse_u64(r->element[k], names[k], max[k]);
     if (!x.ok()) return x.status();
     v[k] = *x;
   }
@@ -85,19 +95,29 @@ Result<ClientDelivery> parse_delivery(const redisReply* r) {
   return d;
 }
 
+// A name or value of a pair: a string (bulk or status); a value may be an integer.
+std::optional<std::string> pair_text(const redisReply* r, bool value) {
+  if (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS) return text_of(r);
+  if (value && r->type == REDIS_REPLY_INTEGER) return std::to_string(r->integer);
+  return std::nullopt;
+}
+
 Result<NamedValues> pairs_of(const redisReply* r) {
   NamedValues out;
   if (r->type != REDIS_REPLY_ARRAY) return invalid_argument("expected an array");
+  // Bounded: each round reads one pair, nested ([name, value]) or flat (name, value).
   for (size_t k = 0; k < r->elements; ++k) {
     const redisReply* e = r->element[k];
+    std::optional<std::string> name, value;
     if (e->type == REDIS_REPLY_ARRAY && e->elements == 2) {
-      out.emplace_back(text_of(e->element[0]), text_of(e->element[1]));
+      name = pair_text(e->element[0], false);
+      value = pair_text(e->element[1], true);
     } else if (k + 1 < r->elements && e->type == REDIS_REPLY_STRING) {
-      const redisReply* v = r->element[++k];
-      out.emplace_back(text_of(e), v->type == REDIS_REPLY_INTEGER ? std::to_string(v->integer) : text_of(v));
-    } else {
-      return invalid_argument("expected pairs");
+      name = text_of(e);
+      value = pair_text(r->element[++k], true);
     }
+    if (!name || !value) return invalid_argument("expected pairs of strings");
+    out.emplace_back(std::move(*name), std::move(*value));
   }
   return out;
 }
@@ -118,9 +138,41 @@ void flatten_into(const redisReply* r, std::string& out, int depth) {
   }
 }
 
+// hiredis's own reply object functions, as every reader it creates gets them.
+const redisReplyObjectFunctions& hiredis_functions() {
+  static const redisReplyObjectFunctions kDefaults = [] {
+    redisReader* r = redisReaderCreate();
+    MQ_CHECK_MSG(r != nullptr && r->fn != nullptr, "hiredis makes a reader");
+    const redisReplyObjectFunctions f = *r->fn;
+    redisReaderFree(r);
+    return f;
+  }();
+  return kDefaults;
+}
+
+// A null object makes hiredis stop with an error ("Out of memory"): nothing is
+// allocated for the refused size.
+void* create_bounded_array(const redisReadTask* task, int elements) {
+  const size_t bound = task->parent == nullptr ? client_protocol::kMaxAnswerArray : client_protocol::kMaxNestedArray;
+  if (elements < 0 || static_cast<size_t>(elements) > bound) return nullptr;
+  return hiredis_functions().createArray(task, elements);
+}
+
+redisReplyObjectFunctions bounded_functions() {
+  redisReplyObjectFunctions f = hiredis_functions();
+  f.createArray = create_bounded_array;
+  return f;
+}
+
 }  // namespace
 
 namespace client_protocol {
+
+void bound_answers(redisReader* reader) {
+  static redisReplyObjectFunctions kBounded = bounded_functions();
+  MQ_CHECK(reader != nullptr);
+  reader->fn = &kBounded;
+}
 
 std::vector<std::string> send_args(const std::string& queue, uint64_t id, const std::string& payload,
                                    const SendOptions& o) {

@@ -24,6 +24,7 @@
 #include "base/status.h"
 
 struct redisReply;
+struct redisReader;
 
 namespace mq::impl {
 
@@ -77,6 +78,16 @@ Result<std::string> read_info(const redisReply* r);
 // Any answer flattened to text ("+OK" style for status, the string for bulk, "(nil)",
 // "(integer) n", arrays as lines).
 std::string flatten(const redisReply* r);
+
+// The largest arrays mqd sends: a FETCH of the most deliveries it allows at the top,
+// a delivery (9) or a pair (2) inside.
+inline constexpr size_t kMaxAnswerArray = 65536;
+inline constexpr size_t kMaxNestedArray = 16;
+// Makes `reader` (hiredis's, with its own reply objects, which freeReplyObject frees)
+// refuse an array larger than those as a protocol error, before allocating for it: a
+// broken or hostile server cannot make the client allocate for a size it only
+// declares. hiredis 0.14 has no such bound of its own.
+void bound_answers(redisReader* reader);
 
 }  // namespace client_protocol
 }  // namespace mq::impl

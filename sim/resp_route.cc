@@ -45,6 +45,7 @@ std::string format(const std::vector<std::string>& args) {
 ReplyPtr read_reply(const std::string& bytes) {
   std::unique_ptr<redisReader, ReaderDeleter> reader(redisReaderCreate());
   MQ_CHECK(reader != nullptr);
+  cp::bound_answers(reader.get());  // as the client library's connection reads
   MQ_CHECK(redisReaderFeed(reader.get(), bytes.data(), bytes.size()) == REDIS_OK);
   void* reply = nullptr;
   MQ_CHECK_MSG(redisReaderGetReply(reader.get(), &reply) == REDIS_OK && reply != nullptr,

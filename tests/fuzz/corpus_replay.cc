@@ -21,6 +21,7 @@ MQ_FUZZ_ENTRY(topology)
 MQ_FUZZ_ENTRY(explore_config)
 MQ_FUZZ_ENTRY(wal)
 MQ_FUZZ_ENTRY(resp)
+MQ_FUZZ_ENTRY(client)
 #undef MQ_FUZZ_ENTRY
 }
 
@@ -29,7 +30,7 @@ int main() {
   const std::pair<const char*, Entry> targets[] = {
       {"history", mq_fuzz_history}, {"jepsen", mq_fuzz_jepsen},   {"check", mq_fuzz_check},
       {"scenario", mq_fuzz_scenario}, {"topology", mq_fuzz_topology}, {"explore_config", mq_fuzz_explore_config},
-      {"wal", mq_fuzz_wal},         {"resp", mq_fuzz_resp}};
+      {"wal", mq_fuzz_wal},         {"resp", mq_fuzz_resp},         {"client", mq_fuzz_client}};
   namespace fs = std::filesystem;
   size_t total = 0;
   for (const auto& [name, entry] : targets) {

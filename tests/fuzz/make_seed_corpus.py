@@ -94,3 +94,15 @@ write("resp", "publish-nack",
       chunk(2, resp("NACK", "w", "7")) + tick + chunk(3, resp("FETCH", "d", "BLOCK", "1")) + tick +
       bytes([3 | 3 << 2]))
 write("resp", "inline-and-errors", chunk(0, b"ECHO hi\r\nINFO\r\n*1\r\n$-5\r\n") + chunk(1, b"SEND work x y\r\n"))
+
+# client: answers a server sends, as mqd writes them (docs/protocol.md).
+write("client", "outcomes",
+      b"+STORED\r\n+DUPLICATE\r\n-FULL queue 'work' is full\r\n-NOSPACE disk full\r\n"
+      b"-UNAVAILABLE the broker is starting\r\n-NOTHELD message 7\r\n-SESSION old\r\n+OK\r\n-ERR no\r\n")
+write("client", "fetch",
+      b"*1\r\n*9\r\n$4\r\nwork\r\n$2\r\n12\r\n$2\r\nhi\r\n:2\r\n:1\r\n:1000\r\n:0\r\n:5\r\n:3\r\n"
+      b"*0\r\n")
+write("client", "pairs",
+      b"*2\r\n*2\r\n$4\r\nwork\r\n$6\r\nstored\r\n*2\r\n$5\r\naudit\r\n$4\r\nfull\r\n"
+      b"*4\r\n$4\r\nname\r\n$4\r\nwork\r\n$4\r\nsize\r\n:3\r\n")
+write("client", "info", b"$21\r\n# Server\r\nversion:1\r\n\r\n:-1\r\n$-1\r\n")
