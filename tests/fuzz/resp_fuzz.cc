@@ -10,13 +10,14 @@
 // byte and that many bytes.
 //
 // Whatever the bytes: no crash (the shell's and the reader's assertions stay on);
-// every answer is one complete, well-formed RESP value (hiredis reads it back with
-// nothing left over); every request of a connection still open is answered exactly
-// once, in order, once time has passed far enough for every blocking fetch to end
-// (they end one after another on a connection); the intake hands over what the
-// reader alone frames, its protocol error last; and a connection's requests are the
-// same whether its bytes arrived in the chunks given or all at once (the reader
-// does not depend on how reads split the stream).
+// every answer is one complete, well-formed RESP value (hiredis reads it back, within
+// the client library's array bounds, with nothing left over); every request of a
+// connection still open is answered exactly once, in order, once time has passed far
+// enough for every blocking fetch to end (they end one after another on a
+// connection); the intake hands over what the reader alone frames, its protocol
+// error last; and a connection's requests are the same whether its bytes arrived in
+// the chunks given or all at once (the reader does not depend on how reads split the
+// stream).
 #include <hiredis/hiredis.h>
 
 #include <map>
@@ -24,6 +25,7 @@
 #include <optional>
 #include <queue>
 
+#include "impl/client_protocol.h"
 #include "impl/mem_storage.h"
 #include "impl/resp_commands.h"
 #include "impl/resp_intake.h"
@@ -63,10 +65,12 @@ BrokerConfig config() {
 // Small enough that fuzz inputs reach them; the same for every reader here.
 RespLimits limits() { return RespLimits{.max_request_bytes = 4096, .max_args = 8}; }
 
-// One complete RESP value and nothing after it.
+// One complete RESP value and nothing after it, within the arrays the project's client
+// library reads (client_protocol::bound_answers).
 void expect_one_resp_value(const std::string& bytes) {
   redisReader* r = redisReaderCreate();
   FUZZ_EXPECT(r != nullptr, "hiredis reader");
+  client_protocol::bound_answers(r);
   FUZZ_EXPECT(redisReaderFeed(r, bytes.data(), bytes.size()) == REDIS_OK, "feed");
   void* reply = nullptr;
   const int rc = redisReaderGetReply(r, &reply);
