@@ -465,7 +465,6 @@ struct Daemon::Impl {
     shell->request(now(), c->id, std::move(r));
   }
 
-
   void flush(const std::shared_ptr<Conn>& c) {
     if (c->closed) return;
     if (!c->writing && !c->out.empty()) {
