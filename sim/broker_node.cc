@@ -343,8 +343,9 @@ void BrokerNode::append_inconsistent_record() {
 // CRC or body. Recovery must report it: the magic is compared whole; CRC32C catches
 // every single-bit error in the CRC or the body, and in the length too, where a longer
 // length would otherwise read as a torn write at the log's tail (a flip in the last
-// frame does look like a torn write, by design). The header's share comes from the
-// draw's top bits, which nothing else reads.
+// frame does look like a torn write, by design). The header's share is read off the
+// draw's top two bits; a flip they do not send to the header takes its frame, byte and
+// bit from the draw as it always did, so it lands where it always landed.
 void BrokerNode::flip_bit(uint64_t draw, TimeNs at_ns) {
   auto names = disk_.list();
   MQ_CHECK(names.ok());
