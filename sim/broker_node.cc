@@ -98,7 +98,7 @@ Endpoint BrokerNode::consumer_endpoint(ConsumerId c) const {
 
 RespStats BrokerNode::resp_stats() const {
   if (!resp_) return {};
-  return RespStats{resp_->noise_sent(), resp_->hostile_sent(), hostile_closed_};
+  return RespStats{resp_->noise_sent(), resp_->hostile_sent(), resp_->hostile_closed()};
 }
 
 bool BrokerNode::speaks_resp(impl::ConnId conn) const {
@@ -525,7 +525,6 @@ void BrokerNode::wake(uint32_t what, uint64_t token) {
   if (what == kHostileClose) {
     if (!resp_->take_closing(token)) return;  // a crash came first: that shell is gone
     shell_.closed(queue_.now(), token);
-    ++hostile_closed_;
     drain();
     return;
   }

@@ -243,7 +243,6 @@ class BrokerNode {
   uint64_t released_commands_ = 0;  // for the corrupt_step hook
   bool corrupted_ = false;
   DiskStats disk_stats_;
-  uint64_t hostile_closed_ = 0;
 };
 
 }  // namespace mq::sim

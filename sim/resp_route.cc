@@ -10,7 +10,6 @@
 
 #include "impl/client_protocol.h"
 #include "impl/resp_intake.h"
-#include "impl/resp_reader.h"
 
 namespace mq::sim {
 namespace {
@@ -248,15 +247,14 @@ std::optional<impl::Request> RespRoute::noise(impl::ConnId conn) {
 
 impl::Request RespRoute::read_request(impl::ConnId conn, const std::vector<std::string>& args,
                                       const Waiting& waiting) {
-  impl::RespReader reader;
-  reader.feed(format(args));
-  auto parsed = reader.next();
-  MQ_CHECK_MSG(parsed.ok() && parsed->has_value(), "mqd reads back what the client library sends");
-  MQ_CHECK(reader.buffered() == 0);
-  impl::ParsedRequest r = commands_.parse(**parsed, conn);
-  MQ_CHECK(!r.close_after);
+  // A connection's reading as mqd's: a scenario client's request neither ends it (a
+  // protocol error, QUIT) nor leaves bytes behind.
+  impl::RespIntake intake(commands_, conn, impl::RespLimits{});
+  intake.feed(format(args));
+  std::optional<impl::Request> r = intake.next();
+  MQ_CHECK_MSG(r.has_value() && !intake.done() && !intake.partial(), "mqd reads back what the client library sends");
   waiting_[conn].push_back(waiting);
-  return std::move(r.request);
+  return std::move(*r);
 }
 
 std::optional<RespRoute::Hostile> RespRoute::hostile() {

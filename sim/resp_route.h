@@ -4,7 +4,8 @@
 //  - a request packet becomes the arguments the client library sends
 //    (impl/client_protocol.h), RESP bytes as hiredis formats them
 //    (redisFormatCommandArgv), and a request again as mqd reads it off a connection
-//    (impl::RespReader, then impl::RespCommands::parse, which resolves the names);
+//    (impl::RespIntake: impl::RespReader, then impl::RespCommands::parse, which
+//    resolves the names);
 //  - an answer becomes the bytes mqd writes (RespCommands::encode), a reply as the
 //    client reads it (hiredis's redisReader), the client library's reading of that
 //    (client_protocol::read_*), and from it the packet the simulated client speaks.
@@ -113,8 +114,13 @@ class RespRoute {
   // connection now closes. REQUIRES: is_hostile(conn), one of its requests unanswered.
   bool answer_hostile(impl::ConnId conn, const impl::Response& r);
   // Whether `conn`'s closing is still due: its last answer was read since the last
-  // crash, and this is asked for the first time.
-  bool take_closing(impl::ConnId conn) { return closing_.erase(conn) > 0; }
+  // crash, and this is asked for the first time (it is then counted as closed).
+  bool take_closing(impl::ConnId conn) {
+    const bool due = closing_.erase(conn) > 0;
+    hostile_closed_ += due ? 1 : 0;
+    return due;
+  }
+  uint64_t hostile_closed() const { return hostile_closed_; }
   // The answer `r` to the oldest unanswered request of `conn`, as its client reads it:
   // the packet it acts on, or nothing (answers the simulated clients do not speak,
   // such as attach confirmations, errors and statistics; and anything to a closed
@@ -155,7 +161,7 @@ class RespRoute {
   std::set<impl::ConnId> closed_;  // connection ids are never reused (a session each)
   uint32_t hostile_ppm_ = 0;
   Prng hostile_prng_;
-  uint64_t hostile_sent_ = 0;
+  uint64_t hostile_sent_ = 0, hostile_closed_ = 0;
   std::set<impl::ConnId> closing_;  // hostile connections whose last answer was read
 };
 
