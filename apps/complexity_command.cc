@@ -124,21 +124,20 @@ double dispatch_cost(uint64_t consumers, const ComplexityOptions& o) {
 double persist_cost(uint64_t n, const ComplexityOptions& o) {
   BrokerCore core = make_core(static_cast<uint32_t>(n + uint64_t{o.ops} * o.repeats), 1, 0, /*durable=*/true);
   impl::MemStorage disk;
-  impl::WalOptions options;
-  options.checkpoint_bytes = UINT64_MAX;
-  auto started = impl::Wal::start(disk, options, core.durable_image());
+  auto started = impl::Wal::start(disk, impl::WalOptions{}, core.durable_image());
   MQ_CHECK(started.ok());
   impl::Wal wal = std::move(started).value();
+  impl::LogBuffer log;
   impl::Effects fx;
   MessageId next_id = 1;
   auto publish = [&](uint64_t count, uint64_t commit_every) {
     for (uint64_t i = 0; i < count; ++i) {
       fx.clear();
       must(core.send(0, 0, 0, impl::MessageSpec{next_id++, "payload", 0, 0, 0, {}}, fx));
-      wal.add(fx);
-      if ((i + 1) % commit_every == 0) must(wal.commit());
+      log.add(fx);
+      if ((i + 1) % commit_every == 0) must(wal.write(log.take()));
     }
-    must(wal.commit());
+    must(wal.write(log.take()));
   };
   publish(n, 4096);
   return median_ns_per_op(o.repeats, o.ops, [&] { publish(o.ops, 1); });

@@ -122,10 +122,11 @@ void print_result(const SimResult& r) {
               "nacks refused as stale, %llu session timeouts\n", ull(b.commands), ull(b.pushes), ull(b.publishes),
               ull(b.duplicates), ull(b.refusals), ull(b.stale_acks), ull(b.session_detaches));
   const auto& d = r.disk;
-  std::printf("disk: %llu group commits (%llu records, %llu bytes), %llu checkpoints, %llu recoveries; at crashes "
+  std::printf("disk: %llu group commits (%llu records, %llu bytes), %llu checkpoints, %llu recoveries (%llu "
+              "matched against the core's crash in memory); at crashes "
               "%llu unsynced records lost, %llu torn writes (%llu torn tails read back), %llu bit flips; %llu times "
               "full (%llu failed writes, %llu 'no space' replies); %llu requests while restarting\n", ull(d.commits),
-              ull(d.records), ull(d.bytes), ull(d.checkpoints), ull(d.recoveries), ull(d.unsynced_records_lost),
+              ull(d.records), ull(d.bytes), ull(d.checkpoints), ull(d.recoveries), ull(d.crash_twins), ull(d.unsynced_records_lost),
               ull(d.torn_writes), ull(d.torn_tails_seen), ull(d.bit_flips), ull(d.disk_full), ull(d.write_failures),
               ull(d.no_space_replies), ull(d.requests_while_starting));
   if (r.scenario.clients.resp) {

@@ -878,7 +878,7 @@ DurableImage BrokerCore::durable_image() const {
     }
     for (uint32_t s = qr.delayed.head; s != kNil; s = slots_[s].next) qi.delayed.push_back(slots_[s].message);
     for (uint32_t s : in_flight_of_queue(q)) qi.in_flight.push_back({slots_[s].message, slots_[s].consumer, slots_[s].delivered_ns});
-    qr.ids.for_each_remembered([&](MessageId id, TimeNs at) { qi.window.push_back({id, at}); });
+    qr.ids.for_each_remembered(now_ns_, [&](MessageId id, TimeNs at) { qi.window.push_back({id, at}); });
   }
   return image;
 }

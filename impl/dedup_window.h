@@ -28,10 +28,9 @@ class DedupWindow {
   // Lets go of every id that has aged out by now_ns, oldest first.
   template <typename Forget>
   void forget_older_than(TimeNs now_ns, Forget forget) {
-    if (max_age_ns_ <= 0) return;
     // Entries are in acceptance order, so the aged ones form a prefix; the loop is
     // bounded by the count.
-    while (count_ > 0 && ring_[head_].accepted_ns + max_age_ns_ <= now_ns) pop_oldest(forget);
+    while (count_ > 0 && aged(ring_[head_], now_ns)) pop_oldest(forget);
   }
 
   // Appends id, letting go of what aged out and, when full, of the oldest id.
@@ -48,13 +47,15 @@ class DedupWindow {
     ++count_;
   }
 
-  // Calls f(id, accepted_ns) for every remembered id, oldest first (for a
-  // checkpoint; some may have aged out but not yet been forgotten).
+  // Calls f(id, accepted_ns) for every id remembered at now_ns, oldest first (for a
+  // checkpoint). Ids that have aged out by now_ns but are not forgotten yet (the
+  // window forgets when it is asked) are left out: they can no longer make a publish
+  // a duplicate, so two windows that answer alike give the same list.
   template <typename F>
-  void for_each(F f) const {
+  void for_each(TimeNs now_ns, F f) const {
     for (size_t k = 0; k < count_; ++k) {
       const Entry& e = ring_[wrap(head_ + k)];
-      f(e.id, e.accepted_ns);
+      if (!aged(e, now_ns)) f(e.id, e.accepted_ns);
     }
   }
 
@@ -64,6 +65,8 @@ class DedupWindow {
     TimeNs accepted_ns = 0;
   };
 
+  // The age bound, stated once: an id is remembered while now < accepted + max_age.
+  bool aged(const Entry& e, TimeNs now_ns) const { return max_age_ns_ > 0 && e.accepted_ns + max_age_ns_ <= now_ns; }
   // Doubles the ring (up to max_ids_), laying the entries out from index 0: memory
   // follows use, and the copy is amortized over the entries that filled the ring.
   void grow() {

@@ -54,6 +54,12 @@ struct Message {
   TimeNs expires_at_ns() const { return timestamp_ns + ttl_ns; }
   bool deliverable_at(TimeNs now_ns) const { return now_ns >= not_before_ns; }
   bool retries_left() const { return attempts <= max_retries; }
+  // Equal content: the payloads' bytes, not which buffer holds them.
+  bool operator==(const Message& o) const {
+    return id == o.id && payload_view() == o.payload_view() && timestamp_ns == o.timestamp_ns &&
+           priority == o.priority && ttl_ns == o.ttl_ns && not_before_ns == o.not_before_ns &&
+           attempts == o.attempts && max_retries == o.max_retries;
+  }
 };
 
 }  // namespace mq::impl

@@ -81,10 +81,10 @@ class QueueIds {
     }
   }
 
-  // Calls f(id, accepted_ns) for every id the window remembers, oldest first.
+  // Calls f(id, accepted_ns) for every id the window remembers at now_ns, oldest first.
   template <typename F>
-  void for_each_remembered(F f) const {
-    window_.for_each(f);
+  void for_each_remembered(TimeNs now_ns, F f) const {
+    window_.for_each(now_ns, f);
   }
 
  private:

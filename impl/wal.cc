@@ -462,7 +462,7 @@ Status Wal::fail(Status s) {
   return s;
 }
 
-Status Wal::write(Batch batch) {
+Status Wal::write(LogBatch batch) {
   if (!health_.ok()) return health_;
   if (!batch.bytes.empty()) {
     if (segment_bytes_ > kSegmentMagic.size() && segment_bytes_ + batch.bytes.size() > options_.segment_bytes) {
@@ -476,7 +476,6 @@ Status Wal::write(Batch batch) {
     const std::string name = segment_name(segment_);
     Status s = storage_->append(name, batch.bytes);
     segment_bytes_ += batch.bytes.size();
-    bytes_since_checkpoint_ += batch.bytes.size();
     // Fault: the sync is skipped, yet the batch is reported synced (and confirmed).
     if (s.ok() && options_.sync_appends && !MQ_MUTANT(kConfirmBeforeSync)) s = storage_->sync(name);
     if (!s.ok()) return fail(s);
@@ -530,7 +529,6 @@ Status Wal::checkpoint(const DurableImage& image, uint64_t covers_lsn) {
   if (!s.ok()) return fail(s);
   segment_ = next;
   segment_bytes_ = content.size();
-  bytes_since_checkpoint_ = 0;
   synced_lsn_ = std::max(synced_lsn_, covers_lsn);
   // The new generation is durable: the old one is garbage now. A failure to remove
   // it leaves superseded segments that recovery skips, so it is reported but does

@@ -38,9 +38,10 @@
 //
 // Group commit: a LogBuffer (impl/log_buffer.h) encodes records and numbers them
 // (LSN); write() appends and syncs one batch of them, so one sync confirms every
-// record added before the batch was taken. The server shell (impl/server_shell.h)
-// owns the LogBuffer and its drivers own the Wal; add()/take()/commit() here use the
-// Wal's own buffer, for single-threaded users (tests, tools).
+// record added before the batch was taken. The Wal is only this writing half: the
+// server shell (impl/server_shell.h) owns the LogBuffer, and decides when to
+// checkpoint, and its drivers own the Wal; a single-threaded user (a test, a tool)
+// keeps a LogBuffer beside the Wal and calls write(buffer.take()).
 //
 // Thread-safety: none. A driver calls write() and checkpoint() from one thread at
 // a time (its commit thread).
@@ -65,7 +66,10 @@ namespace mq::impl {
 
 struct WalOptions {
   uint64_t segment_bytes = 8u << 20;      // start a new segment past this size
-  uint64_t checkpoint_bytes = 64u << 20;  // checkpoint_due() past this much log since the last one
+  // The server shell's checkpoint rule (impl/server_shell.h, rule 4), given here by
+  // the drivers that configure a shell from their WalOptions (Broker, mqd); the Wal
+  // itself writes a checkpoint only when asked.
+  uint64_t checkpoint_bytes = 64u << 20;
   bool skip_corruption = false;           // recovery: skip and report instead of stopping
   // false: write() appends without syncing (mqd --fsync never: a record counts once it
   // is in the page cache). Checkpoints and the start of a generation are synced
@@ -119,23 +123,15 @@ class Wal {
   // nothing is ever appended after a torn tail.
   static Result<Wal> start(Storage& storage, const WalOptions& options, const DurableImage& image);
 
-  // The Wal's own LogBuffer (see the header comment).
-  uint64_t add(const Effects& effects) { return buffer_.add(effects); }
-  using Batch = LogBatch;
-  Batch take() { return buffer_.take(); }
   // Appends the batch to the active segment (starting a new one if it is full) and
   // syncs. On success synced_lsn() becomes batch.last_lsn.
-  Status write(Batch batch);
-  // write(take()): for single-threaded users (tests, the simulator).
-  Status commit() { return write(take()); }
+  Status write(LogBatch batch);
 
   // Writes `image` as a new generation (see start()). The image must reflect every
   // record with LSN <= covers_lsn, and nothing added after it may have been taken
   // yet; on success synced_lsn() becomes at least covers_lsn.
   Status checkpoint(const DurableImage& image, uint64_t covers_lsn);
-  bool checkpoint_due() const { return bytes_since_checkpoint_ >= options_.checkpoint_bytes; }
 
-  uint64_t added_lsn() const { return buffer_.added_lsn(); }
   uint64_t synced_lsn() const { return synced_lsn_; }
   const Status& health() const { return health_; }
   uint64_t active_segment() const { return segment_; }
@@ -148,8 +144,6 @@ class Wal {
   WalOptions options_;
   uint64_t segment_ = 0;  // number of the active segment
   uint64_t segment_bytes_ = 0;
-  uint64_t bytes_since_checkpoint_ = 0;
-  LogBuffer buffer_;
   uint64_t synced_lsn_ = 0;
   Status health_;
 };

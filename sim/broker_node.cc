@@ -4,6 +4,7 @@
 #include <type_traits>
 #include <variant>
 
+#include "sim/crash_twin.h"
 #include "sim/translate.h"
 
 namespace mq::sim {
@@ -79,7 +80,6 @@ BrokerNode::BrokerNode(const Scenario& scenario, BrokerNodeOptions options, uint
     : scenario_(scenario), options_(options), queue_(queue), network_(network), recorder_(recorder),
       disk_prng_(disk_seed), config_(to_broker_config(scenario.topology)), shell_(shell_options(scenario)) {
   wal_options_.segment_bytes = scenario.disk.segment_bytes;
-  wal_options_.checkpoint_bytes = scenario.disk.checkpoint_bytes;
   for (const auto& q : scenario.topology.queues) durable_.push_back(q.durable);
   volatile_ids_.resize(durable_.size());
   if (options_.shadow) shadow_.emplace(scenario.topology);
@@ -273,6 +273,12 @@ void BrokerNode::crash(const CrashFaults& faults) {
 
 void BrokerNode::crash_now(const CrashFaults& faults, bool fresh) {
   const uint64_t unsynced = shell_.added_lsn() - shell_.synced_lsn();
+  // Nothing separates the core from its log: its crash in memory must be what
+  // recovery rebuilds (sim/crash_twin.h).
+  std::optional<impl::BrokerCore> twin;
+  if (unsynced == 0 && shell_.has_core() && shell_.core().up() && shell_.core().now() == shell_.released_ns()) {
+    twin = shell_.core();
+  }
   shell_.crash();
   if (resp_) resp_->crashed();
   drain();  // the fault events that waited come out first
@@ -287,7 +293,7 @@ void BrokerNode::crash_now(const CrashFaults& faults, bool fresh) {
   ++commit_soon_token_;
   ++start_token_;
   starting_.reset();
-  (void)restore_from_disk(at, fresh);
+  (void)restore_from_disk(at, fresh, std::move(twin));
 }
 
 // The disk at the crash: unsynced writes are lost, except a torn prefix of the write
@@ -390,7 +396,7 @@ Effects BrokerNode::lost_in_volatile_queues() const {
 
 // Wal::recover -> ServerShell::restore (the crash time), recorded as the crash.
 // ServerShell::start (a new log generation) happens at the restart.
-bool BrokerNode::restore_from_disk(TimeNs crash_ns, bool fresh) {
+bool BrokerNode::restore_from_disk(TimeNs crash_ns, bool fresh, std::optional<impl::BrokerCore> twin) {
   impl::CorruptionReport problem;
   auto recovered = impl::Wal::recover(disk_, config_, impl::WalOptions{}, &problem);
   if (!recovered.ok()) {
@@ -417,6 +423,14 @@ bool BrokerNode::restore_from_disk(TimeNs crash_ns, bool fresh) {
   if (shadow_) shadow_->crash(crash_ns, result, durable_);
   recorder_.record(op::Crash{}, result, crash_ns);
   track(*result, crash_ns);
+  if (twin) {
+    ++disk_stats_.crash_twins;
+    if (auto why = crash_twin_disagreement(std::move(*twin), crash_ns, shell_.core(), *result)) {
+      recovery_failure_ = *why;
+      recorder_.record_fault(EventF::kRecoveryFailed, "", crash_ns, *why);
+      return false;
+    }
+  }
   return true;
 }
 

@@ -94,6 +94,7 @@ struct DiskStats {
   uint64_t unsynced_records_lost = 0;  // records added but not synced at a crash
   uint64_t torn_writes = 0, bit_flips = 0, disk_full = 0, write_failures = 0;
   uint64_t no_space_replies = 0, recoveries = 0, torn_tails_seen = 0;
+  uint64_t crash_twins = 0;  // recoveries checked against the core's crash in memory (sim/crash_twin.h)
   uint64_t requests_while_starting = 0;  // read while a restart's log start was in flight
 };
 
@@ -186,7 +187,7 @@ class BrokerNode {
   void lose_unsynced(const CrashFaults& faults, TimeNs at_ns, uint64_t unsynced);
   void flip_bit(uint64_t draw, TimeNs at_ns);
   void append_inconsistent_record();
-  bool restore_from_disk(TimeNs crash_ns, bool fresh);
+  bool restore_from_disk(TimeNs crash_ns, bool fresh, std::optional<impl::BrokerCore> twin);
   Status start_fresh(TimeNs crash_ns, const impl::DurableImage& image, impl::Effects& out);
   bool flip_explains(const impl::CorruptionReport& problem) const;
   void take_out_of_service(TimeNs crash_ns, const std::string& why, bool explained);

@@ -37,17 +37,18 @@ MessageSpec msg(MessageId id, Priority p = 0, TimeNs delay = 0) {
   return MessageSpec{id, "m" + std::to_string(id), p, 0, delay, std::nullopt};
 }
 
-// A core whose records go to a Wal on a MemStorage, committed after every command.
+// A core whose records go through a LogBuffer to a Wal on a MemStorage, written and
+// synced after every command.
 struct Node {
   explicit Node(BrokerConfig c = config(), WalOptions o = {}) : cfg(std::move(c)), options(o) {
     core.emplace(std::move(BrokerCore::create(cfg)).value());
     wal.emplace(std::move(Wal::start(disk, options, core->durable_image())).value());
   }
   Status run(Status s) {
-    wal->add(effects);
+    log.add(effects);
     effects.clear();
     MQ_RETURN_IF_ERROR(s);
-    return wal->commit();
+    return wal->write(log.take());
   }
   Status send(MessageSpec m, QueueId q = 0) { return run(core->send(core->now(), 0, q, std::move(m), effects)); }
   Status fetch() { return run(core->fetch(core->now(), 0, effects)); }
@@ -62,6 +63,7 @@ struct Node {
   MemStorage disk;
   std::optional<BrokerCore> core;
   std::optional<Wal> wal;
+  LogBuffer log;  // the records not yet written
   Effects effects;
 };
 
@@ -229,14 +231,12 @@ TEST(Wal, SegmentsRollAndACheckpointRemovesTheOldOnes) {
     }
   }
   EXPECT_GT(n.segments().size(), 3u);
-  EXPECT_TRUE(n.wal->checkpoint_due());
   auto before = n.recover();
   ASSERT_TRUE(before.ok()) << before.status().to_string();
   EXPECT_EQ(show(before->image), show(n.core->durable_image()));
-  (void)n.wal->take();
-  ASSERT_TRUE(n.wal->checkpoint(n.core->durable_image(), n.wal->added_lsn()).ok());
+  (void)n.log.take();
+  ASSERT_TRUE(n.wal->checkpoint(n.core->durable_image(), n.log.added_lsn()).ok());
   EXPECT_EQ(n.segments().size(), 1u);
-  EXPECT_FALSE(n.wal->checkpoint_due());
   ASSERT_TRUE(n.send(msg(100)).ok());
   auto after = n.recover();
   ASSERT_TRUE(after.ok());
@@ -255,8 +255,8 @@ TEST(Wal, AWriteCutBetweenTwoOfItsFramesIsATornTail) {
   const uint64_t before = n.disk.read(seg)->size();
   Effects e;
   for (MessageId id = 50; id < 53; ++id) ASSERT_TRUE(n.core->send(n.core->now(), 0, 0, msg(id), e).ok());
-  n.wal->add(e);
-  ASSERT_TRUE(n.wal->commit().ok());  // one write of three put records, synced
+  n.log.add(e);
+  ASSERT_TRUE(n.wal->write(n.log.take()).ok());  // one write of three put records, synced
   const std::string data = *n.disk.read(seg);
   const size_t first = [&] {  // the index of the write's first frame
     size_t k = 0;
@@ -324,12 +324,12 @@ TEST(Wal, UnsyncedRecordsAreLostAndATornTailEndsTheLog) {
   const std::string synced = show(n.core->durable_image());
   const std::string seg = n.segments().back();
   // A batch appended but not synced, then a crash that keeps a torn prefix of it.
-  n.wal->add([&] {
+  n.log.add([&] {
     Effects e;
     (void)n.core->send(n.core->now(), 0, 0, msg(50), e);
     return e;
   }());
-  const auto batch = n.wal->take();
+  const auto batch = n.log.take();
   ASSERT_TRUE(n.disk.append(seg, batch.bytes).ok());
   n.disk.crash(batch.bytes.size() - 3);
   auto rec = n.recover();
@@ -476,7 +476,7 @@ TEST(Wal, ATornCheckpointFallsBackToThePreviousGeneration) {
   // A crash in the middle of writing the next checkpoint: a prefix of it survives.
   Node other;
   make_history(other);
-  (void)other.wal->take();
+  (void)other.log.take();
   ASSERT_TRUE(other.wal->checkpoint(other.core->durable_image(), 0).ok());
   const std::string ckpt = *other.disk.read(other.segments().back());
   const uint64_t next = std::stoull(segs.back().substr(4, 16)) + 1;
