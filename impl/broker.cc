@@ -247,10 +247,10 @@ void Broker::perform(Lock& lk, Action& a, Callbacks& cbs) {
         if constexpr (std::is_same_v<T, act::Reply>) {
           answer(lk, x, cbs);
         } else if constexpr (std::is_same_v<T, act::WriteLog>) {
-          disk_jobs_.push_back(DiskJob{false, std::move(x.batch), {}, 0});
+          disk_jobs_.push_back(DiskJob{false, std::move(x.batch), {}});
           commit_cv_.notify_one();
         } else if constexpr (std::is_same_v<T, act::WriteCheckpoint>) {
-          disk_jobs_.push_back(DiskJob{true, {}, std::move(x.image), x.covers_lsn});
+          disk_jobs_.push_back(DiskJob{true, {}, std::move(x.image)});
           commit_cv_.notify_one();
         } else if constexpr (std::is_same_v<T, act::StartLog>) {
           MQ_CHECK_MSG(false, "the embedded broker starts its log once, in open()");
@@ -601,7 +601,7 @@ void Broker::commit_loop() {
     DiskJob job = std::move(disk_jobs_.front());
     disk_jobs_.pop_front();
     lk.unlock();
-    const Status s = job.checkpoint ? wal_->checkpoint(job.image, job.covers_lsn) : wal_->write(std::move(job.batch));
+    const Status s = job.checkpoint ? wal_->checkpoint(job.image) : wal_->write(std::move(job.batch));
     lk.lock();
     shell_->synced(now(lk), s);
     Callbacks cbs;

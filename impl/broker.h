@@ -182,7 +182,6 @@ class Broker {
     bool checkpoint = false;
     LogBatch batch;
     DurableImage image;
-    uint64_t covers_lsn = 0;
   };
   struct TimerEntry {
     TimeNs at_ns = 0;

@@ -43,7 +43,6 @@ struct DiskJob {
   Kind kind = Kind::kWrite;
   LogBatch batch;
   DurableImage image;
-  uint64_t covers_lsn = 0;
 };
 
 struct DiskDone {
@@ -102,7 +101,7 @@ class CommitThread {
         break;
       case DiskJob::Kind::kCheckpoint:
         MQ_CHECK(wal_);
-        d.status = wal_->checkpoint(job.image, job.covers_lsn);
+        d.status = wal_->checkpoint(job.image);
         break;
       case DiskJob::Kind::kStart: {
         auto wal = Wal::start(storage_, options_, job.image);
@@ -235,11 +234,11 @@ struct Daemon::Impl {
           if constexpr (std::is_same_v<T, act::Reply>) {
             answer(x);
           } else if constexpr (std::is_same_v<T, act::WriteLog>) {
-            submit(DiskJob{DiskJob::Kind::kWrite, std::move(x.batch), {}, 0});
+            submit(DiskJob{DiskJob::Kind::kWrite, std::move(x.batch), {}});
           } else if constexpr (std::is_same_v<T, act::WriteCheckpoint>) {
-            submit(DiskJob{DiskJob::Kind::kCheckpoint, {}, std::move(x.image), x.covers_lsn});
+            submit(DiskJob{DiskJob::Kind::kCheckpoint, {}, std::move(x.image)});
           } else if constexpr (std::is_same_v<T, act::StartLog>) {
-            submit(DiskJob{DiskJob::Kind::kStart, {}, std::move(x.image), 0});
+            submit(DiskJob{DiskJob::Kind::kStart, {}, std::move(x.image)});
           } else if constexpr (std::is_same_v<T, act::SetTimer>) {
             timers.push(TimerEntry{x.at_ns, ++timer_seq, x.id});
             arm_timer();
@@ -329,7 +328,7 @@ struct Daemon::Impl {
     retry_timer.expires_after(options.retry_interval);
     retry_timer.async_wait([this](error_code ec) {
       if (ec || stopping || disk_busy || !shell || shell->up()) return;
-      submit(DiskJob{DiskJob::Kind::kRecover, {}, {}, 0});
+      submit(DiskJob{DiskJob::Kind::kRecover, {}, {}});
     });
   }
 

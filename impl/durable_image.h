@@ -19,7 +19,6 @@ struct InFlightImage {
   Message message;                  // attempts counts the delivery that is in flight
   ConsumerId holder = kNoConsumer;  // the consumer it was delivered to
   TimeNs delivered_ns = 0;          // when: the visibility timeout runs from here
-  bool operator==(const InFlightImage&) const = default;
 };
 
 struct WindowEntry {
@@ -39,13 +38,11 @@ struct QueueImage {
     for (const auto& level : ready) n += level.size();
     return n;
   }
-  bool operator==(const QueueImage&) const = default;
 };
 
 struct DurableImage {
   TimeNs time_ns = 0;              // the broker's time when the image was taken
   std::vector<QueueImage> queues;  // [QueueId]
-  bool operator==(const DurableImage&) const = default;
 };
 
 }  // namespace mq::impl

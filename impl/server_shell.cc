@@ -745,7 +745,7 @@ void ServerShell::synced(TimeNs now, const Status& s) {
     writing_lsn_ = covered.last_lsn;
     // What runs after this (backlogs resumed below) goes in a later write.
     if (!resume_.empty()) after_input(now);
-    actions_.emplace_back(act::WriteCheckpoint{std::move(image), writing_lsn_});
+    actions_.emplace_back(act::WriteCheckpoint{std::move(image)});
     return;
   }
   start_commit(now);

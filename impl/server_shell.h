@@ -94,9 +94,8 @@ struct Reply {  // send `response` to connection `to`
 struct WriteLog {  // append and sync; then synced()
   LogBatch batch;
 };
-struct WriteCheckpoint {  // Wal::checkpoint(image, covers_lsn); then synced()
+struct WriteCheckpoint {  // Wal::checkpoint(image); then synced()
   DurableImage image;
-  uint64_t covers_lsn = 0;
 };
 struct StartLog {  // Wal::start(storage, options, image); then log_started()
   DurableImage image;

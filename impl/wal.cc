@@ -453,7 +453,7 @@ Result<Wal> Wal::start(Storage& storage, const WalOptions& options, const Durabl
   for (const auto& name : *names) {
     if (auto n = segment_number(name)) wal.segment_ = std::max(wal.segment_, *n);
   }
-  MQ_RETURN_IF_ERROR(wal.checkpoint(image, 0));
+  MQ_RETURN_IF_ERROR(wal.checkpoint(image));
   return wal;
 }
 
@@ -480,11 +480,10 @@ Status Wal::write(LogBatch batch) {
     if (s.ok() && options_.sync_appends && !MQ_MUTANT(kConfirmBeforeSync)) s = storage_->sync(name);
     if (!s.ok()) return fail(s);
   }
-  synced_lsn_ = std::max(synced_lsn_, batch.last_lsn);
   return Status();
 }
 
-Status Wal::checkpoint(const DurableImage& image, uint64_t covers_lsn) {
+Status Wal::checkpoint(const DurableImage& image) {
   if (!health_.ok()) return health_;
   std::string content(kSegmentMagic);
   uint64_t count = 0;
@@ -529,7 +528,6 @@ Status Wal::checkpoint(const DurableImage& image, uint64_t covers_lsn) {
   if (!s.ok()) return fail(s);
   segment_ = next;
   segment_bytes_ = content.size();
-  synced_lsn_ = std::max(synced_lsn_, covers_lsn);
   // The new generation is durable: the old one is garbage now. A failure to remove
   // it leaves superseded segments that recovery skips, so it is reported but does
   // not break the log.

@@ -45,7 +45,7 @@
 //
 // Thread-safety: none. A driver calls write() and checkpoint() from one thread at
 // a time (its commit thread).
-// Errors: after any append or sync failure the Wal is broken (health() says why)
+// Errors: after any append or sync failure the Wal is broken
 // and every later write() and checkpoint() fails with that status: bytes of a failed
 // append may be on disk, so nothing may be appended after them. Reopen to recover.
 
@@ -124,16 +124,15 @@ class Wal {
   static Result<Wal> start(Storage& storage, const WalOptions& options, const DurableImage& image);
 
   // Appends the batch to the active segment (starting a new one if it is full) and
-  // syncs. On success synced_lsn() becomes batch.last_lsn.
+  // syncs. On success every record up to batch.last_lsn is durable (the caller,
+  // which numbered them, keeps that count).
   Status write(LogBatch batch);
 
   // Writes `image` as a new generation (see start()). The image must reflect every
-  // record with LSN <= covers_lsn, and nothing added after it may have been taken
-  // yet; on success synced_lsn() becomes at least covers_lsn.
-  Status checkpoint(const DurableImage& image, uint64_t covers_lsn);
+  // record taken so far; on success they are all durable (superseded by the image),
+  // whatever was not written of them.
+  Status checkpoint(const DurableImage& image);
 
-  uint64_t synced_lsn() const { return synced_lsn_; }
-  const Status& health() const { return health_; }
   uint64_t active_segment() const { return segment_; }
 
  private:
@@ -144,7 +143,6 @@ class Wal {
   WalOptions options_;
   uint64_t segment_ = 0;  // number of the active segment
   uint64_t segment_bytes_ = 0;
-  uint64_t synced_lsn_ = 0;
   Status health_;
 };
 

@@ -133,7 +133,7 @@ void BrokerNode::perform(impl::Action& a, bool last) {
           write_log(std::move(x.batch));
         } else if constexpr (std::is_same_v<T, impl::act::WriteCheckpoint>) {
           MQ_CHECK(last && wal_);
-          const Status s = wal_->checkpoint(x.image, x.covers_lsn);
+          const Status s = wal_->checkpoint(x.image);
           if (s.ok()) ++disk_stats_.checkpoints;
           shell_.synced(queue_.now(), s);
         } else if constexpr (std::is_same_v<T, impl::act::StartLog>) {

@@ -11,9 +11,9 @@
 // last released output), the node keeps a copy of the core (the twin); after
 // recovery the twin crashes and recovers in memory at the crash time, and the two
 // cores must agree:
-//  - on what the durable queues hold (BrokerCore::durable_image(): every ready,
-//    delayed and in-flight message with its fields, in order, and the ids each
-//    idempotency window remembers);
+//  - on what the durable queues hold (BrokerCore::durable_image(): every ready and
+//    delayed message with its fields, in order, and the ids each idempotency window
+//    remembers; after a crash nothing is in flight);
 //  - on the crash's effects in the model's terms, the requeued deliveries and the
 //    losses of the non-durable queues (which recovery reports from the node's own
 //    record of what they held), as a multiset: their order is the core's walk over

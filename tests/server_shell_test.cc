@@ -99,7 +99,7 @@ class Harness {
   }
   void complete_checkpoint() {
     MQ_CHECK(checkpoint_);
-    const Status s = wal_->checkpoint(checkpoint_->image, checkpoint_->covers_lsn);
+    const Status s = wal_->checkpoint(checkpoint_->image);
     checkpoint_.reset();
     shell_->synced(now_, s);
     pump();

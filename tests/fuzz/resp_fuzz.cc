@@ -247,7 +247,7 @@ class Driver {
     } else if (auto* w = std::get_if<act::WriteLog>(&a)) {
       shell_->synced(now_, wal_->write(std::move(w->batch)));
     } else if (auto* c = std::get_if<act::WriteCheckpoint>(&a)) {
-      shell_->synced(now_, wal_->checkpoint(c->image, c->covers_lsn));
+      shell_->synced(now_, wal_->checkpoint(c->image));
     } else if (auto* s = std::get_if<act::StartLog>(&a)) {
       auto wal = Wal::start(storage_, WalOptions{}, s->image);
       FUZZ_EXPECT(wal.ok(), wal.status().to_string());

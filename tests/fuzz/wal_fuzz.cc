@@ -189,7 +189,7 @@ class Script {
       case 6: commit(); break;
       case 7:
         commit();
-        FUZZ_EXPECT(wal_->checkpoint(core_.durable_image(), log_.added_lsn()).ok(), "checkpoint failed");
+        FUZZ_EXPECT(wal_->checkpoint(core_.durable_image()).ok(), "checkpoint failed");
         reference_.reset_to(core_.durable_image());
         note_write_ends();
         break;
