@@ -106,12 +106,8 @@ const BrokerCore& ServerShell::core() const {
 }
 
 void ServerShell::take_actions(std::vector<Action>& out) {
-  if (out.empty()) {
-    out.swap(actions_);
-  } else {
-    for (Action& a : actions_) out.push_back(std::move(a));
-    actions_.clear();
-  }
+  MQ_CHECK(out.empty());
+  out.swap(actions_);  // the driver's vector comes back empty, with its capacity
 }
 
 // ---- lifecycle ----

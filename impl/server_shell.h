@@ -210,7 +210,8 @@ class ServerShell {
   void start(TimeNs now);
 
   // ---- outputs ----
-  // Moves the actions accumulated so far into `out` (appended), in order.
+  // Moves the actions accumulated so far into `out`, in order.
+  // REQUIRES: out.empty() (a driver carries out one batch before it takes the next).
   void take_actions(std::vector<Action>& out);
   bool has_actions() const { return !actions_.empty(); }
 

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstring>
+#include <utility>
 
 #if defined(__x86_64__)
 #include <nmmintrin.h>
@@ -189,9 +190,15 @@ bool have_sse42() {
 }  // namespace
 #endif
 
+namespace {
+thread_local Crc32cWay t_crc32c_way = Crc32cWay::kInstruction;
+}  // namespace
+
+Crc32cWay use_crc32c(Crc32cWay way) { return std::exchange(t_crc32c_way, way); }
+
 uint32_t crc32c(std::string_view data, uint32_t crc) {
 #if defined(__x86_64__)
-  if (have_sse42()) return crc32c_sse42(data, crc);
+  if (t_crc32c_way == Crc32cWay::kInstruction && have_sse42()) return crc32c_sse42(data, crc);
 #endif
   return crc32c_table(data, crc);
 }

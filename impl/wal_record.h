@@ -82,10 +82,21 @@ struct WalRecord {
 WalRecord record_of(const Effect& e);
 
 // CRC-32C (Castagnoli) of `data`, continuing from `crc`. On a processor with SSE4.2
-// (asked once, at start) its crc32 instruction computes it; crc32c_table is the
-// portable byte-at-a-time table, the other's reference in the tests.
+// (asked once, at start) its crc32 instruction computes it, unless the calling
+// thread chose the table (use_crc32c); crc32c_table is the portable byte-at-a-time
+// table, what every other processor runs, and the instruction's reference in the
+// tests.
 uint32_t crc32c(std::string_view data, uint32_t crc = 0);
 uint32_t crc32c_table(std::string_view data, uint32_t crc = 0);
+
+// How crc32c() computes on the calling thread: kInstruction, the processor's crc32
+// instruction where it has one (else the table); kTable, the table always, as a
+// processor without the instruction does (an ARM build of mqd). Both give the same
+// values, so the log's bytes do not depend on it. The simulator chooses per run
+// (disk.crc32c_table), so that one machine runs the code another machine runs.
+enum class Crc32cWay : uint8_t { kInstruction, kTable };
+// Sets the calling thread's way and returns the one it replaces.
+Crc32cWay use_crc32c(Crc32cWay way);
 
 // Appends the framed record to out. Asserts the record round-trips (a record is
 // checked before it is written, as DESIGN.md asks).

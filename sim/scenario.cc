@@ -198,6 +198,7 @@ Status read_disk(JsonFields& parent, const std::string& file, DiskConfig& d) {
   duration(f, "start_latency_ns", d.start_latency_ns, 0);
   f.u64("segment_bytes", d.segment_bytes).u64("checkpoint_bytes", d.checkpoint_bytes);
   f.boolean("defer_commit", d.defer_commit).boolean("restart_fresh", d.restart_fresh);
+  f.boolean("crc32c_table", d.crc32c_table);
   if (d.segment_bytes < 64) f.fail(f.path_of("segment_bytes"), "must be >= 64");
   if (d.checkpoint_bytes < 64) f.fail(f.path_of("checkpoint_bytes"), "must be >= 64");
   return f.finish();

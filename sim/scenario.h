@@ -147,6 +147,9 @@ struct DiskConfig {
   // meanwhile the broker is starting, and answers every request "unavailable" (as mqd
   // does while it recovers). 0: at once. The first start of a run is always at once.
   TimeNs start_latency_ns = 0;
+  // The simulated machine computes CRC-32C by the table, as a processor without the
+  // crc32 instruction does (impl::use_crc32c): the code mqd runs on ARM.
+  bool crc32c_table = false;
 };
 
 // One rule of the scenario's `swarm` section (sim/swarm.h): a place in the scenario's

@@ -349,6 +349,7 @@ void feature_cuts(Families& f) {
       {"clients", "stats_interval_ns", 0},          {"disk", "defer_commit", false},
       {"disk", "restart_fresh", false},             {"faults", "disk_failing_ppm", 0},
       {"clients", "resp", false},                   {"clients", "resp_hostile_ppm", 0},
+      {"disk", "crc32c_table", false},
   };
   for (const auto& [section, key, off] : kFeaturesOff) {
     f.family();

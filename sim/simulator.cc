@@ -8,6 +8,7 @@
 
 #include "base/fnv.h"
 #include "formats/history_io.h"
+#include "impl/wal_record.h"
 #include "model/history_recorder.h"
 #include "sim/swarm.h"
 
@@ -340,8 +341,12 @@ SimResult simulate(const Scenario& scenario, uint64_t seed, const SimOptions& op
   const auto s = draw_scenario(scenario, seed, &drawn);
   if (!s.ok()) std::fprintf(stderr, "simulate: %s\n", s.status().to_string().c_str());
   MQ_CHECK_MSG(s.ok(), "REQUIRES: the seed's scenario draws a valid one (the commands check draw_scenario first)");
+  // The machine's way of computing CRC-32C, for this run on this thread.
+  const impl::Crc32cWay before =
+      impl::use_crc32c(s->disk.crc32c_table ? impl::Crc32cWay::kTable : impl::Crc32cWay::kInstruction);
   World world(*s, seed, options);
   SimResult r = world.run(options);
+  impl::use_crc32c(before);
   r.params.swarm = std::move(drawn);
   return r;
 }
