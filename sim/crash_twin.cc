@@ -30,6 +30,27 @@ std::optional<std::string> image_difference(const impl::DurableImage& twin, cons
   return std::nullopt;
 }
 
+// What the image does not show: how much every queue holds, the non-durable ones
+// included (nothing, after a crash), and what every consumer has unacked (nothing:
+// each delivery came back).
+std::optional<std::string> count_difference(const impl::BrokerCore& twin, const impl::BrokerCore& restored) {
+  const impl::BrokerConfig& config = twin.config();
+  for (QueueId q = 0; q < config.queues.size(); ++q) {
+    if (twin.size(q) != restored.size(q)) {
+      return "queue " + std::to_string(q) + " holds " + std::to_string(twin.size(q)) + " messages after the core's crash, " +
+             std::to_string(restored.size(q)) + " after recovery from the log";
+    }
+  }
+  for (ConsumerId c = 0; c < config.consumers.size(); ++c) {
+    if (twin.unacked(c) != 0 || restored.unacked(c) != 0) {
+      return "consumer " + std::to_string(c) + " has " + std::to_string(twin.unacked(c)) +
+             " deliveries unacked after the core's crash, " + std::to_string(restored.unacked(c)) +
+             " after recovery from the log";
+    }
+  }
+  return std::nullopt;
+}
+
 Effects sorted(Effects effects) {
   auto key = [](const Effect& e) { return std::tuple(e.queue, e.message.id, e.kind); };
   std::stable_sort(effects.begin(), effects.end(), [&](const Effect& x, const Effect& y) { return key(x) < key(y); });
@@ -62,6 +83,7 @@ std::optional<std::string> crash_twin_disagreement(impl::BrokerCore twin, TimeNs
   MQ_CHECK(twin.crash(at_ns, out).ok());
   MQ_CHECK(twin.recover(at_ns, out).ok());
   std::optional<std::string> why = image_difference(twin.durable_image(), restored.durable_image());
+  if (!why) why = count_difference(twin, restored);
   if (!why) why = effects_difference(to_model_result(Status(), out).value(), restored_effects);
   if (!why) return std::nullopt;
   return "recovery from the log disagrees with the core's crash in memory at " + std::to_string(at_ns) +

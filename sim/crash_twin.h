@@ -14,6 +14,8 @@
 //  - on what the durable queues hold (BrokerCore::durable_image(): every ready and
 //    delayed message with its fields, in order, and the ids each idempotency window
 //    remembers; after a crash nothing is in flight);
+//  - on how much every queue holds (the non-durable ones: nothing) and on what every
+//    consumer has unacked (nothing);
 //  - on the crash's effects in the model's terms, the requeued deliveries and the
 //    losses of the non-durable queues (which recovery reports from the node's own
 //    record of what they held), as a multiset: their order is the core's walk over

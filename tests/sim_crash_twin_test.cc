@@ -20,7 +20,10 @@ impl::BrokerConfig config() {
   durable.name = "orders";
   durable.capacity = 8;
   durable.durable = true;
-  c.queues = {durable};
+  impl::QueueOptions scratch;
+  scratch.name = "scratch";
+  scratch.capacity = 8;
+  c.queues = {durable, scratch};
   c.consumers = {{"c0", "orders", 2, impl::AckMode::kManual}};
   return c;
 }
@@ -87,6 +90,17 @@ TEST(CrashTwin, ARecoveryThatForgetsAnIdOfTheWindowIsNamed) {
   const auto why = crash_twin_disagreement(twin, 50, r.core, r.effects);
   ASSERT_TRUE(why.has_value());
   EXPECT_NE(why->find("idempotency windows differ"), std::string::npos) << *why;
+}
+
+TEST(CrashTwin, ANonDurableQueueThatKeepsAMessageIsNamed) {
+  const impl::BrokerCore twin = running_core();
+  Restored r = restore(twin.durable_image(), 50);
+  impl::Effects out;
+  ASSERT_TRUE(r.core.send(50, 0, 1, spec(9), out).ok());  // as if recovery had put it back
+  const auto why = crash_twin_disagreement(twin, 50, r.core, r.effects);
+  ASSERT_TRUE(why.has_value());
+  EXPECT_NE(why->find("queue 1 holds 0 messages after the core's crash, 1 after recovery"), std::string::npos)
+      << *why;
 }
 
 TEST(CrashTwin, EffectsThatDifferAreNamedAndTheirOrderIsNot) {
