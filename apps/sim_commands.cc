@@ -923,8 +923,9 @@ void add_sim_commands(CLI::App& app, SimCommandOptions& o) {
   add_scenario_option(shrink, o);
   shrink->add_option("--seed", o.seed, "The failing seed")->required();
   shrink->add_option("--property", o.property,
-                     "The property that must keep failing (default: one shrink for the first that failed other "
-                     "than liveness and one for liveness, when each failed; the smaller reproducer is kept)");
+                     "The property that must keep failing (default: one shrink for each that failed, liveness "
+                     "last, and the shadow only when nothing else did or the run has it; the smallest reproducer "
+                     "is kept)");
   shrink->add_option("--history", o.history, "Where to write the shrunk run (default shrunk.jsonl)");
   add_report_options(shrink, o.report, true);
 }

@@ -116,10 +116,9 @@ bool RunVerdict::caught_without_shadow() const {
 std::vector<std::string> RunVerdict::shrink_targets(bool shadow) const {
   MQ_CHECK(caught());
   std::vector<std::string> targets;
-  const auto point = std::find_if(failed.begin(), failed.end(), [&](const std::string& p) {
-    return p != kLivenessProperty && (shadow || p != kShadowProperty);
-  });
-  if (point != failed.end()) targets.push_back(*point);
+  for (const std::string& p : failed) {
+    if (p != kLivenessProperty && (shadow || p != kShadowProperty)) targets.push_back(p);
+  }
   if (fails(kLivenessProperty)) targets.push_back(kLivenessProperty);
   if (targets.empty()) targets.push_back(kShadowProperty);  // the shadow alone failed
   return targets;

@@ -53,13 +53,16 @@ struct RunVerdict {
   // alone (checkers, liveness) or an assertion shows the bug.
   bool caught_without_shadow() const;
   // The failed properties a shrink of this run tries to keep failing, one shrink
-  // each (the caller keeps the smaller reproducer): the first that failed other than
-  // liveness, then liveness. They cut differently: another property's violation is a
-  // point in the history, after which the run can be cut; liveness's is the whole
-  // healing phase, which a reproducer keeps, but it may survive cuts of messages and
-  // faults that the other does not. `shadow` false: the shadow only when nothing else
-  // failed (a history checker must catch the run without it).
-  // REQUIRES: caught(). One or two names, in that order.
+  // each (the caller keeps the smallest reproducer): every one that failed other than
+  // liveness, in the order they failed, then liveness. They cut differently: another
+  // property's violation is a point in the history, after which the run can be cut,
+  // and two such points can lie far apart in the smallest runs that keep each (a log
+  // that recovery rebuilds wrong fails `recovery` at the crash, and `refinement` only
+  // where a client sees it); liveness's is the whole healing phase, which a
+  // reproducer keeps, but it may survive cuts of messages and faults that the others
+  // do not. `shadow` false: the shadow only when nothing else failed (a history
+  // checker must catch the run without it).
+  // REQUIRES: caught(). At least one name.
   std::vector<std::string> shrink_targets(bool shadow) const;
 };
 

@@ -167,8 +167,8 @@ sim::ShrinkOutcome shrink_for(const sim::Scenario& pinned, uint64_t seed, const 
 
 // Shrinks a failing run with sim::shrink() (the one shrinker, also `mqharness
 // shrink`'s): the first run the history alone caught (the shadow's only when nothing
-// else did), once for each property RunVerdict::shrink_targets names (the first with
-// a point of violation, and liveness), keeping the smaller reproducer. Then the run's
+// else did), once for each property RunVerdict::shrink_targets names (each with a
+// point of violation, then liveness), keeping the smallest reproducer. Then the run's
 // schedule, on the core alone, where it reproduces.
 void shrink(const sim::Scenario& s, const MutantsOptions& o, FaultReport& r) {
   const auto start = Clock::now();
@@ -408,9 +408,9 @@ std::string render(const std::vector<FaultReport>& reports, const Control& contr
         "run is shrunk by `sim/shrink.h` (the shrinker of `mqharness shrink`: fewer messages, "
         "fault kinds off, shorter phases, a smaller topology, capacities, priority levels and ranges, kept "
         "while "
-        "the property it failed still fails: once for its first other than the shadow and liveness, whose "
-        "violation is a point in the history, and once for liveness, whose reproducer keeps its healing "
-        "phase, when that failed too; the smaller reproducer is kept), cut at its first violation, and then shrunk choice by "
+        "the property it failed still fails: once for each property other than the shadow and liveness "
+        "that failed, whose violation is a point in the history, and once for liveness, whose reproducer "
+        "keeps its healing phase, when that failed too; the smallest reproducer is kept), cut at its first violation, and then shrunk choice by "
         "choice (`sim/choices.h`: delta debugging over the run's messages, the nemesis's faults, nacks, lost "
         "and duplicated packets, each candidate the whole simulation again with those choices skipped, so "
         "that a failure needing the log, a crash or liveness shrinks too); the reproducer's history "

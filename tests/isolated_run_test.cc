@@ -47,14 +47,14 @@ TEST(IsolatedRunTest, AnAssertionIsThatRunsVerdictAndTheOthersGoOn) {
   EXPECT_EQ(tags, (std::set<uint64_t>{0, 1, 2}));
 }
 
-// A shrink tries the first property with a point of violation and liveness, each
-// on its own; the shadow first only when the shrink judges with it.
-TEST(IsolatedRunTest, AShrinkTriesAPointOfViolationAndLiveness) {
+// A shrink tries every property with a point of violation, then liveness, each on its
+// own; the shadow only when the shrink judges with it.
+TEST(IsolatedRunTest, AShrinkTriesEachPointOfViolationAndLiveness) {
   using Names = std::vector<std::string>;
   RunVerdict v;
   v.failed = {kShadowProperty, kLivenessProperty, "duplicates", "refinement"};
-  EXPECT_EQ(v.shrink_targets(true), (Names{kShadowProperty, kLivenessProperty}));
-  EXPECT_EQ(v.shrink_targets(false), (Names{"duplicates", kLivenessProperty}));
+  EXPECT_EQ(v.shrink_targets(true), (Names{kShadowProperty, "duplicates", "refinement", kLivenessProperty}));
+  EXPECT_EQ(v.shrink_targets(false), (Names{"duplicates", "refinement", kLivenessProperty}));
   v.failed = {kShadowProperty, kLivenessProperty};
   EXPECT_EQ(v.shrink_targets(true), (Names{kShadowProperty, kLivenessProperty}));
   EXPECT_EQ(v.shrink_targets(false), (Names{kLivenessProperty}));

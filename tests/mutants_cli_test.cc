@@ -168,9 +168,9 @@ TEST(MutantsCli, ReportJsonAndItsReproducer) {
 // A shrunk reproducer whose scenario the shrinker cut (here a restart as a new
 // process and a queue) is not `--run` with overrides: its reproduce line writes the
 // run file and replays it, and that reproduces the failure from any directory.
-// The fault fails liveness and safety properties; shrunk for each
-// (RunVerdict::shrink_targets), the safety one gives the smaller reproducer, a prefix
-// within the bar of 20 events (liveness's keeps its healing phase: 45 events).
+// The fault fails `recovery` at its first crash (the twin check, sim/crash_twin.h);
+// shrunk for each property that failed (RunVerdict::shrink_targets), the reproducer
+// is a prefix within the bar of 20 events (5 on 2026-12-03).
 TEST(MutantsCli, AShrunkScenarioIsReproducedThroughItsRunFile) {
   const std::string dir = temp_dir("shrunk");
   const std::string fault = "forget-in-flight-on-recovery";
