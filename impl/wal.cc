@@ -486,35 +486,39 @@ Status Wal::write(LogBatch batch) {
 Status Wal::checkpoint(const DurableImage& image) {
   if (!health_.ok()) return health_;
   std::string content(kSegmentMagic);
-  uint64_t count = 0;
+  uint64_t count = 0;  // the records between the begin and the end, which the end states
   auto put = [&](WalRecord r) {
     r.time_ns = image.time_ns;
     encode_record(r, content);
   };
+  auto put_entry = [&](WalRecord r) {
+    put(std::move(r));
+    ++count;
+  };
   put(make_record(RecordType::kSnapshotBegin, 0));
   for (QueueId q = 0; q < image.queues.size(); ++q) {
     const QueueImage& qi = image.queues[q];
-    auto put_message = [&](RecordType type, const Message& m) {
+    auto message_record = [&](RecordType type, const Message& m) {
       WalRecord r = make_record(type, q);
       r.id = m.id;
       r.message = m;
       return r;
     };
     for (const auto& level : qi.ready) {
-      for (const Message& m : level) put(put_message(RecordType::kSnapReady, m)), ++count;
+      for (const Message& m : level) put_entry(message_record(RecordType::kSnapReady, m));
     }
-    for (const Message& m : qi.delayed) put(put_message(RecordType::kSnapDelayed, m)), ++count;
+    for (const Message& m : qi.delayed) put_entry(message_record(RecordType::kSnapDelayed, m));
     for (const InFlightImage& f : qi.in_flight) {
-      WalRecord r = put_message(RecordType::kSnapInFlight, f.message);
+      WalRecord r = message_record(RecordType::kSnapInFlight, f.message);
       r.consumer = f.holder;
       r.at_ns = f.delivered_ns;
-      put(r), ++count;
+      put_entry(std::move(r));
     }
     for (const WindowEntry& w : qi.window) {
       WalRecord r = make_record(RecordType::kSnapWindow, q);
       r.id = w.id;
       r.at_ns = w.accepted_ns;
-      put(r), ++count;
+      put_entry(std::move(r));
     }
   }
   WalRecord end = make_record(RecordType::kSnapshotEnd, 0);
