@@ -54,7 +54,8 @@
 // change of a durable queue is an effect with `persist` set (impl/effect.h): the
 // record the shell appends to the write-ahead log before it confirms anything.
 //
-// Thread-safety: none; the shell serializes calls. BrokerCore is movable.
+// Thread-safety: none; the shell serializes calls. BrokerCore is movable, and
+// copyable (the simulator crashes a copy beside its recovery: sim/crash_twin.h).
 
 #include <array>
 #include <optional>
@@ -141,7 +142,9 @@ class BrokerCore {
   bool attached(ConsumerId c) const;
   // The earliest time at which tick() has something to do, if any.
   std::optional<TimeNs> next_deadline() const;
-  // What the durable queues hold now, for a checkpoint of the write-ahead log.
+  // What the durable queues hold now, for a checkpoint of the write-ahead log: each
+  // window's ids as it would answer now (ids aged out but not yet forgotten are left
+  // out), so two cores that answer alike give the same image.
   DurableImage durable_image() const;
 
  private:
