@@ -87,7 +87,6 @@ Status Broker::start() {
   Lock lk(mu_);
   ShellOptions so;
   so.config = config_;
-  so.checkpoint_bytes = options_.wal.checkpoint_bytes;
   so.record_every_command = false;  // observe() reads only commands with effects
   if (options_.data_dir.empty()) {
     storage_ = std::make_unique<MemStorage>();

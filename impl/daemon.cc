@@ -199,7 +199,6 @@ struct Daemon::Impl {
   ShellOptions shell_options() const {
     ShellOptions o;
     o.config = options.config;
-    o.checkpoint_bytes = options.wal.checkpoint_bytes;
     o.defer_commit = true;
     o.record_every_command = false;  // mqd records no history
     if (options.fsync == FsyncMode::kBatch) {

@@ -57,7 +57,6 @@
 #include "base/status.h"
 #include "impl/broker_config.h"
 #include "impl/durable_image.h"
-#include "impl/effect.h"
 #include "impl/log_buffer.h"
 #include "impl/storage.h"
 #include "impl/wal_record.h"
@@ -66,10 +65,6 @@ namespace mq::impl {
 
 struct WalOptions {
   uint64_t segment_bytes = 8u << 20;      // start a new segment past this size
-  // The server shell's checkpoint rule (impl/server_shell.h, rule 4), given here by
-  // the drivers that configure a shell from their WalOptions (Broker, mqd); the Wal
-  // itself writes a checkpoint only when asked.
-  uint64_t checkpoint_bytes = 64u << 20;
   bool skip_corruption = false;           // recovery: skip and report instead of stopping
   // false: write() appends without syncing (mqd --fsync never: a record counts once it
   // is in the page cache). Checkpoints and the start of a generation are synced

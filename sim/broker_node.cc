@@ -426,8 +426,7 @@ bool BrokerNode::restore_from_disk(TimeNs crash_ns, bool fresh, std::optional<im
   if (twin) {
     ++disk_stats_.crash_twins;
     if (auto why = crash_twin_disagreement(std::move(*twin), crash_ns, shell_.core(), *result)) {
-      recovery_failure_ = *why;
-      recorder_.record_fault(EventF::kRecoveryFailed, "", crash_ns, *why);
+      fail_recovery(crash_ns, *why);
       return false;
     }
   }
@@ -469,9 +468,13 @@ void BrokerNode::take_out_of_service(TimeNs crash_ns, const std::string& why, bo
     corruption_ = why;
     recorder_.record_fault(EventF::kCorruptionDetected, "", crash_ns, why);
   } else {
-    recovery_failure_ = why;
-    recorder_.record_fault(EventF::kRecoveryFailed, "", crash_ns, why);
+    fail_recovery(crash_ns, why);
   }
+}
+
+void BrokerNode::fail_recovery(TimeNs crash_ns, const std::string& why) {
+  recovery_failure_ = why;
+  recorder_.record_fault(EventF::kRecoveryFailed, "", crash_ns, why);
 }
 
 bool BrokerNode::recover() {

@@ -190,7 +190,12 @@ class BrokerNode {
   bool restore_from_disk(TimeNs crash_ns, bool fresh, std::optional<impl::BrokerCore> twin);
   Status start_fresh(TimeNs crash_ns, const impl::DurableImage& image, impl::Effects& out);
   bool flip_explains(const impl::CorruptionReport& problem) const;
+  // Records the crash (nothing came of it) and takes the broker out of service:
+  // corruption() when `explained` by a fault this run injected, else fail_recovery().
   void take_out_of_service(TimeNs crash_ns, const std::string& why, bool explained);
+  // A failed recovery (the crash already recorded): recovery_failure(), and a
+  // recovery-failed event; the broker stays out of service.
+  void fail_recovery(TimeNs crash_ns, const std::string& why);
   Effects lost_in_volatile_queues() const;
   void track(const Effects& effects, TimeNs at_ns);
   Endpoint consumer_endpoint(ConsumerId c) const;

@@ -240,7 +240,6 @@ TEST(Wal, RestoreRefusesWhatDoesNotFit) {
 TEST(Wal, SegmentsRollAndACheckpointRemovesTheOldOnes) {
   WalOptions o;
   o.segment_bytes = 200;
-  o.checkpoint_bytes = 1000;
   Node n(config(), o);
   for (MessageId id = 1; id <= 30; ++id) {
     ASSERT_TRUE(n.send(msg(id)).ok());
