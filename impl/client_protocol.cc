@@ -6,7 +6,12 @@
 #include <optional>
 #include <string>
 
+#include "impl/protocol.h"
+
 namespace mq::impl {
+
+using protocol::DeliveryField;
+using protocol::ErrorWord;
 
 const char* send_outcome_name(SendOutcome o) {
   switch (o) {
@@ -22,26 +27,35 @@ namespace {
 
 std::string text_of(const redisReply* r) { return std::string(r->str, r->len); }
 
-bool starts_with(const redisReply* r, std::string_view prefix) {
-  return r->type == REDIS_REPLY_ERROR && text_of(r).rfind(prefix, 0) == 0;
+bool is_error(const redisReply* r, ErrorWord w) {
+  return r->type == REDIS_REPLY_ERROR && protocol::error_word_of(text_of(r)) == w;
 }
 
-// An error answer as a Status (see the header).
+// An error answer as a Status (see the header): its first word decides the code; a
+// word that is not mqd's is a wrong answer.
 Status error_status(const redisReply* r) {
   const std::string e = text_of(r);
-  if (e.rfind("NOTHELD", 0) == 0 || e.rfind("SESSION", 0) == 0 || e.rfind("FULL", 0) == 0) {
-    return failed_precondition(e);
-  }
-  if (e.rfind("UNAVAILABLE", 0) == 0 || e.rfind("NOSPACE", 0) == 0) return unavailable(e);
-  return invalid_argument(e);
+  const auto w = protocol::error_word_of(e);
+  return Status(w ? protocol::error_word_code(*w) : Code::kInvalidArgument, e);
+}
+
+void add_option(std::vector<std::string>& args, protocol::SendOption o, std::string value) {
+  args.insert(args.end(), {protocol::send_option_name(o), std::move(value)});
 }
 
 void add_send_options(std::vector<std::string>& args, const SendOptions& o) {
-  if (o.priority != 0) args.insert(args.end(), {"PRIORITY", std::to_string(o.priority)});
-  if (o.ttl_ms != 0) args.insert(args.end(), {"TTL", std::to_string(o.ttl_ms)});
-  if (o.delay_ms != 0) args.insert(args.end(), {"DELAY", std::to_string(o.delay_ms)});
-  if (o.retries) args.insert(args.end(), {"RETRIES", std::to_string(*o.retries)});
-  if (!o.producer.empty()) args.insert(args.end(), {"PRODUCER", o.producer});
+  using protocol::SendOption;
+  if (o.priority != 0) add_option(args, SendOption::kPriority, std::to_string(o.priority));
+  if (o.ttl_ms != 0) add_option(args, SendOption::kTtl, std::to_string(o.ttl_ms));
+  if (o.delay_ms != 0) add_option(args, SendOption::kDelay, std::to_string(o.delay_ms));
+  if (o.retries) add_option(args, SendOption::kRetries, std::to_string(*o.retries));
+  if (!o.producer.empty()) add_option(args, SendOption::kProducer, o.producer);
+}
+
+std::vector<std::string> command_of(protocol::Verb v, std::initializer_list<std::string> rest) {
+  std::vector<std::string> args{protocol::verb_name(v)};
+  args.insert(args.end(), rest);
+  return args;
 }
 
 // A number of a delivery as mqd writes it: a non-negative integer, or a bulk string of
@@ -67,31 +81,41 @@ Result<uint64_t> parse_u64(const redisReply* r, const char* what, uint64_t max) 
   return v;
 }
 
-Result<ClientDelivery> parse_delivery(const redisReply* r) {
-  if (r->type != REDIS_REPLY_ARRAY || r->elements != 9) return invalid_argument("a delivery is an array of 9");
-  ClientDelivery d;
-  if (r->element[0]->type != REDIS_REPLY_STRING || r->element[2]->type != REDIS_REPLY_STRING) {
-    return invalid_argument("a delivery's queue and payload are strings");
+// Reads field f of a delivery from `r` into `d`.
+Status read_field(const redisReply* r, DeliveryField f, ClientDelivery& d) {
+  const auto max = protocol::delivery_field_max(f);
+  if (!max) {
+    if (r->type != REDIS_REPLY_STRING) return invalid_argument("a delivery's queue and payload are strings");
   }
-  d.queue = text_of(r->element[0]);
-  d.payload = text_of(r->element[2]);
-  constexpr uint64_t kU32 = std::numeric_limits<uint32_t>::max();
-  constexpr uint64_t kI64 = std::numeric_limits<int64_t>::max();
-  const char* names[] = {"", "id", "", "attempts", "priority", "timestamp", "ttl", "not_before", "max_retries"};
-  const uint64_t max[] = {0, UINT64_MAX, 0, kU32, kU32, kI64, kI64, kI64, kU32};
-  uint64_t v[9] = {};
-  for (size_t k : {1, 3, 4, 5, 6, 7, 8}) {
-    auto x = parse_u64(r->element[k], names[k], max[k]);
+  uint64_t v = 0;
+  if (max) {
+    auto x = parse_u64(r, protocol::delivery_field_name(f), *max);
     if (!x.ok()) return x.status();
-    v[k] = *x;
+    v = *x;
   }
-  d.id = v[1];
-  d.attempts = static_cast<uint32_t>(v[3]);
-  d.priority = static_cast<uint32_t>(v[4]);
-  d.timestamp_ns = static_cast<int64_t>(v[5]);
-  d.ttl_ns = static_cast<int64_t>(v[6]);
-  d.not_before_ns = static_cast<int64_t>(v[7]);
-  d.max_retries = static_cast<uint32_t>(v[8]);
+  // Each number fits its field: delivery_field_max bounds it.
+  switch (f) {
+    case DeliveryField::kQueue: d.queue = text_of(r); break;
+    case DeliveryField::kId: d.id = v; break;
+    case DeliveryField::kPayload: d.payload = text_of(r); break;
+    case DeliveryField::kAttempts: d.attempts = static_cast<uint32_t>(v); break;
+    case DeliveryField::kPriority: d.priority = static_cast<uint32_t>(v); break;
+    case DeliveryField::kTimestampNs: d.timestamp_ns = static_cast<int64_t>(v); break;
+    case DeliveryField::kTtlNs: d.ttl_ns = static_cast<int64_t>(v); break;
+    case DeliveryField::kNotBeforeNs: d.not_before_ns = static_cast<int64_t>(v); break;
+    case DeliveryField::kMaxRetries: d.max_retries = static_cast<uint32_t>(v); break;
+  }
+  return Status();
+}
+
+Result<ClientDelivery> parse_delivery(const redisReply* r) {
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != protocol::kDeliveryFields) {
+    return invalid_argument("a delivery is an array of " + std::to_string(protocol::kDeliveryFields));
+  }
+  ClientDelivery d;
+  for (int f = 0; f < protocol::kDeliveryFields; ++f) {
+    MQ_RETURN_IF_ERROR(read_field(r->element[f], static_cast<DeliveryField>(f), d));
+  }
   return d;
 }
 
@@ -176,41 +200,44 @@ void bound_answers(redisReader* reader) {
 
 std::vector<std::string> send_args(const std::string& queue, uint64_t id, const std::string& payload,
                                    const SendOptions& o) {
-  std::vector<std::string> args{"SEND", queue, std::to_string(id), payload};
+  std::vector<std::string> args = command_of(protocol::Verb::kSend, {queue, std::to_string(id), payload});
   add_send_options(args, o);
   return args;
 }
 
 std::vector<std::string> publish_args(const std::string& topic, uint64_t id, const std::string& payload,
                                       const SendOptions& o) {
-  std::vector<std::string> args{"PUBLISH", topic, std::to_string(id), payload};
+  std::vector<std::string> args = command_of(protocol::Verb::kPublish, {topic, std::to_string(id), payload});
   add_send_options(args, o);
   return args;
 }
 
 std::vector<std::string> fetch_args(const std::string& consumer, uint32_t count, int64_t block_ms) {
-  std::vector<std::string> args{"FETCH", consumer, "COUNT", std::to_string(count)};
-  if (block_ms > 0) args.insert(args.end(), {"BLOCK", std::to_string(block_ms)});
+  using protocol::FetchOption;
+  std::vector<std::string> args =
+      command_of(protocol::Verb::kFetch, {consumer, protocol::fetch_option_name(FetchOption::kCount), std::to_string(count)});
+  if (block_ms > 0) args.insert(args.end(), {protocol::fetch_option_name(FetchOption::kBlock), std::to_string(block_ms)});
   return args;
 }
 
 std::vector<std::string> ack_args(const std::string& consumer, uint64_t id) {
-  return {"ACK", consumer, std::to_string(id)};
+  return command_of(protocol::Verb::kAck, {consumer, std::to_string(id)});
 }
 
 std::vector<std::string> nack_args(const std::string& consumer, uint64_t id, bool requeue) {
-  return {"NACK", consumer, std::to_string(id), requeue ? "REQUEUE" : "DROP"};
+  return command_of(protocol::Verb::kNack,
+                    {consumer, std::to_string(id), std::string(requeue ? protocol::kRequeue : protocol::kDrop)});
 }
 
 Result<SendOutcome> read_send(const redisReply* r) {
   if (r->type == REDIS_REPLY_STATUS) {
     const std::string s = text_of(r);
-    if (s == "STORED") return SendOutcome::kStored;
-    if (s == "DUPLICATE") return SendOutcome::kDuplicate;
+    if (s == protocol::kStored) return SendOutcome::kStored;
+    if (s == protocol::kDuplicate) return SendOutcome::kDuplicate;
     return invalid_argument("unexpected answer to SEND: " + s);
   }
-  if (starts_with(r, "FULL")) return SendOutcome::kFull;
-  if (starts_with(r, "NOSPACE")) return SendOutcome::kNoSpace;
+  if (is_error(r, ErrorWord::kFull)) return SendOutcome::kFull;
+  if (is_error(r, ErrorWord::kNoSpace)) return SendOutcome::kNoSpace;
   if (r->type == REDIS_REPLY_ERROR) return error_status(r);
   return invalid_argument("unexpected answer to SEND");
 }

@@ -1,5 +1,6 @@
 #pragma once
-// The client side of mqd's protocol (docs/protocol.md), apart from any socket: the
+// The client side of mqd's protocol (docs/protocol.md; impl/protocol.h holds the words
+// it shares with the server), apart from any socket: the
 // arguments each command sends, and how each answer (a hiredis reply) is read. Client
 // (impl/client.h) runs it over a connection; the simulator runs it over the RESP bytes
 // it carries itself (sim/resp_route.h), so that every simulated RESP exchange reads
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "impl/protocol.h"
 
 struct redisReply;
 struct redisReader;
@@ -80,9 +82,10 @@ Result<std::string> read_info(const redisReply* r);
 std::string flatten(const redisReply* r);
 
 // The largest arrays mqd sends: a FETCH of the most deliveries it allows at the top,
-// a delivery (9) or a pair (2) inside.
-inline constexpr size_t kMaxAnswerArray = 65536;
+// a delivery or a pair (2) inside.
+inline constexpr size_t kMaxAnswerArray = protocol::kMaxFetchCount;
 inline constexpr size_t kMaxNestedArray = 16;
+static_assert(protocol::kDeliveryFields <= kMaxNestedArray);
 // Makes `reader` (hiredis's, with its own reply objects, which freeReplyObject frees)
 // refuse an array larger than those as a protocol error, before allocating for it: a
 // broken or hostile server cannot make the client allocate for a size it only

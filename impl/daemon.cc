@@ -412,7 +412,11 @@ struct Daemon::Impl {
   void refuse(tcp::socket s) {
     ++refused_clients;
     auto sock = std::make_shared<tcp::socket>(std::move(s));
-    static const std::string kMsg = "-ERR max number of clients reached\r\n";
+    static const std::string kMsg = [] {
+      std::string out;
+      resp_error(out, protocol::error_text(protocol::ErrorWord::kErr, "max number of clients reached"));
+      return out;
+    }();
     asio::async_write(*sock, asio::buffer(kMsg), [sock](error_code, size_t) {
       error_code ignored;
       sock->close(ignored);

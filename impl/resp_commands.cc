@@ -8,6 +8,12 @@
 
 namespace mq::impl {
 
+using protocol::DeliveryField;
+using protocol::ErrorWord;
+using protocol::FetchOption;
+using protocol::SendOption;
+using protocol::Verb;
+
 // ---- RESP building blocks ----
 
 void resp_simple(std::string& out, std::string_view s) {
@@ -52,9 +58,10 @@ std::string upper(std::string_view s) {
   return u;
 }
 
+// "-ERR message": the command is wrong.
 ParsedRequest inline_error(std::string_view message) {
   std::string out;
-  resp_error(out, message);
+  resp_error(out, protocol::error_text(protocol::ErrorWord::kErr, message));
   return ParsedRequest{req::Inline{std::move(out)}, false};
 }
 
@@ -63,7 +70,7 @@ ParsedRequest inline_text(std::string text, bool close_after = false) {
 }
 
 ParsedRequest arity(std::string_view command) {
-  return inline_error("ERR wrong number of arguments for '" + upper(command) + "' command");
+  return inline_error("wrong number of arguments for '" + upper(command) + "' command");
 }
 
 // A decimal number in [0, max], digits only (no sign, no spaces, no leading '+').
@@ -81,7 +88,7 @@ std::optional<uint64_t> parse_unsigned(std::string_view s, uint64_t max) {
 }
 
 std::string not_a_number(std::string_view what, std::string_view got, uint64_t max) {
-  return "ERR " + std::string(what) + " must be an integer in 0.." + std::to_string(max) + ", got '" +
+  return std::string(what) + " must be an integer in 0.." + std::to_string(max) + ", got '" +
          std::string(got.substr(0, 64)) + "'";
 }
 
@@ -93,10 +100,14 @@ std::optional<typename Map::mapped_type> lookup(const Map& m, std::string_view n
 }
 
 std::string unknown(std::string_view kind, std::string_view name) {
-  return "ERR unknown " + std::string(kind) + " '" + std::string(name.substr(0, 128)) + "'";
+  return "unknown " + std::string(kind) + " '" + std::string(name.substr(0, 128)) + "'";
 }
 
-constexpr uint64_t kMaxMs = uint64_t{std::numeric_limits<int64_t>::max() / 1'000'000};
+std::string ok_text() {
+  std::string out;
+  resp_simple(out, protocol::kOk);
+  return out;
+}
 
 }  // namespace
 
@@ -111,49 +122,56 @@ RespCommands::RespCommands(const BrokerConfig& config) : config_(config) {
 
 ParsedRequest RespCommands::parse(const std::vector<std::string>& args, ConnId conn) const {
   MQ_CHECK(!args.empty());
-  const std::string name = upper(args[0]);
+  const auto verb = protocol::verb_of(args[0]);
+  if (!verb) {
+    std::string msg = "unknown command '" + std::string(args[0].substr(0, 64)) + "', with args beginning with:";
+    for (size_t k = 1; k < args.size() && k < 4; ++k) msg += " '" + args[k].substr(0, 32) + "'";
+    return inline_error(msg);
+  }
   const size_t n = args.size();
-  if (name == "SEND") return send(args, false);
-  if (name == "PUBLISH") return send(args, true);
-  if (name == "FETCH") return fetch(args, conn);
-  if (name == "ACK") return settle(args, conn, false);
-  if (name == "NACK") return settle(args, conn, true);
-  if (name == "ATTACH") {
-    if (n != 2) return arity(args[0]);
-    const auto c = lookup(consumers_, args[1]);
-    if (!c) return inline_error(unknown("consumer", args[1]));
-    return {req::Hello{ConsumerRef{*c, conn, SessionMode::kPull}}, false};
-  }
-  if (name == "QSTATS") {
-    if (n != 2) return arity(args[0]);
-    const auto q = lookup(queues_, args[1]);
-    if (!q) return inline_error(unknown("queue", args[1]));
-    return {req::Stats{*q}, false};
-  }
-  if (name == "INFO") return {req::Info{}, false};
-  if (name == "PING") {
-    if (n > 2) return arity(args[0]);
-    std::string out;
-    if (n == 2) {
-      resp_bulk(out, args[1]);
-    } else {
-      resp_simple(out, "PONG");
+  switch (*verb) {
+    case Verb::kSend: return send(args, false);
+    case Verb::kPublish: return send(args, true);
+    case Verb::kFetch: return fetch(args, conn);
+    case Verb::kAck: return settle(args, conn, false);
+    case Verb::kNack: return settle(args, conn, true);
+    case Verb::kAttach: {
+      if (n != 2) return arity(args[0]);
+      const auto c = lookup(consumers_, args[1]);
+      if (!c) return inline_error(unknown("consumer", args[1]));
+      return {req::Hello{ConsumerRef{*c, conn, SessionMode::kPull}}, false};
     }
-    return inline_text(std::move(out));
+    case Verb::kQstats: {
+      if (n != 2) return arity(args[0]);
+      const auto q = lookup(queues_, args[1]);
+      if (!q) return inline_error(unknown("queue", args[1]));
+      return {req::Stats{*q}, false};
+    }
+    case Verb::kInfo: return {req::Info{}, false};
+    case Verb::kPing: {
+      if (n > 2) return arity(args[0]);
+      std::string out;
+      if (n == 2) {
+        resp_bulk(out, args[1]);
+      } else {
+        resp_simple(out, protocol::kPong);
+      }
+      return inline_text(std::move(out));
+    }
+    case Verb::kEcho: {
+      if (n != 2) return arity(args[0]);
+      std::string out;
+      resp_bulk(out, args[1]);
+      return inline_text(std::move(out));
+    }
+    case Verb::kQuit: return inline_text(ok_text(), true);
+    case Verb::kCommand:
+    case Verb::kConfig: return inline_text("*0\r\n");
+    case Verb::kClient:
+    case Verb::kSelect: return inline_text(ok_text());
   }
-  if (name == "ECHO") {
-    if (n != 2) return arity(args[0]);
-    std::string out;
-    resp_bulk(out, args[1]);
-    return inline_text(std::move(out));
-  }
-  if (name == "QUIT") return inline_text("+OK\r\n", true);
-  // What redis-cli and redis-benchmark send on connecting: harmless answers.
-  if (name == "COMMAND" || name == "CONFIG") return inline_text("*0\r\n");
-  if (name == "CLIENT" || name == "SELECT") return inline_text("+OK\r\n");
-  std::string msg = "ERR unknown command '" + std::string(args[0].substr(0, 64)) + "', with args beginning with:";
-  for (size_t k = 1; k < n && k < 4; ++k) msg += " '" + args[k].substr(0, 32) + "'";
-  return inline_error(msg);
+  MQ_CHECK_MSG(false, "a verb without its case");
+  return inline_error("a verb without its case");
 }
 
 // SEND queue id payload [PRIORITY p] [TTL ms] [DELAY ms] [RETRIES n] [PRODUCER name]
@@ -169,28 +187,28 @@ ParsedRequest RespCommands::send(const std::vector<std::string>& args, bool topi
   if (!id) return inline_error(not_a_number("the message id", args[2], std::numeric_limits<uint64_t>::max()));
   r.spec.id = *id;
   r.spec.payload = args[3];
-  if (config_.producers.empty()) return inline_error("ERR the broker has no producer configured");
+  if (config_.producers.empty()) return inline_error("the broker has no producer configured");
   r.producer = 0;
   for (size_t k = 4; k + 1 < args.size(); k += 2) {
-    const std::string opt = upper(args[k]);
+    const auto opt = protocol::send_option_of(args[k]);
+    if (!opt) return inline_error("unknown option '" + args[k].substr(0, 32) + "' for " + upper(args[0]));
     const std::string& v = args[k + 1];
-    if (opt == "PRODUCER") {
+    if (*opt == SendOption::kProducer) {
       const auto p = lookup(producers_, v);
       if (!p) return inline_error(unknown("producer", v));
       r.producer = *p;
       continue;
     }
-    uint64_t max = 0;
-    if (opt == "PRIORITY") max = 255;
-    if (opt == "TTL" || opt == "DELAY") max = kMaxMs;
-    if (opt == "RETRIES") max = std::numeric_limits<uint32_t>::max();
-    if (max == 0) return inline_error("ERR unknown option '" + args[k].substr(0, 32) + "' for " + upper(args[0]));
+    const uint64_t max = protocol::send_option_max(*opt).value();
     const auto x = parse_unsigned(v, max);
-    if (!x) return inline_error(not_a_number(opt, v, max));
-    if (opt == "PRIORITY") r.spec.priority = static_cast<Priority>(*x);
-    if (opt == "TTL") r.spec.ttl_ns = static_cast<TimeNs>(*x) * 1'000'000;
-    if (opt == "DELAY") r.spec.delay_ns = static_cast<TimeNs>(*x) * 1'000'000;
-    if (opt == "RETRIES") r.spec.max_retries = static_cast<uint32_t>(*x);
+    if (!x) return inline_error(not_a_number(protocol::send_option_name(*opt), v, max));
+    switch (*opt) {
+      case SendOption::kPriority: r.spec.priority = static_cast<Priority>(*x); break;
+      case SendOption::kTtl: r.spec.ttl_ns = static_cast<TimeNs>(*x) * 1'000'000; break;
+      case SendOption::kDelay: r.spec.delay_ns = static_cast<TimeNs>(*x) * 1'000'000; break;
+      case SendOption::kRetries: r.spec.max_retries = static_cast<uint32_t>(*x); break;
+      case SendOption::kProducer: MQ_CHECK_MSG(false, "PRODUCER is read above"); break;
+    }
   }
   return {std::move(r), false};
 }
@@ -201,19 +219,26 @@ ParsedRequest RespCommands::fetch(const std::vector<std::string>& args, ConnId c
   const auto c = lookup(consumers_, args[1]);
   if (!c) return inline_error(unknown("consumer", args[1]));
   req::Fetch r{ConsumerRef{*c, conn, SessionMode::kPull}, 1, 0};
-  constexpr uint64_t kMaxCount = 65536;
   for (size_t k = 2; k + 1 < args.size(); k += 2) {
-    const std::string opt = upper(args[k]);
-    if (opt == "COUNT") {
-      const auto x = parse_unsigned(args[k + 1], kMaxCount);
-      if (!x || *x == 0) return inline_error(not_a_number("COUNT (at least 1)", args[k + 1], kMaxCount));
-      r.max = static_cast<uint32_t>(*x);
-    } else if (opt == "BLOCK") {
-      const auto x = parse_unsigned(args[k + 1], kMaxBlockMs);
-      if (!x) return inline_error(not_a_number("BLOCK", args[k + 1], kMaxBlockMs));
-      r.block_ns = static_cast<TimeNs>(*x == 0 ? kMaxBlockMs : *x) * 1'000'000;
-    } else {
-      return inline_error("ERR unknown option '" + args[k].substr(0, 32) + "' for FETCH");
+    const auto opt = protocol::fetch_option_of(args[k]);
+    if (!opt) return inline_error("unknown option '" + args[k].substr(0, 32) + "' for FETCH");
+    const std::string name = protocol::fetch_option_name(*opt);
+    switch (*opt) {
+      case FetchOption::kCount: {
+        const auto x = parse_unsigned(args[k + 1], protocol::kMaxFetchCount);
+        if (!x || *x == 0) {
+          return inline_error(not_a_number(name + " (at least 1)", args[k + 1], protocol::kMaxFetchCount));
+        }
+        r.max = static_cast<uint32_t>(*x);
+        break;
+      }
+      case FetchOption::kBlock: {
+        constexpr auto kMax = static_cast<uint64_t>(protocol::kMaxBlockMs);
+        const auto x = parse_unsigned(args[k + 1], kMax);
+        if (!x) return inline_error(not_a_number(name, args[k + 1], kMax));
+        r.block_ns = static_cast<TimeNs>(*x == 0 ? kMax : *x) * 1'000'000;
+        break;
+      }
     }
   }
   return {r, false};
@@ -228,11 +253,11 @@ ParsedRequest RespCommands::settle(const std::vector<std::string>& args, ConnId 
   if (!id) return inline_error(not_a_number("the message id", args[2], std::numeric_limits<uint64_t>::max()));
   bool requeue = true;
   if (args.size() == 4) {
-    const std::string how = upper(args[3]);
-    if (how != "REQUEUE" && how != "DROP") {
-      return inline_error("ERR NACK takes REQUEUE or DROP, got '" + args[3].substr(0, 32) + "'");
+    requeue = protocol::same_word(args[3], protocol::kRequeue);
+    if (!requeue && !protocol::same_word(args[3], protocol::kDrop)) {
+      return inline_error("NACK takes " + std::string(protocol::kRequeue) + " or " + std::string(protocol::kDrop) +
+                          ", got '" + args[3].substr(0, 32) + "'");
     }
-    requeue = how == "REQUEUE";
   }
   return {req::Settle{ConsumerRef{*c, conn, SessionMode::kPull}, *id, nack, requeue}, false};
 }
@@ -241,30 +266,40 @@ ParsedRequest RespCommands::settle(const std::vector<std::string>& args, ConnId 
 
 namespace {
 
-void put_delivery(std::string& out, const BrokerConfig& config, const Delivery& d) {
+void put_field(std::string& out, const BrokerConfig& config, const Delivery& d, DeliveryField f) {
   const Message& m = d.message;
-  resp_array(out, 9);
-  resp_bulk(out, config.queues[d.queue].name);
-  resp_bulk(out, std::to_string(m.id));
-  resp_bulk(out, m.payload_view());
-  resp_integer(out, m.attempts);
-  resp_integer(out, m.priority);
-  resp_integer(out, m.timestamp_ns);
-  resp_integer(out, m.ttl_ns);
-  resp_integer(out, m.not_before_ns);
-  resp_integer(out, m.max_retries);
+  switch (f) {
+    case DeliveryField::kQueue: return resp_bulk(out, config.queues[d.queue].name);
+    case DeliveryField::kId: return resp_bulk(out, std::to_string(m.id));  // RESP's integers are signed
+    case DeliveryField::kPayload: return resp_bulk(out, m.payload_view());
+    case DeliveryField::kAttempts: return resp_integer(out, m.attempts);
+    case DeliveryField::kPriority: return resp_integer(out, m.priority);
+    case DeliveryField::kTimestampNs: return resp_integer(out, m.timestamp_ns);
+    case DeliveryField::kTtlNs: return resp_integer(out, m.ttl_ns);
+    case DeliveryField::kNotBeforeNs: return resp_integer(out, m.not_before_ns);
+    case DeliveryField::kMaxRetries: return resp_integer(out, m.max_retries);
+  }
 }
+
+void put_delivery(std::string& out, const BrokerConfig& config, const Delivery& d) {
+  resp_array(out, protocol::kDeliveryFields);
+  for (int f = 0; f < protocol::kDeliveryFields; ++f) put_field(out, config, d, static_cast<DeliveryField>(f));
+}
+
+void put_error(std::string& out, ErrorWord w, std::string_view text) { resp_error(out, protocol::error_text(w, text)); }
 
 void put_published(std::string& out, const BrokerConfig& config, const resp::Published& p) {
   switch (p.outcome) {
-    case PublishOutcome::kRefused: return resp_error(out, "ERR " + p.reason);
-    case PublishOutcome::kNoSpace: return resp_error(out, "NOSPACE " + p.reason);
+    case PublishOutcome::kRefused: return put_error(out, ErrorWord::kErr, p.reason);
+    case PublishOutcome::kNoSpace: return put_error(out, ErrorWord::kNoSpace, p.reason);
     case PublishOutcome::kFull:
-      if (p.topic || p.queues.empty()) return resp_error(out, "FULL every queue it was sent to is full");
-      return resp_error(out, "FULL queue '" + config.queues[p.queues.front().queue].name + "' is full");
+      if (p.topic || p.queues.empty()) return put_error(out, ErrorWord::kFull, "every queue it was sent to is full");
+      return put_error(out, ErrorWord::kFull, "queue '" + config.queues[p.queues.front().queue].name + "' is full");
     case PublishOutcome::kStored:
     case PublishOutcome::kDuplicate:
-      if (!p.topic) return resp_simple(out, p.outcome == PublishOutcome::kStored ? "STORED" : "DUPLICATE");
+      if (!p.topic) {
+        return resp_simple(out, p.outcome == PublishOutcome::kStored ? protocol::kStored : protocol::kDuplicate);
+      }
       resp_array(out, p.queues.size());
       for (const QueueOutcome& q : p.queues) {
         resp_array(out, 2);
@@ -304,10 +339,10 @@ void RespCommands::encode(const Response& r, std::string& out) const {
         if constexpr (std::is_same_v<T, resp::Published>) {
           put_published(out, config_, x);
         } else if constexpr (std::is_same_v<T, resp::Settled>) {
-          if (x.ok) return resp_simple(out, "OK");
-          resp_error(out, "NOTHELD " + x.reason);
+          if (x.ok) return resp_simple(out, protocol::kOk);
+          put_error(out, ErrorWord::kNotHeld, x.reason);
         } else if constexpr (std::is_same_v<T, resp::Attached>) {
-          resp_simple(out, "OK");
+          resp_simple(out, protocol::kOk);
         } else if constexpr (std::is_same_v<T, resp::Fetched>) {
           resp_array(out, x.deliveries.size());
           for (const Delivery& d : x.deliveries) put_delivery(out, config_, d);
@@ -321,10 +356,11 @@ void RespCommands::encode(const Response& r, std::string& out) const {
           out += x.text;
         } else {
           static_assert(std::is_same_v<T, resp::Error>);
-          const char* prefix = x.code == Code::kFailedPrecondition ? "SESSION "
-                               : x.code == Code::kUnavailable      ? "UNAVAILABLE "
-                                                                   : "ERR ";
-          resp_error(out, prefix + x.message);
+          // The shell's errors: an older session's command, or the broker not serving.
+          const ErrorWord w = x.code == Code::kFailedPrecondition ? ErrorWord::kSession
+                              : x.code == Code::kUnavailable      ? ErrorWord::kUnavailable
+                                                                  : ErrorWord::kErr;
+          put_error(out, w, x.message);
         }
       },
       r);

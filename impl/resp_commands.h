@@ -1,6 +1,6 @@
 #pragma once
 // RespCommands: mqd's command set over RESP (docs/protocol.md is the user's
-// statement): a request's arguments (from RespReader) become a ServerShell Request,
+// statement, impl/protocol.h its words, shared with the client): a request's arguments (from RespReader) become a ServerShell Request,
 // and a shell Response becomes RESP bytes. Names (queues, topics, consumers,
 // producers) are resolved here, against the broker's config.
 //
@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "impl/broker_config.h"
+#include "impl/protocol.h"
 #include "impl/request.h"
 
 namespace mq::impl {
@@ -37,9 +38,6 @@ struct ParsedRequest {
 
 class RespCommands {
  public:
-  // Blocking fetches wait at most this long (BLOCK 0 means "this long").
-  static constexpr int64_t kMaxBlockMs = int64_t{24} * 3600 * 1000;
-
   explicit RespCommands(const BrokerConfig& config);
 
   ParsedRequest parse(const std::vector<std::string>& args, ConnId conn) const;

@@ -33,7 +33,7 @@ Request RespIntake::refuse(std::string_view why) {
   done_ = true;
   protocol_error_ = true;
   std::string answer;
-  resp_error(answer, "ERR Protocol error: " + std::string(why));
+  resp_error(answer, protocol::error_text(protocol::ErrorWord::kErr, "Protocol error: " + std::string(why)));
   return req::Inline{std::move(answer)};
 }
 

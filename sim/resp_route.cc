@@ -61,7 +61,8 @@ int64_t to_ms(TimeNs ns) {
   return ns / kNsPerMs;
 }
 
-bool starts_with(const Status& s, std::string_view prefix) { return s.message().rfind(prefix, 0) == 0; }
+// Whether mqd's answer was the error `w` (impl/protocol.h), as the client library reads it.
+bool answered(const Status& s, impl::protocol::ErrorWord w) { return impl::protocol::error_word_of(s.message()) == w; }
 
 // A publish's answer as the producer acts on it; nothing for an error the producer
 // does not speak (the broker starting, ...): it times out and resends, as on typed
@@ -82,13 +83,13 @@ std::optional<PublishOutcome> send_outcome(const Result<impl::SendOutcome>& r) {
 std::optional<PublishOutcome> publish_outcome(const Result<impl::NamedValues>& r) {
   if (r.ok()) {
     for (const auto& [queue, outcome] : *r) {
-      if (outcome == "duplicate") return PublishOutcome::kDuplicate;
+      if (outcome == impl::publish_outcome_name(impl::PublishOutcome::kDuplicate)) return PublishOutcome::kDuplicate;
     }
     return PublishOutcome::kAccepted;
   }
   const Status& s = r.status();
-  if (starts_with(s, "FULL")) return PublishOutcome::kFull;
-  if (starts_with(s, "NOSPACE")) return PublishOutcome::kNoSpace;
+  if (answered(s, impl::protocol::ErrorWord::kFull)) return PublishOutcome::kFull;
+  if (answered(s, impl::protocol::ErrorWord::kNoSpace)) return PublishOutcome::kNoSpace;
   return s.code() == Code::kInvalidArgument ? std::optional(PublishOutcome::kError) : std::nullopt;
 }
 
@@ -333,7 +334,7 @@ std::optional<Packet> RespRoute::packet_of(const Waiting& w, const redisReply* r
     case Kind::kSettle: {
       const Status s = cp::read_ok(r, "ACK");
       if (s.ok()) return AckReply{w.id, true};
-      if (starts_with(s, "NOTHELD")) return AckReply{w.id, false};
+      if (answered(s, impl::protocol::ErrorWord::kNotHeld)) return AckReply{w.id, false};
       return std::nullopt;  // SESSION (an older session's), UNAVAILABLE: not spoken
     }
     case Kind::kFetch: {

@@ -182,7 +182,7 @@ TEST(RespCommands, ConsumerCommandsSpeakForTheConnectionsSession) {
   EXPECT_EQ(r->who.session, 42u);
   EXPECT_EQ(r->who.mode, SessionMode::kPull);
   EXPECT_EQ(r->max, 4u);
-  EXPECT_EQ(r->block_ns, RespCommands::kMaxBlockMs * 1'000'000);  // BLOCK 0: as long as allowed
+  EXPECT_EQ(r->block_ns, protocol::kMaxBlockMs * 1'000'000);  // BLOCK 0: as long as allowed
   const auto n = cmds.parse({"NACK", "w1", "7", "DROP"}, 42);
   const auto* s = std::get_if<req::Settle>(&n.request);
   ASSERT_NE(s, nullptr);

@@ -175,7 +175,7 @@ class Driver {
     // fetch pipelined behind a BLOCK 0 starts only when that one gives up.
     uint64_t waits = 1;
     for (const auto& [id, c] : conns_) waits += c.sent;
-    for (uint64_t w = 0; w < waits && !all_answered(); ++w) advance(RespCommands::kMaxBlockMs * 1'000'000 + 1);
+    for (uint64_t w = 0; w < waits && !all_answered(); ++w) advance(protocol::kMaxBlockMs * 1'000'000 + 1);
     for (auto& [id, c] : conns_) {
       if (c.open) FUZZ_EXPECT(c.answered == c.sent, "connection " + std::to_string(id) + ": " +
                                                         std::to_string(c.sent) + " requests, " +
