@@ -117,7 +117,8 @@ const Claim kClaims[] = {
      "after a send that returned true, the message is in the queue", ModelProperty::kSeedDelivery,
      "The sketch's send returns success after route_message has dropped the message from a full queue.",
      "Every successful send left its message in the queue.",
-     "`capacity`: a send is accepted iff the queue was below capacity, and a queue never exceeds capacity",
+     "`capacity`: a send is accepted iff the queue was below capacity (a drop-oldest queue's drop in the same "
+     "step makes room), and a queue never exceeds capacity",
      ModelProperty::kCapacity, "A send is accepted by a full queue, or refused with room.",
      "Def. 2.3 is implemented as stated: accepted iff there is room."},
     {"Theorem 4.1 part 3 (consumption completeness)", "∀c ∈ C: dequeue(q) ≠ ∅ => message_processed(c, m).",

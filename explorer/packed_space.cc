@@ -87,6 +87,12 @@ std::string PackedSpace::unsupported_reason(const ExploreConfig& c) {
   for (const auto& q : c.topology.queues) {
     vt = std::max(vt, q.visibility_timeout_ns);
     if (q.max_retries > kMaxPackedRetries) return "max_retries above 250";
+    // A slot's place has room for four fates (kAcked .. kLost), and send() refuses
+    // at capacity: a drop-oldest queue is explored by the model's own code.
+    if (q.overflow == Overflow::kDropOldest) return "a drop-oldest queue";
+    // A slot once placed stays placed (a queue remembers every id); a window that
+    // forgets ids is state the packed encoding does not keep.
+    if (q.windowed()) return "an idempotency window";
   }
   for (const auto& m : c.messages) {
     if (m.spec.max_retries && *m.spec.max_retries > kMaxPackedRetries) return "max_retries above 250";
@@ -869,10 +875,15 @@ uint32_t PackedSpace::judge(Mut& b, Mut& a, const PackedOp& o, Scratch& sc, bool
         break;
       case EffectKind::kExpired:
       case EffectKind::kLost:
+      case EffectKind::kDropped:
         list_erase_value(never, e.index);
         break;
-      default:
-        break;
+      case EffectKind::kRefused:
+      case EffectKind::kAcked:
+      case EffectKind::kRequeued:
+      case EffectKind::kDeadLettered:
+      case EffectKind::kDeadLetterRefused:
+        break;  // delivered before, or never ready: not a first delivery's order
     }
     const TimeNs now = a.now();
     const bool expired = at.ttl_ns > 0 && now >= e.timestamp + at.ttl_ns;

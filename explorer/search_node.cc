@@ -27,6 +27,13 @@ Message get_message(ByteReader& r) {
   return m;
 }
 
+// A finished message's fate, in the low bits beside its id.
+constexpr int kFateBits = 3;
+
+// Everything of the queue's state that a later step can depend on: the ready levels,
+// delayed and in-flight messages, the finished ids with their fates, an idempotency
+// window's ids (a windowed queue forgets ids by them: docs/model.md), and the counters
+// a step reads.
 void put_queue(ByteWriter& w, const QueueState& q) {
   w.u(q.rr_cursor);
   for (const auto& level : q.ready) {
@@ -42,7 +49,15 @@ void put_queue(ByteWriter& w, const QueueState& q) {
     w.u(static_cast<uint64_t>(f.deadline_ns));
   }
   w.u(q.finished.size());
-  for (const auto& f : q.finished) w.u((f.id << 2) | static_cast<uint64_t>(f.fate));
+  for (const auto& f : q.finished) {
+    MQ_CHECK(static_cast<uint64_t>(f.fate) < (uint64_t{1} << kFateBits));
+    w.u((f.id << kFateBits) | static_cast<uint64_t>(f.fate));
+  }
+  w.u(q.window.size());
+  for (const auto& e : q.window) {
+    w.u(e.id);
+    w.u(static_cast<uint64_t>(e.accepted_ns));
+  }
   w.u(q.counters.accepted);
   w.u(q.counters.dead_letter_refused);
 }
@@ -64,7 +79,12 @@ void get_queue(ByteReader& r, QueueState& q) {
   q.finished.resize(r.u());
   for (auto& f : q.finished) {
     const uint64_t v = r.u();
-    f = Finished{v >> 2, static_cast<Fate>(v & 3)};
+    f = Finished{v >> kFateBits, static_cast<Fate>(v & ((uint64_t{1} << kFateBits) - 1))};
+  }
+  q.window.resize(r.u());
+  for (auto& e : q.window) {
+    e.id = r.u();
+    e.accepted_ns = static_cast<TimeNs>(r.u());
   }
   q.counters.accepted = r.u();
   q.counters.dead_letter_refused = r.u();

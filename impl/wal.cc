@@ -227,10 +227,16 @@ Status ImageBuilder::apply(const WalRecord& r) {
     case RecordType::kSnapInFlight:
     case RecordType::kSnapWindow:
       return apply_snapshot(r);
-    default:
+    case RecordType::kPut:
+    case RecordType::kRelease:
+    case RecordType::kDeliver:
+    case RecordType::kRequeue:
+    case RecordType::kRemove:
       if (snapshot_) return corruption(std::string(record_type_name(r.type)) + " record inside a checkpoint");
       return apply_change(r);
   }
+  MQ_CHECK_MSG(false, "not a record type (decode_body refuses it)");
+  return Status();
 }
 
 Status ImageBuilder::apply_snapshot(const WalRecord& r) {
@@ -247,10 +253,20 @@ Status ImageBuilder::apply_snapshot(const WalRecord& r) {
       e.delivered_ns = r.at_ns;
       return Status();
     }
-    default:
+    case RecordType::kSnapWindow:
       s.queues[r.queue].window.push_back({r.id, r.at_ns});
       return Status();
+    case RecordType::kPut:
+    case RecordType::kRelease:
+    case RecordType::kDeliver:
+    case RecordType::kRequeue:
+    case RecordType::kRemove:
+    case RecordType::kSnapshotBegin:
+    case RecordType::kSnapshotEnd:
+      break;
   }
+  MQ_CHECK_MSG(false, "apply_snapshot: not a checkpoint's entry");
+  return Status();
 }
 
 Status ImageBuilder::apply_change(const WalRecord& r) {
@@ -298,7 +314,13 @@ Status ImageBuilder::apply_change(const WalRecord& r) {
       if (MQ_MUTANT(kAckLostInReplay) && e.where == Where::kInFlight) return Status();
       qs.held.erase(it);
       return Status();
-    default:
+    case RecordType::kPut:  // placed above
+    case RecordType::kSnapshotBegin:
+    case RecordType::kSnapReady:
+    case RecordType::kSnapDelayed:
+    case RecordType::kSnapInFlight:
+    case RecordType::kSnapWindow:
+    case RecordType::kSnapshotEnd:
       break;
   }
   MQ_CHECK_MSG(false, "apply_change: not a change record");

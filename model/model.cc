@@ -143,8 +143,20 @@ void Model::remember(QueueId q, MessageId id) {
 
 // A full drop-oldest queue drops the head of its lowest non-empty ready level, else
 // its oldest delayed message; false when it refuses (reject, or everything in flight).
+// Within capacity one drop makes room; a state that a broken variant of the model
+// (properties/model_variants.h) put over capacity drops until there is room, so that
+// the model stays total on it and the checkers, not an assertion, judge the variant.
 bool Model::make_room(QueueId q, Effects& out) {
   if (topology().queues[q].overflow != Overflow::kDropOldest) return false;
+  const uint32_t capacity = topology().queues[q].capacity;
+  // Bounded: each round drops one message or returns.
+  while (state_.queues[q].size() >= capacity) {
+    if (!drop_oldest(q, out)) return false;
+  }
+  return true;
+}
+
+bool Model::drop_oldest(QueueId q, Effects& out) {
   QueueState& qs = state_.queues[q];
   for (auto& level : qs.ready) {
     if (level.empty()) continue;

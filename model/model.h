@@ -117,6 +117,7 @@ class Model {
   bool holds_id(QueueId q, MessageId id) const;
   bool in_window(QueueId q, MessageId id) const;
   bool make_room(QueueId q, Effects& out);
+  bool drop_oldest(QueueId q, Effects& out);
 
   void enqueue(QueueId q, Message m, Effects& out);
   void remember(QueueId q, MessageId id);

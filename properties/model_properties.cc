@@ -99,9 +99,13 @@ void ModelProperties::reset_round_robin() {
 void ModelProperties::check_capacity(const Model& before, const Op& op, const Effects& fx, const Model& after,
                                      std::vector<Violation>& out) const {
   const bool is_send = std::holds_alternative<op::Send>(op) || std::holds_alternative<op::Publish>(op);
+  // A drop-oldest queue makes room by dropping a message in the same step, before it
+  // accepts: what it held is then one less.
+  std::vector<uint32_t> dropped(before.state().queues.size(), 0);
   for (const auto& e : fx) {
+    if (is_send && e.kind == EffectKind::kDropped) ++dropped[e.queue];
     if (!is_send || (e.kind != EffectKind::kAccepted && e.kind != EffectKind::kRefused)) continue;
-    const size_t size = before.state().queues[e.queue].size();
+    const size_t size = before.state().queues[e.queue].size() - dropped[e.queue];
     const uint32_t cap = before.topology().queues[e.queue].capacity;
     if (e.kind == EffectKind::kAccepted && size >= cap) {
       out.push_back({ModelProperty::kCapacity, qname(before, e.queue) + " accepted " + mid(e.message.id) +

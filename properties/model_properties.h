@@ -5,8 +5,9 @@
 // reports every property a step breaks.
 //
 // Properties (docs/model.md maps each to the seed's theorem it states):
-//  capacity      a send is accepted iff the queue was below capacity (Def. 2.3);
-//                no queue ever exceeds its capacity;
+//  capacity      a send is accepted iff the queue was below capacity (Def. 2.3),
+//                counting as room what a drop-oldest queue dropped for it in the
+//                same step; no queue ever exceeds its capacity;
 //  fifo          within a queue and priority level, first deliveries happen in the
 //                order the messages became ready (Thm 3.2.1, 4.1.4);
 //  priority      a delivery takes a message of the highest priority that was ready;

@@ -162,6 +162,16 @@ Topology random_topology(Prng& prng) {
   }
   t.producers = {{"p0"}, {"p1"}};
   if (nq > 1 && prng.uniform(2) == 1) t.topics.push_back({"t0", {"q0", "q" + std::to_string(nq - 1)}});
+  // Drawn last, so that the draws above stay what they were: a quarter of the queues
+  // drop their oldest message when full, and a quarter remember ids in a window
+  // bounded by count or by age.
+  for (auto& c : t.queues) {
+    if (prng.uniform(4) == 0) c.overflow = Overflow::kDropOldest;
+    if (prng.uniform(4) == 0) {
+      c.dedup_window_ids = static_cast<uint32_t>(prng.uniform(3));
+      c.dedup_window_ns = c.dedup_window_ids == 0 ? 1 + static_cast<TimeNs>(prng.uniform(10)) : 0;
+    }
+  }
   return t;
 }
 

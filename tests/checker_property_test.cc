@@ -166,7 +166,11 @@ RC_GTEST_PROP(CheckerProperty, ADuplicatedPushIsCaughtByDuplicates, ()) {
 RC_GTEST_PROP(CheckerProperty, AnInventedMessageIsCaughtByIntegrity, ()) {
   Walk w = record_walk();
   RC_PRE(!w.history.events.empty());
-  const size_t after = *rc::gen::inRange<size_t>(0, w.history.events.size());
+  size_t after = *rc::gen::inRange<size_t>(0, w.history.events.size());
+  // Not between a publish to a full drop-oldest queue and the drop that made room for
+  // it, which the history records next to each other (capacity would rightly see the
+  // pair broken).
+  while (after + 1 < w.history.events.size() && w.history.events[after + 1].f == EventF::kDrop) ++after;
   const ConsumerId c = *rc::gen::inRange<ConsumerId>(0, static_cast<ConsumerId>(w.topology.consumers.size()));
   MessageId fresh = 1;
   for (const auto& e : w.history.events) fresh = std::max(fresh, e.id.value_or(0) + 1);
@@ -200,6 +204,9 @@ std::vector<Published> published_then_delivered_later(const History& h) {
     }
     for (size_t j = i + 2; j < h.events.size(); ++j) {
       const HistoryEvent& d = h.events[j];
+      // A queue whose window forgot the id (or that finished it) may take the id again:
+      // a later publish of it is another message.
+      if (d.f == EventF::kPublish && d.type == EventType::kOk && d.queue == ok.queue && d.id == ok.id) break;
       if (d.f == EventF::kDeliver && d.type == EventType::kOk && d.queue == ok.queue && d.id == ok.id) {
         if (d.time_ns > *ok.timestamp_ns) out.push_back(Published{i, i + 1, j});
         break;

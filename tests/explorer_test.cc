@@ -12,6 +12,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "explorer/search_node.h"
 #include "properties/model_variants.h"
 
 namespace mq::explorer {
@@ -155,6 +156,53 @@ TEST(ExplorerTest, CleanModelProvesTheSameConfiguration) {
   EXPECT_TRUE(r.complete);
   EXPECT_FALSE(r.counterexample.has_value()) << format_steps(r.counterexample->steps);
   EXPECT_FALSE(r.lasso.has_value());
+}
+
+// A drop-oldest queue makes room for a send by dropping its oldest message. The
+// packed state space has no place for that fate, so the model's own code explores it;
+// before, the packed space ran the queue as a rejecting one and reported PROVED for
+// states it never reached, and the capacity property called the drop's accept an
+// overflow.
+TEST(ExplorerTest, ADropOldestQueueIsExploredWithItsDrops) {
+  ExploreConfig reject = tiny(1, 1, {msg(), msg()});
+  ExploreConfig drop = reject;
+  drop.topology.queues[0].overflow = Overflow::kDropOldest;
+  const ExploreResult r = explore(reject);
+  const ExploreResult d = explore(drop);
+  EXPECT_TRUE(d.complete);
+  EXPECT_FALSE(d.counterexample.has_value()) << format_steps(d.counterexample->steps);
+  EXPECT_EQ(d.engine, "reference (a drop-oldest queue)");
+  // The states where the second send dropped the first are new: with reject, the
+  // second send is refused instead.
+  EXPECT_GT(d.states, r.states);
+  // The capacity property still holds a drop-oldest queue to its bound: a variant
+  // that accepts over capacity without dropping is caught.
+  drop.properties = bit(ModelProperty::kCapacity);
+  const ExploreResult f = explore(drop, flawed_model(Flaw::kSeedDropWhenFull));
+  ASSERT_TRUE(f.counterexample.has_value());
+  EXPECT_EQ(f.counterexample->violation.property, ModelProperty::kCapacity);
+}
+
+// A search node keeps everything a later step depends on: a dropped message's fate
+// (which needs a third bit beside its id) and an idempotency window's ids.
+TEST(ExplorerTest, ASearchNodeKeepsDropsAndWindowsAcrossEncoding) {
+  ExploreConfig c = tiny(1, 1, {});
+  c.topology.queues[0].overflow = Overflow::kDropOldest;
+  c.topology.queues[0].dedup_window_ids = 4;
+  Model m = Model::create(c.topology).value();
+  MessageSpec a = msg(), b = msg();
+  a.id = 1;
+  b.id = 2;
+  ASSERT_TRUE(m.apply(op::Send{0, 0, a}).ok());
+  ASSERT_TRUE(m.apply(op::Send{0, 0, b}).ok());  // drops #1
+  ASSERT_EQ(m.state().queues[0].finished.size(), 1u);
+  ASSERT_EQ(m.state().queues[0].finished[0].fate, Fate::kDropped);
+  ASSERT_EQ(m.state().queues[0].window.size(), 2u);
+  const ModelProperties blank(m);
+  std::string bytes;
+  encode(SearchNode{m, blank, 0, 0}, bytes);
+  const SearchNode back = decode(m.wiring(), blank, bytes);
+  EXPECT_EQ(back.model.state(), m.state());
 }
 
 TEST(ExplorerTest, BoundedRetriesHaveNoLasso) {

@@ -34,6 +34,11 @@ ExploreConfig random_config(uint64_t seed) {
   ExploreConfig c;
   c.topology = random_topology(prng);
   for (auto& q : c.topology.queues) {
+    // What the packed space explores (unsupported_reason): rejecting queues that
+    // remember every id.
+    q.overflow = Overflow::kReject;
+    q.dedup_window_ids = 0;
+    q.dedup_window_ns = 0;
     q.max_retries = static_cast<uint32_t>(prng.range(0, 2));
     if (q.visibility_timeout_ns > 0) q.visibility_timeout_ns = prng.range(1, 2);  // within the clock bound
   }
