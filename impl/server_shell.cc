@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <type_traits>
 
+#include "base/overloaded.h"
+
 namespace mq::impl {
 
 const char* state_name(ServerShell::State s) {
@@ -240,23 +242,24 @@ std::optional<std::string> ServerShell::check_ids(const Request& r) const {
     if (w.consumer < c.consumers.size()) return std::nullopt;
     return "unknown consumer #" + std::to_string(w.consumer);
   };
+  using Why = std::optional<std::string>;
   return std::visit(
-      [&](const auto& x) -> std::optional<std::string> {
-        using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, req::Publish>) {
-          if (x.producer >= c.producers.size()) return "unknown producer #" + std::to_string(x.producer);
-          if (x.topic && x.target >= c.topics.size()) return "unknown topic #" + std::to_string(x.target);
-          if (!x.topic && x.target >= c.queues.size()) return "unknown queue #" + std::to_string(x.target);
-          return std::nullopt;
-        } else if constexpr (std::is_same_v<T, req::Stats>) {
-          if (x.queue >= c.queues.size()) return "unknown queue #" + std::to_string(x.queue);
-          return std::nullopt;
-        } else if constexpr (std::is_same_v<T, req::Hello> || std::is_same_v<T, req::Fetch> ||
-                             std::is_same_v<T, req::Settle>) {
-          return consumer(x.who);
-        } else {
-          return std::nullopt;
-        }
+      Overloaded{
+          [&](const req::Publish& x) -> Why {
+            if (x.producer >= c.producers.size()) return "unknown producer #" + std::to_string(x.producer);
+            if (x.topic && x.target >= c.topics.size()) return "unknown topic #" + std::to_string(x.target);
+            if (!x.topic && x.target >= c.queues.size()) return "unknown queue #" + std::to_string(x.target);
+            return std::nullopt;
+          },
+          [&](const req::Stats& x) -> Why {
+            if (x.queue >= c.queues.size()) return "unknown queue #" + std::to_string(x.queue);
+            return std::nullopt;
+          },
+          [&](const req::Hello& x) -> Why { return consumer(x.who); },
+          [&](const req::Fetch& x) -> Why { return consumer(x.who); },
+          [&](const req::Settle& x) -> Why { return consumer(x.who); },
+          [](const req::Info&) -> Why { return std::nullopt; },    // names nothing
+          [](const req::Inline&) -> Why { return std::nullopt; },  // the protocol layer's own answer
       },
       r);
 }

@@ -3,6 +3,7 @@
 #include <variant>
 
 #include "base/huge_pages.h"
+#include "base/overloaded.h"
 
 namespace mq {
 namespace {

@@ -68,14 +68,4 @@ using Op = std::variant<op::Send, op::Publish, op::Dispatch, op::Fetch, op::Ack,
 
 std::string to_string(const Op& op);
 
-// A visitor from one lambda per alternative: std::visit(Overloaded{...}, op) does not
-// compile unless every kind of Op is handled, so a new operation shows each place
-// that must decide what to do with it.
-template <typename... F>
-struct Overloaded : F... {
-  using F::operator()...;
-};
-template <typename... F>
-Overloaded(F...) -> Overloaded<F...>;
-
 }  // namespace mq

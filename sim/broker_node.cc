@@ -201,6 +201,13 @@ void BrokerNode::send(impl::act::Reply& r) {
           FetchReply reply{session_of(r.to), {}};
           for (const auto& d : x.deliveries) reply.messages.push_back(to_model(d.message));
           network_.send(kBrokerEndpoint, to, std::move(reply));
+        } else {
+          // Dropped: an attach's answer, STATS and INFO answers (load, not acted on),
+          // and errors (an older session's request, the broker starting): the client
+          // waits for what it asked and, as for a lost reply, times out.
+          static_assert(std::is_same_v<T, impl::resp::Attached> || std::is_same_v<T, impl::resp::Stats> ||
+                        std::is_same_v<T, impl::resp::Info> || std::is_same_v<T, impl::resp::Inline> ||
+                        std::is_same_v<T, impl::resp::Error>);
         }
       },
       r.response);

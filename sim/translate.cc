@@ -1,7 +1,8 @@
 #include "sim/translate.h"
 
-#include <type_traits>
 #include <variant>
+
+#include "base/overloaded.h"
 
 namespace mq::sim {
 namespace {
@@ -93,38 +94,38 @@ Result<Effects> to_model_result(const Status& status, const impl::Effects& effec
 
 impl::Command to_core(const Op& op) {
   return std::visit(
-      [](const auto& o) -> impl::Command {
-        using T = std::decay_t<decltype(o)>;
-        if constexpr (std::is_same_v<T, op::Send>) return impl::cmd::Send{o.producer, o.queue, to_core(o.spec)};
-        if constexpr (std::is_same_v<T, op::Publish>) return impl::cmd::Publish{o.producer, o.topic, to_core(o.spec)};
-        if constexpr (std::is_same_v<T, op::Dispatch>) return impl::cmd::Dispatch{o.queue};
-        if constexpr (std::is_same_v<T, op::Fetch>) return impl::cmd::Fetch{o.consumer};
-        if constexpr (std::is_same_v<T, op::Ack>) return impl::cmd::Ack{o.consumer, o.id};
-        if constexpr (std::is_same_v<T, op::Nack>) return impl::cmd::Nack{o.consumer, o.id, o.requeue};
-        if constexpr (std::is_same_v<T, op::Advance>) return impl::cmd::Tick{};
-        if constexpr (std::is_same_v<T, op::Crash>) return impl::cmd::Crash{};
-        if constexpr (std::is_same_v<T, op::Recover>) return impl::cmd::Recover{};
-        if constexpr (std::is_same_v<T, op::Attach>) return impl::cmd::Attach{o.consumer};
-        if constexpr (std::is_same_v<T, op::Detach>) return impl::cmd::Detach{o.consumer};
+      Overloaded{
+          [](const op::Send& o) -> impl::Command { return impl::cmd::Send{o.producer, o.queue, to_core(o.spec)}; },
+          [](const op::Publish& o) -> impl::Command {
+            return impl::cmd::Publish{o.producer, o.topic, to_core(o.spec)};
+          },
+          [](const op::Dispatch& o) -> impl::Command { return impl::cmd::Dispatch{o.queue}; },
+          [](const op::Fetch& o) -> impl::Command { return impl::cmd::Fetch{o.consumer}; },
+          [](const op::Ack& o) -> impl::Command { return impl::cmd::Ack{o.consumer, o.id}; },
+          [](const op::Nack& o) -> impl::Command { return impl::cmd::Nack{o.consumer, o.id, o.requeue}; },
+          [](const op::Advance&) -> impl::Command { return impl::cmd::Tick{}; },
+          [](const op::Crash&) -> impl::Command { return impl::cmd::Crash{}; },
+          [](const op::Recover&) -> impl::Command { return impl::cmd::Recover{}; },
+          [](const op::Attach& o) -> impl::Command { return impl::cmd::Attach{o.consumer}; },
+          [](const op::Detach& o) -> impl::Command { return impl::cmd::Detach{o.consumer}; },
       },
       op);
 }
 
 Op to_model(const impl::Command& c, TimeNs at_ns) {
   return std::visit(
-      [&](const auto& o) -> Op {
-        using T = std::decay_t<decltype(o)>;
-        if constexpr (std::is_same_v<T, impl::cmd::Send>) return op::Send{o.producer, o.queue, to_model(o.spec)};
-        if constexpr (std::is_same_v<T, impl::cmd::Publish>) return op::Publish{o.producer, o.topic, to_model(o.spec)};
-        if constexpr (std::is_same_v<T, impl::cmd::Dispatch>) return op::Dispatch{o.queue};
-        if constexpr (std::is_same_v<T, impl::cmd::Fetch>) return op::Fetch{o.consumer};
-        if constexpr (std::is_same_v<T, impl::cmd::Ack>) return op::Ack{o.consumer, o.id};
-        if constexpr (std::is_same_v<T, impl::cmd::Nack>) return op::Nack{o.consumer, o.id, o.requeue};
-        if constexpr (std::is_same_v<T, impl::cmd::Tick>) return op::Advance{at_ns};
-        if constexpr (std::is_same_v<T, impl::cmd::Crash>) return op::Crash{};
-        if constexpr (std::is_same_v<T, impl::cmd::Recover>) return op::Recover{};
-        if constexpr (std::is_same_v<T, impl::cmd::Attach>) return op::Attach{o.consumer};
-        if constexpr (std::is_same_v<T, impl::cmd::Detach>) return op::Detach{o.consumer};
+      Overloaded{
+          [](const impl::cmd::Send& o) -> Op { return op::Send{o.producer, o.queue, to_model(o.spec)}; },
+          [](const impl::cmd::Publish& o) -> Op { return op::Publish{o.producer, o.topic, to_model(o.spec)}; },
+          [](const impl::cmd::Dispatch& o) -> Op { return op::Dispatch{o.queue}; },
+          [](const impl::cmd::Fetch& o) -> Op { return op::Fetch{o.consumer}; },
+          [](const impl::cmd::Ack& o) -> Op { return op::Ack{o.consumer, o.id}; },
+          [](const impl::cmd::Nack& o) -> Op { return op::Nack{o.consumer, o.id, o.requeue}; },
+          [&](const impl::cmd::Tick&) -> Op { return op::Advance{at_ns}; },
+          [](const impl::cmd::Crash&) -> Op { return op::Crash{}; },
+          [](const impl::cmd::Recover&) -> Op { return op::Recover{}; },
+          [](const impl::cmd::Attach& o) -> Op { return op::Attach{o.consumer}; },
+          [](const impl::cmd::Detach& o) -> Op { return op::Detach{o.consumer}; },
       },
       c);
 }

@@ -147,7 +147,7 @@ TEST(Protocol, EveryPublishOutcomeIsReadAsTheServerMeantIt) {
 
 TEST(Protocol, EveryErrorIsReadWithTheCodeItsWordMeans) {
   const auto code_of = [](const Response& r) { return cp::read_ok(answer_to_client(r).get(), "ACK").code(); };
-  EXPECT_EQ(code_of(resp::Settled{.id = 1, .ok = true}), Code::kOk);
+  EXPECT_EQ(code_of(resp::Settled{.id = 1, .ok = true, .reason = ""}), Code::kOk);
   EXPECT_EQ(code_of(resp::Settled{.id = 1, .ok = false, .reason = "gone"}),
             pr::error_word_code(pr::ErrorWord::kNotHeld));
   EXPECT_EQ(code_of(resp::Error{Code::kFailedPrecondition, "newer"}), pr::error_word_code(pr::ErrorWord::kSession));
