@@ -15,6 +15,7 @@
 #include "impl/client_protocol.h"
 #include "impl/protocol.h"
 #include "impl/resp_commands.h"
+#include "tests/resp_config.h"
 
 namespace mq::impl {
 namespace {
@@ -22,18 +23,7 @@ namespace {
 namespace cp = client_protocol;
 namespace pr = protocol;
 
-BrokerConfig config() {
-  BrokerConfig c;
-  c.producers = {{"p0"}, {"p1"}};
-  QueueOptions q;
-  q.name = "work";
-  q.capacity = 10;
-  q.priority_levels = 8;
-  c.queues = {q};
-  c.consumers = {{.name = "w", .queue = "work", .prefetch = 4}};
-  c.topics = {{.name = "events", .queues = {"work"}}};
-  return c;
-}
+BrokerConfig config() { return test::resp_config(); }
 
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
@@ -68,7 +58,7 @@ Request parsed(const std::vector<std::string>& args) {
 }
 
 TEST(Protocol, ASendWithEveryOptionIsReadAsTheClientMeantIt) {
-  SendOptions o{.priority = 5, .ttl_ms = 2000, .delay_ms = 300, .retries = 4, .producer = "p1"};
+  SendOptions o{.priority = 3, .ttl_ms = 2000, .delay_ms = 300, .retries = 4, .producer = "p2"};
   const Request r = parsed(cp::send_args("work", 42, "hello", o));
   ASSERT_TRUE(std::holds_alternative<req::Publish>(r)) << r.index();
   const auto& p = std::get<req::Publish>(r);
@@ -77,7 +67,7 @@ TEST(Protocol, ASendWithEveryOptionIsReadAsTheClientMeantIt) {
   EXPECT_EQ(p.producer, 1u);
   EXPECT_EQ(p.spec.id, 42u);
   EXPECT_EQ(p.spec.payload, "hello");
-  EXPECT_EQ(p.spec.priority, 5);
+  EXPECT_EQ(p.spec.priority, 3);
   EXPECT_EQ(p.spec.ttl_ns, 2000 * 1'000'000LL);
   EXPECT_EQ(p.spec.delay_ns, 300 * 1'000'000LL);
   EXPECT_EQ(p.spec.max_retries, 4u);
@@ -89,19 +79,19 @@ TEST(Protocol, ASendWithEveryOptionIsReadAsTheClientMeantIt) {
 }
 
 TEST(Protocol, ConsumerCommandsAreReadAsTheClientMeantThem) {
-  const Request f = parsed(cp::fetch_args("w", 3, 250));
+  const Request f = parsed(cp::fetch_args("w1", 3, 250));
   ASSERT_TRUE(std::holds_alternative<req::Fetch>(f));
   EXPECT_EQ(std::get<req::Fetch>(f).max, 3u);
   EXPECT_EQ(std::get<req::Fetch>(f).block_ns, 250 * 1'000'000LL);
   EXPECT_EQ(std::get<req::Fetch>(f).who.session, 7u);
-  EXPECT_EQ(std::get<req::Fetch>(parsed(cp::fetch_args("w", 1, 0))).block_ns, 0);  // answered at once
+  EXPECT_EQ(std::get<req::Fetch>(parsed(cp::fetch_args("w1", 1, 0))).block_ns, 0);  // answered at once
 
   const auto settle = [](const Request& r) { return std::get<req::Settle>(r); };
-  EXPECT_FALSE(settle(parsed(cp::ack_args("w", 9))).nack);
-  EXPECT_EQ(settle(parsed(cp::ack_args("w", 9))).id, 9u);
-  EXPECT_TRUE(settle(parsed(cp::nack_args("w", 9, true))).requeue);
-  EXPECT_TRUE(settle(parsed(cp::nack_args("w", 9, true))).nack);
-  EXPECT_FALSE(settle(parsed(cp::nack_args("w", 9, false))).requeue);
+  EXPECT_FALSE(settle(parsed(cp::ack_args("w1", 9))).nack);
+  EXPECT_EQ(settle(parsed(cp::ack_args("w1", 9))).id, 9u);
+  EXPECT_TRUE(settle(parsed(cp::nack_args("w1", 9, true))).requeue);
+  EXPECT_TRUE(settle(parsed(cp::nack_args("w1", 9, true))).nack);
+  EXPECT_FALSE(settle(parsed(cp::nack_args("w1", 9, false))).requeue);
 }
 
 // ---- what the server answers, the client reads ----

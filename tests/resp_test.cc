@@ -8,6 +8,7 @@
 #include "impl/resp_commands.h"
 #include "impl/resp_intake.h"
 #include "impl/resp_reader.h"
+#include "tests/resp_config.h"
 
 namespace mq::impl {
 namespace {
@@ -114,20 +115,7 @@ TEST(RespReader, DeepNestingIsAProtocolError) {
   EXPECT_FALSE(error.empty());
 }
 
-BrokerConfig config() {
-  BrokerConfig c;
-  c.producers = {{"default"}, {"p2"}};
-  QueueOptions q;
-  q.name = "work";
-  q.capacity = 10;
-  q.priority_levels = 4;
-  c.queues = {q};
-  q.name = "audit";
-  c.queues.push_back(q);
-  c.consumers = {{"w1", "work", 1, AckMode::kManual}};
-  c.topics = {{"events", {"work", "audit"}}};
-  return c;
-}
+BrokerConfig config() { return test::resp_config(); }
 
 std::string inline_text(const ParsedRequest& p) {
   const auto* i = std::get_if<req::Inline>(&p.request);
