@@ -108,9 +108,9 @@ constexpr std::optional<uint64_t> send_option_max(SendOption o) {
     case SendOption::kTtl:
     case SendOption::kDelay: return kMaxMs;
     case SendOption::kRetries: return std::numeric_limits<uint32_t>::max();
-    case SendOption::kProducer: return std::nullopt;
+    case SendOption::kProducer: break;
   }
-  return std::nullopt;
+  return std::nullopt;  // PRODUCER
 }
 
 // FETCH's options, each followed by its value.
@@ -217,8 +217,6 @@ constexpr std::optional<uint64_t> delivery_field_max(DeliveryField f) {
   constexpr uint64_t kU32 = std::numeric_limits<uint32_t>::max();
   constexpr uint64_t kI64 = std::numeric_limits<int64_t>::max();
   switch (f) {
-    case DeliveryField::kQueue:
-    case DeliveryField::kPayload: return std::nullopt;
     case DeliveryField::kId: return std::numeric_limits<uint64_t>::max();
     case DeliveryField::kAttempts:
     case DeliveryField::kPriority:
@@ -226,8 +224,10 @@ constexpr std::optional<uint64_t> delivery_field_max(DeliveryField f) {
     case DeliveryField::kTimestampNs:
     case DeliveryField::kTtlNs:
     case DeliveryField::kNotBeforeNs: return kI64;
+    case DeliveryField::kQueue:
+    case DeliveryField::kPayload: break;
   }
-  return std::nullopt;
+  return std::nullopt;  // a string
 }
 
 }  // namespace mq::impl::protocol

@@ -168,10 +168,9 @@ ParsedRequest RespCommands::parse(const std::vector<std::string>& args, ConnId c
     case Verb::kCommand:
     case Verb::kConfig: return inline_text("*0\r\n");
     case Verb::kClient:
-    case Verb::kSelect: return inline_text(ok_text());
+    case Verb::kSelect: break;
   }
-  MQ_CHECK_MSG(false, "a verb without its case");
-  return inline_error("a verb without its case");
+  return inline_text(ok_text());  // CLIENT, SELECT
 }
 
 // SEND queue id payload [PRIORITY p] [TTL ms] [DELAY ms] [RETRIES n] [PRODUCER name]
@@ -193,21 +192,20 @@ ParsedRequest RespCommands::send(const std::vector<std::string>& args, bool topi
     const auto opt = protocol::send_option_of(args[k]);
     if (!opt) return inline_error("unknown option '" + args[k].substr(0, 32) + "' for " + upper(args[0]));
     const std::string& v = args[k + 1];
-    if (*opt == SendOption::kProducer) {
-      const auto p = lookup(producers_, v);
-      if (!p) return inline_error(unknown("producer", v));
-      r.producer = *p;
-      continue;
-    }
-    const uint64_t max = protocol::send_option_max(*opt).value();
-    const auto x = parse_unsigned(v, max);
-    if (!x) return inline_error(not_a_number(protocol::send_option_name(*opt), v, max));
+    const auto max = protocol::send_option_max(*opt);  // none: PRODUCER, whose value is a name
+    const auto x = max ? parse_unsigned(v, *max) : std::nullopt;
+    if (max && !x) return inline_error(not_a_number(protocol::send_option_name(*opt), v, *max));
     switch (*opt) {
-      case SendOption::kPriority: r.spec.priority = static_cast<Priority>(*x); break;
-      case SendOption::kTtl: r.spec.ttl_ns = static_cast<TimeNs>(*x) * 1'000'000; break;
-      case SendOption::kDelay: r.spec.delay_ns = static_cast<TimeNs>(*x) * 1'000'000; break;
-      case SendOption::kRetries: r.spec.max_retries = static_cast<uint32_t>(*x); break;
-      case SendOption::kProducer: MQ_CHECK_MSG(false, "PRODUCER is read above"); break;
+      case SendOption::kProducer: {
+        const auto p = lookup(producers_, v);
+        if (!p) return inline_error(unknown("producer", v));
+        r.producer = *p;
+        break;
+      }
+      case SendOption::kPriority: r.spec.priority = static_cast<Priority>(x.value()); break;
+      case SendOption::kTtl: r.spec.ttl_ns = static_cast<TimeNs>(x.value()) * 1'000'000; break;
+      case SendOption::kDelay: r.spec.delay_ns = static_cast<TimeNs>(x.value()) * 1'000'000; break;
+      case SendOption::kRetries: r.spec.max_retries = static_cast<uint32_t>(x.value()); break;
     }
   }
   return {std::move(r), false};

@@ -183,6 +183,7 @@ class ImageBuilder {
     return s;
   }
   Status place(State& s, QueueId q, Message m, Where where, bool front);
+  Status apply_bracket(const WalRecord& r);
   Status apply_snapshot(const WalRecord& r);
   Status apply_change(const WalRecord& r);
 
@@ -201,7 +202,8 @@ Status ImageBuilder::place(State& s, QueueId q, Message m, Where where, bool fro
 }
 
 Status ImageBuilder::apply(const WalRecord& r) {
-  const bool bracket = r.type == RecordType::kSnapshotBegin || r.type == RecordType::kSnapshotEnd;
+  const RecordRole role = record_role(r.type);
+  const bool bracket = role == RecordRole::kCheckpointBracket;
   if (!bracket && r.queue >= config_->queues.size()) {
     return corruption("record for unknown queue #" + std::to_string(r.queue));
   }
@@ -209,66 +211,52 @@ Status ImageBuilder::apply(const WalRecord& r) {
     return corruption(std::string(record_type_name(r.type)) + " record for non-durable queue '" +
                       config_->queues[r.queue].name + "'");
   }
-  switch (r.type) {
-    case RecordType::kSnapshotBegin:
-      snapshot_ = fresh(r.time_ns);
-      return Status();
-    case RecordType::kSnapshotEnd:
-      if (!snapshot_) return corruption("checkpoint end without a beginning");
-      if (snapshot_->records != r.count) {
-        return corruption("checkpoint holds " + std::to_string(snapshot_->records) + " records, its end says " +
-                          std::to_string(r.count));
-      }
-      state_ = std::move(*snapshot_);
-      snapshot_.reset();
-      return Status();
-    case RecordType::kSnapReady:
-    case RecordType::kSnapDelayed:
-    case RecordType::kSnapInFlight:
-    case RecordType::kSnapWindow:
-      return apply_snapshot(r);
-    case RecordType::kPut:
-    case RecordType::kRelease:
-    case RecordType::kDeliver:
-    case RecordType::kRequeue:
-    case RecordType::kRemove:
-      if (snapshot_) return corruption(std::string(record_type_name(r.type)) + " record inside a checkpoint");
-      return apply_change(r);
+  switch (role) {
+    case RecordRole::kCheckpointBracket: return apply_bracket(r);
+    case RecordRole::kCheckpointEntry: return apply_snapshot(r);
+    case RecordRole::kChange: break;
   }
-  MQ_CHECK_MSG(false, "not a record type (decode_body refuses it)");
+  if (snapshot_) return corruption(std::string(record_type_name(r.type)) + " record inside a checkpoint");
+  return apply_change(r);
+}
+
+// REQUIRES: r is a checkpoint's bracket (record_role).
+Status ImageBuilder::apply_bracket(const WalRecord& r) {
+  if (r.type == RecordType::kSnapshotBegin) {
+    snapshot_ = fresh(r.time_ns);
+    return Status();
+  }
+  MQ_CHECK(r.type == RecordType::kSnapshotEnd);
+  if (!snapshot_) return corruption("checkpoint end without a beginning");
+  if (snapshot_->records != r.count) {
+    return corruption("checkpoint holds " + std::to_string(snapshot_->records) + " records, its end says " +
+                      std::to_string(r.count));
+  }
+  state_ = std::move(*snapshot_);
+  snapshot_.reset();
   return Status();
 }
 
+// REQUIRES: r is a checkpoint's entry (record_role).
 Status ImageBuilder::apply_snapshot(const WalRecord& r) {
   if (!snapshot_) return corruption(std::string(record_type_name(r.type)) + " record outside a checkpoint");
   State& s = *snapshot_;
   s.records++;
-  switch (r.type) {
-    case RecordType::kSnapReady: return place(s, r.queue, r.message, Where::kReady, false);
-    case RecordType::kSnapDelayed: return place(s, r.queue, r.message, Where::kDelayed, false);
-    case RecordType::kSnapInFlight: {
-      MQ_RETURN_IF_ERROR(place(s, r.queue, r.message, Where::kInFlight, false));
-      Entry& e = s.queues[r.queue].held.at(r.id);
-      e.holder = r.consumer;
-      e.delivered_ns = r.at_ns;
-      return Status();
-    }
-    case RecordType::kSnapWindow:
-      s.queues[r.queue].window.push_back({r.id, r.at_ns});
-      return Status();
-    case RecordType::kPut:
-    case RecordType::kRelease:
-    case RecordType::kDeliver:
-    case RecordType::kRequeue:
-    case RecordType::kRemove:
-    case RecordType::kSnapshotBegin:
-    case RecordType::kSnapshotEnd:
-      break;
+  if (r.type == RecordType::kSnapReady) return place(s, r.queue, r.message, Where::kReady, false);
+  if (r.type == RecordType::kSnapDelayed) return place(s, r.queue, r.message, Where::kDelayed, false);
+  if (r.type == RecordType::kSnapInFlight) {
+    MQ_RETURN_IF_ERROR(place(s, r.queue, r.message, Where::kInFlight, false));
+    Entry& e = s.queues[r.queue].held.at(r.id);
+    e.holder = r.consumer;
+    e.delivered_ns = r.at_ns;
+    return Status();
   }
-  MQ_CHECK_MSG(false, "apply_snapshot: not a checkpoint's entry");
+  MQ_CHECK(r.type == RecordType::kSnapWindow);
+  s.queues[r.queue].window.push_back({r.id, r.at_ns});
   return Status();
 }
 
+// REQUIRES: r is a change (record_role).
 Status ImageBuilder::apply_change(const WalRecord& r) {
   State& s = state_;
   Q& qs = s.queues[r.queue];
@@ -289,41 +277,32 @@ Status ImageBuilder::apply_change(const WalRecord& r) {
     if (e.where != w) return corruption(what + ", which is not " + place);
     return Status();
   };
-  switch (r.type) {
-    case RecordType::kRelease:
-      MQ_RETURN_IF_ERROR(expect(Where::kDelayed, "delayed"));
-      e.where = Where::kReady;
-      e.key = ++qs.back;
-      return Status();
-    case RecordType::kDeliver:
-      MQ_RETURN_IF_ERROR(expect(Where::kReady, "ready"));
-      e.where = Where::kInFlight;
-      e.key = ++s.seq;
-      e.holder = r.consumer;
-      e.delivered_ns = r.time_ns;
-      e.message.attempts = r.attempts;
-      return Status();
-    case RecordType::kRequeue:
-      MQ_RETURN_IF_ERROR(expect(Where::kInFlight, "in flight"));
-      e.where = Where::kReady;
-      e.key = o.redelivery == Redelivery::kFront ? --qs.front : ++qs.back;
-      e.holder = kNoConsumer;
-      return Status();
-    case RecordType::kRemove:
-      // Fault: the removal of a delivered message (its ack) is skipped on replay.
-      if (MQ_MUTANT(kAckLostInReplay) && e.where == Where::kInFlight) return Status();
-      qs.held.erase(it);
-      return Status();
-    case RecordType::kPut:  // placed above
-    case RecordType::kSnapshotBegin:
-    case RecordType::kSnapReady:
-    case RecordType::kSnapDelayed:
-    case RecordType::kSnapInFlight:
-    case RecordType::kSnapWindow:
-    case RecordType::kSnapshotEnd:
-      break;
+  if (r.type == RecordType::kRelease) {
+    MQ_RETURN_IF_ERROR(expect(Where::kDelayed, "delayed"));
+    e.where = Where::kReady;
+    e.key = ++qs.back;
+    return Status();
   }
-  MQ_CHECK_MSG(false, "apply_change: not a change record");
+  if (r.type == RecordType::kDeliver) {
+    MQ_RETURN_IF_ERROR(expect(Where::kReady, "ready"));
+    e.where = Where::kInFlight;
+    e.key = ++s.seq;
+    e.holder = r.consumer;
+    e.delivered_ns = r.time_ns;
+    e.message.attempts = r.attempts;
+    return Status();
+  }
+  if (r.type == RecordType::kRequeue) {
+    MQ_RETURN_IF_ERROR(expect(Where::kInFlight, "in flight"));
+    e.where = Where::kReady;
+    e.key = o.redelivery == Redelivery::kFront ? --qs.front : ++qs.back;
+    e.holder = kNoConsumer;
+    return Status();
+  }
+  MQ_CHECK(r.type == RecordType::kRemove);
+  // Fault: the removal of a delivered message (its ack) is skipped on replay.
+  if (MQ_MUTANT(kAckLostInReplay) && e.where == Where::kInFlight) return Status();
+  qs.held.erase(it);
   return Status();
 }
 

@@ -65,6 +65,27 @@ enum class RecordType : uint8_t {
 };
 const char* record_type_name(RecordType type);
 
+// What a record is to recovery (ImageBuilder, wal.cc): a change to the image, one
+// entry of a checkpoint, or a checkpoint's bracket (its beginning and end). Recovery
+// dispatches on it, so a new record type must say which it is before it builds.
+enum class RecordRole : uint8_t { kChange, kCheckpointEntry, kCheckpointBracket };
+constexpr RecordRole record_role(RecordType type) {
+  switch (type) {
+    case RecordType::kSnapReady:
+    case RecordType::kSnapDelayed:
+    case RecordType::kSnapInFlight:
+    case RecordType::kSnapWindow: return RecordRole::kCheckpointEntry;
+    case RecordType::kSnapshotBegin:
+    case RecordType::kSnapshotEnd: return RecordRole::kCheckpointBracket;
+    case RecordType::kPut:
+    case RecordType::kRelease:
+    case RecordType::kDeliver:
+    case RecordType::kRequeue:
+    case RecordType::kRemove: break;
+  }
+  return RecordRole::kChange;
+}
+
 struct WalRecord {
   RecordType type = RecordType::kPut;
   QueueId queue = 0;
