@@ -83,12 +83,11 @@ Result<uint64_t> parse_u64(const redisReply* r, const char* what, uint64_t max) 
 
 // Reads field f of a delivery from `r` into `d`.
 Status read_field(const redisReply* r, DeliveryField f, ClientDelivery& d) {
-  const auto max = protocol::delivery_field_max(f);
+  const auto max = protocol::delivery_field_max(f);  // none: a string
+  uint64_t v = 0;
   if (!max) {
     if (r->type != REDIS_REPLY_STRING) return invalid_argument("a delivery's queue and payload are strings");
-  }
-  uint64_t v = 0;
-  if (max) {
+  } else {
     auto x = parse_u64(r, protocol::delivery_field_name(f), *max);
     if (!x.ok()) return x.status();
     v = *x;

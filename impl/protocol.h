@@ -23,12 +23,13 @@
 
 namespace mq::impl::protocol {
 
-// Names compare without regard to case (commands, options, NACK's disposition).
+// Names compare without regard to case (commands, options, NACK's disposition), in
+// ASCII whatever the process's locale.
+constexpr char upper_ascii(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
 constexpr bool same_word(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t k = 0; k < a.size(); ++k) {
-    const auto up = [](char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; };
-    if (up(a[k]) != up(b[k])) return false;
+    if (upper_ascii(a[k]) != upper_ascii(b[k])) return false;
   }
   return true;
 }

@@ -1,7 +1,6 @@
 #include "impl/resp_commands.h"
 
 #include <algorithm>
-#include <cctype>
 #include <limits>
 #include <optional>
 #include <type_traits>
@@ -54,7 +53,7 @@ namespace {
 
 std::string upper(std::string_view s) {
   std::string u(s);
-  for (char& c : u) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (char& c : u) c = protocol::upper_ascii(c);
   return u;
 }
 

@@ -100,11 +100,13 @@ void ModelProperties::check_capacity(const Model& before, const Op& op, const Ef
                                      std::vector<Violation>& out) const {
   const bool is_send = std::holds_alternative<op::Send>(op) || std::holds_alternative<op::Publish>(op);
   // A drop-oldest queue makes room by dropping a message in the same step, before it
-  // accepts: what it held is then one less.
-  std::vector<uint32_t> dropped(before.state().queues.size(), 0);
+  // accepts: what it held is then one less. Counted for sends only (no allocation on
+  // every other step).
+  std::vector<uint32_t> dropped(is_send ? before.state().queues.size() : 0, 0);
   for (const auto& e : fx) {
-    if (is_send && e.kind == EffectKind::kDropped) ++dropped[e.queue];
-    if (!is_send || (e.kind != EffectKind::kAccepted && e.kind != EffectKind::kRefused)) continue;
+    if (!is_send) break;
+    if (e.kind == EffectKind::kDropped) ++dropped[e.queue];
+    if (e.kind != EffectKind::kAccepted && e.kind != EffectKind::kRefused) continue;
     const size_t size = before.state().queues[e.queue].size() - dropped[e.queue];
     const uint32_t cap = before.topology().queues[e.queue].capacity;
     if (e.kind == EffectKind::kAccepted && size >= cap) {
