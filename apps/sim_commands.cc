@@ -107,8 +107,9 @@ void print_result(const SimResult& r) {
               ull(n.sent), ull(n.lost), ull(n.duplicated), ull(n.partitioned), ull(n.clogged));
   const auto& p = r.producers;
   std::printf("producers: %llu messages, %llu sends (%llu resends, %llu after 'full'), %llu confirmed "
-              "(%llu as duplicates), %llu given up\n", ull(p.generated), ull(p.attempts), ull(p.resends),
-              ull(p.full_backoffs), ull(p.confirmed), ull(p.duplicates), ull(p.given_up));
+              "(%llu as duplicates), %llu given up (%llu sent malformed)\n", ull(p.generated), ull(p.attempts),
+              ull(p.resends), ull(p.full_backoffs), ull(p.confirmed), ull(p.duplicates), ull(p.given_up),
+              ull(p.malformed));
   const auto& c = r.consumers;
   std::printf(
       "consumers: %llu pushes received (%llu stale), %llu processed, %llu acks, %llu nacks, "

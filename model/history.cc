@@ -167,6 +167,11 @@ std::optional<EffectKind> effect_of_f(EventF f) {
   return kEffectOfF[static_cast<size_t>(f)];
 }
 
+bool refused_as_malformed(const HistoryEvent& e) {
+  const std::string prefix = std::string(code_name(Code::kInvalidArgument)) + ":";
+  return e.f == EventF::kPublish && e.type == EventType::kFail && e.error.starts_with(prefix);
+}
+
 bool finishes_message(const HistoryEvent& e) {
   const auto effect = effect_of_f(e.f);
   return e.type == EventType::kOk && effect && finishes_message(*effect);

@@ -167,6 +167,10 @@ std::optional<EffectKind> effect_of_f(EventF f);
 // Whether the event ends its message's life in its queue: an ok event showing an
 // effect that finishes_message() (model/effect.h).
 bool finishes_message(const HistoryEvent& e);
+// Whether a failed publish was refused as malformed (a priority above the queue's
+// levels, a negative TTL or delay): its error is the refusing Status's text, which
+// starts with code_name(Code::kInvalidArgument) (Status::to_string).
+bool refused_as_malformed(const HistoryEvent& e);
 
 const char* event_type_name(EventType type);
 std::optional<EventType> parse_event_type(std::string_view name);

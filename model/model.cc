@@ -94,6 +94,7 @@ bool Model::in_window(QueueId q, MessageId id) const {
 }
 
 Status Model::check_spec(QueueId q, const MessageSpec& spec) const {
+  MQ_CHECK(q < topology().queues.size());
   const QueueConfig& cfg = topology().queues[q];
   const std::string where = "queue '" + cfg.name + "', message #" + std::to_string(spec.id) + ": ";
   if (spec.priority >= cfg.priority_levels) {

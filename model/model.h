@@ -105,6 +105,10 @@ class Model {
   std::optional<TimeNs> next_event_time() const;
   // The priority level dispatch would take from next, if any message is ready.
   std::optional<Priority> top_ready_level(QueueId q) const;
+  // Why queue q would not take `spec` now: InvalidArgument when it is malformed for q
+  // (a priority above q's levels, a negative TTL or delay), AlreadyExists when q holds
+  // or remembers its id; ok otherwise (room is not asked). REQUIRES: q is a queue.
+  Status check_spec(QueueId q, const MessageSpec& spec) const;
 
  private:
   Model(std::shared_ptr<const Wiring> wiring);
@@ -113,7 +117,6 @@ class Model {
   Status check_consumer(ConsumerId c) const;
   Status check_producer(ProducerId p) const;
   Status check_up() const;
-  Status check_spec(QueueId q, const MessageSpec& spec) const;
   bool holds_id(QueueId q, MessageId id) const;
   bool in_window(QueueId q, MessageId id) const;
   bool make_room(QueueId q, Effects& out);

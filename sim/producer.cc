@@ -8,6 +8,7 @@ Producer::Producer(ProducerId id, const Scenario& scenario, uint64_t messages, u
                    SimQueue& queue, Network& network, ChoiceSet& choices)
     : id_(id), scenario_(scenario), total_(messages),
       workload_(derive_seed(master_seed, "workload/" + scenario.topology.producers[id].name)),
+      options_(derive_seed(master_seed, "options/" + scenario.topology.producers[id].name)),
       prng_(derive_seed(master_seed, "producer/" + scenario.topology.producers[id].name)), queue_(queue),
       network_(network), choices_(choices) {
   for (const auto& t : scenario.workload.targets) weight_sum_ += t.weight;
@@ -49,6 +50,15 @@ Producer::Current Producer::next_message() {
   if (scenario_.clients.resp) {  // RESP's TTL and DELAY are whole milliseconds
     c.spec.ttl_ns = whole_ms(c.spec.ttl_ns);
     c.spec.delay_ns = whole_ms(c.spec.delay_ns);
+  }
+  // From the options stream, in a fixed order too: own retries, their number, malformed.
+  const bool own_retries = options_.chance_ppm(w.retries_ppm);
+  const auto retries = static_cast<uint32_t>(w.retries.draw(options_));
+  const bool malformed = options_.chance_ppm(w.invalid_ppm);
+  if (own_retries) c.spec.max_retries = retries;
+  if (malformed && max_priority(t) < 255) {
+    c.spec.priority = static_cast<Priority>(max_priority(t) + 1);
+    ++stats_.malformed;
   }
   ++stats_.generated;
   return c;

@@ -7,7 +7,10 @@
 //
 // Its messages are drawn from its own workload stream (derive_seed(seed,
 // "workload/<name>")), its timing from its own client stream, so a change in one
-// producer's timing does not change what any producer sends. Each message is a choice
+// producer's timing does not change what any producer sends. A message's own retry
+// budget and a malformed priority (workload.retries_ppm, invalid_ppm) come from a
+// third stream (derive_seed(seed, "options/<name>")), so that scenarios without them
+// send what they sent before they existed. Each message is a choice
 // (sim/choices.h): a skipped one is drawn as usual, then not sent (it counts as
 // finished), and the producer goes on after its send gap.
 //
@@ -27,6 +30,7 @@ struct ProducerStats {
   uint64_t generated = 0, attempts = 0, resends = 0, full_backoffs = 0;
   uint64_t confirmed = 0, duplicates = 0, given_up = 0, no_space = 0;
   uint64_t skipped = 0;  // not sent: skipped choices (a shrinker's cut)
+  uint64_t malformed = 0;  // sent with a priority above the target's levels (workload.invalid_ppm)
 };
 
 class Producer {
@@ -61,6 +65,7 @@ class Producer {
   const Scenario& scenario_;
   uint64_t total_;
   Prng workload_;
+  Prng options_;
   Prng prng_;
   SimQueue& queue_;
   Network& network_;

@@ -1,7 +1,9 @@
 #include "sim/scenario.h"
 
 #include <algorithm>
+#include <limits>
 #include <string_view>
+#include <utility>
 
 #include "formats/json_config.h"
 #include "sim/swarm.h"
@@ -82,11 +84,15 @@ Status read_workload(JsonFields& parent, const std::string& file, const Topology
   duration(f, "send_gap_ns", w.send_gap_ns);
   range(f, "payload_bytes", w.payload_bytes, 0, 1 << 20);
   range(f, "priority", w.priority, 0, 255);
-  f.u32("ttl_ppm", w.ttl_ppm).u32("delay_ppm", w.delay_ppm);
+  f.u32("ttl_ppm", w.ttl_ppm).u32("delay_ppm", w.delay_ppm).u32("retries_ppm", w.retries_ppm);
+  f.u32("invalid_ppm", w.invalid_ppm);
   duration(f, "ttl_ns", w.ttl_ns, 1);
   duration(f, "delay_ns", w.delay_ns, 1);
-  if (w.ttl_ppm > kMillion) f.fail(f.path_of("ttl_ppm"), "must be <= 1000000");
-  if (w.delay_ppm > kMillion) f.fail(f.path_of("delay_ppm"), "must be <= 1000000");
+  range(f, "retries", w.retries, 0, std::numeric_limits<uint32_t>::max());
+  for (const auto& [key, ppm] : {std::pair{"ttl_ppm", w.ttl_ppm}, std::pair{"delay_ppm", w.delay_ppm},
+                                 std::pair{"retries_ppm", w.retries_ppm}, std::pair{"invalid_ppm", w.invalid_ppm}}) {
+    if (ppm > kMillion) f.fail(f.path_of(key), "must be <= 1000000");
+  }
   if (w.messages > 10'000'000) f.fail(f.path_of("messages"), "must be <= 10000000");
   if (const nlohmann::json* list = f.child("targets")) {
     if (!list->is_array() || list->empty()) {

@@ -50,6 +50,16 @@ struct Workload {
   Range ttl_ns{50'000'000, 500'000'000};
   uint32_t delay_ppm = 0;       // share of messages with a delay
   Range delay_ns{1'000'000, 50'000'000};
+  // Share of messages with their own retry budget (MessageSpec::max_retries, RESP's
+  // RETRIES) drawn from `retries`; the others take their queue's.
+  uint32_t retries_ppm = 0;
+  Range retries{0, 3};
+  // Share of messages sent malformed on purpose, as a faulty client would: a priority
+  // above the target's levels (above the lowest of a topic's bound queues), which the
+  // broker must refuse as a whole (InvalidArgument) and the producer gives up. None
+  // when the target has 256 levels. Drawn, like retries, from the producer's own
+  // stream derive_seed(seed, "options/<name>"): the other draws stay as they were.
+  uint32_t invalid_ppm = 0;
 };
 
 // RESP (clients.resp) carries TTL, DELAY and BLOCK in whole milliseconds.

@@ -364,7 +364,7 @@ void feature_cuts(Families& f) {
 }
 
 void workload_cuts(Families& f) {
-  for (const char* key : {"ttl_ppm", "delay_ppm"}) {
+  for (const char* key : {"ttl_ppm", "delay_ppm", "retries_ppm", "invalid_ppm"}) {
     f.family();
     const Json& j = f.json();
     if (!j.contains("workload") || !j["workload"].contains(key)) continue;

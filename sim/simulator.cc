@@ -31,7 +31,7 @@ std::atomic<uint64_t> test_abort_seed{0};
 void add(ProducerStats& a, const ProducerStats& b) {
   a.generated += b.generated; a.attempts += b.attempts; a.resends += b.resends;
   a.full_backoffs += b.full_backoffs; a.confirmed += b.confirmed; a.duplicates += b.duplicates;
-  a.given_up += b.given_up; a.no_space += b.no_space; a.skipped += b.skipped;
+  a.given_up += b.given_up; a.no_space += b.no_space; a.skipped += b.skipped; a.malformed += b.malformed;
 }
 
 void add(ConsumerStats& a, const ConsumerStats& b) {

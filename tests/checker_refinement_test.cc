@@ -66,6 +66,28 @@ TEST(CheckerRefinement, ARefusalWhileNotFullIsCaught) {
   EXPECT_TRUE(check_refinement(parse(h), topology(1)).valid);
 }
 
+TEST(CheckerRefinement, ARefusalAsMalformedMustBeOfAMalformedMessage) {
+  // Queue "q" has 3 priority levels: priority 3 is malformed there, priority 2 is not.
+  const auto refused = [](int priority) {
+    const std::string extra = ",\"priority\":" + std::to_string(priority);
+    return invoke(0, 1, extra) +
+           line(0, "p0", "fail", "publish",
+                msg(1, extra) + ",\"error\":\"InvalidArgument: queue 'q', message #1: priority out of range\"");
+  };
+  EXPECT_TRUE(check_refinement(parse(refused(3)), topology(), {.complete = true}).valid);
+  const Verdict v = check_refinement(parse(refused(2)), topology());
+  EXPECT_FALSE(v.valid);
+  EXPECT_EQ(witness_lines(v), (Lines{1, 2})) << to_string(v);
+  EXPECT_NE(v.message.find("refused message 1 as malformed"), std::string::npos) << v.message;
+  // Any other failure says nothing of the message (the broker was down, a timeout).
+  const std::string other = invoke(0, 1) + line(0, "p0", "fail", "publish", msg(1) + ",\"error\":\"Unavailable: down\"");
+  EXPECT_TRUE(check_refinement(parse(other), topology()).valid);
+  // And a malformed message the broker accepted is caught as well.
+  const Verdict accepted = check_refinement(parse(publish(0, 1, ",\"priority\":3")), topology());
+  EXPECT_FALSE(accepted.valid);
+  EXPECT_NE(accepted.message.find("the model rejects the publish"), std::string::npos) << accepted.message;
+}
+
 TEST(CheckerRefinement, AnInfoPublishMayHaveBeenAccepted) {
   const std::string h = invoke(0, 1) + line(1, "p0", "info", "publish", msg(1) + ",\"error\":\"timeout\"");
   EXPECT_TRUE(check_refinement(parse(h + push(2, "c0", 1) + client(3, "c0", "ack", 1)), topology(),

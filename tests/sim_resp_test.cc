@@ -32,6 +32,11 @@ nlohmann::json whole_ms_json() {
 
 TEST(SimResp, ARespRunIsTheTypedRunByteForByte) {
   nlohmann::json j = whole_ms_json();
+  // Messages with their own retry budget (RETRIES) and malformed ones (a PRIORITY above
+  // the target's levels, which mqd's command layer passes and the core refuses).
+  j["workload"]["retries_ppm"] = 300000;
+  j["workload"]["retries"] = {0, 5};
+  j["workload"]["invalid_ppm"] = 50000;
   const Scenario typed = test::scenario_of(j);
   j["clients"]["resp"] = true;
   const Scenario resp = test::scenario_of(j);
@@ -39,6 +44,8 @@ TEST(SimResp, ARespRunIsTheTypedRunByteForByte) {
     const SimResult a = simulate(typed, seed);
     const SimResult b = simulate(resp, seed);
     EXPECT_GT(b.consumers.fetch_replies, 0u) << seed;
+    EXPECT_GT(b.producers.malformed, 0u) << seed;
+    EXPECT_EQ(b.producers.given_up, b.producers.malformed) << seed;
     EXPECT_GT(b.history_events, 1000u) << seed;
     EXPECT_EQ(a.history_hash, b.history_hash) << "seed " << seed;
     EXPECT_EQ(a.history_events, b.history_events) << "seed " << seed;

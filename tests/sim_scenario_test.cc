@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "sim/swarm.h"
 #include "sim_test_util.h"
 
@@ -97,9 +99,9 @@ TEST(SimSwarm, EachSeedDrawsItsOwnConfigurationDeterministically) {
   // 36 places of the topology, workload, clients and disk, 8 of the clients, disk
   // and faults that drive the server shell's sessions and commit paths, 2 of RESP, the
   // restart's start latency, RESP's hostile clients, the dead-letter queue's
-  // capacity (small enough to fill: a dead-letter copy refused), and the machine's
-  // way of computing CRC-32C.
-  EXPECT_EQ(a.size(), 50u) << "one value per rule and place";
+  // capacity (small enough to fill: a dead-letter copy refused), the machine's way
+  // of computing CRC-32C, and 3 of messages' own retries and malformed messages.
+  EXPECT_EQ(a.size(), 53u) << "one value per rule and place";
   // Over some seeds, every choice of the overflow rule happens.
   bool drop = false, reject = false;
   for (uint64_t seed = 1; seed <= 20; ++seed) {
@@ -108,6 +110,51 @@ TEST(SimSwarm, EachSeedDrawsItsOwnConfigurationDeterministically) {
     for (const auto& q : d->topology.queues) (q.overflow == Overflow::kDropOldest ? drop : reject) = true;
   }
   EXPECT_TRUE(drop && reject);
+}
+
+// workload.invalid_ppm: malformed messages are refused as a whole (a topic's too, when
+// one bound queue has fewer levels), given up by their producer, and every property
+// holds; workload.retries_ppm: messages carry their own retry budget into the history.
+TEST(SimWorkload, MalformedMessagesAreRefusedAndOwnRetriesAreKept) {
+  nlohmann::json j = test::stormy_json();
+  j["workload"]["invalid_ppm"] = 100000;
+  j["workload"]["retries_ppm"] = 500000;
+  j["workload"]["retries"] = {7, 9};  // no queue's default
+  const Scenario s = test::scenario_of(j);
+  const SimResult r = simulate(s, 3);
+  EXPECT_EQ(test::failures(s, r), "");
+  EXPECT_GT(r.producers.malformed, 0u);
+  EXPECT_EQ(r.producers.given_up, r.producers.malformed);
+  uint64_t refused = 0, topic_refused = 0, own = 0;
+  for (const auto& e : r.history.events) {
+    if (e.f != EventF::kPublish || !e.is_client()) continue;
+    if (refused_as_malformed(e)) {
+      ++refused;
+      topic_refused += e.topic.empty() ? 0 : 1;
+    }
+    if (e.type == EventType::kInvoke && e.max_retries >= 7u) ++own;
+  }
+  EXPECT_GT(refused, 0u);
+  EXPECT_GT(topic_refused, 0u);
+  EXPECT_GT(own, 0u);
+  // They come from a stream of their own: every message is drawn as without them
+  // (same payload, TTL and delay for the same id), except the malformed priority.
+  const SimResult plain = simulate(test::scenario_of(test::stormy_json()), 3);
+  std::map<MessageId, const HistoryEvent*> sent;
+  for (const auto& e : plain.history.events) {
+    if (e.f == EventF::kPublish && e.type == EventType::kInvoke && e.is_client()) sent[*e.id] = &e;
+  }
+  uint64_t same = 0;
+  for (const auto& e : r.history.events) {
+    if (e.f != EventF::kPublish || e.type != EventType::kInvoke || !e.is_client()) continue;
+    const auto it = sent.find(*e.id);
+    if (it == sent.end()) continue;
+    EXPECT_EQ(e.payload, it->second->payload) << *e.id;
+    EXPECT_EQ(e.ttl_ns, it->second->ttl_ns) << *e.id;
+    EXPECT_EQ(e.delay_ns, it->second->delay_ns) << *e.id;
+    ++same;
+  }
+  EXPECT_GT(same, sent.size() / 2);
 }
 
 TEST(SimSwarm, ThePinnedDrawRunsTheSameAsTheSwarm) {

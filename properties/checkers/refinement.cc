@@ -193,6 +193,16 @@ struct RefinementChecker::Impl {
     return out;
   }
 
+  // Whether the model refuses `spec` as malformed for e's queue, or for one of the
+  // queues bound to e's topic (a topic refuses a message one of them cannot take).
+  bool malformed(const Candidate& c, const MessageSpec& spec, const HistoryEvent& e) const {
+    const auto refuses = [&](const std::string& name) {
+      const auto q = topo().find_queue(name);
+      return q && c.model.check_spec(*q, spec).code() == Code::kInvalidArgument;
+    };
+    return refuses(e.queue) || std::any_of(e.bound.begin(), e.bound.end(), refuses);
+  }
+
   void client_publish(Candidate&& c, const HistoryEvent& e, std::vector<Candidate>& out, std::string& why) {
     const QueueId q = queue(e.queue);
     if (e.type == EventType::kInvoke) {
@@ -219,6 +229,11 @@ struct RefinementChecker::Impl {
       return;
     }
     if (e.type == EventType::kFail && e.error != kErrorFull) {
+      if (refused_as_malformed(e) && !malformed(c, c.pending[*p].spec, e)) {
+        reject(why, "the broker refused message " + std::to_string(*e.id) + " as malformed (" + e.error +
+                        "), which the model finds well-formed for every queue it was sent to");
+        return;
+      }
       c.pending.erase(c.pending.begin() + static_cast<std::ptrdiff_t>(*p));
       out.push_back(std::move(c));
       return;
