@@ -579,40 +579,48 @@ impl::ConnId BrokerNode::connection_of(const Packet& packet) const {
       packet);
 }
 
-void BrokerNode::receive(const Packet& packet) {
-  const TimeNs now = queue_.now();
-  const impl::ConnId from = connection_of(packet);
-  if (shell_.state() == impl::ServerShell::State::kStarting) ++disk_stats_.requests_while_starting;
+// The request packet `p` as typed requests carry it. REQUIRES: p is not a Close.
+impl::Request BrokerNode::typed_request(const Packet& p) const {
   const auto who = [&](ConsumerId c, uint64_t session) {
     const auto mode = scenario_.clients.pulls(c) ? impl::SessionMode::kPull : impl::SessionMode::kPush;
     return impl::ConsumerRef{c, session, mode};
   };
-  if (speaks_resp(from) && !std::holds_alternative<Close>(packet)) {
-    // A dead process reads nothing (and answers nothing: the route must not wait),
-    // and nothing is read off a closed connection.
-    if (shell_.state() != impl::ServerShell::State::kDown && !resp_->is_closed(from)) {
-      if (auto h = resp_->hostile()) {
-        for (impl::Request& r : h->requests) shell_.request(now, h->conn, std::move(r));
-      }
-      if (auto noise = resp_->noise(from)) shell_.request(now, from, std::move(*noise));
-      shell_.request(now, from, resp_->request(from, packet));
-    }
-  } else if (const auto* p = std::get_if<PublishRequest>(&packet)) {
-    shell_.request(now, from, impl::req::Publish{p->producer, p->topic, p->target, to_core(p->spec)});
-  } else if (const auto* a = std::get_if<AckRequest>(&packet)) {
-    shell_.request(now, from, impl::req::Settle{who(a->consumer, a->session), a->id, a->nack, a->requeue});
-  } else if (const auto* h = std::get_if<Hello>(&packet)) {
-    shell_.request(now, from, impl::req::Hello{who(h->consumer, h->session)});
-  } else if (const auto* f = std::get_if<FetchRequest>(&packet)) {
-    shell_.request(now, from, impl::req::Fetch{who(f->consumer, f->session), f->max, f->block_ns});
-  } else if (std::holds_alternative<Close>(packet)) {
+  if (const auto* x = std::get_if<PublishRequest>(&p)) {
+    return impl::req::Publish{x->producer, x->topic, x->target, to_core(x->spec)};
+  }
+  if (const auto* a = std::get_if<AckRequest>(&p)) {
+    return impl::req::Settle{who(a->consumer, a->session), a->id, a->nack, a->requeue};
+  }
+  if (const auto* h = std::get_if<Hello>(&p)) return impl::req::Hello{who(h->consumer, h->session)};
+  if (const auto* f = std::get_if<FetchRequest>(&p)) {
+    return impl::req::Fetch{who(f->consumer, f->session), f->max, f->block_ns};
+  }
+  const auto* st = std::get_if<StatsRequest>(&p);
+  MQ_CHECK_MSG(st != nullptr, "a request packet");
+  if (st->info) return impl::req::Info{};
+  return impl::req::Stats{scenario_.topology.queue_of(st->consumer)};
+}
+
+void BrokerNode::receive(const Packet& packet) {
+  const TimeNs now = queue_.now();
+  const impl::ConnId from = connection_of(packet);
+  if (shell_.state() == impl::ServerShell::State::kStarting) ++disk_stats_.requests_while_starting;
+  if (std::holds_alternative<Close>(packet)) {
     shell_.closed(now, from);
     if (speaks_resp(from)) resp_->closed(from);
-  } else {
-    const auto& st = std::get<StatsRequest>(packet);
-    const impl::Request r = st.info ? impl::Request(impl::req::Info{})
-                                    : impl::Request(impl::req::Stats{scenario_.topology.queue_of(st.consumer)});
-    shell_.request(now, from, r);
+  } else if (!speaks_resp(from)) {
+    shell_.request(now, from, typed_request(packet));
+  } else if (shell_.state() != impl::ServerShell::State::kDown && !resp_->is_closed(from)) {
+    // A dead process reads nothing (and answers nothing: the route must not wait),
+    // and nothing is read off a closed connection.
+    if (auto h = resp_->hostile()) {
+      for (impl::Request& r : h->requests) shell_.request(now, h->conn, std::move(r));
+    }
+    if (auto noise = resp_->noise(from)) shell_.request(now, from, std::move(*noise));
+    impl::Request read = resp_->request(from, packet);
+    MQ_CHECK_MSG(RespRoute::same_meaning(read, typed_request(packet)),
+                 "mqd reads off the connection what the client meant (sim/resp_route.h)");
+    shell_.request(now, from, std::move(read));
   }
   drain();
 }

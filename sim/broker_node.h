@@ -203,6 +203,7 @@ class BrokerNode {
   impl::ConnId connection_of(const Packet& packet) const;
   // With clients.resp: whether the connection's client speaks RESP (sim/resp_route.h).
   bool speaks_resp(impl::ConnId conn) const;
+  impl::Request typed_request(const Packet& p) const;
 
   const Scenario& scenario_;
   BrokerNodeOptions options_;

@@ -8,6 +8,7 @@
 #include <variant>
 #include <vector>
 
+#include "base/overloaded.h"
 #include "impl/client_protocol.h"
 #include "impl/resp_intake.h"
 
@@ -103,6 +104,8 @@ struct NoiseCommand {
 const std::vector<NoiseCommand>& noise_commands() {
   static const std::vector<NoiseCommand> kCommands = {
       {{"NOSUCH", "x"}, "-"},
+      {{"NOSUCH", "a", "b", "c", "d"}, "-"},
+      {{"NOSUCH", "line\r\nbreak"}, "-"},  // the error's text must stay one line
       {{"SEND", "q"}, "-"},
       {{"SEND", "q", "not-a-number", "p"}, "-"},
       {{"SEND", "no such queue", "1", "p"}, "-"},
@@ -110,11 +113,20 @@ const std::vector<NoiseCommand>& noise_commands() {
       {{"SEND", "q", "1", "p", "PRIORITY", "300"}, "-"},
       {{"SEND", "q", "1", "p", "TTL", "-5"}, "-"},
       {{"SEND", "q", "1", "p", "PRODUCER", "nobody"}, "-"},
+      {{"SEND", "q", "1"}, "-"},
+      {{"SEND", "q", "1", "p", "TTL"}, "-"},
+      {{"SEND", "q", "", "p"}, "-"},
+      {{"SEND", "q", "123456789012345678901", "p"}, "-"},  // more digits than any id has
+      {{"SEND", "q", "99999999999999999999", "p"}, "-"},   // above 2^64 - 1
       {{"PUBLISH", "no such topic", "1", "p"}, "-"},
       {{"FETCH", "c", "COUNT", "0"}, "-"},
       {{"FETCH", "c", "BLOCK", "soon"}, "-"},
       {{"FETCH", "c", "WAIT", "1"}, "-"},
       {{"FETCH", "nobody"}, "-"},
+      {{"FETCH"}, "-"},
+      {{"FETCH", "c", "COUNT"}, "-"},
+      {{"FETCH", "c", "COUNT", "many"}, "-"},
+      {{"ACK", "nobody", "1"}, "-"},
       {{"ACK", "c"}, "-"},
       {{"ACK", "c", "x"}, "-"},
       {{"NACK", "c", "1", "MAYBE"}, "-"},
@@ -215,6 +227,46 @@ std::vector<std::string> RespRoute::args_of(const Packet& p, Waiting& waiting) c
   waiting = {Kind::kStats, 0, 0};
   if (x->info) return {"INFO"};
   return {"QSTATS", c.consumers.at(x->consumer).queue};
+}
+
+bool RespRoute::same_meaning(const impl::Request& read, const impl::Request& typed) {
+  namespace req = impl::req;
+  const auto same_spec = [](const impl::MessageSpec& a, const impl::MessageSpec& b) {
+    return a.id == b.id && a.payload == b.payload && a.priority == b.priority && a.ttl_ns == b.ttl_ns &&
+           a.delay_ns == b.delay_ns && a.max_retries == b.max_retries;
+  };
+  const auto same_who = [](const impl::ConsumerRef& a, const impl::ConsumerRef& b) {
+    return a.consumer == b.consumer && a.mode == b.mode;
+  };
+  return std::visit(
+      Overloaded{
+          [&](const req::Publish& r) {
+            const auto* t = std::get_if<req::Publish>(&typed);
+            return t && r.producer == t->producer && r.topic == t->topic && r.target == t->target &&
+                   same_spec(r.spec, t->spec);
+          },
+          [&](const req::Hello& r) {
+            const auto* t = std::get_if<req::Hello>(&typed);
+            return t && same_who(r.who, t->who);
+          },
+          [&](const req::Fetch& r) {
+            const auto* t = std::get_if<req::Fetch>(&typed);
+            return t && same_who(r.who, t->who) && r.max == t->max && r.block_ns == t->block_ns;
+          },
+          [&](const req::Settle& r) {
+            const auto* t = std::get_if<req::Settle>(&typed);
+            // An ack has no requeue to carry (the packet's field is for nacks).
+            return t && same_who(r.who, t->who) && r.id == t->id && r.nack == t->nack &&
+                   (!r.nack || r.requeue == t->requeue);
+          },
+          [&](const req::Stats& r) {
+            const auto* t = std::get_if<req::Stats>(&typed);
+            return t && r.queue == t->queue;
+          },
+          [&](const req::Info&) { return std::holds_alternative<req::Info>(typed); },
+          [](const req::Inline&) { return false; },  // mqd answered it itself: it did not read the request
+      },
+      read);
 }
 
 void RespRoute::closed(impl::ConnId conn) {

@@ -93,6 +93,13 @@ class RespRoute {
   // remembered. REQUIRES: p is a PublishRequest, AckRequest, Hello, FetchRequest or
   // StatsRequest, the broker reads it (it is not down), and conn is not closed.
   impl::Request request(impl::ConnId conn, const Packet& p);
+  // Whether `read` (what mqd read off the connection) asks what `typed` (the same
+  // packet as a typed request) asks: the same producer, target and message spec, the
+  // same consumer, message and options. Sessions are not compared (a RESP session is
+  // its connection). The node asserts it for every request, so that a field the
+  // client library or mqd's command layer loses or alters is an assertion in the very
+  // seed, with or without the shadow.
+  static bool same_meaning(const impl::Request& read, const impl::Request& typed);
   // With noise_ppm: maybe a noise command to send on `conn` before `p`'s request (as
   // mqd reads it), its answer remembered. REQUIRES: as request().
   std::optional<impl::Request> noise(impl::ConnId conn);

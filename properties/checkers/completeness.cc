@@ -44,7 +44,7 @@ void CompletenessChecker::on_deliver(const EventPtr& ptr, Tracked& t) {
   if (const auto r = budget(t, e.queue); r && e.attempts && *e.attempts > *r + 1) {
     std::vector<HistoryEvent> w{e};
     if (t.delivery) w.insert(w.begin(), *t.delivery);
-    violation(describe(key_of(e)) + " delivered for the " + std::to_string(*e.attempts) + "th time; " +
+    violation(describe(key_of(e)) + " delivered at attempt " + std::to_string(*e.attempts) + "; " +
                   budget_source(t, e.queue) + " allows 1 + max_retries = " + std::to_string(*r + 1),
               std::move(w));
   }
