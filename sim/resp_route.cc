@@ -127,6 +127,8 @@ const std::vector<NoiseCommand>& noise_commands() {
       {{"FETCH", "c", "COUNT"}, "-"},
       {{"FETCH", "c", "COUNT", "many"}, "-"},
       {{"ACK", "nobody", "1"}, "-"},
+      {{"ACK", "c", "1", "DROP"}, "-"},  // only a NACK takes a fourth argument
+      {{"NACK", "c", "1", "DROP", "now"}, "-"},
       {{"ACK", "c"}, "-"},
       {{"ACK", "c", "x"}, "-"},
       {{"NACK", "c", "1", "MAYBE"}, "-"},

@@ -34,7 +34,9 @@
 // Noise (clients.resp_noise_ppm): before a request, with that probability (drawn from
 // the route's own seed), the client sends one command from a fixed list that mqd
 // answers without touching a queue: malformed or unknown commands (errors: a wrong
-// argument count, a number that is not one, an unknown name, option or command) and
+// argument count, a number that is not one or does not fit 64 bits, an unknown name,
+// option or command, an argument with a line break that the error text must not
+// carry) and
 // PING, ECHO, COMMAND, CLIENT. Its answer must be the one the list expects (an error,
 // or the exact status or string), read with the client library's raw reading. It
 // touches no queue; it does take its turn among its connection's requests (behind a
