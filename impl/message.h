@@ -34,6 +34,7 @@ struct MessageSpec {
   TimeNs ttl_ns = 0;    // 0: never expires; else expires at acceptance + ttl_ns
   TimeNs delay_ns = 0;  // 0: deliverable at once; else not before acceptance + delay_ns
   std::optional<uint32_t> max_retries;  // unset: the queue's default
+  friend bool operator==(const MessageSpec&, const MessageSpec&) = default;
 };
 
 struct Message {

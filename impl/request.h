@@ -47,6 +47,7 @@ struct Publish {
   bool topic = false;
   uint32_t target = 0;  // QueueId, or TopicId when `topic`
   MessageSpec spec;
+  friend bool operator==(const Publish&, const Publish&) = default;
 };
 // Attaches (or keeps alive) a consumer's session.
 struct Hello {

@@ -56,8 +56,9 @@ Producer::Current Producer::next_message() {
   const auto retries = static_cast<uint32_t>(w.retries.draw(options_));
   const bool malformed = options_.chance_ppm(w.invalid_ppm);
   if (own_retries) c.spec.max_retries = retries;
-  if (malformed && max_priority(t) < 255) {
-    c.spec.priority = static_cast<Priority>(max_priority(t) + 1);
+  const Priority top = malformed ? max_priority(t) : 0;  // the loop over a topic's queues only when asked
+  if (malformed && top < 255) {  // a target with 256 levels has no priority above them
+    c.spec.priority = static_cast<Priority>(top + 1);
     ++stats_.malformed;
   }
   ++stats_.generated;

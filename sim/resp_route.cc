@@ -233,19 +233,16 @@ std::vector<std::string> RespRoute::args_of(const Packet& p, Waiting& waiting) c
 
 bool RespRoute::same_meaning(const impl::Request& read, const impl::Request& typed) {
   namespace req = impl::req;
-  const auto same_spec = [](const impl::MessageSpec& a, const impl::MessageSpec& b) {
-    return a.id == b.id && a.payload == b.payload && a.priority == b.priority && a.ttl_ns == b.ttl_ns &&
-           a.delay_ns == b.delay_ns && a.max_retries == b.max_retries;
-  };
   const auto same_who = [](const impl::ConsumerRef& a, const impl::ConsumerRef& b) {
     return a.consumer == b.consumer && a.mode == b.mode;
   };
   return std::visit(
       Overloaded{
           [&](const req::Publish& r) {
+            // Every field, the whole spec included: one the protocol does not carry yet
+            // fails here as soon as it is added.
             const auto* t = std::get_if<req::Publish>(&typed);
-            return t && r.producer == t->producer && r.topic == t->topic && r.target == t->target &&
-                   same_spec(r.spec, t->spec);
+            return t && r == *t;
           },
           [&](const req::Hello& r) {
             const auto* t = std::get_if<req::Hello>(&typed);
