@@ -166,8 +166,11 @@ Status read_body(const FieldReader& r, HistoryEvent& e) {
   }
   MQ_RETURN_IF_ERROR(r.get_int<MessageId>("id", 0, std::numeric_limits<MessageId>::max(), e.id));
   MQ_RETURN_IF_ERROR(r.get_int<Priority>("priority", 0, 255, e.priority));
-  MQ_RETURN_IF_ERROR(r.get_int<TimeNs>("ttl_ns", 0, kMaxTime, e.ttl_ns));
-  MQ_RETURN_IF_ERROR(r.get_int<TimeNs>("delay_ns", 0, kMaxTime, e.delay_ns));
+  // Any integer: a client's publish records what it asked, and the validator
+  // (model/history.h) judges where a negative one may stand.
+  constexpr TimeNs kMinTime = std::numeric_limits<TimeNs>::min();
+  MQ_RETURN_IF_ERROR(r.get_int<TimeNs>("ttl_ns", kMinTime, kMaxTime, e.ttl_ns));
+  MQ_RETURN_IF_ERROR(r.get_int<TimeNs>("delay_ns", kMinTime, kMaxTime, e.delay_ns));
   MQ_RETURN_IF_ERROR(r.get_int<uint32_t>("max_retries", 0, UINT32_MAX, e.max_retries));
   MQ_RETURN_IF_ERROR(r.get_int<TimeNs>("timestamp_ns", 0, kMaxTime, e.timestamp_ns));
   MQ_RETURN_IF_ERROR(r.get_int<TimeNs>("not_before_ns", 0, kMaxTime, e.not_before_ns));

@@ -95,8 +95,8 @@ Status BrokerCore::check_spec(QueueId q, const MessageSpec& spec) {
   }
   if (spec.ttl_ns < 0) return invalid_argument(where + "ttl_ns < 0");
   if (spec.delay_ns < 0) return invalid_argument(where + "delay_ns < 0");
-  if (holds_id(q, spec.id)) return already_exists(where + "duplicate message id");
-  return Status();
+  MQ_CHECK(holds_id(q, spec.id));  // the spec is well-formed, so the id is why we are here
+  return already_exists(where + "duplicate message id");
 }
 
 // Time moves first, whatever the command turns out to be: the clock is not wrong

@@ -13,21 +13,7 @@ namespace {
 constexpr std::string_view kSegmentPrefix = "wal-";
 constexpr std::string_view kSegmentSuffix = ".log";
 constexpr size_t kSegmentDigits = 16;
-
-std::optional<uint64_t> segment_number(const std::string& name) {
-  if (name.size() != kSegmentPrefix.size() + kSegmentDigits + kSegmentSuffix.size()) return std::nullopt;
-  if (name.compare(0, kSegmentPrefix.size(), kSegmentPrefix) != 0) return std::nullopt;
-  if (name.compare(name.size() - kSegmentSuffix.size(), kSegmentSuffix.size(), kSegmentSuffix) != 0) {
-    return std::nullopt;
-  }
-  uint64_t n = 0;
-  for (size_t k = 0; k < kSegmentDigits; ++k) {
-    const char ch = name[kSegmentPrefix.size() + k];
-    if (ch < '0' || ch > '9') return std::nullopt;
-    n = n * 10 + static_cast<uint64_t>(ch - '0');
-  }
-  return n;
-}
+constexpr uint64_t kSegmentNumbers = 10'000'000'000'000'000;  // 10^kSegmentDigits
 
 // ---- reading one segment into frames ----
 
@@ -378,7 +364,22 @@ CorruptionReport no_checkpoint(const std::vector<Scan>& scans) {
 
 }  // namespace
 
+std::optional<uint64_t> segment_number(std::string_view name) {
+  if (name.size() != kSegmentPrefix.size() + kSegmentDigits + kSegmentSuffix.size() ||
+      !name.starts_with(kSegmentPrefix) || !name.ends_with(kSegmentSuffix)) {
+    return std::nullopt;
+  }
+  uint64_t n = 0;
+  for (size_t k = 0; k < kSegmentDigits; ++k) {
+    const char ch = name[kSegmentPrefix.size() + k];
+    if (ch < '0' || ch > '9') return std::nullopt;
+    n = n * 10 + static_cast<uint64_t>(ch - '0');
+  }
+  return n;
+}
+
 std::string segment_name(uint64_t number) {
+  MQ_CHECK(number < kSegmentNumbers);
   char buf[64];
   std::snprintf(buf, sizeof buf, "wal-%016llu.log", static_cast<unsigned long long>(number));
   return buf;

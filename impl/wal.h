@@ -52,6 +52,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -99,7 +100,12 @@ struct Recovery {
   uint64_t records = 0;                       // records applied
 };
 
+// REQUIRES: number < 10^16 (a segment's name has 16 digits).
 std::string segment_name(uint64_t number);
+// The number of the segment named `name` (segment_name's inverse); nullopt: not a
+// segment's name. A data directory may hold other files, even names one character
+// off a segment's: the log neither reads nor removes them.
+std::optional<uint64_t> segment_number(std::string_view name);
 
 class Wal {
  public:

@@ -248,8 +248,14 @@ Status check_event_shape(const HistoryEvent& e) {
   if (e.max_retries && e.f != EventF::kPublish) return field_error("max_retries", "only a publish carries it");
   MQ_RETURN_IF_ERROR(check_topic(e));
   if (e.time_ns < 0) return field_error("time", "must be >= 0, got " + std::to_string(e.time_ns));
-  MQ_RETURN_IF_ERROR(check_non_negative("ttl_ns", e.ttl_ns));
-  MQ_RETURN_IF_ERROR(check_non_negative("delay_ns", e.delay_ns));
+  // A client's publish records what it asked, malformed or not (a negative TTL or
+  // delay, which the broker must refuse: the checkers judge that); only what the
+  // broker accepted and what a queue holds must be well-formed.
+  const bool asked = e.f == EventF::kPublish && e.is_client() && e.type != EventType::kOk;
+  if (!asked) {
+    MQ_RETURN_IF_ERROR(check_non_negative("ttl_ns", e.ttl_ns));
+    MQ_RETURN_IF_ERROR(check_non_negative("delay_ns", e.delay_ns));
+  }
   MQ_RETURN_IF_ERROR(check_non_negative("timestamp_ns", e.timestamp_ns));
   MQ_RETURN_IF_ERROR(check_non_negative("not_before_ns", e.not_before_ns));
   return Status();

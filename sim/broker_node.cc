@@ -10,6 +10,21 @@
 namespace mq::sim {
 namespace {
 
+// Files in the data directory that are not the log's, with names one character off
+// a segment's, as an operator's copy or an editor's backup would leave them: the log
+// must neither read nor remove them (impl::segment_number). Every run starts with
+// them; each recovery checks they are still there, unchanged.
+const std::vector<std::pair<std::string, std::string>>& stray_files() {
+  static const std::vector<std::pair<std::string, std::string>> kFiles = {
+      {"wal-0000000000000001.log.bak", "an editor's backup"},
+      {"xal-0000000000000001.log", "a prefix one letter off"},
+      {"wal-0000000000000001.lag", "a suffix one letter off"},
+      {"wal-000000000000000x.log", "a letter for a digit"},
+      {"wal-00000000000000-1.log", "a sign for a digit"},
+  };
+  return kFiles;
+}
+
 // A consumer's connection: one per session (a restarted consumer connects anew), so
 // that what the broker hears of an old connection (its close) never touches the new.
 impl::ConnId consumer_conn(Endpoint e, uint64_t session) {
@@ -87,6 +102,7 @@ BrokerNode::BrokerNode(const Scenario& scenario, BrokerNodeOptions options, uint
     resp_.emplace(config_, scenario.clients.resp_noise_ppm, derive_seed(disk_seed, "resp"),
                   scenario.clients.resp_hostile_ppm, derive_seed(disk_seed, "hostile"));
   }
+  for (const auto& [name, content] : stray_files()) disk_.put(name, content);
   drain();
   MQ_CHECK_MSG(shell_.up(), "an empty simulated disk takes the first checkpoint");
   first_start_done_ = true;
@@ -314,30 +330,39 @@ void BrokerNode::lose_unsynced(const CrashFaults& faults, TimeNs now, uint64_t u
   if (faults.tear && writing_ && writing_->bytes.size() > 1) {
     // Anywhere strictly inside the write: inside any of its frames or between two,
     // so that whole records of an unconfirmed write may survive, which recovery must
-    // not apply (docs/simulator.md).
+    // not apply (docs/simulator.md). With the draw's top bit, the kept length reads
+    // back as zeros: a file system may extend a file before its data reaches the
+    // disk, and recovery must take a zero-filled tail for a torn one too.
     const std::string& bytes = writing_->bytes;
     keep = 1 + faults.tear_draw % (bytes.size() - 1);
-    (void)disk_.append(impl::segment_name(wal_->active_segment()), std::string_view(bytes).substr(0, keep));
+    const bool zeros = (faults.tear_draw >> 63) != 0;
+    const std::string kept = zeros ? std::string(keep, '\0') : bytes.substr(0, keep);
+    (void)disk_.append(impl::segment_name(wal_->active_segment()), kept);
     ++disk_stats_.torn_writes;
-    recorder_.record_fault(
-        EventF::kTornWrite, "", now,
-        std::to_string(keep) + " of the " + std::to_string(bytes.size()) + " bytes of a write");
+    recorder_.record_fault(EventF::kTornWrite, "", now,
+                           std::to_string(keep) + " of the " + std::to_string(bytes.size()) + " bytes of a write" +
+                               (zeros ? ", read back as zeros" : ""));
   }
   disk_.crash(keep);
   if (faults.flip) flip_bit(faults.flip_draw, now);
   if (options_.inconsistent_log && disk_stats_.recoveries == 0) append_inconsistent_record();
 }
 
+std::string BrokerNode::newest_segment() {
+  auto names = disk_.list();
+  MQ_CHECK(names.ok());
+  std::optional<uint64_t> newest;
+  for (const auto& n : *names) {
+    if (const auto k = impl::segment_number(n); k && (!newest || *k > *newest)) newest = k;
+  }
+  return newest ? impl::segment_name(*newest) : std::string();
+}
+
 // The test hook: a record with a valid frame and CRC whose content the log cannot
 // explain (the release of a message that no queue holds), at the end of the newest
 // segment, where a broker bug would have written it.
 void BrokerNode::append_inconsistent_record() {
-  auto names = disk_.list();
-  MQ_CHECK(names.ok());
-  std::string segment;
-  for (const auto& n : *names) {
-    if (n.starts_with("wal-")) segment = n;
-  }
+  const std::string segment = newest_segment();
   const auto q = std::find(durable_.begin(), durable_.end(), true);
   if (segment.empty() || q == durable_.end()) return;
   impl::WalRecord r;
@@ -360,12 +385,7 @@ void BrokerNode::append_inconsistent_record() {
 // draw's top two bits; a flip they do not send to the header takes its frame, byte and
 // bit from the draw as it always did, so it lands where it always landed.
 void BrokerNode::flip_bit(uint64_t draw, TimeNs at_ns) {
-  auto names = disk_.list();
-  MQ_CHECK(names.ok());
-  std::string segment;
-  for (const auto& n : *names) {
-    if (n.starts_with("wal-")) segment = n;
-  }
+  const std::string segment = newest_segment();
   if (segment.empty()) return;
   auto data = disk_.read(segment);
   MQ_CHECK(data.ok());
@@ -404,6 +424,12 @@ Effects BrokerNode::lost_in_volatile_queues() const {
 // Wal::recover -> ServerShell::restore (the crash time), recorded as the crash.
 // ServerShell::start (a new log generation) happens at the restart.
 bool BrokerNode::restore_from_disk(TimeNs crash_ns, bool fresh, std::optional<impl::BrokerCore> twin) {
+  for (const auto& [name, content] : stray_files()) {
+    if (auto kept = disk_.read(name); !kept.ok() || *kept != content) {
+      fail_recovery(crash_ns, "the log removed or changed '" + name + "', a file that is not its own");
+      return false;
+    }
+  }
   impl::CorruptionReport problem;
   auto recovered = impl::Wal::recover(disk_, config_, impl::WalOptions{}, &problem);
   if (!recovered.ok()) {

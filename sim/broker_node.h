@@ -187,6 +187,8 @@ class BrokerNode {
   void lose_unsynced(const CrashFaults& faults, TimeNs at_ns, uint64_t unsynced);
   void flip_bit(uint64_t draw, TimeNs at_ns);
   void append_inconsistent_record();
+  // The newest segment's name on disk; empty: none.
+  std::string newest_segment();
   bool restore_from_disk(TimeNs crash_ns, bool fresh, std::optional<impl::BrokerCore> twin);
   Status start_fresh(TimeNs crash_ns, const impl::DurableImage& image, impl::Effects& out);
   bool flip_explains(const impl::CorruptionReport& problem) const;

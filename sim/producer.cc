@@ -10,7 +10,7 @@ Producer::Producer(ProducerId id, const Scenario& scenario, uint64_t messages, u
       workload_(derive_seed(master_seed, "workload/" + scenario.topology.producers[id].name)),
       options_(derive_seed(master_seed, "options/" + scenario.topology.producers[id].name)),
       prng_(derive_seed(master_seed, "producer/" + scenario.topology.producers[id].name)), queue_(queue),
-      network_(network), choices_(choices) {
+      network_(network), choices_(choices), malformed_fields_(malformed_fields(scenario)) {
   for (const auto& t : scenario.workload.targets) weight_sum_ += t.weight;
   MQ_CHECK(weight_sum_ > 0);
 }
@@ -51,18 +51,31 @@ Producer::Current Producer::next_message() {
     c.spec.ttl_ns = whole_ms(c.spec.ttl_ns);
     c.spec.delay_ns = whole_ms(c.spec.delay_ns);
   }
-  // From the options stream, in a fixed order too: own retries, their number, malformed.
+  // From the options stream, in a fixed order too: own retries, their number,
+  // malformed, which field.
   const bool own_retries = options_.chance_ppm(w.retries_ppm);
   const auto retries = static_cast<uint32_t>(w.retries.draw(options_));
   const bool malformed = options_.chance_ppm(w.invalid_ppm);
+  const MalformedField field = malformed_fields_[options_.uniform(malformed_fields_.size())];
   if (own_retries) c.spec.max_retries = retries;
-  const Priority top = malformed ? max_priority(t) : 0;  // the loop over a topic's queues only when asked
-  if (malformed && top < 255) {  // a target with 256 levels has no priority above them
-    c.spec.priority = static_cast<Priority>(top + 1);
-    ++stats_.malformed;
-  }
+  if (malformed && make_malformed(t, field, c.spec)) ++stats_.malformed;
   ++stats_.generated;
   return c;
+}
+
+bool Producer::make_malformed(const Target& t, MalformedField field, MessageSpec& spec) const {
+  switch (field) {
+    case MalformedField::kPriority: {
+      const Priority top = max_priority(t);
+      if (top == 255) return false;  // a target with 256 levels has no priority above them
+      spec.priority = static_cast<Priority>(top + 1);
+      return true;
+    }
+    case MalformedField::kTtl: spec.ttl_ns = -1; return true;
+    case MalformedField::kDelay: spec.delay_ns = -1; return true;
+  }
+  MQ_CHECK_MSG(false, "not a malformed field");
+  return false;
 }
 
 void Producer::send_current() {

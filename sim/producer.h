@@ -8,7 +8,7 @@
 // Its messages are drawn from its own workload stream (derive_seed(seed,
 // "workload/<name>")), its timing from its own client stream, so a change in one
 // producer's timing does not change what any producer sends. A message's own retry
-// budget and a malformed priority (workload.retries_ppm, invalid_ppm) come from a
+// budget and a malformed field (workload.retries_ppm, invalid_ppm) come from a
 // third stream (derive_seed(seed, "options/<name>")), so that scenarios without them
 // send what they sent before they existed. Each message is a choice
 // (sim/choices.h): a skipped one is drawn as usual, then not sent (it counts as
@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "base/prng.h"
 #include "sim/choices.h"
@@ -30,7 +31,7 @@ struct ProducerStats {
   uint64_t generated = 0, attempts = 0, resends = 0, full_backoffs = 0;
   uint64_t confirmed = 0, duplicates = 0, given_up = 0, no_space = 0;
   uint64_t skipped = 0;  // not sent: skipped choices (a shrinker's cut)
-  uint64_t malformed = 0;  // sent with a priority above the target's levels (workload.invalid_ppm)
+  uint64_t malformed = 0;  // sent malformed on purpose (workload.invalid_ppm)
 };
 
 class Producer {
@@ -57,6 +58,9 @@ class Producer {
 
   Current next_message();
   Priority max_priority(const Target& t) const;
+  // Makes `spec` malformed in `field` for target `t`; false: it cannot be (the target
+  // takes every priority).
+  bool make_malformed(const Target& t, MalformedField field, MessageSpec& spec) const;
   void send_current();
   void finish_current();
   Endpoint self() const { return producer_endpoint(id_); }
@@ -70,6 +74,7 @@ class Producer {
   SimQueue& queue_;
   Network& network_;
   ChoiceSet& choices_;
+  const std::vector<MalformedField> malformed_fields_;  // what a malformed message may get wrong
   std::optional<Current> current_;
   uint64_t token_ = 0;  // the live timeout or backoff; older wakes are stale
   uint64_t weight_sum_ = 0;

@@ -143,6 +143,7 @@ const std::vector<NoiseCommand>& noise_commands() {
       {{"PING", "hello"}, "hello\n"},
       {{"ECHO", "echo me"}, "echo me\n"},
       {{"COMMAND"}, "(array of 0)\n"},
+      {{"CONFIG", "GET", "save"}, "(array of 0)\n"},
       {{"CLIENT", "SETNAME", "sim"}, "+OK\n"},
       {{"SELECT", "0"}, "+OK\n"},
   };
@@ -176,6 +177,7 @@ const std::vector<HostileStream>& hostile_streams() {
       {{"*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\n*2\r\n$4\r\nPI"}, {"hi\n", "-"}, true},  // given up on
       {{kPing + "*1\r\n$4\r\nQUIT\r\n" + kPing}, {"+PONG\n", "+OK\n"}},  // the PING after QUIT is not read
       {{kPing, kPing, std::string("\x00\xff", 2)}, {"+PONG\n", "+PONG\n", "-"}},  // binary bytes
+      {{"*x\r\n", kPing}, {"-"}},  // the PING written after the protocol error is not read
   };
   return kStreams;
 }

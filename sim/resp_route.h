@@ -36,9 +36,9 @@
 // answers without touching a queue: malformed or unknown commands (errors: a wrong
 // argument count, a number that is not one or does not fit 64 bits, an unknown name,
 // option or command, an argument with a line break that the error text must not
-// carry) and
-// PING, ECHO, COMMAND, CLIENT. Its answer must be the one the list expects (an error,
-// or the exact status or string), read with the client library's raw reading. It
+// carry) and PING, ECHO, COMMAND, CONFIG, CLIENT, SELECT. Its answer must be the one
+// the list expects (an error, or the exact status or string), read with the client
+// library's raw reading. It
 // touches no queue; it does take its turn among its connection's requests (behind a
 // blocking fetch it waits in the backlog too), so commands of different connections
 // at the same instant may run in another order than without it. It reaches the error
@@ -52,7 +52,7 @@
 // length), a bound exceeded (too many arguments, a request over the bytes allowed), a
 // request left incomplete that mqd gives up on (its timeout is not simulated: the
 // route gives up at once), QUIT; some after well-formed requests on the same
-// connection. The bytes are written in parts, read as mqd reads a connection
+// connection, one with bytes after its protocol error (never read). The bytes are written in parts, read as mqd reads a connection
 // (impl::RespIntake, with bounds small enough to exceed in a few kilobytes), every
 // request goes to the shell, and each answer must be the one the list expects (an
 // error, or the exact text). Once its last answer is read, mqd closes the connection:

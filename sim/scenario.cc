@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
 #include <string_view>
 #include <utility>
 
+#include "base/enum_count.h"
 #include "formats/json_config.h"
 #include "sim/swarm.h"
 
@@ -76,6 +78,26 @@ Status read_target(const nlohmann::json& j, const std::string& file, const std::
   return f.finish();
 }
 
+void read_invalid_fields(JsonFields& f, Workload& w) {
+  const nlohmann::json* list = f.child("invalid_fields");
+  if (list == nullptr) return;
+  const std::string path = f.path_of("invalid_fields");
+  if (!list->is_array() || list->empty()) return f.fail(path, "expected a non-empty array of field names");
+  for (size_t i = 0; i < list->size(); ++i) {
+    const std::string at = path + "/" + std::to_string(i);
+    const std::string name = (*list)[i].is_string() ? (*list)[i].get<std::string>() : std::string();
+    std::optional<MalformedField> field;
+    for (int k = 0; k < enum_count<MalformedField>(malformed_field_name); ++k) {
+      if (name == malformed_field_name(static_cast<MalformedField>(k))) field = static_cast<MalformedField>(k);
+    }
+    if (!field) return f.fail(at, "expected \"priority\", \"ttl\" or \"delay\", got " + (*list)[i].dump());
+    if (std::find(w.invalid_fields.begin(), w.invalid_fields.end(), *field) != w.invalid_fields.end()) {
+      return f.fail(at, "\"" + name + "\" is listed twice");
+    }
+    w.invalid_fields.push_back(*field);
+  }
+}
+
 Status read_workload(JsonFields& parent, const std::string& file, const Topology& topology, Workload& w) {
   const nlohmann::json* j = parent.child("workload");
   if (j == nullptr) return Status();
@@ -86,6 +108,7 @@ Status read_workload(JsonFields& parent, const std::string& file, const Topology
   range(f, "priority", w.priority, 0, 255);
   f.u32("ttl_ppm", w.ttl_ppm).u32("delay_ppm", w.delay_ppm).u32("retries_ppm", w.retries_ppm);
   f.u32("invalid_ppm", w.invalid_ppm);
+  read_invalid_fields(f, w);
   duration(f, "ttl_ns", w.ttl_ns, 1);
   duration(f, "delay_ns", w.delay_ns, 1);
   range(f, "retries", w.retries, 0, std::numeric_limits<uint32_t>::max());
@@ -301,6 +324,10 @@ Result<Scenario> scenario_from_text(std::string_view text, const std::string& fi
   if (!name.empty()) s.name = name;
   MQ_RETURN_IF_ERROR(read_workload(f, file, s.topology, s.workload));
   MQ_RETURN_IF_ERROR(read_clients(f, file, s.topology, s.clients));
+  if (s.clients.resp && malformed_fields(s) != std::vector{MalformedField::kPriority}) {
+    return invalid_argument(file + ": /workload/invalid_fields: with clients.resp only [\"priority\"] (RESP's parser " +
+                            "refuses a negative TTL or delay before the broker sees it)");
+  }
   MQ_RETURN_IF_ERROR(read_network(f, file, s.network, s.faults));
   MQ_RETURN_IF_ERROR(read_faults(f, file, s.faults));
   MQ_RETURN_IF_ERROR(read_disk(f, file, s.disk));
@@ -322,6 +349,16 @@ Result<Scenario> load_scenario(const std::string& path) {
   auto text = read_text_file(path);
   if (!text.ok()) return text.status();
   return scenario_from_text(*text, path);
+}
+
+std::vector<MalformedField> malformed_fields(const Scenario& s) {
+  if (!s.workload.invalid_fields.empty()) return s.workload.invalid_fields;
+  if (s.clients.resp) return {MalformedField::kPriority};
+  std::vector<MalformedField> all;
+  for (int k = 0; k < enum_count<MalformedField>(malformed_field_name); ++k) {
+    all.push_back(static_cast<MalformedField>(k));
+  }
+  return all;
 }
 
 Scenario default_scenario() {

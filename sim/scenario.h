@@ -40,6 +40,17 @@ struct Target {
   uint32_t weight = 1;  // chosen with probability weight / sum of weights
 };
 
+// A field a malformed message (workload.invalid_ppm) gets wrong.
+enum class MalformedField : uint8_t { kPriority, kTtl, kDelay };
+constexpr const char* malformed_field_name(MalformedField f) {
+  switch (f) {
+    case MalformedField::kPriority: return "priority";
+    case MalformedField::kTtl: return "ttl";
+    case MalformedField::kDelay: return "delay";
+  }
+  return nullptr;  // not an enumerator
+}
+
 struct Workload {
   uint64_t messages = 100;      // in total, spread round-robin over the producers
   std::vector<Target> targets;  // default: every queue that has a consumer, weight 1
@@ -54,12 +65,17 @@ struct Workload {
   // RETRIES) drawn from `retries`; the others take their queue's.
   uint32_t retries_ppm = 0;
   Range retries{0, 3};
-  // Share of messages sent malformed on purpose, as a faulty client would: a priority
-  // above the target's levels (above the lowest of a topic's bound queues), which the
-  // broker must refuse as a whole (InvalidArgument) and the producer gives up. None
-  // when the target has 256 levels. Drawn, like retries, from the producer's own
-  // stream derive_seed(seed, "options/<name>"): the other draws stay as they were.
+  // Share of messages sent malformed on purpose, as a faulty client would, which the
+  // broker must refuse as a whole (InvalidArgument) and the producer gives up: one
+  // field drawn of `invalid_fields`, a priority above the target's levels (above the
+  // lowest of a topic's bound queues; none when the target has 256 levels), a TTL of
+  // -1 or a delay of -1. Drawn, like retries, from the producer's own stream
+  // derive_seed(seed, "options/<name>"): the other draws stay as they were.
   uint32_t invalid_ppm = 0;
+  // Empty (the default): every field the clients can send malformed, which over RESP
+  // (clients.resp: its parser refuses a negative TTL or delay itself) is the priority
+  // only. See malformed_fields().
+  std::vector<MalformedField> invalid_fields;
 };
 
 // RESP (clients.resp) carries TTL, DELAY and BLOCK in whole milliseconds.
@@ -197,5 +213,9 @@ Result<Scenario> load_scenario(const std::string& path);
 // scenarios/default.json, compiled in.
 Scenario default_scenario();
 std::string_view default_scenario_text();
+
+// The fields a malformed message of `s` may get wrong (workload.invalid_fields, or
+// its default), in the order a draw indexes them; never empty.
+std::vector<MalformedField> malformed_fields(const Scenario& s);
 
 }  // namespace mq::sim

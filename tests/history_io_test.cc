@@ -364,6 +364,26 @@ TEST(HistoryIo, MaxRetriesIsReadWrittenAndOnlyOnPublish) {
   EXPECT_FALSE(old->max_retries.has_value());
 }
 
+// A client's publish records what it asked: a malformed message's negative TTL or
+// delay reads (and writes back) on its invoke and its refusal; what the broker
+// accepted or delivered must not carry one.
+TEST(HistoryIo, NegativeTtlOrDelayOnlyOnWhatAClientAsked) {
+  for (const char* asked :
+       {R"({"v":2,"index":0,"time":5,"process":"p0","type":"invoke","f":"publish","queue":"q","id":1,"payload":"a","ttl_ns":-1})",
+        R"({"v":2,"index":0,"time":5,"process":"p0","type":"fail","f":"publish","queue":"q","id":1,"payload":"a","delay_ns":-1,"error":"InvalidArgument: delay_ns < 0"})"}) {
+    auto e = from_json(asked, "h.jsonl", 1, 0);
+    ASSERT_TRUE(e.ok()) << e.status().to_string();
+    EXPECT_TRUE(e->ttl_ns == -1 || e->delay_ns == -1);
+    EXPECT_EQ(*to_json(*e), asked);
+  }
+  expect_line2_field_error(R"({"v":1,"time":5,"process":"p0","type":"ok","f":"publish","queue":"q","id":1,"payload":"a","ttl_ns":-1})",
+                           "ttl_ns", "got -1");
+  expect_line2_field_error(R"({"v":1,"time":5,"process":"broker","type":"ok","f":"publish","queue":"q","id":1,"payload":"a","delay_ns":-1})",
+                           "delay_ns", "got -1");
+  expect_line2_field_error(R"({"v":1,"time":5,"process":"c0","type":"ok","f":"deliver","queue":"q","consumer":"c0","id":1,"payload":"a","ttl_ns":-5,"attempts":1})",
+                           "ttl_ns", "got -5");
+}
+
 // Lines cut across the reader's 1 MiB chunks, from a file and from a stream.
 TEST(HistoryIo, ReadsLinesAcrossChunkBoundaries) {
   History h{"mem", {}};

@@ -37,6 +37,7 @@ TEST(SimResp, ARespRunIsTheTypedRunByteForByte) {
   j["workload"]["retries_ppm"] = 300000;
   j["workload"]["retries"] = {0, 5};
   j["workload"]["invalid_ppm"] = 50000;
+  j["workload"]["invalid_fields"] = {"priority"};  // what RESP can send malformed
   const Scenario typed = test::scenario_of(j);
   j["clients"]["resp"] = true;
   const Scenario resp = test::scenario_of(j);

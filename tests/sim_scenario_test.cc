@@ -100,8 +100,9 @@ TEST(SimSwarm, EachSeedDrawsItsOwnConfigurationDeterministically) {
   // and faults that drive the server shell's sessions and commit paths, 2 of RESP, the
   // restart's start latency, RESP's hostile clients, the dead-letter queue's
   // capacity (small enough to fill: a dead-letter copy refused), the machine's way
-  // of computing CRC-32C, and 3 of messages' own retries and malformed messages.
-  EXPECT_EQ(a.size(), 53u) << "one value per rule and place";
+  // of computing CRC-32C, 3 of messages' own retries and malformed messages, and the
+  // audit queue's capacity (small enough that a topic publish finds every queue full).
+  EXPECT_EQ(a.size(), 54u) << "one value per rule and place";
   // Over some seeds, every choice of the overflow rule happens.
   bool drop = false, reject = false;
   for (uint64_t seed = 1; seed <= 20; ++seed) {
@@ -125,20 +126,26 @@ TEST(SimWorkload, MalformedMessagesAreRefusedAndOwnRetriesAreKept) {
   EXPECT_EQ(test::failures(s, r), "");
   EXPECT_GT(r.producers.malformed, 0u);
   EXPECT_EQ(r.producers.given_up, r.producers.malformed);
-  uint64_t refused = 0, topic_refused = 0, own = 0;
+  uint64_t refused = 0, topic_refused = 0, own = 0, bad_ttl = 0, bad_delay = 0;
   for (const auto& e : r.history.events) {
     if (e.f != EventF::kPublish || !e.is_client()) continue;
     if (refused_as_malformed(e)) {
       ++refused;
       topic_refused += e.topic.empty() ? 0 : 1;
+      bad_ttl += e.ttl_ns < 0 ? 1 : 0;
+      bad_delay += e.delay_ns < 0 ? 1 : 0;
     }
     if (e.type == EventType::kInvoke && e.max_retries >= 7u) ++own;
   }
   EXPECT_GT(refused, 0u);
   EXPECT_GT(topic_refused, 0u);
+  EXPECT_GT(bad_ttl, 0u);
+  EXPECT_GT(bad_delay, 0u);
+  EXPECT_GT(refused, bad_ttl + bad_delay) << "some are malformed in their priority";
   EXPECT_GT(own, 0u);
   // They come from a stream of their own: every message is drawn as without them
-  // (same payload, TTL and delay for the same id), except the malformed priority.
+  // (same payload, TTL and delay for the same id), except the malformed field (a
+  // priority above the levels, or a TTL or delay of -1).
   const SimResult plain = simulate(test::scenario_of(test::stormy_json()), 3);
   std::map<MessageId, const HistoryEvent*> sent;
   for (const auto& e : plain.history.events) {
@@ -150,11 +157,35 @@ TEST(SimWorkload, MalformedMessagesAreRefusedAndOwnRetriesAreKept) {
     const auto it = sent.find(*e.id);
     if (it == sent.end()) continue;
     EXPECT_EQ(e.payload, it->second->payload) << *e.id;
-    EXPECT_EQ(e.ttl_ns, it->second->ttl_ns) << *e.id;
-    EXPECT_EQ(e.delay_ns, it->second->delay_ns) << *e.id;
+    if (e.ttl_ns != -1) EXPECT_EQ(e.ttl_ns, it->second->ttl_ns) << *e.id;
+    if (e.delay_ns != -1) EXPECT_EQ(e.delay_ns, it->second->delay_ns) << *e.id;
     ++same;
   }
   EXPECT_GT(same, sent.size() / 2);
+}
+
+// workload.invalid_fields: which fields a malformed message gets wrong; by default
+// every one its clients can send (over RESP the priority only).
+TEST(SimWorkload, InvalidFieldsAreNamedOnceAndFitTheClients) {
+  nlohmann::json j = test::stormy_json();
+  EXPECT_EQ(malformed_fields(test::scenario_of(j)),
+            (std::vector{MalformedField::kPriority, MalformedField::kTtl, MalformedField::kDelay}));
+  j["workload"]["invalid_fields"] = {"delay", "priority"};
+  EXPECT_EQ(malformed_fields(test::scenario_of(j)), (std::vector{MalformedField::kDelay, MalformedField::kPriority}));
+  j["workload"]["invalid_fields"] = {"ttl", "color"};
+  EXPECT_NE(error_of(j).find("/workload/invalid_fields/1: expected \"priority\", \"ttl\" or \"delay\", got \"color\""),
+            std::string::npos)
+      << error_of(j);
+  j["workload"]["invalid_fields"] = {"ttl", "ttl"};
+  EXPECT_NE(error_of(j).find("/workload/invalid_fields/1: \"ttl\" is listed twice"), std::string::npos) << error_of(j);
+  j["workload"]["invalid_fields"] = nlohmann::json::array();
+  EXPECT_NE(error_of(j).find("/workload/invalid_fields: expected a non-empty array"), std::string::npos) << error_of(j);
+  j["workload"].erase("invalid_fields");
+  j["clients"]["resp"] = true;
+  EXPECT_EQ(malformed_fields(test::scenario_of(j)), std::vector{MalformedField::kPriority});
+  j["workload"]["invalid_fields"] = {"priority", "ttl"};
+  EXPECT_NE(error_of(j).find("/workload/invalid_fields: with clients.resp only [\"priority\"]"), std::string::npos)
+      << error_of(j);
 }
 
 TEST(SimSwarm, ThePinnedDrawRunsTheSameAsTheSwarm) {

@@ -261,6 +261,38 @@ TEST(Wal, SegmentsRollAndACheckpointRemovesTheOldOnes) {
   EXPECT_EQ(show(after->image), show(n.core->durable_image()));
 }
 
+// A data directory may hold files that are not the log's, even with names one
+// character off a segment's: recovery does not read them, a checkpoint does not
+// remove them (the simulator starts every run with such files and checks them at
+// each recovery).
+TEST(Wal, FilesThatAreNotSegmentsAreLeftAlone) {
+  EXPECT_EQ(segment_number(segment_name(42)), 42u);
+  EXPECT_EQ(segment_number(segment_name(9'999'999'999'999'999)), 9'999'999'999'999'999u);  // 16 digits
+  const std::vector<std::string> strays = {"wal-0000000000000001.log.bak", "xal-0000000000000001.log",
+                                           "wal-0000000000000001.lag",     "wal-000000000000000x.log",
+                                           "wal-00000000000000-1.log",     "wal-1.log"};
+  for (const auto& name : strays) EXPECT_FALSE(segment_number(name).has_value()) << name;
+  WalOptions o;
+  o.segment_bytes = 200;
+  Node n(config(), o);
+  for (const auto& name : strays) n.disk.put(name, "not the log's: " + name);
+  for (MessageId id = 1; id <= 20; ++id) ASSERT_TRUE(n.send(msg(id)).ok());
+  auto before = n.recover();
+  ASSERT_TRUE(before.ok()) << before.status().to_string();
+  EXPECT_EQ(show(before->image), show(n.core->durable_image()));
+  (void)n.log.take();
+  ASSERT_TRUE(n.wal->checkpoint(n.core->durable_image()).ok());
+  EXPECT_EQ(n.segments().size(), 1 + strays.size());
+  for (const auto& name : strays) {
+    auto kept = n.disk.read(name);
+    ASSERT_TRUE(kept.ok()) << name;
+    EXPECT_EQ(*kept, "not the log's: " + name);
+  }
+  auto after = n.recover();
+  ASSERT_TRUE(after.ok()) << after.status().to_string();
+  EXPECT_EQ(show(after->image), show(n.core->durable_image()));
+}
+
 // A write of several records cut exactly between two of its frames leaves whole
 // frames only; the last one does not end the write, so the cut is a torn tail (fuzz
 // finding wal-crash-e2507b4b: MQWAL001 recovered such a log as clean, dropping the
