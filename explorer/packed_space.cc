@@ -862,28 +862,21 @@ uint32_t PackedSpace::judge(Mut& b, Mut& a, const PackedOp& o, Scratch& sc, bool
     const Attrs& at = slots_[slot_index(e.queue, e.index)].attrs[e.origin];
     uint8_t* never = a.never(e.queue, e.priority);
     const uint32_t never_cap = queues_[e.queue].slots;
-    switch (e.kind) {  // fifo
-      case EffectKind::kAccepted:
+    switch (ready_order_role(e.kind)) {  // fifo
+      case ReadyOrderRole::kArrives:
         if (at.delay_ns <= 0) list_push_back(never, never_cap, e.index);
         break;
-      case EffectKind::kReleased:
+      case ReadyOrderRole::kBecomesReady:
         list_push_back(never, never_cap, e.index);
         break;
-      case EffectKind::kDelivered:
+      case ReadyOrderRole::kDelivered:
         if (e.attempts == 1 && never[0] != 0 && never[1] != e.index) v |= bit(ModelProperty::kFifo);
         list_erase_value(never, e.index);
         break;
-      case EffectKind::kExpired:
-      case EffectKind::kLost:
-      case EffectKind::kDropped:
+      case ReadyOrderRole::kLeaves:
         list_erase_value(never, e.index);
         break;
-      case EffectKind::kRefused:
-      case EffectKind::kAcked:
-      case EffectKind::kRequeued:
-      case EffectKind::kDeadLettered:
-      case EffectKind::kDeadLetterRefused:
-        break;  // delivered before, or never ready: not a first delivery's order
+      case ReadyOrderRole::kNone: break;
     }
     const TimeNs now = a.now();
     const bool expired = at.ttl_ns > 0 && now >= e.timestamp + at.ttl_ns;

@@ -48,6 +48,36 @@ constexpr bool finishes_message(EffectKind kind) {
   return false;  // not an enumerator
 }
 
+// What an effect does to the FIFO property's order (docs/properties.md, Thm. 2:
+// within a queue and a priority level, messages are first delivered in the order
+// they became ready). The one statement of it: the model's properties and the
+// explorer's packed space both switch over the role, not over every effect.
+enum class ReadyOrderRole : uint8_t {
+  kArrives,        // accepted: ready now, unless delayed (its kReleased makes it ready)
+  kBecomesReady,   // released from its delay
+  kDelivered,      // a first attempt must be the oldest never delivered; it leaves the order
+  kLeaves,         // finished without a delivery to come (expired, lost, dropped)
+  kNone,           // delivered before, or never ready: not in the order
+};
+constexpr ReadyOrderRole ready_order_role(EffectKind kind) {
+  switch (kind) {
+    case EffectKind::kAccepted: return ReadyOrderRole::kArrives;
+    case EffectKind::kReleased: return ReadyOrderRole::kBecomesReady;
+    case EffectKind::kDelivered: return ReadyOrderRole::kDelivered;
+    case EffectKind::kExpired:
+    case EffectKind::kLost:
+    case EffectKind::kDropped:
+      return ReadyOrderRole::kLeaves;
+    case EffectKind::kRefused:
+    case EffectKind::kAcked:
+    case EffectKind::kRequeued:
+    case EffectKind::kDeadLettered:
+    case EffectKind::kDeadLetterRefused:
+      return ReadyOrderRole::kNone;
+  }
+  return ReadyOrderRole::kNone;  // not an enumerator
+}
+
 struct Effect {
   EffectKind kind = EffectKind::kAccepted;
   QueueId queue = 0;

@@ -130,14 +130,14 @@ void ModelProperties::check_capacity(const Model& before, const Op& op, const Ef
 void ModelProperties::check_fifo(const Effect& e, std::vector<Violation>& out) {
   auto& levels = queues_[e.queue].never_delivered;
   const MessageId id = e.message.id;
-  switch (e.kind) {
-    case EffectKind::kAccepted:
+  switch (ready_order_role(e.kind)) {
+    case ReadyOrderRole::kArrives:
       if (e.message.not_before_ns <= e.message.timestamp_ns) levels[e.message.priority].push_back(id);
       break;
-    case EffectKind::kReleased:
+    case ReadyOrderRole::kBecomesReady:
       levels[e.message.priority].push_back(id);
       break;
-    case EffectKind::kDelivered:
+    case ReadyOrderRole::kDelivered:
       if (e.message.attempts == 1) {
         auto& level = levels[e.message.priority];
         if (!level.empty() && level.front() != id) {
@@ -149,17 +149,10 @@ void ModelProperties::check_fifo(const Effect& e, std::vector<Violation>& out) {
       }
       erase_id(levels[e.message.priority], id);
       break;
-    case EffectKind::kExpired:
-    case EffectKind::kLost:
-    case EffectKind::kDropped:
+    case ReadyOrderRole::kLeaves:
       erase_id(levels[e.message.priority], id);
       break;
-    case EffectKind::kRefused:
-    case EffectKind::kAcked:
-    case EffectKind::kRequeued:
-    case EffectKind::kDeadLettered:
-    case EffectKind::kDeadLetterRefused:
-      break;  // delivered before, or never ready: not a first delivery's order
+    case ReadyOrderRole::kNone: break;
   }
 }
 
