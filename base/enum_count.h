@@ -13,6 +13,8 @@
 // and fewer than kMaxEnumerators.
 
 #include <cstddef>
+#include <optional>
+#include <string_view>
 
 namespace mq {
 
@@ -23,6 +25,16 @@ constexpr int enum_count(NameFn name_of) {
   int n = 0;
   while (n < kMaxEnumerators && name_of(static_cast<Enum>(n)) != nullptr) ++n;
   return n;
+}
+
+// The enumerator of Enum whose name is exactly `name`; nullopt: none. REQUIRES: as
+// enum_count.
+template <typename Enum, typename NameFn>
+constexpr std::optional<Enum> enum_named(std::string_view name, NameFn name_of) {
+  for (int k = 0; k < enum_count<Enum>(name_of); ++k) {
+    if (name == name_of(static_cast<Enum>(k))) return static_cast<Enum>(k);
+  }
+  return std::nullopt;
 }
 
 }  // namespace mq

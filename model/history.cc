@@ -194,12 +194,7 @@ std::optional<EventType> parse_event_type(std::string_view name) {
   return std::nullopt;
 }
 
-std::optional<EventF> parse_event_f(std::string_view name) {
-  for (int i = 0; i < kEventFCount; ++i) {
-    if (name == event_f_name(static_cast<EventF>(i))) return static_cast<EventF>(i);
-  }
-  return std::nullopt;
-}
+std::optional<EventF> parse_event_f(std::string_view name) { return enum_named<EventF>(name, event_f_name); }
 
 std::string where(const HistoryEvent& e) {
   return e.line > 0 ? "line " + std::to_string(e.line) : "event #" + std::to_string(e.index);

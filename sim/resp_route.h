@@ -38,26 +38,27 @@
 // option or command, an argument with a line break that the error text must not
 // carry) and PING, ECHO, COMMAND, CONFIG, CLIENT, SELECT. Its answer must be the one
 // the list expects (an error, or the exact status or string), read with the client
-// library's raw reading. It
-// touches no queue; it does take its turn among its connection's requests (behind a
-// blocking fetch it waits in the backlog too), so commands of different connections
-// at the same instant may run in another order than without it. It reaches the error
-// paths of mqd's command layer and the shell's in-order inline answers.
+// library's raw reading. It touches no queue; it does take its turn among its
+// connection's requests (behind a blocking fetch it waits in the backlog too), so
+// commands of different connections at the same instant may run in another order
+// than without it. It reaches the error paths of mqd's command layer and the shell's
+// in-order inline answers.
 //
 // Hostile clients (clients.resp_hostile_ppm): before a request, with that probability
-// (drawn from a seed of their own, so the noise draws stay as they were), a client that
-// is none of the scenario's connects anew and writes one of a fixed list of byte
+// (drawn from a seed of their own, so the noise draws stay as they were), a client
+// that is none of the scenario's connects anew and writes one of a fixed list of byte
 // streams, each of which ends its connection: bytes that are not RESP (an inline
 // command, a simple string, an integer, nested or empty arrays, a nil argument, a bad
 // length), a bound exceeded (too many arguments, a request over the bytes allowed), a
 // request left incomplete that mqd gives up on (its timeout is not simulated: the
 // route gives up at once), QUIT; some after well-formed requests on the same
-// connection, one with bytes after its protocol error (never read). The bytes are written in parts, read as mqd reads a connection
-// (impl::RespIntake, with bounds small enough to exceed in a few kilobytes), every
-// request goes to the shell, and each answer must be the one the list expects (an
-// error, or the exact text). Once its last answer is read, mqd closes the connection:
-// the node tells the shell (ServerShell::closed), as mqd does. Nothing they send touches
-// a queue, so the scenario's clients see the same history with and without them
+// connection, one with bytes after its protocol error (never read). The bytes are
+// written in parts, read as mqd reads a connection (impl::RespIntake, with bounds
+// small enough to exceed in a few kilobytes), every request goes to the shell, and
+// each answer must be the one the list expects (an error, or the exact text). Once its
+// last answer is read, mqd closes the connection: the node tells the shell
+// (ServerShell::closed), as mqd does. Nothing they send touches a queue, so the
+// scenario's clients see the same history with and without them
 // (tests/sim_resp_test.cc). Their connection ids are above kHostileConn, which no
 // scenario client's reaches.
 //

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <limits>
-#include <optional>
 #include <string_view>
 #include <utility>
 
@@ -78,6 +77,18 @@ Status read_target(const nlohmann::json& j, const std::string& file, const std::
   return f.finish();
 }
 
+// The names of Enum's enumerators for an error: "a", "b" or "c".
+template <typename Enum, typename NameFn>
+std::string quoted_alternatives(NameFn name_of) {
+  const int n = enum_count<Enum>(name_of);
+  std::string out;
+  for (int k = 0; k < n; ++k) {
+    if (k > 0) out += k + 1 == n ? " or " : ", ";
+    out += "\"" + std::string(name_of(static_cast<Enum>(k))) + "\"";
+  }
+  return out;
+}
+
 void read_invalid_fields(JsonFields& f, Workload& w) {
   const nlohmann::json* list = f.child("invalid_fields");
   if (list == nullptr) return;
@@ -86,11 +97,11 @@ void read_invalid_fields(JsonFields& f, Workload& w) {
   for (size_t i = 0; i < list->size(); ++i) {
     const std::string at = path + "/" + std::to_string(i);
     const std::string name = (*list)[i].is_string() ? (*list)[i].get<std::string>() : std::string();
-    std::optional<MalformedField> field;
-    for (int k = 0; k < enum_count<MalformedField>(malformed_field_name); ++k) {
-      if (name == malformed_field_name(static_cast<MalformedField>(k))) field = static_cast<MalformedField>(k);
+    const auto field = enum_named<MalformedField>(name, malformed_field_name);
+    if (!field) {
+      return f.fail(at, "expected " + quoted_alternatives<MalformedField>(malformed_field_name) + ", got " +
+                            (*list)[i].dump());
     }
-    if (!field) return f.fail(at, "expected \"priority\", \"ttl\" or \"delay\", got " + (*list)[i].dump());
     if (std::find(w.invalid_fields.begin(), w.invalid_fields.end(), *field) != w.invalid_fields.end()) {
       return f.fail(at, "\"" + name + "\" is listed twice");
     }
