@@ -5,7 +5,10 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <variant>
 
+#include "base/check.h"
+#include "base/overloaded.h"
 #include "impl/protocol.h"
 
 namespace mq::impl {
@@ -50,6 +53,12 @@ void add_send_options(std::vector<std::string>& args, const SendOptions& o) {
   if (o.delay_ms != 0) add_option(args, SendOption::kDelay, std::to_string(o.delay_ms));
   if (o.retries) add_option(args, SendOption::kRetries, std::to_string(*o.retries));
   if (!o.producer.empty()) add_option(args, SendOption::kProducer, o.producer);
+}
+
+// A time as RESP carries it. REQUIRES: whole milliseconds.
+int64_t whole_ms(TimeNs ns) {
+  MQ_CHECK_MSG(ns % protocol::kNsPerMs == 0, "RESP carries whole milliseconds");
+  return ns / protocol::kNsPerMs;
 }
 
 std::vector<std::string> command_of(protocol::Verb v, std::initializer_list<std::string> rest) {
@@ -226,6 +235,71 @@ std::vector<std::string> ack_args(const std::string& consumer, uint64_t id) {
 std::vector<std::string> nack_args(const std::string& consumer, uint64_t id, bool requeue) {
   return command_of(protocol::Verb::kNack,
                     {consumer, std::to_string(id), std::string(requeue ? protocol::kRequeue : protocol::kDrop)});
+}
+
+std::vector<std::string> args_of(const Request& r, const BrokerConfig& config) {
+  const auto consumer = [&](const ConsumerRef& who) -> const std::string& { return config.consumers.at(who.consumer).name; };
+  return std::visit(
+      Overloaded{
+          [&](const req::Publish& x) {
+            SendOptions o;
+            o.priority = x.spec.priority;
+            o.ttl_ms = whole_ms(x.spec.ttl_ns);
+            o.delay_ms = whole_ms(x.spec.delay_ns);
+            o.retries = x.spec.max_retries;
+            o.producer = config.producers.at(x.producer).name;
+            return x.topic ? publish_args(config.topics.at(x.target).name, x.spec.id, x.spec.payload, o)
+                           : send_args(config.queues.at(x.target).name, x.spec.id, x.spec.payload, o);
+          },
+          [&](const req::Hello& x) { return command_of(protocol::Verb::kAttach, {consumer(x.who)}); },
+          [&](const req::Fetch& x) { return fetch_args(consumer(x.who), x.max, whole_ms(x.block_ns)); },
+          [&](const req::Settle& x) {
+            return x.nack ? nack_args(consumer(x.who), x.id, x.requeue) : ack_args(consumer(x.who), x.id);
+          },
+          [&](const req::Stats& x) { return command_of(protocol::Verb::kQstats, {config.queues.at(x.queue).name}); },
+          [](const req::Info&) { return command_of(protocol::Verb::kInfo, {}); },
+          [](const req::Inline&) -> std::vector<std::string> {
+            MQ_CHECK_MSG(false, "no command reads as the protocol layer's own answer");
+            return {};
+          },
+      },
+      r);
+}
+
+bool same_meaning(const Request& read, const Request& typed) {
+  const auto same_who = [](const ConsumerRef& a, const ConsumerRef& b) {
+    return a.consumer == b.consumer && a.mode == b.mode;
+  };
+  return std::visit(
+      Overloaded{
+          [&](const req::Publish& r) {
+            // Every field, the whole spec included: one the protocol does not carry yet
+            // fails here as soon as it is added.
+            const auto* t = std::get_if<req::Publish>(&typed);
+            return t && r == *t;
+          },
+          [&](const req::Hello& r) {
+            const auto* t = std::get_if<req::Hello>(&typed);
+            return t && same_who(r.who, t->who);
+          },
+          [&](const req::Fetch& r) {
+            const auto* t = std::get_if<req::Fetch>(&typed);
+            return t && same_who(r.who, t->who) && r.max == t->max && r.block_ns == t->block_ns;
+          },
+          [&](const req::Settle& r) {
+            const auto* t = std::get_if<req::Settle>(&typed);
+            // An ack has no requeue to carry (the field is for nacks).
+            return t && same_who(r.who, t->who) && r.id == t->id && r.nack == t->nack &&
+                   (!r.nack || r.requeue == t->requeue);
+          },
+          [&](const req::Stats& r) {
+            const auto* t = std::get_if<req::Stats>(&typed);
+            return t && r.queue == t->queue;
+          },
+          [&](const req::Info&) { return std::holds_alternative<req::Info>(typed); },
+          [](const req::Inline&) { return false; },  // mqd answered it itself: it did not read the request
+      },
+      read);
 }
 
 Result<SendOutcome> read_send(const redisReply* r) {

@@ -100,8 +100,10 @@ constexpr const char* send_option_name(SendOption o) {
 constexpr std::optional<SendOption> send_option_of(std::string_view name) {
   return enum_of<SendOption>(name, send_option_name);
 }
+// Times travel in milliseconds (TTL, DELAY, BLOCK); the broker counts nanoseconds.
+inline constexpr int64_t kNsPerMs = 1'000'000;
 // Milliseconds that still fit a nanosecond count (TTL, DELAY).
-inline constexpr uint64_t kMaxMs = uint64_t{std::numeric_limits<int64_t>::max() / 1'000'000};
+inline constexpr uint64_t kMaxMs = uint64_t{std::numeric_limits<int64_t>::max() / kNsPerMs};
 // The largest value a numeric option takes; nullopt for PRODUCER, whose value is a name.
 constexpr std::optional<uint64_t> send_option_max(SendOption o) {
   switch (o) {

@@ -202,8 +202,8 @@ ParsedRequest RespCommands::send(const std::vector<std::string>& args, bool topi
         break;
       }
       case SendOption::kPriority: r.spec.priority = static_cast<Priority>(x.value()); break;
-      case SendOption::kTtl: r.spec.ttl_ns = static_cast<TimeNs>(x.value()) * 1'000'000; break;
-      case SendOption::kDelay: r.spec.delay_ns = static_cast<TimeNs>(x.value()) * 1'000'000; break;
+      case SendOption::kTtl: r.spec.ttl_ns = static_cast<TimeNs>(x.value()) * protocol::kNsPerMs; break;
+      case SendOption::kDelay: r.spec.delay_ns = static_cast<TimeNs>(x.value()) * protocol::kNsPerMs; break;
       case SendOption::kRetries: r.spec.max_retries = static_cast<uint32_t>(x.value()); break;
     }
   }
@@ -233,7 +233,7 @@ ParsedRequest RespCommands::fetch(const std::vector<std::string>& args, ConnId c
         constexpr auto kMax = static_cast<uint64_t>(protocol::kMaxBlockMs);
         const auto x = parse_unsigned(args[k + 1], kMax);
         if (!x) return inline_error(not_a_number(name, args[k + 1], kMax));
-        r.block_ns = static_cast<TimeNs>(*x == 0 ? kMax : *x) * 1'000'000;
+        r.block_ns = static_cast<TimeNs>(*x == 0 ? kMax : *x) * protocol::kNsPerMs;
         break;
       }
     }

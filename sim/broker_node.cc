@@ -4,6 +4,7 @@
 #include <type_traits>
 #include <variant>
 
+#include "impl/client_protocol.h"
 #include "sim/crash_twin.h"
 #include "sim/translate.h"
 
@@ -23,18 +24,6 @@ const std::vector<std::pair<std::string, std::string>>& stray_files() {
       {"wal-00000000000000-1.log", "a sign for a digit"},
   };
   return kFiles;
-}
-
-// A consumer's connection: one per session (a restarted consumer connects anew), so
-// that what the broker hears of an old connection (its close) never touches the new.
-impl::ConnId consumer_conn(Endpoint e, uint64_t session) {
-  return impl::ConnId{e} | (impl::ConnId{session} << 32);
-}
-Endpoint endpoint_of(impl::ConnId conn) {
-  return static_cast<Endpoint>(conn & 0xffff'ffffu);
-}
-uint64_t session_of(impl::ConnId conn) {
-  return conn >> 32;
 }
 
 void add(impl::ShellStats& a, const impl::ShellStats& b) {
@@ -82,7 +71,7 @@ impl::ShellOptions BrokerNode::shell_options(const Scenario& scenario) {
   const size_t producers = scenario.topology.producers.size();
   for (ConsumerId c = 0; c < scenario.topology.consumers.size(); ++c) {
     const auto mode = scenario.clients.pulls(c) ? impl::SessionMode::kPull : impl::SessionMode::kPush;
-    const impl::ConnId conn = consumer_conn(sim::consumer_endpoint(producers, c), 1);
+    const impl::ConnId conn = connection(sim::consumer_endpoint(producers, c), 1);
     // A RESP session is its connection (RespCommands): its number at the shell too.
     const bool resp = scenario.clients.resp && scenario.clients.pulls(c);
     o.initial_sessions.push_back(impl::InitialSession{conn, resp ? conn : 1, mode});
@@ -106,10 +95,6 @@ BrokerNode::BrokerNode(const Scenario& scenario, BrokerNodeOptions options, uint
   drain();
   MQ_CHECK_MSG(shell_.up(), "an empty simulated disk takes the first checkpoint");
   first_start_done_ = true;
-}
-
-Endpoint BrokerNode::consumer_endpoint(ConsumerId c) const {
-  return sim::consumer_endpoint(scenario_.topology.producers.size(), c);
 }
 
 RespStats BrokerNode::resp_stats() const {
@@ -589,64 +574,29 @@ void BrokerNode::wake(uint32_t what, uint64_t token) {
   drain();
 }
 
-impl::ConnId BrokerNode::connection_of(const Packet& packet) const {
-  return std::visit(
-      [&](const auto& x) -> impl::ConnId {
-        using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, PublishRequest>) {
-          return producer_endpoint(x.producer);
-        } else if constexpr (requires { x.consumer; x.session; }) {  // a consumer's request
-          return consumer_conn(consumer_endpoint(x.consumer), x.session);
-        } else {
-          MQ_CHECK_MSG(false, "the broker receives requests only");
-          return 0;
-        }
-      },
-      packet);
-}
-
-// The request packet `p` as typed requests carry it. REQUIRES: p is not a Close.
-impl::Request BrokerNode::typed_request(const Packet& p) const {
-  const auto who = [&](ConsumerId c, uint64_t session) {
-    const auto mode = scenario_.clients.pulls(c) ? impl::SessionMode::kPull : impl::SessionMode::kPush;
-    return impl::ConsumerRef{c, session, mode};
-  };
-  if (const auto* x = std::get_if<PublishRequest>(&p)) {
-    return impl::req::Publish{x->producer, x->topic, x->target, to_core(x->spec)};
-  }
-  if (const auto* a = std::get_if<AckRequest>(&p)) {
-    return impl::req::Settle{who(a->consumer, a->session), a->id, a->nack, a->requeue};
-  }
-  if (const auto* h = std::get_if<Hello>(&p)) return impl::req::Hello{who(h->consumer, h->session)};
-  if (const auto* f = std::get_if<FetchRequest>(&p)) {
-    return impl::req::Fetch{who(f->consumer, f->session), f->max, f->block_ns};
-  }
-  const auto* st = std::get_if<StatsRequest>(&p);
-  MQ_CHECK_MSG(st != nullptr, "a request packet");
-  if (st->info) return impl::req::Info{};
-  return impl::req::Stats{scenario_.topology.queue_of(st->consumer)};
-}
-
 void BrokerNode::receive(const Packet& packet) {
   const TimeNs now = queue_.now();
-  const impl::ConnId from = connection_of(packet);
   if (shell_.state() == impl::ServerShell::State::kStarting) ++disk_stats_.requests_while_starting;
-  if (std::holds_alternative<Close>(packet)) {
-    shell_.closed(now, from);
-    if (speaks_resp(from)) resp_->closed(from);
-  } else if (!speaks_resp(from)) {
-    shell_.request(now, from, typed_request(packet));
-  } else if (shell_.state() != impl::ServerShell::State::kDown && !resp_->is_closed(from)) {
+  if (const auto* close = std::get_if<Close>(&packet)) {
+    shell_.closed(now, close->conn);
+    if (speaks_resp(close->conn)) resp_->closed(close->conn);
+    return drain();
+  }
+  const auto* r = std::get_if<Request>(&packet);
+  MQ_CHECK_MSG(r != nullptr, "the broker receives requests and closes only");
+  if (!speaks_resp(r->conn)) {
+    shell_.request(now, r->conn, r->request);
+  } else if (shell_.state() != impl::ServerShell::State::kDown && !resp_->is_closed(r->conn)) {
     // A dead process reads nothing (and answers nothing: the route must not wait),
     // and nothing is read off a closed connection.
     if (auto h = resp_->hostile()) {
-      for (impl::Request& r : h->requests) shell_.request(now, h->conn, std::move(r));
+      for (impl::Request& x : h->requests) shell_.request(now, h->conn, std::move(x));
     }
-    if (auto noise = resp_->noise(from)) shell_.request(now, from, std::move(*noise));
-    impl::Request read = resp_->request(from, packet);
-    MQ_CHECK_MSG(RespRoute::same_meaning(read, typed_request(packet)),
+    if (auto noise = resp_->noise(r->conn)) shell_.request(now, r->conn, std::move(*noise));
+    impl::Request read = resp_->request(r->conn, r->request);
+    MQ_CHECK_MSG(impl::client_protocol::same_meaning(read, r->request),
                  "mqd reads off the connection what the client meant (sim/resp_route.h)");
-    shell_.request(now, from, std::move(read));
+    shell_.request(now, r->conn, std::move(read));
   }
   drain();
 }

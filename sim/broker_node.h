@@ -200,12 +200,8 @@ class BrokerNode {
   void fail_recovery(TimeNs crash_ns, const std::string& why);
   Effects lost_in_volatile_queues() const;
   void track(const Effects& effects, TimeNs at_ns);
-  Endpoint consumer_endpoint(ConsumerId c) const;
-  // The connection a request packet comes on (REQUIRES: a request).
-  impl::ConnId connection_of(const Packet& packet) const;
   // With clients.resp: whether the connection's client speaks RESP (sim/resp_route.h).
   bool speaks_resp(impl::ConnId conn) const;
-  impl::Request typed_request(const Packet& p) const;
 
   const Scenario& scenario_;
   BrokerNodeOptions options_;

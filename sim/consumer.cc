@@ -16,6 +16,14 @@ Consumer::Consumer(ConsumerId id, const Scenario& scenario, ConsumerParams param
 
 Endpoint Consumer::self() const { return consumer_endpoint(scenario_.topology.producers.size(), id_); }
 
+void Consumer::ask(impl::Request r) {
+  network_.send(self(), kBrokerEndpoint, Request{connection(self(), session_), std::move(r)});
+}
+
+impl::ConsumerRef Consumer::me() const {
+  return impl::ConsumerRef{id_, session_, pulls_ ? impl::SessionMode::kPull : impl::SessionMode::kPush};
+}
+
 void Consumer::start() {
   queue_.push(queue_.now() + scenario_.clients.heartbeat_ns, Wake{self(), kHeartbeat, 0});
   if (scenario_.clients.fetch_interval_ns > 0 && !pulls_) {
@@ -33,7 +41,7 @@ void Consumer::pull() {
   fetching_ = true;
   ++stats_.fetches;
   const ClientConfig& c = scenario_.clients;
-  network_.send(self(), kBrokerEndpoint, FetchRequest{id_, session_, c.fetch_max, c.fetch_block_ns});
+  ask(impl::req::Fetch{me(), c.fetch_max, c.fetch_block_ns});
   queue_.push(queue_.now() + c.fetch_block_ns + c.ack_timeout_ns, Wake{self(), kPullTimeout, ++fetch_token_});
 }
 
@@ -63,7 +71,9 @@ void Consumer::on_fetch_reply(const FetchReply& reply) {
 
 void Consumer::ask_stats() {
   ++stats_.stats_requests;
-  network_.send(self(), kBrokerEndpoint, StatsRequest{id_, session_, stats_.stats_requests % 2 == 0});
+  // Every other one asks for INFO. The answers are for people: the broker node drops them.
+  if (stats_.stats_requests % 2 == 0) return ask(impl::req::Info{});
+  ask(impl::req::Stats{scenario_.topology.queue_of(id_)});
 }
 
 void Consumer::receive(const Packet& packet) {
@@ -120,7 +130,7 @@ void Consumer::send_ack(MessageId id) {
   ++p.sends;
   if (p.sends > 1) ++stats_.ack_resends;
   p.token = ++ack_token_;
-  network_.send(self(), kBrokerEndpoint, AckRequest{id_, session_, id, p.nack, p.requeue});
+  ask(impl::req::Settle{me(), id, p.nack, p.requeue});
   queue_.push(queue_.now() + scenario_.clients.ack_timeout_ns, Wake{self(), kAckTimeout, p.token});
 }
 
@@ -140,14 +150,14 @@ void Consumer::on_ack_timeout(uint64_t token) {
 void Consumer::wake(uint32_t what, uint64_t token) {
   if (what == kHeartbeat) {
     queue_.push(queue_.now() + scenario_.clients.heartbeat_ns, Wake{self(), kHeartbeat, 0});
-    if (alive_) network_.send(self(), kBrokerEndpoint, Hello{id_, session_});
+    if (alive_) ask(impl::req::Hello{me()});
     return;
   }
   if (what == kFetch) {
     queue_.push(queue_.now() + scenario_.clients.fetch_interval_ns, Wake{self(), kFetch, 0});
     if (alive_ && !busy_ && inbox_.empty()) {
       ++stats_.fetches;
-      network_.send(self(), kBrokerEndpoint, FetchRequest{id_, session_});
+      ask(impl::req::Fetch{me(), 1, 0});
     }
     return;
   }
@@ -186,14 +196,14 @@ void Consumer::crash() {
   ++work_token_;
   fetching_ = false;
   ++fetch_token_;
-  if (scenario_.clients.close_on_crash) network_.send(self(), kBrokerEndpoint, Close{id_, session_});
+  if (scenario_.clients.close_on_crash) network_.send(self(), kBrokerEndpoint, Close{connection(self(), session_)});
 }
 
 void Consumer::restart() {
   MQ_CHECK(!alive_);
   alive_ = true;
   ++session_;
-  network_.send(self(), kBrokerEndpoint, Hello{id_, session_});
+  ask(impl::req::Hello{me()});
   pull();
 }
 

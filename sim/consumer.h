@@ -86,6 +86,10 @@ class Consumer {
   void pull();
   void ask_stats();
   Endpoint self() const;
+  // Sends `r` to the broker on this session's connection.
+  void ask(impl::Request r);
+  // This consumer, as the current session.
+  impl::ConsumerRef me() const;
 
   ConsumerId id_;
   const Scenario& scenario_;

@@ -1,15 +1,17 @@
 #pragma once
 // Packet: what travels over the simulated network between the clients and the broker
-// node. Requests carry what the broker needs to run the command; replies carry only
-// what the client acts on. A consumer's requests carry its session (incremented at
-// every restart) so that the broker can tell a restarted consumer from a late packet
-// of its previous life.
+// node. A request is what mqd's command set reads (impl/request.h), so that the shapes
+// of requests are stated once, for the daemon and the simulator alike; replies carry
+// only what the client acts on. A consumer's requests carry its session (incremented
+// at every restart, and a connection of its own) so that the broker can tell a
+// restarted consumer from a late packet of its previous life.
 
 #include <cstdint>
 #include <variant>
 #include <vector>
 
 #include "base/check.h"
+#include "impl/request.h"
 #include "model/message.h"
 
 namespace mq::sim {
@@ -36,12 +38,21 @@ constexpr ClientAt client_at(size_t producers, Endpoint e) {
   return e <= producers ? ClientAt{true, e - 1} : ClientAt{false, static_cast<uint32_t>(e - 1 - producers)};
 }
 
-struct PublishRequest {
-  ProducerId producer = 0;
-  bool topic = false;
-  uint32_t target = 0;  // QueueId or TopicId
-  MessageSpec spec;
-  uint32_t attempt = 1;  // 1 for the first send; resends keep the id
+// A client's connection to the broker: a producer has one (session 0), a consumer one
+// per session (a restarted consumer connects anew), so that what the broker hears of
+// an old connection (its close) never touches the new. These three functions are the
+// only place that arithmetic is written.
+constexpr impl::ConnId connection(Endpoint e, uint64_t session) {
+  return impl::ConnId{e} | (impl::ConnId{session} << 32);
+}
+constexpr Endpoint endpoint_of(impl::ConnId conn) { return static_cast<Endpoint>(conn & 0xffff'ffffu); }
+constexpr uint64_t session_of(impl::ConnId conn) { return conn >> 32; }
+
+// A client's request, on its connection: a producer's is a Publish; a consumer's
+// ConsumerRef names the session its connection is for (Stats and Info name none).
+struct Request {
+  impl::ConnId conn = 0;
+  impl::Request request;
 };
 
 enum class PublishOutcome : uint8_t {
@@ -57,33 +68,9 @@ struct PublishReply {
   PublishOutcome outcome = PublishOutcome::kAccepted;
 };
 
-struct AckRequest {
-  ConsumerId consumer = 0;
-  uint64_t session = 0;
-  MessageId id = 0;
-  bool nack = false;
-  bool requeue = true;  // nack only
-};
-
 struct AckReply {
   MessageId id = 0;
   bool ok = false;  // false: the message was not in flight at this consumer any more
-};
-
-// A consumer's heartbeat; a new session, or a consumer the broker detached, attaches.
-struct Hello {
-  ConsumerId consumer = 0;
-  uint64_t session = 0;
-};
-
-// A consumer pulls. A push session's fetch asks for one message, which comes back as
-// a Push. A pull session's (clients.pull_consumers) takes up to `max` deliveries
-// waiting for it, waiting up to block_ns for one (0: answered at once): a FetchReply.
-struct FetchRequest {
-  ConsumerId consumer = 0;
-  uint64_t session = 0;
-  uint32_t max = 1;
-  TimeNs block_ns = 0;
 };
 
 struct FetchReply {
@@ -94,16 +81,7 @@ struct FetchReply {
 // A consumer's connection closed (its process died; clients.close_on_crash): the
 // broker detaches that session at once instead of at its timeout.
 struct Close {
-  ConsumerId consumer = 0;
-  uint64_t session = 0;
-};
-
-// A consumer asks for its queue's statistics (STATS) or the broker's INFO; the answer
-// is for people, so the broker's reply is not sent back over the network.
-struct StatsRequest {
-  ConsumerId consumer = 0;
-  uint64_t session = 0;
-  bool info = false;
+  impl::ConnId conn = 0;
 };
 
 struct Push {
@@ -111,7 +89,6 @@ struct Push {
   Message message;
 };
 
-using Packet = std::variant<PublishRequest, PublishReply, AckRequest, AckReply, Hello, Push, FetchRequest,
-                            FetchReply, Close, StatsRequest>;
+using Packet = std::variant<Request, PublishReply, AckReply, Push, FetchReply, Close>;
 
 }  // namespace mq::sim

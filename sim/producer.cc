@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "sim/translate.h"
+
 namespace mq::sim {
 
 Producer::Producer(ProducerId id, const Scenario& scenario, uint64_t messages, uint64_t master_seed,
@@ -84,7 +86,8 @@ void Producer::send_current() {
   ++stats_.attempts;
   if (current_->attempt > 1) ++stats_.resends;
   network_.send(self(), kBrokerEndpoint,
-                PublishRequest{id_, current_->topic, current_->target, current_->spec, current_->attempt});
+                Request{connection(self(), 0),
+                        impl::req::Publish{id_, current_->topic, current_->target, to_core(current_->spec)}});
   queue_.push(queue_.now() + scenario_.clients.publish_timeout_ns, Wake{self(), kTimeout, ++token_});
 }
 

@@ -57,11 +57,6 @@ ReplyPtr read_reply(const std::string& bytes) {
   return out;
 }
 
-int64_t to_ms(TimeNs ns) {
-  MQ_CHECK_MSG(ns % kNsPerMs == 0, "RESP carries whole milliseconds (sim/resp_route.h)");
-  return ns / kNsPerMs;
-}
-
 // Whether mqd's answer was the error `w` (impl/protocol.h), as the client library reads it.
 bool answered(const Status& s, impl::protocol::ErrorWord w) { return impl::protocol::error_word_of(s.message()) == w; }
 
@@ -200,74 +195,22 @@ RespRoute::RespRoute(const impl::BrokerConfig& config, uint32_t noise_ppm, uint6
   MQ_CHECK(!config.queues.empty() && !config.consumers.empty());
 }
 
-std::vector<std::string> RespRoute::args_of(const Packet& p, Waiting& waiting) const {
-  const impl::BrokerConfig& c = commands_.config();
-  const auto consumer = [&](ConsumerId id) -> const std::string& { return c.consumers.at(id).name; };
-  if (const auto* x = std::get_if<PublishRequest>(&p)) {
-    impl::SendOptions o;
-    o.priority = x->spec.priority;
-    o.ttl_ms = to_ms(x->spec.ttl_ns);
-    o.delay_ms = to_ms(x->spec.delay_ns);
-    o.retries = x->spec.max_retries;
-    o.producer = c.producers.at(x->producer).name;
-    waiting = {x->topic ? Kind::kPublish : Kind::kSend, x->spec.id, 0};
-    return x->topic ? cp::publish_args(c.topics.at(x->target).name, x->spec.id, x->spec.payload, o)
-                    : cp::send_args(c.queues.at(x->target).name, x->spec.id, x->spec.payload, o);
-  }
-  if (const auto* x = std::get_if<AckRequest>(&p)) {
-    waiting = {Kind::kSettle, x->id, 0};
-    return x->nack ? cp::nack_args(consumer(x->consumer), x->id, x->requeue) : cp::ack_args(consumer(x->consumer), x->id);
-  }
-  if (const auto* x = std::get_if<Hello>(&p)) {
-    waiting = {Kind::kAttach, 0, 0};
-    return {"ATTACH", consumer(x->consumer)};
-  }
-  if (const auto* x = std::get_if<FetchRequest>(&p)) {
-    waiting = {Kind::kFetch, 0, x->session};
-    return cp::fetch_args(consumer(x->consumer), x->max, to_ms(x->block_ns));
-  }
-  const auto* x = std::get_if<StatsRequest>(&p);
-  MQ_CHECK_MSG(x != nullptr, "a client request with a RESP form");
-  waiting = {Kind::kStats, 0, 0};
-  if (x->info) return {"INFO"};
-  return {"QSTATS", c.consumers.at(x->consumer).queue};
-}
-
-bool RespRoute::same_meaning(const impl::Request& read, const impl::Request& typed) {
-  namespace req = impl::req;
-  const auto same_who = [](const impl::ConsumerRef& a, const impl::ConsumerRef& b) {
-    return a.consumer == b.consumer && a.mode == b.mode;
-  };
+RespRoute::Waiting RespRoute::waiting_for(const impl::Request& r) {
+  using namespace impl::req;
   return std::visit(
       Overloaded{
-          [&](const req::Publish& r) {
-            // Every field, the whole spec included: one the protocol does not carry yet
-            // fails here as soon as it is added.
-            const auto* t = std::get_if<req::Publish>(&typed);
-            return t && r == *t;
+          [](const Publish& x) { return Waiting{x.topic ? Kind::kPublish : Kind::kSend, x.spec.id, 0}; },
+          [](const Hello&) { return Waiting{Kind::kAttach, 0, 0}; },
+          [](const Fetch& x) { return Waiting{Kind::kFetch, 0, x.who.session}; },
+          [](const Settle& x) { return Waiting{Kind::kSettle, x.id, 0}; },
+          [](const Stats&) { return Waiting{Kind::kStats, 0, 0}; },
+          [](const Info&) { return Waiting{Kind::kStats, 0, 0}; },
+          [](const Inline&) -> Waiting {
+            MQ_CHECK_MSG(false, "a client's request is a command");
+            return {};
           },
-          [&](const req::Hello& r) {
-            const auto* t = std::get_if<req::Hello>(&typed);
-            return t && same_who(r.who, t->who);
-          },
-          [&](const req::Fetch& r) {
-            const auto* t = std::get_if<req::Fetch>(&typed);
-            return t && same_who(r.who, t->who) && r.max == t->max && r.block_ns == t->block_ns;
-          },
-          [&](const req::Settle& r) {
-            const auto* t = std::get_if<req::Settle>(&typed);
-            // An ack has no requeue to carry (the packet's field is for nacks).
-            return t && same_who(r.who, t->who) && r.id == t->id && r.nack == t->nack &&
-                   (!r.nack || r.requeue == t->requeue);
-          },
-          [&](const req::Stats& r) {
-            const auto* t = std::get_if<req::Stats>(&typed);
-            return t && r.queue == t->queue;
-          },
-          [&](const req::Info&) { return std::holds_alternative<req::Info>(typed); },
-          [](const req::Inline&) { return false; },  // mqd answered it itself: it did not read the request
       },
-      read);
+      r);
 }
 
 void RespRoute::closed(impl::ConnId conn) {
@@ -275,11 +218,9 @@ void RespRoute::closed(impl::ConnId conn) {
   closed_.insert(conn);
 }
 
-impl::Request RespRoute::request(impl::ConnId conn, const Packet& p) {
+impl::Request RespRoute::request(impl::ConnId conn, const impl::Request& typed) {
   MQ_CHECK(!is_closed(conn));
-  Waiting waiting;
-  const std::vector<std::string> args = args_of(p, waiting);
-  return read_request(conn, args, waiting);
+  return read_request(conn, cp::args_of(typed, commands_.config()), waiting_for(typed));
 }
 
 std::optional<impl::Request> RespRoute::noise(impl::ConnId conn) {

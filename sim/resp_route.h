@@ -92,17 +92,14 @@ class RespRoute {
   RespRoute(const impl::BrokerConfig& config, uint32_t noise_ppm, uint64_t seed, uint32_t hostile_ppm = 0,
             uint64_t hostile_seed = 0);
 
-  // The request packet `p` as mqd reads it off connection `conn`; what it waits for is
-  // remembered. REQUIRES: p is a PublishRequest, AckRequest, Hello, FetchRequest or
-  // StatsRequest, the broker reads it (it is not down), and conn is not closed.
-  impl::Request request(impl::ConnId conn, const Packet& p);
-  // Whether `read` (what mqd read off the connection) asks what `typed` (the same
-  // packet as a typed request) asks: the same producer, target and message spec, the
-  // same consumer, message and options. Sessions are not compared (a RESP session is
-  // its connection). The node asserts it for every request, so that a field the
-  // client library or mqd's command layer loses or alters is an assertion in the very
-  // seed, with or without the shadow.
-  static bool same_meaning(const impl::Request& read, const impl::Request& typed);
+  // The client's request `typed` as mqd reads it off connection `conn`, sent as the
+  // client library writes it (impl/client_protocol.h); what it waits for is
+  // remembered. The node asserts that it means what `typed` means
+  // (client_protocol::same_meaning), so that a field the client library or mqd's
+  // command layer loses or alters is an assertion in the very seed, with or without
+  // the shadow. REQUIRES: typed is a command (not an Inline), the broker reads it (it
+  // is not down), and conn is not closed.
+  impl::Request request(impl::ConnId conn, const impl::Request& typed);
   // With noise_ppm: maybe a noise command to send on `conn` before `p`'s request (as
   // mqd reads it), its answer remembered. REQUIRES: as request().
   std::optional<impl::Request> noise(impl::ConnId conn);
@@ -156,7 +153,8 @@ class RespRoute {
     bool last = false;             // a hostile connection's last request
   };
 
-  std::vector<std::string> args_of(const Packet& p, Waiting& waiting) const;
+  // What the client waits for after sending `r`.
+  static Waiting waiting_for(const impl::Request& r);
   static std::optional<Packet> packet_of(const Waiting& w, const redisReply* r);
   // The oldest unanswered request of `conn` (into `w`), answered by `r`, as read.
   std::optional<Packet> read_answer(impl::ConnId conn, const impl::Response& r, Waiting& w);

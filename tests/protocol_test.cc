@@ -94,6 +94,33 @@ TEST(Protocol, ConsumerCommandsAreReadAsTheClientMeantThem) {
   EXPECT_FALSE(settle(parsed(cp::nack_args("w1", 9, false))).requeue);
 }
 
+// Every kind of request a client sends is written as a command (args_of) that the
+// server reads back as that very request, up to the session (same_meaning); and
+// same_meaning tells apart requests that differ in any field the server acts on.
+TEST(Protocol, EveryRequestIsReadBackFromTheCommandItIsWrittenAs) {
+  const ConsumerRef w1{0, 7, SessionMode::kPull};
+  MessageSpec spec{42, "hello", 3, 2000 * pr::kNsPerMs, 300 * pr::kNsPerMs, 4};
+  const std::vector<Request> requests = {
+      req::Publish{1, false, 1, spec},
+      req::Publish{0, true, 0, MessageSpec{43, "fan", 0, 0, 0, std::nullopt}},
+      req::Hello{w1},
+      req::Fetch{w1, 3, 250 * pr::kNsPerMs},
+      req::Fetch{w1, 1, 0},
+      req::Settle{w1, 9, false, true},
+      req::Settle{w1, 9, true, true},
+      req::Settle{w1, 9, true, false},
+      req::Stats{1},
+      req::Info{},
+  };
+  for (size_t k = 0; k < requests.size(); ++k) {
+    const std::vector<std::string> args = cp::args_of(requests[k], config());
+    for (size_t j = 0; j < requests.size(); ++j) {
+      EXPECT_EQ(cp::same_meaning(parsed(args), requests[j]), j == k) << args[0] << " read as request " << j;
+    }
+  }
+  EXPECT_FALSE(cp::same_meaning(req::Inline{"+PONG\r\n"}, req::Inline{"+PONG\r\n"}));
+}
+
 // ---- what the server answers, the client reads ----
 
 struct ReplyDeleter {
