@@ -58,6 +58,7 @@
 // copyable (the simulator crashes a copy beside its recovery: sim/crash_twin.h).
 
 #include <array>
+#include <variant>
 #include <optional>
 #include <vector>
 
@@ -287,5 +288,58 @@ class BrokerCore {
   TimeNs reported_deadline_ns_ = kNoDeadline;
   bool up_ = true;
 };
+
+// ---- Command: every command BrokerCore takes, as data ----
+// The server shell (impl/server_shell.h) runs commands through run() and reports each
+// one it released, with its outcome, so that a driver can record exactly what the
+// core did (the simulator turns these into history events; impl/ never sees the
+// model). The kinds are the model's operations one for one (model/op.h); the
+// simulator's sim/translate.h maps between the two. Stated beside the methods they
+// call, so that a new command is one header and one source file.
+
+namespace cmd {
+struct Send {
+  ProducerId producer = 0;
+  QueueId queue = 0;
+  MessageSpec spec;
+};
+struct Publish {
+  ProducerId producer = 0;
+  TopicId topic = 0;
+  MessageSpec spec;
+};
+struct Dispatch {
+  QueueId queue = 0;
+};
+struct Fetch {
+  ConsumerId consumer = 0;
+};
+struct Ack {
+  ConsumerId consumer = 0;
+  MessageId id = 0;
+};
+struct Nack {
+  ConsumerId consumer = 0;
+  MessageId id = 0;
+  bool requeue = true;
+};
+struct Tick {  // time passes to the command's time
+};
+struct Crash {};
+struct Recover {};
+struct Attach {
+  ConsumerId consumer = 0;
+};
+struct Detach {
+  ConsumerId consumer = 0;
+};
+}  // namespace cmd
+
+using Command = std::variant<cmd::Send, cmd::Publish, cmd::Dispatch, cmd::Fetch, cmd::Ack, cmd::Nack, cmd::Tick,
+                             cmd::Crash, cmd::Recover, cmd::Attach, cmd::Detach>;
+
+// Runs `c` on `core` at `now_ns` (a Tick ticks to now_ns). The spec of a send or
+// publish is copied: the command stays whole for the record.
+Status run(BrokerCore& core, TimeNs now_ns, const Command& c, Effects& out);
 
 }  // namespace mq::impl

@@ -66,7 +66,6 @@
 #include "base/status.h"
 #include "impl/broker_config.h"
 #include "impl/broker_core.h"
-#include "impl/command.h"
 #include "impl/durable_image.h"
 #include "impl/id_map.h"
 #include "impl/log_buffer.h"

@@ -15,7 +15,6 @@
 #include "base/status.h"
 #include "impl/broker_config.h"
 #include "impl/broker_core.h"
-#include "impl/command.h"
 #include "impl/effect.h"
 #include "model/effect.h"
 #include "model/op.h"

@@ -11,6 +11,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <set>
+#include <variant>
 
 #include "explorer/search_node.h"
 #include "properties/model_variants.h"
@@ -42,6 +44,34 @@ MessageSpec msg(Priority p = 0, TimeNs ttl = 0, TimeNs delay = 0) {
   s.ttl_ns = ttl;
   s.delay_ns = delay;
   return s;
+}
+
+// The explorer offers every operation the model takes, given the options that enable
+// them: a new kind of Op fails here until candidate_ops() offers it.
+TEST(ExplorerTest, EveryKindOfOperationIsACandidate) {
+  ExploreConfig c = tiny(2, 1, {msg(), msg()});
+  c.topology.topics = {{"t", {"q"}}};
+  c.messages[1] = {std::nullopt, TopicId{0}, msg()};
+  c.messages[0].spec.id = 1;
+  c.messages[1].spec.id = 2;
+  c.max_time_ns = 1;
+  c.max_crashes = 1;
+  c.fetch = c.nacks = c.consumer_faults = true;
+  const Model start = Model::create(c.topology).value();
+  std::vector<SearchNode> frontier = {SearchNode{start, ModelProperties(start), 0, 0}};
+  std::set<size_t> kinds;
+  for (int depth = 0; depth < 6 && !frontier.empty(); ++depth) {
+    std::vector<SearchNode> next;
+    for (const SearchNode& node : frontier) {
+      for (const Op& op : candidate_ops(node, c)) {
+        kinds.insert(op.index());
+        Successor s = successor(node, op, apply_model);
+        if (s.changed && next.size() < 2'000) next.push_back(std::move(s.node));
+      }
+    }
+    frontier = std::move(next);
+  }
+  EXPECT_EQ(kinds.size(), std::variant_size_v<Op>);
 }
 
 TEST(ExplorerTest, OneMessageSendDispatchAck) {
