@@ -1,6 +1,7 @@
 #pragma once
 // Op: every input the model accepts, as data. The RapidCheck suites, the random walk
-// and the explorer generate Ops; Model::apply interprets them.
+// and the explorer generate Ops; Model::apply interprets them, and to_string (beside
+// it, in model/model.cc) spells them.
 
 #include <string>
 #include <variant>

@@ -4,7 +4,6 @@
 
 #include "base/fnv.h"
 #include "model/effect.h"
-#include "model/op.h"
 
 namespace mq {
 
@@ -177,44 +176,6 @@ std::string to_string(const Effect& e) {
       std::string(effect_kind_name(e.kind)) + " q" + std::to_string(e.queue) + " " + to_string(e.message);
   if (e.consumer != kNoConsumer) s += " c" + std::to_string(e.consumer);
   return s;
-}
-
-namespace {
-std::string spec_string(const MessageSpec& s) {
-  std::string out = "#" + std::to_string(s.id) + " p" + std::to_string(s.priority);
-  if (s.ttl_ns) out += " ttl=" + std::to_string(s.ttl_ns);
-  if (s.delay_ns) out += " delay=" + std::to_string(s.delay_ns);
-  if (s.max_retries) out += " retries=" + std::to_string(*s.max_retries);
-  return out;
-}
-}  // namespace
-
-std::string to_string(const Op& op) {
-  struct Printer {
-    std::string operator()(const op::Send& o) const {
-      return "send p" + std::to_string(o.producer) + " q" + std::to_string(o.queue) + " " +
-             spec_string(o.spec);
-    }
-    std::string operator()(const op::Publish& o) const {
-      return "publish p" + std::to_string(o.producer) + " t" + std::to_string(o.topic) + " " +
-             spec_string(o.spec);
-    }
-    std::string operator()(const op::Dispatch& o) const { return "dispatch q" + std::to_string(o.queue); }
-    std::string operator()(const op::Fetch& o) const { return "fetch c" + std::to_string(o.consumer); }
-    std::string operator()(const op::Ack& o) const {
-      return "ack c" + std::to_string(o.consumer) + " #" + std::to_string(o.id);
-    }
-    std::string operator()(const op::Nack& o) const {
-      return "nack c" + std::to_string(o.consumer) + " #" + std::to_string(o.id) +
-             (o.requeue ? " requeue" : " dead-letter");
-    }
-    std::string operator()(const op::Advance& o) const { return "advance " + std::to_string(o.now_ns); }
-    std::string operator()(const op::Crash&) const { return "crash"; }
-    std::string operator()(const op::Recover&) const { return "recover"; }
-    std::string operator()(const op::Attach& o) const { return "attach c" + std::to_string(o.consumer); }
-    std::string operator()(const op::Detach& o) const { return "detach c" + std::to_string(o.consumer); }
-  };
-  return std::visit(Printer{}, op);
 }
 
 }  // namespace mq
