@@ -57,7 +57,6 @@ namespace im = mq::impl;
 // as the model never forgets an id).
 im::BrokerConfig to_config(const mq::Topology& t) { return mq::sim::to_broker_config(t); }
 
-im::MessageSpec to_spec(const mq::MessageSpec& s) { return mq::sim::to_core(s); }
 
 // The comparable form of an effect, as text: a mismatch then prints readably.
 std::string show(mq::EffectKind kind, uint32_t q, uint32_t c, uint64_t id, std::string_view payload,
@@ -297,24 +296,7 @@ struct Sut {
 
 // Runs op on the core, at the core's own time (advance ticks to the op's time).
 mq::Status run_core(im::BrokerCore& core, const Op& o, im::Effects& out) {
-  const int64_t now = core.now();
-  struct Visit {
-    im::BrokerCore& core;
-    int64_t now;
-    im::Effects& out;
-    mq::Status operator()(const op::Send& x) { return core.send(now, x.producer, x.queue, to_spec(x.spec), out); }
-    mq::Status operator()(const op::Publish& x) { return core.publish(now, x.producer, x.topic, to_spec(x.spec), out); }
-    mq::Status operator()(const op::Dispatch& x) { return core.dispatch(now, x.queue, out); }
-    mq::Status operator()(const op::Fetch& x) { return core.fetch(now, x.consumer, out); }
-    mq::Status operator()(const op::Ack& x) { return core.ack(now, x.consumer, x.id, out); }
-    mq::Status operator()(const op::Nack& x) { return core.nack(now, x.consumer, x.id, x.requeue, out); }
-    mq::Status operator()(const op::Advance& x) { return core.tick(x.now_ns, out); }
-    mq::Status operator()(const op::Crash&) { return core.crash(now, out); }
-    mq::Status operator()(const op::Recover&) { return core.recover(now, out); }
-    mq::Status operator()(const op::Attach& x) { return core.attach(now, x.consumer, out); }
-    mq::Status operator()(const op::Detach& x) { return core.detach(now, x.consumer, out); }
-  };
-  return std::visit(Visit{core, now, out}, o);
+  return mq::sim::apply_to_core(core, o, core.now(), out);
 }
 
 bool only_duplicates(const im::Effects& effects) {

@@ -9,6 +9,7 @@
 #include <hiredis/hiredis.h>
 
 #include <memory>
+#include <set>
 #include <string>
 #include <variant>
 
@@ -112,6 +113,9 @@ TEST(Protocol, EveryRequestIsReadBackFromTheCommandItIsWrittenAs) {
       req::Stats{1},
       req::Info{},
   };
+  std::set<size_t> kinds;  // every kind a client sends: all but Inline
+  for (const Request& r : requests) kinds.insert(r.index());
+  EXPECT_EQ(kinds.size() + 1, std::variant_size_v<Request>) << "a kind of request this test does not send";
   for (size_t k = 0; k < requests.size(); ++k) {
     const std::vector<std::string> args = cp::args_of(requests[k], config());
     for (size_t j = 0; j < requests.size(); ++j) {

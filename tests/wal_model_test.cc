@@ -203,33 +203,7 @@ struct World {
 };
 
 mq::Status run_core(im::BrokerCore& core, const Op& o, im::Effects& out) {
-  const int64_t now = core.now();
-  struct Visit {
-    im::BrokerCore& core;
-    int64_t now;
-    im::Effects& out;
-    mq::Status operator()(const op::Send& x) {
-      return core.send(now, x.producer, x.queue,
-                       {x.spec.id, x.spec.payload, x.spec.priority, x.spec.ttl_ns, x.spec.delay_ns, x.spec.max_retries},
-                       out);
-    }
-    mq::Status operator()(const op::Publish& x) {
-      return core.publish(now, x.producer, x.topic,
-                          {x.spec.id, x.spec.payload, x.spec.priority, x.spec.ttl_ns, x.spec.delay_ns,
-                           x.spec.max_retries},
-                          out);
-    }
-    mq::Status operator()(const op::Dispatch& x) { return core.dispatch(now, x.queue, out); }
-    mq::Status operator()(const op::Fetch& x) { return core.fetch(now, x.consumer, out); }
-    mq::Status operator()(const op::Ack& x) { return core.ack(now, x.consumer, x.id, out); }
-    mq::Status operator()(const op::Nack& x) { return core.nack(now, x.consumer, x.id, x.requeue, out); }
-    mq::Status operator()(const op::Advance& x) { return core.tick(x.now_ns, out); }
-    mq::Status operator()(const op::Crash&) { return core.crash(now, out); }
-    mq::Status operator()(const op::Recover&) { return core.recover(now, out); }
-    mq::Status operator()(const op::Attach& x) { return core.attach(now, x.consumer, out); }
-    mq::Status operator()(const op::Detach& x) { return core.detach(now, x.consumer, out); }
-  };
-  return std::visit(Visit{core, now, out}, o);
+  return mq::sim::apply_to_core(core, o, core.now(), out);
 }
 
 void compare_contents(const Model& m, const im::BrokerCore& core) {

@@ -109,6 +109,7 @@ void QueueReplay::apply(const Step& step) {
     unknown_in_flight(e.consumer);
     return;
   }
+  if (!e.id) return;  // names no message: nothing to replay
   const MessageKey k = key_of(e);
   if (e.f == EventF::kPublish) {
     if (e.type == EventType::kInvoke) {
