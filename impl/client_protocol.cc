@@ -266,42 +266,6 @@ std::vector<std::string> args_of(const Request& r, const BrokerConfig& config) {
       r);
 }
 
-bool same_meaning(const Request& read, const Request& typed) {
-  const auto same_who = [](const ConsumerRef& a, const ConsumerRef& b) {
-    return a.consumer == b.consumer && a.mode == b.mode;
-  };
-  return std::visit(
-      Overloaded{
-          [&](const req::Publish& r) {
-            // Every field, the whole spec included: one the protocol does not carry yet
-            // fails here as soon as it is added.
-            const auto* t = std::get_if<req::Publish>(&typed);
-            return t && r == *t;
-          },
-          [&](const req::Hello& r) {
-            const auto* t = std::get_if<req::Hello>(&typed);
-            return t && same_who(r.who, t->who);
-          },
-          [&](const req::Fetch& r) {
-            const auto* t = std::get_if<req::Fetch>(&typed);
-            return t && same_who(r.who, t->who) && r.max == t->max && r.block_ns == t->block_ns;
-          },
-          [&](const req::Settle& r) {
-            const auto* t = std::get_if<req::Settle>(&typed);
-            // An ack has no requeue to carry (the field is for nacks).
-            return t && same_who(r.who, t->who) && r.id == t->id && r.nack == t->nack &&
-                   (!r.nack || r.requeue == t->requeue);
-          },
-          [&](const req::Stats& r) {
-            const auto* t = std::get_if<req::Stats>(&typed);
-            return t && r.queue == t->queue;
-          },
-          [&](const req::Info&) { return std::holds_alternative<req::Info>(typed); },
-          [](const req::Inline&) { return false; },  // mqd answered it itself: it did not read the request
-      },
-      read);
-}
-
 Result<SendOutcome> read_send(const redisReply* r) {
   if (r->type == REDIS_REPLY_STATUS) {
     const std::string s = text_of(r);

@@ -67,17 +67,13 @@ std::vector<std::string> fetch_args(const std::string& consumer, uint32_t count,
 std::vector<std::string> ack_args(const std::string& consumer, uint64_t id);
 std::vector<std::string> nack_args(const std::string& consumer, uint64_t id, bool requeue);
 // The command mqd reads as `r` (RespCommands::parse's inverse, up to the consumer's
-// session, which RESP takes from the connection), its names looked up in `config`.
+// session, which RESP takes from the connection: sim::RespRoute::same_meaning states
+// what the two share), its names looked up in `config`.
 // Every request a client sends has one: a new kind of request fails to build here
 // until it has its command. REQUIRES: r is not an Inline (the protocol layer's own
 // answer, which no command reads as), its ids name entries of `config`, and its
 // times are whole milliseconds (RESP's unit).
 std::vector<std::string> args_of(const Request& r, const BrokerConfig& config);
-// Whether `read` (what mqd read off a connection) asks what `written` asks: args_of's
-// promise. The same producer, target and message spec (every field), the same
-// consumer, message and options; sessions are not compared (a RESP session is its
-// connection). An Inline asks nothing: it means nothing another request does.
-bool same_meaning(const Request& read, const Request& written);
 
 // The answers. kStored/kDuplicate: confirmed (durable queues: synced); kFull/kNoSpace:
 // not stored.

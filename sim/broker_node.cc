@@ -4,7 +4,6 @@
 #include <type_traits>
 #include <variant>
 
-#include "impl/client_protocol.h"
 #include "sim/crash_twin.h"
 #include "sim/translate.h"
 
@@ -594,7 +593,7 @@ void BrokerNode::receive(const Packet& packet) {
     }
     if (auto noise = resp_->noise(r->conn)) shell_.request(now, r->conn, std::move(*noise));
     impl::Request read = resp_->request(r->conn, r->request);
-    MQ_CHECK_MSG(impl::client_protocol::same_meaning(read, r->request),
+    MQ_CHECK_MSG(RespRoute::same_meaning(read, r->request),
                  "mqd reads off the connection what the client meant (sim/resp_route.h)");
     shell_.request(now, r->conn, std::move(read));
   }

@@ -213,6 +213,43 @@ RespRoute::Waiting RespRoute::waiting_for(const impl::Request& r) {
       r);
 }
 
+bool RespRoute::same_meaning(const impl::Request& read, const impl::Request& written) {
+  namespace req = impl::req;
+  const auto same_who = [](const impl::ConsumerRef& a, const impl::ConsumerRef& b) {
+    return a.consumer == b.consumer && a.mode == b.mode;
+  };
+  return std::visit(
+      Overloaded{
+          [&](const req::Publish& r) {
+            // Every field, the whole spec included: one the protocol does not carry yet
+            // fails here as soon as it is added.
+            const auto* t = std::get_if<req::Publish>(&written);
+            return t && r == *t;
+          },
+          [&](const req::Hello& r) {
+            const auto* t = std::get_if<req::Hello>(&written);
+            return t && same_who(r.who, t->who);
+          },
+          [&](const req::Fetch& r) {
+            const auto* t = std::get_if<req::Fetch>(&written);
+            return t && same_who(r.who, t->who) && r.max == t->max && r.block_ns == t->block_ns;
+          },
+          [&](const req::Settle& r) {
+            const auto* t = std::get_if<req::Settle>(&written);
+            // An ack has no requeue to carry (the field is for nacks).
+            return t && same_who(r.who, t->who) && r.id == t->id && r.nack == t->nack &&
+                   (!r.nack || r.requeue == t->requeue);
+          },
+          [&](const req::Stats& r) {
+            const auto* t = std::get_if<req::Stats>(&written);
+            return t && r.queue == t->queue;
+          },
+          [&](const req::Info&) { return std::holds_alternative<req::Info>(written); },
+          [](const req::Inline&) { return false; },  // mqd answered it itself: it did not read the request
+      },
+      read);
+}
+
 void RespRoute::closed(impl::ConnId conn) {
   waiting_.erase(conn);
   closed_.insert(conn);

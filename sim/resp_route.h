@@ -95,11 +95,17 @@ class RespRoute {
   // The client's request `typed` as mqd reads it off connection `conn`, sent as the
   // client library writes it (impl/client_protocol.h); what it waits for is
   // remembered. The node asserts that it means what `typed` means
-  // (client_protocol::same_meaning), so that a field the client library or mqd's
+  // (same_meaning, below), so that a field the client library or mqd's
   // command layer loses or alters is an assertion in the very seed, with or without
   // the shadow. REQUIRES: typed is a command (not an Inline), the broker reads it (it
   // is not down), and conn is not closed.
   impl::Request request(impl::ConnId conn, const impl::Request& typed);
+  // Whether `read` (what mqd read off a connection) asks what `written` asks:
+  // client_protocol::args_of's promise. The same producer, target and message spec
+  // (every field), the same consumer, message and options; sessions are not compared
+  // (a RESP session is its connection). An Inline asks nothing: it means nothing
+  // another request does.
+  static bool same_meaning(const impl::Request& read, const impl::Request& written);
   // With noise_ppm: maybe a noise command to send on `conn` before `p`'s request (as
   // mqd reads it), its answer remembered. REQUIRES: as request().
   std::optional<impl::Request> noise(impl::ConnId conn);

@@ -16,6 +16,7 @@
 #include "impl/client_protocol.h"
 #include "impl/protocol.h"
 #include "impl/resp_commands.h"
+#include "sim/resp_route.h"
 #include "tests/resp_config.h"
 
 namespace mq::impl {
@@ -119,10 +120,10 @@ TEST(Protocol, EveryRequestIsReadBackFromTheCommandItIsWrittenAs) {
   for (size_t k = 0; k < requests.size(); ++k) {
     const std::vector<std::string> args = cp::args_of(requests[k], config());
     for (size_t j = 0; j < requests.size(); ++j) {
-      EXPECT_EQ(cp::same_meaning(parsed(args), requests[j]), j == k) << args[0] << " read as request " << j;
+      EXPECT_EQ(sim::RespRoute::same_meaning(parsed(args), requests[j]), j == k) << args[0] << " read as request " << j;
     }
   }
-  EXPECT_FALSE(cp::same_meaning(req::Inline{"+PONG\r\n"}, req::Inline{"+PONG\r\n"}));
+  EXPECT_FALSE(sim::RespRoute::same_meaning(req::Inline{"+PONG\r\n"}, req::Inline{"+PONG\r\n"}));
 }
 
 // ---- what the server answers, the client reads ----

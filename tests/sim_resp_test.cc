@@ -6,7 +6,6 @@
 
 #include <gtest/gtest.h>
 
-#include "impl/client_protocol.h"
 #include "sim/resp_route.h"
 #include "sim/translate.h"
 #include "sim_test_util.h"
@@ -96,7 +95,7 @@ TEST(SimResp, ARequestReadBackMeansWhatTheTypedOneMeans) {
   MessageSpec spec{42, "payload", 1, 3'000'000, 2'000'000, 5};
   const impl::req::Publish typed{0, false, 0, to_core(spec)};
   const impl::Request read = route.request(1, typed);
-  EXPECT_TRUE(impl::client_protocol::same_meaning(read, typed));
+  EXPECT_TRUE(RespRoute::same_meaning(read, typed));
   for (int field = 0; field < 6; ++field) {
     impl::req::Publish other = typed;
     switch (field) {
@@ -107,15 +106,15 @@ TEST(SimResp, ARequestReadBackMeansWhatTheTypedOneMeans) {
       case 4: other.spec.delay_ns = 0; break;
       case 5: other.spec.max_retries.reset(); break;
     }
-    EXPECT_FALSE(impl::client_protocol::same_meaning(read, other)) << "field " << field;
+    EXPECT_FALSE(RespRoute::same_meaning(read, other)) << "field " << field;
   }
   for (const impl::req::Publish& other : {impl::req::Publish{1, false, 0, to_core(spec)},
                                          impl::req::Publish{0, true, 0, to_core(spec)},
                                          impl::req::Publish{0, false, 1, to_core(spec)}}) {
-    EXPECT_FALSE(impl::client_protocol::same_meaning(read, other));
+    EXPECT_FALSE(RespRoute::same_meaning(read, other));
   }
-  EXPECT_FALSE(impl::client_protocol::same_meaning(read, impl::req::Info{}));
-  EXPECT_FALSE(impl::client_protocol::same_meaning(impl::req::Inline{"+PONG\r\n"}, typed));
+  EXPECT_FALSE(RespRoute::same_meaning(read, impl::req::Info{}));
+  EXPECT_FALSE(RespRoute::same_meaning(impl::req::Inline{"+PONG\r\n"}, typed));
 }
 
 // The noise check is not vacuous: an answer other than the one the list expects stops
