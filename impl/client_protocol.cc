@@ -56,7 +56,7 @@ void add_send_options(std::vector<std::string>& args, const SendOptions& o) {
 }
 
 // A time as RESP carries it. REQUIRES: whole milliseconds.
-int64_t whole_ms(TimeNs ns) {
+int64_t ms_of(TimeNs ns) {
   MQ_CHECK_MSG(ns % protocol::kNsPerMs == 0, "RESP carries whole milliseconds");
   return ns / protocol::kNsPerMs;
 }
@@ -238,25 +238,29 @@ std::vector<std::string> nack_args(const std::string& consumer, uint64_t id, boo
 }
 
 std::vector<std::string> args_of(const Request& r, const BrokerConfig& config) {
-  const auto consumer = [&](const ConsumerRef& who) -> const std::string& { return config.consumers.at(who.consumer).name; };
+  const auto consumer = [&](const ConsumerRef& who) -> const std::string& {
+    return config.consumers.at(who.consumer).name;
+  };
   return std::visit(
       Overloaded{
           [&](const req::Publish& x) {
             SendOptions o;
             o.priority = x.spec.priority;
-            o.ttl_ms = whole_ms(x.spec.ttl_ns);
-            o.delay_ms = whole_ms(x.spec.delay_ns);
+            o.ttl_ms = ms_of(x.spec.ttl_ns);
+            o.delay_ms = ms_of(x.spec.delay_ns);
             o.retries = x.spec.max_retries;
             o.producer = config.producers.at(x.producer).name;
             return x.topic ? publish_args(config.topics.at(x.target).name, x.spec.id, x.spec.payload, o)
                            : send_args(config.queues.at(x.target).name, x.spec.id, x.spec.payload, o);
           },
           [&](const req::Hello& x) { return command_of(protocol::Verb::kAttach, {consumer(x.who)}); },
-          [&](const req::Fetch& x) { return fetch_args(consumer(x.who), x.max, whole_ms(x.block_ns)); },
+          [&](const req::Fetch& x) { return fetch_args(consumer(x.who), x.max, ms_of(x.block_ns)); },
           [&](const req::Settle& x) {
             return x.nack ? nack_args(consumer(x.who), x.id, x.requeue) : ack_args(consumer(x.who), x.id);
           },
-          [&](const req::Stats& x) { return command_of(protocol::Verb::kQstats, {config.queues.at(x.queue).name}); },
+          [&](const req::Stats& x) {
+            return command_of(protocol::Verb::kQstats, {config.queues.at(x.queue).name});
+          },
           [](const req::Info&) { return command_of(protocol::Verb::kInfo, {}); },
           [](const req::Inline&) -> std::vector<std::string> {
             MQ_CHECK_MSG(false, "no command reads as the protocol layer's own answer");

@@ -196,7 +196,9 @@ void Consumer::crash() {
   ++work_token_;
   fetching_ = false;
   ++fetch_token_;
-  if (scenario_.clients.close_on_crash) network_.send(self(), kBrokerEndpoint, Close{connection(self(), session_)});
+  if (scenario_.clients.close_on_crash) {
+    network_.send(self(), kBrokerEndpoint, Close{connection(self(), session_)});
+  }
 }
 
 void Consumer::restart() {

@@ -1,8 +1,9 @@
 #pragma once
 // RespRoute: with clients.resp, the simulated clients' requests and the broker's
 // answers go through the code mqd and the project's client library run, as bytes:
-//  - a request packet becomes the arguments the client library sends
-//    (impl/client_protocol.h), RESP bytes as hiredis formats them
+//  - a client's request (an impl::Request, as the simulated clients send them)
+//    becomes the arguments the client library writes for it
+//    (client_protocol::args_of), RESP bytes as hiredis formats them
 //    (redisFormatCommandArgv), and a request again as mqd reads it off a connection
 //    (impl::RespIntake: impl::RespReader, then impl::RespCommands::parse, which
 //    resolves the names);

@@ -120,7 +120,8 @@ TEST(Protocol, EveryRequestIsReadBackFromTheCommandItIsWrittenAs) {
   for (size_t k = 0; k < requests.size(); ++k) {
     const std::vector<std::string> args = cp::args_of(requests[k], config());
     for (size_t j = 0; j < requests.size(); ++j) {
-      EXPECT_EQ(sim::RespRoute::same_meaning(parsed(args), requests[j]), j == k) << args[0] << " read as request " << j;
+      EXPECT_EQ(sim::RespRoute::same_meaning(parsed(args), requests[j]), j == k)
+          << args[0] << " read as request " << j;
     }
   }
   EXPECT_FALSE(sim::RespRoute::same_meaning(req::Inline{"+PONG\r\n"}, req::Inline{"+PONG\r\n"}));
