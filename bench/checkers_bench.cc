@@ -1,9 +1,7 @@
 // Checker throughput: a large synthetic history (publish, push round-robin to two
 // consumers, ack; at most two messages in flight) written to a temp file, then judged
 // end to end by every checker (check_streaming: the reader, then each check of
-// check_all_properties(): well-formed, integrity, no-loss, duplicates, capacity,
-// ttl-delay, priority, order, load-balance, completeness, refinement, fan-out,
-// recovery), one event at a time. max_rss_mb is the whole process's
+// check_all_properties()), one event at a time. max_rss_mb is the whole process's
 // peak resident set (getrusage), read after the run.
 //   build/bench/checkers_bench --benchmark_filter='CheckFile|ReadOnly'
 #include <benchmark/benchmark.h>

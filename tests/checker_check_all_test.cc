@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,10 +26,13 @@ TEST(CheckerCheckAll, AGoodHistoryGetsEveryVerdictValid) {
     names.push_back(v.property);
     EXPECT_TRUE(v.valid) << to_string(v);
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"well-formed", "integrity", "no-loss", "duplicates", "capacity",
-                                             "ttl-delay", "priority", "order", "load-balance",
-                                             "completeness", "refinement", "fan-out", "recovery"}));
+  // The list is stated once, where stream_check.cc runs the checkers; what this pins
+  // is that a good history gets a verdict of each, in that order, well-formed first,
+  // and that no two checkers answer under one name.
   EXPECT_EQ(check_all_properties(), names);  // what a sweep's table lists, in this order
+  ASSERT_GE(names.size(), 2u);
+  EXPECT_EQ(names.front(), "well-formed");
+  EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), names.size());
   EXPECT_TRUE(all_valid(verdicts));
 }
 

@@ -4,13 +4,12 @@
 // history's length). check_all is this class fed from a History in memory, so the two
 // paths give identical verdicts (tests/checker_stream_test.cc compares them anyway).
 //
-// Well-formed, completeness, refinement, fan-out and recovery take each event as it
-// comes. The other
-// eight (integrity, no-loss, duplicates, capacity, ttl-delay, priority, order,
-// load-balance) take the steps a StreamIndex releases: it holds an event back until
-// the publishes invoked before it have completed (their outcome is lookahead), and
-// remembers finished messages only up to kRememberFinished (history_index.h).
-// Capacity, priority, no-loss and load-balance share one QueueReplay.
+// Which checks there are, and in what order they answer, is stated once, in
+// stream_check.cc's Impl. Some take each event as it comes (Impl::admit, Impl::keep);
+// the others take the steps a StreamIndex releases (Impl::on_step): it holds an event
+// back until the publishes invoked before it have completed (their outcome is
+// lookahead), and remembers finished messages only up to kRememberFinished
+// (history_index.h). The checks that need a queue's contents share one QueueReplay.
 //
 // Thread-safety: none; one StreamingChecks per history.
 
@@ -41,9 +40,8 @@ class StreamingChecks {
   // events of a History the caller keeps do: check_all). The verdicts hold copies of
   // their witness events, so they do not depend on `e` afterwards.
   void add_borrowed(const HistoryEvent& e);
-  // The verdicts in check_all's order: well-formed, then (if well formed) integrity,
-  // no-loss, duplicates, capacity, ttl-delay, priority, order, load-balance,
-  // completeness, refinement, fan-out, recovery. Call once, after the last add().
+  // The verdicts in check_all's order (check_all_properties()): well-formed, then, if
+  // the history is well formed, every other check's. Call once, after the last add().
   std::vector<Verdict> finish();
 
   ~StreamingChecks();
