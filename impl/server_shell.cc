@@ -265,6 +265,7 @@ std::optional<std::string> ServerShell::check_ids(const Request& r) const {
 }
 
 void ServerShell::handle(TimeNs now, ConnId from, Request& r) {
+  ++stats_.handled[r.index()];
   if (auto bad = check_ids(r)) return send_after(SendResponse{from, resp::Error{Code::kNotFound, *bad}}, now);
   std::visit(
       [&](auto& x) {

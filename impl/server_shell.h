@@ -55,6 +55,7 @@
 // carry out WriteCheckpoint, StartLog and Fail at once, calling back into the shell
 // (synced, log_started, crash): each is the last action of the input that made it.
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -161,6 +162,9 @@ struct ShellStats {
   uint64_t acks = 0, nacks = 0, stale_acks = 0, session_detaches = 0, crashes = 0;
   uint64_t fetches = 0, fetched = 0, stale_requests = 0;
   uint64_t commits = 0, checkpoints = 0, write_failures = 0;
+  // Requests handled while up, by kind (their index in Request): what tells a test
+  // that a driver's clients ask for every kind the shell serves.
+  std::array<uint64_t, std::variant_size_v<Request>> handled{};
 };
 
 class ServerShell {

@@ -42,6 +42,7 @@ void add(impl::ShellStats& a, const impl::ShellStats& b) {
   a.commits += b.commits;
   a.checkpoints += b.checkpoints;
   a.write_failures += b.write_failures;
+  for (size_t k = 0; k < a.handled.size(); ++k) a.handled[k] += b.handled[k];
 }
 
 PublishOutcome to_packet(impl::PublishOutcome o) {

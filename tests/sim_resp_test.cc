@@ -87,6 +87,21 @@ TEST(SimResp, NoiseIsAnsweredInOrderAndEveryPropertyHolds) {
   }
 }
 
+// The simulated clients ask for every kind of request mqd serves, so that the sweep
+// reaches each: a new kind fails here until a client (sim/consumer.cc,
+// sim/producer.cc) sends it. With noise, the protocol layer's own answers (PING, a
+// syntax error) reach the shell too.
+TEST(SimResp, TheClientsAskForEveryKindOfRequest) {
+  nlohmann::json j = whole_ms_json();
+  j["clients"]["resp"] = true;
+  j["clients"]["resp_noise_ppm"] = 300000;
+  const SimResult r = simulate(test::scenario_of(j), 1);
+  for (size_t kind = 0; kind < r.broker.handled.size(); ++kind) {
+    EXPECT_GT(r.broker.handled[kind], 0u) << "no request of kind " << kind
+                                          << " (its index in impl::Request) was handled";
+  }
+}
+
 // What the node asserts of every RESP request: mqd read what the client meant. A
 // request read back through the route is the typed one; any field changed is not.
 TEST(SimResp, ARequestReadBackMeansWhatTheTypedOneMeans) {
