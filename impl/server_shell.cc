@@ -466,6 +466,7 @@ std::string ServerShell::info_text() const {
 // their records to the log now; their outputs wait for the sync (emit).
 ServerShell::Ran ServerShell::execute(TimeNs now, Command&& c) {
   MQ_CHECK(state_ == State::kUp && core_);
+  ++stats_.executed[c.index()];
   Effects tick_effects;
   const Status ticked = core_->tick(now, tick_effects);
   MQ_CHECK_MSG(ticked.ok(), "the driver's time never goes backwards");

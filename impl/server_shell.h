@@ -162,9 +162,12 @@ struct ShellStats {
   uint64_t acks = 0, nacks = 0, stale_acks = 0, session_detaches = 0, crashes = 0;
   uint64_t fetches = 0, fetched = 0, stale_requests = 0;
   uint64_t commits = 0, checkpoints = 0, write_failures = 0;
-  // Requests handled while up, by kind (their index in Request): what tells a test
-  // that a driver's clients ask for every kind the shell serves.
+  // Requests handled while up, by kind (their index in Request), and the core's
+  // commands run, by kind (their index in Command): what tells a test that a driver's
+  // clients ask for every kind the shell serves, and that the shell runs every kind
+  // of command the core takes.
   std::array<uint64_t, std::variant_size_v<Request>> handled{};
+  std::array<uint64_t, std::variant_size_v<Command>> executed{};
 };
 
 class ServerShell {

@@ -43,6 +43,7 @@ void add(impl::ShellStats& a, const impl::ShellStats& b) {
   a.checkpoints += b.checkpoints;
   a.write_failures += b.write_failures;
   for (size_t k = 0; k < a.handled.size(); ++k) a.handled[k] += b.handled[k];
+  for (size_t k = 0; k < a.executed.size(); ++k) a.executed[k] += b.executed[k];
 }
 
 PublishOutcome to_packet(impl::PublishOutcome o) {
