@@ -4,10 +4,12 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <array>
@@ -53,7 +55,44 @@ void unregister_pid(pid_t pid) {
   }
 }
 
+// A server started while the handler runs would outlive the run: its pid registered
+// after the handler's pass over g_pids, or not at all (a nemesis restarting the
+// server it just saw die, while the handler runs the cleanup commands). So a start
+// is a window, from before the fork until its pid is registered, counted in
+// g_spawning, with the interrupt signals blocked on its thread (the handler never runs
+// inside it); the handler first sets g_interrupted, which every later start refuses,
+// then waits for the windows open to close.
+std::atomic<bool> g_interrupted{false};
+std::atomic<int> g_spawning{0};
+constexpr int kSpawnWaitMs = 2000;  // a spawn takes well under a millisecond
+
+class SpawnWindow {
+ public:
+  SpawnWindow() {
+    sigset_t interrupts;
+    sigemptyset(&interrupts);
+    sigaddset(&interrupts, SIGINT);
+    sigaddset(&interrupts, SIGTERM);
+    MQ_CHECK(pthread_sigmask(SIG_BLOCK, &interrupts, &old_) == 0);
+    g_spawning.fetch_add(1);
+  }
+  ~SpawnWindow() {
+    g_spawning.fetch_sub(1);
+    MQ_CHECK(pthread_sigmask(SIG_SETMASK, &old_, nullptr) == 0);
+  }
+  SpawnWindow(const SpawnWindow&) = delete;
+  SpawnWindow& operator=(const SpawnWindow&) = delete;
+
+ private:
+  sigset_t old_;
+};
+
 void on_interrupt(int sig) {
+  g_interrupted.store(true);
+  for (int ms = 0; ms < kSpawnWaitMs && g_spawning.load() > 0; ++ms) {
+    const timespec one_ms{0, 1'000'000};
+    ::nanosleep(&one_ms, nullptr);
+  }
   for (auto& slot : g_pids) {
     const pid_t pid = slot.load();
     if (pid <= 0) continue;
@@ -231,6 +270,8 @@ ServerProcess::~ServerProcess() {
 
 Status ServerProcess::start(const ProcessSpec& spec) {
   MQ_CHECK(pid_ <= 0);
+  SpawnWindow window;
+  if (g_interrupted.load()) return unavailable("interrupted: no server is started any more");
   auto pid = spawn(spec.argv, spec.env, spec.log_path, -1, spec.cwd);
   if (!pid.ok()) return pid.status();
   pid_ = *pid;

@@ -9,7 +9,9 @@
 // Cleanup on SIGINT/SIGTERM: every live ServerProcess is in a process-wide registry;
 // install_interrupt_cleanup() installs a handler that SIGKILLs each registered pid
 // (async-signal-safe: kill(2) on a fixed array), runs the registered cleanup commands
-// (namespaces, mounts) and exits with 130. Destructors stop what is still running.
+// (namespaces, mounts) and exits with 130. A start that races with the handler is
+// waited for, and one after it is refused, so no server outlives an interrupted run.
+// Destructors stop what is still running.
 //
 // Thread-safety: a ServerProcess is used by one thread at a time (the run's nemesis
 // thread after start); the registry is safe from any thread and from the handler.
