@@ -2,6 +2,9 @@
 # SOURCE_DIR, run at every build so --version names the revision that was built,
 # not the one configured. configure_file leaves OUT untouched when the text is the
 # same, so nothing recompiles unless the revision changed.
+# A script (cmake -P) starts with every policy unset: CMP0053 NEW leaves @MQ_VERSION@
+# in the template for configure_file to fill in, instead of a warning at every build.
+cmake_policy(SET CMP0053 NEW)
 find_package(Git QUIET)
 set(MQ_VERSION "unknown")
 if(GIT_FOUND)
