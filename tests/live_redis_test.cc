@@ -7,9 +7,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -19,6 +21,30 @@
 
 namespace mq::live {
 namespace {
+
+// Processes whose working directory is under `dir` (pid and command line, one per
+// line): a server a run left behind works in its run directory, whatever its command
+// line says (redis-server rewrites its own to "redis-server HOST:PORT", which
+// `pgrep -f DIR` cannot see).
+std::string processes_in(const std::string& dir) {
+  std::string found;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string pid = entry.path().filename();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    const std::string cwd = std::filesystem::read_symlink(entry.path() / "cwd", ec).string();
+    if (ec || cwd.rfind(dir, 0) != 0) continue;
+    std::ifstream in(entry.path() / "cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (cmdline.empty()) {  // a process between fork and exec has none yet
+      std::ifstream comm(entry.path() / "comm");
+      std::getline(comm, cmdline);
+    }
+    found += pid + ": " + cmdline + " (in " + cwd + ")\n";
+  }
+  return found;
+}
 
 bool redis_installed() {
   return capture_command({"redis-server", "--version"}, std::chrono::milliseconds(5000)).ok();
@@ -161,6 +187,7 @@ TEST_F(LiveRedisTest, InterruptStopsTheServerAndRemovesNamespaceAndMount) {
   auto procs = capture_command({"pgrep", "-f", run_dir}, std::chrono::milliseconds(5000));
   ASSERT_TRUE(procs.ok());
   EXPECT_EQ(*procs, "") << "processes of " << run_dir << " still run";
+  EXPECT_EQ(processes_in(run_dir), "") << "processes still work in " << run_dir;
   std::ifstream mounts("/proc/self/mountinfo");
   std::stringstream ms;
   ms << mounts.rdbuf();
