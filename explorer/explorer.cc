@@ -45,7 +45,9 @@ class Block {
 // memory is mapped or first touched again.
 inline constexpr size_t kBlockBytes = size_t{2} << 20;
 
-class Layer {
+// Cache-line aligned: the merge appends to the next layer while other threads read
+// the current one, which would otherwise share a line with it.
+class alignas(64) Layer {
  public:
   uint32_t first = 0;  // index of its first state
 
@@ -54,19 +56,23 @@ class Layer {
     const Ref& r = refs[k];
     return std::string_view(blocks[r.block].data() + r.begin, r.size);
   }
-  void append(std::string_view state, std::vector<Block>& pool) {
+  // Returns whether it mapped a new block (the pool had none).
+  bool append(std::string_view state, std::vector<Block>& pool) {
+    bool mapped = false;
     if (blocks.empty() || blocks.back().size() + state.size() > blocks.back().capacity()) {
       if (!pool.empty() && pool.back().capacity() >= state.size()) {
         blocks.push_back(std::move(pool.back()));
         pool.pop_back();
       } else {
         blocks.emplace_back(std::max(kBlockBytes, state.size()));
+        mapped = true;
       }
     }
     Block& b = blocks.back();
     refs.push_back({static_cast<uint32_t>(blocks.size() - 1), static_cast<uint32_t>(b.size()),
                     static_cast<uint32_t>(state.size())});
     b.append(state);
+    return mapped;
   }
   // Gives the blocks that hold only states before `k` to the pool: the states of a
   // layer are read once, window after window, so the next layer can fill the blocks
@@ -103,8 +109,9 @@ class Layer {
 
 // ---- the two state spaces, behind one interface ----
 
-// What one thread's expansion of a chunk of parents produces, in order.
-struct ChunkOut {
+// What one thread's expansion of a chunk of parents produces, in order. Cache-line
+// aligned: threads fill neighbouring chunks' outputs at once.
+struct alignas(64) ChunkOut {
   struct Candidate {  // a successor not in the visited set when the window began
     uint64_t fp;
     uint32_t parent;
@@ -558,6 +565,7 @@ class Search {
   HugeArray<uint16_t> via_;     // [state] candidate op index at the parent
   Layer current_, next_;
   std::vector<Block> pool_;  // blocks of cleared layers
+  size_t mapped_ = 0;        // blocks the merge had to map (the pool was empty)
   std::vector<ChunkOut> chunks_;
   std::vector<uint32_t> merge_index_;  // merge(): state index of each candidate
   StateGraph graph_;         // with liveness
@@ -631,7 +639,19 @@ bool Search::window(size_t first, size_t last, ExploreResult& result) {
   };
   std::vector<std::thread> threads;
   const size_t helpers = std::min<size_t>(options_.jobs, count) - 1;
+  // With helpers, the blocks the last window's merge had to map are mapped for this one
+  // by the main thread while the helpers expand: the merge, which every thread waits
+  // for in the end, then finds them in the pool instead of stalling on fresh memory
+  // (the kernel zeroing it, slow when the host backs it anew). Memory only: which
+  // block holds a state changes nothing the search computes.
+  const size_t premap = helpers > 0 ? std::exchange(mapped_, 0) : 0;
   for (size_t t = 0; t < helpers; ++t) threads.emplace_back(work);
+  if (premap > 0) {
+    std::vector<Block> fresh;
+    for (size_t b = 0; b < premap; ++b) fresh.emplace_back(kBlockBytes);
+    std::lock_guard<std::mutex> lock(merge_mu);
+    for (Block& b : fresh) pool_.push_back(std::move(b));
+  }
   work();
   for (auto& t : threads) t.join();
   merge_ready(false);  // alone now: the table may grow
@@ -661,7 +681,7 @@ bool Search::merge(ChunkOut& out, ExploreResult& result) {
       parent_.push_back(parent);
       via_.push_back(cand.via);
       const std::string_view bytes = out.bytes.view(cand.begin, cand.end);
-      next_.append(bytes, pool_);
+      mapped_ += next_.append(bytes, pool_);
       if (!symmetry_.empty()) represented_ += space_->orbit_size(bytes);
     }
   }

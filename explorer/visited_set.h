@@ -78,7 +78,11 @@ class VisitedSet {
   uint64_t* keys_ = nullptr;
   uint32_t* index_ = nullptr;  // null without indices
   HugeRegion keys_memory_, index_memory_;
-  size_t capacity_ = 0, size_ = 0;
+  size_t capacity_ = 0;
+  // On a cache line of its own: inserts write it, and finds on other threads read the
+  // fields above at every lookup; on one line, every insert would take that line from
+  // the readers' caches.
+  alignas(64) size_t size_ = 0;
 };
 
 // A 64-bit fingerprint of a byte string (wyhash-style 128-bit multiply mixing).

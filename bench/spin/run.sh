@@ -86,20 +86,24 @@ echo "two threads: $(div "$wall1" "$wall" | xargs printf "%.2f")x the wall-time 
 # One pair is not the figure: a run's wall time moves with the memory it is given. In
 # a virtual machine, fresh memory that the host has reclaimed takes 0.35-0.75 GB/s to
 # fault in, memory it still backs 15-30 GB/s, and which one a run gets depends on what
-# ran just before it (the first run after SPIN's 465 MB pays the most). So five more
-# pairs, the order alternating, and the median of their speed-ups.
-ratios=()
+# ran just before it (the first run of a pair often pays the most). So six more pairs,
+# three with one thread first and three with two threads first, and the median of
+# their six speed-ups (the mean of the middle two), beside each order's own.
 declare -A pair_wall  # [threads]
-for round in 1 2 3 4 5; do
+ratios=() first1=() first2=()
+for round in 1 2 3 4 5 6; do
   order=(1 2)
   ((round % 2 == 0)) && order=(2 1)
   for j in "${order[@]}"; do
     explore_timed --no-liveness --no-symmetry -j "$j"
     pair_wall[$j]=$(wall_of)
   done
-  ratios+=("$(div "${pair_wall[1]}" "${pair_wall[2]}")")
+  r=$(div "${pair_wall[1]}" "${pair_wall[2]}")
+  ratios+=("$r")
+  if ((round % 2 == 0)); then first2+=("$r"); else first1+=("$r"); fi
 done
-echo "two threads, five more pairs: $(printf '%.2fx ' "${ratios[@]}")(median $(printf '%s\n' "${ratios[@]}" | sort -g | sed -n 3p | xargs printf '%.2f')x)"
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+echo "two threads, six more pairs: one thread first $(printf '%.2fx ' "${first1[@]}"); two threads first $(printf '%.2fx ' "${first2[@]}")(median of the six $(median "${ratios[@]}")x)"
 run_explorer "explore (symmetry) -j1" --no-liveness -j 1
 # The fair-cycle search on the same graph (it keeps every edge; symmetry is off for it).
 run_explorer "explore (liveness) -j1" -j 1
