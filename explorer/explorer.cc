@@ -596,6 +596,7 @@ bool Search::window(size_t first, size_t last, ExploreResult& result) {
         deferred = true;
         return;
       }
+      if (!concurrent) visited_.make_room(chunks_[m].candidates.size(), options_.jobs);
       go_on = merge(chunks_[m], result);
       if (!go_on) stop_after = 0;
       merged = m + 1;
@@ -654,7 +655,7 @@ bool Search::window(size_t first, size_t last, ExploreResult& result) {
   }
   work();
   for (auto& t : threads) t.join();
-  merge_ready(false);  // alone now: the table may grow
+  merge_ready(false);  // alone now: the table may grow (on every thread: make_room)
   return go_on;
 }
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <thread>
+#include <vector>
 
 #include "base/check.h"
 
@@ -97,12 +99,26 @@ void VisitedSet::place(uint64_t key, uint32_t index) {
   if (index_) index_[at] = index;
 }
 
-void VisitedSet::grow() {
+bool VisitedSet::same_slots(const VisitedSet& o) const {
+  if (capacity_ != o.capacity_ || size_ != o.size_ || with_index_ != o.with_index_) return false;
+  if (capacity_ == 0) return true;
+  if (std::memcmp(keys_, o.keys_, capacity_ * sizeof(uint64_t)) != 0) return false;
+  return !index_ || std::memcmp(index_, o.index_, capacity_ * sizeof(uint32_t)) == 0;
+}
+
+void VisitedSet::make_room(size_t more, size_t threads) {
+  MQ_CHECK(threads >= 1);
+  // Bounded: each round doubles the table, and a table of 2^64 slots holds anything.
+  for (int round = 0; round < 64 && !fits(more); ++round) grow(threads);
+  MQ_CHECK(fits(more));
+}
+
+void VisitedSet::grow(size_t threads) {
   const size_t old_capacity = capacity_;
   capacity_ = capacity_ == 0 ? 1024 : capacity_ * 2;
   if (capacity_ * sizeof(uint64_t) <= keys_memory_.max_bytes()) {
     commit();
-    if (old_capacity > 0) rehash_in_place(old_capacity);
+    if (old_capacity > 0) rehash_in_place(old_capacity, threads);
     return;
   }
   // Past the reservation: a new one, and every key copied over.
@@ -131,14 +147,40 @@ void VisitedSet::grow() {
 //    more; when y is in the upper half those came from old slots y-C .. C-1, fewer
 //    than the 2C - y + 1 keys needed (C the old capacity); when y is in the lower
 //    half, the 2C - y > C keys needed are more than the old table held.
-//  - Then old slots 0 .. s-1, a run of occupied slots (s is the first empty). A key
-//    at j passes slots visited already, or placed keys in the upper half, and may wrap
+//  - Then old slots 0 .. s-1, a run of occupied slots (s is the first empty). A key at
+//    j passes slots visited already, or placed keys in the upper half, and may wrap
 //    to slot 0: then 0..j-1 are visited and j was just emptied, so it lands by j.
-void VisitedSet::rehash_in_place(size_t old_capacity) {
+// The runs do not meet: a run's keys land in its own slots in the lower half and, in
+// the upper half, in its slots moved up by old_capacity (its keys whose homes are x or
+// later number at most its slots from x on, so linear probing from those homes never
+// passes its end moved up), and only the last run wraps. So stretches of whole runs,
+// cut at empty slots, can be rehashed on threads of their own, each in the order above:
+// every key lands where the one-thread rehash puts it.
+void VisitedSet::rehash_in_place(size_t old_capacity, size_t threads) {
   size_t s = 0;
   for (; keys_[s] != 0; ++s) MQ_CHECK(s + 1 < old_capacity);  // a load of 3/4 leaves empty slots
-  for (size_t step = 1; step < old_capacity; ++step) {
-    const size_t i = (s + step) & (old_capacity - 1);
+  // Too small a table to be worth a thread.
+  constexpr size_t kSlotsPerThread = size_t{1} << 18;
+  threads = std::max<size_t>(1, std::min(threads, old_capacity / kSlotsPerThread));
+  // Cuts, as steps after s: each at an empty slot, so that every stretch is whole runs.
+  std::vector<size_t> cuts{1};
+  for (size_t t = 1; t < threads; ++t) {
+    size_t step = std::max(cuts.back(), t * old_capacity / threads);
+    while (step < old_capacity && keys_[(s + step) & (old_capacity - 1)] != 0) ++step;  // bounded: step grows
+    if (step < old_capacity) cuts.push_back(step);
+  }
+  cuts.push_back(old_capacity);
+  std::vector<std::thread> helpers;
+  for (size_t k = 1; k + 1 < cuts.size(); ++k)
+    helpers.emplace_back([this, s, from = cuts[k], to = cuts[k + 1]] { rehash_slots(s + from, s + to); });
+  rehash_slots(s + cuts[0], s + cuts[1]);
+  for (auto& h : helpers) h.join();
+}
+
+void VisitedSet::rehash_slots(size_t first, size_t last) {
+  const size_t old_mask = capacity_ / 2 - 1;
+  for (size_t at = first; at < last; ++at) {
+    const size_t i = at & old_mask;
     const uint64_t key = keys_[i];
     if (key == 0) continue;
     keys_[i] = 0;

@@ -61,15 +61,24 @@ class VisitedSet {
   }
   // Whether `more` inserts fit without growing the table.
   bool fits(size_t more) const { return (size_ + more) * 4 <= capacity_ * 3; }
+  // Grows the table until fits(more), each doubling's rehash shared by up to `threads`
+  // threads (so is the kernel's zeroing of the new half, which they touch); the table
+  // is the one insert() would have grown, slot for slot.
+  // REQUIRES: threads >= 1.
+  void make_room(size_t more, size_t threads);
   size_t size() const { return size_; }
+  // Whether every slot of the two tables holds the same key and index (for tests: the
+  // layout is a function of the inserts, however many threads grew the table).
+  bool same_slots(const VisitedSet& other) const;
   uint64_t memory_bytes() const { return keys_memory_.size() + index_memory_.size(); }
 
  private:
   size_t slot_of(uint64_t fp) const { return (fp == 0 ? 1 : fp) & (capacity_ - 1); }
-  void grow();
+  void grow(size_t threads = 1);
   void reserve(size_t max_capacity);  // new regions for up to max_capacity slots, empty
   void commit();                      // the regions' first capacity_ slots
-  void rehash_in_place(size_t old_capacity);
+  void rehash_in_place(size_t old_capacity, size_t threads);
+  void rehash_slots(size_t first, size_t last);  // old slots [first, last), in order
   void place(uint64_t key, uint32_t index);  // REQUIRES: key absent, room for it
 
   // Parallel arrays (no padding). A key of 0 marks an empty slot; fingerprint 0 is

@@ -121,6 +121,33 @@ TEST(VisitedSet, FindsBesideAnInsertThatDoesNotGrowSeeAKeyNotYetOrWithItsIndex) 
   expect_all_found(set, keys, true);
 }
 
+// make_room's doubling on several threads cuts the table into stretches of whole runs
+// and rehashes each on its own thread: the table must be the one a single thread
+// grows, slot for slot (every key found with its index, and the same slot for each:
+// the probe lengths agree). Tables of 2^20 slots and more are cut (2^18 per thread);
+// keys with the low bits all ones make runs that wrap around the table's end.
+TEST(VisitedSet, ADoublingOnSeveralThreadsGivesTheTableOfOne) {
+  auto keys = random_keys(13);
+  for (size_t i = 0; i < keys.size(); i += 16) keys[i] |= (uint64_t{1} << 20) - 1;
+  constexpr uint32_t kFill = 786'000;  // a table of 2^20 slots, 432 keys short of its load of 3/4
+  Prng prng(14);
+  while (keys.size() < kFill) keys.push_back(prng.next());
+  VisitedSet one;
+  for (const uint64_t k : keys) one.insert(k);
+  ASSERT_FALSE(one.fits(2'000));
+  one.make_room(2'000, 1);
+  for (const size_t threads : {size_t{2}, size_t{3}, size_t{8}}) {
+    SCOPED_TRACE(testing::Message() << threads << " threads");
+    VisitedSet many;
+    for (const uint64_t k : keys) many.insert(k);
+    many.make_room(2'000, threads);
+    ASSERT_TRUE(many.fits(2'000));
+    ASSERT_EQ(one.memory_bytes(), many.memory_bytes());
+    expect_all_found(many, keys, true);
+    EXPECT_TRUE(many.same_slots(one));
+  }
+}
+
 // Fingerprint 0 marks an empty slot, so it is stored as 1: the two are one state.
 TEST(VisitedSet, ZeroAndOneAreOneFingerprint) {
   VisitedSet set;
