@@ -160,7 +160,7 @@ void VisitedSet::rehash_in_place(size_t old_capacity, size_t threads) {
   size_t s = 0;
   for (; keys_[s] != 0; ++s) MQ_CHECK(s + 1 < old_capacity);  // a load of 3/4 leaves empty slots
   // Too small a table to be worth a thread.
-  constexpr size_t kSlotsPerThread = size_t{1} << 18;
+  constexpr size_t kSlotsPerThread = size_t{1} << 16;
   threads = std::max<size_t>(1, std::min(threads, old_capacity / kSlotsPerThread));
   // Cuts, as steps after s: each at an empty slot, so that every stretch is whole runs.
   std::vector<size_t> cuts{1};

@@ -124,14 +124,22 @@ TEST(VisitedSet, FindsBesideAnInsertThatDoesNotGrowSeeAKeyNotYetOrWithItsIndex) 
 // make_room's doubling on several threads cuts the table into stretches of whole runs
 // and rehashes each on its own thread: the table must be the one a single thread
 // grows, slot for slot (every key found with its index, and the same slot for each:
-// the probe lengths agree). Tables of 2^20 slots and more are cut (2^18 per thread);
-// keys with the low bits all ones make runs that wrap around the table's end.
+// the probe lengths agree). Tables of 2^17 slots and more are cut (2^16 per thread);
+// keys with the low bits all ones make runs that wrap around the table's end, and
+// crowds of keys with one home a little before each place where 2, 3 or 4 threads
+// would cut if they did not look for an empty slot make long runs across those places
+// (a rehash cut there puts keys elsewhere, which this test fails on).
 TEST(VisitedSet, ADoublingOnSeveralThreadsGivesTheTableOfOne) {
+  constexpr uint64_t kSlots = uint64_t{1} << 18;
   auto keys = random_keys(13);
-  for (size_t i = 0; i < keys.size(); i += 16) keys[i] |= (uint64_t{1} << 20) - 1;
-  constexpr uint32_t kFill = 786'000;  // a table of 2^20 slots, 432 keys short of its load of 3/4
-  Prng prng(14);
-  while (keys.size() < kFill) keys.push_back(prng.next());
+  keys.resize(196'000);  // a table of 2^18 slots, 608 keys short of its load of 3/4
+  for (size_t i = 0; i < keys.size(); i += 256) keys[i] |= kSlots - 1;
+  const uint64_t cuts[] = {kSlots / 4, kSlots / 3, kSlots / 2, kSlots * 2 / 3, kSlots * 3 / 4};
+  for (size_t c = 0; c < std::size(cuts); ++c)
+    for (size_t k = 0; k < 100; ++k) {
+      uint64_t& key = keys[1 + 16 * (c * 100 + k)];  // not one of the wrapping keys
+      key = (key & ~(kSlots - 1)) | (cuts[c] - 50);
+    }
   VisitedSet one;
   for (const uint64_t k : keys) one.insert(k);
   ASSERT_FALSE(one.fits(2'000));
