@@ -7,72 +7,10 @@
 namespace mq {
 namespace {
 
-enum class IdRule : uint8_t { kNever, kAlways, kWhenOk };
-
-// Everything the format says about an f: who writes it and the fields it needs. One
-// row per f, in one exhaustive switch.
-struct EventFRules {
-  EventFRoles roles;
-  bool node = false;      // names the client a fault is about
-  bool consumer = false;  // names a consumer
-  IdRule id = IdRule::kNever;
-  ConsumerOpKind consumer_op = ConsumerOpKind::kNone;
-  RecoveryRole recovery = RecoveryRole::kNone;
-  FaultSpan span{};
-};
-
-constexpr FaultSpan instant(const char* label) { return {label, true, false}; }
-constexpr FaultSpan opens(const char* window) { return {window, false, true}; }
-constexpr FaultSpan closes(const char* window) { return {window, false, false}; }
-
-constexpr EventFRoles kClient{true, false, false};
-constexpr EventFRoles kClientOrBroker{true, true, false};
-constexpr EventFRoles kBroker{false, true, false};
-constexpr EventFRoles kNemesis{false, false, true};
-
-// clang-format off: one row per f
-constexpr EventFRules rules_of(EventF f) {
-  using C = ConsumerOpKind;
-  using R = RecoveryRole;
-  constexpr IdRule kNo = IdRule::kNever;
-  switch (f) {
-    case EventF::kPublish: return {.roles = kClientOrBroker, .id = IdRule::kAlways};
-    case EventF::kDeliver: return {.roles = kClientOrBroker, .consumer = true, .id = IdRule::kWhenOk, .consumer_op = C::kFetch};
-    case EventF::kAck: return {.roles = kClientOrBroker, .consumer = true, .id = IdRule::kAlways, .consumer_op = C::kAck};
-    case EventF::kNack: return {.roles = kClient, .consumer = true, .id = IdRule::kAlways, .consumer_op = C::kNack};
-    case EventF::kAttach: return {.roles = kClient, .consumer = true, .id = kNo, .consumer_op = C::kAttach};
-    case EventF::kDetach: return {.roles = kClient, .consumer = true, .id = kNo, .consumer_op = C::kDetach};
-    case EventF::kRequeue:
-    case EventF::kRelease:
-    case EventF::kExpire:
-    case EventF::kDeadLetter:
-    case EventF::kDeadLetterRefused:
-    case EventF::kLost:
-    case EventF::kDrop: return {.roles = kBroker, .id = IdRule::kAlways};
-    case EventF::kCrash: return {.roles = kNemesis, .id = kNo, .span = opens("broker down")};
-    case EventF::kRecover: return {.roles = kNemesis, .id = kNo, .recovery = R::kRestart, .span = closes("broker down")};
-    case EventF::kTornWrite: return {.roles = kNemesis, .id = kNo, .span = instant("torn write")};
-    case EventF::kBitFlip: return {.roles = kNemesis, .id = kNo, .recovery = R::kExplainsCorruption, .span = instant("bit flip")};
-    case EventF::kUnsyncedLost: return {.roles = kNemesis, .id = kNo, .span = instant("unsynced lost")};
-    case EventF::kDiskFull: return {.roles = kNemesis, .id = kNo, .span = opens("disk full")};
-    case EventF::kDiskSpace: return {.roles = kNemesis, .id = kNo, .span = closes("disk full")};
-    case EventF::kCorruptionDetected: return {.roles = kNemesis, .id = kNo, .recovery = R::kCorruptionDetected, .span = instant("corruption detected")};
-    case EventF::kRecoveryFailed: return {.roles = kNemesis, .id = kNo, .recovery = R::kFailed};
-    case EventF::kPartition: return {.roles = kNemesis, .node = true, .id = kNo, .span = opens("partition")};
-    case EventF::kPartitionEnd: return {.roles = kNemesis, .node = true, .id = kNo, .span = closes("partition")};
-    case EventF::kClog: return {.roles = kNemesis, .node = true, .id = kNo, .span = opens("clog")};
-    case EventF::kClogEnd: return {.roles = kNemesis, .node = true, .id = kNo, .span = closes("clog")};
-    case EventF::kConsumerCrash: return {.roles = kNemesis, .node = true, .id = kNo, .span = opens("consumer down")};
-    case EventF::kConsumerRestart: return {.roles = kNemesis, .node = true, .id = kNo, .span = closes("consumer down")};
-  }
-  MQ_CHECK_MSG(false, "not an EventF");
-}
-// clang-format on
-
-// rules_of for every f, computed once: the validator asks several times per event.
+// event_f_rules for every f, computed once: the validator asks several times per event.
 constexpr std::array<EventFRules, kEventFCount> kRules = [] {
   std::array<EventFRules, kEventFCount> a{};
-  for (int k = 0; k < kEventFCount; ++k) a[static_cast<size_t>(k)] = rules_of(static_cast<EventF>(k));
+  for (int k = 0; k < kEventFCount; ++k) a[static_cast<size_t>(k)] = event_f_rules(static_cast<EventF>(k));
   return a;
 }();
 

@@ -71,46 +71,10 @@ enum class EventF : uint8_t {
   kRecoveryFailed,  // recovery failed, and no injected fault explains it (`error`: why). The run stops.
   kDrop,            // broker: finished, dropped by a drop-oldest queue to make room for a new message
 };
-// The name of each f in the history format; kEventFCount is counted from it
-// (base/enum_count.h).
-constexpr const char* event_f_name(EventF f) {
-  switch (f) {
-    case EventF::kPublish: return "publish";
-    case EventF::kDeliver: return "deliver";
-    case EventF::kAck: return "ack";
-    case EventF::kNack: return "nack";
-    case EventF::kRequeue: return "requeue";
-    case EventF::kRelease: return "release";
-    case EventF::kExpire: return "expire";
-    case EventF::kDeadLetter: return "dead-letter";
-    case EventF::kDeadLetterRefused: return "dead-letter-refused";
-    case EventF::kLost: return "lost";
-    case EventF::kCrash: return "crash";
-    case EventF::kRecover: return "recover";
-    case EventF::kAttach: return "attach";
-    case EventF::kDetach: return "detach";
-    case EventF::kPartition: return "partition";
-    case EventF::kPartitionEnd: return "partition-end";
-    case EventF::kClog: return "clog";
-    case EventF::kClogEnd: return "clog-end";
-    case EventF::kConsumerCrash: return "consumer-crash";
-    case EventF::kConsumerRestart: return "consumer-restart";
-    case EventF::kTornWrite: return "torn-write";
-    case EventF::kBitFlip: return "bit-flip";
-    case EventF::kUnsyncedLost: return "unsynced-lost";
-    case EventF::kDiskFull: return "disk-full";
-    case EventF::kDiskSpace: return "disk-space";
-    case EventF::kCorruptionDetected: return "corruption-detected";
-    case EventF::kRecoveryFailed: return "recovery-failed";
-    case EventF::kDrop: return "drop";
-  }
-  return nullptr;  // not an enumerator
-}
-inline constexpr int kEventFCount = enum_count<EventF>(event_f_name);
 
 // Who may write an event of each f (docs/history-format.md): a client (invoke and
-// completion), the broker on its own, the nemesis. One exhaustive switch in
-// history.cc, so a new f does not build until this is decided for it.
+// completion), the broker on its own, the nemesis. A column of f's row (event_f_rules,
+// below), so a new f does not build until this is decided for it.
 struct EventFRoles {
   bool client = false;
   bool broker = false;
@@ -121,26 +85,94 @@ EventFRoles event_f_roles(EventF f);
 bool is_fault_f(EventF f);
 
 // The consumer operation a client's event of f reads back as (HistoryRecorder's
-// consumer_op_of): none for every f a consumer does not invoke. A column of f's row
-// in history.cc, so that a new f (a fault, say) is decided there and nowhere else.
+// consumer_op_of): none for every f a consumer does not invoke. A column of f's row,
+// so that a new f (a fault, say) is decided there and nowhere else.
 enum class ConsumerOpKind : uint8_t { kNone, kFetch, kAck, kNack, kAttach, kDetach };
 ConsumerOpKind event_f_consumer_op(EventF f);
 
 // What a nemesis event of f says about recovery (RecoveryChecker): a restart, a fault
 // that explains a corrupt log (a flipped bit), recovery's own verdicts, or nothing.
-// The same row in history.cc.
+// The same row.
 enum class RecoveryRole : uint8_t { kNone, kRestart, kExplainsCorruption, kCorruptionDetected, kFailed };
 RecoveryRole event_f_recovery_role(EventF f);
 
 // How an event of f shows on a timeline (the report's): a fault at one instant (a torn
 // write), the edge of a window that a later event of the same window closes (from
-// "partition" to "partition-end", per node), or neither. The same row in history.cc.
+// "partition" to "partition-end", per node), or neither. The same row.
 struct FaultSpan {
   const char* label = nullptr;  // the instant's or the window's name; null: neither
   bool instant = false;
   bool opens = false;  // a window's edge: opens it, else closes it
 };
 FaultSpan event_f_span(EventF f);
+
+// Whether an event of f carries a message id: never, always, or when it is ok (a
+// fetch that found nothing names no message).
+enum class IdRule : uint8_t { kNever, kAlways, kWhenOk };
+
+// Everything the format says about an f: its name in the history format, who writes
+// it and the fields it needs, and what the recorder, the recovery checker and the
+// report read off it. One row per f, in one exhaustive switch: a new f does not build
+// until its row is written, and this row is all a new f needs in model/.
+struct EventFRules {
+  const char* name = nullptr;  // null: not an enumerator
+  EventFRoles roles;
+  bool node = false;      // names the client a fault is about
+  bool consumer = false;  // names a consumer
+  IdRule id = IdRule::kNever;
+  ConsumerOpKind consumer_op = ConsumerOpKind::kNone;
+  RecoveryRole recovery = RecoveryRole::kNone;
+  FaultSpan span{};
+};
+
+// clang-format off: one row per f
+constexpr EventFRules event_f_rules(EventF f) {
+  using C = ConsumerOpKind;
+  using R = RecoveryRole;
+  constexpr IdRule kNo = IdRule::kNever;
+  constexpr EventFRoles kClient{true, false, false}, kClientOrBroker{true, true, false};
+  constexpr EventFRoles kBroker{false, true, false}, kNemesis{false, false, true};
+  constexpr auto fault_instant = [](const char* label) { return FaultSpan{label, true, false}; };
+  constexpr auto fault_opens = [](const char* window) { return FaultSpan{window, false, true}; };
+  constexpr auto fault_closes = [](const char* window) { return FaultSpan{window, false, false}; };
+  switch (f) {
+    case EventF::kPublish: return {.name = "publish", .roles = kClientOrBroker, .id = IdRule::kAlways};
+    case EventF::kDeliver: return {.name = "deliver", .roles = kClientOrBroker, .consumer = true, .id = IdRule::kWhenOk, .consumer_op = C::kFetch};
+    case EventF::kAck: return {.name = "ack", .roles = kClientOrBroker, .consumer = true, .id = IdRule::kAlways, .consumer_op = C::kAck};
+    case EventF::kNack: return {.name = "nack", .roles = kClient, .consumer = true, .id = IdRule::kAlways, .consumer_op = C::kNack};
+    case EventF::kAttach: return {.name = "attach", .roles = kClient, .consumer = true, .id = kNo, .consumer_op = C::kAttach};
+    case EventF::kDetach: return {.name = "detach", .roles = kClient, .consumer = true, .id = kNo, .consumer_op = C::kDetach};
+    case EventF::kRequeue: return {.name = "requeue", .roles = kBroker, .id = IdRule::kAlways};
+    case EventF::kRelease: return {.name = "release", .roles = kBroker, .id = IdRule::kAlways};
+    case EventF::kExpire: return {.name = "expire", .roles = kBroker, .id = IdRule::kAlways};
+    case EventF::kDeadLetter: return {.name = "dead-letter", .roles = kBroker, .id = IdRule::kAlways};
+    case EventF::kDeadLetterRefused: return {.name = "dead-letter-refused", .roles = kBroker, .id = IdRule::kAlways};
+    case EventF::kLost: return {.name = "lost", .roles = kBroker, .id = IdRule::kAlways};
+    case EventF::kDrop: return {.name = "drop", .roles = kBroker, .id = IdRule::kAlways};
+    case EventF::kCrash: return {.name = "crash", .roles = kNemesis, .id = kNo, .span = fault_opens("broker down")};
+    case EventF::kRecover: return {.name = "recover", .roles = kNemesis, .id = kNo, .recovery = R::kRestart, .span = fault_closes("broker down")};
+    case EventF::kTornWrite: return {.name = "torn-write", .roles = kNemesis, .id = kNo, .span = fault_instant("torn write")};
+    case EventF::kBitFlip: return {.name = "bit-flip", .roles = kNemesis, .id = kNo, .recovery = R::kExplainsCorruption, .span = fault_instant("bit flip")};
+    case EventF::kUnsyncedLost: return {.name = "unsynced-lost", .roles = kNemesis, .id = kNo, .span = fault_instant("unsynced lost")};
+    case EventF::kDiskFull: return {.name = "disk-full", .roles = kNemesis, .id = kNo, .span = fault_opens("disk full")};
+    case EventF::kDiskSpace: return {.name = "disk-space", .roles = kNemesis, .id = kNo, .span = fault_closes("disk full")};
+    case EventF::kCorruptionDetected: return {.name = "corruption-detected", .roles = kNemesis, .id = kNo, .recovery = R::kCorruptionDetected, .span = fault_instant("corruption detected")};
+    case EventF::kRecoveryFailed: return {.name = "recovery-failed", .roles = kNemesis, .id = kNo, .recovery = R::kFailed};
+    case EventF::kPartition: return {.name = "partition", .roles = kNemesis, .node = true, .id = kNo, .span = fault_opens("partition")};
+    case EventF::kPartitionEnd: return {.name = "partition-end", .roles = kNemesis, .node = true, .id = kNo, .span = fault_closes("partition")};
+    case EventF::kClog: return {.name = "clog", .roles = kNemesis, .node = true, .id = kNo, .span = fault_opens("clog")};
+    case EventF::kClogEnd: return {.name = "clog-end", .roles = kNemesis, .node = true, .id = kNo, .span = fault_closes("clog")};
+    case EventF::kConsumerCrash: return {.name = "consumer-crash", .roles = kNemesis, .node = true, .id = kNo, .span = fault_opens("consumer down")};
+    case EventF::kConsumerRestart: return {.name = "consumer-restart", .roles = kNemesis, .node = true, .id = kNo, .span = fault_closes("consumer down")};
+  }
+  return {};  // not an enumerator
+}
+// clang-format on
+
+// The name of each f in the history format; kEventFCount is counted from it
+// (base/enum_count.h).
+constexpr const char* event_f_name(EventF f) { return event_f_rules(f).name; }
+inline constexpr int kEventFCount = enum_count<EventF>(event_f_name);
 
 // The history f that shows a broker step's effect on its own (a dead-letter arrival
 // is a broker publish, a push a broker deliver, an auto-ack a broker ack). None for

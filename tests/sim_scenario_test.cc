@@ -157,8 +157,12 @@ TEST(SimWorkload, MalformedMessagesAreRefusedAndOwnRetriesAreKept) {
     const auto it = sent.find(*e.id);
     if (it == sent.end()) continue;
     EXPECT_EQ(e.payload, it->second->payload) << *e.id;
-    if (e.ttl_ns != -1) EXPECT_EQ(e.ttl_ns, it->second->ttl_ns) << *e.id;
-    if (e.delay_ns != -1) EXPECT_EQ(e.delay_ns, it->second->delay_ns) << *e.id;
+    if (e.ttl_ns != -1) {
+      EXPECT_EQ(e.ttl_ns, it->second->ttl_ns) << *e.id;
+    }
+    if (e.delay_ns != -1) {
+      EXPECT_EQ(e.delay_ns, it->second->delay_ns) << *e.id;
+    }
     ++same;
   }
   EXPECT_GT(same, sent.size() / 2);
