@@ -89,21 +89,28 @@ echo "two threads: $(div "$wall1" "$wall" | xargs printf "%.2f")x the wall-time 
 # ran just before it (the first run of a pair often pays the most). So six more pairs,
 # three with one thread first and three with two threads first, and the median of
 # their six speed-ups (the mean of the middle two), beside each order's own.
-declare -A pair_wall  # [threads]
-ratios=() first1=() first2=()
-for round in 1 2 3 4 5 6; do
-  order=(1 2)
-  ((round % 2 == 0)) && order=(2 1)
-  for j in "${order[@]}"; do
-    explore_timed --no-liveness --no-symmetry -j "$j"
-    pair_wall[$j]=$(wall_of)
-  done
-  r=$(div "${pair_wall[1]}" "${pair_wall[2]}")
-  ratios+=("$r")
-  if ((round % 2 == 0)); then first2+=("$r"); else first1+=("$r"); fi
-done
+# six_pairs LABEL [explore arguments]: the six pairs and their line.
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-echo "two threads, six more pairs: one thread first $(printf '%.2fx ' "${first1[@]}"); two threads first $(printf '%.2fx ' "${first2[@]}")(median of the six $(median "${ratios[@]}")x)"
+six_pairs() {
+  local label=$1; shift
+  local -A pair_wall  # [threads]
+  local ratios=() first1=() first2=() round j r order
+  for round in 1 2 3 4 5 6; do
+    order=(1 2)
+    ((round % 2 == 0)) && order=(2 1)
+    for j in "${order[@]}"; do
+      explore_timed --no-liveness "$@" -j "$j"
+      pair_wall[$j]=$(wall_of)
+    done
+    r=$(div "${pair_wall[1]}" "${pair_wall[2]}")
+    ratios+=("$r")
+    if ((round % 2 == 0)); then first2+=("$r"); else first1+=("$r"); fi
+  done
+  echo "$label, six more pairs: one thread first $(printf '%.2fx ' "${first1[@]}"); two threads first $(printf '%.2fx ' "${first2[@]}")(median of the six $(median "${ratios[@]}")x)"
+}
+six_pairs "two threads" --no-symmetry
+# The same with symmetry, the search's default (a smaller graph: not SPIN's).
+six_pairs "two threads with symmetry"
 run_explorer "explore (symmetry) -j1" --no-liveness -j 1
 # The fair-cycle search on the same graph (it keeps every edge; symmetry is off for it).
 run_explorer "explore (liveness) -j1" -j 1
