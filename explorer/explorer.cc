@@ -382,24 +382,24 @@ class PackedModelSpace final : public Space {
   class Packed final : public Expander {
    public:
     explicit Packed(const PackedModelSpace& s)
-        : s_(s), sc_(s.space_.make_scratch()), ops_(s.space_.max_candidates()), out_(s.space_.state_size()) {}
+        : s_(s), space_(s.space_), sc_(space_.make_scratch()), ops_(space_.max_candidates()), out_(space_.state_size()) {}
     void expand(std::string_view state, Sink& sink) override {
       const auto* p = reinterpret_cast<const uint8_t*>(state.data());
-      const uint32_t n = s_.space_.candidates(p, ops_.data());
+      const uint32_t n = space_.candidates(p, ops_.data());
       std::optional<SearchNode> node;
       if (s_.cross_check_) node = s_.space_.to_node(p);
-      const size_t size = s_.space_.state_size();
+      const size_t size = space_.state_size();
       for (uint32_t k = 0; k < n; ++k) {
         uint32_t violations = 0;
         auto* out = reinterpret_cast<uint8_t*>(sink.slot(size));
-        const bool changed = s_.space_.apply(p, ops_[k], out, violations, sc_, node.has_value());
+        const bool changed = space_.apply(p, ops_[k], out, violations, sc_, node.has_value());
         if (node) {
           std::memcpy(out_.data(), out, size);
           check(*node, p, k, n, changed, violations);
         }
         if (violations != 0) return sink.violation(static_cast<uint16_t>(k));
         if (!changed) continue;
-        s_.space_.canonicalize(out);
+        space_.canonicalize(out);
         sink.add(static_cast<uint16_t>(k), size, size);
       }
     }
@@ -428,6 +428,7 @@ class PackedModelSpace final : public Space {
       MQ_CHECK_MSG(ref == out_, "cross-check: successor differs");
     }
     const PackedModelSpace& s_;
+    const PackedSpace space_;  // this thread's own copy (in memory it allocated)
     PackedSpace::Scratch sc_;
     std::vector<PackedSpace::PackedOp> ops_;
     std::vector<uint8_t> out_;

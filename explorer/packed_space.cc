@@ -217,6 +217,34 @@ size_t PackedSpace::lay_out_slots(const Reach& reach, size_t at) {
   return at;
 }
 
+PackedSpace::PackedSpace(const PackedSpace& o)
+    : config_(o.config_),
+      wiring_(o.wiring_),
+      symmetry_(o.symmetry_),
+      n_(o.n_),
+      queues_(o.queues_),
+      menu_(o.menu_),
+      slot_of_(o.slot_of_),
+      slots_(o.slots_),
+      slot_off_(o.slot_off_),
+      slot_ptr_(o.slot_ptr_.size(), nullptr),
+      consumer_queue_(o.consumer_queue_),
+      consumer_pos_(o.consumer_pos_),
+      consumer_auto_(o.consumer_auto_),
+      consumer_prefetch_(o.consumer_prefetch_),
+      sent_(o.sent_),
+      sent_bytes_(o.sent_bytes_),
+      crashes_(o.crashes_),
+      now_(o.now_),
+      up_(o.up_),
+      attached_(o.attached_),
+      size_(o.size_),
+      max_candidates_(o.max_candidates_),
+      classes_(o.classes_) {
+  for (size_t k = 0; k < slot_of_.size(); ++k)
+    if (slot_of_[k] >= 0) slot_ptr_[k] = &slots_[static_cast<size_t>(slot_of_[k])];
+}
+
 void PackedSpace::index_consumers() {
   const Topology& t = wiring_->topology;
   const auto qn = static_cast<uint32_t>(t.queues.size());

@@ -57,6 +57,13 @@ class PackedSpace {
 
   // REQUIRES: unsupported_reason(config) is empty; menu ids are 1..n (normalized).
   PackedSpace(const ExploreConfig& config, std::shared_ptr<const Wiring> wiring, bool symmetry);
+  // A copy for another thread: its tables in memory that thread allocates, read by it
+  // alone (the search's expanders each take one: on one shared copy, another thread's
+  // writes to the memory beside the tables cost every read a cache miss; measured in
+  // docs/explorer.md). Its slot pointers point at its own slots; it copies every other
+  // member by name, so a member added to the class is added there too.
+  PackedSpace(const PackedSpace& other);
+  PackedSpace& operator=(const PackedSpace&) = delete;
 
   size_t state_size() const { return size_; }
   void root(uint8_t* out) const;
