@@ -382,7 +382,11 @@ class PackedModelSpace final : public Space {
   class Packed final : public Expander {
    public:
     explicit Packed(const PackedModelSpace& s)
-        : s_(s), space_(s.space_), sc_(space_.make_scratch()), ops_(space_.max_candidates()), out_(space_.state_size()) {}
+        : s_(s),
+          space_(s.space_),
+          sc_(space_.make_scratch()),
+          ops_(space_.max_candidates()),
+          out_(space_.state_size()) {}
     void expand(std::string_view state, Sink& sink) override {
       const auto* p = reinterpret_cast<const uint8_t*>(state.data());
       const uint32_t n = space_.candidates(p, ops_.data());
