@@ -208,41 +208,13 @@ size_t PackedSpace::lay_out_slots(const Reach& reach, size_t at) {
     }
   }
   slot_off_.assign(qn * n_, 0);
-  slot_ptr_.assign(qn * n_, nullptr);
+  slot_attrs_.assign(qn * n_, {});
   for (uint32_t k = 0; k < qn * n_; ++k) {
     if (slot_of_[k] < 0) continue;
     slot_off_[k] = slots_[slot_of_[k]].offset;
-    slot_ptr_[k] = &slots_[slot_of_[k]];
+    slot_attrs_[k] = {slots_[slot_of_[k]].attrs[0], slots_[slot_of_[k]].attrs[1]};
   }
   return at;
-}
-
-PackedSpace::PackedSpace(const PackedSpace& o)
-    : config_(o.config_),
-      wiring_(o.wiring_),
-      symmetry_(o.symmetry_),
-      n_(o.n_),
-      queues_(o.queues_),
-      menu_(o.menu_),
-      slot_of_(o.slot_of_),
-      slots_(o.slots_),
-      slot_off_(o.slot_off_),
-      slot_ptr_(o.slot_ptr_.size(), nullptr),
-      consumer_queue_(o.consumer_queue_),
-      consumer_pos_(o.consumer_pos_),
-      consumer_auto_(o.consumer_auto_),
-      consumer_prefetch_(o.consumer_prefetch_),
-      sent_(o.sent_),
-      sent_bytes_(o.sent_bytes_),
-      crashes_(o.crashes_),
-      now_(o.now_),
-      up_(o.up_),
-      attached_(o.attached_),
-      size_(o.size_),
-      max_candidates_(o.max_candidates_),
-      classes_(o.classes_) {
-  for (size_t k = 0; k < slot_of_.size(); ++k)
-    if (slot_of_[k] >= 0) slot_ptr_[k] = &slots_[static_cast<size_t>(slot_of_[k])];
 }
 
 void PackedSpace::index_consumers() {
@@ -344,7 +316,7 @@ class PackedSpace::Mut {
     return s_ + off;
   }
   [[gnu::always_inline]] const Attrs& attrs(uint32_t q, uint32_t i) const {
-    return sp_.slot_ptr_[q * sp_.n_ + i]->attrs[(rec(q, i)[kRecPlace] >> 3) & 1];
+    return sp_.slot_attrs_[q * sp_.n_ + i][(rec(q, i)[kRecPlace] >> 3) & 1];
   }
   [[gnu::always_inline]] uint8_t place(uint32_t q, uint32_t i) const {
     const uint32_t off = sp_.slot_off_[q * sp_.n_ + i];
@@ -828,7 +800,7 @@ bool PackedSpace::invariants_hold(Mut& a) const {
     // range; ready at its level and deliverable, delayed not yet.
     auto waiting_ok = [&](uint8_t i, int level) {
       const uint8_t* r = a.rec(q, i);
-      const Attrs& at = slot_ptr_[q * n_ + i]->attrs[(r[kRecPlace] >> 3) & 1];
+      const Attrs& at = slot_attrs_[q * n_ + i][(r[kRecPlace] >> 3) & 1];
       const TimeNs ts = get16(r + kRecTs);
       if ((at.ttl_ns > 0 && now >= ts + at.ttl_ns) || r[kRecAttempts] > at.max_retries || ts > now)
         return false;

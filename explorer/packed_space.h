@@ -29,6 +29,7 @@
 // Thread-safety: const methods may be called from many threads, each with its own
 // Scratch.
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -60,9 +61,8 @@ class PackedSpace {
   // A copy for another thread: its tables in memory that thread allocates, read by it
   // alone (the search's expanders each take one: on one shared copy, another thread's
   // writes to the memory beside the tables cost every read a cache miss; measured in
-  // docs/explorer.md). Its slot pointers point at its own slots; it copies every other
-  // member by name, so a member added to the class is added there too.
-  PackedSpace(const PackedSpace& other);
+  // docs/explorer.md). Every member is a value, so the copy is the member-wise one.
+  PackedSpace(const PackedSpace& other) = default;
   PackedSpace& operator=(const PackedSpace&) = delete;
 
   size_t state_size() const { return size_; }
@@ -182,7 +182,9 @@ class PackedSpace {
   std::vector<int> slot_of_;  // [q * n + i] -> slot, or -1
   std::vector<Slot> slots_;
   std::vector<uint32_t> slot_off_;     // [q * n + i] -> record offset, 0 if no slot (hot path)
-  std::vector<const Slot*> slot_ptr_;  // [q * n + i] -> slot, null if none (hot path)
+  // [q * n + i] -> the slot's attributes by origin (hot path; a copy of slots_' own,
+  // not a pointer to them, so that a copy of the space reads its own).
+  std::vector<std::array<Attrs, 2>> slot_attrs_;
   std::vector<uint8_t> consumer_queue_, consumer_pos_, consumer_auto_;
   std::vector<uint32_t> consumer_prefetch_;
   uint32_t sent_ = 0, sent_bytes_ = 0, crashes_ = 0, now_ = 0, up_ = 0, attached_ = 0;
