@@ -9,6 +9,26 @@
 #include "model/invariants.h"
 
 namespace mq::explorer {
+
+// The kinds of candidate operation, in the order candidates() lists them. A new one
+// needs its case in candidates(), to_op(), apply() and max_candidates_ (the switches
+// fail to build without it, and EveryKindOfOperationIsACandidate fails until
+// candidates() offers it).
+enum class PackedSpace::PackedOp::Kind : uint8_t {
+  kSend,
+  kDispatch,
+  kFetch,
+  kAck,
+  kNackRequeue,
+  kNackDead,
+  kAdvance,
+  kCrash,
+  kRecover,
+  kAttach,
+  kDetach,
+};
+using Kind = PackedSpace::PackedOp::Kind;
+
 namespace {
 
 // Places of a slot: where its message is, or how it finished (kFinished + Fate).
@@ -668,28 +688,28 @@ uint32_t PackedSpace::candidates(const uint8_t* s, PackedOp* out) const {
   Mut v(*this, const_cast<uint8_t*>(s), nullptr);  // read only
   uint32_t n = 0;
   for (uint32_t i = 0; i < n_; ++i)
-    if (!v.sent(i)) out[n++] = {PackedOp::kSend, static_cast<uint8_t>(i), 0};
-  for (uint32_t q = 0; q < queues_.size(); ++q) out[n++] = {PackedOp::kDispatch, static_cast<uint8_t>(q), 0};
+    if (!v.sent(i)) out[n++] = {Kind::kSend, static_cast<uint8_t>(i), 0};
+  for (uint32_t q = 0; q < queues_.size(); ++q) out[n++] = {Kind::kDispatch, static_cast<uint8_t>(q), 0};
   const auto cn = static_cast<uint32_t>(consumer_queue_.size());
   for (uint32_t c = 0; config_.fetch && c < cn; ++c)
-    out[n++] = {PackedOp::kFetch, static_cast<uint8_t>(c), 0};
+    out[n++] = {Kind::kFetch, static_cast<uint8_t>(c), 0};
   for (uint32_t q = 0; q < queues_.size(); ++q) {
     const uint8_t* l = v.in_flight(q);
     for (uint32_t k = 0; k < l[0]; ++k) {
       const uint8_t i = l[1 + k], c = v.rec(q, i)[kRecConsumer];
-      out[n++] = {PackedOp::kAck, c, i};
+      out[n++] = {Kind::kAck, c, i};
       if (config_.nacks) {
-        out[n++] = {PackedOp::kNackRequeue, c, i};
-        out[n++] = {PackedOp::kNackDead, c, i};
+        out[n++] = {Kind::kNackRequeue, c, i};
+        out[n++] = {Kind::kNackDead, c, i};
       }
     }
   }
-  if (v.now() < config_.max_time_ns) out[n++] = {PackedOp::kAdvance, 0, 0};
-  if (v.up() && s[crashes_] < config_.max_crashes) out[n++] = {PackedOp::kCrash, 0, 0};
-  if (!v.up()) out[n++] = {PackedOp::kRecover, 0, 0};
+  if (v.now() < config_.max_time_ns) out[n++] = {Kind::kAdvance, 0, 0};
+  if (v.up() && s[crashes_] < config_.max_crashes) out[n++] = {Kind::kCrash, 0, 0};
+  if (!v.up()) out[n++] = {Kind::kRecover, 0, 0};
   for (uint32_t c = 0; c < cn; ++c) {
-    if (!v.attached(c) && v.up()) out[n++] = {PackedOp::kAttach, static_cast<uint8_t>(c), 0};
-    if (v.attached(c) && config_.consumer_faults) out[n++] = {PackedOp::kDetach, static_cast<uint8_t>(c), 0};
+    if (!v.attached(c) && v.up()) out[n++] = {Kind::kAttach, static_cast<uint8_t>(c), 0};
+    if (v.attached(c) && config_.consumer_faults) out[n++] = {Kind::kDetach, static_cast<uint8_t>(c), 0};
   }
   MQ_CHECK(n <= max_candidates_);
   return n;
@@ -697,30 +717,30 @@ uint32_t PackedSpace::candidates(const uint8_t* s, PackedOp* out) const {
 
 Op PackedSpace::to_op(const uint8_t* s, const PackedOp& o) const {
   switch (o.kind) {
-    case PackedOp::kSend: {
+    case Kind::kSend: {
       const MenuMessage& m = config_.messages[o.a];
       if (m.topic) return op::Publish{0, *m.topic, m.spec};
       return op::Send{0, *m.queue, m.spec};
     }
-    case PackedOp::kDispatch:
+    case Kind::kDispatch:
       return op::Dispatch{o.a};
-    case PackedOp::kFetch:
+    case Kind::kFetch:
       return op::Fetch{o.a};
-    case PackedOp::kAck:
+    case Kind::kAck:
       return op::Ack{o.a, MessageId{o.b} + 1};
-    case PackedOp::kNackRequeue:
+    case Kind::kNackRequeue:
       return op::Nack{o.a, MessageId{o.b} + 1, true};
-    case PackedOp::kNackDead:
+    case Kind::kNackDead:
       return op::Nack{o.a, MessageId{o.b} + 1, false};
-    case PackedOp::kAdvance:
+    case Kind::kAdvance:
       return op::Advance{TimeNs{get16(s + now_)} + 1};
-    case PackedOp::kCrash:
+    case Kind::kCrash:
       return op::Crash{};
-    case PackedOp::kRecover:
+    case Kind::kRecover:
       return op::Recover{};
-    case PackedOp::kAttach:
+    case Kind::kAttach:
       return op::Attach{o.a};
-    case PackedOp::kDetach:
+    case Kind::kDetach:
       return op::Detach{o.a};
   }
   MQ_CHECK_MSG(false, "unknown packed operation");
@@ -737,37 +757,37 @@ bool PackedSpace::apply(const uint8_t* s, const PackedOp& o, uint8_t* out, uint3
   Mut m(*this, out, &sc);
   bool ok = false;
   switch (o.kind) {
-    case PackedOp::kSend:
+    case Kind::kSend:
       ok = m.send(o.a);
       break;
-    case PackedOp::kDispatch:
+    case Kind::kDispatch:
       ok = m.dispatch(o.a);
       break;
-    case PackedOp::kFetch:
+    case Kind::kFetch:
       ok = m.fetch(o.a);
       break;
-    case PackedOp::kAck:
+    case Kind::kAck:
       ok = m.ack(o.a, o.b);
       break;
-    case PackedOp::kNackRequeue:
+    case Kind::kNackRequeue:
       ok = m.nack(o.a, o.b, true);
       break;
-    case PackedOp::kNackDead:
+    case Kind::kNackDead:
       ok = m.nack(o.a, o.b, false);
       break;
-    case PackedOp::kAdvance:
+    case Kind::kAdvance:
       ok = m.advance(m.now() + 1);
       break;
-    case PackedOp::kCrash:
+    case Kind::kCrash:
       ok = m.crash();
       break;
-    case PackedOp::kRecover:
+    case Kind::kRecover:
       ok = m.recover();
       break;
-    case PackedOp::kAttach:
+    case Kind::kAttach:
       ok = m.attach(o.a);
       break;
-    case PackedOp::kDetach:
+    case Kind::kDetach:
       ok = m.detach(o.a);
       break;
   }
@@ -849,7 +869,7 @@ uint32_t PackedSpace::state_violations(const uint8_t* s) const {
 uint32_t PackedSpace::judge(Mut& b, Mut& a, const PackedOp& o, Scratch& sc, bool state_checks) const {
   uint32_t v = 0;
   if (state_checks && !invariants_hold(a)) v |= bit(ModelProperty::kConservation);
-  const bool is_send = o.kind == PackedOp::kSend;
+  const bool is_send = o.kind == Kind::kSend;
   for (const auto& e : sc.effects) {
     if (!is_send || (e.kind != EffectKind::kAccepted && e.kind != EffectKind::kRefused)) continue;
     const bool full = b.size(e.queue) >= queues_[e.queue].capacity;
@@ -889,14 +909,14 @@ uint32_t PackedSpace::judge(Mut& b, Mut& a, const PackedOp& o, Scratch& sc, bool
         now < e.timestamp + at.delay_ns)
       v |= bit(ModelProperty::kTtlDelay);
     if (e.kind == EffectKind::kExpired && !expired) v |= bit(ModelProperty::kTtlDelay);
-    if (e.kind == EffectKind::kLost && (o.kind != PackedOp::kCrash || queues_[e.queue].durable))
+    if (e.kind == EffectKind::kLost && (o.kind != Kind::kCrash || queues_[e.queue].durable))
       v |= bit(ModelProperty::kNoLoss);
   }
   // round_robin
-  if (o.kind == PackedOp::kCrash) {
+  if (o.kind == Kind::kCrash) {
     for (const auto& Q : queues_)
       for (size_t k = 0; k < Q.ring.size(); ++k) set16(a.turns(Q, k), 1);
-  } else if (o.kind == PackedOp::kDispatch && b.top_ready_level(o.a) >= 0) {
+  } else if (o.kind == Kind::kDispatch && b.top_ready_level(o.a) >= 0) {
     const Queue& Q = queues_[o.a];
     bool anyone = false;
     for (size_t k = 0; k < Q.ring.size(); ++k) {

@@ -79,21 +79,12 @@ class PackedSpace {
   };
   Scratch make_scratch() const;
 
-  // One candidate operation, compactly.
+  // One candidate operation, compactly. Its kinds are packed_space.cc's alone (an
+  // opaque enumeration here): the header's users only carry a candidate from
+  // candidates() to apply() and to_op(), so a new kind of operation is stated in the
+  // one file whose switches must handle it.
   struct PackedOp {
-    enum Kind : uint8_t {
-      kSend,
-      kDispatch,
-      kFetch,
-      kAck,
-      kNackRequeue,
-      kNackDead,
-      kAdvance,
-      kCrash,
-      kRecover,
-      kAttach,
-      kDetach
-    };
+    enum class Kind : uint8_t;
     Kind kind;
     uint8_t a = 0, b = 0;  // send: a = menu index; dispatch: a = queue; others: a = consumer, b = menu index
   };
