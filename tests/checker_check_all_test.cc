@@ -26,9 +26,9 @@ TEST(CheckerCheckAll, AGoodHistoryGetsEveryVerdictValid) {
     names.push_back(v.property);
     EXPECT_TRUE(v.valid) << to_string(v);
   }
-  // The list is stated once, where stream_check.cc runs the checkers; what this pins
-  // is that a good history gets a verdict of each, in that order, well-formed first,
-  // and that no two checkers answer under one name.
+  // The list is stated once, by HistoryCheck; what this pins is that a good history
+  // gets a verdict of each, in that order, well-formed first, and that no two
+  // checks answer under one name.
   EXPECT_EQ(check_all_properties(), names);  // what a sweep's table lists, in this order
   ASSERT_GE(names.size(), 2u);
   EXPECT_EQ(names.front(), "well-formed");

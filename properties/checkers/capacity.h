@@ -27,13 +27,14 @@
 #include <string>
 
 #include "model/history.h"
+#include "properties/checkers/history_check.h"
 #include "model/topology.h"
 #include "properties/checkers/queue_replay.h"
 #include "properties/checkers/verdict.h"
 
 namespace mq {
 
-inline constexpr const char* kCapacity = "capacity";
+inline constexpr const char* kCapacity = history_check_name(HistoryCheck::kCapacity);
 
 // Streaming: before(step) judges a step against the state it happened in, the shared
 // QueueReplay then applies it, after(step) judges the state it left.

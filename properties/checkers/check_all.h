@@ -9,11 +9,12 @@
 
 #include "model/history.h"
 #include "model/topology.h"
+#include "properties/checkers/history_check.h"
 #include "properties/checkers/verdict.h"
 
 namespace mq {
 
-inline constexpr const char* kWellFormed = "well-formed";
+inline constexpr const char* kWellFormed = history_check_name(HistoryCheck::kWellFormed);
 
 struct CheckOptions {
   // The history ends after faults healed and consumers drained every queue, so
@@ -39,9 +40,8 @@ std::vector<Verdict> check_all(const History& history, const Topology& topology,
 
 bool all_valid(const std::vector<Verdict>& verdicts);
 
-// The properties check_all judges, in the order of its verdicts: read off check_all
-// itself (on an empty history), so the list is stated where the checkers are run
-// (stream_check.cc) and nowhere else.
+// The properties check_all judges, in the order of its verdicts: the names of
+// HistoryCheck's enumerators (properties/checkers/history_check.h), in their order.
 const std::vector<std::string>& check_all_properties();
 
 }  // namespace mq

@@ -33,13 +33,14 @@
 #include <vector>
 
 #include "model/history.h"
+#include "properties/checkers/history_check.h"
 #include "model/topology.h"
 #include "properties/checkers/history_index.h"
 #include "properties/checkers/verdict.h"
 
 namespace mq {
 
-inline constexpr const char* kCompleteness = "completeness";
+inline constexpr const char* kCompleteness = history_check_name(HistoryCheck::kCompleteness);
 
 struct CompletenessOptions {
   bool complete = false;            // judge (3)

@@ -27,13 +27,14 @@
 #include <unordered_map>
 
 #include "model/history.h"
+#include "properties/checkers/history_check.h"
 #include "model/topology.h"
 #include "properties/checkers/history_index.h"
 #include "properties/checkers/verdict.h"
 
 namespace mq {
 
-inline constexpr const char* kDuplicates = "duplicates";
+inline constexpr const char* kDuplicates = history_check_name(HistoryCheck::kDuplicates);
 
 class DuplicatesChecker {
  public:

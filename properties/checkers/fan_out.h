@@ -22,11 +22,12 @@
 #include <vector>
 
 #include "model/history.h"
+#include "properties/checkers/history_check.h"
 #include "properties/checkers/verdict.h"
 
 namespace mq {
 
-inline constexpr const char* kFanOut = "fan-out";
+inline constexpr const char* kFanOut = history_check_name(HistoryCheck::kFanOut);
 
 class FanOutChecker {
  public:

@@ -34,13 +34,14 @@
 #include <optional>
 
 #include "model/history.h"
+#include "properties/checkers/history_check.h"
 #include "model/topology.h"
 #include "properties/checkers/queue_replay.h"
 #include "properties/checkers/verdict.h"
 
 namespace mq {
 
-inline constexpr const char* kLoadBalance = "load-balance";
+inline constexpr const char* kLoadBalance = history_check_name(HistoryCheck::kLoadBalance);
 
 // The epsilon of a queue, as stated above. REQUIRES: q < topology.queues.size().
 uint32_t load_balance_epsilon(const Topology& topology, QueueId q);

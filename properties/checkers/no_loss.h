@@ -25,13 +25,14 @@
 #include <optional>
 
 #include "model/history.h"
+#include "properties/checkers/history_check.h"
 #include "model/topology.h"
 #include "properties/checkers/queue_replay.h"
 #include "properties/checkers/verdict.h"
 
 namespace mq {
 
-inline constexpr const char* kNoLoss = "no-loss";
+inline constexpr const char* kNoLoss = history_check_name(HistoryCheck::kNoLoss);
 
 struct NoLossOptions {
   bool complete = false;  // the history ends quiescent: everything must have ended

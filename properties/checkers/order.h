@@ -30,12 +30,13 @@
 #include <utility>
 
 #include "model/history.h"
+#include "properties/checkers/history_check.h"
 #include "properties/checkers/history_index.h"
 #include "properties/checkers/verdict.h"
 
 namespace mq {
 
-inline constexpr const char* kOrder = "order";
+inline constexpr const char* kOrder = history_check_name(HistoryCheck::kOrder);
 
 class OrderChecker {
  public:

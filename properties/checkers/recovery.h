@@ -19,11 +19,12 @@
 #include <optional>
 
 #include "model/history.h"
+#include "properties/checkers/history_check.h"
 #include "properties/checkers/verdict.h"
 
 namespace mq {
 
-inline constexpr const char* kRecovery = "recovery";
+inline constexpr const char* kRecovery = history_check_name(HistoryCheck::kRecovery);
 
 class RecoveryChecker {
  public:

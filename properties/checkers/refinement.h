@@ -53,6 +53,7 @@
 #include <vector>
 
 #include "model/history.h"
+#include "properties/checkers/history_check.h"
 #include "model/model.h"
 #include "model/topology.h"
 #include "properties/checkers/history_index.h"
@@ -60,7 +61,7 @@
 
 namespace mq {
 
-inline constexpr const char* kRefinement = "refinement";
+inline constexpr const char* kRefinement = history_check_name(HistoryCheck::kRefinement);
 inline constexpr size_t kMaxRefinementCandidates = 64;
 // Reused ids. The model keeps every finished id (to refuse a reused one); the checker
 // bounds that memory. It keeps, per queue, the ids of the latest kRememberFinished

@@ -57,6 +57,8 @@ struct StreamingChecks::Impl {
   // Feeds the admitted event to the checks that keep it.
   void keep(EventPtr e);
   void on_step(const Step& step);
+  // Check c's verdict; the one switch a new HistoryCheck must be handled in.
+  Verdict verdict(HistoryCheck c);
   std::vector<Verdict> finish();
 
   const Topology& topology_;
@@ -136,22 +138,37 @@ void StreamingChecks::Impl::on_step(const Step& step) {
   load_balance_.after(step);
 }
 
+Verdict StreamingChecks::Impl::verdict(HistoryCheck c) {
+  switch (c) {
+    case HistoryCheck::kWellFormed: return pass(kWellFormed, std::to_string(events_) + " events, well formed");
+    case HistoryCheck::kIntegrity: return integrity_.finish();
+    case HistoryCheck::kNoLoss: return no_loss_.finish();
+    case HistoryCheck::kDuplicates: return duplicates_.finish();
+    case HistoryCheck::kCapacity: return capacity_.finish();
+    case HistoryCheck::kTtlDelay: return ttl_delay_.finish();
+    case HistoryCheck::kPriority: return priority_.finish();
+    case HistoryCheck::kOrder: return order_.finish();
+    case HistoryCheck::kLoadBalance: return load_balance_.finish();
+    case HistoryCheck::kCompleteness: return completeness_.finish();
+    case HistoryCheck::kRefinement: return refinement_.finish();
+    case HistoryCheck::kFanOut: return fan_out_.finish();
+    case HistoryCheck::kRecovery: return recovery_.finish();
+  }
+  MQ_CHECK_MSG(false, "not a history check");
+  return {};
+}
+
 std::vector<Verdict> StreamingChecks::Impl::finish() {
   if (malformed_) return {*malformed_};
   index_.finish();
-  return {pass(kWellFormed, std::to_string(events_) + " events, well formed"),
-          integrity_.finish(),
-          no_loss_.finish(),
-          duplicates_.finish(),
-          capacity_.finish(),
-          ttl_delay_.finish(),
-          priority_.finish(),
-          order_.finish(),
-          load_balance_.finish(),
-          completeness_.finish(),
-          refinement_.finish(),
-          fan_out_.finish(),
-          recovery_.finish()};
+  std::vector<Verdict> out;
+  out.reserve(kHistoryChecks);
+  for (int k = 0; k < kHistoryChecks; ++k) {
+    const auto c = static_cast<HistoryCheck>(k);
+    out.push_back(verdict(c));
+    MQ_CHECK_MSG(out.back().property == history_check_name(c), "a checker names its verdict by its HistoryCheck");
+  }
+  return out;
 }
 
 Result<std::vector<Verdict>> check_streaming(const std::string& path, const Topology& topology,

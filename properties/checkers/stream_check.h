@@ -4,8 +4,9 @@
 // history's length). check_all is this class fed from a History in memory, so the two
 // paths give identical verdicts (tests/checker_stream_test.cc compares them anyway).
 //
-// Which checks there are, and in what order they answer, is stated once, in
-// stream_check.cc's Impl. Some take each event as it comes (Impl::admit, Impl::keep);
+// Which checks there are, and in what order they answer, is stated once, by
+// HistoryCheck (history_check.h); stream_check.cc's Impl runs each, and its switch
+// over HistoryCheck fails to build until a new check has its verdict there. Some take each event as it comes (Impl::admit, Impl::keep);
 // the others take the steps a StreamIndex releases (Impl::on_step): it holds an event
 // back until the publishes invoked before it have completed (their outcome is
 // lookahead), and remembers finished messages only up to kRememberFinished

@@ -19,12 +19,13 @@
 #include <optional>
 
 #include "model/history.h"
+#include "properties/checkers/history_check.h"
 #include "properties/checkers/history_index.h"
 #include "properties/checkers/verdict.h"
 
 namespace mq {
 
-inline constexpr const char* kTtlDelay = "ttl-delay";
+inline constexpr const char* kTtlDelay = history_check_name(HistoryCheck::kTtlDelay);
 
 class TtlDelayChecker {
  public:
