@@ -75,25 +75,25 @@ auto Client::call(const std::vector<std::string>& args, Read&& read) -> decltype
 
 Result<SendOutcome> Client::send(const std::string& queue, uint64_t id, const std::string& payload,
                                  const SendOptions& o) {
-  return call(client_protocol::send_args(queue, id, payload, o), client_protocol::read_send);
+  return call(send_args(queue, id, payload, o), client_protocol::read_send);
 }
 
 Result<NamedValues> Client::publish(const std::string& topic, uint64_t id, const std::string& payload,
                                     const SendOptions& o) {
-  return call(client_protocol::publish_args(topic, id, payload, o), client_protocol::read_publish);
+  return call(publish_args(topic, id, payload, o), client_protocol::read_publish);
 }
 
 Result<std::vector<ClientDelivery>> Client::fetch(const std::string& consumer, uint32_t count, int64_t block_ms) {
-  return call(client_protocol::fetch_args(consumer, count, block_ms), client_protocol::read_fetch);
+  return call(fetch_args(consumer, count, block_ms), client_protocol::read_fetch);
 }
 
 Status Client::ack(const std::string& consumer, uint64_t id) {
-  return call(client_protocol::ack_args(consumer, id),
+  return call(ack_args(consumer, id),
               [](const redisReply* r) { return client_protocol::read_ok(r, "ACK"); });
 }
 
 Status Client::nack(const std::string& consumer, uint64_t id, bool requeue) {
-  return call(client_protocol::nack_args(consumer, id, requeue),
+  return call(nack_args(consumer, id, requeue),
               [](const redisReply* r) { return client_protocol::read_ok(r, "NACK"); });
 }
 

@@ -5,10 +5,8 @@
 #include <limits>
 #include <optional>
 #include <string>
-#include <variant>
 
 #include "base/check.h"
-#include "base/overloaded.h"
 #include "impl/protocol.h"
 
 namespace mq::impl {
@@ -40,31 +38,6 @@ Status error_status(const redisReply* r) {
   const std::string e = text_of(r);
   const auto w = protocol::error_word_of(e);
   return Status(w ? protocol::error_word_code(*w) : Code::kInvalidArgument, e);
-}
-
-void add_option(std::vector<std::string>& args, protocol::SendOption o, std::string value) {
-  args.insert(args.end(), {protocol::send_option_name(o), std::move(value)});
-}
-
-void add_send_options(std::vector<std::string>& args, const SendOptions& o) {
-  using protocol::SendOption;
-  if (o.priority != 0) add_option(args, SendOption::kPriority, std::to_string(o.priority));
-  if (o.ttl_ms != 0) add_option(args, SendOption::kTtl, std::to_string(o.ttl_ms));
-  if (o.delay_ms != 0) add_option(args, SendOption::kDelay, std::to_string(o.delay_ms));
-  if (o.retries) add_option(args, SendOption::kRetries, std::to_string(*o.retries));
-  if (!o.producer.empty()) add_option(args, SendOption::kProducer, o.producer);
-}
-
-// A time as RESP carries it. REQUIRES: whole milliseconds.
-int64_t ms_of(TimeNs ns) {
-  MQ_CHECK_MSG(ns % protocol::kNsPerMs == 0, "RESP carries whole milliseconds");
-  return ns / protocol::kNsPerMs;
-}
-
-std::vector<std::string> command_of(protocol::Verb v, std::initializer_list<std::string> rest) {
-  std::vector<std::string> args{protocol::verb_name(v)};
-  args.insert(args.end(), rest);
-  return args;
 }
 
 // A number of a delivery as mqd writes it: a non-negative integer, or a bulk string of
@@ -204,70 +177,6 @@ void bound_answers(redisReader* reader) {
   static redisReplyObjectFunctions kBounded = bounded_functions();
   MQ_CHECK(reader != nullptr);
   reader->fn = &kBounded;
-}
-
-std::vector<std::string> send_args(const std::string& queue, uint64_t id, const std::string& payload,
-                                   const SendOptions& o) {
-  std::vector<std::string> args = command_of(protocol::Verb::kSend, {queue, std::to_string(id), payload});
-  add_send_options(args, o);
-  return args;
-}
-
-std::vector<std::string> publish_args(const std::string& topic, uint64_t id, const std::string& payload,
-                                      const SendOptions& o) {
-  std::vector<std::string> args = command_of(protocol::Verb::kPublish, {topic, std::to_string(id), payload});
-  add_send_options(args, o);
-  return args;
-}
-
-std::vector<std::string> fetch_args(const std::string& consumer, uint32_t count, int64_t block_ms) {
-  using protocol::FetchOption;
-  std::vector<std::string> args =
-      command_of(protocol::Verb::kFetch, {consumer, protocol::fetch_option_name(FetchOption::kCount), std::to_string(count)});
-  if (block_ms > 0) args.insert(args.end(), {protocol::fetch_option_name(FetchOption::kBlock), std::to_string(block_ms)});
-  return args;
-}
-
-std::vector<std::string> ack_args(const std::string& consumer, uint64_t id) {
-  return command_of(protocol::Verb::kAck, {consumer, std::to_string(id)});
-}
-
-std::vector<std::string> nack_args(const std::string& consumer, uint64_t id, bool requeue) {
-  return command_of(protocol::Verb::kNack,
-                    {consumer, std::to_string(id), std::string(requeue ? protocol::kRequeue : protocol::kDrop)});
-}
-
-std::vector<std::string> args_of(const Request& r, const BrokerConfig& config) {
-  const auto consumer = [&](const ConsumerRef& who) -> const std::string& {
-    return config.consumers.at(who.consumer).name;
-  };
-  return std::visit(
-      Overloaded{
-          [&](const req::Publish& x) {
-            SendOptions o;
-            o.priority = x.spec.priority;
-            o.ttl_ms = ms_of(x.spec.ttl_ns);
-            o.delay_ms = ms_of(x.spec.delay_ns);
-            o.retries = x.spec.max_retries;
-            o.producer = config.producers.at(x.producer).name;
-            return x.topic ? publish_args(config.topics.at(x.target).name, x.spec.id, x.spec.payload, o)
-                           : send_args(config.queues.at(x.target).name, x.spec.id, x.spec.payload, o);
-          },
-          [&](const req::Hello& x) { return command_of(protocol::Verb::kAttach, {consumer(x.who)}); },
-          [&](const req::Fetch& x) { return fetch_args(consumer(x.who), x.max, ms_of(x.block_ns)); },
-          [&](const req::Settle& x) {
-            return x.nack ? nack_args(consumer(x.who), x.id, x.requeue) : ack_args(consumer(x.who), x.id);
-          },
-          [&](const req::Stats& x) {
-            return command_of(protocol::Verb::kQstats, {config.queues.at(x.queue).name});
-          },
-          [](const req::Info&) { return command_of(protocol::Verb::kInfo, {}); },
-          [](const req::Inline&) -> std::vector<std::string> {
-            MQ_CHECK_MSG(false, "no command reads as the protocol layer's own answer");
-            return {};
-          },
-      },
-      r);
 }
 
 Result<SendOutcome> read_send(const redisReply* r) {

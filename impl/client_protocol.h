@@ -1,10 +1,10 @@
 #pragma once
 // The client side of mqd's protocol (docs/protocol.md; impl/protocol.h holds the words
-// it shares with the server), apart from any socket: the
-// arguments each command sends, and how each answer (a hiredis reply) is read. Client
-// (impl/client.h) runs it over a connection; the simulator runs it over the RESP bytes
-// it carries itself (sim/resp_route.h), so that every simulated RESP exchange reads
-// its answer as the project's live tools do.
+// it shares with the server), apart from any socket: how each answer (a hiredis
+// reply) is read. The arguments each command sends are impl/command_set.h's, beside
+// the server's reading of them. Client (impl/client.h) runs it over a connection; the
+// simulator runs it over the RESP bytes it carries itself (sim/resp_route.h), so that
+// every simulated RESP exchange reads its answer as the project's live tools do.
 //
 // Outcomes are told apart as a history needs them:
 //   ok                     the broker answered, and the answer is in the result
@@ -23,22 +23,13 @@
 #include <vector>
 
 #include "base/status.h"
-#include "impl/broker_config.h"
+#include "impl/command_set.h"
 #include "impl/protocol.h"
-#include "impl/request.h"
 
 struct redisReply;
 struct redisReader;
 
 namespace mq::impl {
-
-struct SendOptions {
-  uint32_t priority = 0;
-  int64_t ttl_ms = 0;    // 0: never expires
-  int64_t delay_ms = 0;  // 0: deliverable at once
-  std::optional<uint32_t> retries;
-  std::string producer;  // empty: the broker's first producer
-};
 
 enum class SendOutcome : uint8_t { kStored, kDuplicate, kFull, kNoSpace };
 const char* send_outcome_name(SendOutcome o);
@@ -56,24 +47,6 @@ struct ClientDelivery {
 using NamedValues = std::vector<std::pair<std::string, std::string>>;
 
 namespace client_protocol {
-
-// The arguments of each command, the command's name first.
-std::vector<std::string> send_args(const std::string& queue, uint64_t id, const std::string& payload,
-                                   const SendOptions& o);
-std::vector<std::string> publish_args(const std::string& topic, uint64_t id, const std::string& payload,
-                                      const SendOptions& o);
-// block_ms 0: answered at once.
-std::vector<std::string> fetch_args(const std::string& consumer, uint32_t count, int64_t block_ms);
-std::vector<std::string> ack_args(const std::string& consumer, uint64_t id);
-std::vector<std::string> nack_args(const std::string& consumer, uint64_t id, bool requeue);
-// The command mqd reads as `r` (RespCommands::parse's inverse, up to the consumer's
-// session, which RESP takes from the connection: sim::RespRoute::same_meaning states
-// what the two share), its names looked up in `config`.
-// Every request a client sends has one: a new kind of request fails to build here
-// until it has its command. REQUIRES: r is not an Inline (the protocol layer's own
-// answer, which no command reads as), its ids name entries of `config`, and its
-// times are whole milliseconds (RESP's unit).
-std::vector<std::string> args_of(const Request& r, const BrokerConfig& config);
 
 // The answers. kStored/kDuplicate: confirmed (durable queues: synced); kFull/kNoSpace:
 // not stored.

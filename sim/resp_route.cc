@@ -257,7 +257,7 @@ void RespRoute::closed(impl::ConnId conn) {
 
 impl::Request RespRoute::request(impl::ConnId conn, const impl::Request& typed) {
   MQ_CHECK(!is_closed(conn));
-  return read_request(conn, cp::args_of(typed, commands_.config()), waiting_for(typed));
+  return read_request(conn, commands_.commands().args_of(typed), waiting_for(typed));
 }
 
 std::optional<impl::Request> RespRoute::noise(impl::ConnId conn) {

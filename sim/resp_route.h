@@ -3,7 +3,7 @@
 // answers go through the code mqd and the project's client library run, as bytes:
 //  - a client's request (an impl::Request, as the simulated clients send them)
 //    becomes the arguments the client library writes for it
-//    (client_protocol::args_of), RESP bytes as hiredis formats them
+//    (impl::CommandSet::args_of), RESP bytes as hiredis formats them
 //    (redisFormatCommandArgv), and a request again as mqd reads it off a connection
 //    (impl::RespIntake: impl::RespReader, then impl::RespCommands::parse, which
 //    resolves the names);
@@ -102,7 +102,7 @@ class RespRoute {
   // is not down), and conn is not closed.
   impl::Request request(impl::ConnId conn, const impl::Request& typed);
   // Whether `read` (what mqd read off a connection) asks what `written` asks:
-  // client_protocol::args_of's promise. The same producer, target and message spec
+  // CommandSet::args_of's promise. The same producer, target and message spec
   // (every field), the same consumer, message and options; sessions are not compared
   // (a RESP session is its connection). An Inline asks nothing: it means nothing
   // another request does.

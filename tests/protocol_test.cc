@@ -61,7 +61,7 @@ Request parsed(const std::vector<std::string>& args) {
 
 TEST(Protocol, ASendWithEveryOptionIsReadAsTheClientMeantIt) {
   SendOptions o{.priority = 3, .ttl_ms = 2000, .delay_ms = 300, .retries = 4, .producer = "p2"};
-  const Request r = parsed(cp::send_args("work", 42, "hello", o));
+  const Request r = parsed(send_args("work", 42, "hello", o));
   ASSERT_TRUE(std::holds_alternative<req::Publish>(r)) << r.index();
   const auto& p = std::get<req::Publish>(r);
   EXPECT_FALSE(p.topic);
@@ -74,26 +74,26 @@ TEST(Protocol, ASendWithEveryOptionIsReadAsTheClientMeantIt) {
   EXPECT_EQ(p.spec.delay_ns, 300 * 1'000'000LL);
   EXPECT_EQ(p.spec.max_retries, 4u);
 
-  const Request t = parsed(cp::publish_args("events", 43, "fan", SendOptions{}));
+  const Request t = parsed(publish_args("events", 43, "fan", SendOptions{}));
   ASSERT_TRUE(std::holds_alternative<req::Publish>(t));
   EXPECT_TRUE(std::get<req::Publish>(t).topic);
   EXPECT_EQ(std::get<req::Publish>(t).producer, 0u);  // no PRODUCER: the first
 }
 
 TEST(Protocol, ConsumerCommandsAreReadAsTheClientMeantThem) {
-  const Request f = parsed(cp::fetch_args("w1", 3, 250));
+  const Request f = parsed(fetch_args("w1", 3, 250));
   ASSERT_TRUE(std::holds_alternative<req::Fetch>(f));
   EXPECT_EQ(std::get<req::Fetch>(f).max, 3u);
   EXPECT_EQ(std::get<req::Fetch>(f).block_ns, 250 * 1'000'000LL);
   EXPECT_EQ(std::get<req::Fetch>(f).who.session, 7u);
-  EXPECT_EQ(std::get<req::Fetch>(parsed(cp::fetch_args("w1", 1, 0))).block_ns, 0);  // answered at once
+  EXPECT_EQ(std::get<req::Fetch>(parsed(fetch_args("w1", 1, 0))).block_ns, 0);  // answered at once
 
   const auto settle = [](const Request& r) { return std::get<req::Settle>(r); };
-  EXPECT_FALSE(settle(parsed(cp::ack_args("w1", 9))).nack);
-  EXPECT_EQ(settle(parsed(cp::ack_args("w1", 9))).id, 9u);
-  EXPECT_TRUE(settle(parsed(cp::nack_args("w1", 9, true))).requeue);
-  EXPECT_TRUE(settle(parsed(cp::nack_args("w1", 9, true))).nack);
-  EXPECT_FALSE(settle(parsed(cp::nack_args("w1", 9, false))).requeue);
+  EXPECT_FALSE(settle(parsed(ack_args("w1", 9))).nack);
+  EXPECT_EQ(settle(parsed(ack_args("w1", 9))).id, 9u);
+  EXPECT_TRUE(settle(parsed(nack_args("w1", 9, true))).requeue);
+  EXPECT_TRUE(settle(parsed(nack_args("w1", 9, true))).nack);
+  EXPECT_FALSE(settle(parsed(nack_args("w1", 9, false))).requeue);
 }
 
 // Every kind of request a client sends is written as a command (args_of) that the
@@ -118,7 +118,7 @@ TEST(Protocol, EveryRequestIsReadBackFromTheCommandItIsWrittenAs) {
   for (const Request& r : requests) kinds.insert(r.index());
   EXPECT_EQ(kinds.size() + 1, std::variant_size_v<Request>) << "a kind of request this test does not send";
   for (size_t k = 0; k < requests.size(); ++k) {
-    const std::vector<std::string> args = cp::args_of(requests[k], config());
+    const std::vector<std::string> args = CommandSet(config()).args_of(requests[k]);
     for (size_t j = 0; j < requests.size(); ++j) {
       EXPECT_EQ(sim::RespRoute::same_meaning(parsed(args), requests[j]), j == k)
           << args[0] << " read as request " << j;
