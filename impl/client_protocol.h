@@ -17,7 +17,6 @@
 // Thread-safety: pure functions.
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <utility>
 #include <vector>

@@ -229,12 +229,15 @@ ParsedRequest CommandSet::settle(const std::vector<std::string>& args, ConnId co
 
 namespace {
 
-void add_option(std::vector<std::string>& args, protocol::SendOption o, std::string value) {
+// An option of SEND, PUBLISH or FETCH: its name, then its value.
+void add_option(std::vector<std::string>& args, SendOption o, std::string value) {
   args.insert(args.end(), {protocol::send_option_name(o), std::move(value)});
+}
+void add_option(std::vector<std::string>& args, FetchOption o, std::string value) {
+  args.insert(args.end(), {protocol::fetch_option_name(o), std::move(value)});
 }
 
 void add_send_options(std::vector<std::string>& args, const SendOptions& o) {
-  using protocol::SendOption;
   if (o.priority != 0) add_option(args, SendOption::kPriority, std::to_string(o.priority));
   if (o.ttl_ms != 0) add_option(args, SendOption::kTtl, std::to_string(o.ttl_ms));
   if (o.delay_ms != 0) add_option(args, SendOption::kDelay, std::to_string(o.delay_ms));
@@ -248,7 +251,7 @@ int64_t ms_of(TimeNs ns) {
   return ns / protocol::kNsPerMs;
 }
 
-std::vector<std::string> command_of(protocol::Verb v, std::initializer_list<std::string> rest) {
+std::vector<std::string> command_of(Verb v, std::initializer_list<std::string> rest) {
   std::vector<std::string> args{protocol::verb_name(v)};
   args.insert(args.end(), rest);
   return args;
@@ -258,39 +261,37 @@ std::vector<std::string> command_of(protocol::Verb v, std::initializer_list<std:
 
 std::vector<std::string> send_args(const std::string& queue, uint64_t id, const std::string& payload,
                                    const SendOptions& o) {
-  std::vector<std::string> args = command_of(protocol::Verb::kSend, {queue, std::to_string(id), payload});
+  std::vector<std::string> args = command_of(Verb::kSend, {queue, std::to_string(id), payload});
   add_send_options(args, o);
   return args;
 }
 
 std::vector<std::string> publish_args(const std::string& topic, uint64_t id, const std::string& payload,
                                       const SendOptions& o) {
-  std::vector<std::string> args = command_of(protocol::Verb::kPublish, {topic, std::to_string(id), payload});
+  std::vector<std::string> args = command_of(Verb::kPublish, {topic, std::to_string(id), payload});
   add_send_options(args, o);
   return args;
 }
 
 std::vector<std::string> fetch_args(const std::string& consumer, uint32_t count, int64_t block_ms) {
-  using protocol::FetchOption;
-  std::vector<std::string> args =
-      command_of(protocol::Verb::kFetch, {consumer, protocol::fetch_option_name(FetchOption::kCount), std::to_string(count)});
-  if (block_ms > 0) args.insert(args.end(), {protocol::fetch_option_name(FetchOption::kBlock), std::to_string(block_ms)});
+  std::vector<std::string> args = command_of(Verb::kFetch, {consumer});
+  add_option(args, FetchOption::kCount, std::to_string(count));
+  if (block_ms > 0) add_option(args, FetchOption::kBlock, std::to_string(block_ms));
   return args;
 }
 
 std::vector<std::string> ack_args(const std::string& consumer, uint64_t id) {
-  return command_of(protocol::Verb::kAck, {consumer, std::to_string(id)});
+  return command_of(Verb::kAck, {consumer, std::to_string(id)});
 }
 
 std::vector<std::string> nack_args(const std::string& consumer, uint64_t id, bool requeue) {
-  return command_of(protocol::Verb::kNack,
+  return command_of(Verb::kNack,
                     {consumer, std::to_string(id), std::string(requeue ? protocol::kRequeue : protocol::kDrop)});
 }
 
 std::vector<std::string> CommandSet::args_of(const Request& r) const {
-  const BrokerConfig& config = config_;
   const auto consumer = [&](const ConsumerRef& who) -> const std::string& {
-    return config.consumers.at(who.consumer).name;
+    return config_.consumers.at(who.consumer).name;
   };
   return std::visit(
       Overloaded{
@@ -300,19 +301,19 @@ std::vector<std::string> CommandSet::args_of(const Request& r) const {
             o.ttl_ms = ms_of(x.spec.ttl_ns);
             o.delay_ms = ms_of(x.spec.delay_ns);
             o.retries = x.spec.max_retries;
-            o.producer = config.producers.at(x.producer).name;
-            return x.topic ? publish_args(config.topics.at(x.target).name, x.spec.id, x.spec.payload, o)
-                           : send_args(config.queues.at(x.target).name, x.spec.id, x.spec.payload, o);
+            o.producer = config_.producers.at(x.producer).name;
+            return x.topic ? publish_args(config_.topics.at(x.target).name, x.spec.id, x.spec.payload, o)
+                           : send_args(config_.queues.at(x.target).name, x.spec.id, x.spec.payload, o);
           },
-          [&](const req::Hello& x) { return command_of(protocol::Verb::kAttach, {consumer(x.who)}); },
+          [&](const req::Hello& x) { return command_of(Verb::kAttach, {consumer(x.who)}); },
           [&](const req::Fetch& x) { return fetch_args(consumer(x.who), x.max, ms_of(x.block_ns)); },
           [&](const req::Settle& x) {
             return x.nack ? nack_args(consumer(x.who), x.id, x.requeue) : ack_args(consumer(x.who), x.id);
           },
           [&](const req::Stats& x) {
-            return command_of(protocol::Verb::kQstats, {config.queues.at(x.queue).name});
+            return command_of(Verb::kQstats, {config_.queues.at(x.queue).name});
           },
-          [](const req::Info&) { return command_of(protocol::Verb::kInfo, {}); },
+          [](const req::Info&) { return command_of(Verb::kInfo, {}); },
           [](const req::Inline&) -> std::vector<std::string> {
             MQ_CHECK_MSG(false, "no command reads as the protocol layer's own answer");
             return {};
